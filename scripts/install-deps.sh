@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Latent Studio needs to build, run and test.
+# Idempotent: packages already installed are left alone, and it says what it installs.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config
+  libeigen3-dev nlohmann-json3-dev libstb-dev libcli11-dev zlib1g-dev
+  libopenblas-dev liblapack-dev
+  libtorch-dev
+  libimgui-dev libglfw3-dev libepoxy-dev libgl-dev libfreetype-dev fonts-dejavu-core
+  libgtest-dev libbenchmark-dev
+  xvfb xauth libgl1-mesa-dri
+  dataset-fashion-mnist
+)
+if [[ "${LATENT_BENCH_DEPS:-0}" == 1 ]]; then
+  PACKAGES+=(python3-numpy python3-sklearn)
+fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "install-deps: all ${#PACKAGES[@]} Debian packages are present"
+  exit 0
+fi
+
+echo "install-deps: installing ${#missing[@]} missing Debian packages: ${missing[*]}"
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+echo "install-deps: done"

@@ -1,0 +1,251 @@
+// latent: the command line. Everything the studio does to a model, it does here too.
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+
+#include "latent/dataset.h"
+#include "latent/errors.h"
+#include "latent/image_io.h"
+#include "latent/latent_io.h"
+#include "latent/pca_space.h"
+#include "latent/registry.h"
+
+namespace fs = std::filesystem;
+using namespace latent;
+
+namespace {
+
+// Prints stage changes and every 10% to stderr.
+ProgressFn stderr_progress(const std::string& task) {
+  auto last_stage = std::make_shared<std::string>();
+  auto last_pct = std::make_shared<int>(-10);
+  return [=](float f, const std::string& stage) {
+    const int pct = static_cast<int>(f * 100);
+    if (stage != *last_stage || pct >= *last_pct + 10 || pct == 100) {
+      if (stage != *last_stage || pct != *last_pct)
+        std::fprintf(stderr, "%s: %3d%% %s\n", task.c_str(), pct, stage.c_str());
+      *last_stage = stage;
+      *last_pct = pct;
+    }
+    return true;
+  };
+}
+
+std::string command_line(int argc, char** argv) {
+  std::string out;
+  for (int i = 0; i < argc; ++i) {
+    std::string a = argv[i];
+    if (i == 0) a = fs::path(a).filename().string();
+    if (a.find_first_of(" \t'\"") != std::string::npos) a = "'" + a + "'";
+    out += (i ? " " : "") + a;
+  }
+  return out;
+}
+
+std::string utc_now() {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+// An image argument: an image file, or DATASET with --index.
+Image read_input_image(const std::string& path, long index, const SpaceInfo& info) {
+  const auto& s = info.observation;
+  if (fs::is_regular_file(path) && index < 0) {
+    const std::string ext = fs::path(path).extension().string();
+    if (ext != ".json" && ext != ".gz" && ext.find("ubyte") == std::string::npos)
+      return convert_image(load_image(path), s.width, s.height, s.channels);
+  }
+  if (index < 0) throw UnsupportedError(path + " is a dataset: say which item with --index N");
+  DatasetOptions opt;
+  opt.width = s.width, opt.height = s.height, opt.channels = s.channels;
+  opt.limit = index + 1;
+  ImageDataset ds = load_image_dataset(path, opt);
+  if (index >= ds.count())
+    throw UnsupportedError(path + " has " + std::to_string(ds.count()) + " items, no item " + std::to_string(index));
+  return ds.image(index);
+}
+
+int grid_cols(size_t n) { return std::max(1, static_cast<int>(std::ceil(std::sqrt(static_cast<double>(n))))); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"latent: explore the latent spaces of trained models from the command line"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "latent 0.1.0");
+
+  // info
+  std::string model;
+  auto* info_cmd = app.add_subcommand("info", "Describe a model: kind, latent size, observation shape");
+  info_cmd->add_option("MODEL", model, "Model package folder (or its model.json)")->required();
+
+  // fit-pca
+  std::string data, out_dir, name, components_arg = "0.95";
+  int width = 0, height = 0, channels = 0;
+  long limit = 0;
+  auto* fit_cmd = app.add_subcommand("fit-pca", "Fit PCA eigenfaces to an image dataset and save a model package");
+  fit_cmd->add_option("DATA", data, "Image folder, IDX file (.gz ok) or raw-array JSON header")->required();
+  fit_cmd->add_option("--components,-k", components_arg,
+                      "Components to keep: a count (e.g. 64) or a fraction of variance (e.g. 0.95)")
+      ->capture_default_str();
+  fit_cmd->add_option("--out,-o", out_dir, "Folder to write the model package to")->required();
+  fit_cmd->add_option("--width", width, "Resize images to this width (default: the dataset's)");
+  fit_cmd->add_option("--height", height, "Resize images to this height (default: the dataset's)");
+  fit_cmd->add_option("--channels", channels, "1 (gray) or 3 (RGB) (default: the dataset's)");
+  fit_cmd->add_option("--limit", limit, "Use only the first N items (default: all)");
+  fit_cmd->add_option("--name", name, "Model name (default: the output folder's name)");
+
+  // encode
+  std::string image_path, out_file;
+  long index = -1;
+  auto* enc_cmd = app.add_subcommand("encode", "Encode an image to a latent point (a JSON array of floats)");
+  enc_cmd->add_option("MODEL", model, "Model package")->required();
+  enc_cmd->add_option("IMAGE", image_path, "Image file, or a dataset with --index")->required();
+  enc_cmd->add_option("--index", index, "Item of a dataset to encode");
+  enc_cmd->add_option("--out,-o", out_file, "Where to write z.json (default: stdout)");
+
+  // decode
+  std::string z_file;
+  int upscale = 1;
+  auto* dec_cmd = app.add_subcommand("decode", "Decode a latent point to an image");
+  dec_cmd->add_option("MODEL", model, "Model package")->required();
+  dec_cmd->add_option("--z-file,-z", z_file, "JSON array of floats, one per latent dimension")->required();
+  dec_cmd->add_option("--out,-o", out_file, "PNG to write")->required();
+  dec_cmd->add_option("--scale", upscale, "Enlarge by this integer factor (nearest neighbour)")->capture_default_str();
+
+  // sample
+  int n = 16, cols = 0;
+  uint64_t seed = 0;
+  auto* sample_cmd = app.add_subcommand("sample", "Decode N random draws from the prior into a grid");
+  sample_cmd->add_option("MODEL", model, "Model package")->required();
+  sample_cmd->add_option("--n", n, "Number of samples")->capture_default_str();
+  sample_cmd->add_option("--seed", seed, "Random seed")->capture_default_str();
+  sample_cmd->add_option("--cols", cols, "Grid columns (default: square)");
+  sample_cmd->add_option("--out,-o", out_file, "PNG to write")->required();
+  sample_cmd->add_option("--scale", upscale, "Enlarge by this integer factor")->capture_default_str();
+
+  // components
+  int n_components = 0;
+  bool with_mean = false;
+  auto* comp_cmd = app.add_subcommand("components", "Write the principal components (eigenfaces) as a contact sheet");
+  comp_cmd->add_option("MODEL", model, "PCA model package")->required();
+  comp_cmd->add_option("--n", n_components, "How many (default: all)");
+  comp_cmd->add_option("--cols", cols, "Grid columns (default: square)");
+  comp_cmd->add_flag("--with-mean", with_mean, "Put the mean face first");
+  comp_cmd->add_option("--out,-o", out_file, "PNG to write")->required();
+  comp_cmd->add_option("--scale", upscale, "Enlarge by this integer factor")->capture_default_str();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "latent: error: %s (see latent --help)\n", e.what());
+    return 2;
+  }
+
+  try {
+    if (*info_cmd) {
+      auto space = open_space(model);
+      const auto& i = space->info();
+      std::printf("name:        %s\nkind:        %s\nlatent dim:  %d\nmodality:    %s\n", i.name.c_str(), i.kind.c_str(),
+                  i.dim, to_string(i.modality));
+      std::printf("observation: %dx%dx%d, values in [%g, %g]\n", i.observation.width, i.observation.height,
+                  i.observation.channels, i.observation.min_value, i.observation.max_value);
+      std::printf("can:         %s%s%s\ndevice:      %s\nsource:      %s\n", i.can_encode ? "encode " : "",
+                  i.can_decode ? "decode " : "", i.can_sample ? "sample" : "", i.device.c_str(), i.source.c_str());
+      if (auto* pca = dynamic_cast<PcaSpace*>(space.get()))
+        std::printf("pca:         %ld samples, %.2f%% of variance explained by %d components\n", pca->n_samples(),
+                    100.0 * pca->explained_fraction(), i.dim);
+    } else if (*fit_cmd) {
+      PcaOptions opt;
+      double k = 0;
+      try {
+        size_t used = 0;
+        k = std::stod(components_arg, &used);
+        if (used != components_arg.size()) throw std::invalid_argument("");
+      } catch (const std::exception&) {
+        throw UnsupportedError("--components must be a count or a fraction, not '" + components_arg + "'");
+      }
+      if (k > 0 && k < 1) opt.variance_fraction = k;
+      else if (k >= 1 && k == std::floor(k)) opt.components = static_cast<int>(k);
+      else throw UnsupportedError("--components must be a whole count >= 1 or a fraction in (0,1), not " + components_arg);
+
+      DatasetOptions dopt;
+      dopt.width = width, dopt.height = height, dopt.channels = channels, dopt.limit = limit;
+      dopt.progress = stderr_progress("reading");
+      const ImageDataset ds = load_image_dataset(data, dopt);
+      std::fprintf(stderr, "read %ld images of %dx%dx%d from %s\n", ds.count(), ds.width, ds.height, ds.channels,
+                   data.c_str());
+      const auto t0 = std::chrono::steady_clock::now();
+      auto pca = PcaSpace::fit(ds.data, ds.shape(), opt, stderr_progress("fitting"));
+      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      // Reconstruction error on the training data, in pixel units.
+      const RowMatrixXf rec = pca->decode_rows(pca->encode_rows(ds.data));
+      const double rmse = std::sqrt((rec - ds.data).squaredNorm() / static_cast<double>(ds.data.size()));
+      pca->set_name(name.empty() ? fs::path(out_dir).filename().string() : name);
+      nlohmann::json extra = {
+          {"training",
+           {{"tool", "latent fit-pca"},
+            {"command", command_line(argc, argv)},
+            {"data", data},
+            {"data_format", ds.format},
+            {"n_samples", ds.count()},
+            {"date", utc_now()},
+            {"seed", nullptr},
+            {"fit_seconds", secs}}},
+          {"metrics", {{"explained_variance_fraction", pca->explained_fraction()}, {"train_reconstruction_rmse", rmse}}}};
+      pca->save(out_dir, extra);
+      std::fprintf(stderr, "kept %d components explaining %.2f%% of the variance (train RMSE %.4f), fit in %.2f s\n",
+                   pca->info().dim, 100.0 * pca->explained_fraction(), rmse, secs);
+      std::printf("%s\n", out_dir.c_str());
+    } else if (*enc_cmd) {
+      auto space = open_space(model);
+      const Image img = read_input_image(image_path, index, space->info());
+      const Latent z = space->encode(img);
+      if (out_file.empty()) std::printf("%s\n", nlohmann::json(z).dump().c_str());
+      else write_latent_json(z, out_file);
+    } else if (*dec_cmd) {
+      auto space = open_space(model);
+      const Latent z = read_latent_json(z_file);
+      save_png(upscale_nearest(space->decode(z), upscale), out_file);
+    } else if (*sample_cmd) {
+      if (n <= 0 || n > 10000) throw UnsupportedError("--n must be between 1 and 10000");
+      auto space = open_space(model);
+      std::vector<Image> images;
+      for (const Latent& z : space->sample(n, seed)) images.push_back(upscale_nearest(space->decode(z), upscale));
+      save_png(make_grid(images, cols > 0 ? cols : grid_cols(images.size())), out_file);
+    } else if (*comp_cmd) {
+      auto space = open_space(model);
+      auto* pca = dynamic_cast<PcaSpace*>(space.get());
+      if (!pca) throw UnsupportedError(model + " is a '" + space->info().kind + "' model; components need a PCA model");
+      const int count = n_components > 0 ? std::min(n_components, pca->info().dim) : pca->info().dim;
+      std::vector<Image> images;
+      if (with_mean) images.push_back(upscale_nearest(pca->mean_image(), upscale));
+      for (int k = 0; k < count; ++k)
+        images.push_back(upscale_nearest(normalize_for_display(pca->component_image(k), true), upscale));
+      save_png(make_grid(images, cols > 0 ? cols : grid_cols(images.size())), out_file);
+    }
+  } catch (const std::exception& e) {
+    std::string msg = e.what();
+    for (char& c : msg)
+      if (c == '\n') c = ' ';
+    std::fprintf(stderr, "latent: error: %s\n", msg.c_str());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,60 @@
+#include "latent/image_io.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include <stb/stb_image.h>
+#include <stb/stb_image_write.h>
+
+#include "latent/errors.h"
+
+namespace latent {
+
+Image load_image(const std::string& path) {
+  if (!std::filesystem::exists(path)) throw IoError(path + ": no such file");
+  int w = 0, h = 0, c = 0;
+  unsigned char* data = stbi_load(path.c_str(), &w, &h, &c, 0);
+  if (!data) {
+    const char* why = stbi_failure_reason();
+    throw FormatError(path + ": not a readable image (" + (why ? why : "unknown reason") + ")");
+  }
+  Image img(w, h, c);
+  for (size_t i = 0; i < img.pixels.size(); ++i) img.pixels[i] = data[i] / 255.f;
+  stbi_image_free(data);
+  // Drop alpha: observations are gray or RGB.
+  if (c == 2 || c == 4) {
+    Image out(w, h, c - 1);
+    for (size_t p = 0; p < static_cast<size_t>(w) * h; ++p)
+      for (int k = 0; k < c - 1; ++k) out.pixels[p * (c - 1) + k] = img.pixels[p * c + k];
+    return out;
+  }
+  return img;
+}
+
+void save_png(const Image& img, const std::string& path) {
+  if (img.empty()) throw UnsupportedError("cannot write an empty image to " + path);
+  if (img.channels != 1 && img.channels != 3 && img.channels != 4)
+    throw UnsupportedError(path + ": cannot write a " + std::to_string(img.channels) + "-channel PNG");
+  std::vector<unsigned char> bytes(img.pixels.size());
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    float v = img.pixels[i];
+    v = v < 0.f ? 0.f : (v > 1.f ? 1.f : v);
+    bytes[i] = static_cast<unsigned char>(std::lround(v * 255.f));
+  }
+  const std::string tmp = path + ".tmp";
+  if (!stbi_write_png(tmp.c_str(), img.width, img.height, img.channels, bytes.data(),
+                      img.width * img.channels)) {
+    std::remove(tmp.c_str());
+    throw IoError(path + ": could not write the PNG (" + std::strerror(errno) + ")");
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const std::string why = std::strerror(errno);
+    std::remove(tmp.c_str());
+    throw IoError(path + ": could not move the written PNG into place (" + why + ")");
+  }
+}
+
+}  // namespace latent

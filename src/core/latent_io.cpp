@@ -1,0 +1,43 @@
+#include "latent/latent_io.h"
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "latent/errors.h"
+#include "latent/model_package.h"
+
+namespace latent {
+
+Latent read_latent_json(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw IoError(path + ": cannot open the latent file");
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw FormatError(path + ": not valid JSON (byte " + std::to_string(e.byte) + ")");
+  }
+  if (j.is_object() && j.contains("z")) j = j["z"];
+  if (!j.is_array())
+    throw FormatError(path + ": expected a JSON array of numbers (or an object with \"z\")");
+  Latent z;
+  z.reserve(j.size());
+  for (size_t i = 0; i < j.size(); ++i) {
+    if (!j[i].is_number())
+      throw FormatError(path + ": element " + std::to_string(i) + " is not a number");
+    const double v = j[i].get<double>();
+    if (!std::isfinite(v)) throw FormatError(path + ": element " + std::to_string(i) + " is not finite");
+    z.push_back(static_cast<float>(v));
+  }
+  return z;
+}
+
+void write_latent_json(const Latent& z, const std::string& path) {
+  nlohmann::json j = z;
+  write_file_atomic(path, j.dump() + "\n");
+}
+
+}  // namespace latent

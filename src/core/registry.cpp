@@ -1,0 +1,79 @@
+#include "latent/registry.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <mutex>
+
+#include "latent/errors.h"
+#include "latent/model_package.h"
+#include "latent/pca_space.h"
+
+namespace fs = std::filesystem;
+
+namespace latent {
+
+namespace {
+
+struct Registry {
+  std::mutex mutex;
+  std::map<std::string, SpaceFactory> kinds;
+};
+
+Registry& registry() {
+  static Registry* r = [] {
+    auto* reg = new Registry();  // never destroyed: usable from any thread until exit
+    reg->kinds["pca"] = [](const std::string& dir, const nlohmann::json& header) -> std::unique_ptr<Space> {
+      return PcaSpace::load(dir, header);
+    };
+    return reg;
+  }();
+  return *r;
+}
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> known_kinds() {
+  auto& r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  std::vector<std::string> out;
+  for (const auto& [k, _] : r.kinds) out.push_back(k);
+  return out;
+}
+
+void register_kind(const std::string& kind, SpaceFactory factory) {
+  auto& r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  r.kinds[kind] = std::move(factory);
+}
+
+std::unique_ptr<Space> open_space(const std::string& path) {
+  const std::string dir = package_dir(path);
+  const nlohmann::json header = read_model_json(dir);
+  const std::string file = (fs::path(dir) / "model.json").string();
+  const std::string kind = require_field<std::string>(header, "kind", file);
+  SpaceFactory factory;
+  {
+    auto& r = registry();
+    std::lock_guard<std::mutex> lock(r.mutex);
+    auto it = r.kinds.find(kind);
+    if (it != r.kinds.end()) factory = it->second;
+  }
+  if (!factory)
+    throw UnsupportedError(file + ": unknown model kind \"" + kind + "\" (known kinds: " + join(known_kinds()) + ")");
+  try {
+    return factory(dir, header);
+  } catch (const Cancelled&) {
+    throw;
+  } catch (...) {
+    rethrow_with_context("opening model " + dir);
+  }
+}
+
+}  // namespace latent

@@ -1,0 +1,34 @@
+#include "latent/space.h"
+
+#include "latent/errors.h"
+
+namespace latent {
+
+const char* to_string(Modality m) {
+  switch (m) {
+    case Modality::Image: return "image";
+    case Modality::Words: return "words";
+    case Modality::Text: return "text";
+  }
+  return "unknown";
+}
+
+Latent Space::encode(const Image&) const {
+  throw UnsupportedError("model '" + info().name + "' (" + info().kind + ") has no encoder");
+}
+
+Image Space::decode(const Latent&) const {
+  throw UnsupportedError("model '" + info().name + "' (" + info().kind + ") has no decoder");
+}
+
+std::vector<Latent> Space::sample(int, uint64_t) const {
+  throw UnsupportedError("model '" + info().name + "' (" + info().kind + ") has no prior to sample from");
+}
+
+void Space::check_latent(const Latent& z) const {
+  if (static_cast<int>(z.size()) != info().dim)
+    throw UnsupportedError("latent has " + std::to_string(z.size()) + " values but model '" + info().name +
+                           "' has " + std::to_string(info().dim) + " dimensions");
+}
+
+}  // namespace latent
