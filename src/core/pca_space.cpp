@@ -46,7 +46,12 @@ std::unique_ptr<PcaSpace> PcaSpace::fit(const RowMatrixXf& data, const Observati
 
   auto pca = std::unique_ptr<PcaSpace>(new PcaSpace());
   report(progress, 0.f, "mean");
-  pca->mean_ = data.cast<double>().colwise().mean().transpose().cast<float>();
+  {
+    // Accumulate in double, row by row, without a double copy of the data.
+    Eigen::VectorXd acc = Eigen::VectorXd::Zero(d);
+    for (long i = 0; i < n; ++i) acc += data.row(i).transpose().cast<double>();
+    pca->mean_ = (acc / static_cast<double>(n)).cast<float>();
+  }
   report(progress, 0.05f, "centering");
   RowMatrixXf centered = data.rowwise() - pca->mean_.transpose();
 

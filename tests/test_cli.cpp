@@ -1,0 +1,138 @@
+// The `latent` command line end to end on a small set of generated images.
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "latent/image_io.h"
+#include "latent/latent_io.h"
+#include "latent/pca_space.h"
+#include "latent/registry.h"
+#include "test_util.h"
+
+using namespace latent;
+using test_util::run;
+
+namespace {
+
+const std::string kCli = LATENT_CLI;
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override { test_util::write_blob_folder(tmp / "data", 24, 16, 12, 7); }
+  std::string cli(const std::string& args) { return kCli + " " + args; }
+  test_util::TempDir tmp;
+};
+
+}  // namespace
+
+TEST_F(Cli, FitEncodeDecodeSampleComponents) {
+  auto fit = run(cli("fit-pca " + (tmp / "data") + " --components 6 --out " + (tmp / "model")));
+  ASSERT_EQ(fit.code, 0) << fit.output;
+  EXPECT_NE(fit.output.find("kept 6 components"), std::string::npos) << fit.output;
+  EXPECT_NE(fit.output.find("fitting: 100% done"), std::string::npos) << fit.output;  // progress on stderr
+
+  auto info = run(cli("info " + (tmp / "model")));
+  ASSERT_EQ(info.code, 0) << info.output;
+  EXPECT_NE(info.output.find("latent dim:  6"), std::string::npos) << info.output;
+  EXPECT_NE(info.output.find("16x12x1"), std::string::npos) << info.output;
+
+  // model.json records how it was made.
+  std::ifstream mj(tmp / "model/model.json");
+  const auto header = nlohmann::json::parse(mj);
+  EXPECT_NE(header["training"]["command"].get<std::string>().find("fit-pca"), std::string::npos);
+  EXPECT_EQ(header["training"]["n_samples"], 24);
+
+  auto enc = run(cli("encode " + (tmp / "model") + " " + (tmp / "data/img_003.png") + " --out " + (tmp / "z.json")));
+  ASSERT_EQ(enc.code, 0) << enc.output;
+  const Latent z = read_latent_json(tmp / "z.json");
+  ASSERT_EQ(z.size(), 6u);
+  // The CLI's encoding equals the library's.
+  auto space = open_space(tmp / "model");
+  const Latent z_lib = space->encode(load_image(tmp / "data/img_003.png"));
+  for (size_t k = 0; k < z.size(); ++k) EXPECT_NEAR(z[k], z_lib[k], 1e-5);
+
+  // Encoding a dataset item by index gives the same point.
+  auto enc_idx = run(cli("encode " + (tmp / "model") + " " + (tmp / "data") + " --index 3"));
+  ASSERT_EQ(enc_idx.code, 0) << enc_idx.output;
+  const auto z_idx = nlohmann::json::parse(enc_idx.output).get<std::vector<float>>();
+  for (size_t k = 0; k < z.size(); ++k) EXPECT_NEAR(z_idx[k], z[k], 1e-5);
+
+  auto dec = run(cli("decode " + (tmp / "model") + " --z-file " + (tmp / "z.json") + " --out " + (tmp / "d.png")));
+  ASSERT_EQ(dec.code, 0) << dec.output;
+  const Image decoded = load_image(tmp / "d.png");
+  const Image expected = space->decode(z);
+  ASSERT_EQ(decoded.width, 16);
+  for (size_t i = 0; i < decoded.pixels.size(); ++i) EXPECT_NEAR(decoded.pixels[i], expected.pixels[i], 0.6f / 255.f);
+  // And it resembles the original face (6 of 23 possible components).
+  const Image original = load_image(tmp / "data/img_003.png");
+  double err = 0;
+  for (size_t i = 0; i < original.pixels.size(); ++i) err += std::fabs(original.pixels[i] - decoded.pixels[i]);
+  EXPECT_LT(err / original.pixels.size(), 0.03);
+
+  auto sample = run(cli("sample " + (tmp / "model") + " --n 6 --seed 3 --cols 3 --out " + (tmp / "s.png")));
+  ASSERT_EQ(sample.code, 0) << sample.output;
+  const Image grid = load_image(tmp / "s.png");
+  EXPECT_EQ(grid.width, 3 * 16 + 4 * 2);
+  EXPECT_EQ(grid.height, 2 * 12 + 3 * 2);
+  auto sample2 = run(cli("sample " + (tmp / "model") + " --n 6 --seed 3 --cols 3 --out " + (tmp / "s2.png")));
+  EXPECT_EQ(load_image(tmp / "s2.png").pixels, grid.pixels);  // seeded
+
+  auto comps = run(cli("components " + (tmp / "model") + " --with-mean --out " + (tmp / "c.png")));
+  ASSERT_EQ(comps.code, 0) << comps.output;
+  const Image sheet = load_image(tmp / "c.png");
+  EXPECT_EQ(sheet.width, 3 * 16 + 4 * 2);  // 7 tiles -> 3 columns
+  EXPECT_EQ(sheet.height, 3 * 12 + 4 * 2);
+}
+
+TEST_F(Cli, VarianceFractionAndResize) {
+  auto fit = run(cli("fit-pca " + (tmp / "data") + " -k 0.9 --width 8 --height 6 --channels 3 --out " + (tmp / "m")));
+  ASSERT_EQ(fit.code, 0) << fit.output;
+  auto space = open_space(tmp / "m");
+  EXPECT_EQ(space->info().observation.width, 8);
+  EXPECT_EQ(space->info().observation.channels, 3);
+  auto* pca = dynamic_cast<PcaSpace*>(space.get());
+  ASSERT_NE(pca, nullptr);
+  EXPECT_GE(pca->explained_fraction(), 0.9);
+}
+
+TEST_F(Cli, ErrorsAreOneLineAndNonZero) {
+  auto missing = run(cli("info " + (tmp / "no-such-model")));
+  EXPECT_NE(missing.code, 0);
+  EXPECT_EQ(missing.output.rfind("latent: error: ", 0), 0u) << missing.output;
+  EXPECT_EQ(std::count(missing.output.begin(), missing.output.end(), '\n'), 1) << missing.output;
+  EXPECT_NE(missing.output.find("no-such-model"), std::string::npos);
+
+  auto bad_k = run(cli("fit-pca " + (tmp / "data") + " -k lots --out " + (tmp / "x")));
+  EXPECT_NE(bad_k.code, 0);
+  EXPECT_NE(bad_k.output.find("--components"), std::string::npos) << bad_k.output;
+
+  auto fit = run(cli("fit-pca " + (tmp / "data") + " -k 4 --out " + (tmp / "m")));
+  ASSERT_EQ(fit.code, 0);
+  std::ofstream(tmp / "short.json") << "[1, 2]";
+  auto dec = run(cli("decode " + (tmp / "m") + " -z " + (tmp / "short.json") + " --out " + (tmp / "o.png")));
+  EXPECT_NE(dec.code, 0);
+  EXPECT_NE(dec.output.find("2 values but model"), std::string::npos) << dec.output;
+  EXPECT_FALSE(std::filesystem::exists(tmp / "o.png"));
+
+  auto no_sub = run(kCli);
+  EXPECT_NE(no_sub.code, 0);
+  auto unknown = run(cli("frobnicate"));
+  EXPECT_NE(unknown.code, 0);
+}
+
+TEST_F(Cli, EveryCommandHasHelp) {
+  for (const char* cmd : {"info", "fit-pca", "encode", "decode", "sample", "components"}) {
+    auto r = run(cli(std::string(cmd) + " --help"));
+    EXPECT_EQ(r.code, 0) << cmd;
+    EXPECT_NE(r.output.find("Usage"), std::string::npos) << cmd << ": " << r.output;
+  }
+}
+
+TEST(CliShippedModel, DefaultModelOpensAndDecodes) {
+  const std::string model = std::string(LATENT_SOURCE_DIR) + "/models/olivetti-pca";
+  auto info = run(kCli + " info " + model);
+  ASSERT_EQ(info.code, 0) << info.output;
+  EXPECT_NE(info.output.find("kind:        pca"), std::string::npos);
+  EXPECT_NE(info.output.find("64x64x1"), std::string::npos);
+}

@@ -1,0 +1,78 @@
+#include "latent/image.h"
+
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "latent/errors.h"
+#include "latent/image_io.h"
+#include "latent/latent_io.h"
+#include "test_util.h"
+
+using namespace latent;
+
+TEST(ImageIo, PngRoundTripGrayAndRgb) {
+  test_util::TempDir tmp;
+  for (int c : {1, 3}) {
+    Image img(7, 5, c);
+    for (size_t i = 0; i < img.pixels.size(); ++i) img.pixels[i] = float(i % 256) / 255.f;
+    save_png(img, tmp / "a.png");
+    const Image back = load_image(tmp / "a.png");
+    ASSERT_EQ(back.width, 7);
+    ASSERT_EQ(back.height, 5);
+    ASSERT_EQ(back.channels, c);
+    for (size_t i = 0; i < img.pixels.size(); ++i) EXPECT_NEAR(back.pixels[i], img.pixels[i], 0.5f / 255.f);
+  }
+  EXPECT_FALSE(std::filesystem::exists(tmp / "a.png.tmp"));
+}
+
+TEST(ImageIo, NotAnImageNamesTheFile) {
+  test_util::TempDir tmp;
+  std::ofstream(tmp / "bad.png") << "this is not a png";
+  try {
+    load_image(tmp / "bad.png");
+    FAIL() << "expected an error";
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("bad.png"), std::string::npos);
+  }
+  EXPECT_THROW(load_image(tmp / "missing.png"), IoError);
+}
+
+TEST(Image, ConvertChannelsAndSize) {
+  Image rgb(4, 4, 3);
+  for (int y = 0; y < 4; ++y)
+    for (int x = 0; x < 4; ++x) rgb.at(x, y, 0) = 1.f;  // pure red
+  const Image gray = convert_image(rgb, 4, 4, 1);
+  EXPECT_NEAR(gray.at(2, 2, 0), 0.299f, 1e-6);
+  const Image big = convert_image(gray, 8, 8, 3);
+  EXPECT_EQ(big.width, 8);
+  EXPECT_EQ(big.channels, 3);
+  EXPECT_NEAR(big.at(5, 5, 1), 0.299f, 1e-3);
+}
+
+TEST(Image, GridAndUpscale) {
+  Image a(2, 2, 1, 0.f), b(2, 2, 1, 1.f);
+  const Image g = make_grid({a, b, a}, 2, 1, 0.5f);
+  EXPECT_EQ(g.width, 2 * 2 + 3);
+  EXPECT_EQ(g.height, 2 * 2 + 3);
+  EXPECT_EQ(g.at(0, 0, 0), 0.5f);
+  EXPECT_EQ(g.at(1, 1, 0), 0.f);
+  EXPECT_EQ(g.at(4, 1, 0), 1.f);
+  const Image u = upscale_nearest(b, 3);
+  EXPECT_EQ(u.width, 6);
+  EXPECT_EQ(u.at(5, 5, 0), 1.f);
+  const Image n = normalize_for_display(Image(2, 1, 1, 0.f), true);
+  EXPECT_EQ(n.at(0, 0, 0), 0.5f);
+}
+
+TEST(LatentIo, RoundTripAndErrors) {
+  test_util::TempDir tmp;
+  write_latent_json({1.5f, -2.f, 0.25f}, tmp / "z.json");
+  EXPECT_EQ(read_latent_json(tmp / "z.json"), (Latent{1.5f, -2.f, 0.25f}));
+  std::ofstream(tmp / "obj.json") << R"({"z": [1, 2]})";
+  EXPECT_EQ(read_latent_json(tmp / "obj.json"), (Latent{1, 2}));
+  std::ofstream(tmp / "bad.json") << "[1, 2,";
+  EXPECT_THROW(read_latent_json(tmp / "bad.json"), FormatError);
+  std::ofstream(tmp / "str.json") << R"([1, "x"])";
+  EXPECT_THROW(read_latent_json(tmp / "str.json"), FormatError);
+}

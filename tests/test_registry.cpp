@@ -1,0 +1,100 @@
+#include "latent/registry.h"
+
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "latent/errors.h"
+#include "latent/pca_space.h"
+#include "test_util.h"
+
+using namespace latent;
+
+namespace {
+
+std::string error_of(const std::string& path) {
+  try {
+    open_space(path);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+// A small valid PCA package to break in different ways.
+void write_package(const std::string& dir) {
+  RowMatrixXf x(6, 4);
+  for (int i = 0; i < x.size(); ++i) x.data()[i] = float((i * 7) % 5) / 5.f;
+  PcaSpace::fit(x, {2, 2, 1, 0.f, 1.f}, PcaOptions{3, 0.0})->save(dir);
+}
+
+}  // namespace
+
+TEST(Registry, OpensByFolderOrModelJson) {
+  test_util::TempDir tmp;
+  write_package(tmp / "m");
+  EXPECT_EQ(open_space(tmp / "m")->info().dim, 3);
+  EXPECT_EQ(open_space(tmp / "m/model.json")->info().kind, "pca");
+}
+
+TEST(Registry, UnknownKindListsKnownKinds) {
+  test_util::TempDir tmp;
+  write_package(tmp / "m");
+  std::ofstream(tmp / "m/model.json") << R"({"kind": "hologram", "latent_dim": 3})";
+  const std::string e = error_of(tmp / "m");
+  EXPECT_NE(e.find("unknown model kind \"hologram\""), std::string::npos) << e;
+  EXPECT_NE(e.find("known kinds: pca"), std::string::npos) << e;
+  EXPECT_NE(e.find("model.json"), std::string::npos) << e;
+}
+
+TEST(Registry, MalformedJsonGivesLineAndColumn) {
+  test_util::TempDir tmp;
+  write_package(tmp / "m");
+  std::ofstream(tmp / "m/model.json") << "{\n  \"kind\": \"pca\",\n  \"latent_dim\": ,\n}";
+  const std::string e = error_of(tmp / "m");
+  EXPECT_NE(e.find("model.json: malformed JSON at line 3"), std::string::npos) << e;
+}
+
+TEST(Registry, MissingFilesAndFields) {
+  test_util::TempDir tmp;
+  EXPECT_NE(error_of(tmp / "nothing").find("no such file"), std::string::npos);
+  std::filesystem::create_directories(tmp / "empty");
+  EXPECT_NE(error_of(tmp / "empty").find("model.json: missing"), std::string::npos);
+
+  write_package(tmp / "m");
+  std::filesystem::remove(tmp / "m/components.f32");
+  const std::string e = error_of(tmp / "m");
+  EXPECT_NE(e.find("components.f32: missing"), std::string::npos) << e;
+
+  write_package(tmp / "n");
+  std::ofstream(tmp / "n/model.json") << R"({"kind": "pca"})";
+  EXPECT_NE(error_of(tmp / "n").find("missing field \"observation\""), std::string::npos);
+}
+
+TEST(Registry, ShapesThatDoNotMatch) {
+  test_util::TempDir tmp;
+  write_package(tmp / "m");
+  std::ofstream(tmp / "m/components.f32", std::ios::binary) << "12345678";
+  const std::string e = error_of(tmp / "m");
+  EXPECT_NE(e.find("components.f32: expected 48 bytes"), std::string::npos) << e;
+  EXPECT_NE(e.find("found 8"), std::string::npos) << e;
+
+  write_package(tmp / "k");
+  std::ifstream in(tmp / "k/model.json");
+  auto j = nlohmann::json::parse(in);
+  j["latent_dim"] = 7;
+  std::ofstream(tmp / "k/model.json") << j.dump();
+  EXPECT_NE(error_of(tmp / "k").find("has 3 values but \"latent_dim\" is 7"), std::string::npos);
+}
+
+TEST(Registry, CustomKindsCanRegister) {
+  test_util::TempDir tmp;
+  std::filesystem::create_directories(tmp / "c");
+  std::ofstream(tmp / "c/model.json") << R"({"kind": "test-kind"})";
+  register_kind("test-kind", [](const std::string&, const nlohmann::json&) -> std::unique_ptr<Space> {
+    throw UnsupportedError("reached the custom factory");
+  });
+  EXPECT_NE(error_of(tmp / "c").find("reached the custom factory"), std::string::npos);
+  const auto kinds = known_kinds();
+  EXPECT_NE(std::find(kinds.begin(), kinds.end(), "test-kind"), kinds.end());
+}
