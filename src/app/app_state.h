@@ -1,0 +1,93 @@
+#pragma once
+// The plain state that panels read and write. Panels never call a backend: they set
+// requests here, and the Studio turns them into work for the renderer's threads.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "latent/space.h"
+
+namespace studio {
+
+using TextureId = uintptr_t;  // an OpenGL texture name; 0 = none
+
+struct Rect {
+  float x = 0, y = 0, w = 0, h = 0;  // framebuffer pixels, top-left origin
+};
+
+struct AppOptions {
+  float ui_scale = 1.0f;        // text and widget scale; 1.5-2.5 for a projector
+  bool linear_filter = false;   // viewport magnification: false = nearest (crisp pixels)
+  float slider_sigmas = 3.0f;   // slider range: +- this many standard deviations
+};
+
+// What the panels may know about the open model.
+struct ModelView {
+  bool loaded = false;
+  latent::SpaceInfo info;
+  std::vector<float> scale;         // per-dimension standard deviation
+  double explained_fraction = -1;   // PCA only
+};
+
+struct Progress {
+  bool running = false;
+  float fraction = 0;
+  std::string stage;
+};
+
+struct AppState {
+  AppOptions options;
+  float applied_ui_scale = 0;  // the scale the fonts were last built for
+
+  // Model
+  ModelView model;
+  std::string model_path_input;
+  std::string open_model_request;  // non-empty: open this model
+  Progress model_load;
+  std::string model_error;         // shown until dismissed or the next success
+
+  // The current latent point
+  std::vector<float> z;
+  int highlight_dim = -1;          // slider to highlight (set by the eigenface strip)
+  bool scroll_to_highlight = false;
+  bool randomize_request = false;
+  uint64_t randomize_seed = 1;
+
+  // Eigenfaces (components as thumbnails)
+  std::vector<TextureId> component_textures;
+  int component_w = 0, component_h = 0;
+
+  // Viewport: the last finished decode
+  TextureId view_texture = 0;
+  int view_w = 0, view_h = 0;
+  std::string decode_error;
+  Rect viewport_rect;              // where the image was drawn (for screenshots/tests)
+  Rect sliders_rect;               // where the slider panel was drawn
+
+  // Dataset
+  std::string dataset_path_input;
+  std::string open_dataset_request;
+  Progress dataset_load;
+  std::string dataset_error;
+  std::string dataset_name;
+  long dataset_count = 0;
+  int dataset_w = 0, dataset_h = 0;
+  std::map<long, TextureId> thumbnails;   // uploaded so far
+  std::vector<long> wanted_thumbnails;    // visible this frame, not yet uploaded
+  long picked = -1;                       // dataset item whose latent is in the sliders
+  long pick_request = -1;
+  TextureId pick_original = 0, pick_reconstruction = 0, pick_error = 0;
+  double pick_rmse = 0, pick_max_error = 0;
+
+  // Performance
+  double decode_ms = 0;          // last decode, on the worker
+  double decode_ms_avg = 0;      // smoothed
+  double frame_ms = 0;
+  double fps = 0;
+  uint64_t decodes_submitted = 0;
+  uint64_t decodes_skipped = 0;  // replaced by a newer request before they ran
+  uint64_t frames = 0;
+};
+
+}  // namespace studio

@@ -1,0 +1,41 @@
+// latent-studio: drag one slider per latent dimension and watch the decoded image morph.
+#include <cstdio>
+#include <filesystem>
+
+#include <CLI/CLI.hpp>
+
+#include "studio.h"
+
+#ifndef LATENT_DEFAULT_MODEL
+#define LATENT_DEFAULT_MODEL "models/olivetti-pca"
+#endif
+
+int main(int argc, char** argv) {
+  studio::StudioOptions o;
+  CLI::App app{"Latent Studio: explore the latent spaces of trained models"};
+  app.add_option("--model", o.model, "Model package to open (default: the shipped olivetti-pca)");
+  app.add_option("--dataset", o.dataset, "Dataset to pick images from (default: the model's training data, if present)");
+  app.add_option("--z-file", o.z_file, "Start from this latent point (JSON array)");
+  app.add_option("--pick", o.pick, "Pick this dataset item at start (its latent becomes the sliders)");
+  app.add_option("--highlight", o.highlight, "Highlight this component's slider at start (1-based)")
+      ->transform([](std::string v) { return std::to_string(std::stoi(v) - 1); });
+  app.add_option("--screenshot", o.screenshot, "Write the window to this PNG once work has settled, then exit");
+  app.add_option("--frames", o.frames, "Frames to render (after loading settles) before the screenshot")->capture_default_str();
+  app.add_option("--width", o.width, "Window width")->capture_default_str();
+  app.add_option("--height", o.height, "Window height")->capture_default_str();
+  app.add_option("--ui-scale", o.ui_scale, "Text and widget scale (1.5-2.5 for a projector)")->capture_default_str();
+  app.add_flag("--linear", o.linear_filter, "Smooth (linear) magnification instead of crisp pixels");
+  CLI11_PARSE(app, argc, argv);
+
+  if (o.model.empty()) {
+    // The shipped model, from the working folder or from the source tree.
+    o.model = std::filesystem::exists("models/olivetti-pca/model.json") ? "models/olivetti-pca" : LATENT_DEFAULT_MODEL;
+  }
+  try {
+    studio::Studio s(o);
+    return s.run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "latent-studio: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,29 @@
+#include <imgui.h>
+
+#include "panels.h"
+
+namespace studio::panels {
+
+void place_window(const Rect& r) {
+  ImGui::SetNextWindowPos(ImVec2(r.x, r.y), ImGuiCond_Always);
+  ImGui::SetNextWindowSize(ImVec2(r.w, r.h), ImGuiCond_Always);
+}
+
+void error_text(const std::string& message) {
+  if (message.empty()) return;
+  ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.f, 0.45f, 0.4f, 1.f));
+  ImGui::TextWrapped("%s", message.c_str());
+  ImGui::PopStyleColor();
+}
+
+void progress_line(const Progress& p) {
+  if (!p.running) return;
+  ImGui::ProgressBar(p.fraction, ImVec2(-1, 0), p.stage.c_str());
+}
+
+Rect to_framebuffer(float x, float y, float w, float h) {
+  const ImVec2 scale = ImGui::GetIO().DisplayFramebufferScale;
+  return {x * scale.x, y * scale.y, w * scale.x, h * scale.y};
+}
+
+}  // namespace studio::panels

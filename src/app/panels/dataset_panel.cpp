@@ -1,0 +1,92 @@
+// A dataset as thumbnails: pick one and its latent becomes the sliders; original,
+// reconstruction and reconstruction error side by side.
+#include <imgui.h>
+#include <imgui_stdlib.h>
+
+#include <cmath>
+
+#include "panels.h"
+
+namespace studio::panels {
+
+namespace {
+void labelled_image(const char* label, TextureId tex, float side) {
+  ImGui::BeginGroup();
+  if (tex) ImGui::Image(reinterpret_cast<ImTextureID>(tex), ImVec2(side, side));
+  else ImGui::Dummy(ImVec2(side, side));
+  ImGui::TextDisabled("%s", label);
+  ImGui::EndGroup();
+}
+}  // namespace
+
+void dataset_panel(AppState& s, const Rect& r) {
+  place_window(r);
+  ImGui::Begin("Dataset", nullptr, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
+  ImGui::BeginDisabled(s.dataset_load.running || !s.model.loaded);
+  ImGui::SetNextItemWidth(-ImGui::CalcTextSize("Load").x - ImGui::GetStyle().FramePadding.x * 2 -
+                          ImGui::GetStyle().ItemSpacing.x);
+  const bool enter = ImGui::InputTextWithHint("##datapath", "image folder, IDX file or array .json",
+                                              &s.dataset_path_input, ImGuiInputTextFlags_EnterReturnsTrue);
+  ImGui::SameLine();
+  if ((ImGui::Button("Load") || enter) && !s.dataset_path_input.empty()) s.open_dataset_request = s.dataset_path_input;
+  ImGui::EndDisabled();
+  progress_line(s.dataset_load);
+  error_text(s.dataset_error);
+
+  if (s.dataset_count > 0) {
+    ImGui::Text("%s: %ld images", s.dataset_name.c_str(), s.dataset_count);
+    // Picked item: original | reconstruction | error.
+    if (s.picked >= 0) {
+      const float side = (ImGui::GetContentRegionAvail().x - 2 * ImGui::GetStyle().ItemSpacing.x) / 3.f;
+      labelled_image("original", s.pick_original, side);
+      ImGui::SameLine();
+      labelled_image("reconstruction", s.pick_reconstruction, side);
+      ImGui::SameLine();
+      labelled_image("error x4", s.pick_error, side);
+      ImGui::Text("#%ld  RMSE %.4f  max %.3f", s.picked, s.pick_rmse, s.pick_max_error);
+    } else {
+      ImGui::TextDisabled("click a face to put its latent in the sliders");
+    }
+    ImGui::Separator();
+    // Thumbnail grid; only visible rows are drawn (and uploaded).
+    ImGui::BeginChild("thumbs");
+    const float cell = 56.f * s.options.ui_scale;
+    const float spacing = ImGui::GetStyle().ItemSpacing.x;
+    const int cols = std::max(1, static_cast<int>((ImGui::GetContentRegionAvail().x + spacing) / (cell + spacing)));
+    const int rows = static_cast<int>((s.dataset_count + cols - 1) / cols);
+    ImGuiListClipper clipper;
+    clipper.Begin(rows, cell + ImGui::GetStyle().ItemSpacing.y);
+    while (clipper.Step()) {
+      for (int row = clipper.DisplayStart; row < clipper.DisplayEnd; ++row) {
+        for (int c = 0; c < cols; ++c) {
+          const long i = static_cast<long>(row) * cols + c;
+          if (i >= s.dataset_count) break;
+          if (c) ImGui::SameLine();
+          ImGui::PushID(static_cast<int>(i));
+          auto it = s.thumbnails.find(i);
+          const bool picked = i == s.picked;
+          ImGui::PushStyleColor(ImGuiCol_Button, picked ? ImVec4(0.9f, 0.6f, 0.1f, 1.f) : ImVec4(0, 0, 0, 0));
+          ImGui::PushStyleVar(ImGuiStyleVar_FramePadding, ImVec2(2, 2));
+          bool clicked;
+          if (it != s.thumbnails.end()) {
+            clicked = ImGui::ImageButton(reinterpret_cast<ImTextureID>(it->second), ImVec2(cell - 4, cell - 4));
+          } else {
+            s.wanted_thumbnails.push_back(i);
+            clicked = ImGui::Button("...", ImVec2(cell, cell));
+          }
+          ImGui::PopStyleVar();
+          ImGui::PopStyleColor();
+          if (clicked) s.pick_request = i;
+          if (ImGui::IsItemHovered()) ImGui::SetTooltip("#%ld", i);
+          ImGui::PopID();
+        }
+      }
+    }
+    ImGui::EndChild();
+  } else if (!s.dataset_load.running) {
+    ImGui::TextDisabled("load a dataset to pick faces from it");
+  }
+  ImGui::End();
+}
+
+}  // namespace studio::panels

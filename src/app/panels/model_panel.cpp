@@ -1,0 +1,47 @@
+// Model: what is open, open another, and the display settings.
+#include <imgui.h>
+#include <imgui_stdlib.h>
+
+#include "panels.h"
+
+namespace studio::panels {
+
+void model_panel(AppState& s, const Rect& r) {
+  place_window(r);
+  ImGui::Begin("Model", nullptr, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
+  if (s.model.loaded) {
+    const auto& i = s.model.info;
+    ImGui::Text("%s", i.name.c_str());
+    ImGui::TextDisabled("%s, %d dims, %dx%dx%d, %s", i.kind.c_str(), i.dim, i.observation.width,
+                        i.observation.height, i.observation.channels, i.device.c_str());
+    if (s.model.explained_fraction >= 0)
+      ImGui::TextDisabled("explains %.1f%% of the variance", 100.0 * s.model.explained_fraction);
+  } else {
+    ImGui::TextDisabled("no model open");
+  }
+  ImGui::Separator();
+  ImGui::BeginDisabled(s.model_load.running);
+  ImGui::SetNextItemWidth(-ImGui::CalcTextSize("Open").x - ImGui::GetStyle().FramePadding.x * 2 -
+                          ImGui::GetStyle().ItemSpacing.x);
+  const bool enter = ImGui::InputTextWithHint("##modelpath", "model folder or model.json", &s.model_path_input,
+                                              ImGuiInputTextFlags_EnterReturnsTrue);
+  ImGui::SameLine();
+  if ((ImGui::Button("Open") || enter) && !s.model_path_input.empty()) s.open_model_request = s.model_path_input;
+  ImGui::EndDisabled();
+  ImGui::TextDisabled("or drop a model folder on the window");
+  progress_line(s.model_load);
+  if (!s.model_error.empty()) {
+    error_text(s.model_error);
+    if (ImGui::SmallButton("Dismiss")) s.model_error.clear();
+  }
+  ImGui::Separator();
+  ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x * 0.5f);
+  ImGui::SliderFloat("UI scale", &s.options.ui_scale, 0.75f, 3.0f, "%.2f");
+  if (ImGui::IsItemDeactivatedAfterEdit() || ImGui::IsItemDeactivated()) {
+    // Fonts are rebuilt by the Studio when the drag ends (applied_ui_scale differs).
+  }
+  ImGui::Checkbox("Smooth (linear) magnification", &s.options.linear_filter);
+  ImGui::End();
+}
+
+}  // namespace studio::panels

@@ -1,0 +1,22 @@
+#pragma once
+// One panel per file. Each reads and writes the AppState only, inside the rectangle
+// the Studio's layout gives it (ImGui coordinates).
+#include "app_state.h"
+
+namespace studio::panels {
+
+void model_panel(AppState& s, const Rect& r);
+void slider_panel(AppState& s, const Rect& r);
+void viewport_panel(AppState& s, const Rect& r);
+void components_panel(AppState& s, const Rect& r);
+void dataset_panel(AppState& s, const Rect& r);
+void performance_panel(AppState& s, const Rect& r);
+
+// Shared by the panels: place the next window, and show an error in red, wrapped.
+void place_window(const Rect& r);
+void error_text(const std::string& message);
+void progress_line(const Progress& p);
+// Converts from ImGui screen coordinates to framebuffer pixels.
+Rect to_framebuffer(float x, float y, float w, float h);
+
+}  // namespace studio::panels

@@ -1,0 +1,41 @@
+// The decoded image, scaled up to fill its pane.
+#include <imgui.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "panels.h"
+
+namespace studio::panels {
+
+void viewport_panel(AppState& s, const Rect& r) {
+  place_window(r);
+  ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(0, 0));
+  ImGui::Begin("Viewport", nullptr,
+               ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse |
+                   ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoTitleBar);
+  ImGui::PopStyleVar();
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  if (s.view_texture && s.view_w > 0 && s.view_h > 0) {
+    // Largest size that fits; whole multiples of the image size when nearest-filtered, so
+    // every source pixel becomes an equal square.
+    float scale = std::min(avail.x / s.view_w, avail.y / s.view_h);
+    if (!s.options.linear_filter && scale >= 1.f) scale = std::floor(scale);
+    const ImVec2 size(s.view_w * scale, s.view_h * scale);
+    const ImVec2 origin = ImGui::GetCursorScreenPos();
+    const ImVec2 top_left(std::floor(origin.x + (avail.x - size.x) * 0.5f), std::floor(origin.y + (avail.y - size.y) * 0.5f));
+    ImGui::SetCursorScreenPos(top_left);
+    ImGui::Image(reinterpret_cast<ImTextureID>(s.view_texture), size);
+    s.viewport_rect = to_framebuffer(top_left.x, top_left.y, size.x, size.y);
+  } else {
+    ImGui::SetCursorPos(ImVec2(avail.x * 0.5f - 80, avail.y * 0.5f));
+    ImGui::TextDisabled(s.model.loaded ? "decoding..." : "no model open");
+  }
+  if (!s.decode_error.empty()) {
+    ImGui::SetCursorPos(ImVec2(10, 10));
+    error_text("decode failed: " + s.decode_error);
+  }
+  ImGui::End();
+}
+
+}  // namespace studio::panels

@@ -1,0 +1,120 @@
+#include "renderer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+
+#include "latent/errors.h"
+#include "latent/model_package.h"
+#include "latent/pca_space.h"
+#include "latent/registry.h"
+
+namespace studio {
+
+using namespace latent;
+
+namespace {
+
+Image decode_checked(const DecodeRequest& r) {
+  if (!r.space) throw UnsupportedError("no model is open");
+  return r.space->decode(r.z);
+}
+
+PickResult pick(const PickRequest& r) {
+  PickResult out;
+  out.index = r.index;
+  out.original = r.data->image(r.index);
+  out.reconstruction = r.space->decode(r.z);
+  const Image diff = abs_difference(out.original, out.reconstruction);
+  double sq = 0;
+  for (float v : diff.pixels) {
+    sq += double(v) * v;
+    out.max_error = std::max(out.max_error, double(v));
+  }
+  out.rmse = std::sqrt(sq / std::max<size_t>(1, diff.pixels.size()));
+  out.error = error_heatmap(diff, 4.f);
+  return out;
+}
+
+// The training data recorded in model.json, looked up relative to the working folder,
+// the model's project (two levels up: models/<name>) and the model folder.
+std::string find_training_data(const std::string& model_dir) {
+  namespace fs = std::filesystem;
+  if (model_dir.empty()) return {};
+  try {
+    const auto header = read_model_json(model_dir);
+    if (!header.contains("training") || !header["training"].contains("data")) return {};
+    const fs::path data = header["training"]["data"].get<std::string>();
+    if (data.is_absolute()) return fs::exists(data) ? data.string() : std::string();
+    const fs::path dir = fs::absolute(model_dir);
+    for (const fs::path& base : {fs::current_path(), dir.parent_path().parent_path(), dir})
+      if (fs::exists(base / data)) return fs::weakly_canonical(base / data).string();
+  } catch (const std::exception&) {
+  }
+  return {};
+}
+
+}  // namespace
+
+Image error_heatmap(const Image& abs_error, float gain) {
+  Image out(abs_error.width, abs_error.height, 3);
+  const size_t n = static_cast<size_t>(abs_error.width) * abs_error.height;
+  for (size_t i = 0; i < n; ++i) {
+    float e = 0;
+    for (int c = 0; c < abs_error.channels; ++c) e = std::max(e, abs_error.pixels[i * abs_error.channels + c]);
+    const float t = std::clamp(e * gain, 0.f, 1.f);
+    out.pixels[i * 3 + 0] = std::clamp(t * 2.f, 0.f, 1.f);
+    out.pixels[i * 3 + 1] = std::clamp(t * 2.f - 1.f, 0.f, 1.f);
+    out.pixels[i * 3 + 2] = 0.f;
+  }
+  return out;
+}
+
+Renderer::Renderer() : decoder(decode_checked), picker(pick) {}
+
+void Renderer::open_model(const std::string& path) {
+  model_task = std::make_unique<Task<LoadedModel>>([path](TaskContext& ctx) {
+    ctx.progress(0.1f, "reading " + path);
+    LoadedModel out;
+    std::shared_ptr<Space> space = open_space(path);
+    ctx.progress(0.7f, "preparing components");
+    if (const auto* pca = dynamic_cast<const PcaSpace*>(space.get())) {
+      out.explained_fraction = pca->explained_fraction();
+      for (int k = 0; k < pca->info().dim; ++k) {
+        out.components.push_back(normalize_for_display(pca->component_image(k), true));
+        if (!ctx.progress(0.7f + 0.3f * k / pca->info().dim, "preparing components")) throw Cancelled();
+      }
+    }
+    out.training_data = find_training_data(space->info().source);
+    out.space = std::move(space);
+    return out;
+  });
+}
+
+void Renderer::open_dataset(const std::string& path, std::shared_ptr<const Space> space) {
+  dataset_task = std::make_unique<Task<LoadedDataset>>([path, space](TaskContext& ctx) {
+    if (!space) throw UnsupportedError("open a model before a dataset");
+    const auto& obs = space->info().observation;
+    DatasetOptions opt;
+    opt.width = obs.width, opt.height = obs.height, opt.channels = obs.channels;
+    opt.progress = [&ctx](float f, const std::string& stage) { return ctx.progress(0.5f * f, stage); };
+    LoadedDataset out;
+    auto data = std::make_shared<ImageDataset>(load_image_dataset(path, opt));
+    out.name = std::filesystem::path(path).filename().string();
+    if (!space->info().can_encode) throw UnsupportedError("model '" + space->info().name + "' has no encoder");
+    if (const auto* pca = dynamic_cast<const PcaSpace*>(space.get())) {
+      ctx.progress(0.5f, "encoding");
+      const RowMatrixXf z = pca->encode_rows(data->data);
+      for (long i = 0; i < z.rows(); ++i) out.latents.emplace_back(z.row(i).data(), z.row(i).data() + z.cols());
+    } else {
+      for (long i = 0; i < data->count(); ++i) {
+        out.latents.push_back(space->encode(data->image(i)));
+        if (!ctx.progress(0.5f + 0.5f * i / data->count(), "encoding")) throw Cancelled();
+      }
+    }
+    out.data = std::move(data);
+    return out;
+  });
+}
+
+}  // namespace studio

@@ -1,0 +1,61 @@
+#pragma once
+// Holds the model and the dataset and does all work on them, off the UI thread.
+// Includes no ImGui and no GL: it produces images; the Studio uploads them.
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "latent/dataset.h"
+#include "latent/jobs.h"
+#include "latent/space.h"
+
+namespace studio {
+
+struct LoadedModel {
+  std::shared_ptr<const latent::Space> space;
+  std::vector<latent::Image> components;  // display-normalized eigenfaces (PCA only)
+  double explained_fraction = -1;
+  std::string training_data;  // the dataset it was trained on, where that still exists
+};
+
+struct LoadedDataset {
+  std::shared_ptr<const latent::ImageDataset> data;  // converted to the model's shape
+  std::vector<latent::Latent> latents;               // every item encoded
+  std::string name;
+};
+
+struct DecodeRequest {
+  std::shared_ptr<const latent::Space> space;
+  latent::Latent z;
+};
+
+struct PickRequest {
+  std::shared_ptr<const latent::Space> space;
+  std::shared_ptr<const latent::ImageDataset> data;
+  long index = -1;
+  latent::Latent z;
+};
+struct PickResult {
+  long index = -1;
+  latent::Image original, reconstruction, error;  // error: a heat map
+  double rmse = 0, max_error = 0;
+};
+
+class Renderer {
+ public:
+  Renderer();
+
+  void open_model(const std::string& path);
+  void open_dataset(const std::string& path, std::shared_ptr<const latent::Space> space);
+
+  latent::LatestWorker<DecodeRequest, latent::Image> decoder;
+  latent::LatestWorker<PickRequest, PickResult> picker;
+  std::unique_ptr<latent::Task<LoadedModel>> model_task;
+  std::unique_ptr<latent::Task<LoadedDataset>> dataset_task;
+};
+
+// Turns an absolute error image into a black-red-yellow heat map, `gain` x amplified.
+latent::Image error_heatmap(const latent::Image& abs_error, float gain);
+
+}  // namespace studio

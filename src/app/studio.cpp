@@ -1,0 +1,404 @@
+#include "studio.h"
+
+#define GLFW_INCLUDE_NONE
+#include <epoxy/gl.h>
+#include <GLFW/glfw3.h>
+#include <backends/imgui_impl_glfw.h>
+#include <backends/imgui_impl_opengl3.h>
+#include <imgui.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "fonts.h"
+#include "latent/errors.h"
+#include "latent/image_io.h"
+#include "latent/latent_io.h"
+#include "panels/panels.h"
+#include "texture.h"
+
+namespace fs = std::filesystem;
+
+namespace studio {
+
+namespace {
+
+constexpr size_t kMaxThumbnails = 2048;   // uploaded dataset thumbnails kept at once
+constexpr int kThumbnailsPerFrame = 96;   // uploads per frame, so scrolling never stalls
+constexpr double kScreenshotTimeout = 60; // seconds to wait for work to settle
+
+void glfw_error(int code, const char* what) { std::fprintf(stderr, "latent-studio: GLFW error %d: %s\n", code, what); }
+
+void drop_callback(GLFWwindow* w, int count, const char** paths) {
+  auto* studio = static_cast<Studio*>(glfwGetWindowUserPointer(w));
+  std::vector<std::string> v(paths, paths + count);
+  studio->on_drop(v);
+}
+
+bool is_model_path(const std::string& p) {
+  return (fs::is_directory(p) && fs::exists(fs::path(p) / "model.json")) || fs::path(p).filename() == "model.json";
+}
+
+}  // namespace
+
+Studio::Studio(StudioOptions options) : opts_(std::move(options)) {
+  state_.options.ui_scale = opts_.ui_scale;
+  state_.options.linear_filter = opts_.linear_filter;
+  last_linear_ = opts_.linear_filter;
+  state_.model_path_input = opts_.model;
+  state_.dataset_path_input = opts_.dataset;
+  state_.highlight_dim = opts_.highlight;
+  state_.scroll_to_highlight = opts_.highlight >= 0;
+  start_pick_ = opts_.pick;
+  if (!opts_.z_file.empty()) {
+    try {
+      start_z_ = latent::read_latent_json(opts_.z_file);
+    } catch (const std::exception& e) {
+      state_.model_error = std::string("could not read the starting latent: ") + e.what();
+    }
+  }
+
+  glfwSetErrorCallback(glfw_error);
+  if (!glfwInit()) throw latent::Error("could not start GLFW (is there a display? try xvfb-run)");
+  glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
+  glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
+  glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
+  glfwWindowHint(GLFW_OPENGL_FORWARD_COMPAT, GLFW_TRUE);
+  window_ = glfwCreateWindow(opts_.width, opts_.height, "Latent Studio", nullptr, nullptr);
+  if (!window_) {
+    glfwTerminate();
+    throw latent::Error("could not open a window with OpenGL 3.3");
+  }
+  glfwMakeContextCurrent(window_);
+  glfwSwapInterval(opts_.screenshot.empty() ? 1 : 0);
+  glfwSetWindowUserPointer(window_, this);
+  glfwSetDropCallback(window_, drop_callback);
+
+  IMGUI_CHECKVERSION();
+  ImGui::CreateContext();
+  ImGui::GetIO().IniFilename = nullptr;  // the layout is fixed; write no imgui.ini
+  ImGui_ImplGlfw_InitForOpenGL(window_, true);
+  ImGui_ImplOpenGL3_Init("#version 330 core");
+  apply_ui_scale(state_.options.ui_scale);
+  state_.applied_ui_scale = state_.options.ui_scale;
+
+  if (!opts_.model.empty()) state_.open_model_request = opts_.model;
+  started_ = glfwGetTime();
+}
+
+Studio::~Studio() {
+  // Workers stop before GL goes away; textures die with the context.
+  ImGui_ImplOpenGL3_Shutdown();
+  ImGui_ImplGlfw_Shutdown();
+  ImGui::DestroyContext();
+  glfwDestroyWindow(window_);
+  glfwTerminate();
+}
+
+void Studio::on_drop(const std::vector<std::string>& paths) { dropped_.insert(dropped_.end(), paths.begin(), paths.end()); }
+
+int Studio::run() {
+  while (!glfwWindowShouldClose(window_)) {
+    glfwPollEvents();
+    frame();
+    if (!opts_.screenshot.empty()) {
+      if (settled()) ++settled_frames_;
+      const bool timed_out = glfwGetTime() - started_ > kScreenshotTimeout;
+      if (settled_frames_ >= std::max(1, opts_.frames) || timed_out) {
+        if (timed_out) std::fprintf(stderr, "latent-studio: work did not settle in %.0f s; capturing anyway\n", kScreenshotTimeout);
+        return write_screenshot() ? 0 : 1;
+      }
+    }
+    glfwSwapBuffers(window_);
+  }
+  return 0;
+}
+
+bool Studio::settled() const {
+  return !state_.model_load.running && !state_.dataset_load.running && !renderer_.decoder.busy() &&
+         shown_generation_ == submitted_generation_ && !renderer_.picker.busy() && pick_shown_ == pick_generation_ &&
+         state_.wanted_thumbnails.empty() && state_.open_model_request.empty() && state_.open_dataset_request.empty();
+}
+
+void Studio::frame() {
+  // Fonts are rebuilt between frames, and not while the scale slider is being dragged.
+  if (state_.options.ui_scale != state_.applied_ui_scale && !ImGui::IsMouseDown(ImGuiMouseButton_Left)) {
+    apply_ui_scale(state_.options.ui_scale);
+    state_.applied_ui_scale = state_.options.ui_scale;
+  }
+  poll_workers();
+  handle_requests();
+  upload_thumbnails();
+
+  ImGui_ImplOpenGL3_NewFrame();
+  ImGui_ImplGlfw_NewFrame();
+  ImGui::NewFrame();
+  layout_and_draw();
+  ImGui::Render();
+
+  int fw, fh;
+  glfwGetFramebufferSize(window_, &fw, &fh);
+  glViewport(0, 0, fw, fh);
+  glClearColor(0.08f, 0.08f, 0.09f, 1.f);
+  glClear(GL_COLOR_BUFFER_BIT);
+  ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+
+  const ImGuiIO& io = ImGui::GetIO();
+  state_.fps = io.Framerate;
+  state_.frame_ms = 1000.0 * io.DeltaTime;
+  ++state_.frames;
+}
+
+void Studio::layout_and_draw() {
+  const ImVec2 d = ImGui::GetIO().DisplaySize;
+  const float s = state_.options.ui_scale;
+  const float left = std::min(d.x * 0.3f, 360.f * s);
+  const float right = std::min(d.x * 0.3f, 400.f * s);
+  const float model_h = std::min(d.y * 0.4f, 250.f * s);
+  const float strip_h = std::min(d.y * 0.3f, 150.f * s);
+  const float perf_h = std::min(d.y * 0.2f, 110.f * s);
+  const float center = std::max(50.f, d.x - left - right);
+
+  panels::model_panel(state_, {0, 0, left, model_h});
+  panels::slider_panel(state_, {0, model_h, left, d.y - model_h});
+  panels::viewport_panel(state_, {left, 0, center, d.y - strip_h});
+  panels::components_panel(state_, {left, d.y - strip_h, center, strip_h});
+  panels::dataset_panel(state_, {left + center, 0, right, d.y - perf_h});
+  panels::performance_panel(state_, {left + center, d.y - perf_h, right, perf_h});
+}
+
+void Studio::poll_workers() {
+  if (renderer_.model_task) {
+    state_.model_load = {true, renderer_.model_task->progress(), renderer_.model_task->stage()};
+    if (renderer_.model_task->done()) {
+      state_.model_load.running = false;
+      try {
+        install_model(renderer_.model_task->take());
+        state_.model_error.clear();
+      } catch (const std::exception& e) {
+        state_.model_error = std::string(e.what()) +
+                             (space_ ? "\nStill showing '" + space_->info().name + "'." : "");
+      }
+      renderer_.model_task.reset();
+    }
+  }
+  if (renderer_.dataset_task) {
+    state_.dataset_load = {true, renderer_.dataset_task->progress(), renderer_.dataset_task->stage()};
+    if (renderer_.dataset_task->done()) {
+      state_.dataset_load.running = false;
+      try {
+        install_dataset(renderer_.dataset_task->take());
+        state_.dataset_error.clear();
+      } catch (const latent::Cancelled&) {
+      } catch (const std::exception& e) {
+        state_.dataset_error = e.what();
+      }
+      renderer_.dataset_task.reset();
+    }
+  }
+  if (auto r = renderer_.decoder.poll(shown_generation_)) {
+    shown_generation_ = r->generation;
+    if (r->value) {
+      const latent::Image& img = *r->value;
+      if (state_.view_texture && img.width == state_.view_w && img.height == state_.view_h) {
+        update_texture(state_.view_texture, img, state_.options.linear_filter);
+      } else {
+        delete_texture(state_.view_texture);
+        state_.view_texture = create_texture(img, state_.options.linear_filter);
+      }
+      state_.view_w = img.width, state_.view_h = img.height;
+      state_.decode_error.clear();
+    } else {
+      state_.decode_error = r->error;
+    }
+    state_.decode_ms = 1000.0 * r->seconds;
+    state_.decode_ms_avg = state_.decode_ms_avg == 0 ? state_.decode_ms : 0.9 * state_.decode_ms_avg + 0.1 * state_.decode_ms;
+  }
+  state_.decodes_submitted = renderer_.decoder.submitted();
+  state_.decodes_skipped = renderer_.decoder.skipped();
+  if (auto r = renderer_.picker.poll(pick_shown_)) {
+    pick_shown_ = r->generation;
+    if (r->value && r->value->index == state_.picked) {
+      for (TextureId* t : {&state_.pick_original, &state_.pick_reconstruction, &state_.pick_error}) delete_texture(*t);
+      state_.pick_original = create_texture(r->value->original, false);
+      state_.pick_reconstruction = create_texture(r->value->reconstruction, false);
+      state_.pick_error = create_texture(r->value->error, false);
+      state_.pick_rmse = r->value->rmse;
+      state_.pick_max_error = r->value->max_error;
+    } else if (!r->value) {
+      state_.dataset_error = "could not reconstruct the picked image: " + r->error;
+    }
+  }
+}
+
+void Studio::handle_requests() {
+  for (const std::string& p : dropped_) {
+    if (is_model_path(p)) state_.open_model_request = p, state_.model_path_input = p;
+    else state_.open_dataset_request = p, state_.dataset_path_input = p;
+  }
+  dropped_.clear();
+
+  if (!state_.open_model_request.empty() && !renderer_.model_task) {
+    renderer_.open_model(state_.open_model_request);
+    state_.model_load = {true, 0.f, "opening"};
+    state_.open_model_request.clear();
+  }
+  if (!state_.open_dataset_request.empty() && !renderer_.dataset_task && space_) {
+    renderer_.open_dataset(state_.open_dataset_request, space_);
+    state_.dataset_load = {true, 0.f, "opening"};
+    state_.open_dataset_request.clear();
+  }
+  if (state_.randomize_request && space_) {
+    state_.randomize_request = false;
+    try {
+      state_.z = space_->sample(1, state_.randomize_seed).front();
+    } catch (const std::exception& e) {
+      state_.decode_error = e.what();
+    }
+  }
+  if (state_.pick_request >= 0 && dataset_ && state_.pick_request < static_cast<long>(dataset_->latents.size())) {
+    const long i = state_.pick_request;
+    state_.picked = i;
+    state_.z = dataset_->latents[i];
+    pick_generation_ = renderer_.picker.submit({space_, dataset_->data, i, state_.z});
+  }
+  state_.pick_request = -1;
+
+  if (space_ && state_.z != submitted_z_) {
+    submitted_z_ = state_.z;
+    submitted_generation_ = renderer_.decoder.submit({space_, state_.z});
+  }
+  if (state_.options.linear_filter != last_linear_) {
+    last_linear_ = state_.options.linear_filter;
+    if (state_.view_texture) set_texture_filter(state_.view_texture, last_linear_);
+  }
+}
+
+void Studio::install_model(LoadedModel loaded) {
+  space_ = loaded.space;
+  const auto& info = space_->info();
+  state_.model.loaded = true;
+  state_.model.info = info;
+  state_.model.scale = space_->scale();
+  state_.model.explained_fraction = loaded.explained_fraction;
+  state_.model_path_input = info.source;
+  state_.z.assign(info.dim, 0.f);
+  if (first_model_ && start_z_) {
+    if (static_cast<int>(start_z_->size()) == info.dim) state_.z = *start_z_;
+    else state_.model_error = "the starting latent has " + std::to_string(start_z_->size()) + " values, the model " +
+                              std::to_string(info.dim);
+  }
+  if (state_.highlight_dim >= info.dim) state_.highlight_dim = -1;
+  for (TextureId t : state_.component_textures) delete_texture(t);
+  state_.component_textures.clear();
+  for (const latent::Image& c : loaded.components) state_.component_textures.push_back(create_texture(c, false));
+  state_.component_w = info.observation.width, state_.component_h = info.observation.height;
+  glfwSetWindowTitle(window_, ("Latent Studio - " + info.name).c_str());
+
+  // The dataset must be re-encoded by the new model: reopen it.
+  std::string dataset = dataset_ ? state_.dataset_path_input : std::string();
+  if (first_model_ && dataset.empty()) {
+    dataset = opts_.dataset.empty() ? loaded.training_data : opts_.dataset;
+    state_.dataset_path_input = dataset;
+  }
+  clear_dataset();
+  if (!dataset.empty()) state_.open_dataset_request = dataset;
+  first_model_ = false;
+}
+
+void Studio::clear_dataset() {
+  dataset_.reset();
+  for (auto& [i, t] : state_.thumbnails) delete_texture(t);
+  state_.thumbnails.clear();
+  for (TextureId* t : {&state_.pick_original, &state_.pick_reconstruction, &state_.pick_error}) {
+    delete_texture(*t);
+    *t = 0;
+  }
+  state_.dataset_count = 0;
+  state_.picked = -1;
+}
+
+void Studio::install_dataset(LoadedDataset loaded) {
+  clear_dataset();
+  dataset_ = std::move(loaded);
+  state_.dataset_count = dataset_->data->count();
+  state_.dataset_name = dataset_->name;
+  if (start_pick_ >= 0) {
+    if (start_pick_ < state_.dataset_count) state_.pick_request = start_pick_;
+    else state_.dataset_error = "no item " + std::to_string(start_pick_) + " in the dataset";
+    start_pick_ = -1;
+  }
+}
+
+void Studio::upload_thumbnails() {
+  if (!dataset_) {
+    state_.wanted_thumbnails.clear();
+    return;
+  }
+  int uploaded = 0;
+  std::vector<long> still;
+  for (long i : state_.wanted_thumbnails) {
+    if (state_.thumbnails.count(i) || i < 0 || i >= state_.dataset_count) continue;
+    if (uploaded >= kThumbnailsPerFrame) {
+      still.push_back(i);
+      continue;
+    }
+    state_.thumbnails[i] = create_texture(dataset_->data->image(i), true);
+    ++uploaded;
+  }
+  // Keep memory bounded: drop the thumbnails furthest from what is on screen.
+  if (state_.thumbnails.size() > kMaxThumbnails && !state_.wanted_thumbnails.empty()) {
+    const long focus = state_.wanted_thumbnails.front();
+    while (state_.thumbnails.size() > kMaxThumbnails) {
+      auto first = state_.thumbnails.begin();
+      auto last = std::prev(state_.thumbnails.end());
+      auto victim = (focus - first->first) > (last->first - focus) ? first : last;
+      delete_texture(victim->second);
+      state_.thumbnails.erase(victim);
+    }
+  }
+  state_.wanted_thumbnails = std::move(still);
+}
+
+bool Studio::write_screenshot() {
+  int fw, fh;
+  glfwGetFramebufferSize(window_, &fw, &fh);
+  std::vector<unsigned char> px(static_cast<size_t>(fw) * fh * 4);
+  glReadBuffer(GL_BACK);
+  glPixelStorei(GL_PACK_ALIGNMENT, 1);
+  glReadPixels(0, 0, fw, fh, GL_RGBA, GL_UNSIGNED_BYTE, px.data());
+  latent::Image img(fw, fh, 3);
+  for (int y = 0; y < fh; ++y)
+    for (int x = 0; x < fw; ++x)
+      for (int c = 0; c < 3; ++c)
+        img.at(x, y, c) = px[(static_cast<size_t>(fh - 1 - y) * fw + x) * 4 + c] / 255.f;
+  try {
+    latent::save_png(img, opts_.screenshot);
+    // Where things are, for tests and docs.
+    auto rect = [](const Rect& r) { return nlohmann::json{{"x", r.x}, {"y", r.y}, {"w", r.w}, {"h", r.h}}; };
+    nlohmann::json meta = {{"width", fw},
+                           {"height", fh},
+                           {"viewport", rect(state_.viewport_rect)},
+                           {"viewport_image", {{"width", state_.view_w}, {"height", state_.view_h}}},
+                           {"sliders", rect(state_.sliders_rect)},
+                           {"model", state_.model.loaded ? state_.model.info.name : ""},
+                           {"z", state_.z},
+                           {"picked", state_.picked},
+                           {"dataset_count", state_.dataset_count},
+                           {"model_error", state_.model_error},
+                           {"decode_error", state_.decode_error},
+                           {"linear_filter", state_.options.linear_filter}};
+    std::ofstream(opts_.screenshot + ".json") << meta.dump(2) << "\n";
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "latent-studio: %s\n", e.what());
+    return false;
+  }
+  std::fprintf(stderr, "latent-studio: wrote %s\n", opts_.screenshot.c_str());
+  return true;
+}
+
+}  // namespace studio

@@ -1,0 +1,68 @@
+#pragma once
+// The studio shell: window, frame loop, layout, and the glue between the panels'
+// AppState and the Renderer's worker threads. GL uploads happen here, on the main thread.
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "app_state.h"
+#include "renderer.h"
+
+struct GLFWwindow;
+
+namespace studio {
+
+struct StudioOptions {
+  std::string model;                 // model to open at start ("" = none)
+  std::string dataset;               // dataset to open ("" = the model's training data, if found)
+  std::string z_file;                // latent to start from (JSON array)
+  long pick = -1;                    // dataset item to pick at start
+  int highlight = -1;                // component to highlight at start (0-based)
+  std::string screenshot;            // write a PNG of the window after `frames` frames and exit
+  int frames = 3;
+  int width = 1600, height = 1000;   // window size
+  float ui_scale = 1.0f;
+  bool linear_filter = false;
+};
+
+class Studio {
+ public:
+  explicit Studio(StudioOptions options);
+  ~Studio();
+  // Runs until the window closes (or the screenshot is written). Returns the exit code.
+  int run();
+
+  void on_drop(const std::vector<std::string>& paths);
+
+ private:
+  void frame();
+  void layout_and_draw();
+  void poll_workers();
+  void handle_requests();
+  void install_model(LoadedModel loaded);
+  void install_dataset(LoadedDataset loaded);
+  void upload_thumbnails();
+  bool settled() const;
+  bool write_screenshot();
+  void clear_dataset();
+
+  StudioOptions opts_;
+  AppState state_;
+  Renderer renderer_;
+  GLFWwindow* window_ = nullptr;
+
+  std::shared_ptr<const latent::Space> space_;
+  std::optional<LoadedDataset> dataset_;
+  std::vector<float> submitted_z_;
+  uint64_t submitted_generation_ = 0, shown_generation_ = 0, pick_generation_ = 0, pick_shown_ = 0;
+  std::optional<latent::Latent> start_z_;
+  long start_pick_ = -1;
+  bool first_model_ = true;
+  bool last_linear_ = false;
+  std::vector<std::string> dropped_;
+  int settled_frames_ = 0;
+  double started_ = 0;
+};
+
+}  // namespace studio

@@ -1,0 +1,15 @@
+#pragma once
+// OpenGL textures for images. Main thread only.
+#include "app_state.h"
+#include "latent/image.h"
+
+namespace studio {
+
+// Creates a texture holding `img` (RGBA8) and returns its name.
+TextureId create_texture(const latent::Image& img, bool linear);
+// Replaces the content of `tex` (reallocating when the size changed).
+void update_texture(TextureId tex, const latent::Image& img, bool linear);
+void set_texture_filter(TextureId tex, bool linear);
+void delete_texture(TextureId tex);
+
+}  // namespace studio

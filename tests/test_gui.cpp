@@ -1,0 +1,99 @@
+// The real studio under Xvfb (ctest runs this binary through xvfb-run): start it on the
+// shipped model, take a screenshot, and check the pixels.
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "latent/image_io.h"
+#include "latent/latent_io.h"
+#include "test_util.h"
+
+using namespace latent;
+using test_util::run;
+
+namespace {
+
+const std::string kCli = LATENT_CLI;
+const std::string kStudio = LATENT_STUDIO;
+const std::string kModel = std::string(LATENT_SOURCE_DIR) + "/models/olivetti-pca";
+
+nlohmann::json read_json(const std::string& path) {
+  std::ifstream in(path);
+  return nlohmann::json::parse(in);
+}
+
+// Share of pixels in a rectangle that look like ImGui's (blue) slider frames and grabs.
+double blue_share(const Image& shot, const nlohmann::json& r) {
+  const int x0 = r["x"].get<int>(), y0 = r["y"].get<int>(), w = r["w"].get<int>(), h = r["h"].get<int>();
+  long blue = 0, total = 0;
+  for (int y = y0; y < std::min(shot.height, y0 + h); ++y)
+    for (int x = x0; x < std::min(shot.width, x0 + w); ++x) {
+      const float rr = shot.at(x, y, 0), g = shot.at(x, y, 1), b = shot.at(x, y, 2);
+      blue += (b > rr + 0.12f && b > g + 0.04f) ? 1 : 0;
+      ++total;
+    }
+  return total ? double(blue) / total : 0;
+}
+
+}  // namespace
+
+TEST(Studio, ViewportShowsTheDecodedLatentAndSlidersAreDrawn) {
+  test_util::TempDir tmp;
+  // A real face's latent: encode a training image if the data is here, else a fixed point.
+  if (test_util::has_data_dir()) {
+    auto enc = run(kCli + " encode " + kModel + " " + LATENT_DATA_DIR + "/faces/olivetti --index 43 --out " + (tmp / "z.json"));
+    ASSERT_EQ(enc.code, 0) << enc.output;
+  } else {
+    Latent z(123, 0.f);
+    z[0] = 4.f, z[1] = -3.f, z[2] = 2.f;
+    write_latent_json(z, tmp / "z.json");
+  }
+  auto dec = run(kCli + " decode " + kModel + " --z-file " + (tmp / "z.json") + " --out " + (tmp / "expected.png"));
+  ASSERT_EQ(dec.code, 0) << dec.output;
+
+  auto studio = run(kStudio + " --model " + kModel + " --z-file " + (tmp / "z.json") + " --screenshot " +
+                    (tmp / "shot.png") + " --frames 3 --width 1280 --height 800");
+  ASSERT_EQ(studio.code, 0) << studio.output;
+  const Image shot = load_image(tmp / "shot.png");
+  const auto meta = read_json(tmp / "shot.png.json");
+  ASSERT_EQ(shot.width, 1280);
+  ASSERT_EQ(shot.height, 800);
+  EXPECT_EQ(meta["model"], "olivetti-pca");
+  EXPECT_EQ(meta["model_error"], "");
+  EXPECT_EQ(meta["z"].get<Latent>(), read_latent_json(tmp / "z.json"));
+
+  // The viewport holds the decoded image: each source pixel is a square block (nearest
+  // filter) whose centre equals `latent decode`'s pixel.
+  const Image expected = load_image(tmp / "expected.png");
+  const auto& vp = meta["viewport"];
+  const double x0 = vp["x"], y0 = vp["y"], w = vp["w"], h = vp["h"];
+  ASSERT_EQ(meta["viewport_image"]["width"], expected.width);
+  ASSERT_GE(w, 4.0 * expected.width) << "the face should be scaled up to fill its pane";
+  const double sx = w / expected.width, sy = h / expected.height;
+  double max_diff = 0;
+  for (int y = 0; y < expected.height; ++y)
+    for (int x = 0; x < expected.width; ++x) {
+      const int px = static_cast<int>(x0 + (x + 0.5) * sx), py = static_cast<int>(y0 + (y + 0.5) * sy);
+      for (int c = 0; c < 3; ++c) max_diff = std::max(max_diff, double(std::fabs(shot.at(px, py, c) - expected.at(x, y, 0))));
+    }
+  EXPECT_LE(max_diff, 2.5 / 255.0) << "viewport pixels differ from latent decode";
+
+  // The slider panel is drawn: a good share of it is slider frames.
+  EXPECT_GT(blue_share(shot, meta["sliders"]), 0.05);
+  // And the viewport is not: it is the face (gray).
+  EXPECT_LT(blue_share(shot, meta["viewport"]), 0.001);
+}
+
+TEST(Studio, ABadModelIsReportedAndTheAppKeepsRunning) {
+  test_util::TempDir tmp;
+  std::filesystem::create_directories(tmp / "broken");
+  std::ofstream(tmp / "broken/model.json") << "{ \"kind\": \"pca\", ";
+  auto studio = run(kStudio + " --model " + (tmp / "broken") + " --screenshot " + (tmp / "shot.png") +
+                    " --frames 2 --width 900 --height 600");
+  ASSERT_EQ(studio.code, 0) << studio.output;
+  const auto meta = read_json(tmp / "shot.png.json");
+  EXPECT_NE(meta["model_error"].get<std::string>().find("malformed JSON"), std::string::npos) << meta.dump();
+  EXPECT_EQ(meta["model"], "");
+}
