@@ -37,11 +37,15 @@ void dataset_panel(AppState& s, const Rect& r) {
     ImGui::Text("%s: %ld images", s.dataset_name.c_str(), s.dataset_count);
     // Picked item: original | reconstruction | error.
     if (s.picked >= 0) {
-      const float side = (ImGui::GetContentRegionAvail().x - 2 * ImGui::GetStyle().ItemSpacing.x) / 3.f;
+      // Fixed columns, so a long label never pushes the next image out of line.
+      const float gap = ImGui::GetStyle().ItemSpacing.x;
+      const float side = (ImGui::GetContentRegionAvail().x - 2 * gap) / 3.f;
+      const float x0 = ImGui::GetCursorPosX();
       labelled_image("original", s.pick_original, side);
-      ImGui::SameLine();
-      labelled_image("reconstruction", s.pick_reconstruction, side);
-      ImGui::SameLine();
+      ImGui::SameLine(x0 + (side + gap));
+      labelled_image(ImGui::CalcTextSize("reconstruction").x <= side ? "reconstruction" : "recon.",
+                     s.pick_reconstruction, side);
+      ImGui::SameLine(x0 + 2 * (side + gap));
       labelled_image("error x4", s.pick_error, side);
       ImGui::Text("#%ld  RMSE %.4f  max %.3f", s.picked, s.pick_rmse, s.pick_max_error);
     } else {

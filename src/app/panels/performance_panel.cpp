@@ -10,7 +10,7 @@ void performance_panel(AppState& s, const Rect& r) {
   ImGui::Begin("Performance", nullptr, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
   ImGui::Text("frame   %6.2f ms  (%5.1f fps)", s.frame_ms, s.fps);
   ImGui::Text("decode  %6.2f ms  (avg %.2f ms)", s.decode_ms, s.decode_ms_avg);
-  ImGui::Text("decodes %llu requested, %llu skipped as stale", static_cast<unsigned long long>(s.decodes_submitted),
+  ImGui::Text("decodes %llu, %llu skipped (stale)", static_cast<unsigned long long>(s.decodes_submitted),
               static_cast<unsigned long long>(s.decodes_skipped));
   ImGui::End();
 }
