@@ -97,3 +97,20 @@ TEST(Studio, ABadModelIsReportedAndTheAppKeepsRunning) {
   EXPECT_NE(meta["model_error"].get<std::string>().find("malformed JSON"), std::string::npos) << meta.dump();
   EXPECT_EQ(meta["model"], "");
 }
+
+TEST(Studio, AModelThatFailsToOpenLeavesTheCurrentOneInPlace) {
+  test_util::TempDir tmp;
+  std::filesystem::create_directories(tmp / "broken");
+  std::filesystem::copy_file(kModel + "/model.json", tmp / "broken/model.json");
+  std::filesystem::copy_file(kModel + "/mean.f32", tmp / "broken/mean.f32");
+  std::ofstream(tmp / "broken/components.f32") << "cut short";
+  auto studio = run(kStudio + " --model " + kModel + " --then-open " + (tmp / "broken") + " --screenshot " +
+                    (tmp / "shot.png") + " --frames 2 --width 1000 --height 700");
+  ASSERT_EQ(studio.code, 0) << studio.output;
+  const auto meta = read_json(tmp / "shot.png.json");
+  const std::string error = meta["model_error"];
+  EXPECT_NE(error.find("components.f32: expected"), std::string::npos) << error;
+  EXPECT_NE(error.find("Still showing 'olivetti-pca'"), std::string::npos) << error;
+  EXPECT_EQ(meta["model"], "olivetti-pca");
+  EXPECT_EQ(meta["viewport_image"]["width"], 64);  // the face is still there
+}

@@ -307,6 +307,7 @@ void Studio::install_model(LoadedModel loaded) {
   }
   clear_dataset();
   if (!dataset.empty()) state_.open_dataset_request = dataset;
+  if (first_model_ && !opts_.then_open.empty()) state_.open_model_request = opts_.then_open;
   first_model_ = false;
 }
 

@@ -17,6 +17,7 @@ struct StudioOptions {
   std::string model;                 // model to open at start ("" = none)
   std::string dataset;               // dataset to open ("" = the model's training data, if found)
   std::string z_file;                // latent to start from (JSON array)
+  std::string then_open;             // a second model to open once the first is up ("" = none)
   long pick = -1;                    // dataset item to pick at start
   int highlight = -1;                // component to highlight at start (0-based)
   std::string screenshot;            // write a PNG of the window after `frames` frames and exit
