@@ -29,6 +29,7 @@ void slider_panel(AppState& s, const Rect& r) {
 
   ImGui::BeginChild("sliders");
   const float reset_w = ImGui::CalcTextSize("0").x + ImGui::GetStyle().FramePadding.x * 2;
+  const float label_w = ImGui::CalcTextSize("000").x + ImGui::GetStyle().ItemSpacing.x;
   for (int k = 0; k < static_cast<int>(s.z.size()); ++k) {
     ImGui::PushID(k);
     const float sd = k < static_cast<int>(s.model.scale.size()) ? s.model.scale[k] : 1.f;
@@ -39,9 +40,9 @@ void slider_panel(AppState& s, const Rect& r) {
       ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.f, 0.85f, 0.4f, 1.f));
     }
     char label[32];
-    std::snprintf(label, sizeof label, "%3d", k + 1);
+    std::snprintf(label, sizeof label, "%d", k + 1);
     ImGui::TextUnformatted(label);
-    ImGui::SameLine();
+    ImGui::SameLine(label_w);  // sliders line up whatever the number's width
     ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x - reset_w - ImGui::GetStyle().ItemSpacing.x);
     ImGui::SliderFloat("##z", &s.z[k], -range, range, "%.2f");
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("component %d: sd %.3f, value %.2f sd", k + 1, sd, s.z[k] / sd);
