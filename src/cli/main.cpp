@@ -17,6 +17,8 @@
 #include "latent/latent_io.h"
 #include "latent/pca_space.h"
 #include "latent/registry.h"
+#include "latent/word2vec_train.h"
+#include "latent/word_vectors.h"
 
 namespace fs = std::filesystem;
 using namespace latent;
@@ -73,6 +75,31 @@ Image read_input_image(const std::string& path, long index, const SpaceInfo& inf
   if (index >= ds.count())
     throw UnsupportedError(path + " has " + std::to_string(ds.count()) + " items, no item " + std::to_string(index));
   return ds.image(index);
+}
+
+// A vectors file (any format) or a model package of kind word-vectors.
+std::unique_ptr<WordVectors> open_vectors(const std::string& path, long limit, bool half) {
+  WordVectorsOptions opt;
+  opt.limit = limit;
+  opt.storage = half ? Storage::Float16 : Storage::Float32;
+  opt.progress = stderr_progress("loading");
+  if (fs::is_directory(path) || fs::path(path).filename() == "model.json") {
+    std::unique_ptr<Space> space = open_space(path);
+    if (auto* wv = dynamic_cast<WordVectors*>(space.get())) {
+      space.release();
+      return std::unique_ptr<WordVectors>(wv);
+    }
+    throw UnsupportedError(path + " is a '" + space->info().kind + "' model, not word vectors");
+  }
+  auto wv = WordVectors::open(path, opt);
+  for (const auto& w : wv->warnings()) std::fprintf(stderr, "latent: warning: %s: %s\n", path.c_str(), w.c_str());
+  return wv;
+}
+
+void print_answers(const std::string& title, const QueryResult& r) {
+  std::printf("%s  (%s; input words %s)\n", title.c_str(), r.method.c_str(), r.inputs_excluded ? "excluded" : "kept");
+  int rank = 0;
+  for (const auto& w : r.words) std::printf("%3d  %-24s %.4f\n", ++rank, w.word.c_str(), w.score);
 }
 
 int grid_cols(size_t n) { return std::max(1, static_cast<int>(std::ceil(std::sqrt(static_cast<double>(n))))); }
@@ -145,6 +172,62 @@ int main(int argc, char** argv) {
   comp_cmd->add_option("--out,-o", out_file, "PNG to write")->required();
   comp_cmd->add_option("--scale", upscale, "Enlarge by this integer factor")->capture_default_str();
 
+  // word vectors
+  std::string vectors, word, expr, questions;
+  int top = 10;
+  bool keep_inputs = false, half = false;
+  std::string method = "add";
+  long restrict_vocab = 300000;
+  auto* nb_cmd = app.add_subcommand("neighbors", "Nearest words by cosine similarity");
+  nb_cmd->add_option("VECTORS", vectors, "Vectors file (word2vec .bin/.txt, GloVe, fastText .vec, .lsv) or package")->required();
+  nb_cmd->add_option("WORD", word, "The word")->required();
+  nb_cmd->add_option("--k", top, "How many answers")->capture_default_str();
+  nb_cmd->add_flag("--keep-inputs", keep_inputs, "Allow the input word among the answers");
+  nb_cmd->add_option("--limit", limit, "Load only the first N words");
+  auto* an_cmd = app.add_subcommand("analogy", "Answer a word expression such as \"king - man + woman\"");
+  an_cmd->add_option("VECTORS", vectors, "Vectors file or package")->required();
+  an_cmd->add_option("EXPR", expr, "Words joined by + and -, with optional weights (0.5*word)")->required();
+  an_cmd->add_option("--k", top, "How many answers")->capture_default_str();
+  an_cmd->add_flag("--keep-inputs", keep_inputs, "Keep the input words among the answers (default: excluded)");
+  an_cmd->add_option("--method", method, "add (3CosAdd) or mul (3CosMul)")->capture_default_str()->check(CLI::IsMember({"add", "mul"}));
+  an_cmd->add_option("--limit", limit, "Load only the first N words");
+  auto* ev_cmd = app.add_subcommand("eval-analogies", "Accuracy on an analogy test set (word2vec questions-words format)");
+  ev_cmd->add_option("VECTORS", vectors, "Vectors file or package")->required();
+  ev_cmd->add_option("QUESTIONS", questions, "questions-words.txt")->required();
+  ev_cmd->add_option("--restrict-vocab", restrict_vocab, "Search only the N most frequent words")->capture_default_str();
+  auto* sim_cmd = app.add_subcommand("similarity", "Cosine similarity of two words");
+  std::string word2;
+  sim_cmd->add_option("VECTORS", vectors, "Vectors file or package")->required();
+  sim_cmd->add_option("WORD1", word, "First word")->required();
+  sim_cmd->add_option("WORD2", word2, "Second word")->required();
+  auto* dm_cmd = app.add_subcommand("doesnt-match", "Which word doesn't belong with the others");
+  std::vector<std::string> words;
+  dm_cmd->add_option("VECTORS", vectors, "Vectors file or package")->required();
+  dm_cmd->add_option("WORDS", words, "Two or more words")->required();
+  auto* cv_cmd = app.add_subcommand("convert", "Convert vectors to the native memory-mapped format (.lsv)");
+  cv_cmd->add_option("VECTORS", vectors, "Vectors file")->required();
+  cv_cmd->add_option("--out,-o", out_file, "File to write (default: VECTORS.lsv, the cache that opens instead)");
+  cv_cmd->add_flag("--float16", half, "Store half-precision vectors (half the size)");
+  cv_cmd->add_option("--limit", limit, "Keep only the first N words");
+
+  // train word2vec
+  auto* train_cmd = app.add_subcommand("train", "Train a model from data");
+  train_cmd->require_subcommand(1);
+  std::vector<std::string> corpus;
+  Word2VecOptions w2v;
+  auto* w2v_cmd = train_cmd->add_subcommand("word2vec", "Train word vectors (skip-gram, negative sampling) on text files");
+  w2v_cmd->add_option("CORPUS", corpus, "Text files or folders of .txt files")->required();
+  w2v_cmd->add_option("--out,-o", out_file, "word2vec binary file to write")->required();
+  w2v_cmd->add_option("--dim", w2v.dim, "Vector size")->capture_default_str();
+  w2v_cmd->add_option("--window", w2v.window, "Maximum context window")->capture_default_str();
+  w2v_cmd->add_option("--negative", w2v.negative, "Negative samples per pair")->capture_default_str();
+  w2v_cmd->add_option("--min-count", w2v.min_count, "Ignore words seen fewer times")->capture_default_str();
+  w2v_cmd->add_option("--epochs", w2v.epochs, "Passes over the corpus")->capture_default_str();
+  w2v_cmd->add_option("--threads", w2v.threads, "Worker threads")->capture_default_str();
+  w2v_cmd->add_option("--sample", w2v.sample, "Subsampling threshold for frequent words")->capture_default_str();
+  w2v_cmd->add_option("--alpha", w2v.alpha, "Starting learning rate")->capture_default_str();
+  w2v_cmd->add_option("--seed", w2v.seed, "Random seed")->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -162,6 +245,13 @@ int main(int argc, char** argv) {
     if (*info_cmd) {
       auto space = open_space(model);
       const auto& i = space->info();
+      if (auto* wv = dynamic_cast<WordVectors*>(space.get())) {
+        std::printf("name:        %s\nkind:        %s\nwords:       %ld\ndimensions:  %d\nformat:      %s%s\nstorage:     %s\n",
+                    i.name.c_str(), i.kind.c_str(), wv->size(), wv->dim(), to_string(wv->source_format()),
+                    wv->memory_mapped() ? " (opened from its memory-mapped cache)" : "",
+                    wv->storage() == Storage::Float16 ? "float16" : "float32");
+        return 0;
+      }
       std::printf("name:        %s\nkind:        %s\nlatent dim:  %d\nmodality:    %s\n", i.name.c_str(), i.kind.c_str(),
                   i.dim, to_string(i.modality));
       std::printf("observation: %dx%dx%d, values in [%g, %g]\n", i.observation.width, i.observation.height,
@@ -229,6 +319,42 @@ int main(int argc, char** argv) {
       std::vector<Image> images;
       for (const Latent& z : space->sample(n, seed)) images.push_back(upscale_nearest(space->decode(z), upscale));
       save_png(make_grid(images, cols > 0 ? cols : grid_cols(images.size())), out_file);
+    } else if (*nb_cmd) {
+      auto wv = open_vectors(vectors, limit, false);
+      print_answers("neighbors of " + word, wv->neighbors(word, top, keep_inputs));
+    } else if (*an_cmd) {
+      auto wv = open_vectors(vectors, limit, false);
+      const auto terms = parse_word_expression(expr);
+      print_answers(expr, wv->query(terms, top, keep_inputs, method == "mul" ? AnalogyMethod::CosMul : AnalogyMethod::CosAdd));
+    } else if (*ev_cmd) {
+      auto wv = open_vectors(vectors, 0, false);
+      const AnalogyReport rep = evaluate_analogies(*wv, questions, restrict_vocab, stderr_progress("evaluating"));
+      std::printf("%-32s %8s %8s %8s %9s\n", "section", "correct", "total", "skipped", "accuracy");
+      for (const auto& sec : rep.sections)
+        std::printf("%-32s %8ld %8ld %8ld %8.2f%%\n", sec.name.c_str(), sec.correct, sec.correct + sec.incorrect,
+                    sec.skipped, 100.0 * sec.accuracy());
+      std::printf("%-32s %8ld %8ld %8ld %8.2f%%\n", rep.total.name.c_str(), rep.total.correct,
+                  rep.total.correct + rep.total.incorrect, rep.total.skipped, 100.0 * rep.total.accuracy());
+      std::fprintf(stderr, "evaluated in %.2f s (3CosAdd over the first %ld words, case-insensitive)\n", rep.seconds,
+                   std::min<long>(restrict_vocab, wv->size()));
+    } else if (*sim_cmd) {
+      auto wv = open_vectors(vectors, 0, false);
+      std::printf("%.4f\n", wv->similarity(word, word2));
+    } else if (*dm_cmd) {
+      auto wv = open_vectors(vectors, 0, false);
+      std::printf("%s\n", wv->doesnt_match(words).c_str());
+    } else if (*cv_cmd) {
+      auto wv = open_vectors(vectors, limit, half);
+      const std::string out = out_file.empty() ? WordVectors::cache_path_for(vectors) : out_file;
+      wv->save_native(out, half ? Storage::Float16 : Storage::Float32);
+      std::fprintf(stderr, "wrote %ld words x %d (%s) to %s\n", wv->size(), wv->dim(), half ? "float16" : "float32",
+                   out.c_str());
+      std::printf("%s\n", out.c_str());
+    } else if (*w2v_cmd) {
+      const Word2VecStats st = train_word2vec(corpus, w2v, out_file, stderr_progress("training"));
+      std::fprintf(stderr, "trained %ld words (vocabulary %ld, corpus %ld tokens) in %.1f s: %.0f words/s\n",
+                   st.trained_words, st.vocab_size, st.corpus_words, st.seconds, st.words_per_second);
+      std::printf("%s\n", out_file.c_str());
     } else if (*comp_cmd) {
       auto space = open_space(model);
       auto* pca = dynamic_cast<PcaSpace*>(space.get());

@@ -8,6 +8,7 @@
 #include "latent/errors.h"
 #include "latent/model_package.h"
 #include "latent/pca_space.h"
+#include "latent/word_vectors.h"
 
 namespace fs = std::filesystem;
 
@@ -25,6 +26,12 @@ Registry& registry() {
     auto* reg = new Registry();  // never destroyed: usable from any thread until exit
     reg->kinds["pca"] = [](const std::string& dir, const nlohmann::json& header) -> std::unique_ptr<Space> {
       return PcaSpace::load(dir, header);
+    };
+    reg->kinds["word-vectors"] = [](const std::string& dir, const nlohmann::json& header) -> std::unique_ptr<Space> {
+      const std::string file = (fs::path(dir) / "model.json").string();
+      const auto files = require_field<nlohmann::json>(header, "files", file);
+      auto wv = WordVectors::open((fs::path(dir) / require_field<std::string>(files, "vectors", file)).string());
+      return wv;
     };
     return reg;
   }();
@@ -54,6 +61,17 @@ void register_kind(const std::string& kind, SpaceFactory factory) {
 }
 
 std::unique_ptr<Space> open_space(const std::string& path) {
+  // A bare word-vectors file (word2vec, GloVe, fastText .vec, .lsv) opens by its format.
+  if (fs::is_regular_file(path) && fs::path(path).filename() != "model.json") {
+    try {
+      return WordVectors::open(path);
+    } catch (const Cancelled&) {
+      throw;
+    } catch (...) {
+      rethrow_with_context("opening " + path + " as word vectors (the only kind of bare file that opens "
+                           "without a model.json)");
+    }
+  }
   const std::string dir = package_dir(path);
   const nlohmann::json header = read_model_json(dir);
   const std::string file = (fs::path(dir) / "model.json").string();

@@ -1,0 +1,262 @@
+#include "latent/word_vectors.h"
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "latent/errors.h"
+#include "latent/registry.h"
+#include "test_util.h"
+
+using namespace latent;
+
+namespace {
+
+// A tiny vocabulary with a known geometry in 3-D.
+const std::vector<std::pair<std::string, std::vector<float>>> kWords = {
+    {"king", {1.0f, 1.0f, 0.1f}},  {"queen", {1.0f, -1.0f, 0.1f}}, {"man", {0.1f, 1.0f, 0.0f}},
+    {"woman", {0.1f, -1.0f, 0.0f}}, {"apple", {0.0f, 0.0f, 1.0f}}, {"pear", {0.05f, 0.02f, 0.9f}},
+    {"café", {0.3f, 0.2f, 0.4f}},
+};
+
+std::string w2v_binary(const std::vector<std::pair<std::string, std::vector<float>>>& words, long header_count = -1) {
+  std::string s = std::to_string(header_count < 0 ? words.size() : header_count) + " 3\n";
+  for (const auto& [w, v] : words) {
+    s += w + " ";
+    s.append(reinterpret_cast<const char*>(v.data()), v.size() * 4);
+    s += "\n";
+  }
+  return s;
+}
+
+std::string text_lines(bool header) {
+  std::string s = header ? std::to_string(kWords.size()) + " 3\n" : "";
+  for (const auto& [w, v] : kWords) s += w + " " + std::to_string(v[0]) + " " + std::to_string(v[1]) + " " + std::to_string(v[2]) + "\n";
+  return s;
+}
+
+void write(const std::string& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+std::string error_of(const std::string& path, WordVectorsOptions opt = {}) {
+  try {
+    WordVectors::open(path, opt);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+WordVectorsOptions no_cache() {
+  WordVectorsOptions o;
+  o.use_cache = false;
+  return o;
+}
+
+}  // namespace
+
+TEST(WordVectors, AllFormatsLoadTheSameVectors) {
+  test_util::TempDir tmp;
+  write(tmp / "v.bin", w2v_binary(kWords));
+  write(tmp / "v.txt", text_lines(true));
+  write(tmp / "v.vec", text_lines(true) + "");
+  write(tmp / "glove.txt", text_lines(false));
+  const std::pair<const char*, VectorFormat> files[] = {{"v.bin", VectorFormat::Word2VecBinary},
+                                                       {"v.txt", VectorFormat::Word2VecText},
+                                                       {"v.vec", VectorFormat::Word2VecText},
+                                                       {"glove.txt", VectorFormat::GloveText}};
+  for (const auto& [name, format] : files) {
+    auto wv = WordVectors::open(tmp / name, no_cache());
+    EXPECT_EQ(wv->source_format(), format) << name;
+    ASSERT_EQ(wv->size(), 7) << name;
+    EXPECT_EQ(wv->dim(), 3);
+    EXPECT_EQ(wv->word(6), "café");
+    EXPECT_EQ(wv->find("café"), 6);
+    EXPECT_EQ(wv->find("nope"), -1);
+    const Latent v = wv->vector(wv->find("king"));
+    EXPECT_NEAR(v[0], 1.0f, 1e-5);
+    EXPECT_NEAR(v[2], 0.1f, 1e-5);
+    EXPECT_EQ(wv->info().modality, Modality::Words);
+  }
+}
+
+TEST(WordVectors, AnalogyExcludesOrKeepsInputs) {
+  test_util::TempDir tmp;
+  write(tmp / "v.bin", w2v_binary(kWords));
+  auto wv = WordVectors::open(tmp / "v.bin", no_cache());
+  const QueryResult ex = wv->analogy("man", "king", "woman", 3);
+  EXPECT_TRUE(ex.inputs_excluded);
+  EXPECT_EQ(ex.words.front().word, "queen");
+  for (const auto& w : ex.words) EXPECT_TRUE(w.word != "king" && w.word != "man" && w.word != "woman");
+  const QueryResult kept = wv->query(parse_word_expression("king - man + woman"), 7, true);
+  EXPECT_FALSE(kept.inputs_excluded);
+  bool saw_input = false;
+  for (const auto& w : kept.words) saw_input |= w.word == "king" || w.word == "woman";
+  EXPECT_TRUE(saw_input);
+  EXPECT_EQ(wv->analogy("man", "king", "woman", 1, false, AnalogyMethod::CosMul).words.front().word, "queen");
+  // Neighbours, similarity, the odd one out.
+  EXPECT_EQ(wv->neighbors("apple", 1).words.front().word, "pear");
+  EXPECT_NEAR(wv->similarity("apple", "apple"), 1.f, 1e-6);
+  EXPECT_LT(wv->similarity("apple", "king"), 0.2f);
+  EXPECT_EQ(wv->doesnt_match({"apple", "pear", "queen"}), "queen");
+  EXPECT_THROW(wv->neighbors("unicorn", 3), UnsupportedError);
+}
+
+TEST(WordVectors, ExpressionParsing) {
+  auto t = parse_word_expression("king - man + woman");
+  ASSERT_EQ(t.size(), 3u);
+  EXPECT_EQ(t[1].word, "man");
+  EXPECT_EQ(t[1].weight, -1.f);
+  t = parse_word_expression("0.5*happy + 0.5*sad -t-shirt");
+  ASSERT_EQ(t.size(), 3u);
+  EXPECT_FLOAT_EQ(t[0].weight, 0.5f);
+  EXPECT_EQ(t[2].word, "t-shirt");
+  EXPECT_EQ(t[2].weight, -1.f);
+  t = parse_word_expression("-man +woman");
+  EXPECT_EQ(t[0].weight, -1.f);
+  EXPECT_EQ(t[1].weight, 1.f);
+  try {
+    parse_word_expression("king - man woman");
+    FAIL();
+  } catch (const UnsupportedError& e) {
+    EXPECT_NE(std::string(e.what()).find("column 12 ('woman')"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(parse_word_expression("king -"), UnsupportedError);
+  EXPECT_THROW(parse_word_expression("x*king"), UnsupportedError);
+  EXPECT_THROW(parse_word_expression("   "), UnsupportedError);
+}
+
+TEST(WordVectors, NativeCacheRoundTripAndFloat16) {
+  test_util::TempDir tmp;
+  write(tmp / "v.bin", w2v_binary(kWords));
+  auto wv = WordVectors::open(tmp / "v.bin", no_cache());
+  wv->save_native(tmp / "v.lsv", Storage::Float32);
+  wv->save_native(tmp / "h.lsv", Storage::Float16);
+  auto native = WordVectors::open(tmp / "v.lsv");
+  EXPECT_TRUE(native->memory_mapped());
+  EXPECT_EQ(native->source_format(), VectorFormat::Native);
+  ASSERT_EQ(native->size(), wv->size());
+  for (long i = 0; i < wv->size(); ++i) {
+    EXPECT_EQ(native->word(i), wv->word(i));
+    EXPECT_EQ(native->vector(i), wv->vector(i));
+  }
+  auto half = WordVectors::open(tmp / "h.lsv");
+  EXPECT_EQ(half->storage(), Storage::Float16);
+  EXPECT_LT(std::filesystem::file_size(tmp / "h.lsv"), std::filesystem::file_size(tmp / "v.lsv"));
+  for (long i = 0; i < wv->size(); ++i)
+    for (int k = 0; k < 3; ++k) EXPECT_NEAR(half->vector(i)[k], wv->vector(i)[k], 2e-3);
+  EXPECT_EQ(half->analogy("man", "king", "woman", 1).words.front().word, "queen");
+
+  // The cache next to the original is used while it is fresh, and ignored once the
+  // original changes.
+  wv->save_native(WordVectors::cache_path_for(tmp / "v.bin"), Storage::Float32);
+  EXPECT_TRUE(WordVectors::open(tmp / "v.bin")->memory_mapped());
+  auto changed = kWords;
+  changed[0].second = {0.f, 0.f, 2.f};
+  std::filesystem::last_write_time(tmp / "v.bin", std::filesystem::file_time_type::clock::now() + std::chrono::seconds(5));
+  write(tmp / "v.bin", w2v_binary(changed));
+  auto fresh = WordVectors::open(tmp / "v.bin");
+  EXPECT_FALSE(fresh->memory_mapped());
+  EXPECT_NEAR(fresh->vector(0)[2], 2.f, 1e-6);
+
+  // A cut-short native file is an error, not a crash.
+  const std::string bytes = [&] {
+    std::ifstream in(tmp / "v.lsv", std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }();
+  write(tmp / "cut.lsv", bytes.substr(0, bytes.size() - 10));
+  EXPECT_NE(error_of(tmp / "cut.lsv").find("the header says"), std::string::npos);
+}
+
+TEST(WordVectors, MalformedInputSaysWhereAndWhat) {
+  test_util::TempDir tmp;
+  // Truncated binary.
+  const std::string full = w2v_binary(kWords);
+  write(tmp / "cut.bin", full.substr(0, full.size() - 5));
+  std::string e = error_of(tmp / "cut.bin", no_cache());
+  EXPECT_NE(e.find("truncated at byte offset"), std::string::npos) << e;
+  EXPECT_NE(e.find("café"), std::string::npos) << e;
+  // A header that says more words than there are, and one that says fewer.
+  write(tmp / "more.bin", w2v_binary(kWords, 9));
+  e = error_of(tmp / "more.bin", no_cache());
+  EXPECT_NE(e.find("expected word #8 of 9"), std::string::npos) << e;
+  write(tmp / "fewer.bin", w2v_binary(kWords, 5));
+  e = error_of(tmp / "fewer.bin", no_cache());
+  EXPECT_NE(e.find("more data after the 5 words"), std::string::npos) << e;
+  // A huge lying header must not allocate its claim.
+  write(tmp / "huge.bin", "3000000000 300\nabc ");
+  EXPECT_NE(error_of(tmp / "huge.bin", no_cache()).find("truncated"), std::string::npos);
+  // Wrong number of values on a text line.
+  write(tmp / "short.txt", "a 1 2 3\nb 1 2\nc 1 2 3\n");
+  e = error_of(tmp / "short.txt", no_cache());
+  EXPECT_NE(e.find("line 2: expected 3 values after 'b', found 2 values"), std::string::npos) << e;
+  write(tmp / "nan.txt", "a 1 2 3\nb 1 x 3\n");
+  EXPECT_NE(error_of(tmp / "nan.txt", no_cache()).find("line 2"), std::string::npos);
+  // Header count that lies in a text file.
+  write(tmp / "lies.txt", "5 3\na 1 2 3\nb 1 2 3\n");
+  EXPECT_NE(error_of(tmp / "lies.txt", no_cache()).find("the header says 5 words but the file has 2"), std::string::npos);
+  // Bytes that are not UTF-8.
+  write(tmp / "latin1.txt", "caf\xe9 1 2 3\n");
+  EXPECT_NE(error_of(tmp / "latin1.txt", no_cache()).find("not valid UTF-8"), std::string::npos);
+  // Empty file, missing file.
+  write(tmp / "empty.txt", "");
+  EXPECT_NE(error_of(tmp / "empty.txt", no_cache()).find("empty"), std::string::npos);
+  EXPECT_NE(error_of(tmp / "missing.bin").find("no such file"), std::string::npos);
+}
+
+TEST(WordVectors, DuplicatesKeepTheFirstAndWarn) {
+  test_util::TempDir tmp;
+  write(tmp / "dup.txt", "a 1 0 0\nb 0 1 0\na 0 0 1\nc 0 0 1\n");
+  auto wv = WordVectors::open(tmp / "dup.txt", no_cache());
+  ASSERT_EQ(wv->size(), 3);
+  EXPECT_EQ(wv->word(2), "c");
+  EXPECT_NEAR(wv->vector(wv->find("a"))[0], 1.f, 1e-6);
+  ASSERT_EQ(wv->warnings().size(), 1u);
+  EXPECT_NE(wv->warnings()[0].find("1 duplicate word(s) skipped"), std::string::npos);
+}
+
+TEST(WordVectors, LimitKeepsTheFirstWords) {
+  test_util::TempDir tmp;
+  write(tmp / "v.bin", w2v_binary(kWords));
+  WordVectorsOptions o = no_cache();
+  o.limit = 3;
+  auto wv = WordVectors::open(tmp / "v.bin", o);
+  EXPECT_EQ(wv->size(), 3);
+  EXPECT_EQ(wv->find("woman"), -1);
+}
+
+TEST(WordVectors, HalfPrecisionConversion) {
+  for (float f : {0.f, 1.f, -2.5f, 0.1f, 65504.f, 1e-5f, -0.33333f}) EXPECT_NEAR(half_to_float(float_to_half(f)), f, std::fabs(f) * 1e-3 + 1e-7);
+  EXPECT_TRUE(std::isinf(half_to_float(float_to_half(1e6f))));
+}
+
+TEST(WordVectors, OpensThroughTheRegistry) {
+  test_util::TempDir tmp;
+  write(tmp / "v.bin", w2v_binary(kWords));
+  EXPECT_EQ(open_space(tmp / "v.bin")->info().kind, "word-vectors");
+  std::filesystem::create_directories(tmp / "pkg");
+  write(tmp / "pkg/vectors.bin", w2v_binary(kWords));
+  write(tmp / "pkg/model.json", R"({"kind": "word-vectors", "files": {"vectors": "vectors.bin"}})");
+  EXPECT_EQ(open_space(tmp / "pkg")->info().dim, 3);
+}
+
+TEST(RealVectors, GloveSubsetAnalogiesMatchGensim) {
+  if (!test_util::has_data_dir()) GTEST_SKIP() << "no shared data";
+  const std::string dir = std::string(LATENT_DATA_DIR) + "/vectors/";
+  auto bin = WordVectors::open(dir + "glove.6B.50d.subset5k.w2v.bin", no_cache());
+  auto txt = WordVectors::open(dir + "glove.6B.50d.subset5k.txt", no_cache());
+  ASSERT_EQ(bin->size(), 5050);
+  ASSERT_EQ(txt->size(), 5050);
+  const QueryResult r = bin->query(parse_word_expression("king - man + woman"), 1);
+  EXPECT_EQ(r.words.front().word, "queen");
+  EXPECT_NEAR(r.words.front().score, 0.8524, 1e-3);  // gensim 4.2: 0.8524
+  EXPECT_EQ(txt->query(parse_word_expression("paris - france + italy"), 1).words.front().word, "rome");
+  // gensim 4.2 evaluate_word_analogies(restrict_vocab=300000) on this file: 1942 / 3006.
+  const AnalogyReport rep = evaluate_analogies(*bin, dir + "questions-words.txt", 300000);
+  EXPECT_EQ(rep.total.correct, 1942);
+  EXPECT_EQ(rep.total.correct + rep.total.incorrect, 3006);
+  EXPECT_EQ(rep.sections.size(), 14u);
+}
