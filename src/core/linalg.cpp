@@ -32,6 +32,33 @@ Eigen::MatrixXd gram_columns(const RowMatrixXf& a) {
   return out;
 }
 
+Eigen::MatrixXd centered_gram_columns(const RowMatrixXf& a, const Eigen::VectorXf& mean) {
+  const int n = static_cast<int>(a.cols());
+  const long rows = a.rows();
+  if (mean.size() != a.cols())
+    throw Error("centered_gram_columns: " + std::to_string(mean.size()) + " mean values for " +
+                std::to_string(a.cols()) + " columns");
+  Eigen::MatrixXf c = Eigen::MatrixXf::Zero(n, n);
+  if (n > 0 && rows > 0) {
+    // Blocks of ~4 MB: the buffer stays in cache, and no N x D copy (and its page
+    // faults) is needed. ssyrk accumulates the blocks in float (beta = 1), as it
+    // accumulates along k within one call.
+    const long block = std::clamp<long>((4L << 20) / (static_cast<long>(n) * sizeof(float)), 64L, 4096L);
+    RowMatrixXf buf(std::min(block, rows), n);
+    const float alpha = 1.f;
+    for (long r = 0; r < rows; r += block) {
+      const int k = static_cast<int>(std::min(block, rows - r));
+      buf.topRows(k) = a.middleRows(r, k).rowwise() - mean.transpose();
+      const float beta = r == 0 ? 0.f : 1.f;
+      // Row-major k x D block is column-major D x k (B); B B^T adds its A^T A.
+      ssyrk_("L", "N", &n, &k, &alpha, buf.data(), &n, &beta, c.data(), &n);
+    }
+  }
+  Eigen::MatrixXd out = c.cast<double>();
+  out.triangularView<Eigen::StrictlyUpper>() = out.transpose().triangularView<Eigen::StrictlyUpper>();
+  return out;
+}
+
 Eigen::MatrixXd gram_rows(const RowMatrixXf& a) {
   // Column-major D x N view B of the data: B^T B = A A^T.
   Eigen::MatrixXd b = a.cast<double>().transpose();  // column-major D x N, contiguous

@@ -8,6 +8,10 @@ using RowMatrixXf = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::
 
 // Returns A^T A (D x D) for a row-major N x D matrix A, full (both triangles).
 Eigen::MatrixXd gram_columns(const RowMatrixXf& a);
+// Returns Ac^T Ac (D x D), full, for Ac = A - 1 mean^T (each row of the row-major N x D
+// matrix A minus `mean`, D values). The same float product as gram_columns on a centered
+// copy, but it centers blocks of rows in a small reused buffer instead of copying A.
+Eigen::MatrixXd centered_gram_columns(const RowMatrixXf& a, const Eigen::VectorXf& mean);
 // Returns A A^T (N x N) for a row-major N x D matrix A, full, computed in double.
 Eigen::MatrixXd gram_rows(const RowMatrixXf& a);
 

@@ -52,8 +52,6 @@ std::unique_ptr<PcaSpace> PcaSpace::fit(const RowMatrixXf& data, const Observati
     for (long i = 0; i < n; ++i) acc += data.row(i).transpose().cast<double>();
     pca->mean_ = (acc / static_cast<double>(n)).cast<float>();
   }
-  report(progress, 0.05f, "centering");
-  RowMatrixXf centered = data.rowwise() - pca->mean_.transpose();
 
   const int max_rank = static_cast<int>(std::min<long>(n - 1, d));
   const double denom = static_cast<double>(n - 1);
@@ -65,7 +63,7 @@ std::unique_ptr<PcaSpace> PcaSpace::fit(const RowMatrixXf& data, const Observati
   if (d <= n) {
     // Covariance route: D x D.
     report(progress, 0.1f, "covariance");
-    Eigen::MatrixXd cov = linalg::gram_columns(centered) / denom;
+    Eigen::MatrixXd cov = linalg::centered_gram_columns(data, pca->mean_) / denom;
     pca->total_variance_ = cov.trace();
     int k = by_fraction ? max_rank : std::min(options.components, max_rank);
     report(progress, 0.7f, "eigen-decomposition");
@@ -75,6 +73,8 @@ std::unique_ptr<PcaSpace> PcaSpace::fit(const RowMatrixXf& data, const Observati
     pca->components_ = vectors.transpose().cast<float>();
   } else {
     // Gram route (more pixels than images): N x N, then map back to pixel space.
+    report(progress, 0.05f, "centering");
+    RowMatrixXf centered = data.rowwise() - pca->mean_.transpose();
     report(progress, 0.1f, "gram matrix");
     Eigen::MatrixXd gram = linalg::gram_rows(centered) / denom;
     pca->total_variance_ = gram.trace();
