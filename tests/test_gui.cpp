@@ -114,3 +114,31 @@ TEST(Studio, AModelThatFailsToOpenLeavesTheCurrentOneInPlace) {
   EXPECT_EQ(meta["model"], "olivetti-pca");
   EXPECT_EQ(meta["viewport_image"]["width"], 64);  // the face is still there
 }
+
+TEST(Studio, WordVectorsAnswerAnAnalogyAndDrawTheMap) {
+  if (!test_util::has_data_dir()) GTEST_SKIP() << "no shared data";
+  test_util::TempDir tmp;
+  const std::string glove = std::string(LATENT_DATA_DIR) + "/vectors/glove.6B.50d.subset5k.txt";
+  auto studio = run(kStudio + " --model " + glove + " --words 'paris - france + italy' --screenshot " +
+                    (tmp / "shot.png") + " --frames 2 --width 1280 --height 800");
+  ASSERT_EQ(studio.code, 0) << studio.output;
+  const auto meta = read_json(tmp / "shot.png.json");
+  EXPECT_EQ(meta["word_error"], "");
+  ASSERT_TRUE(meta.contains("word_answers"));
+  EXPECT_EQ(meta["word_answers"][0]["word"], "rome");
+  EXPECT_NE(meta["word_status"].get<std::string>().find("input words excluded"), std::string::npos);
+  // The sliders moved to the expression's point, whose nearest words the viewport lists.
+  ASSERT_TRUE(meta.contains("view_words"));
+  EXPECT_EQ(meta["z"].size(), 50u);
+  // The neighbourhood map is drawn: orange input points and blue answer points.
+  const Image shot = load_image(tmp / "shot.png");
+  long orange = 0, blue = 0;
+  for (int y = shot.height / 2; y < shot.height; ++y)
+    for (int x = 0; x < shot.width; ++x) {
+      const float r = shot.at(x, y, 0), g = shot.at(x, y, 1), b = shot.at(x, y, 2);
+      orange += r > 0.9f && g > 0.55f && g < 0.75f && b < 0.25f;
+      blue += b > 0.9f && r < 0.45f && g > 0.5f && g < 0.7f;
+    }
+  EXPECT_GT(orange, 30);
+  EXPECT_GT(blue, 100);
+}

@@ -30,6 +30,15 @@ struct ModelView {
   double explained_fraction = -1;   // PCA only
 };
 
+// A word answer as the panels see it: the word, its score, and its place on the
+// neighbourhood map (PCA of answers and inputs, in [-1, 1]).
+struct WordPoint {
+  std::string word;
+  float score = 0;
+  float x = 0, y = 0;
+  bool input = false;  // one of the query's own words
+};
+
 struct Progress {
   bool running = false;
   float fraction = 0;
@@ -64,6 +73,18 @@ struct AppState {
   std::string decode_error;
   Rect viewport_rect;              // where the image was drawn (for screenshots/tests)
   Rect sliders_rect;               // where the slider panel was drawn
+
+  // Words (word-vector models)
+  std::string word_query = "king - man + woman";  // a word or an expression
+  bool word_keep_inputs = false;   // default: input words are excluded from the answers
+  int word_method = 0;             // 0: 3CosAdd, 1: 3CosMul
+  int word_k = 12;                 // answers to show
+  std::vector<WordPoint> word_answers;
+  std::vector<WordPoint> word_inputs;
+  std::string word_status;         // how the answers were found (method, exact/approximate, inputs)
+  std::string word_error;
+  std::string word_continue;       // an answer the person clicked: continue from it
+  std::vector<WordPoint> view_words;  // the words nearest the slider point
 
   // Dataset
   std::string dataset_path_input;

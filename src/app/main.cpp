@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   app.add_option("--dataset", o.dataset, "Dataset to pick images from (default: the model's training data, if present)");
   app.add_option("--z-file", o.z_file, "Start from this latent point (JSON array)");
   app.add_option("--then-open", o.then_open, "Open this model once the first one is up (demos and tests)");
+  app.add_option("--words", o.word_query, "Word models: the first word or expression to answer (default: king - man + woman)");
   app.add_option("--pick", o.pick, "Pick this dataset item at start (its latent becomes the sliders)");
   app.add_option("--highlight", o.highlight, "Highlight this component's slider at start (1-based)")
       ->transform([](std::string v) { return std::to_string(std::stoi(v) - 1); });

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <filesystem>
 
+#include <Eigen/SVD>
+
 #include "latent/errors.h"
 #include "latent/model_package.h"
 #include "latent/pca_space.h"
@@ -15,9 +17,37 @@ using namespace latent;
 
 namespace {
 
-Image decode_checked(const DecodeRequest& r) {
+Decoded decode_checked(const DecodeRequest& r) {
   if (!r.space) throw UnsupportedError("no model is open");
-  return r.space->decode(r.z);
+  Decoded out;
+  if (const auto* wv = dynamic_cast<const WordVectors*>(r.space.get())) out.words = wv->nearest(r.z, 12);
+  else out.image = r.space->decode(r.z);
+  return out;
+}
+
+WordResult answer_words(const WordRequest& r) {
+  const auto* wv = dynamic_cast<const WordVectors*>(r.space.get());
+  if (!wv) throw UnsupportedError("the open model has no words");
+  const auto terms = parse_word_expression(r.query);
+  WordResult out;
+  out.query = r.query;
+  out.result = wv->query(terms, r.k, r.keep_inputs, r.method);
+  if (terms.size() == 1) out.result.method = r.method == AnalogyMethod::CosAdd ? "cosine, exact" : out.result.method;
+  out.point.assign(wv->dim(), 0.f);
+  for (const auto& t : terms) {
+    const Latent v = wv->vector(wv->require(t.word));
+    for (int k = 0; k < wv->dim(); ++k) out.point[k] += t.weight * v[k];
+  }
+  std::vector<Latent> points;
+  for (const auto& w : out.result.words) points.push_back(wv->unit_vector(w.index));
+  for (const auto& t : terms) {
+    out.inputs.push_back(t.word);
+    points.push_back(wv->unit_vector(wv->require(t.word)));
+  }
+  const auto xy = project_2d(points);
+  out.answer_xy.assign(xy.begin(), xy.begin() + out.result.words.size());
+  out.input_xy.assign(xy.begin() + out.result.words.size(), xy.end());
+  return out;
 }
 
 PickResult pick(const PickRequest& r) {
@@ -56,6 +86,24 @@ std::string find_training_data(const std::string& model_dir) {
 
 }  // namespace
 
+std::vector<std::pair<float, float>> project_2d(const std::vector<Latent>& points) {
+  std::vector<std::pair<float, float>> out(points.size(), {0.f, 0.f});
+  if (points.size() < 2) return out;
+  const long n = static_cast<long>(points.size()), d = static_cast<long>(points[0].size());
+  Eigen::MatrixXd x(n, d);
+  for (long i = 0; i < n; ++i)
+    for (long k = 0; k < d; ++k) x(i, k) = points[i][k];
+  x.rowwise() -= x.colwise().mean();
+  Eigen::JacobiSVD<Eigen::MatrixXd> svd(x, Eigen::ComputeThinU);
+  const Eigen::MatrixXd u = svd.matrixU() * svd.singularValues().asDiagonal();
+  double m = 1e-12;
+  for (long i = 0; i < n; ++i)
+    for (long k = 0; k < std::min<long>(2, u.cols()); ++k) m = std::max(m, std::fabs(u(i, k)));
+  for (long i = 0; i < n; ++i)
+    out[i] = {static_cast<float>(u(i, 0) / m), u.cols() > 1 ? static_cast<float>(u(i, 1) / m) : 0.f};
+  return out;
+}
+
 Image error_heatmap(const Image& abs_error, float gain) {
   Image out(abs_error.width, abs_error.height, 3);
   const size_t n = static_cast<size_t>(abs_error.width) * abs_error.height;
@@ -70,7 +118,7 @@ Image error_heatmap(const Image& abs_error, float gain) {
   return out;
 }
 
-Renderer::Renderer() : decoder(decode_checked), picker(pick) {}
+Renderer::Renderer() : decoder(decode_checked), words(answer_words), picker(pick) {}
 
 void Renderer::open_model(const std::string& path) {
   model_task = std::make_unique<Task<LoadedModel>>([path](TaskContext& ctx) {
@@ -101,7 +149,8 @@ void Renderer::open_dataset(const std::string& path, std::shared_ptr<const Space
     LoadedDataset out;
     auto data = std::make_shared<ImageDataset>(load_image_dataset(path, opt));
     out.name = std::filesystem::path(path).filename().string();
-    if (!space->info().can_encode) throw UnsupportedError("model '" + space->info().name + "' has no encoder");
+    if (space->info().modality != Modality::Image || !space->info().can_encode)
+      throw UnsupportedError("model '" + space->info().name + "' cannot encode images, so it cannot map an image dataset");
     if (const auto* pca = dynamic_cast<const PcaSpace*>(space.get())) {
       ctx.progress(0.5f, "encoding");
       const RowMatrixXf z = pca->encode_rows(data->data);

@@ -9,6 +9,7 @@
 #include "latent/dataset.h"
 #include "latent/jobs.h"
 #include "latent/space.h"
+#include "latent/word_vectors.h"
 
 namespace studio {
 
@@ -23,6 +24,27 @@ struct LoadedDataset {
   std::shared_ptr<const latent::ImageDataset> data;  // converted to the model's shape
   std::vector<latent::Latent> latents;               // every item encoded
   std::string name;
+};
+
+// What a decode produces: an image, or (for word vectors) the nearest words.
+struct Decoded {
+  latent::Image image;
+  std::vector<latent::RankedWord> words;
+};
+
+struct WordRequest {
+  std::shared_ptr<const latent::Space> space;
+  std::string query;
+  int k = 10;
+  bool keep_inputs = false;
+  latent::AnalogyMethod method = latent::AnalogyMethod::CosAdd;
+};
+struct WordResult {
+  std::string query;
+  latent::QueryResult result;
+  std::vector<std::string> inputs;
+  std::vector<std::pair<float, float>> answer_xy, input_xy;  // the neighbourhood map
+  latent::Latent point;  // the query's point: the weighted sum of the words' vectors
 };
 
 struct DecodeRequest {
@@ -49,13 +71,17 @@ class Renderer {
   void open_model(const std::string& path);
   void open_dataset(const std::string& path, std::shared_ptr<const latent::Space> space);
 
-  latent::LatestWorker<DecodeRequest, latent::Image> decoder;
+  latent::LatestWorker<DecodeRequest, Decoded> decoder;
+  latent::LatestWorker<WordRequest, WordResult> words;
   latent::LatestWorker<PickRequest, PickResult> picker;
   std::unique_ptr<latent::Task<LoadedModel>> model_task;
   std::unique_ptr<latent::Task<LoadedDataset>> dataset_task;
 };
 
 // Turns an absolute error image into a black-red-yellow heat map, `gain` x amplified.
+// 2-D coordinates (PCA, scaled to [-1, 1]) of a few vectors, for the neighbourhood map.
+std::vector<std::pair<float, float>> project_2d(const std::vector<latent::Latent>& points);
+
 latent::Image error_heatmap(const latent::Image& abs_error, float gain);
 
 }  // namespace studio

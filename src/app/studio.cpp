@@ -52,6 +52,7 @@ Studio::Studio(StudioOptions options) : opts_(std::move(options)) {
   state_.model_path_input = opts_.model;
   state_.dataset_path_input = opts_.dataset;
   state_.highlight_dim = opts_.highlight;
+  if (!opts_.word_query.empty()) state_.word_query = opts_.word_query;
   state_.scroll_to_highlight = opts_.highlight >= 0;
   start_pick_ = opts_.pick;
   if (!opts_.z_file.empty()) {
@@ -121,6 +122,7 @@ int Studio::run() {
 bool Studio::settled() const {
   return !state_.model_load.running && !state_.dataset_load.running && !renderer_.decoder.busy() &&
          shown_generation_ == submitted_generation_ && !renderer_.picker.busy() && pick_shown_ == pick_generation_ &&
+         !renderer_.words.busy() && words_shown_ == words_generation_ &&
          state_.wanted_thumbnails.empty() && state_.open_model_request.empty() && state_.open_dataset_request.empty();
 }
 
@@ -165,9 +167,14 @@ void Studio::layout_and_draw() {
 
   panels::model_panel(state_, {0, 0, left, model_h});
   panels::slider_panel(state_, {0, model_h, left, d.y - model_h});
-  panels::viewport_panel(state_, {left, 0, center, d.y - strip_h});
-  panels::components_panel(state_, {left, d.y - strip_h, center, strip_h});
-  panels::dataset_panel(state_, {left + center, 0, right, d.y - perf_h});
+  if (state_.model.loaded && state_.model.info.modality == latent::Modality::Words) {
+    panels::words_panel(state_, {left, 0, center, d.y});
+    panels::viewport_panel(state_, {left + center, 0, right, d.y - perf_h});
+  } else {
+    panels::viewport_panel(state_, {left, 0, center, d.y - strip_h});
+    panels::components_panel(state_, {left, d.y - strip_h, center, strip_h});
+    panels::dataset_panel(state_, {left + center, 0, right, d.y - perf_h});
+  }
   panels::performance_panel(state_, {left + center, d.y - perf_h, right, perf_h});
 }
 
@@ -202,8 +209,12 @@ void Studio::poll_workers() {
   }
   if (auto r = renderer_.decoder.poll(shown_generation_)) {
     shown_generation_ = r->generation;
-    if (r->value) {
-      const latent::Image& img = *r->value;
+    if (r->value && !r->value->words.empty()) {
+      state_.view_words.clear();
+      for (const auto& w : r->value->words) state_.view_words.push_back({w.word, w.score});
+      state_.decode_error.clear();
+    } else if (r->value) {
+      const latent::Image& img = r->value->image;
       if (state_.view_texture && img.width == state_.view_w && img.height == state_.view_h) {
         update_texture(state_.view_texture, img, state_.options.linear_filter);
       } else {
@@ -220,6 +231,27 @@ void Studio::poll_workers() {
   }
   state_.decodes_submitted = renderer_.decoder.submitted();
   state_.decodes_skipped = renderer_.decoder.skipped();
+  if (auto r = renderer_.words.poll(words_shown_)) {
+    words_shown_ = r->generation;
+    if (r->value) {
+      const WordResult& w = *r->value;
+      state_.word_answers.clear();
+      state_.word_inputs.clear();
+      for (size_t i = 0; i < w.result.words.size(); ++i)
+        state_.word_answers.push_back({w.result.words[i].word, w.result.words[i].score, w.answer_xy[i].first, w.answer_xy[i].second});
+      for (size_t i = 0; i < w.inputs.size(); ++i)
+        state_.word_inputs.push_back({w.inputs[i], 1.f, w.input_xy[i].first, w.input_xy[i].second, true});
+      state_.word_status = w.result.method + "; input words " + (w.result.inputs_excluded ? "excluded" : "kept");
+      state_.word_error.clear();
+      if (w.query != last_word_point_query_) {
+        // A new query moves the sliders to its point.
+        last_word_point_query_ = w.query;
+        state_.z = w.point;
+      }
+    } else {
+      state_.word_error = r->error;
+    }
+  }
   if (auto r = renderer_.picker.poll(pick_shown_)) {
     pick_shown_ = r->generation;
     if (r->value && r->value->index == state_.picked) {
@@ -268,6 +300,18 @@ void Studio::handle_requests() {
   }
   state_.pick_request = -1;
 
+  if (space_ && state_.model.info.modality == latent::Modality::Words) {
+    if (!state_.word_continue.empty()) {
+      state_.word_query = state_.word_continue;
+      state_.word_continue.clear();
+    }
+    const WordKey key{state_.word_query, state_.word_k, state_.word_keep_inputs, state_.word_method, space_.get()};
+    if (!(key == submitted_words_) && !state_.word_query.empty()) {
+      submitted_words_ = key;
+      words_generation_ = renderer_.words.submit({space_, state_.word_query, state_.word_k, state_.word_keep_inputs,
+                                                  state_.word_method ? latent::AnalogyMethod::CosMul : latent::AnalogyMethod::CosAdd});
+    }
+  }
   if (space_ && state_.z != submitted_z_) {
     submitted_z_ = state_.z;
     submitted_generation_ = renderer_.decoder.submit({space_, state_.z});
@@ -392,7 +436,12 @@ bool Studio::write_screenshot() {
                            {"dataset_count", state_.dataset_count},
                            {"model_error", state_.model_error},
                            {"decode_error", state_.decode_error},
-                           {"linear_filter", state_.options.linear_filter}};
+                           {"linear_filter", state_.options.linear_filter},
+                           {"word_query", state_.word_query},
+                           {"word_status", state_.word_status},
+                           {"word_error", state_.word_error}};
+    for (const auto& w : state_.word_answers) meta["word_answers"].push_back({{"word", w.word}, {"score", w.score}});
+    for (const auto& w : state_.view_words) meta["view_words"].push_back(w.word);
     std::ofstream(opts_.screenshot + ".json") << meta.dump(2) << "\n";
   } catch (const std::exception& e) {
     std::fprintf(stderr, "latent-studio: %s\n", e.what());

@@ -17,6 +17,7 @@ struct StudioOptions {
   std::string model;                 // model to open at start ("" = none)
   std::string dataset;               // dataset to open ("" = the model's training data, if found)
   std::string z_file;                // latent to start from (JSON array)
+  std::string word_query;            // word models: the first query ("" = king - man + woman)
   std::string then_open;             // a second model to open once the first is up ("" = none)
   long pick = -1;                    // dataset item to pick at start
   int highlight = -1;                // component to highlight at start (0-based)
@@ -48,6 +49,17 @@ class Studio {
   bool write_screenshot();
   void clear_dataset();
 
+  struct WordKey {
+    std::string query;
+    int k = 0;
+    bool keep = false;
+    int method = 0;
+    const void* space = nullptr;
+    bool operator==(const WordKey& o) const {
+      return query == o.query && k == o.k && keep == o.keep && method == o.method && space == o.space;
+    }
+  };
+
   StudioOptions opts_;
   AppState state_;
   Renderer renderer_;
@@ -56,6 +68,9 @@ class Studio {
   std::shared_ptr<const latent::Space> space_;
   std::optional<LoadedDataset> dataset_;
   std::vector<float> submitted_z_;
+  WordKey submitted_words_;
+  uint64_t words_generation_ = 0, words_shown_ = 0;
+  std::string last_word_point_query_;
   uint64_t submitted_generation_ = 0, shown_generation_ = 0, pick_generation_ = 0, pick_shown_ = 0;
   std::optional<latent::Latent> start_z_;
   long start_pick_ = -1;

@@ -12,8 +12,11 @@ void model_panel(AppState& s, const Rect& r) {
   if (s.model.loaded) {
     const auto& i = s.model.info;
     ImGui::Text("%s", i.name.c_str());
-    ImGui::TextDisabled("%s, %d dims, %dx%dx%d, %s", i.kind.c_str(), i.dim, i.observation.width,
-                        i.observation.height, i.observation.channels, i.device.c_str());
+    if (i.modality == latent::Modality::Image)
+      ImGui::TextDisabled("%s, %d dims, %dx%dx%d, %s", i.kind.c_str(), i.dim, i.observation.width,
+                          i.observation.height, i.observation.channels, i.device.c_str());
+    else
+      ImGui::TextDisabled("%s, %d dims, %s", i.kind.c_str(), i.dim, i.device.c_str());
     if (s.model.explained_fraction >= 0)
       ImGui::TextDisabled("explains %.1f%% of the variance", 100.0 * s.model.explained_fraction);
   } else {

@@ -16,7 +16,26 @@ void viewport_panel(AppState& s, const Rect& r) {
                    ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoTitleBar);
   ImGui::PopStyleVar();
   const ImVec2 avail = ImGui::GetContentRegionAvail();
-  if (s.view_texture && s.view_w > 0 && s.view_h > 0) {
+  if (s.model.loaded && s.model.info.modality == latent::Modality::Words) {
+    // Word models decode to the words nearest the slider point.
+    ImGui::SetCursorPos(ImVec2(12, 8));
+    ImGui::BeginGroup();
+    ImGui::TextDisabled("nearest words to the slider point");
+    if (ImGui::BeginTable("view_words", 2, ImGuiTableFlags_RowBg, ImVec2(avail.x - 24, 0))) {
+      ImGui::TableSetupColumn("word");
+      ImGui::TableSetupColumn("cosine", ImGuiTableColumnFlags_WidthFixed, ImGui::CalcTextSize("0.0000").x);
+      for (const auto& w : s.view_words) {
+        ImGui::TableNextRow();
+        ImGui::TableNextColumn();
+        ImGui::TextUnformatted(w.word.c_str());
+        ImGui::TableNextColumn();
+        ImGui::Text("%.3f", w.score);
+      }
+      ImGui::EndTable();
+    }
+    ImGui::EndGroup();
+    s.viewport_rect = {};
+  } else if (s.view_texture && s.view_w > 0 && s.view_h > 0) {
     // Largest size that fits; whole multiples of the image size when nearest-filtered, so
     // every source pixel becomes an equal square.
     float scale = std::min(avail.x / s.view_w, avail.y / s.view_h);
