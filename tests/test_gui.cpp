@@ -142,3 +142,17 @@ TEST(Studio, WordVectorsAnswerAnAnalogyAndDrawTheMap) {
   EXPECT_GT(orange, 30);
   EXPECT_GT(blue, 100);
 }
+
+TEST(Studio, LargeVocabulariesGetAnApproximateIndexInTheBackground) {
+  if (!test_util::has_data_dir()) GTEST_SKIP() << "no shared data";
+  test_util::TempDir tmp;
+  // A copy, so that the index is cached beside it in the temporary folder.
+  std::filesystem::copy_file(std::string(LATENT_DATA_DIR) + "/vectors/glove.6B.50d.subset5k.w2v.bin", tmp / "g.bin");
+  auto studio = run(kStudio + " --model " + (tmp / "g.bin") + " --approx-min-words 1000 --screenshot " +
+                    (tmp / "shot.png") + " --frames 2 --width 1280 --height 800");
+  ASSERT_EQ(studio.code, 0) << studio.output;
+  const auto meta = read_json(tmp / "shot.png.json");
+  EXPECT_NE(meta["word_status"].get<std::string>().find("approximate (IVF"), std::string::npos) << meta["word_status"];
+  EXPECT_EQ(meta["word_answers"][0]["word"], "queen");
+  EXPECT_TRUE(std::filesystem::exists(tmp / "g.bin.ivf"));
+}

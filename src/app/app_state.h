@@ -84,6 +84,10 @@ struct AppState {
   std::string word_status;         // how the answers were found (method, exact/approximate, inputs)
   std::string word_error;
   std::string word_continue;       // an answer the person clicked: continue from it
+  bool word_use_approx = true;     // use the approximate index once it is ready
+  bool word_index_ready = false;
+  Progress word_index;             // building (or reading) the approximate index
+  std::string word_index_note;     // why there is none, or what it is
   std::vector<WordPoint> view_words;  // the words nearest the slider point
 
   // Dataset

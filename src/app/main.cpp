@@ -18,6 +18,9 @@ int main(int argc, char** argv) {
   app.add_option("--z-file", o.z_file, "Start from this latent point (JSON array)");
   app.add_option("--then-open", o.then_open, "Open this model once the first one is up (demos and tests)");
   app.add_option("--words", o.word_query, "Word models: the first word or expression to answer (default: king - man + woman)");
+  app.add_option("--approx-min-words", o.approx_min_words,
+                 "Word models with at least this many words get an approximate index, built in the background (0: never)")
+      ->capture_default_str();
   app.add_option("--pick", o.pick, "Pick this dataset item at start (its latent becomes the sliders)");
   app.add_option("--highlight", o.highlight, "Highlight this component's slider at start (1-based)")
       ->transform([](std::string v) { return std::to_string(std::stoi(v) - 1); });

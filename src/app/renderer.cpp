@@ -31,8 +31,16 @@ WordResult answer_words(const WordRequest& r) {
   const auto terms = parse_word_expression(r.query);
   WordResult out;
   out.query = r.query;
-  out.result = wv->query(terms, r.k, r.keep_inputs, r.method);
-  if (terms.size() == 1) out.result.method = r.method == AnalogyMethod::CosAdd ? "cosine, exact" : out.result.method;
+  if (r.index && r.method == AnalogyMethod::CosAdd) {
+    std::vector<long> inputs;
+    for (const auto& t : terms) inputs.push_back(wv->require(t.word));
+    out.result.inputs_excluded = !r.keep_inputs;
+    out.result.words = r.index->search(*wv, wv->combine(terms), r.k, r.keep_inputs ? std::vector<long>{} : inputs);
+    out.result.method = (terms.size() == 1 ? "cosine, " : "3CosAdd, ") + r.index->describe();
+  } else {
+    out.result = wv->query(terms, r.k, r.keep_inputs, r.method);
+    if (terms.size() == 1 && r.method == AnalogyMethod::CosAdd) out.result.method = "cosine, exact";
+  }
   out.point.assign(wv->dim(), 0.f);
   for (const auto& t : terms) {
     const Latent v = wv->vector(wv->require(t.word));
@@ -136,6 +144,29 @@ void Renderer::open_model(const std::string& path) {
     out.training_data = find_training_data(space->info().source);
     out.space = std::move(space);
     return out;
+  });
+}
+
+void Renderer::open_index(std::shared_ptr<const Space> space) {
+  index_task = std::make_unique<Task<std::shared_ptr<const ApproxIndex>>>([space](TaskContext& ctx) {
+    const auto* wv = dynamic_cast<const WordVectors*>(space.get());
+    if (!wv) throw UnsupportedError("only word vectors have an approximate index");
+    const std::string path = ApproxIndex::path_for(wv->info().source);
+    if (std::filesystem::exists(path)) {
+      try {
+        ctx.progress(0.f, "reading the cached index");
+        return std::shared_ptr<const ApproxIndex>(ApproxIndex::load(path, *wv));
+      } catch (const Error&) {
+        // Stale or broken: rebuilt below.
+      }
+    }
+    auto idx = ApproxIndex::build(*wv, {}, [&ctx](float f, const std::string& stage) { return ctx.progress(f, stage); });
+    try {
+      idx->save(path);
+    } catch (const Error&) {
+      // Not cached (read-only folder): built again next time.
+    }
+    return std::shared_ptr<const ApproxIndex>(std::move(idx));
   });
 }
 

@@ -10,6 +10,7 @@
 #include "latent/jobs.h"
 #include "latent/space.h"
 #include "latent/word_vectors.h"
+#include "latent/approx_index.h"
 
 namespace studio {
 
@@ -34,6 +35,7 @@ struct Decoded {
 
 struct WordRequest {
   std::shared_ptr<const latent::Space> space;
+  std::shared_ptr<const latent::ApproxIndex> index;  // null: exact search
   std::string query;
   int k = 10;
   bool keep_inputs = false;
@@ -76,6 +78,9 @@ class Renderer {
   latent::LatestWorker<PickRequest, PickResult> picker;
   std::unique_ptr<latent::Task<LoadedModel>> model_task;
   std::unique_ptr<latent::Task<LoadedDataset>> dataset_task;
+  // Opens (or builds and caches) the approximate index of a large vocabulary.
+  void open_index(std::shared_ptr<const latent::Space> space);
+  std::unique_ptr<latent::Task<std::shared_ptr<const latent::ApproxIndex>>> index_task;
 };
 
 // Turns an absolute error image into a black-red-yellow heat map, `gain` x amplified.

@@ -122,7 +122,7 @@ int Studio::run() {
 bool Studio::settled() const {
   return !state_.model_load.running && !state_.dataset_load.running && !renderer_.decoder.busy() &&
          shown_generation_ == submitted_generation_ && !renderer_.picker.busy() && pick_shown_ == pick_generation_ &&
-         !renderer_.words.busy() && words_shown_ == words_generation_ &&
+         !renderer_.words.busy() && words_shown_ == words_generation_ && !state_.word_index.running &&
          state_.wanted_thumbnails.empty() && state_.open_model_request.empty() && state_.open_dataset_request.empty();
 }
 
@@ -191,6 +191,20 @@ void Studio::poll_workers() {
                              (space_ ? "\nStill showing '" + space_->info().name + "'." : "");
       }
       renderer_.model_task.reset();
+    }
+  }
+  if (renderer_.index_task) {
+    state_.word_index = {true, renderer_.index_task->progress(), renderer_.index_task->stage()};
+    if (renderer_.index_task->done()) {
+      state_.word_index.running = false;
+      try {
+        word_index_ = renderer_.index_task->take();
+        state_.word_index_ready = true;
+        state_.word_index_note = word_index_->describe();
+      } catch (const std::exception& e) {
+        state_.word_index_note = std::string("no approximate index: ") + e.what();
+      }
+      renderer_.index_task.reset();
     }
   }
   if (renderer_.dataset_task) {
@@ -305,10 +319,11 @@ void Studio::handle_requests() {
       state_.word_query = state_.word_continue;
       state_.word_continue.clear();
     }
-    const WordKey key{state_.word_query, state_.word_k, state_.word_keep_inputs, state_.word_method, space_.get()};
+    const auto index = state_.word_use_approx ? word_index_ : nullptr;
+    const WordKey key{state_.word_query, state_.word_k, state_.word_keep_inputs, state_.word_method, space_.get(), index.get()};
     if (!(key == submitted_words_) && !state_.word_query.empty()) {
       submitted_words_ = key;
-      words_generation_ = renderer_.words.submit({space_, state_.word_query, state_.word_k, state_.word_keep_inputs,
+      words_generation_ = renderer_.words.submit({space_, index, state_.word_query, state_.word_k, state_.word_keep_inputs,
                                                   state_.word_method ? latent::AnalogyMethod::CosMul : latent::AnalogyMethod::CosAdd});
     }
   }
@@ -337,6 +352,16 @@ void Studio::install_model(LoadedModel loaded) {
                               std::to_string(info.dim);
   }
   if (state_.highlight_dim >= info.dim) state_.highlight_dim = -1;
+  word_index_.reset();
+  state_.word_index_ready = false;
+  state_.word_index_note.clear();
+  if (const auto* wv = dynamic_cast<const latent::WordVectors*>(space_.get())) {
+    if (opts_.approx_min_words > 0 && wv->size() >= opts_.approx_min_words && !renderer_.index_task) {
+      renderer_.open_index(space_);
+    } else {
+      state_.word_index_note = "exact search (" + std::to_string(wv->size()) + " words)";
+    }
+  }
   for (TextureId t : state_.component_textures) delete_texture(t);
   state_.component_textures.clear();
   for (const latent::Image& c : loaded.components) state_.component_textures.push_back(create_texture(c, false));

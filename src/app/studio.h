@@ -23,6 +23,7 @@ struct StudioOptions {
   int highlight = -1;                // component to highlight at start (0-based)
   std::string screenshot;            // write a PNG of the window after `frames` frames and exit
   int frames = 3;
+  long approx_min_words = 100000;    // word models this large get an approximate index (0: never)
   int width = 1600, height = 1000;   // window size
   float ui_scale = 1.0f;
   bool linear_filter = false;
@@ -55,8 +56,10 @@ class Studio {
     bool keep = false;
     int method = 0;
     const void* space = nullptr;
+    const void* index = nullptr;
     bool operator==(const WordKey& o) const {
-      return query == o.query && k == o.k && keep == o.keep && method == o.method && space == o.space;
+      return query == o.query && k == o.k && keep == o.keep && method == o.method && space == o.space &&
+             index == o.index;
     }
   };
 
@@ -66,6 +69,7 @@ class Studio {
   GLFWwindow* window_ = nullptr;
 
   std::shared_ptr<const latent::Space> space_;
+  std::shared_ptr<const latent::ApproxIndex> word_index_;
   std::optional<LoadedDataset> dataset_;
   std::vector<float> submitted_z_;
   WordKey submitted_words_;

@@ -19,6 +19,7 @@
 #include "latent/registry.h"
 #include "latent/word2vec_train.h"
 #include "latent/word_vectors.h"
+#include "latent/approx_index.h"
 
 namespace fs = std::filesystem;
 using namespace latent;
@@ -94,6 +95,37 @@ std::unique_ptr<WordVectors> open_vectors(const std::string& path, long limit, b
   auto wv = WordVectors::open(path, opt);
   for (const auto& w : wv->warnings()) std::fprintf(stderr, "latent: warning: %s: %s\n", path.c_str(), w.c_str());
   return wv;
+}
+
+// The cached approximate index of a vectors file, built (and cached) when missing.
+std::unique_ptr<ApproxIndex> open_or_build_index(const WordVectors& wv, const std::string& vectors_path) {
+  const std::string path = ApproxIndex::path_for(vectors_path);
+  if (fs::exists(path)) {
+    try {
+      return ApproxIndex::load(path, wv);
+    } catch (const Error& e) {
+      std::fprintf(stderr, "latent: warning: %s; rebuilding it\n", e.what());
+    }
+  }
+  auto idx = ApproxIndex::build(wv, {}, stderr_progress("indexing"));
+  try {
+    idx->save(path);
+  } catch (const Error& e) {
+    std::fprintf(stderr, "latent: warning: could not cache the index: %s\n", e.what());
+  }
+  return idx;
+}
+
+// Answers an expression with the approximate index (3CosAdd).
+QueryResult approx_query(const WordVectors& wv, const ApproxIndex& idx, const std::vector<WordTerm>& terms, int k,
+                         bool keep_inputs) {
+  std::vector<long> inputs;
+  for (const auto& t : terms) inputs.push_back(wv.require(t.word));
+  QueryResult r;
+  r.inputs_excluded = !keep_inputs;
+  r.method = (terms.size() == 1 ? "cosine, " : "3CosAdd, ") + idx.describe();
+  r.words = idx.search(wv, wv.combine(terms), k, keep_inputs ? std::vector<long>{} : inputs);
+  return r;
 }
 
 void print_answers(const std::string& title, const QueryResult& r) {
@@ -184,6 +216,10 @@ int main(int argc, char** argv) {
   nb_cmd->add_option("--k", top, "How many answers")->capture_default_str();
   nb_cmd->add_flag("--keep-inputs", keep_inputs, "Allow the input word among the answers");
   nb_cmd->add_option("--limit", limit, "Load only the first N words");
+  bool approx = false;
+  int nprobe = 0;
+  nb_cmd->add_flag("--approx", approx, "Use the approximate index (built and cached as VECTORS.ivf when missing)");
+  nb_cmd->add_option("--nprobe", nprobe, "Lists the approximate search scans (default: the index's)");
   auto* an_cmd = app.add_subcommand("analogy", "Answer a word expression such as \"king - man + woman\"");
   an_cmd->add_option("VECTORS", vectors, "Vectors file or package")->required();
   an_cmd->add_option("EXPR", expr, "Words joined by + and -, with optional weights (0.5*word)")->required();
@@ -191,6 +227,12 @@ int main(int argc, char** argv) {
   an_cmd->add_flag("--keep-inputs", keep_inputs, "Keep the input words among the answers (default: excluded)");
   an_cmd->add_option("--method", method, "add (3CosAdd) or mul (3CosMul)")->capture_default_str()->check(CLI::IsMember({"add", "mul"}));
   an_cmd->add_option("--limit", limit, "Load only the first N words");
+  an_cmd->add_flag("--approx", approx, "Use the approximate index (3CosAdd only)");
+  an_cmd->add_option("--nprobe", nprobe, "Lists the approximate search scans");
+  auto* ix_cmd = app.add_subcommand("build-index", "Build the approximate-search index of a vectors file (VECTORS.ivf)");
+  int lists = 0;
+  ix_cmd->add_option("VECTORS", vectors, "Vectors file")->required();
+  ix_cmd->add_option("--lists", lists, "Number of lists (default: about 4 sqrt(words))");
   auto* ev_cmd = app.add_subcommand("eval-analogies", "Accuracy on an analogy test set (word2vec questions-words format)");
   ev_cmd->add_option("VECTORS", vectors, "Vectors file or package")->required();
   ev_cmd->add_option("QUESTIONS", questions, "questions-words.txt")->required();
@@ -321,11 +363,33 @@ int main(int argc, char** argv) {
       save_png(make_grid(images, cols > 0 ? cols : grid_cols(images.size())), out_file);
     } else if (*nb_cmd) {
       auto wv = open_vectors(vectors, limit, false);
-      print_answers("neighbors of " + word, wv->neighbors(word, top, keep_inputs));
+      if (approx) {
+        auto idx = open_or_build_index(*wv, vectors);
+        if (nprobe > 0) idx->set_default_nprobe(nprobe);
+        print_answers("neighbors of " + word, approx_query(*wv, *idx, {{word, 1.f}}, top, keep_inputs));
+      } else {
+        print_answers("neighbors of " + word, wv->neighbors(word, top, keep_inputs));
+      }
     } else if (*an_cmd) {
       auto wv = open_vectors(vectors, limit, false);
       const auto terms = parse_word_expression(expr);
-      print_answers(expr, wv->query(terms, top, keep_inputs, method == "mul" ? AnalogyMethod::CosMul : AnalogyMethod::CosAdd));
+      if (approx) {
+        if (method == "mul") throw UnsupportedError("--approx answers with 3CosAdd only (drop --method mul)");
+        auto idx = open_or_build_index(*wv, vectors);
+        if (nprobe > 0) idx->set_default_nprobe(nprobe);
+        print_answers(expr, approx_query(*wv, *idx, terms, top, keep_inputs));
+      } else {
+        print_answers(expr, wv->query(terms, top, keep_inputs, method == "mul" ? AnalogyMethod::CosMul : AnalogyMethod::CosAdd));
+      }
+    } else if (*ix_cmd) {
+      auto wv = open_vectors(vectors, 0, false);
+      ApproxOptions opt;
+      opt.lists = lists;
+      auto idx = ApproxIndex::build(*wv, opt, stderr_progress("indexing"));
+      const std::string out = ApproxIndex::path_for(vectors);
+      idx->save(out);
+      std::fprintf(stderr, "%s: %s\n", out.c_str(), idx->describe().c_str());
+      std::printf("%s\n", out.c_str());
     } else if (*ev_cmd) {
       auto wv = open_vectors(vectors, 0, false);
       const AnalogyReport rep = evaluate_analogies(*wv, questions, restrict_vocab, stderr_progress("evaluating"));

@@ -53,6 +53,15 @@ void words_panel(AppState& s, const Rect& r) {
   ImGui::SameLine();
   ImGui::SetNextItemWidth(ImGui::CalcTextSize("000").x * 3.f);
   ImGui::SliderInt("answers", &s.word_k, 1, 50);
+  if (s.word_index.running) {
+    ImGui::ProgressBar(s.word_index.fraction, ImVec2(-1, 0), ("approximate index: " + s.word_index.stage).c_str());
+  } else if (s.word_index_ready) {
+    ImGui::Checkbox("approximate search", &s.word_use_approx);
+    ImGui::SameLine();
+    ImGui::TextDisabled("%s", s.word_index_note.c_str());
+  } else if (!s.word_index_note.empty()) {
+    ImGui::TextDisabled("%s", s.word_index_note.c_str());
+  }
   error_text(s.word_error);
   if (!s.word_status.empty()) ImGui::TextDisabled("%s", s.word_status.c_str());
   ImGui::Separator();
