@@ -20,7 +20,8 @@ namespace {
 Decoded decode_checked(const DecodeRequest& r) {
   if (!r.space) throw UnsupportedError("no model is open");
   Decoded out;
-  if (const auto* wv = dynamic_cast<const WordVectors*>(r.space.get())) out.words = wv->nearest(r.z, 12);
+  if (const auto* wv = dynamic_cast<const WordVectors*>(r.space.get()))
+    out.words = r.index ? r.index->search(*wv, r.z, 12) : wv->nearest(r.z, 12);
   else out.image = r.space->decode(r.z);
   return out;
 }

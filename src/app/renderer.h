@@ -51,6 +51,7 @@ struct WordResult {
 
 struct DecodeRequest {
   std::shared_ptr<const latent::Space> space;
+  std::shared_ptr<const latent::ApproxIndex> index;  // word models: approximate nearest words
   latent::Latent z;
 };
 

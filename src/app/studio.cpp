@@ -329,7 +329,7 @@ void Studio::handle_requests() {
   }
   if (space_ && state_.z != submitted_z_) {
     submitted_z_ = state_.z;
-    submitted_generation_ = renderer_.decoder.submit({space_, state_.z});
+    submitted_generation_ = renderer_.decoder.submit({space_, state_.word_use_approx ? word_index_ : nullptr, state_.z});
   }
   if (state_.options.linear_filter != last_linear_) {
     last_linear_ = state_.options.linear_filter;
