@@ -43,6 +43,23 @@ bool is_model_path(const std::string& p) {
   return (fs::is_directory(p) && fs::exists(fs::path(p) / "model.json")) || fs::path(p).filename() == "model.json";
 }
 
+// Mirrors a task's progress into `p`; once it has finished, hands its result to `done`
+// (or its error, in words, to `failed`) and drops it. A cancelled task says nothing.
+template <typename T, typename Done, typename Failed>
+void poll_task(std::unique_ptr<latent::Task<T>>& task, Progress& p, Done done, Failed failed) {
+  if (!task) return;
+  p = {true, task->progress(), task->stage()};
+  if (!task->done()) return;
+  p.running = false;
+  try {
+    done(task->take());
+  } catch (const latent::Cancelled&) {
+  } catch (const std::exception& e) {
+    failed(e.what());
+  }
+  task.reset();
+}
+
 }  // namespace
 
 Studio::Studio(StudioOptions options) : opts_(std::move(options)) {
@@ -179,48 +196,30 @@ void Studio::layout_and_draw() {
 }
 
 void Studio::poll_workers() {
-  if (renderer_.model_task) {
-    state_.model_load = {true, renderer_.model_task->progress(), renderer_.model_task->stage()};
-    if (renderer_.model_task->done()) {
-      state_.model_load.running = false;
-      try {
-        install_model(renderer_.model_task->take());
+  poll_task(
+      renderer_.model_task, state_.model_load,
+      [&](LoadedModel m) {
+        install_model(std::move(m));
         state_.model_error.clear();
-      } catch (const std::exception& e) {
-        state_.model_error = std::string(e.what()) +
-                             (space_ ? "\nStill showing '" + space_->info().name + "'." : "");
-      }
-      renderer_.model_task.reset();
-    }
-  }
-  if (renderer_.index_task) {
-    state_.word_index = {true, renderer_.index_task->progress(), renderer_.index_task->stage()};
-    if (renderer_.index_task->done()) {
-      state_.word_index.running = false;
-      try {
-        word_index_ = renderer_.index_task->take();
+      },
+      [&](const std::string& e) {
+        state_.model_error = e + (space_ ? "\nStill showing '" + space_->info().name + "'." : "");
+      });
+  poll_task(
+      renderer_.index_task, state_.word_index,
+      [&](std::shared_ptr<const latent::ApproxIndex> idx) {
+        word_index_ = std::move(idx);
         state_.word_index_ready = true;
         state_.word_index_note = word_index_->describe();
-      } catch (const std::exception& e) {
-        state_.word_index_note = std::string("no approximate index: ") + e.what();
-      }
-      renderer_.index_task.reset();
-    }
-  }
-  if (renderer_.dataset_task) {
-    state_.dataset_load = {true, renderer_.dataset_task->progress(), renderer_.dataset_task->stage()};
-    if (renderer_.dataset_task->done()) {
-      state_.dataset_load.running = false;
-      try {
-        install_dataset(renderer_.dataset_task->take());
+      },
+      [&](const std::string& e) { state_.word_index_note = "no approximate index: " + e; });
+  poll_task(
+      renderer_.dataset_task, state_.dataset_load,
+      [&](LoadedDataset d) {
+        install_dataset(std::move(d));
         state_.dataset_error.clear();
-      } catch (const latent::Cancelled&) {
-      } catch (const std::exception& e) {
-        state_.dataset_error = e.what();
-      }
-      renderer_.dataset_task.reset();
-    }
-  }
+      },
+      [&](const std::string& e) { state_.dataset_error = e; });
   if (auto r = renderer_.decoder.poll(shown_generation_)) {
     shown_generation_ = r->generation;
     if (r->value && !r->value->words.empty()) {
