@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "latent/algebra.h"
 #include "latent/image_io.h"
 #include "latent/latent_io.h"
 #include "latent/pca_space.h"
@@ -121,8 +122,43 @@ TEST_F(Cli, ErrorsAreOneLineAndNonZero) {
   EXPECT_NE(unknown.code, 0);
 }
 
+TEST_F(Cli, ArithWithGroupsFromLabels) {
+  ASSERT_EQ(run(cli("fit-pca " + (tmp / "data") + " -k 8 --out " + (tmp / "m"))).code, 0);
+  {
+    std::ofstream labels(tmp / "labels.csv");
+    labels << "index,bright\n";
+    for (int i = 0; i < 24; ++i) labels << i << "," << (i % 3 == 0) << "\n";
+  }
+  auto r = run(cli("arith " + (tmp / "m") + " 'item(1) + 2*(mean(@bright) - mean(@dull))' --data " + (tmp / "data") +
+                   " --labels " + (tmp / "labels.csv") + " --group 'bright=bright=1' --group 'dull=bright=0' --out " +
+                   (tmp / "a.png") + " --z-out " + (tmp / "a.json")));
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("group @bright: 8 items"), std::string::npos) << r.output;
+  // The same arithmetic done by hand with the library.
+  auto space = open_space(tmp / "m");
+  std::vector<Latent> bright, dull;
+  for (int i = 0; i < 24; ++i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "data/img_%03d.png", i);
+    (i % 3 == 0 ? bright : dull).push_back(space->encode(load_image(tmp / name)));
+  }
+  const Latent item1 = space->encode(load_image(tmp / "data/img_001.png"));
+  const Latent mb = mean(bright), md = mean(dull);
+  const Latent z = read_latent_json(tmp / "a.json");
+  ASSERT_EQ(z.size(), 8u);
+  for (int k = 0; k < 8; ++k) EXPECT_NEAR(z[k], item1[k] + 2 * (mb[k] - md[k]), 1e-4);
+  const Image out = load_image(tmp / "a.png");
+  const Image expected = space->decode(z);
+  for (size_t i = 0; i < out.pixels.size(); ++i) EXPECT_NEAR(out.pixels[i], expected.pixels[i], 0.6f / 255.f);
+
+  auto bad = run(cli("arith " + (tmp / "m") + " '@nobody' --out " + (tmp / "b.png")));
+  EXPECT_NE(bad.code, 0);
+  EXPECT_NE(bad.output.find("no point or group named 'nobody'"), std::string::npos) << bad.output;
+}
+
 TEST_F(Cli, EveryCommandHasHelp) {
-  for (const char* cmd : {"info", "fit-pca", "encode", "decode", "sample", "components"}) {
+  for (const char* cmd : {"info", "fit-pca", "encode", "decode", "sample", "components", "arith", "neighbors",
+                          "analogy", "eval-analogies", "convert", "similarity", "doesnt-match", "build-index"}) {
     auto r = run(cli(std::string(cmd) + " --help"));
     EXPECT_EQ(r.code, 0) << cmd;
     EXPECT_NE(r.output.find("Usage"), std::string::npos) << cmd << ": " << r.output;

@@ -20,6 +20,8 @@
 #include "latent/word2vec_train.h"
 #include "latent/word_vectors.h"
 #include "latent/approx_index.h"
+#include "latent/expression.h"
+#include "latent/labels.h"
 
 namespace fs = std::filesystem;
 using namespace latent;
@@ -204,6 +206,22 @@ int main(int argc, char** argv) {
   comp_cmd->add_option("--out,-o", out_file, "PNG to write")->required();
   comp_cmd->add_option("--scale", upscale, "Enlarge by this integer factor")->capture_default_str();
 
+  // arith
+  std::string arith_expr, labels_path, z_out;
+  std::vector<std::string> group_defs, point_defs;
+  auto* ar_cmd = app.add_subcommand("arith", "Evaluate a latent expression and decode the result");
+  ar_cmd->add_option("MODEL", model, "Model package")->required();
+  ar_cmd->add_option("EXPR", arith_expr,
+                     "e.g. 'mean(@glasses) - mean(@plain) + item(12)', 'enc(\"a.png\") - enc(\"b.png\") + z(\"c.json\")'")
+      ->required();
+  ar_cmd->add_option("--data", data, "Image dataset: item(N) and the groups refer to its items");
+  ar_cmd->add_option("--labels", labels_path, "CSV with one row per dataset item, for --group queries");
+  ar_cmd->add_option("--group", group_defs, "NAME=QUERY over the labels, e.g. glasses='glasses=1 & female=0'");
+  ar_cmd->add_option("--point", point_defs, "NAME=z.json: a named point");
+  ar_cmd->add_option("--out,-o", out_file, "PNG to write");
+  ar_cmd->add_option("--z-out", z_out, "Also write the resulting latent (JSON)");
+  ar_cmd->add_option("--scale", upscale, "Enlarge by this integer factor")->capture_default_str();
+
   // word vectors
   std::string vectors, word, expr, questions;
   int top = 10;
@@ -361,6 +379,47 @@ int main(int argc, char** argv) {
       std::vector<Image> images;
       for (const Latent& z : space->sample(n, seed)) images.push_back(upscale_nearest(space->decode(z), upscale));
       save_png(make_grid(images, cols > 0 ? cols : grid_cols(images.size())), out_file);
+    } else if (*ar_cmd) {
+      if (out_file.empty() && z_out.empty()) throw UnsupportedError("say where the result goes: --out image.png and/or --z-out z.json");
+      auto space = open_space(model);
+      SpaceExpressionEnv env(*space);
+      std::vector<Latent> items;
+      if (!data.empty()) {
+        const auto& s = space->info().observation;
+        DatasetOptions dopt;
+        dopt.width = s.width, dopt.height = s.height, dopt.channels = s.channels;
+        const ImageDataset ds = load_image_dataset(data, dopt);
+        if (auto* pca = dynamic_cast<PcaSpace*>(space.get())) {
+          const RowMatrixXf z = pca->encode_rows(ds.data);
+          for (long i = 0; i < z.rows(); ++i) items.emplace_back(z.row(i).data(), z.row(i).data() + z.cols());
+        } else {
+          for (long i = 0; i < ds.count(); ++i) items.push_back(space->encode(ds.image(i)));
+        }
+      }
+      if (!group_defs.empty()) {
+        if (labels_path.empty() || items.empty()) throw UnsupportedError("--group needs --data and --labels");
+        const LabelTable labels = LabelTable::read_csv(labels_path);
+        if (labels.rows() != static_cast<long>(items.size()))
+          throw UnsupportedError(labels_path + " has " + std::to_string(labels.rows()) + " rows but the dataset has " +
+                                 std::to_string(items.size()) + " items");
+        for (const auto& def : group_defs) {
+          const size_t eq = def.find('=');
+          if (eq == std::string::npos || eq == 0) throw UnsupportedError("--group takes NAME=QUERY, not '" + def + "'");
+          std::vector<Latent> zs;
+          for (long r : labels.select(def.substr(eq + 1))) zs.push_back(items[r]);
+          std::fprintf(stderr, "group @%s: %zu items\n", def.substr(0, eq).c_str(), zs.size());
+          env.add_group(def.substr(0, eq), std::move(zs));
+        }
+      }
+      for (const auto& def : point_defs) {
+        const size_t eq = def.find('=');
+        if (eq == std::string::npos || eq == 0) throw UnsupportedError("--point takes NAME=z.json, not '" + def + "'");
+        env.add_point(def.substr(0, eq), read_latent_json(def.substr(eq + 1)));
+      }
+      env.set_items(std::move(items));
+      const Latent z = evaluate_expression(arith_expr, env, space->info().dim);
+      if (!z_out.empty()) write_latent_json(z, z_out);
+      if (!out_file.empty()) save_png(upscale_nearest(space->decode(z), upscale), out_file);
     } else if (*nb_cmd) {
       auto wv = open_vectors(vectors, limit, false);
       if (approx) {

@@ -1,0 +1,160 @@
+#include "latent/labels.h"
+
+#include <charconv>
+#include <fstream>
+#include <regex>
+
+#include "latent/errors.h"
+
+namespace latent {
+
+namespace {
+
+std::vector<std::string> split_csv_line(const std::string& line, const std::string& where) {
+  std::vector<std::string> out;
+  std::string cur;
+  bool quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') cur += '"', ++i;
+      else if (c == '"') quoted = false;
+      else cur += c;
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      out.push_back(cur);
+      cur.clear();
+    } else if (c != '\r') {
+      cur += c;
+    }
+  }
+  if (quoted) throw FormatError(where + ": a quoted field is not closed");
+  out.push_back(cur);
+  return out;
+}
+
+std::string trim(const std::string& s) {
+  const size_t a = s.find_first_not_of(" \t"), b = s.find_last_not_of(" \t");
+  return a == std::string::npos ? std::string() : s.substr(a, b - a + 1);
+}
+
+bool as_number(const std::string& s, double& v) {
+  if (s.empty()) return false;
+  auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+  return r.ec == std::errc() && r.ptr == s.data() + s.size();
+}
+
+}  // namespace
+
+LabelTable LabelTable::read_csv(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw IoError(path + ": cannot open the label file");
+  LabelTable t;
+  t.source_ = path;
+  std::string line;
+  long line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (trim(line).empty()) continue;
+    auto fields = split_csv_line(line, path + ": line " + std::to_string(line_no));
+    if (t.columns_.empty()) {
+      for (auto& f : fields) t.columns_.push_back(trim(f));
+      continue;
+    }
+    if (fields.size() != t.columns_.size())
+      throw FormatError(path + ": line " + std::to_string(line_no) + ": " + std::to_string(fields.size()) +
+                        " fields, the header has " + std::to_string(t.columns_.size()));
+    t.cells_.push_back(std::move(fields));
+  }
+  if (t.columns_.empty()) throw FormatError(path + ": the label file is empty");
+  return t;
+}
+
+int LabelTable::column(const std::string& name) const {
+  for (size_t i = 0; i < columns_.size(); ++i)
+    if (columns_[i] == name) return static_cast<int>(i);
+  return -1;
+}
+
+std::vector<long> LabelTable::select(const std::string& query) const {
+  struct Cond {
+    int col;
+    std::string op, value;
+    std::regex re;
+  };
+  // Parse: OR of ANDs.
+  std::vector<std::vector<Cond>> any;
+  auto parts = [](const std::string& s, char sep) {
+    std::vector<std::string> v;
+    size_t a = 0;
+    for (size_t i = 0; i <= s.size(); ++i)
+      if (i == s.size() || s[i] == sep) v.push_back(s.substr(a, i - a)), a = i + 1;
+    return v;
+  };
+  for (const std::string& alt : parts(query, '|')) {
+    std::vector<Cond> all;
+    for (const std::string& raw : parts(alt, '&')) {
+      const std::string c = trim(raw);
+      if (c.empty()) throw UnsupportedError("query '" + query + "': an empty condition around & or |");
+      static const char* ops[] = {"!=", "<=", ">=", "=", "<", ">", "~"};
+      size_t pos = std::string::npos;
+      std::string op;
+      for (const char* o : ops) {
+        const size_t p = c.find(o);
+        if (p != std::string::npos && (pos == std::string::npos || p < pos || (p == pos && std::string(o).size() > op.size())))
+          pos = p, op = o;
+      }
+      if (pos == std::string::npos)
+        throw UnsupportedError("query '" + query + "': '" + c + "' has no comparison (=, !=, <, <=, >, >=, ~)");
+      Cond cond;
+      const std::string name = trim(c.substr(0, pos));
+      cond.col = column(name);
+      if (cond.col < 0) {
+        std::string known;
+        for (const auto& k : columns_) known += (known.empty() ? "" : ", ") + k;
+        throw UnsupportedError("query '" + query + "': no column '" + name + "' (columns: " + known + ")");
+      }
+      cond.op = op;
+      cond.value = trim(c.substr(pos + op.size()));
+      if (op == "~") {
+        try {
+          cond.re = std::regex(cond.value);
+        } catch (const std::regex_error& e) {
+          throw UnsupportedError("query '" + query + "': '" + cond.value + "' is not a valid regular expression");
+        }
+      }
+      all.push_back(std::move(cond));
+    }
+    any.push_back(std::move(all));
+  }
+  std::vector<long> out;
+  for (long r = 0; r < rows(); ++r) {
+    bool match_any = false;
+    for (const auto& all : any) {
+      bool ok = true;
+      for (const auto& c : all) {
+        const std::string& v = cells_[r][c.col];
+        double a, b;
+        const bool numeric = as_number(v, a) && as_number(c.value, b);
+        if (c.op == "~") ok = std::regex_search(v, c.re);
+        else if (c.op == "=") ok = numeric ? a == b : v == c.value;
+        else if (c.op == "!=") ok = numeric ? a != b : v != c.value;
+        else if (!numeric) ok = false;
+        else if (c.op == "<") ok = a < b;
+        else if (c.op == "<=") ok = a <= b;
+        else if (c.op == ">") ok = a > b;
+        else ok = a >= b;
+        if (!ok) break;
+      }
+      if (ok) {
+        match_any = true;
+        break;
+      }
+    }
+    if (match_any) out.push_back(r);
+  }
+  return out;
+}
+
+}  // namespace latent
