@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <sstream>
 
@@ -16,12 +17,14 @@
 #include "latent/image_io.h"
 #include "latent/latent_io.h"
 #include "latent/pca_space.h"
+#include "latent/model_package.h"
 #include "latent/registry.h"
 #include "latent/word2vec_train.h"
 #include "latent/word_vectors.h"
 #include "latent/approx_index.h"
 #include "latent/expression.h"
 #include "latent/labels.h"
+#include "latent/projection.h"
 
 namespace fs = std::filesystem;
 using namespace latent;
@@ -78,6 +81,34 @@ Image read_input_image(const std::string& path, long index, const SpaceInfo& inf
   if (index >= ds.count())
     throw UnsupportedError(path + " has " + std::to_string(ds.count()) + " items, no item " + std::to_string(index));
   return ds.image(index);
+}
+
+// A scatter plot of a 2-D map, coloured by a label column (categories get a palette).
+Image plot_map(const RowMatrixXf& y, const std::vector<std::string>& categories, int size) {
+  Image img(size, size, 3, 1.f);
+  const float minx = y.col(0).minCoeff(), maxx = y.col(0).maxCoeff(), miny = y.col(1).minCoeff(), maxy = y.col(1).maxCoeff();
+  const float span = std::max({maxx - minx, maxy - miny, 1e-12f});
+  static const float palette[][3] = {{0.12f, 0.47f, 0.71f}, {1.f, 0.5f, 0.05f}, {0.17f, 0.63f, 0.17f}, {0.84f, 0.15f, 0.16f},
+                                     {0.58f, 0.4f, 0.74f},  {0.55f, 0.34f, 0.29f}, {0.89f, 0.47f, 0.76f}, {0.5f, 0.5f, 0.5f},
+                                     {0.74f, 0.74f, 0.13f}, {0.09f, 0.75f, 0.81f}};
+  std::vector<std::string> seen;
+  const int margin = size / 20, r = std::max(2, size / 250);
+  for (long i = 0; i < y.rows(); ++i) {
+    size_t c = 0;
+    if (!categories.empty()) {
+      auto it = std::find(seen.begin(), seen.end(), categories[i]);
+      c = static_cast<size_t>(it - seen.begin());
+      if (it == seen.end()) seen.push_back(categories[i]);
+    }
+    const float* col = palette[c % 10];
+    const int px = margin + static_cast<int>((y(i, 0) - minx) / span * (size - 2 * margin));
+    const int py = size - 1 - margin - static_cast<int>((y(i, 1) - miny) / span * (size - 2 * margin));
+    for (int dy = -r; dy <= r; ++dy)
+      for (int dx = -r; dx <= r; ++dx)
+        if (dx * dx + dy * dy <= r * r && px + dx >= 0 && px + dx < size && py + dy >= 0 && py + dy < size)
+          for (int k = 0; k < 3; ++k) img.at(px + dx, py + dy, k) = col[k];
+  }
+  return img;
 }
 
 // A vectors file (any format) or a model package of kind word-vectors.
@@ -221,6 +252,25 @@ int main(int argc, char** argv) {
   ar_cmd->add_option("--out,-o", out_file, "PNG to write");
   ar_cmd->add_option("--z-out", z_out, "Also write the resulting latent (JSON)");
   ar_cmd->add_option("--scale", upscale, "Enlarge by this integer factor")->capture_default_str();
+
+  // project
+  std::string method_name = "pca", plot_path, color_by, words_file;
+  long first_words = 1000;
+  ProjectionOptions popt;
+  auto* pr_cmd = app.add_subcommand("project", "Map a dataset's latents (or words) to 2-D: PCA, t-SNE or UMAP-style");
+  pr_cmd->add_option("MODEL", model, "Model package, or a word-vectors file")->required();
+  pr_cmd->add_option("DATA", data, "Image dataset (encoded by MODEL); for word vectors, a file with one word per line");
+  pr_cmd->add_option("--method", method_name, "pca, tsne or umap")->capture_default_str();
+  pr_cmd->add_option("--out,-o", out_file, "CSV to write: index,name,x,y")->required();
+  pr_cmd->add_option("--plot", plot_path, "Also draw the map to this PNG");
+  pr_cmd->add_option("--labels", labels_path, "CSV with one row per item, to colour the plot");
+  pr_cmd->add_option("--color-by", color_by, "Label column that colours the plot");
+  pr_cmd->add_option("--first", first_words, "Word vectors without DATA: map the first N words")->capture_default_str();
+  pr_cmd->add_option("--perplexity", popt.perplexity, "t-SNE perplexity")->capture_default_str();
+  pr_cmd->add_option("--iterations", popt.tsne_iterations, "t-SNE iterations")->capture_default_str();
+  pr_cmd->add_option("--neighbors", popt.neighbors, "UMAP-style: neighbours in the graph")->capture_default_str();
+  pr_cmd->add_option("--min-dist", popt.min_dist, "UMAP-style: minimum distance in the layout")->capture_default_str();
+  pr_cmd->add_option("--seed", popt.seed, "Random seed")->capture_default_str();
 
   // word vectors
   std::string vectors, word, expr, questions;
@@ -420,6 +470,70 @@ int main(int argc, char** argv) {
       const Latent z = evaluate_expression(arith_expr, env, space->info().dim);
       if (!z_out.empty()) write_latent_json(z, z_out);
       if (!out_file.empty()) save_png(upscale_nearest(space->decode(z), upscale), out_file);
+    } else if (*pr_cmd) {
+      popt.method = parse_projection_method(method_name);
+      popt.progress = stderr_progress("projecting");
+      auto space = open_space(model);
+      RowMatrixXf points;
+      std::vector<std::string> names;
+      if (auto* wv = dynamic_cast<WordVectors*>(space.get())) {
+        std::vector<long> ids;
+        if (!data.empty()) {
+          std::ifstream in(data);
+          if (!in) throw IoError(data + ": cannot open the word list");
+          std::string w;
+          while (in >> w) ids.push_back(wv->require(w));
+        } else {
+          for (long i = 0; i < std::min(first_words, wv->size()); ++i) ids.push_back(i);
+        }
+        points.resize(static_cast<long>(ids.size()), wv->dim());
+        for (size_t r = 0; r < ids.size(); ++r) {
+          const Latent u = wv->unit_vector(ids[r]);
+          std::copy(u.begin(), u.end(), points.row(static_cast<long>(r)).data());
+          names.emplace_back(wv->word(ids[r]));
+        }
+      } else {
+        if (data.empty()) throw UnsupportedError("give an image dataset to map (DATA)");
+        const auto& s = space->info().observation;
+        DatasetOptions dopt;
+        dopt.width = s.width, dopt.height = s.height, dopt.channels = s.channels;
+        const ImageDataset ds = load_image_dataset(data, dopt);
+        if (auto* pca = dynamic_cast<PcaSpace*>(space.get())) {
+          points = pca->encode_rows(ds.data);
+        } else {
+          points.resize(ds.count(), space->info().dim);
+          for (long i = 0; i < ds.count(); ++i) {
+            const Latent z = space->encode(ds.image(i));
+            std::copy(z.begin(), z.end(), points.row(i).data());
+          }
+        }
+        names = ds.names;
+      }
+      const auto t0 = std::chrono::steady_clock::now();
+      const RowMatrixXf y = project_2d(points, popt);
+      std::fprintf(stderr, "mapped %ld points with %s in %.2f s\n", static_cast<long>(y.rows()), method_name.c_str(),
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      std::string csv = "index,name,x,y\n";
+      for (long i = 0; i < y.rows(); ++i) {
+        char line[128];
+        std::snprintf(line, sizeof line, ",%.6g,%.6g\n", y(i, 0), y(i, 1));
+        csv += std::to_string(i) + "," + names[i] + line;
+      }
+      write_file_atomic(out_file, csv);
+      if (!plot_path.empty()) {
+        std::vector<std::string> cats;
+        if (!color_by.empty()) {
+          if (labels_path.empty()) throw UnsupportedError("--color-by needs --labels");
+          const LabelTable labels = LabelTable::read_csv(labels_path);
+          const int c = labels.column(color_by);
+          if (c < 0) throw UnsupportedError(labels_path + " has no column '" + color_by + "'");
+          if (labels.rows() != y.rows())
+            throw UnsupportedError(labels_path + " has " + std::to_string(labels.rows()) + " rows for " +
+                                   std::to_string(y.rows()) + " points");
+          for (long i = 0; i < y.rows(); ++i) cats.push_back(labels.cell(i, c));
+        }
+        save_png(plot_map(y, cats, 800), plot_path);
+      }
     } else if (*nb_cmd) {
       auto wv = open_vectors(vectors, limit, false);
       if (approx) {
