@@ -156,3 +156,42 @@ TEST(Studio, LargeVocabulariesGetAnApproximateIndexInTheBackground) {
   EXPECT_EQ(meta["word_answers"][0]["word"], "queen");
   EXPECT_TRUE(std::filesystem::exists(tmp / "g.bin.ivf"));
 }
+
+TEST(Studio, MapColouredByLabelsAndAGlassesVectorFromTwoGroups) {
+  if (!test_util::has_data_dir()) GTEST_SKIP() << "no shared data";
+  test_util::TempDir tmp;
+  const std::string data = std::string(LATENT_DATA_DIR) + "/faces/olivetti";
+  auto studio = run(kStudio + " --model " + kModel + " --dataset " + data + " --pick 0 --map pca --color-by glasses" +
+                    " --group glasses=glasses=1 --group plain=glasses=0 --attribute glasses,plain,1.5 --screenshot " +
+                    (tmp / "shot.png") + " --frames 2 --width 1600 --height 1000");
+  ASSERT_EQ(studio.code, 0) << studio.output;
+  const auto meta = read_json(tmp / "shot.png.json");
+  EXPECT_EQ(meta["map_points"], 400);
+  EXPECT_EQ(meta["map_method"], "pca");
+  EXPECT_EQ(meta["labels_error"], "");
+  EXPECT_EQ(meta["color_categories"], (std::vector<std::string>{"0", "1"}));
+  ASSERT_EQ(meta["groups"].size(), 2u);
+  EXPECT_EQ(meta["groups"][0]["size"], 119);
+  EXPECT_TRUE(meta["map_current_valid"].get<bool>());
+  // The studio's point equals latent arith's.
+  auto arith = run(kCli + " arith " + kModel + " 'item(0) + 1.5*(mean(@glasses) - mean(@plain))' --data " + data +
+                   " --labels " + data + "/labels.csv --group glasses=glasses=1 --group plain=glasses=0 --z-out " +
+                   (tmp / "z.json"));
+  ASSERT_EQ(arith.code, 0) << arith.output;
+  const Latent expected = read_latent_json(tmp / "z.json");
+  const Latent z = meta["z"].get<Latent>();
+  ASSERT_EQ(z.size(), expected.size());
+  for (size_t k = 0; k < z.size(); ++k) EXPECT_NEAR(z[k], expected[k], 1e-3) << k;
+  // On the PCA map the current point sits exactly where its projection is: the map is
+  // drawn (orange and blue points) and the marker is there.
+  const Image shot = load_image(tmp / "shot.png");
+  long orange = 0, blue = 0;
+  for (int y = 0; y < shot.height; ++y)
+    for (int x = 0; x < shot.width; ++x) {
+      const float r = shot.at(x, y, 0), g = shot.at(x, y, 1), b = shot.at(x, y, 2);
+      orange += r > 0.95f && g > 0.5f && g < 0.65f && b < 0.2f;
+      blue += b > 0.95f && r < 0.4f && g > 0.55f && g < 0.7f;
+    }
+  EXPECT_GT(orange, 200);
+  EXPECT_GT(blue, 500);
+}

@@ -105,6 +105,36 @@ struct AppState {
   TextureId pick_original = 0, pick_reconstruction = 0, pick_error = 0;
   double pick_rmse = 0, pick_max_error = 0;
 
+  // Map (2-D projection of the dataset's latents, or of the first words)
+  int map_method = 0;                      // 0 PCA, 1 t-SNE, 2 UMAP-style
+  bool map_request = false;                // compute a map now
+  bool map_cancel = false;
+  Progress map_progress;
+  std::string map_error;
+  std::string map_shown_method;            // method of the map on screen
+  std::vector<float> map_xy;               // x0, y0, x1, y1, ... (data units)
+  std::vector<std::string> map_names;      // words, for word models
+  float map_current[2] = {0, 0};           // where the current latent is on the map
+  bool map_current_valid = false;
+  std::string labels_path_input;           // CSV with one row per dataset item
+  std::string labels_error;
+  std::vector<std::string> label_columns;  // from the loaded labels
+  int color_column = -1;                   // colour the map by this column (-1: none)
+  std::vector<int> map_colors;             // category per point (-1: none)
+  std::vector<std::string> color_names;    // category names, in palette order
+  std::string group_query;                 // e.g. glasses=1
+  std::string group_name;
+  bool group_request = false;
+  struct Group {
+    std::string name, query;
+    std::vector<long> members;
+  };
+  std::vector<Group> groups;
+  int attr_a = -1, attr_b = -1;            // attribute vector: mean(A) - mean(B)
+  float attr_strength = 1.f;
+  bool attr_apply = false;
+  long map_hover = -1;
+
   // Performance
   double decode_ms = 0;          // last decode, on the worker
   double decode_ms_avg = 0;      // smoothed

@@ -21,6 +21,11 @@ int main(int argc, char** argv) {
   app.add_option("--approx-min-words", o.approx_min_words,
                  "Word models with at least this many words get an approximate index, built in the background (0: never)")
       ->capture_default_str();
+  app.add_option("--map", o.map, "Compute this map once the dataset is in: pca, tsne or umap");
+  app.add_option("--labels", o.labels, "Label CSV for the dataset (default: labels.csv beside it)");
+  app.add_option("--color-by", o.color_by, "Colour the map by this label column");
+  app.add_option("--group", o.groups, "NAME=QUERY: make a group from the labels at start (repeatable)");
+  app.add_option("--attribute", o.attribute, "A,B,STRENGTH: add STRENGTH x (mean of group A - mean of group B) at start");
   app.add_option("--pick", o.pick, "Pick this dataset item at start (its latent becomes the sliders)");
   app.add_option("--highlight", o.highlight, "Highlight this component's slider at start (1-based)")
       ->transform([](std::string v) { return std::to_string(std::stoi(v) - 1); });

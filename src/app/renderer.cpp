@@ -171,6 +171,34 @@ void Renderer::open_index(std::shared_ptr<const Space> space) {
   });
 }
 
+void Renderer::open_map(std::shared_ptr<const RowMatrixXf> points, ProjectionMethod method) {
+  auto snapshot = map_snapshot;
+  map_task = std::make_unique<Task<MapResult>>([points, method, snapshot](TaskContext& ctx) {
+    MapResult out;
+    out.method = to_string(method);
+    if (method == ProjectionMethod::Pca) {
+      ctx.progress(0.f, "PCA");
+      ObservationShape shape{static_cast<int>(points->cols()), 1, 1, -1e30f, 1e30f};
+      auto pca = PcaSpace::fit(*points, shape, PcaOptions{2, 0.0});
+      out.xy = pca->encode_rows(*points);
+      out.linear = true;
+      out.mean = pca->mean();
+      out.axes = pca->components();
+      return out;
+    }
+    ProjectionOptions opt;
+    opt.method = method;
+    opt.progress = [&ctx](float f, const std::string& stage) { return ctx.progress(f, stage); };
+    opt.snapshot = [snapshot](const RowMatrixXf& y) {
+      std::lock_guard<std::mutex> lock(snapshot->mutex);
+      snapshot->xy = y;
+      ++snapshot->version;
+    };
+    out.xy = project_2d(*points, opt);
+    return out;
+  });
+}
+
 void Renderer::open_dataset(const std::string& path, std::shared_ptr<const Space> space) {
   dataset_task = std::make_unique<Task<LoadedDataset>>([path, space](TaskContext& ctx) {
     if (!space) throw UnsupportedError("open a model before a dataset");

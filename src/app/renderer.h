@@ -11,6 +11,9 @@
 #include "latent/space.h"
 #include "latent/word_vectors.h"
 #include "latent/approx_index.h"
+#include "latent/projection.h"
+
+#include <mutex>
 
 namespace studio {
 
@@ -67,6 +70,23 @@ struct PickResult {
   double rmse = 0, max_error = 0;
 };
 
+// A map: the 2-D layout and, for PCA maps, the projection itself (to place any latent
+// exactly).
+struct MapResult {
+  latent::RowMatrixXf xy;                 // N x 2
+  bool linear = false;
+  Eigen::VectorXf mean;                   // linear maps: y = axes (z - mean)
+  latent::RowMatrixXf axes;               // 2 x D
+  std::string method;
+};
+
+// The newest intermediate layout of a running map, shared with the UI thread.
+struct MapSnapshot {
+  std::mutex mutex;
+  latent::RowMatrixXf xy;
+  uint64_t version = 0;
+};
+
 class Renderer {
  public:
   Renderer();
@@ -82,6 +102,10 @@ class Renderer {
   // Opens (or builds and caches) the approximate index of a large vocabulary.
   void open_index(std::shared_ptr<const latent::Space> space);
   std::unique_ptr<latent::Task<std::shared_ptr<const latent::ApproxIndex>>> index_task;
+  // Maps `points` to 2-D on a task; intermediate layouts appear in map_snapshot.
+  void open_map(std::shared_ptr<const latent::RowMatrixXf> points, latent::ProjectionMethod method);
+  std::unique_ptr<latent::Task<MapResult>> map_task;
+  std::shared_ptr<MapSnapshot> map_snapshot = std::make_shared<MapSnapshot>();
 };
 
 // Turns an absolute error image into a black-red-yellow heat map, `gain` x amplified.

@@ -11,10 +11,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "fonts.h"
+#include "latent/algebra.h"
 #include "latent/errors.h"
 #include "latent/image_io.h"
 #include "latent/latent_io.h"
@@ -24,6 +26,8 @@
 namespace fs = std::filesystem;
 
 namespace studio {
+
+using StudioGroup = AppState::Group;
 
 namespace {
 
@@ -140,6 +144,7 @@ bool Studio::settled() const {
   return !state_.model_load.running && !state_.dataset_load.running && !renderer_.decoder.busy() &&
          shown_generation_ == submitted_generation_ && !renderer_.picker.busy() && pick_shown_ == pick_generation_ &&
          !renderer_.words.busy() && words_shown_ == words_generation_ && !state_.word_index.running &&
+         !state_.map_progress.running && !state_.map_request &&
          state_.wanted_thumbnails.empty() && state_.open_model_request.empty() && state_.open_dataset_request.empty();
 }
 
@@ -186,9 +191,13 @@ void Studio::layout_and_draw() {
   panels::slider_panel(state_, {0, model_h, left, d.y - model_h});
   if (state_.model.loaded && state_.model.info.modality == latent::Modality::Words) {
     panels::words_panel(state_, {left, 0, center, d.y});
-    panels::viewport_panel(state_, {left + center, 0, right, d.y - perf_h});
+    const float view_h = (d.y - perf_h) * 0.4f;
+    panels::viewport_panel(state_, {left + center, 0, right, view_h});
+    panels::map_panel(state_, {left + center, view_h, right, d.y - perf_h - view_h});
   } else {
-    panels::viewport_panel(state_, {left, 0, center, d.y - strip_h});
+    const float view_w = std::floor(center * 0.5f);
+    panels::viewport_panel(state_, {left, 0, view_w, d.y - strip_h});
+    panels::map_panel(state_, {left + view_w, 0, center - view_w, d.y - strip_h});
     panels::components_panel(state_, {left, d.y - strip_h, center, strip_h});
     panels::dataset_panel(state_, {left + center, 0, right, d.y - perf_h});
   }
@@ -213,6 +222,24 @@ void Studio::poll_workers() {
         state_.word_index_note = word_index_->describe();
       },
       [&](const std::string& e) { state_.word_index_note = "no approximate index: " + e; });
+  poll_task(
+      renderer_.map_task, state_.map_progress,
+      [&](MapResult m) {
+        map_ = std::move(m);
+        state_.map_xy.assign(map_->xy.data(), map_->xy.data() + map_->xy.size());
+        state_.map_shown_method = map_->method;
+        state_.map_error.clear();
+        map_placed_for_.clear();
+      },
+      [&](const std::string& e) { state_.map_error = e; });
+  if (state_.map_progress.running) {  // progressive: show the newest intermediate layout
+    std::lock_guard<std::mutex> lock(renderer_.map_snapshot->mutex);
+    if (renderer_.map_snapshot->version != map_snapshot_seen_) {
+      map_snapshot_seen_ = renderer_.map_snapshot->version;
+      const auto& xy = renderer_.map_snapshot->xy;
+      state_.map_xy.assign(xy.data(), xy.data() + xy.size());
+    }
+  }
   poll_task(
       renderer_.dataset_task, state_.dataset_load,
       [&](LoadedDataset d) {
@@ -326,6 +353,7 @@ void Studio::handle_requests() {
                                                   state_.word_method ? latent::AnalogyMethod::CosMul : latent::AnalogyMethod::CosAdd});
     }
   }
+  handle_map_requests();
   if (space_ && state_.z != submitted_z_) {
     submitted_z_ = state_.z;
     submitted_generation_ = renderer_.decoder.submit({space_, state_.word_use_approx ? word_index_ : nullptr, state_.z});
@@ -389,6 +417,15 @@ void Studio::clear_dataset() {
   }
   state_.dataset_count = 0;
   state_.picked = -1;
+  if (renderer_.map_task) renderer_.map_task->cancel();
+  map_.reset();
+  map_points_.reset();
+  state_.map_xy.clear();
+  state_.map_names.clear();
+  state_.map_shown_method.clear();
+  state_.map_current_valid = false;
+  state_.groups.clear();
+  state_.attr_a = state_.attr_b = -1;
 }
 
 void Studio::install_dataset(LoadedDataset loaded) {
@@ -396,6 +433,17 @@ void Studio::install_dataset(LoadedDataset loaded) {
   dataset_ = std::move(loaded);
   state_.dataset_count = dataset_->data->count();
   state_.dataset_name = dataset_->name;
+  // Labels: as asked, or labels.csv beside the dataset.
+  std::string labels = opts_.labels;
+  if (labels.empty()) {
+    const fs::path src = dataset_->data->source;
+    for (const fs::path& cand : {src / "labels.csv", src.parent_path() / "labels.csv"})
+      if (fs::is_regular_file(cand)) {
+        labels = cand.string();
+        break;
+      }
+  }
+  if (!labels.empty()) state_.labels_path_input = labels;
   if (start_pick_ >= 0) {
     if (start_pick_ < state_.dataset_count) state_.pick_request = start_pick_;
     else state_.dataset_error = "no item " + std::to_string(start_pick_) + " in the dataset";
@@ -433,6 +481,191 @@ void Studio::upload_thumbnails() {
   state_.wanted_thumbnails = std::move(still);
 }
 
+void Studio::load_labels(const std::string& path) {
+  labels_loaded_path_ = path;
+  labels_.reset();
+  state_.label_columns.clear();
+  state_.labels_error.clear();
+  colored_column_ = -2;
+  if (path.empty()) return;
+  try {
+    latent::LabelTable t = latent::LabelTable::read_csv(path);
+    if (t.rows() != state_.dataset_count)
+      throw latent::FormatError(path + " has " + std::to_string(t.rows()) + " rows but the dataset has " +
+                                std::to_string(state_.dataset_count) + " items");
+    state_.label_columns = t.columns();
+    labels_ = std::move(t);
+    if (state_.color_column < 0 && !opts_.color_by.empty()) state_.color_column = labels_->column(opts_.color_by);
+  } catch (const std::exception& e) {
+    state_.labels_error = e.what();
+  }
+}
+
+void Studio::update_colors() {
+  colored_column_ = state_.color_column;
+  state_.map_colors.clear();
+  state_.color_names.clear();
+  if (!labels_ || state_.color_column < 0 || state_.color_column >= static_cast<int>(labels_->columns().size())) return;
+  for (long r = 0; r < labels_->rows(); ++r) {
+    const std::string& v = labels_->cell(r, state_.color_column);
+    auto it = std::find(state_.color_names.begin(), state_.color_names.end(), v);
+    state_.map_colors.push_back(static_cast<int>(it - state_.color_names.begin()));
+    if (it == state_.color_names.end()) state_.color_names.push_back(v);
+  }
+}
+
+bool Studio::make_group(const std::string& name_in, const std::string& query) {
+  if (!labels_) {
+    state_.labels_error = "load a label file first: groups are made by a query on its columns";
+    return false;
+  }
+  try {
+    StudioGroup g;
+    g.query = query;
+    g.members = labels_->select(query);
+    g.name = name_in.empty() ? query : name_in;
+    if (g.members.empty()) throw latent::UnsupportedError("no item matches '" + query + "'");
+    state_.groups.push_back(std::move(g));
+    const int idx = static_cast<int>(state_.groups.size()) - 1;
+    if (state_.attr_a < 0) state_.attr_a = idx;
+    else if (state_.attr_b < 0) state_.attr_b = idx;
+    state_.labels_error.clear();
+    return true;
+  } catch (const std::exception& e) {
+    state_.labels_error = e.what();
+    return false;
+  }
+}
+
+void Studio::apply_attribute() {
+  if (!dataset_ || state_.attr_a < 0 || state_.attr_b < 0 || state_.z.empty()) return;
+  auto group_mean = [&](const StudioGroup& g) {
+    std::vector<latent::Latent> zs;
+    for (long i : g.members) zs.push_back(dataset_->latents[i]);
+    return latent::mean(zs);
+  };
+  const latent::Latent a = group_mean(state_.groups[state_.attr_a]), b = group_mean(state_.groups[state_.attr_b]);
+  for (size_t k = 0; k < state_.z.size(); ++k) state_.z[k] += state_.attr_strength * (a[k] - b[k]);
+}
+
+void Studio::place_current_on_map() {
+  if (!map_ || !map_points_ || state_.z.empty() || static_cast<long>(state_.z.size()) != map_points_->cols()) {
+    state_.map_current_valid = false;
+    return;
+  }
+  if (state_.z == map_placed_for_) return;
+  map_placed_for_ = state_.z;
+  Eigen::Map<const Eigen::VectorXf> z(state_.z.data(), static_cast<Eigen::Index>(state_.z.size()));
+  Eigen::VectorXf q = z;
+  if (state_.model.info.modality == latent::Modality::Words) q.normalize();  // word maps are of unit vectors
+  if (map_->linear) {
+    const Eigen::VectorXf y = map_->axes * (q - map_->mean);
+    state_.map_current[0] = y[0], state_.map_current[1] = y[1];
+  } else {
+    // Placed among its nearest neighbours, weighted by closeness.
+    const Eigen::VectorXf d = (map_points_->rowwise() - q.transpose()).rowwise().squaredNorm();
+    std::vector<std::pair<float, long>> best;
+    for (long i = 0; i < d.size(); ++i) best.push_back({d[i], i});
+    const size_t k = std::min<size_t>(5, best.size());
+    std::partial_sort(best.begin(), best.begin() + k, best.end());
+    double wx = 0, wy = 0, wsum = 0;
+    for (size_t j = 0; j < k; ++j) {
+      const double w = 1.0 / (1e-6 + std::sqrt(best[j].first));
+      wx += w * map_->xy(best[j].second, 0), wy += w * map_->xy(best[j].second, 1), wsum += w;
+    }
+    state_.map_current[0] = static_cast<float>(wx / wsum), state_.map_current[1] = static_cast<float>(wy / wsum);
+  }
+  state_.map_current_valid = true;
+}
+
+void Studio::handle_map_requests() {
+  if (state_.labels_path_input != labels_loaded_path_ && dataset_ &&
+      (state_.labels_path_input.empty() || fs::is_regular_file(state_.labels_path_input)))
+    load_labels(state_.labels_path_input);
+  if (state_.color_column != colored_column_) update_colors();
+  if (labels_ && start_attribute_pending_ && !opts_.groups.empty()) {
+    for (const std::string& def : opts_.groups) {
+      const size_t eq = def.find('=');
+      if (eq == std::string::npos) state_.labels_error = "--group takes NAME=QUERY, not '" + def + "'";
+      else make_group(def.substr(0, eq), def.substr(eq + 1));
+    }
+    if (!opts_.attribute.empty()) {
+      // A,B,STRENGTH by group names.
+      std::string a, b;
+      float strength = 1.f;
+      std::stringstream ss(opts_.attribute);
+      std::getline(ss, a, ','), std::getline(ss, b, ',');
+      std::string st;
+      if (std::getline(ss, st, ',')) strength = std::stof(st);
+      for (int g = 0; g < static_cast<int>(state_.groups.size()); ++g) {
+        if (state_.groups[g].name == a) state_.attr_a = g;
+        if (state_.groups[g].name == b) state_.attr_b = g;
+      }
+      state_.attr_strength = strength;
+      state_.attr_apply = true;
+    }
+    start_attribute_pending_ = false;
+  }
+  if (state_.group_request) {
+    state_.group_request = false;
+    if (make_group(state_.group_name, state_.group_query)) state_.group_name.clear();
+  }
+  if (state_.attr_apply) {
+    state_.attr_apply = false;
+    // Wait for a pick at start, so the attribute lands on the picked face.
+    if (start_pick_ < 0 && state_.pick_request < 0) apply_attribute();
+    else state_.attr_apply = true;
+  }
+  if (start_map_pending_ && !opts_.map.empty() && (dataset_ || (space_ && state_.model.info.modality == latent::Modality::Words))) {
+    start_map_pending_ = false;
+    try {
+      const auto m = latent::parse_projection_method(opts_.map);
+      state_.map_method = m == latent::ProjectionMethod::Pca ? 0 : m == latent::ProjectionMethod::Tsne ? 1 : 2;
+      state_.map_request = true;
+    } catch (const std::exception& e) {
+      state_.map_error = e.what();
+    }
+  }
+  if (state_.map_cancel) {
+    state_.map_cancel = false;
+    if (renderer_.map_task) renderer_.map_task->cancel();
+  }
+  if (state_.map_request && !renderer_.map_task && space_) {
+    state_.map_request = false;
+    auto points = std::make_shared<latent::RowMatrixXf>();
+    state_.map_names.clear();
+    if (const auto* wv = dynamic_cast<const latent::WordVectors*>(space_.get())) {
+      const long n = std::min<long>(wv->size(), 2000);  // the most frequent words
+      points->resize(n, wv->dim());
+      for (long i = 0; i < n; ++i) {
+        const latent::Latent u = wv->unit_vector(i);
+        std::copy(u.begin(), u.end(), points->row(i).data());
+        state_.map_names.emplace_back(wv->word(i));
+      }
+    } else if (dataset_) {
+      const auto& zs = dataset_->latents;
+      points->resize(static_cast<long>(zs.size()), space_->info().dim);
+      for (size_t i = 0; i < zs.size(); ++i) std::copy(zs[i].begin(), zs[i].end(), points->row(static_cast<long>(i)).data());
+    } else {
+      state_.map_error = "load a dataset first: the map shows its items";
+      return;
+    }
+    if (points->rows() < 3) {
+      state_.map_error = "a map needs at least 3 points";
+      return;
+    }
+    map_points_ = points;
+    map_.reset();
+    state_.map_current_valid = false;
+    static const latent::ProjectionMethod methods[] = {latent::ProjectionMethod::Pca, latent::ProjectionMethod::Tsne,
+                                                       latent::ProjectionMethod::Umap};
+    renderer_.open_map(points, methods[std::clamp(state_.map_method, 0, 2)]);
+    state_.map_progress = {true, 0.f, "starting"};
+  }
+  state_.map_request = state_.map_request && space_;  // keep a request made while a map runs
+  place_current_on_map();
+}
+
 bool Studio::write_screenshot() {
   int fw, fh;
   glfwGetFramebufferSize(window_, &fw, &fh);
@@ -463,7 +696,15 @@ bool Studio::write_screenshot() {
                            {"linear_filter", state_.options.linear_filter},
                            {"word_query", state_.word_query},
                            {"word_status", state_.word_status},
-                           {"word_error", state_.word_error}};
+                           {"word_error", state_.word_error},
+                           {"map_points", state_.map_xy.size() / 2},
+                           {"map_method", state_.map_shown_method},
+                           {"map_error", state_.map_error},
+                           {"labels_error", state_.labels_error},
+                           {"map_current_valid", state_.map_current_valid},
+                           {"map_current", {state_.map_current[0], state_.map_current[1]}},
+                           {"color_categories", state_.color_names}};
+    for (const auto& g : state_.groups) meta["groups"].push_back({{"name", g.name}, {"size", g.members.size()}});
     for (const auto& w : state_.word_answers) meta["word_answers"].push_back({{"word", w.word}, {"score", w.score}});
     for (const auto& w : state_.view_words) meta["view_words"].push_back(w.word);
     std::ofstream(opts_.screenshot + ".json") << meta.dump(2) << "\n";

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "app_state.h"
+#include "latent/labels.h"
 #include "renderer.h"
 
 struct GLFWwindow;
@@ -23,7 +24,12 @@ struct StudioOptions {
   int highlight = -1;                // component to highlight at start (0-based)
   std::string screenshot;            // write a PNG of the window after `frames` frames and exit
   int frames = 3;
-  long approx_min_words = 100000;    // word models this large get an approximate index (0: never)
+  long approx_min_words = 100000;
+  std::string map;                   // compute this map once the dataset is in: pca, tsne, umap ("" = none)
+  std::string labels;                // label CSV for the dataset ("" = labels.csv beside it, if any)
+  std::string color_by;              // colour the map by this label column
+  std::vector<std::string> groups;   // NAME=QUERY groups to make once labels are in
+  std::string attribute;             // A,B,STRENGTH: add strength x (mean A - mean B) at start    // word models this large get an approximate index (0: never)
   int width = 1600, height = 1000;   // window size
   float ui_scale = 1.0f;
   bool linear_filter = false;
@@ -49,6 +55,12 @@ class Studio {
   bool settled() const;
   bool write_screenshot();
   void clear_dataset();
+  void handle_map_requests();
+  void load_labels(const std::string& path);
+  void update_colors();
+  void place_current_on_map();
+  bool make_group(const std::string& name, const std::string& query);
+  void apply_attribute();
 
   struct WordKey {
     std::string query;
@@ -81,6 +93,14 @@ class Studio {
   bool first_model_ = true;
   bool last_linear_ = false;
   std::vector<std::string> dropped_;
+  std::optional<MapResult> map_;
+  std::shared_ptr<const latent::RowMatrixXf> map_points_;  // what the map was made from
+  uint64_t map_snapshot_seen_ = 0;
+  std::vector<float> map_placed_for_;
+  std::optional<latent::LabelTable> labels_;
+  std::string labels_loaded_path_;
+  int colored_column_ = -2;
+  bool start_map_pending_ = true, start_attribute_pending_ = true;
   int settled_frames_ = 0;
   double started_ = 0;
 };

@@ -1,0 +1,194 @@
+// The map: the dataset's latents in 2-D. Pan (drag with the right button), zoom (wheel),
+// hover for a thumbnail, click to make a point the current latent. Colour by a label
+// column, make groups by query, and add an attribute vector (mean A - mean B).
+#include <imgui.h>
+#include <imgui_stdlib.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "panels.h"
+
+namespace studio::panels {
+
+namespace {
+
+ImU32 category_color(int c) {
+  static const ImU32 palette[] = {IM_COL32(80, 160, 255, 255),  IM_COL32(255, 150, 40, 255), IM_COL32(80, 200, 90, 255),
+                                  IM_COL32(235, 70, 70, 255),   IM_COL32(170, 120, 230, 255), IM_COL32(170, 120, 90, 255),
+                                  IM_COL32(240, 130, 200, 255), IM_COL32(160, 160, 160, 255), IM_COL32(200, 200, 50, 255),
+                                  IM_COL32(40, 210, 220, 255)};
+  return c < 0 ? IM_COL32(150, 170, 200, 255) : palette[c % 10];
+}
+
+struct View {
+  float cx = 0, cy = 0, zoom = 1;  // centre (data units) and zoom over the fit
+  size_t fitted_for = 0;
+};
+
+}  // namespace
+
+void map_panel(AppState& s, const Rect& r) {
+  static View view;  // the view of the canvas: UI-only state, kept with the panel
+  place_window(r);
+  ImGui::Begin("Map", nullptr, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
+  const char* methods[] = {"PCA", "t-SNE", "UMAP-style"};
+  ImGui::SetNextItemWidth(ImGui::CalcTextSize("UMAP-style").x * 1.6f);
+  ImGui::Combo("##method", &s.map_method, methods, 3);
+  ImGui::SameLine();
+  if (s.map_progress.running) {
+    if (ImGui::Button("Cancel")) s.map_cancel = true;
+    ImGui::SameLine();
+    ImGui::ProgressBar(s.map_progress.fraction, ImVec2(-1, 0), s.map_progress.stage.c_str());
+  } else {
+    ImGui::BeginDisabled(!s.model.loaded);
+    if (ImGui::Button("Compute map")) s.map_request = true;
+    ImGui::EndDisabled();
+    if (!s.map_shown_method.empty()) {
+      ImGui::SameLine();
+      ImGui::TextDisabled("%s, %zu points", s.map_shown_method.c_str(), s.map_xy.size() / 2);
+    }
+  }
+  error_text(s.map_error);
+
+  // Labels and colour.
+  if (s.model.info.modality == latent::Modality::Image) {
+    ImGui::SetNextItemWidth(-ImGui::CalcTextSize("Colour by").x - ImGui::GetStyle().ItemSpacing.x - 140.f * s.options.ui_scale);
+    ImGui::InputTextWithHint("##labels", "labels.csv (one row per item)", &s.labels_path_input);
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(140.f * s.options.ui_scale);
+    const char* current = s.color_column >= 0 && s.color_column < static_cast<int>(s.label_columns.size())
+                              ? s.label_columns[s.color_column].c_str()
+                              : "(none)";
+    if (ImGui::BeginCombo("Colour by", current)) {
+      if (ImGui::Selectable("(none)", s.color_column < 0)) s.color_column = -1;
+      for (int c = 0; c < static_cast<int>(s.label_columns.size()); ++c)
+        if (ImGui::Selectable(s.label_columns[c].c_str(), c == s.color_column)) s.color_column = c;
+      ImGui::EndCombo();
+    }
+    error_text(s.labels_error);
+  }
+
+  // Canvas.
+  const float groups_h = s.model.info.modality == latent::Modality::Image ? 150.f * s.options.ui_scale : 0.f;
+  const ImVec2 origin = ImGui::GetCursorScreenPos();
+  const ImVec2 size(ImGui::GetContentRegionAvail().x, std::max(60.f, ImGui::GetContentRegionAvail().y - groups_h));
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  dl->AddRectFilled(origin, ImVec2(origin.x + size.x, origin.y + size.y), IM_COL32(22, 24, 30, 255), 4.f);
+  ImGui::InvisibleButton("canvas", size, ImGuiButtonFlags_MouseButtonLeft | ImGuiButtonFlags_MouseButtonRight);
+  const size_t n = s.map_xy.size() / 2;
+  s.map_hover = -1;
+  if (n > 0) {
+    float minx = 1e30f, maxx = -1e30f, miny = 1e30f, maxy = -1e30f;
+    for (size_t i = 0; i < n; ++i) {
+      minx = std::min(minx, s.map_xy[2 * i]), maxx = std::max(maxx, s.map_xy[2 * i]);
+      miny = std::min(miny, s.map_xy[2 * i + 1]), maxy = std::max(maxy, s.map_xy[2 * i + 1]);
+    }
+    if (view.fitted_for != n) view = {(minx + maxx) / 2, (miny + maxy) / 2, 1.f, n};
+    const float span = std::max({maxx - minx, maxy - miny, 1e-9f});
+    const float scale = std::min(size.x, size.y) * 0.9f / span * view.zoom;
+    auto to_screen = [&](float x, float y) {
+      return ImVec2(origin.x + size.x / 2 + (x - view.cx) * scale, origin.y + size.y / 2 - (y - view.cy) * scale);
+    };
+    const ImGuiIO& io = ImGui::GetIO();
+    if (ImGui::IsItemHovered()) {
+      if (io.MouseWheel != 0) {  // zoom about the cursor
+        const float f = std::pow(1.2f, io.MouseWheel);
+        const float mx = view.cx + (io.MousePos.x - origin.x - size.x / 2) / scale;
+        const float my = view.cy - (io.MousePos.y - origin.y - size.y / 2) / scale;
+        view.zoom *= f;
+        view.cx = mx + (view.cx - mx) / f, view.cy = my + (view.cy - my) / f;
+      }
+    }
+    if (ImGui::IsItemActive() && ImGui::IsMouseDragging(ImGuiMouseButton_Right)) {
+      view.cx -= io.MouseDelta.x / scale, view.cy += io.MouseDelta.y / scale;
+    }
+    dl->PushClipRect(origin, ImVec2(origin.x + size.x, origin.y + size.y), true);
+    const float rad = std::max(1.5f, 3.f * s.options.ui_scale * (n > 5000 ? 0.6f : 1.f));
+    float best = (6.f * s.options.ui_scale) * (6.f * s.options.ui_scale);
+    for (size_t i = 0; i < n; ++i) {
+      const ImVec2 p = to_screen(s.map_xy[2 * i], s.map_xy[2 * i + 1]);
+      if (p.x < origin.x - rad || p.y < origin.y - rad || p.x > origin.x + size.x + rad || p.y > origin.y + size.y + rad) continue;
+      const int c = i < s.map_colors.size() ? s.map_colors[i] : -1;
+      dl->AddRectFilled(ImVec2(p.x - rad, p.y - rad), ImVec2(p.x + rad, p.y + rad), category_color(c));
+      if (ImGui::IsItemHovered()) {
+        const float dx = p.x - io.MousePos.x, dy = p.y - io.MousePos.y;
+        if (dx * dx + dy * dy < best) best = dx * dx + dy * dy, s.map_hover = static_cast<long>(i);
+      }
+    }
+    if (s.picked >= 0 && static_cast<size_t>(s.picked) < n) {
+      const ImVec2 p = to_screen(s.map_xy[2 * s.picked], s.map_xy[2 * s.picked + 1]);
+      dl->AddCircle(p, rad * 3, IM_COL32(255, 200, 60, 255), 0, 2.f);
+    }
+    if (s.map_current_valid) {  // the current latent, moving with the sliders
+      const ImVec2 p = to_screen(s.map_current[0], s.map_current[1]);
+      dl->AddCircleFilled(p, rad * 2.2f, IM_COL32(255, 255, 255, 255));
+      dl->AddCircle(p, rad * 3.2f, IM_COL32(255, 60, 60, 255), 0, 2.5f);
+    }
+    dl->PopClipRect();
+    if (s.map_hover >= 0) {
+      ImGui::BeginTooltip();
+      if (!s.map_names.empty()) {
+        ImGui::TextUnformatted(s.map_names[s.map_hover].c_str());
+      } else {
+        auto it = s.thumbnails.find(s.map_hover);
+        if (it != s.thumbnails.end()) ImGui::Image(reinterpret_cast<ImTextureID>(it->second), ImVec2(96 * s.options.ui_scale, 96 * s.options.ui_scale));
+        else s.wanted_thumbnails.push_back(s.map_hover);
+        ImGui::Text("#%ld", s.map_hover);
+      }
+      if (s.map_hover < static_cast<long>(s.map_colors.size()) && s.map_colors[s.map_hover] >= 0)
+        ImGui::TextDisabled("%s", s.color_names[s.map_colors[s.map_hover]].c_str());
+      ImGui::EndTooltip();
+      if (ImGui::IsItemClicked(ImGuiMouseButton_Left)) {
+        if (!s.map_names.empty()) s.word_continue = s.map_names[s.map_hover];
+        else s.pick_request = s.map_hover;
+      }
+    }
+    // Legend.
+    for (size_t c = 0; c < std::min<size_t>(s.color_names.size(), 10); ++c) {
+      const ImVec2 p(origin.x + 8, origin.y + 8 + c * ImGui::GetTextLineHeight());
+      dl->AddRectFilled(ImVec2(p.x, p.y + 3), ImVec2(p.x + 8, p.y + 11), category_color(static_cast<int>(c)));
+      dl->AddText(ImVec2(p.x + 12, p.y), IM_COL32(220, 220, 220, 255), s.color_names[c].c_str());
+    }
+  } else if (!s.map_progress.running) {
+    dl->AddText(ImVec2(origin.x + 12, origin.y + 12), IM_COL32(150, 150, 150, 255),
+                "Compute a map of the dataset (or of the first words).");
+  }
+
+  // Groups and the attribute vector.
+  if (groups_h > 0) {
+    ImGui::SetNextItemWidth(120.f * s.options.ui_scale);
+    ImGui::InputTextWithHint("##gname", "group name", &s.group_name);
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(-ImGui::CalcTextSize("Make group").x - ImGui::GetStyle().FramePadding.x * 2 - ImGui::GetStyle().ItemSpacing.x);
+    const bool enter = ImGui::InputTextWithHint("##gquery", "query: glasses=1 & female=0", &s.group_query, ImGuiInputTextFlags_EnterReturnsTrue);
+    ImGui::SameLine();
+    if ((ImGui::Button("Make group") || enter) && !s.group_query.empty()) s.group_request = true;
+    auto group_combo = [&](const char* label, int& which) {
+      ImGui::SetNextItemWidth(150.f * s.options.ui_scale);
+      const char* cur = which >= 0 && which < static_cast<int>(s.groups.size()) ? s.groups[which].name.c_str() : "(group)";
+      if (ImGui::BeginCombo(label, cur)) {
+        for (int g = 0; g < static_cast<int>(s.groups.size()); ++g) {
+          const std::string item = s.groups[g].name + " (" + std::to_string(s.groups[g].members.size()) + ")";
+          if (ImGui::Selectable(item.c_str(), g == which)) which = g;
+        }
+        ImGui::EndCombo();
+      }
+    };
+    ImGui::TextUnformatted("attribute:");
+    ImGui::SameLine();
+    group_combo("minus", s.attr_a);
+    ImGui::SameLine();
+    group_combo("##b", s.attr_b);
+    ImGui::SetNextItemWidth(200.f * s.options.ui_scale);
+    ImGui::SliderFloat("strength", &s.attr_strength, -3.f, 3.f, "%.2f");
+    ImGui::SameLine();
+    ImGui::BeginDisabled(s.attr_a < 0 || s.attr_b < 0 || s.z.empty());
+    if (ImGui::Button("Apply")) s.attr_apply = true;
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("add strength x (mean of the first group - mean of the second) to the current point");
+    ImGui::EndDisabled();
+  }
+  ImGui::End();
+}
+
+}  // namespace studio::panels
