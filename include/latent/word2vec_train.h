@@ -20,6 +20,7 @@ struct Word2VecOptions {
   float alpha = 0.025f;       // starting learning rate
   float min_alpha = 0.0001f;  // final learning rate
   uint64_t seed = 1;          // random seed (with threads = 1 the result is reproducible)
+  double progress_interval = 1.0;  // seconds between progress reports while training
 };
 
 struct Word2VecStats {
@@ -32,6 +33,9 @@ struct Word2VecStats {
 
 // How the corpus is split into words: lower-cased runs of letters, digits and inner
 // apostrophes (UTF-8 letters kept as they are). The trainer and its benchmark both use it.
+// Curly quotes, dashes and other punctuation and symbols separate words; U+2019 between
+// word characters is an apostrophe (written as '); Latin-1 capitals are lower-cased too.
+// Sentences for training are each file's tokens in chunks of 1000 (line breaks ignored).
 std::vector<std::string> tokenize(const std::string& line);
 
 // Trains on the text files in `corpus` (one or more files or folders of .txt files) and

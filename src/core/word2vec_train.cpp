@@ -12,13 +12,16 @@
 //  - Frequent-word subsampling (sample): a word of count c is kept with probability
 //    (sqrt(c / t) + 1) * t / c, t = sample * (tokens kept in the vocabulary), drawn afresh
 //    in every epoch (word2vec.c and gensim's formula).
-//  - For each kept word w at position i, a reduced window b is drawn in 1..window and each
-//    context word c within b positions trains the pair: syn0[c] against syn1neg[w]
+//  - For each kept word w at position i, an effective window b is drawn in 1..window and
+//    each context word c within b positions trains the pair: syn0[c] against syn1neg[w]
 //    (label 1) and `negative` words drawn from unigram^0.75 (label 0; a draw equal to w is
 //    skipped). The sigmoid comes from word2vec.c's 1000-entry table over [-6, 6].
 //  - Learning rate: alpha decays linearly to min_alpha over epochs x corpus tokens.
-//  - Threads: Hogwild (lock-free shared updates), each thread on its own contiguous slice
-//    of the sentences, all epochs, as word2vec.c does.
+//  - Threads: Hogwild (lock-free shared updates). The corpus is cut into jobs of 10
+//    sentences (about 10,000 tokens) and the threads take the next job, epoch after epoch,
+//    from a shared counter (gensim's scheme). word2vec.c gives each thread a fixed slice
+//    instead, which makes the whole run wait for its slowest thread when another program
+//    shares a core.
 //
 // Implementation choices for speed (same model, same updates):
 //  - Rows are padded to a multiple of 8 floats and 32-byte aligned, so the inner loops
@@ -167,6 +170,7 @@ void for_each_token(const char* text, size_t n, std::string& tok, Emit&& emit) {
 // ------------------------------------------------------------------ corpus
 
 constexpr int kSentenceTokens = 1000;
+constexpr int64_t kChunkSentences = 10;  // sentences per training job
 
 struct Corpus {
   std::vector<std::string> words;     // by first occurrence (provisional ids)
@@ -300,16 +304,22 @@ struct Shared {
   int window = 5, negative = 5, epochs = 1;
   float alpha0 = 0.025f, min_alpha = 0.0001f;
   double total_words = 1;  // epochs x corpus tokens
+  int64_t sentences = 0, chunks = 0;
+  std::atomic<int64_t> next_job{0};
   std::atomic<int64_t> words_done{0};
   std::atomic<bool> stop{false};
 };
 
-// One thread's work: sentences [s0, s1) for every epoch. Built for AVX2+FMA and for
-// baseline x86-64; the loader picks the best the CPU runs.
+// One thread's work: jobs taken in order from a shared counter until none is left. Job j
+// is chunk j % chunks of epoch j / chunks (a chunk is kChunkSentences consecutive
+// sentences, about 10,000 tokens, like gensim's batches), so a thread slowed by other
+// load on its core simply does fewer jobs. The learning rate is set at the start of
+// each job from the words done so far. Built for AVX2+FMA and for baseline x86-64; the
+// loader picks the best the CPU runs.
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 __attribute__((target_clones("arch=x86-64-v3", "default"), optimize("fp-contract=fast")))
 #endif
-void train_slice(Shared* sh, int64_t s0, int64_t s1, uint64_t seed) {
+void train_worker(Shared* sh, uint64_t seed) {
   Rng rng(seed);
   const int n8 = sh->n8, window = sh->window, negative = sh->negative;
   v8f* const syn0 = sh->syn0;
@@ -321,20 +331,20 @@ void train_slice(Shared* sh, int64_t s0, int64_t s1, uint64_t seed) {
   v8f* const neu = neu_buf.data();
   std::vector<int32_t> target(negative + 1);
   std::vector<float> g(negative + 1);
-  float alpha = sh->alpha0;
-  int64_t local = 0;  // raw words since the last report
-  constexpr int64_t kReportEvery = 10000;
+  const int64_t chunks = sh->chunks, jobs = chunks * sh->epochs;
 
-  for (int epoch = 0; epoch < sh->epochs; ++epoch) {
+  for (;;) {
+    if (sh->stop.load(std::memory_order_relaxed)) return;
+    const int64_t job = sh->next_job.fetch_add(1, std::memory_order_relaxed);
+    if (job >= jobs) return;
+    const int64_t chunk = job % chunks;
+    const int64_t s0 = chunk * kChunkSentences, s1 = std::min(s0 + kChunkSentences, sh->sentences);
+    float alpha = sh->alpha0 - (sh->alpha0 - sh->min_alpha) *
+                                   static_cast<float>(sh->words_done.load(std::memory_order_relaxed) / sh->total_words);
+    if (alpha < sh->min_alpha) alpha = sh->min_alpha;
+    int64_t raw = 0;
     for (int64_t s = s0; s < s1; ++s) {
-      local += sh->sent_raw[s];
-      if (local >= kReportEvery) {
-        const int64_t done = sh->words_done.fetch_add(local, std::memory_order_relaxed) + local;
-        local = 0;
-        alpha = sh->alpha0 - (sh->alpha0 - sh->min_alpha) * static_cast<float>(done / sh->total_words);
-        if (alpha < sh->min_alpha) alpha = sh->min_alpha;
-        if (sh->stop.load(std::memory_order_relaxed)) return;
-      }
+      raw += sh->sent_raw[s];
       // Subsample the sentence.
       int len = 0;
       for (int64_t k = sh->sent_begin[s]; k < sh->sent_begin[s + 1]; ++k) {
@@ -399,8 +409,8 @@ void train_slice(Shared* sh, int64_t s0, int64_t s1, uint64_t seed) {
         }
       }
     }
+    sh->words_done.fetch_add(raw, std::memory_order_relaxed);
   }
-  if (local > 0) sh->words_done.fetch_add(local, std::memory_order_relaxed);
 }
 
 // Walker's alias table for probabilities proportional to weights.
@@ -572,19 +582,10 @@ Word2VecStats train_word2vec(const std::vector<std::string>& corpus_paths, const
   sh.min_alpha = std::min(o.min_alpha, o.alpha);
   sh.total_words = static_cast<double>(o.epochs) * static_cast<double>(corpus_words);
 
-  // Slices of about equal raw size; never more threads than asked (or than sentences).
-  const int nthreads = static_cast<int>(std::min<size_t>(static_cast<size_t>(o.threads), nsent));
-  std::vector<int64_t> cut(nthreads + 1, static_cast<int64_t>(nsent));
-  cut[0] = 0;
-  {
-    int64_t acc = 0;
-    int t = 1;
-    for (size_t s = 0; s < nsent && t < nthreads; ++s) {
-      acc += sent_raw[s];
-      if (acc >= corpus_words * t / nthreads) cut[t++] = static_cast<int64_t>(s) + 1;
-    }
-    for (; t < nthreads; ++t) cut[t] = static_cast<int64_t>(nsent);
-  }
+  sh.sentences = static_cast<int64_t>(nsent);
+  sh.chunks = (sh.sentences + kChunkSentences - 1) / kChunkSentences;
+  // Never more threads than asked (nor than jobs).
+  const int nthreads = static_cast<int>(std::min<int64_t>(o.threads, sh.chunks * o.epochs));
 
   report(progress, 0.f, "training");
   const auto t0 = std::chrono::steady_clock::now();
@@ -596,7 +597,7 @@ Word2VecStats train_word2vec(const std::vector<std::string>& corpus_paths, const
   for (int t = 0; t < nthreads; ++t) {
     workers.emplace_back([&, t] {
       try {
-        train_slice(&sh, cut[t], cut[t + 1], o.seed * 0x2545F4914F6CDD1DULL + 0x1234567ULL * (t + 1));
+        train_worker(&sh, o.seed * 0x2545F4914F6CDD1DULL + 0x1234567ULL * (t + 1));
       } catch (...) {
         std::lock_guard<std::mutex> lock(failure_mutex);
         if (!failure) failure = std::current_exception();
@@ -607,10 +608,12 @@ Word2VecStats train_word2vec(const std::vector<std::string>& corpus_paths, const
   }
   bool cancelled = false;
   auto last_report = t0;
+  const auto interval = std::chrono::duration<double>(std::max(0.0, o.progress_interval));
+  const auto nap = std::chrono::duration<double>(std::min(0.05, std::max(0.001, o.progress_interval)));
   while (running.load() > 0) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::this_thread::sleep_for(nap);
     const auto now = std::chrono::steady_clock::now();
-    if (progress && !cancelled && now - last_report >= std::chrono::milliseconds(1000)) {
+    if (progress && !cancelled && now - last_report >= interval) {
       last_report = now;
       const double done = static_cast<double>(sh.words_done.load());
       const double secs = std::chrono::duration<double>(now - t0).count();
