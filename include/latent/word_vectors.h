@@ -61,6 +61,7 @@ class WordVectors : public Space {
   // Space
   const SpaceInfo& info() const override { return info_; }
   std::vector<float> scale() const override;
+  void set_name(const std::string& name) { info_.name = name; }
 
   long size() const { return count_; }
   int dim() const { return dim_; }

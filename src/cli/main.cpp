@@ -37,10 +37,11 @@ ProgressFn stderr_progress(const std::string& task) {
   auto last_pct = std::make_shared<int>(-10);
   return [=](float f, const std::string& stage) {
     const int pct = static_cast<int>(f * 100);
-    if (stage != *last_stage || pct >= *last_pct + 10 || pct == 100) {
-      if (stage != *last_stage || pct != *last_pct)
-        std::fprintf(stderr, "%s: %3d%% %s\n", task.c_str(), pct, stage.c_str());
-      *last_stage = stage;
+    // A stage is its name; a rate after it ("training, 700k words/s") may change.
+    const std::string name = stage.substr(0, std::min(stage.find(" ("), stage.find(", ")));
+    if (name != *last_stage || pct >= *last_pct + 10 || (pct == 100 && *last_pct != 100)) {
+      std::fprintf(stderr, "%s: %3d%% %s\n", task.c_str(), pct, stage.c_str());
+      *last_stage = name;
       *last_pct = pct;
     }
     return true;

@@ -31,6 +31,7 @@ Registry& registry() {
       const std::string file = (fs::path(dir) / "model.json").string();
       const auto files = require_field<nlohmann::json>(header, "files", file);
       auto wv = WordVectors::open((fs::path(dir) / require_field<std::string>(files, "vectors", file)).string());
+      wv->set_name(header.value("name", fs::path(dir).filename().string()));
       return wv;
     };
     return reg;
