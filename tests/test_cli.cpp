@@ -9,6 +9,7 @@
 #include "latent/latent_io.h"
 #include "latent/pca_space.h"
 #include "latent/registry.h"
+#include "latent/session.h"
 #include "test_util.h"
 
 using namespace latent;
@@ -156,9 +157,31 @@ TEST_F(Cli, ArithWithGroupsFromLabels) {
   EXPECT_NE(bad.output.find("no point or group named 'nobody'"), std::string::npos) << bad.output;
 }
 
+TEST_F(Cli, ArithWithASession) {
+  ASSERT_EQ(run(cli("fit-pca " + (tmp / "data") + " -k 6 --out " + (tmp / "m"))).code, 0);
+  auto space = open_space(tmp / "m");
+  Session s;
+  s.model = tmp / "m";
+  s.dataset = tmp / "data";
+  s.bookmarks = {{"my point", Latent(6, 0.5f)}};
+  s.groups = {{"firsts", "", {0, 1, 2}}, {"lasts", "", {21, 22, 23}}};
+  save_session(s, tmp / "s.json");
+  auto r = run(cli("arith " + (tmp / "m") + " '@my_point + mean(@firsts) - mean(@lasts)' --session " + (tmp / "s.json") +
+                   " --z-out " + (tmp / "z.json")));
+  ASSERT_EQ(r.code, 0) << r.output;
+  std::vector<Latent> firsts, lasts;
+  for (int i : {0, 1, 2, 21, 22, 23}) {
+    char name[32];
+    std::snprintf(name, sizeof name, "data/img_%03d.png", i);
+    (i < 3 ? firsts : lasts).push_back(space->encode(load_image(tmp / name)));
+  }
+  const Latent z = read_latent_json(tmp / "z.json"), f = mean(firsts), l = mean(lasts);
+  for (int k = 0; k < 6; ++k) EXPECT_NEAR(z[k], 0.5f + f[k] - l[k], 1e-4);
+}
+
 TEST_F(Cli, EveryCommandHasHelp) {
   for (const char* cmd : {"info", "fit-pca", "encode", "decode", "sample", "components", "arith", "neighbors",
-                          "analogy", "eval-analogies", "convert", "similarity", "doesnt-match", "build-index"}) {
+                          "analogy", "eval-analogies", "convert", "similarity", "doesnt-match", "build-index", "project"}) {
     auto r = run(cli(std::string(cmd) + " --help"));
     EXPECT_EQ(r.code, 0) << cmd;
     EXPECT_NE(r.output.find("Usage"), std::string::npos) << cmd << ": " << r.output;

@@ -195,3 +195,34 @@ TEST(Studio, MapColouredByLabelsAndAGlassesVectorFromTwoGroups) {
   EXPECT_GT(orange, 200);
   EXPECT_GT(blue, 500);
 }
+
+TEST(Studio, SessionsRestoreThePointBookmarksGroupsAndMapEvenWhenTheModelMoved) {
+  if (!test_util::has_data_dir()) GTEST_SKIP() << "no shared data";
+  test_util::TempDir tmp;
+  const std::string env = "XDG_CONFIG_HOME=" + (tmp / "config") + " ";
+  std::filesystem::copy(kModel, tmp / "model");
+  auto first = run(env + kStudio + " --model " + (tmp / "model") + " --dataset " + LATENT_DATA_DIR +
+                   "/faces/olivetti --pick 7 --map umap --color-by glasses" +
+                   " --group glasses=glasses=1 --group plain=glasses=0 --bookmark seven --save-session " +
+                   (tmp / "s.json") + " --screenshot " + (tmp / "a.png") + " --frames 2 --width 1200 --height 800");
+  ASSERT_EQ(first.code, 0) << first.output;
+  const auto a = read_json(tmp / "a.png.json");
+  ASSERT_EQ(a["groups"].size(), 2u);
+  ASSERT_EQ(a["picked"], 7);
+  // The model moves; the session is opened with the model from its new place.
+  std::filesystem::rename(tmp / "model", tmp / "moved");
+  auto second = run(env + kStudio + " --session " + (tmp / "s.json") + " --model " + (tmp / "moved") +
+                    " --screenshot " + (tmp / "b.png") + " --frames 2 --width 1200 --height 800");
+  ASSERT_EQ(second.code, 0) << second.output;
+  const auto b = read_json(tmp / "b.png.json");
+  EXPECT_EQ(b["model_error"], "");
+  EXPECT_EQ(b["z"], a["z"]);
+  EXPECT_EQ(b["bookmarks"], (std::vector<std::string>{"seven"}));
+  ASSERT_EQ(b["groups"].size(), 2u);
+  EXPECT_EQ(b["groups"][1]["size"], 281);
+  EXPECT_EQ(b["map_method"], "umap");
+  EXPECT_EQ(b["color_categories"], (std::vector<std::string>{"0", "1"}));
+  // The session is among the recent ones.
+  std::ifstream recent(tmp / "config/latent-studio/recent-sessions.json");
+  EXPECT_NE(std::string(std::istreambuf_iterator<char>(recent), {}).find("s.json"), std::string::npos);
+}

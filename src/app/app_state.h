@@ -135,6 +135,23 @@ struct AppState {
   bool attr_apply = false;
   long map_hover = -1;
 
+  // Session and bookmarks
+  std::string session_path_input;          // where Save/Open go
+  bool session_save_request = false;
+  bool session_open_request = false;
+  std::string session_status;              // "saved 12:03:04 to ...", or the error
+  std::vector<std::string> recent_sessions;
+  std::string bookmark_name;
+  bool bookmark_add = false;
+  struct BookmarkView {
+    std::string name;
+    std::vector<float> z;
+  };
+  std::vector<BookmarkView> bookmarks;
+  int bookmark_jump = -1, bookmark_delete = -1;
+  int bookmark_rename = -1;
+  std::string bookmark_rename_to;
+
   // Performance
   double decode_ms = 0;          // last decode, on the worker
   double decode_ms_avg = 0;      // smoothed

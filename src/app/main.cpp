@@ -26,6 +26,9 @@ int main(int argc, char** argv) {
   app.add_option("--color-by", o.color_by, "Colour the map by this label column");
   app.add_option("--group", o.groups, "NAME=QUERY: make a group from the labels at start (repeatable)");
   app.add_option("--attribute", o.attribute, "A,B,STRENGTH: add STRENGTH x (mean of group A - mean of group B) at start");
+  app.add_option("--session", o.session, "Open this session (model, dataset, point, bookmarks, groups, map)");
+  app.add_option("--save-session", o.save_session, "Save the session here when the studio exits");
+  app.add_option("--bookmark", o.bookmark, "Bookmark the point under this name once loading has settled");
   app.add_option("--pick", o.pick, "Pick this dataset item at start (its latent becomes the sliders)");
   app.add_option("--highlight", o.highlight, "Highlight this component's slider at start (1-based)")
       ->transform([](std::string v) { return std::to_string(std::stoi(v) - 1); });

@@ -8,6 +8,8 @@
 #include <imgui.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <ctime>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -20,6 +22,7 @@
 #include "latent/errors.h"
 #include "latent/image_io.h"
 #include "latent/latent_io.h"
+#include "latent/model_package.h"
 #include "panels/panels.h"
 #include "texture.h"
 
@@ -30,6 +33,21 @@ namespace studio {
 using StudioGroup = AppState::Group;
 
 namespace {
+
+std::string recent_file() {
+  const char* xdg = std::getenv("XDG_CONFIG_HOME");
+  const char* home = std::getenv("HOME");
+  const fs::path base = xdg && *xdg ? fs::path(xdg) : fs::path(home ? home : ".") / ".config";
+  return (base / "latent-studio" / "recent-sessions.json").string();
+}
+std::vector<std::string> read_recent() {
+  std::ifstream in(recent_file());
+  try {
+    return nlohmann::json::parse(in).get<std::vector<std::string>>();
+  } catch (...) {
+    return {};
+  }
+}
 
 constexpr size_t kMaxThumbnails = 2048;   // uploaded dataset thumbnails kept at once
 constexpr int kThumbnailsPerFrame = 96;   // uploads per frame, so scrolling never stalls
@@ -108,8 +126,14 @@ Studio::Studio(StudioOptions options) : opts_(std::move(options)) {
   apply_ui_scale(state_.options.ui_scale);
   state_.applied_ui_scale = state_.options.ui_scale;
 
-  if (!opts_.model.empty()) state_.open_model_request = opts_.model;
+  state_.recent_sessions = read_recent();
+  if (!opts_.session.empty()) {
+    open_session(opts_.session);
+    if (pending_session_ && !state_.open_model_request.empty()) opts_.model.clear();  // the session's model wins
+  }
+  if (!opts_.model.empty() && state_.open_model_request.empty()) state_.open_model_request = opts_.model;
   started_ = glfwGetTime();
+  last_autosave_ = started_;
 }
 
 Studio::~Studio() {
@@ -132,12 +156,29 @@ int Studio::run() {
       const bool timed_out = glfwGetTime() - started_ > kScreenshotTimeout;
       if (settled_frames_ >= std::max(1, opts_.frames) || timed_out) {
         if (timed_out) std::fprintf(stderr, "latent-studio: work did not settle in %.0f s; capturing anyway\n", kScreenshotTimeout);
-        return write_screenshot() ? 0 : 1;
+        const bool ok = write_screenshot();
+        return save_on_exit() && ok ? 0 : 1;
       }
+    }
+    if (!opts_.bookmark.empty() && settled() && !state_.z.empty()) {
+      state_.bookmarks.push_back({opts_.bookmark, state_.z});
+      opts_.bookmark.clear();
     }
     glfwSwapBuffers(window_);
   }
-  return 0;
+  return save_on_exit() ? 0 : 1;
+}
+
+bool Studio::save_on_exit() {
+  if (!opts_.bookmark.empty() && !state_.z.empty()) state_.bookmarks.push_back({opts_.bookmark, state_.z}), opts_.bookmark.clear();
+  if (opts_.save_session.empty()) return true;
+  try {
+    latent::save_session(make_session(), opts_.save_session);
+    return true;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "latent-studio: %s\n", e.what());
+    return false;
+  }
 }
 
 bool Studio::settled() const {
@@ -187,8 +228,10 @@ void Studio::layout_and_draw() {
   const float perf_h = std::min(d.y * 0.2f, 110.f * s);
   const float center = std::max(50.f, d.x - left - right);
 
+  const float marks_h = std::min(d.y * 0.25f, 210.f * s);
   panels::model_panel(state_, {0, 0, left, model_h});
-  panels::slider_panel(state_, {0, model_h, left, d.y - model_h});
+  panels::bookmarks_panel(state_, {0, model_h, left, marks_h});
+  panels::slider_panel(state_, {0, model_h + marks_h, left, d.y - model_h - marks_h});
   if (state_.model.loaded && state_.model.info.modality == latent::Modality::Words) {
     panels::words_panel(state_, {left, 0, center, d.y});
     const float view_h = (d.y - perf_h) * 0.4f;
@@ -354,6 +397,7 @@ void Studio::handle_requests() {
     }
   }
   handle_map_requests();
+  handle_session_requests();
   if (space_ && state_.z != submitted_z_) {
     submitted_z_ = state_.z;
     submitted_generation_ = renderer_.decoder.submit({space_, state_.word_use_approx ? word_index_ : nullptr, state_.z});
@@ -405,6 +449,32 @@ void Studio::install_model(LoadedModel loaded) {
   if (!dataset.empty()) state_.open_dataset_request = dataset;
   if (first_model_ && !opts_.then_open.empty()) state_.open_model_request = opts_.then_open;
   first_model_ = false;
+  if (pending_session_) {
+    // The session continues with this model.
+    const latent::Session ses = *pending_session_;
+    pending_session_.reset();
+    if (!ses.z.empty() && static_cast<int>(ses.z.size()) == info.dim) state_.z = ses.z;
+    state_.bookmarks.clear();
+    for (const auto& b : ses.bookmarks) state_.bookmarks.push_back({b.name, b.z});
+    state_.options.ui_scale = ses.ui_scale;
+    state_.options.linear_filter = ses.linear_filter;
+    if (!ses.word_query.empty()) state_.word_query = ses.word_query;
+    if (!ses.dataset.empty()) {
+      clear_dataset();
+      state_.dataset_path_input = ses.dataset;
+      state_.open_dataset_request = ses.dataset;
+      opts_.labels = ses.labels;
+      opts_.color_by = ses.color_by;
+      opts_.map = ses.map_method;
+      start_map_pending_ = true;
+      pending_groups_ = ses.groups;
+      state_.attr_strength = ses.attr_strength;
+      pending_attr_ = {ses.attr_a, ses.attr_b};
+    }
+    state_.session_status = "opened the session" + std::string(ses.z.size() == static_cast<size_t>(info.dim) || ses.z.empty()
+                                                                   ? ""
+                                                                   : " (its point has another size: not restored)");
+  }
 }
 
 void Studio::clear_dataset() {
@@ -444,6 +514,16 @@ void Studio::install_dataset(LoadedDataset loaded) {
       }
   }
   if (!labels.empty()) state_.labels_path_input = labels;
+  for (const auto& g : pending_groups_) {
+    StudioGroup sg{g.name, g.query, {}};
+    for (long m : g.members)
+      if (m >= 0 && m < state_.dataset_count) sg.members.push_back(m);
+    state_.groups.push_back(std::move(sg));
+  }
+  pending_groups_.clear();
+  if (pending_attr_.first < static_cast<int>(state_.groups.size())) state_.attr_a = pending_attr_.first;
+  if (pending_attr_.second < static_cast<int>(state_.groups.size())) state_.attr_b = pending_attr_.second;
+  pending_attr_ = {-1, -1};
   if (start_pick_ >= 0) {
     if (start_pick_ < state_.dataset_count) state_.pick_request = start_pick_;
     else state_.dataset_error = "no item " + std::to_string(start_pick_) + " in the dataset";
@@ -578,6 +658,119 @@ void Studio::place_current_on_map() {
   state_.map_current_valid = true;
 }
 
+latent::Session Studio::make_session() const {
+  latent::Session s;
+  s.model = state_.model.loaded ? state_.model.info.source : state_.model_path_input;
+  s.dataset = dataset_ ? state_.dataset_path_input : "";
+  s.labels = labels_ ? labels_loaded_path_ : "";
+  s.z = state_.z;
+  for (const auto& b : state_.bookmarks) s.bookmarks.push_back({b.name, b.z});
+  for (const auto& g : state_.groups) s.groups.push_back({g.name, g.query, g.members});
+  s.map_method = map_ ? map_->method : "";
+  s.color_by = labels_ && state_.color_column >= 0 && state_.color_column < static_cast<int>(labels_->columns().size())
+                   ? labels_->columns()[state_.color_column]
+                   : "";
+  s.attr_a = state_.attr_a, s.attr_b = state_.attr_b, s.attr_strength = state_.attr_strength;
+  s.word_query = state_.model.info.modality == latent::Modality::Words ? state_.word_query : "";
+  s.ui_scale = state_.options.ui_scale;
+  s.linear_filter = state_.options.linear_filter;
+  return s;
+}
+
+
+void Studio::remember_recent(const std::string& path) {
+  const std::string abs = fs::absolute(path).lexically_normal().string();
+  auto& r = state_.recent_sessions;
+  r.erase(std::remove(r.begin(), r.end(), abs), r.end());
+  r.insert(r.begin(), abs);
+  if (r.size() > 8) r.resize(8);
+  try {
+    fs::create_directories(fs::path(recent_file()).parent_path());
+    latent::write_file_atomic(recent_file(), nlohmann::json(r).dump(2) + "\n");
+  } catch (const std::exception&) {
+    // The list is a convenience: a read-only home folder costs nothing else.
+  }
+}
+
+void Studio::open_session(const std::string& path) {
+  try {
+    latent::Session ses = latent::load_session(path);
+    remember_recent(path);
+    state_.session_path_input = path;
+    const bool same_model = state_.model.loaded && !ses.model.empty() &&
+                            fs::exists(ses.model) && fs::equivalent(ses.model, state_.model.info.source);
+    if (!ses.model.empty() && !fs::exists(ses.model)) {
+      pending_session_ = std::move(ses);
+      state_.session_status = "This session's model is not at " + pending_session_->model +
+                              " any more. Open the model from where it is now (Model panel, or drop it on the "
+                              "window); the session then continues with it.";
+      return;
+    }
+    pending_session_ = std::move(ses);
+    if (same_model) {
+      install_model(LoadedModel{space_, {}, state_.model.explained_fraction, {}});
+      // Components were uploaded at the first install; keep them.
+    } else if (!pending_session_->model.empty()) {
+      state_.open_model_request = pending_session_->model;
+    }
+  } catch (const std::exception& e) {
+    state_.session_status = e.what();
+  }
+}
+
+void Studio::handle_session_requests() {
+  if (state_.bookmark_add && !state_.z.empty()) {
+    std::string name = state_.bookmark_name;
+    if (name.empty()) name = "point " + std::to_string(state_.bookmarks.size() + 1);
+    state_.bookmarks.push_back({name, state_.z});
+    state_.bookmark_name.clear();
+  }
+  state_.bookmark_add = false;
+  if (state_.bookmark_jump >= 0 && state_.bookmark_jump < static_cast<int>(state_.bookmarks.size())) {
+    const auto& b = state_.bookmarks[state_.bookmark_jump];
+    if (b.z.size() == state_.z.size()) state_.z = b.z;
+    else state_.session_status = "'" + b.name + "' has " + std::to_string(b.z.size()) + " values; this model has " +
+                                 std::to_string(state_.z.size());
+  }
+  state_.bookmark_jump = -1;
+  if (state_.bookmark_delete >= 0 && state_.bookmark_delete < static_cast<int>(state_.bookmarks.size()))
+    state_.bookmarks.erase(state_.bookmarks.begin() + state_.bookmark_delete);
+  state_.bookmark_delete = -1;
+
+  if (state_.session_save_request) {
+    state_.session_save_request = false;
+    try {
+      latent::save_session(make_session(), state_.session_path_input);
+      remember_recent(state_.session_path_input);
+      const std::time_t t = std::time(nullptr);
+      char when[16];
+      std::strftime(when, sizeof when, "%H:%M:%S", std::localtime(&t));
+      state_.session_status = std::string("saved at ") + when;
+    } catch (const std::exception& e) {
+      state_.session_status = e.what();
+    }
+  }
+  if (state_.session_open_request) {
+    state_.session_open_request = false;
+    open_session(state_.session_path_input);
+  }
+  // Autosave beside the session (never over it) when something changed.
+  const double now = glfwGetTime();
+  if (opts_.autosave_seconds > 0 && !state_.session_path_input.empty() && state_.model.loaded &&
+      now - last_autosave_ > opts_.autosave_seconds) {
+    last_autosave_ = now;
+    const std::string text = latent::session_to_json(make_session()).dump();
+    if (text != autosaved_json_) {
+      try {
+        latent::save_session(make_session(), state_.session_path_input + ".autosave");
+        autosaved_json_ = text;
+      } catch (const std::exception& e) {
+        state_.session_status = std::string("autosave failed: ") + e.what();
+      }
+    }
+  }
+}
+
 void Studio::handle_map_requests() {
   if (state_.labels_path_input != labels_loaded_path_ && dataset_ &&
       (state_.labels_path_input.empty() || fs::is_regular_file(state_.labels_path_input)))
@@ -703,7 +896,9 @@ bool Studio::write_screenshot() {
                            {"labels_error", state_.labels_error},
                            {"map_current_valid", state_.map_current_valid},
                            {"map_current", {state_.map_current[0], state_.map_current[1]}},
-                           {"color_categories", state_.color_names}};
+                           {"color_categories", state_.color_names},
+                           {"session_status", state_.session_status}};
+    for (const auto& b : state_.bookmarks) meta["bookmarks"].push_back(b.name);
     for (const auto& g : state_.groups) meta["groups"].push_back({{"name", g.name}, {"size", g.members.size()}});
     for (const auto& w : state_.word_answers) meta["word_answers"].push_back({{"word", w.word}, {"score", w.score}});
     for (const auto& w : state_.view_words) meta["view_words"].push_back(w.word);

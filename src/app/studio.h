@@ -8,6 +8,7 @@
 
 #include "app_state.h"
 #include "latent/labels.h"
+#include "latent/session.h"
 #include "renderer.h"
 
 struct GLFWwindow;
@@ -29,7 +30,11 @@ struct StudioOptions {
   std::string labels;                // label CSV for the dataset ("" = labels.csv beside it, if any)
   std::string color_by;              // colour the map by this label column
   std::vector<std::string> groups;   // NAME=QUERY groups to make once labels are in
-  std::string attribute;             // A,B,STRENGTH: add strength x (mean A - mean B) at start    // word models this large get an approximate index (0: never)
+  std::string attribute;             // A,B,STRENGTH: add strength x (mean A - mean B) at start
+  std::string session;               // open this session at start
+  std::string save_session;          // save the session here on exit (after the screenshot, if any)
+  std::string bookmark;              // bookmark the point under this name once loading has settled
+  double autosave_seconds = 60;      // autosave (to SESSION.autosave) this often when something changed    // word models this large get an approximate index (0: never)
   int width = 1600, height = 1000;   // window size
   float ui_scale = 1.0f;
   bool linear_filter = false;
@@ -54,6 +59,7 @@ class Studio {
   void upload_thumbnails();
   bool settled() const;
   bool write_screenshot();
+  bool save_on_exit();
   void clear_dataset();
   void handle_map_requests();
   void load_labels(const std::string& path);
@@ -61,6 +67,10 @@ class Studio {
   void place_current_on_map();
   bool make_group(const std::string& name, const std::string& query);
   void apply_attribute();
+  void handle_session_requests();
+  latent::Session make_session() const;
+  void open_session(const std::string& path);
+  void remember_recent(const std::string& path);
 
   struct WordKey {
     std::string query;
@@ -101,6 +111,11 @@ class Studio {
   std::string labels_loaded_path_;
   int colored_column_ = -2;
   bool start_map_pending_ = true, start_attribute_pending_ = true;
+  std::optional<latent::Session> pending_session_;   // waiting for its model / dataset
+  std::vector<latent::SessionGroup> pending_groups_;
+  std::pair<int, int> pending_attr_{-1, -1};
+  double last_autosave_ = 0;
+  std::string autosaved_json_;
   int settled_frames_ = 0;
   double started_ = 0;
 };

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include <CLI/CLI.hpp>
@@ -25,6 +26,7 @@
 #include "latent/expression.h"
 #include "latent/labels.h"
 #include "latent/projection.h"
+#include "latent/session.h"
 
 namespace fs = std::filesystem;
 using namespace latent;
@@ -246,7 +248,9 @@ int main(int argc, char** argv) {
   ar_cmd->add_option("EXPR", arith_expr,
                      "e.g. 'mean(@glasses) - mean(@plain) + item(12)', 'enc(\"a.png\") - enc(\"b.png\") + z(\"c.json\")'")
       ->required();
-  ar_cmd->add_option("--data", data, "Image dataset: item(N) and the groups refer to its items");
+  std::string session_path;
+  ar_cmd->add_option("--session", session_path, "A studio session: its bookmarks are @points, its groups @groups");
+  ar_cmd->add_option("--data", data, "Image dataset: item(N) and the groups refer to its items (default: the session's)");
   ar_cmd->add_option("--labels", labels_path, "CSV with one row per dataset item, for --group queries");
   ar_cmd->add_option("--group", group_defs, "NAME=QUERY over the labels, e.g. glasses='glasses=1 & female=0'");
   ar_cmd->add_option("--point", point_defs, "NAME=z.json: a named point");
@@ -434,6 +438,18 @@ int main(int argc, char** argv) {
       if (out_file.empty() && z_out.empty()) throw UnsupportedError("say where the result goes: --out image.png and/or --z-out z.json");
       auto space = open_space(model);
       SpaceExpressionEnv env(*space);
+      std::optional<Session> session;
+      if (!session_path.empty()) {
+        session = load_session(session_path);
+        if (data.empty()) data = session->dataset;
+        // A bookmark "with glasses" is @with_glasses in expressions.
+        auto as_name = [](std::string n) {
+          for (char& c : n)
+            if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') c = '_';
+          return n;
+        };
+        for (const auto& b : session->bookmarks) env.add_point(as_name(b.name), b.z);
+      }
       std::vector<Latent> items;
       if (!data.empty()) {
         const auto& s = space->info().observation;
@@ -460,6 +476,19 @@ int main(int argc, char** argv) {
           for (long r : labels.select(def.substr(eq + 1))) zs.push_back(items[r]);
           std::fprintf(stderr, "group @%s: %zu items\n", def.substr(0, eq).c_str(), zs.size());
           env.add_group(def.substr(0, eq), std::move(zs));
+        }
+      }
+      if (session && !session->groups.empty()) {
+        if (items.empty()) throw UnsupportedError(session_path + " has groups but no dataset to take them from (give --data)");
+        for (const auto& g : session->groups) {
+          std::vector<Latent> zs;
+          for (long m : g.members) {
+            if (m < 0 || m >= static_cast<long>(items.size()))
+              throw UnsupportedError("group @" + g.name + " in " + session_path + " names item " + std::to_string(m) +
+                                     " but the dataset has " + std::to_string(items.size()));
+            zs.push_back(items[m]);
+          }
+          env.add_group(g.name, std::move(zs));
         }
       }
       for (const auto& def : point_defs) {

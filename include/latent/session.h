@@ -1,0 +1,51 @@
+#pragma once
+// A studio session: the model, the dataset and labels, the current point, bookmarks,
+// groups, map settings and view. Saved as JSON, atomically: a crash or a full disk
+// during a save never destroys the previous file.
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "latent/space.h"
+
+namespace latent {
+
+struct Bookmark {
+  std::string name;
+  Latent z;
+};
+
+struct SessionGroup {
+  std::string name;
+  std::string query;           // how it was made (label query), if it was
+  std::vector<long> members;   // dataset items
+};
+
+struct Session {
+  std::string model;           // model path, as opened
+  std::string dataset;         // dataset path ("" = none)
+  std::string labels;          // label CSV ("" = none)
+  Latent z;                    // the current point
+  std::vector<Bookmark> bookmarks;
+  std::vector<SessionGroup> groups;
+  std::string map_method;      // "" (no map), "pca", "tsne", "umap"
+  std::string color_by;        // label column colouring the map
+  int attr_a = -1, attr_b = -1;
+  float attr_strength = 1.f;
+  std::string word_query;      // word models
+  float ui_scale = 1.f;
+  bool linear_filter = false;
+};
+
+nlohmann::json session_to_json(const Session& s);
+// `file` names the source in errors.
+Session session_from_json(const nlohmann::json& j, const std::string& file);
+
+// Writes to a temporary file, flushes it to disk, reads it back and checks it parses to
+// the same session, keeps the previous file as PATH.1 (and that one as PATH.2), then
+// renames the new file into place.
+void save_session(const Session& s, const std::string& path);
+Session load_session(const std::string& path);
+
+}  // namespace latent

@@ -1,0 +1,64 @@
+// Bookmarks (named points) and the session they are saved in.
+#include <imgui.h>
+#include <imgui_stdlib.h>
+
+#include "panels.h"
+
+namespace studio::panels {
+
+void bookmarks_panel(AppState& s, const Rect& r) {
+  place_window(r);
+  ImGui::Begin("Session & bookmarks", nullptr, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
+  const float button_w = ImGui::CalcTextSize("Save").x + ImGui::CalcTextSize("Open").x +
+                         ImGui::GetStyle().FramePadding.x * 4 + ImGui::GetStyle().ItemSpacing.x * 2;
+  ImGui::SetNextItemWidth(-button_w);
+  ImGui::InputTextWithHint("##session", "session.json", &s.session_path_input);
+  ImGui::SameLine();
+  ImGui::BeginDisabled(s.session_path_input.empty());
+  if (ImGui::Button("Save")) s.session_save_request = true;
+  ImGui::SameLine();
+  if (ImGui::Button("Open")) s.session_open_request = true;
+  ImGui::EndDisabled();
+  if (!s.recent_sessions.empty() && ImGui::BeginCombo("recent", "", ImGuiComboFlags_NoPreview)) {
+    for (const auto& p : s.recent_sessions)
+      if (ImGui::Selectable(p.c_str())) s.session_path_input = p, s.session_open_request = true;
+    ImGui::EndCombo();
+  }
+  if (!s.session_status.empty()) ImGui::TextWrapped("%s", s.session_status.c_str());
+  ImGui::Separator();
+
+  ImGui::BeginDisabled(s.z.empty());
+  ImGui::SetNextItemWidth(-ImGui::CalcTextSize("Bookmark").x - ImGui::GetStyle().FramePadding.x * 2 - ImGui::GetStyle().ItemSpacing.x);
+  const bool enter = ImGui::InputTextWithHint("##bmname", "name the current point", &s.bookmark_name,
+                                              ImGuiInputTextFlags_EnterReturnsTrue);
+  ImGui::SameLine();
+  if (ImGui::Button("Bookmark") || enter) s.bookmark_add = true;
+  ImGui::EndDisabled();
+  ImGui::BeginChild("bookmarks");
+  for (int i = 0; i < static_cast<int>(s.bookmarks.size()); ++i) {
+    ImGui::PushID(i);
+    if (s.bookmark_rename == i) {
+      ImGui::SetNextItemWidth(-ImGui::CalcTextSize("OK").x - ImGui::GetStyle().FramePadding.x * 2 - ImGui::GetStyle().ItemSpacing.x);
+      const bool done = ImGui::InputText("##rename", &s.bookmark_rename_to, ImGuiInputTextFlags_EnterReturnsTrue);
+      ImGui::SameLine();
+      if ((ImGui::SmallButton("OK") || done) && !s.bookmark_rename_to.empty()) {
+        s.bookmarks[i].name = s.bookmark_rename_to;
+        s.bookmark_rename = -1;
+      }
+    } else {
+      if (ImGui::SmallButton("Go")) s.bookmark_jump = i;
+      ImGui::SameLine();
+      if (ImGui::SmallButton("Rename")) s.bookmark_rename = i, s.bookmark_rename_to = s.bookmarks[i].name;
+      ImGui::SameLine();
+      if (ImGui::SmallButton("x")) s.bookmark_delete = i;
+      ImGui::SameLine();
+      ImGui::TextUnformatted(s.bookmarks[i].name.c_str());
+    }
+    ImGui::PopID();
+  }
+  if (s.bookmarks.empty()) ImGui::TextDisabled("no bookmarks yet; expressions can use them as @name");
+  ImGui::EndChild();
+  ImGui::End();
+}
+
+}  // namespace studio::panels
