@@ -10,7 +10,7 @@ PACKAGES=(
   libtorch-dev
   libimgui-dev libglfw3-dev libepoxy-dev libgl-dev libfreetype-dev fonts-dejavu-core
   libgtest-dev libbenchmark-dev
-  xvfb xauth libgl1-mesa-dri
+  xvfb xauth libgl1-mesa-dri xdotool
   dataset-fashion-mnist
 )
 if [[ "${LATENT_BENCH_DEPS:-0}" == 1 ]]; then

@@ -162,6 +162,7 @@ TEST(Studio, MapColouredByLabelsAndAGlassesVectorFromTwoGroups) {
   test_util::TempDir tmp;
   const std::string data = std::string(LATENT_DATA_DIR) + "/faces/olivetti";
   auto studio = run(kStudio + " --model " + kModel + " --dataset " + data + " --pick 0 --map pca --color-by glasses" +
+                    " --filter 'glasses=1 & female=0'" +
                     " --group glasses=glasses=1 --group plain=glasses=0 --attribute glasses,plain,1.5 --screenshot " +
                     (tmp / "shot.png") + " --frames 2 --width 1600 --height 1000");
   ASSERT_EQ(studio.code, 0) << studio.output;
@@ -173,6 +174,8 @@ TEST(Studio, MapColouredByLabelsAndAGlassesVectorFromTwoGroups) {
   ASSERT_EQ(meta["groups"].size(), 2u);
   EXPECT_EQ(meta["groups"][0]["size"], 119);
   EXPECT_TRUE(meta["map_current_valid"].get<bool>());
+  EXPECT_EQ(meta["map_matches"], 119);  // glasses=1 & female=0 in labels.csv (every wearer is male)
+  EXPECT_EQ(meta["map_filter_error"], "");
   // The studio's point equals latent arith's.
   auto arith = run(kCli + " arith " + kModel + " 'item(0) + 1.5*(mean(@glasses) - mean(@plain))' --data " + data +
                    " --labels " + data + "/labels.csv --group glasses=glasses=1 --group plain=glasses=0 --z-out " +
@@ -182,18 +185,19 @@ TEST(Studio, MapColouredByLabelsAndAGlassesVectorFromTwoGroups) {
   const Latent z = meta["z"].get<Latent>();
   ASSERT_EQ(z.size(), expected.size());
   for (size_t k = 0; k < z.size(); ++k) EXPECT_NEAR(z[k], expected[k], 1e-3) << k;
-  // On the PCA map the current point sits exactly where its projection is: the map is
-  // drawn (orange and blue points) and the marker is there.
+  // The map is drawn: the filter keeps the glasses wearers in their colour (orange) and
+  // dims the others (grey).
   const Image shot = load_image(tmp / "shot.png");
-  long orange = 0, blue = 0;
+  long orange = 0, dimmed = 0;
   for (int y = 0; y < shot.height; ++y)
     for (int x = 0; x < shot.width; ++x) {
-      const float r = shot.at(x, y, 0), g = shot.at(x, y, 1), b = shot.at(x, y, 2);
-      orange += r > 0.95f && g > 0.5f && g < 0.65f && b < 0.2f;
-      blue += b > 0.95f && r < 0.4f && g > 0.55f && g < 0.7f;
+      const int r = static_cast<int>(std::lround(shot.at(x, y, 0) * 255)), g = static_cast<int>(std::lround(shot.at(x, y, 1) * 255)),
+                b = static_cast<int>(std::lround(shot.at(x, y, 2) * 255));
+      orange += r == 255 && g == 150 && b == 40;
+      dimmed += r == 70 && g == 70 && b == 80;
     }
   EXPECT_GT(orange, 200);
-  EXPECT_GT(blue, 500);
+  EXPECT_GT(dimmed, 500);
 }
 
 TEST(Studio, SessionsRestoreThePointBookmarksGroupsAndMapEvenWhenTheModelMoved) {
@@ -225,4 +229,30 @@ TEST(Studio, SessionsRestoreThePointBookmarksGroupsAndMapEvenWhenTheModelMoved) 
   // The session is among the recent ones.
   std::ifstream recent(tmp / "config/latent-studio/recent-sessions.json");
   EXPECT_NE(std::string(std::istreambuf_iterator<char>(recent), {}).find("s.json"), std::string::npos);
+}
+
+// A real pointer: xdotool holds shift and drags a lasso over the map.
+TEST(Studio, ShiftDragLassoesPointsOnTheMap) {
+  if (!test_util::has_data_dir()) GTEST_SKIP() << "no shared data";
+  if (run("command -v xdotool").code != 0) GTEST_SKIP() << "xdotool is not installed";
+  test_util::TempDir tmp;
+  const std::string script = tmp / "lasso.sh";
+  {
+    std::ofstream sh(script);
+    sh << "#!/bin/sh\n"
+       << kStudio << " --model " << kModel << " --dataset " << LATENT_DATA_DIR << "/faces/olivetti --map pca"
+       << " --width 1600 --height 1000 --screenshot " << (tmp / "shot.png") << " --frames 400 &\n"
+       << "PID=$!\n"
+       << "xdotool search --sync --name 'Latent Studio' > /dev/null\n"
+       << "sleep 2\n"
+       << "xdotool mousemove 900 300 keydown shift mousedown 1\n"
+       << "for p in '1000 300' '1000 600' '800 600' '800 300' '850 310'; do xdotool mousemove $p; sleep 0.2; done\n"
+       << "xdotool mouseup 1 keyup shift\n"
+       << "wait $PID\n";
+  }
+  auto r = run("sh " + script);
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto meta = read_json(tmp / "shot.png.json");
+  EXPECT_GT(meta["map_selection"].get<int>(), 50);   // a good part of the 400 faces...
+  EXPECT_LT(meta["map_selection"].get<int>(), 400);  // ...but not all of them
 }

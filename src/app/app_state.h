@@ -134,6 +134,13 @@ struct AppState {
   float attr_strength = 1.f;
   bool attr_apply = false;
   long map_hover = -1;
+  std::string map_filter;                  // a label query (glasses=1) or a regular expression over names
+  bool map_isolate = false;                // hide the points the filter leaves out
+  std::vector<char> map_match;             // per point: 1 if the filter keeps it (empty: all)
+  std::string map_filter_error;
+  std::string map_filter_applied = "\x01";  // the filter map_match was computed for
+  std::vector<long> map_selection;         // points chosen with the lasso (shift + drag)
+  bool group_from_selection = false;
 
   // Session and bookmarks
   std::string session_path_input;          // where Save/Open go

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -92,6 +93,8 @@ Studio::Studio(StudioOptions options) : opts_(std::move(options)) {
   state_.dataset_path_input = opts_.dataset;
   state_.highlight_dim = opts_.highlight;
   if (!opts_.word_query.empty()) state_.word_query = opts_.word_query;
+  state_.map_filter = opts_.filter;
+  state_.map_isolate = opts_.isolate;
   state_.scroll_to_highlight = opts_.highlight >= 0;
   start_pick_ = opts_.pick;
   if (!opts_.z_file.empty()) {
@@ -271,6 +274,8 @@ void Studio::poll_workers() {
         map_ = std::move(m);
         state_.map_xy.assign(map_->xy.data(), map_->xy.data() + map_->xy.size());
         state_.map_shown_method = map_->method;
+        state_.map_filter_applied = "\x01";  // recompute the filter for the new points
+        state_.map_selection.clear();
         state_.map_error.clear();
         map_placed_for_.clear();
       },
@@ -799,6 +804,51 @@ void Studio::handle_map_requests() {
     }
     start_attribute_pending_ = false;
   }
+  // The map filter: a label query when it compares a column, else a regular expression
+  // over the points' names (words, file names) and label rows.
+  if (state_.map_filter != state_.map_filter_applied) {
+    state_.map_filter_applied = state_.map_filter;
+    state_.map_match.clear();
+    state_.map_filter_error.clear();
+    const size_t n = state_.map_xy.size() / 2;
+    if (!state_.map_filter.empty() && n > 0) {
+      try {
+        state_.map_match.assign(n, 0);
+        const bool query = labels_ && state_.map_filter.find_first_of("=<>~") != std::string::npos &&
+                           labels_->rows() == static_cast<long>(n);
+        if (query) {
+          for (long r : labels_->select(state_.map_filter)) state_.map_match[r] = 1;
+        } else {
+          const std::regex re(state_.map_filter, std::regex::icase);
+          for (size_t i = 0; i < n; ++i) {
+            std::string text = i < state_.map_names.size() ? state_.map_names[i]
+                               : dataset_ && i < dataset_->data->names.size() ? dataset_->data->names[i] : "";
+            if (labels_ && static_cast<long>(i) < labels_->rows())
+              for (int c = 0; c < static_cast<int>(labels_->columns().size()); ++c) text += " " + labels_->cell(i, c);
+            state_.map_match[i] = std::regex_search(text, re);
+          }
+        }
+      } catch (const std::regex_error&) {
+        state_.map_match.clear();
+        state_.map_filter_error = "'" + state_.map_filter + "' is neither a label query nor a valid regular expression";
+      } catch (const std::exception& e) {
+        state_.map_match.clear();
+        state_.map_filter_error = e.what();
+      }
+    }
+  }
+  if (state_.group_from_selection) {
+    state_.group_from_selection = false;
+    StudioGroup g{state_.group_name.empty() ? "selection " + std::to_string(state_.groups.size() + 1) : state_.group_name,
+                  "", state_.map_selection};
+    if (!g.members.empty() && dataset_) {
+      state_.groups.push_back(std::move(g));
+      const int idx = static_cast<int>(state_.groups.size()) - 1;
+      if (state_.attr_a < 0) state_.attr_a = idx;
+      else if (state_.attr_b < 0) state_.attr_b = idx;
+      state_.group_name.clear();
+    }
+  }
   if (state_.group_request) {
     state_.group_request = false;
     if (make_group(state_.group_name, state_.group_query)) state_.group_name.clear();
@@ -897,7 +947,10 @@ bool Studio::write_screenshot() {
                            {"map_current_valid", state_.map_current_valid},
                            {"map_current", {state_.map_current[0], state_.map_current[1]}},
                            {"color_categories", state_.color_names},
-                           {"session_status", state_.session_status}};
+                           {"session_status", state_.session_status},
+                           {"map_filter_error", state_.map_filter_error},
+                           {"map_matches", std::count(state_.map_match.begin(), state_.map_match.end(), 1)},
+                           {"map_selection", state_.map_selection.size()}};
     for (const auto& b : state_.bookmarks) meta["bookmarks"].push_back(b.name);
     for (const auto& g : state_.groups) meta["groups"].push_back({{"name", g.name}, {"size", g.members.size()}});
     for (const auto& w : state_.word_answers) meta["word_answers"].push_back({{"word", w.word}, {"score", w.score}});

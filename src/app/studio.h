@@ -31,6 +31,8 @@ struct StudioOptions {
   std::string color_by;              // colour the map by this label column
   std::vector<std::string> groups;   // NAME=QUERY groups to make once labels are in
   std::string attribute;             // A,B,STRENGTH: add strength x (mean A - mean B) at start
+  std::string filter;                // map filter at start (label query or regular expression)
+  bool isolate = false;              // hide what the filter leaves out
   std::string session;               // open this session at start
   std::string save_session;          // save the session here on exit (after the screenshot, if any)
   std::string bookmark;              // bookmark the point under this name once loading has settled

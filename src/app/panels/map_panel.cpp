@@ -21,6 +21,16 @@ ImU32 category_color(int c) {
   return c < 0 ? IM_COL32(150, 170, 200, 255) : palette[c % 10];
 }
 
+// Even-odd rule.
+bool inside(const std::vector<ImVec2>& poly, ImVec2 p) {
+  bool in = false;
+  for (size_t i = 0, j = poly.size() - 1; i < poly.size(); j = i++)
+    if (((poly[i].y > p.y) != (poly[j].y > p.y)) &&
+        (p.x < (poly[j].x - poly[i].x) * (p.y - poly[i].y) / (poly[j].y - poly[i].y) + poly[i].x))
+      in = !in;
+  return in;
+}
+
 struct View {
   float cx = 0, cy = 0, zoom = 1;  // centre (data units) and zoom over the fit
   size_t fitted_for = 0;
@@ -30,6 +40,7 @@ struct View {
 
 void map_panel(AppState& s, const Rect& r) {
   static View view;  // the view of the canvas: UI-only state, kept with the panel
+  static std::vector<ImVec2> lasso;
   place_window(r);
   ImGui::Begin("Map", nullptr, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
   const char* methods[] = {"PCA", "t-SNE", "UMAP-style"};
@@ -67,6 +78,24 @@ void map_panel(AppState& s, const Rect& r) {
       ImGui::EndCombo();
     }
     error_text(s.labels_error);
+  }
+
+  // Filter and selection.
+  ImGui::SetNextItemWidth(-ImGui::CalcTextSize("isolate").x - ImGui::GetFrameHeight() - ImGui::GetStyle().ItemSpacing.x * 2);
+  ImGui::InputTextWithHint("##filter", "filter: glasses=1 & female=0, or a regular expression", &s.map_filter);
+  ImGui::SameLine();
+  ImGui::Checkbox("isolate", &s.map_isolate);
+  error_text(s.map_filter_error);
+  if (!s.map_selection.empty()) {
+    ImGui::Text("%zu selected", s.map_selection.size());
+    ImGui::SameLine();
+    if (ImGui::SmallButton("clear")) s.map_selection.clear();
+    if (s.model.info.modality == latent::Modality::Image) {
+      ImGui::SameLine();
+      if (ImGui::SmallButton("make a group of them")) s.group_from_selection = true;
+    }
+  } else {
+    ImGui::TextDisabled("shift + drag: lasso a selection");
   }
 
   // Canvas.
@@ -109,13 +138,35 @@ void map_panel(AppState& s, const Rect& r) {
     for (size_t i = 0; i < n; ++i) {
       const ImVec2 p = to_screen(s.map_xy[2 * i], s.map_xy[2 * i + 1]);
       if (p.x < origin.x - rad || p.y < origin.y - rad || p.x > origin.x + size.x + rad || p.y > origin.y + size.y + rad) continue;
+      const bool kept = s.map_match.empty() || s.map_match[i];
+      if (!kept && s.map_isolate) continue;
       const int c = i < s.map_colors.size() ? s.map_colors[i] : -1;
-      dl->AddRectFilled(ImVec2(p.x - rad, p.y - rad), ImVec2(p.x + rad, p.y + rad), category_color(c));
+      const ImU32 col = kept ? category_color(c) : IM_COL32(70, 70, 80, 255);
+      dl->AddRectFilled(ImVec2(p.x - rad, p.y - rad), ImVec2(p.x + rad, p.y + rad), col);
       if (ImGui::IsItemHovered()) {
         const float dx = p.x - io.MousePos.x, dy = p.y - io.MousePos.y;
         if (dx * dx + dy * dy < best) best = dx * dx + dy * dy, s.map_hover = static_cast<long>(i);
       }
     }
+    for (long i : s.map_selection)
+      if (static_cast<size_t>(i) < n) {
+        const ImVec2 p = to_screen(s.map_xy[2 * i], s.map_xy[2 * i + 1]);
+        dl->AddRect(ImVec2(p.x - rad - 1.5f, p.y - rad - 1.5f), ImVec2(p.x + rad + 1.5f, p.y + rad + 1.5f), IM_COL32(255, 255, 255, 200));
+      }
+    // Lasso: shift + drag with the left button.
+    if (ImGui::IsItemActive() && io.KeyShift && ImGui::IsMouseDown(ImGuiMouseButton_Left)) {
+      if (lasso.empty() || std::hypot(lasso.back().x - io.MousePos.x, lasso.back().y - io.MousePos.y) > 3.f) lasso.push_back(io.MousePos);
+    } else if (!lasso.empty()) {
+      if (lasso.size() >= 3) {
+        s.map_selection.clear();
+        for (size_t i = 0; i < n; ++i) {
+          if (!s.map_match.empty() && !s.map_match[i] && s.map_isolate) continue;
+          if (inside(lasso, to_screen(s.map_xy[2 * i], s.map_xy[2 * i + 1]))) s.map_selection.push_back(static_cast<long>(i));
+        }
+      }
+      lasso.clear();
+    }
+    if (lasso.size() >= 2) dl->AddPolyline(lasso.data(), static_cast<int>(lasso.size()), IM_COL32(255, 255, 255, 220), ImDrawFlags_Closed, 1.5f);
     if (s.picked >= 0 && static_cast<size_t>(s.picked) < n) {
       const ImVec2 p = to_screen(s.map_xy[2 * s.picked], s.map_xy[2 * s.picked + 1]);
       dl->AddCircle(p, rad * 3, IM_COL32(255, 200, 60, 255), 0, 2.f);
@@ -139,7 +190,7 @@ void map_panel(AppState& s, const Rect& r) {
       if (s.map_hover < static_cast<long>(s.map_colors.size()) && s.map_colors[s.map_hover] >= 0)
         ImGui::TextDisabled("%s", s.color_names[s.map_colors[s.map_hover]].c_str());
       ImGui::EndTooltip();
-      if (ImGui::IsItemClicked(ImGuiMouseButton_Left)) {
+      if (ImGui::IsItemClicked(ImGuiMouseButton_Left) && !io.KeyShift) {
         if (!s.map_names.empty()) s.word_continue = s.map_names[s.map_hover];
         else s.pick_request = s.map_hover;
       }
