@@ -256,3 +256,24 @@ TEST(Studio, ShiftDragLassoesPointsOnTheMap) {
   EXPECT_GT(meta["map_selection"].get<int>(), 50);   // a good part of the 400 faces...
   EXPECT_LT(meta["map_selection"].get<int>(), 400);  // ...but not all of them
 }
+
+// 60,000 points: the GL layer draws them once, not every frame.
+TEST(Studio, LargeMapsAreDrawnOnceNotEveryFrame) {
+  const std::string fm = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz";
+  if (!std::filesystem::exists(fm)) GTEST_SKIP() << "no Fashion-MNIST";
+  test_util::TempDir tmp;
+  ASSERT_EQ(run(kCli + " fit-pca " + fm + " -k 16 --out " + (tmp / "fm")).code, 0);
+  auto studio = run(kStudio + " --model " + (tmp / "fm") + " --dataset " + fm + " --map pca --screenshot " +
+                    (tmp / "shot.png") + " --frames 20 --width 1280 --height 800");
+  ASSERT_EQ(studio.code, 0) << studio.output;
+  const auto meta = read_json(tmp / "shot.png.json");
+  EXPECT_EQ(meta["map_points"], 60000);
+  EXPECT_TRUE(meta["map_gl_layer"].get<bool>());
+  EXPECT_EQ(meta["map_redraws"], 1);  // 20 settled frames, one drawing of the points
+  // And the points are there: many pixels of the default point colour.
+  const Image shot = load_image(tmp / "shot.png");
+  long points = 0;
+  for (float* p = const_cast<float*>(shot.pixels.data()); p < shot.pixels.data() + shot.pixels.size(); p += 3)
+    points += std::lround(p[0] * 255) == 150 && std::lround(p[1] * 255) == 170 && std::lround(p[2] * 255) == 200;
+  EXPECT_GT(points, 10000);
+}

@@ -134,6 +134,16 @@ struct AppState {
   float attr_strength = 1.f;
   bool attr_apply = false;
   long map_hover = -1;
+  struct MapView {
+    float cx = 0, cy = 0;      // data point at the canvas centre
+    float scale_px = 1;        // pixels per data unit
+    float zoom = 1;            // over the fit
+    size_t fitted_for = 0;     // point count the view was fitted to
+  } map_view;
+  float map_canvas_px[2] = {0, 0};   // canvas size in framebuffer pixels
+  float map_point_px = 6;            // point size in framebuffer pixels
+  TextureId map_texture = 0;         // the points, drawn by the GL layer (0: the panel draws them)
+  uint64_t map_redraws = 0;
   std::string map_filter;                  // a label query (glasses=1) or a regular expression over names
   bool map_isolate = false;                // hide the points the filter leaves out
   std::vector<char> map_match;             // per point: 1 if the filter keeps it (empty: all)
@@ -163,6 +173,8 @@ struct AppState {
   double decode_ms = 0;          // last decode, on the worker
   double decode_ms_avg = 0;      // smoothed
   double frame_ms = 0;
+  double ui_ms = 0;              // building the UI (panels, draw lists) on the CPU, smoothed
+  double draw_ms = 0;            // OpenGL drawing of it, smoothed (software GL makes this large)
   double fps = 0;
   uint64_t decodes_submitted = 0;
   uint64_t decodes_skipped = 0;  // replaced by a newer request before they ran

@@ -141,6 +141,7 @@ Studio::Studio(StudioOptions options) : opts_(std::move(options)) {
 
 Studio::~Studio() {
   // Workers stop before GL goes away; textures die with the context.
+  map_layer_.reset();
   ImGui_ImplOpenGL3_Shutdown();
   ImGui_ImplGlfw_Shutdown();
   ImGui::DestroyContext();
@@ -202,11 +203,17 @@ void Studio::frame() {
   handle_requests();
   upload_thumbnails();
 
+  // The map's points: redrawn into their texture only when something that shows changed.
+  if (!map_layer_) map_layer_ = std::make_unique<MapLayer>();
+  state_.map_texture = map_layer_->update(state_);
+  state_.map_redraws = map_layer_->redraws();
+  const double t_ui = glfwGetTime();
   ImGui_ImplOpenGL3_NewFrame();
   ImGui_ImplGlfw_NewFrame();
   ImGui::NewFrame();
   layout_and_draw();
   ImGui::Render();
+  const double t_draw = glfwGetTime();
 
   int fw, fh;
   glfwGetFramebufferSize(window_, &fw, &fh);
@@ -214,6 +221,11 @@ void Studio::frame() {
   glClearColor(0.08f, 0.08f, 0.09f, 1.f);
   glClear(GL_COLOR_BUFFER_BIT);
   ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+  glFinish();  // so draw_ms is the GPU's (or llvmpipe's) time, not just the submission
+  const double t_end = glfwGetTime();
+  auto smooth = [](double& avg, double v) { avg = avg == 0 ? v : 0.9 * avg + 0.1 * v; };
+  smooth(state_.ui_ms, 1000.0 * (t_draw - t_ui));
+  smooth(state_.draw_ms, 1000.0 * (t_end - t_draw));
 
   const ImGuiIO& io = ImGui::GetIO();
   state_.fps = io.Framerate;
@@ -950,7 +962,12 @@ bool Studio::write_screenshot() {
                            {"session_status", state_.session_status},
                            {"map_filter_error", state_.map_filter_error},
                            {"map_matches", std::count(state_.map_match.begin(), state_.map_match.end(), 1)},
-                           {"map_selection", state_.map_selection.size()}};
+                           {"map_selection", state_.map_selection.size()},
+                           {"ui_ms", state_.ui_ms},
+                           {"map_redraws", state_.map_redraws},
+                           {"map_gl_layer", state_.map_texture != 0},
+                           {"draw_ms", state_.draw_ms},
+                           {"frame_ms", state_.frame_ms}};
     for (const auto& b : state_.bookmarks) meta["bookmarks"].push_back(b.name);
     for (const auto& g : state_.groups) meta["groups"].push_back({{"name", g.name}, {"size", g.members.size()}});
     for (const auto& w : state_.word_answers) meta["word_answers"].push_back({{"word", w.word}, {"score", w.score}});

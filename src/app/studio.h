@@ -9,6 +9,7 @@
 #include "app_state.h"
 #include "latent/labels.h"
 #include "latent/session.h"
+#include "map_layer.h"
 #include "renderer.h"
 
 struct GLFWwindow;
@@ -91,6 +92,7 @@ class Studio {
   AppState state_;
   Renderer renderer_;
   GLFWwindow* window_ = nullptr;
+  std::unique_ptr<MapLayer> map_layer_;  // GL: created with the context, destroyed before it
 
   std::shared_ptr<const latent::Space> space_;
   std::shared_ptr<const latent::ApproxIndex> word_index_;

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "map_colors.h"
 #include "panels.h"
 
 namespace studio::panels {
@@ -14,11 +15,9 @@ namespace studio::panels {
 namespace {
 
 ImU32 category_color(int c) {
-  static const ImU32 palette[] = {IM_COL32(80, 160, 255, 255),  IM_COL32(255, 150, 40, 255), IM_COL32(80, 200, 90, 255),
-                                  IM_COL32(235, 70, 70, 255),   IM_COL32(170, 120, 230, 255), IM_COL32(170, 120, 90, 255),
-                                  IM_COL32(240, 130, 200, 255), IM_COL32(160, 160, 160, 255), IM_COL32(200, 200, 50, 255),
-                                  IM_COL32(40, 210, 220, 255)};
-  return c < 0 ? IM_COL32(150, 170, 200, 255) : palette[c % 10];
+  uint8_t rgba[4];
+  map_category_rgba(c, rgba);
+  return IM_COL32(rgba[0], rgba[1], rgba[2], rgba[3]);
 }
 
 // Even-odd rule.
@@ -31,15 +30,11 @@ bool inside(const std::vector<ImVec2>& poly, ImVec2 p) {
   return in;
 }
 
-struct View {
-  float cx = 0, cy = 0, zoom = 1;  // centre (data units) and zoom over the fit
-  size_t fitted_for = 0;
-};
 
 }  // namespace
 
 void map_panel(AppState& s, const Rect& r) {
-  static View view;  // the view of the canvas: UI-only state, kept with the panel
+  AppState::MapView& view = s.map_view;
   static std::vector<ImVec2> lasso;
   place_window(r);
   ImGui::Begin("Map", nullptr, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
@@ -113,9 +108,12 @@ void map_panel(AppState& s, const Rect& r) {
       minx = std::min(minx, s.map_xy[2 * i]), maxx = std::max(maxx, s.map_xy[2 * i]);
       miny = std::min(miny, s.map_xy[2 * i + 1]), maxy = std::max(maxy, s.map_xy[2 * i + 1]);
     }
-    if (view.fitted_for != n) view = {(minx + maxx) / 2, (miny + maxy) / 2, 1.f, n};
+    if (view.fitted_for != n) view = {(minx + maxx) / 2, (miny + maxy) / 2, 1.f, 1.f, n};
     const float span = std::max({maxx - minx, maxy - miny, 1e-9f});
     const float scale = std::min(size.x, size.y) * 0.9f / span * view.zoom;
+    const ImVec2 fb = ImGui::GetIO().DisplayFramebufferScale;
+    view.scale_px = scale * fb.x;
+    s.map_canvas_px[0] = size.x * fb.x, s.map_canvas_px[1] = size.y * fb.y;
     auto to_screen = [&](float x, float y) {
       return ImVec2(origin.x + size.x / 2 + (x - view.cx) * scale, origin.y + size.y / 2 - (y - view.cy) * scale);
     };
@@ -134,15 +132,23 @@ void map_panel(AppState& s, const Rect& r) {
     }
     dl->PushClipRect(origin, ImVec2(origin.x + size.x, origin.y + size.y), true);
     const float rad = std::max(1.5f, 3.f * s.options.ui_scale * (n > 5000 ? 0.6f : 1.f));
+    s.map_point_px = 2 * rad * fb.x;
+    // The points come from the GL layer's texture (redrawn only on change); without it
+    // they are drawn here, one rectangle each.
+    if (s.map_texture)
+      dl->AddImage(reinterpret_cast<ImTextureID>(s.map_texture), origin, ImVec2(origin.x + size.x, origin.y + size.y),
+                   ImVec2(0, 1), ImVec2(1, 0));
     float best = (6.f * s.options.ui_scale) * (6.f * s.options.ui_scale);
     for (size_t i = 0; i < n; ++i) {
       const ImVec2 p = to_screen(s.map_xy[2 * i], s.map_xy[2 * i + 1]);
       if (p.x < origin.x - rad || p.y < origin.y - rad || p.x > origin.x + size.x + rad || p.y > origin.y + size.y + rad) continue;
       const bool kept = s.map_match.empty() || s.map_match[i];
       if (!kept && s.map_isolate) continue;
-      const int c = i < s.map_colors.size() ? s.map_colors[i] : -1;
-      const ImU32 col = kept ? category_color(c) : IM_COL32(70, 70, 80, 255);
-      dl->AddRectFilled(ImVec2(p.x - rad, p.y - rad), ImVec2(p.x + rad, p.y + rad), col);
+      if (!s.map_texture) {
+        const int c = i < s.map_colors.size() ? s.map_colors[i] : -1;
+        const ImU32 col = kept ? category_color(c) : IM_COL32(kMapDimmed[0], kMapDimmed[1], kMapDimmed[2], 255);
+        dl->AddRectFilled(ImVec2(p.x - rad, p.y - rad), ImVec2(p.x + rad, p.y + rad), col);
+      }
       if (ImGui::IsItemHovered()) {
         const float dx = p.x - io.MousePos.x, dy = p.y - io.MousePos.y;
         if (dx * dx + dy * dy < best) best = dx * dx + dy * dy, s.map_hover = static_cast<long>(i);

@@ -9,6 +9,7 @@ void performance_panel(AppState& s, const Rect& r) {
   place_window(r);
   ImGui::Begin("Performance", nullptr, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
   ImGui::Text("frame   %6.2f ms  (%5.1f fps)", s.frame_ms, s.fps);
+  ImGui::Text("ui %5.2f ms, drawing %5.2f ms", s.ui_ms, s.draw_ms);
   ImGui::Text("decode  %6.2f ms  (avg %.2f ms)", s.decode_ms, s.decode_ms_avg);
   ImGui::Text("decodes %llu, %llu skipped (stale)", static_cast<unsigned long long>(s.decodes_submitted),
               static_cast<unsigned long long>(s.decodes_skipped));

@@ -1,0 +1,151 @@
+#include "map_layer.h"
+
+#include <epoxy/gl.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+
+#include "map_colors.h"
+#include "map_shaders.h"
+
+namespace studio {
+
+namespace {
+
+unsigned compile(GLenum type, const char* src) {
+  const unsigned sh = glCreateShader(type);
+  glShaderSource(sh, 1, &src, nullptr);
+  glCompileShader(sh);
+  GLint ok = 0;
+  glGetShaderiv(sh, GL_COMPILE_STATUS, &ok);
+  if (!ok) {
+    char log[1024];
+    glGetShaderInfoLog(sh, sizeof log, nullptr, log);
+    std::fprintf(stderr, "latent-studio: map shader did not compile: %s\n", log);
+    glDeleteShader(sh);
+    return 0;
+  }
+  return sh;
+}
+
+// FNV-1a over the bytes that decide what the layer shows.
+struct Hasher {
+  uint64_t h = 1469598103934665603ull;
+  void add(const void* p, size_t n) {
+    const auto* b = static_cast<const unsigned char*>(p);
+    for (size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ull;
+  }
+  template <typename T>
+  void add(const T& v) {
+    add(&v, sizeof v);
+  }
+};
+
+}  // namespace
+
+MapLayer::~MapLayer() {
+  if (fbo_) glDeleteFramebuffers(1, &fbo_);
+  if (tex_) glDeleteTextures(1, &tex_);
+  if (vbo_) glDeleteBuffers(1, &vbo_);
+  if (vao_) glDeleteVertexArrays(1, &vao_);
+  if (program_) glDeleteProgram(program_);
+}
+
+bool MapLayer::init() {
+  const unsigned vs = compile(GL_VERTEX_SHADER, kShader_map_points_vert);
+  const unsigned fs = compile(GL_FRAGMENT_SHADER, kShader_map_points_frag);
+  if (!vs || !fs) return false;
+  program_ = glCreateProgram();
+  glAttachShader(program_, vs);
+  glAttachShader(program_, fs);
+  glLinkProgram(program_);
+  glDeleteShader(vs);
+  glDeleteShader(fs);
+  GLint ok = 0;
+  glGetProgramiv(program_, GL_LINK_STATUS, &ok);
+  if (!ok) return false;
+  glGenVertexArrays(1, &vao_);
+  glGenBuffers(1, &vbo_);
+  glBindVertexArray(vao_);
+  glBindBuffer(GL_ARRAY_BUFFER, vbo_);
+  glEnableVertexAttribArray(0);
+  glVertexAttribPointer(0, 2, GL_FLOAT, GL_FALSE, 6 * sizeof(float), nullptr);
+  glEnableVertexAttribArray(1);
+  glVertexAttribPointer(1, 4, GL_FLOAT, GL_FALSE, 6 * sizeof(float), reinterpret_cast<void*>(2 * sizeof(float)));
+  glBindVertexArray(0);
+  glGenFramebuffers(1, &fbo_);
+  glGenTextures(1, &tex_);
+  return true;
+}
+
+TextureId MapLayer::update(const AppState& s) {
+  const size_t n = s.map_xy.size() / 2;
+  const int w = static_cast<int>(s.map_canvas_px[0]), h = static_cast<int>(s.map_canvas_px[1]);
+  if (n == 0 || w <= 0 || h <= 0 || failed_) return 0;
+  if (!program_ && !init()) {
+    failed_ = true;  // the panel falls back to drawing points itself
+    return 0;
+  }
+  Hasher key;
+  key.add(s.map_xy.data(), s.map_xy.size() * sizeof(float));
+  key.add(s.map_colors.data(), s.map_colors.size() * sizeof(int));
+  key.add(s.map_match.data(), s.map_match.size());
+  key.add(s.map_isolate);
+  key.add(s.map_view);
+  key.add(s.map_point_px);
+  key.add(w), key.add(h);
+  if (key.h == key_ && tex_) return tex_;
+  key_ = key.h;
+
+  if (w != w_ || h != h_) {
+    glBindTexture(GL_TEXTURE_2D, tex_);
+    glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, w, h, 0, GL_RGBA, GL_UNSIGNED_BYTE, nullptr);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+    glBindFramebuffer(GL_FRAMEBUFFER, fbo_);
+    glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, tex_, 0);
+    if (glCheckFramebufferStatus(GL_FRAMEBUFFER) != GL_FRAMEBUFFER_COMPLETE) {
+      glBindFramebuffer(GL_FRAMEBUFFER, 0);
+      failed_ = true;
+      return 0;
+    }
+    w_ = w, h_ = h;
+  }
+  buffer_.resize(n * 6);
+  for (size_t i = 0; i < n; ++i) {
+    uint8_t rgba[4];
+    const bool kept = s.map_match.empty() || s.map_match[i];
+    if (kept) map_category_rgba(i < s.map_colors.size() ? s.map_colors[i] : -1, rgba);
+    else std::memcpy(rgba, kMapDimmed, 4);
+    float* v = buffer_.data() + i * 6;
+    v[0] = s.map_xy[2 * i], v[1] = s.map_xy[2 * i + 1];
+    for (int c = 0; c < 3; ++c) v[2 + c] = rgba[c] / 255.f;
+    v[5] = (!kept && s.map_isolate) ? 0.f : 1.f;
+  }
+  GLint viewport[4];
+  glGetIntegerv(GL_VIEWPORT, viewport);
+  glBindFramebuffer(GL_FRAMEBUFFER, fbo_);
+  glViewport(0, 0, w, h);
+  glClearColor(22 / 255.f, 24 / 255.f, 30 / 255.f, 1.f);
+  glClear(GL_COLOR_BUFFER_BIT);
+  glDisable(GL_BLEND);
+  glDisable(GL_SCISSOR_TEST);
+  glEnable(GL_PROGRAM_POINT_SIZE);
+  glUseProgram(program_);
+  glUniform2f(glGetUniformLocation(program_, "centre"), s.map_view.cx, s.map_view.cy);
+  glUniform2f(glGetUniformLocation(program_, "scale"), 2.f * s.map_view.scale_px / w, 2.f * s.map_view.scale_px / h);
+  glUniform1f(glGetUniformLocation(program_, "point_size"), s.map_point_px);
+  glBindVertexArray(vao_);
+  glBindBuffer(GL_ARRAY_BUFFER, vbo_);
+  glBufferData(GL_ARRAY_BUFFER, static_cast<GLsizeiptr>(buffer_.size() * sizeof(float)), buffer_.data(), GL_DYNAMIC_DRAW);
+  glDrawArrays(GL_POINTS, 0, static_cast<GLsizei>(n));
+  glBindVertexArray(0);
+  glUseProgram(0);
+  glBindFramebuffer(GL_FRAMEBUFFER, 0);
+  glViewport(viewport[0], viewport[1], viewport[2], viewport[3]);
+  ++redraws_;
+  return tex_;
+}
+
+}  // namespace studio
