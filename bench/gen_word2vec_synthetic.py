@@ -55,11 +55,18 @@ def main():
     ap.add_argument("out", help="file to write")
     ap.add_argument("--seed", type=int, default=20240601)
     ap.add_argument("--chunk", type=int, default=5000, help="words per chunk (memory bound)")
+    ap.add_argument("--clusters", type=int, default=0,
+                    help="draw each vector around one of K random centres (word vectors have such structure; "
+                         "pure noise has no meaningful neighbours for approximate search to find). 0: pure noise")
+    ap.add_argument("--spread", type=float, default=0.6, help="with --clusters: noise relative to the centres")
     args = ap.parse_args()
     if args.n <= 0 or args.dim <= 0:
         ap.error("N and DIM must be positive")
 
     rng = np.random.Generator(np.random.PCG64(args.seed))
+    centres = None
+    if args.clusters > 0:
+        centres = rng.standard_normal((args.clusters, args.dim), dtype=np.float32) * np.float32(0.1)
     tmp = args.out + ".tmp"
     t0 = time.time()
     written = 0
@@ -68,7 +75,10 @@ def main():
         for start in range(0, args.n, args.chunk):
             stop = min(args.n, start + args.chunk)
             words = chunk_words(rng, start, stop)
-            vecs = (rng.standard_normal((stop - start, args.dim), dtype=np.float32) * np.float32(0.1)).astype("<f4")
+            vecs = rng.standard_normal((stop - start, args.dim), dtype=np.float32) * np.float32(0.1)
+            if centres is not None:
+                vecs = centres[rng.integers(0, args.clusters, stop - start)] + np.float32(args.spread) * vecs
+            vecs = vecs.astype("<f4")
             raw = vecs.tobytes()
             row = args.dim * 4
             parts = []

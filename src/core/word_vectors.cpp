@@ -761,6 +761,9 @@ void WordVectors::save_native(const std::string& path, Storage storage) const {
   const std::string tmp = path + ".tmp";
   FILE* f = std::fopen(tmp.c_str(), "wb");
   if (!f) throw IoError(path + ": cannot write (" + std::strerror(errno) + ")");
+  // Large writes leave the file in the page cache in large pieces, which later map
+  // (open -> first answer) several times faster than 4 KiB pieces.
+  std::setvbuf(f, nullptr, _IOFBF, 8 << 20);
   bool ok = true;
   uint64_t at = 0;
   auto put = [&](const void* data, uint64_t bytes) {
