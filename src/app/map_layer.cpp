@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "latent/hash.h"
 #include "map_colors.h"
 #include "map_shaders.h"
 
@@ -29,18 +30,6 @@ unsigned compile(GLenum type, const char* src) {
   return sh;
 }
 
-// FNV-1a over the bytes that decide what the layer shows.
-struct Hasher {
-  uint64_t h = 1469598103934665603ull;
-  void add(const void* p, size_t n) {
-    const auto* b = static_cast<const unsigned char*>(p);
-    for (size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ull;
-  }
-  template <typename T>
-  void add(const T& v) {
-    add(&v, sizeof v);
-  }
-};
 
 }  // namespace
 
@@ -87,16 +76,17 @@ TextureId MapLayer::update(const AppState& s) {
     failed_ = true;  // the panel falls back to drawing points itself
     return 0;
   }
-  Hasher key;
+  // Everything that decides what the layer shows.
+  latent::Fnv1a key;
   key.add(s.map_xy.data(), s.map_xy.size() * sizeof(float));
   key.add(s.map_colors.data(), s.map_colors.size() * sizeof(int));
   key.add(s.map_match.data(), s.map_match.size());
-  key.add(s.map_isolate);
-  key.add(s.map_view);
-  key.add(s.map_point_px);
-  key.add(w), key.add(h);
-  if (key.h == key_ && tex_) return tex_;
-  key_ = key.h;
+  key.add_value(s.map_isolate);
+  key.add_value(s.map_view);
+  key.add_value(s.map_point_px);
+  key.add_value(w), key.add_value(h);
+  if (key.value == key_ && tex_) return tex_;
+  key_ = key.value;
 
   if (w != w_ || h != h_) {
     glBindTexture(GL_TEXTURE_2D, tex_);

@@ -11,6 +11,7 @@
 
 #include "blas.h"
 #include "latent/errors.h"
+#include "latent/hash.h"
 #include "latent/model_package.h"
 
 namespace latent {
@@ -70,11 +71,8 @@ __attribute__((target_clones("avx2", "default"))) int32_t dot_code(const int8_t*
 }  // namespace
 
 uint64_t vectors_fingerprint(const WordVectors& wv) {
-  uint64_t h = 1469598103934665603ull;
-  auto mix = [&](const void* p, size_t n) {
-    const auto* b = static_cast<const unsigned char*>(p);
-    for (size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ull;
-  };
+  Fnv1a h;
+  auto mix = [&](const void* p, size_t n) { h.add(p, n); };
   const long n = wv.size();
   const int d = wv.dim();
   mix(&n, sizeof n);
@@ -85,7 +83,7 @@ uint64_t vectors_fingerprint(const WordVectors& wv) {
     const Latent u = wv.unit_vector(i);
     mix(u.data(), u.size() * sizeof(float));
   }
-  return h;
+  return h.value;
 }
 
 std::unique_ptr<ApproxIndex> ApproxIndex::build(const WordVectors& wv, const ApproxOptions& options,

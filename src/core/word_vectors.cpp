@@ -21,6 +21,7 @@
 
 #include "blas.h"
 #include "latent/errors.h"
+#include "latent/hash.h"
 #include "latent/model_package.h"
 
 namespace fs = std::filesystem;
@@ -86,11 +87,6 @@ float half_to_float(uint16_t h) {
 
 namespace {
 
-uint64_t fnv1a(std::string_view s) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
-  return h;
-}
 
 bool valid_utf8(const char* s, size_t n) {
   size_t i = 0;
