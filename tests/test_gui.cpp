@@ -277,3 +277,28 @@ TEST(Studio, LargeMapsAreDrawnOnceNotEveryFrame) {
     points += std::lround(p[0] * 255) == 150 && std::lround(p[1] * 255) == 170 && std::lround(p[2] * 255) == 200;
   EXPECT_GT(points, 10000);
 }
+
+TEST(Studio, ExpressionBoxEvaluatesOverGroupsItemsAndBookmarks) {
+  if (!test_util::has_data_dir()) GTEST_SKIP() << "no shared data";
+  test_util::TempDir tmp;
+  const std::string data = std::string(LATENT_DATA_DIR) + "/faces/olivetti";
+  const std::string expr = "item(0) + 1.5*(mean(@glasses) - mean(@plain))";
+  auto studio = run(kStudio + " --model " + kModel + " --dataset " + data +
+                    " --group glasses=glasses=1 --group plain=glasses=0 --expr '" + expr + "' --screenshot " +
+                    (tmp / "shot.png") + " --frames 2 --width 1200 --height 800");
+  ASSERT_EQ(studio.code, 0) << studio.output;
+  const auto meta = read_json(tmp / "shot.png.json");
+  EXPECT_EQ(meta["expression_error"], "");
+  auto arith = run(kCli + " arith " + kModel + " '" + expr + "' --data " + data + " --labels " + data +
+                   "/labels.csv --group glasses=glasses=1 --group plain=glasses=0 --z-out " + (tmp / "z.json"));
+  ASSERT_EQ(arith.code, 0) << arith.output;
+  const Latent expected = read_latent_json(tmp / "z.json"), z = meta["z"].get<Latent>();
+  ASSERT_EQ(z.size(), expected.size());
+  for (size_t k = 0; k < z.size(); ++k) EXPECT_NEAR(z[k], expected[k], 1e-3);
+
+  auto bad = run(kStudio + " --model " + kModel + " --expr '@nobody + 1' --screenshot " + (tmp / "bad.png") +
+                 " --frames 2 --width 900 --height 600");
+  ASSERT_EQ(bad.code, 0) << bad.output;
+  EXPECT_NE(read_json(tmp / "bad.png.json")["expression_error"].get<std::string>().find("column 1 ('@nobody')"),
+            std::string::npos);
+}

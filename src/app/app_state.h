@@ -152,6 +152,12 @@ struct AppState {
   std::vector<long> map_selection;         // points chosen with the lasso (shift + drag)
   bool group_from_selection = false;
 
+  // Expressions over bookmarks (@name), groups (mean(@group)), dataset items (item(N)),
+  // files (enc("a.png"), z("a.json")): the result becomes the current point.
+  std::string expression;
+  bool expression_request = false;
+  std::string expression_error;
+
   // Session and bookmarks
   std::string session_path_input;          // where Save/Open go
   bool session_save_request = false;

@@ -21,6 +21,7 @@
 #include "fonts.h"
 #include "latent/algebra.h"
 #include "latent/errors.h"
+#include "latent/expression.h"
 #include "latent/image_io.h"
 #include "latent/latent_io.h"
 #include "latent/model_package.h"
@@ -34,6 +35,13 @@ namespace studio {
 using StudioGroup = AppState::Group;
 
 namespace {
+
+// A bookmark or group name as expressions write it: "with glasses" is @with_glasses.
+std::string expression_name(std::string n) {
+  for (char& c : n)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') c = '_';
+  return n;
+}
 
 std::string recent_file() {
   const char* xdg = std::getenv("XDG_CONFIG_HOME");
@@ -164,6 +172,11 @@ int Studio::run() {
         return save_on_exit() && ok ? 0 : 1;
       }
     }
+    if (!opts_.expression.empty() && settled(false) && (opts_.groups.empty() || !start_attribute_pending_)) {
+      state_.expression = opts_.expression;
+      state_.expression_request = true;
+      opts_.expression.clear();
+    }
     if (!opts_.bookmark.empty() && settled() && !state_.z.empty()) {
       state_.bookmarks.push_back({opts_.bookmark, state_.z});
       opts_.bookmark.clear();
@@ -185,8 +198,8 @@ bool Studio::save_on_exit() {
   }
 }
 
-bool Studio::settled() const {
-  return !state_.model_load.running && !state_.dataset_load.running && !renderer_.decoder.busy() &&
+bool Studio::settled(bool waiting_expression_counts) const {
+  return (!waiting_expression_counts || opts_.expression.empty()) && !state_.expression_request && !state_.model_load.running && !state_.dataset_load.running && !renderer_.decoder.busy() &&
          shown_generation_ == submitted_generation_ && !renderer_.picker.busy() && pick_shown_ == pick_generation_ &&
          !renderer_.words.busy() && words_shown_ == words_generation_ && !state_.word_index.running &&
          !state_.map_progress.running && !state_.map_request &&
@@ -754,6 +767,26 @@ void Studio::handle_session_requests() {
     state_.bookmarks.erase(state_.bookmarks.begin() + state_.bookmark_delete);
   state_.bookmark_delete = -1;
 
+  if (state_.expression_request) {
+    state_.expression_request = false;
+    try {
+      if (!space_) throw latent::UnsupportedError("open a model first");
+      latent::SpaceExpressionEnv env(*space_);
+      for (const auto& b : state_.bookmarks) env.add_point(expression_name(b.name), b.z);
+      if (dataset_) {
+        for (const auto& g : state_.groups) {
+          std::vector<latent::Latent> zs;
+          for (long m : g.members) zs.push_back(dataset_->latents[m]);
+          env.add_group(expression_name(g.name), std::move(zs));
+        }
+        env.set_items(dataset_->latents);
+      }
+      state_.z = latent::evaluate_expression(state_.expression, env, space_->info().dim);
+      state_.expression_error.clear();
+    } catch (const std::exception& e) {
+      state_.expression_error = e.what();
+    }
+  }
   if (state_.session_save_request) {
     state_.session_save_request = false;
     try {
@@ -960,6 +993,7 @@ bool Studio::write_screenshot() {
                            {"map_current", {state_.map_current[0], state_.map_current[1]}},
                            {"color_categories", state_.color_names},
                            {"session_status", state_.session_status},
+                           {"expression_error", state_.expression_error},
                            {"map_filter_error", state_.map_filter_error},
                            {"map_matches", std::count(state_.map_match.begin(), state_.map_match.end(), 1)},
                            {"map_selection", state_.map_selection.size()},

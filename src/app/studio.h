@@ -32,6 +32,7 @@ struct StudioOptions {
   std::string color_by;              // colour the map by this label column
   std::vector<std::string> groups;   // NAME=QUERY groups to make once labels are in
   std::string attribute;             // A,B,STRENGTH: add strength x (mean A - mean B) at start
+  std::string expression;            // evaluate this expression once loading has settled (result: the point)
   std::string filter;                // map filter at start (label query or regular expression)
   bool isolate = false;              // hide what the filter leaves out
   std::string session;               // open this session at start
@@ -60,7 +61,8 @@ class Studio {
   void install_model(LoadedModel loaded);
   void install_dataset(LoadedDataset loaded);
   void upload_thumbnails();
-  bool settled() const;
+  // Nothing loading, decoding or waiting to run (a start-up expression counts unless told not to).
+  bool settled(bool waiting_expression_counts = true) const;
   bool write_screenshot();
   bool save_on_exit();
   void clear_dataset();

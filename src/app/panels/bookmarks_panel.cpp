@@ -28,6 +28,12 @@ void bookmarks_panel(AppState& s, const Rect& r) {
   ImGui::Separator();
 
   ImGui::BeginDisabled(s.z.empty());
+  ImGui::SetNextItemWidth(-ImGui::CalcTextSize("Go").x - ImGui::GetStyle().FramePadding.x * 2 - ImGui::GetStyle().ItemSpacing.x);
+  const bool run = ImGui::InputTextWithHint("##expr", "@smile - @frown + item(3), mean(@glasses) - mean(@plain)",
+                                            &s.expression, ImGuiInputTextFlags_EnterReturnsTrue);
+  ImGui::SameLine();
+  if ((ImGui::Button("Go##expr") || run) && !s.expression.empty()) s.expression_request = true;
+  error_text(s.expression_error);
   ImGui::SetNextItemWidth(-ImGui::CalcTextSize("Bookmark").x - ImGui::GetStyle().FramePadding.x * 2 - ImGui::GetStyle().ItemSpacing.x);
   const bool enter = ImGui::InputTextWithHint("##bmname", "name the current point", &s.bookmark_name,
                                               ImGuiInputTextFlags_EnterReturnsTrue);
