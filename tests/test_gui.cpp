@@ -302,3 +302,22 @@ TEST(Studio, ExpressionBoxEvaluatesOverGroupsItemsAndBookmarks) {
   EXPECT_NE(read_json(tmp / "bad.png.json")["expression_error"].get<std::string>().find("column 1 ('@nobody')"),
             std::string::npos);
 }
+
+TEST(Studio, SeveralLiveAttributeVectorsAtOnce) {
+  if (!test_util::has_data_dir()) GTEST_SKIP() << "no shared data";
+  test_util::TempDir tmp;
+  const std::string data = std::string(LATENT_DATA_DIR) + "/faces/olivetti";
+  const std::string groups = " --group g=glasses=1 --group p=glasses=0 --group f=female=1 --group m=female=0";
+  auto studio = run(kStudio + " --model " + kModel + " --dataset " + data + groups +
+                    " --pick 0 --live-attribute g,p,1 --live-attribute f,m,0.5 --screenshot " + (tmp / "shot.png") +
+                    " --frames 2 --width 1200 --height 800");
+  ASSERT_EQ(studio.code, 0) << studio.output;
+  const auto meta = read_json(tmp / "shot.png.json");
+  EXPECT_EQ(meta["labels_error"], "");
+  auto arith = run(kCli + " arith " + kModel + " 'item(0) + (mean(@g) - mean(@p)) + 0.5*(mean(@f) - mean(@m))' --data " +
+                   data + " --labels " + data + "/labels.csv" + groups + " --z-out " + (tmp / "z.json"));
+  ASSERT_EQ(arith.code, 0) << arith.output;
+  const Latent expected = read_latent_json(tmp / "z.json"), z = meta["z"].get<Latent>();
+  ASSERT_EQ(z.size(), expected.size());
+  for (size_t k = 0; k < z.size(); ++k) EXPECT_NEAR(z[k], expected[k], 1e-3);
+}

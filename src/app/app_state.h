@@ -133,6 +133,15 @@ struct AppState {
   int attr_a = -1, attr_b = -1;            // attribute vector: mean(A) - mean(B)
   float attr_strength = 1.f;
   bool attr_apply = false;
+  // Live attribute vectors: moving one's strength moves the point by the change times
+  // (mean A - mean B); several can be in play at once.
+  struct Attribute {
+    int a = -1, b = -1;
+    float strength = 0;
+    float applied = 0;  // the strength already added to the point
+  };
+  std::vector<Attribute> attributes;
+  bool attribute_add = false;
   long map_hover = -1;
   struct MapView {
     float cx = 0, cy = 0;      // data point at the canvas centre

@@ -647,15 +647,22 @@ bool Studio::make_group(const std::string& name_in, const std::string& query) {
   }
 }
 
-void Studio::apply_attribute() {
-  if (!dataset_ || state_.attr_a < 0 || state_.attr_b < 0 || state_.z.empty()) return;
+latent::Latent Studio::attribute_vector(int a, int b) const {
   auto group_mean = [&](const StudioGroup& g) {
     std::vector<latent::Latent> zs;
     for (long i : g.members) zs.push_back(dataset_->latents[i]);
     return latent::mean(zs);
   };
-  const latent::Latent a = group_mean(state_.groups[state_.attr_a]), b = group_mean(state_.groups[state_.attr_b]);
-  for (size_t k = 0; k < state_.z.size(); ++k) state_.z[k] += state_.attr_strength * (a[k] - b[k]);
+  latent::Latent d = group_mean(state_.groups[a]);
+  const latent::Latent mb = group_mean(state_.groups[b]);
+  for (size_t k = 0; k < d.size(); ++k) d[k] -= mb[k];
+  return d;
+}
+
+void Studio::apply_attribute() {
+  if (!dataset_ || state_.attr_a < 0 || state_.attr_b < 0 || state_.z.empty()) return;
+  const latent::Latent d = attribute_vector(state_.attr_a, state_.attr_b);
+  for (size_t k = 0; k < state_.z.size(); ++k) state_.z[k] += state_.attr_strength * d[k];
 }
 
 void Studio::place_current_on_map() {
@@ -832,6 +839,24 @@ void Studio::handle_map_requests() {
       if (eq == std::string::npos) state_.labels_error = "--group takes NAME=QUERY, not '" + def + "'";
       else make_group(def.substr(0, eq), def.substr(eq + 1));
     }
+    auto group_index = [&](const std::string& name) {
+      for (int g = 0; g < static_cast<int>(state_.groups.size()); ++g)
+        if (state_.groups[g].name == name) return g;
+      state_.labels_error = "no group named '" + name + "'";
+      return -1;
+    };
+    for (const std::string& def : opts_.live_attributes) {
+      std::stringstream ss(def);
+      std::string a, b, st;
+      std::getline(ss, a, ','), std::getline(ss, b, ','), std::getline(ss, st, ',');
+      AppState::Attribute at{group_index(a), group_index(b), 0.f, 0.f};
+      try {
+        at.strength = st.empty() ? 0.f : std::stof(st);
+      } catch (const std::exception&) {
+        state_.labels_error = "--live-attribute takes A,B,STRENGTH, not '" + def + "'";
+      }
+      if (at.a >= 0 && at.b >= 0) state_.attributes.push_back(at);
+    }
     if (!opts_.attribute.empty()) {
       // A,B,STRENGTH by group names.
       std::string a, b;
@@ -897,6 +922,17 @@ void Studio::handle_map_requests() {
   if (state_.group_request) {
     state_.group_request = false;
     if (make_group(state_.group_name, state_.group_query)) state_.group_name.clear();
+  }
+  if (state_.attribute_add && state_.attr_a >= 0 && state_.attr_b >= 0) state_.attributes.push_back({state_.attr_a, state_.attr_b, 0.f, 0.f});
+  state_.attribute_add = false;
+  for (auto& at : state_.attributes) {
+    if (start_pick_ >= 0 || state_.pick_request >= 0) break;  // a pick at start comes first
+    if (at.strength == at.applied || at.a < 0 || at.b < 0 || !dataset_ || state_.z.empty() ||
+        at.a >= static_cast<int>(state_.groups.size()) || at.b >= static_cast<int>(state_.groups.size()))
+      continue;
+    const latent::Latent d = attribute_vector(at.a, at.b);
+    for (size_t k = 0; k < state_.z.size() && k < d.size(); ++k) state_.z[k] += (at.strength - at.applied) * d[k];
+    at.applied = at.strength;
   }
   if (state_.attr_apply) {
     state_.attr_apply = false;

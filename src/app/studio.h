@@ -32,6 +32,7 @@ struct StudioOptions {
   std::string color_by;              // colour the map by this label column
   std::vector<std::string> groups;   // NAME=QUERY groups to make once labels are in
   std::string attribute;             // A,B,STRENGTH: add strength x (mean A - mean B) at start
+  std::vector<std::string> live_attributes;  // A,B,STRENGTH: live attribute sliders made at start
   std::string expression;            // evaluate this expression once loading has settled (result: the point)
   std::string filter;                // map filter at start (label query or regular expression)
   bool isolate = false;              // hide what the filter leaves out
@@ -72,6 +73,7 @@ class Studio {
   void place_current_on_map();
   bool make_group(const std::string& name, const std::string& query);
   void apply_attribute();
+  latent::Latent attribute_vector(int a, int b) const;  // mean of group a - mean of group b
   void handle_session_requests();
   latent::Session make_session() const;
   void open_session(const std::string& path);

@@ -242,8 +242,22 @@ void map_panel(AppState& s, const Rect& r) {
     ImGui::SameLine();
     ImGui::BeginDisabled(s.attr_a < 0 || s.attr_b < 0 || s.z.empty());
     if (ImGui::Button("Apply")) s.attr_apply = true;
+    ImGui::SameLine();
+    if (ImGui::Button("Add slider")) s.attribute_add = true;
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("keep this attribute as a live slider; several can be in play at once");
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("add strength x (mean of the first group - mean of the second) to the current point");
     ImGui::EndDisabled();
+    for (size_t i = 0; i < s.attributes.size(); ++i) {
+      auto& at = s.attributes[i];
+      if (at.a < 0 || at.b < 0 || at.a >= static_cast<int>(s.groups.size()) || at.b >= static_cast<int>(s.groups.size())) continue;
+      ImGui::PushID(static_cast<int>(i) + 1000);
+      const std::string label = s.groups[at.a].name + " - " + s.groups[at.b].name;
+      ImGui::SetNextItemWidth(200.f * s.options.ui_scale);
+      ImGui::SliderFloat(label.c_str(), &at.strength, -3.f, 3.f, "%.2f");
+      ImGui::SameLine();
+      if (ImGui::SmallButton("x")) at.a = -1;  // removed (its contribution stays in the point)
+      ImGui::PopID();
+    }
   }
   ImGui::End();
 }
