@@ -1,10 +1,19 @@
 #include "latent/projection.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
 #include <numeric>
 #include <queue>
 #include <random>
+#include <thread>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "blas.h"
 #include "latent/errors.h"
@@ -15,6 +24,24 @@ namespace {
 
 void report(const ProgressFn& p, float f, const std::string& stage) {
   if (p && !p(f, stage)) throw Cancelled();
+}
+
+// Runs f(begin, end) over [0, n) split into contiguous chunks, one per hardware thread
+// but at least min_per_thread items each (the calling thread takes the first). f must
+// not throw.
+template <class F>
+void parallel_chunks(long n, F&& f, long min_per_thread = 256) {
+  const unsigned hw = std::thread::hardware_concurrency();
+  const long t = std::min<long>(std::clamp<unsigned>(hw, 1, 16), std::max<long>(1, n / min_per_thread));
+  if (t <= 1) {
+    f(0L, n);
+    return;
+  }
+  std::vector<std::thread> threads;
+  threads.reserve(t - 1);
+  for (long c = 1; c < t; ++c) threads.emplace_back([&f, n, t, c] { f(n * c / t, n * (c + 1) / t); });
+  f(0L, n / t);
+  for (auto& th : threads) th.join();
 }
 
 RowMatrixXf pca_2d(const RowMatrixXf& x) {
@@ -32,6 +59,82 @@ RowMatrixXf pca_2d(const RowMatrixXf& x) {
 
 // ---------------------------------------------------------------- UMAP-style
 
+// xoshiro256** (Blackman & Vigna), seeded by splitmix64: a fast generator for the many
+// negative samples of the UMAP-style layout.
+struct Xoshiro256 {
+  uint64_t s[4];
+  explicit Xoshiro256(uint64_t seed) {
+    for (auto& v : s) {
+      uint64_t z = (seed += 0x9e3779b97f4a7c15ULL);
+      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+      z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+      v = z ^ (z >> 31);
+    }
+  }
+  static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+  uint64_t operator()() {
+    const uint64_t r = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+    s[2] ^= s[0], s[3] ^= s[1], s[1] ^= s[2], s[0] ^= s[3], s[2] ^= t, s[3] = rotl(s[3], 45);
+    return r;
+  }
+};
+
+// Four floats at a time with GCC/Clang vector extensions (SSE2 on x86-64, NEON on arm64).
+typedef float F4 __attribute__((vector_size(16)));
+typedef int32_t I4 __attribute__((vector_size(16)));
+
+inline F4 select(I4 mask, F4 a, F4 b) {  // mask lanes are -1 (a) or 0 (b)
+  I4 ia, ib;
+  std::memcpy(&ia, &a, 16), std::memcpy(&ib, &b, 16);
+  const I4 r = (ia & mask) | (ib & ~mask);
+  F4 out;
+  std::memcpy(&out, &r, 16);
+  return out;
+}
+inline bool all_lanes(I4 mask) {  // every lane -1
+#if defined(__SSE2__)
+  __m128i m;
+  std::memcpy(&m, &mask, 16);
+  return _mm_movemask_ps(_mm_castsi128_ps(m)) == 0xf;
+#else
+  return (mask[0] & mask[1] & mask[2] & mask[3]) != 0;
+#endif
+}
+inline F4 clip4(F4 v) {
+  const F4 lo = {-4, -4, -4, -4}, hi = {4, 4, 4, 4};
+  return select(v < lo, lo, select(v > hi, hi, v));
+}
+
+// x^b per lane for x > 0, as 2^(b log2 x) with a polynomial log2 of the mantissa
+// (absolute error 2e-6) and a polynomial exp2 of the fraction (relative error 1e-7):
+// relative error under 1e-5 for |b| <= 2, about a tenth of the cost of std::pow. x is
+// clamped to [1e-30, 1e30] first; the callers treat x = 0 apart.
+inline F4 pow4_positive(F4 x, float b) {
+  const F4 tiny = {1e-30f, 1e-30f, 1e-30f, 1e-30f}, huge = {1e30f, 1e30f, 1e30f, 1e30f};
+  x = select(x < tiny, tiny, select(x > huge, huge, x));
+  I4 u;
+  std::memcpy(&u, &x, 16);
+  const F4 e = __builtin_convertvector((u >> 23) - 127, F4);
+  u = (u & 0x7fffff) | 0x3f800000;
+  F4 m;
+  std::memcpy(&m, &u, 16);
+  const F4 t = m - 1.f;
+  const F4 l = ((((((-0.025123203f * t + 0.11929824f) * t - 0.27462326f) * t + 0.45552709f) * t - 0.71755787f) * t +
+                 1.4424753f) * t + 2.1237409e-6f);
+  F4 v = b * (e + l);
+  const F4 vlo = {-126, -126, -126, -126}, vhi = {126, 126, 126, 126};
+  v = select(v < vlo, vlo, select(v > vhi, vhi, v));
+  I4 fi = __builtin_convertvector(v, I4);       // toward zero
+  fi += __builtin_convertvector(fi, F4) > v;    // -1 where that rounded up: floor
+  const F4 f = v - __builtin_convertvector(fi, F4);
+  const F4 p = (((((0.0018951073f * f + 0.0089462147f) * f + 0.055863283f) * f + 0.24014077f) * f + 0.69315462f) * f +
+                0.99999990f);
+  const I4 ebits = (fi + 127) << 23;
+  F4 scale;
+  std::memcpy(&scale, &ebits, 16);
+  return p * scale;
+}
+
 // Fits a, b of 1 / (1 + a d^(2b)) to the min_dist curve (as UMAP does), by grid search.
 void fit_ab(double min_dist, double& a_out, double& b_out) {
   std::vector<double> xs, ys;
@@ -40,10 +143,12 @@ void fit_ab(double min_dist, double& a_out, double& b_out) {
     xs.push_back(x);
     ys.push_back(x < min_dist ? 1.0 : std::exp(-(x - min_dist)));
   }
+  std::vector<double> log_xs(xs.size());
+  for (size_t i = 0; i < xs.size(); ++i) log_xs[i] = std::log(xs[i]);
   auto err = [&](double a, double b) {
     double e = 0;
     for (size_t i = 0; i < xs.size(); ++i) {
-      const double d = 1.0 / (1.0 + a * std::pow(xs[i], 2 * b)) - ys[i];
+      const double d = 1.0 / (1.0 + a * std::exp(2 * b * log_xs[i])) - ys[i];
       e += d * d;
     }
     return e;
@@ -108,6 +213,12 @@ RowMatrixXf umap_layout(const RowMatrixXf& x, const ProjectionOptions& o) {
     edges.push_back({directed[e].i, directed[e].j, a + b - a * b});
     e = f + 1;
   }
+  {
+    // Visit the edges in a seeded random order rather than sorted by their first point:
+    // consecutive updates then rarely touch the same point and need not wait for each other.
+    Xoshiro256 shuffle(o.seed ^ 0x5eed5eed5eed5eedULL);
+    for (size_t e = edges.size(); e > 1; --e) std::swap(edges[e - 1], edges[((shuffle() >> 32) * e) >> 32]);
+  }
   float wmax = 0;
   for (const auto& e : edges) wmax = std::max(wmax, e.w);
   const int epochs = o.umap_epochs > 0 ? o.umap_epochs : (n <= 10000 ? 500 : 200);
@@ -123,36 +234,57 @@ RowMatrixXf umap_layout(const RowMatrixXf& x, const ProjectionOptions& o) {
   RowMatrixXf y = pca_2d(x);
   const float m = std::max(1e-12f, y.cwiseAbs().maxCoeff());
   y *= 10.f / m;
-  std::mt19937_64 rng(o.seed);
-  std::uniform_int_distribution<long> any(0, n - 1);
+  Xoshiro256 rng(o.seed);
+  // A uniform point index from the top 32 bits of one draw, by multiply-shift (for fewer
+  // than 2^32 points; the bias, under n / 2^32, is negligible).
+  auto any = [&rng, n]() { return static_cast<long>(((rng() >> 32) * static_cast<uint64_t>(n)) >> 32); };
   constexpr int kNegative = 5;
-  auto clip = [](double v) { return std::clamp(v, -4.0, 4.0); };
+  // Each sampled edge (i, j) pulls i and j together and pushes i away from kNegative
+  // random points t, all from the same position of i, in one batch of 8 lanes:
+  // lane 0 the edge, lanes 1-5 the negative samples, lanes 6-7 unused. Per lane
+  //   attraction (lane 0):  coef = -2ab d^(2(b-1)) / (1 + a d^(2b))
+  //   repulsion (1-5):      coef = 2b / ((0.001 + d^2) (1 + a d^(2b)))
+  // and the step is clip(coef * (y_i - y_other), +-4) * alpha. (umap-learn moves i after
+  // each of these before computing the next; the steps are small and clipped, so the
+  // difference is immaterial, and the batch does not wait on itself.)
+  const float af = static_cast<float>(a), bf = static_cast<float>(b);
+  const float two_ab = static_cast<float>(2.0 * a * b), two_b = static_cast<float>(2.0 * b);
+  const F4 num_pb[2] = {{-two_ab, 0, 0, 0}, {0, 0, 0, 0}};             // numerator: num_pb d^(2b) + num_c
+  const F4 num_c[2] = {{0, two_b, two_b, two_b}, {two_b, two_b, 0, 0}};
+  const F4 den_c[2] = {{0, 0.001f, 0.001f, 0.001f}, {0.001f, 0.001f, 0, 0}};  // (d^2 + den_c)(1 + a d^(2b))
+  const F4 at_zero[2] = {{0, 4, 4, 4}, {4, 4, 0, 0}};  // the push when d = 0 (none for the edge)
   for (int ep = 1; ep <= epochs; ++ep) {
-    const double alpha = 1.0 - double(ep - 1) / epochs;
+    const float alpha = static_cast<float>(1.0 - double(ep - 1) / epochs);
     for (size_t e = 0; e < edges.size(); ++e) {
       if (next_sample[e] > ep) continue;
       next_sample[e] += per_sample[e];
       const int i = edges[e].i, j = edges[e].j;
       float* yi = y.row(i).data();
       float* yj = y.row(j).data();
-      double dx = yi[0] - yj[0], dy = yi[1] - yj[1];
-      double dist2 = dx * dx + dy * dy;
-      if (dist2 > 0) {
-        const double coef = -2.0 * a * b * std::pow(dist2, b - 1.0) / (1.0 + a * std::pow(dist2, b));
-        const double gx = clip(coef * dx) * alpha, gy = clip(coef * dy) * alpha;
-        yi[0] += static_cast<float>(gx), yi[1] += static_cast<float>(gy);
-        yj[0] -= static_cast<float>(gx), yj[1] -= static_cast<float>(gy);
+      const float xi0 = yi[0], xi1 = yi[1];
+      alignas(16) float ox[8], oy[8], keep[8];
+      ox[0] = yj[0], oy[0] = yj[1], keep[0] = 1;
+      for (int s = 1; s <= kNegative; ++s) {
+        const long t = any();
+        ox[s] = y(t, 0), oy[s] = y(t, 1), keep[s] = t == i ? 0.f : 1.f;
       }
-      for (int s = 0; s < kNegative; ++s) {
-        const long t = any(rng);
-        if (t == i) continue;
-        const float* yt = y.row(t).data();
-        dx = yi[0] - yt[0], dy = yi[1] - yt[1];
-        dist2 = dx * dx + dy * dy;
-        const double coef = dist2 > 0 ? 2.0 * b / ((0.001 + dist2) * (1.0 + a * std::pow(dist2, b))) : 0.0;
-        yi[0] += static_cast<float>((coef > 0 ? clip(coef * dx) : 4.0) * alpha);
-        yi[1] += static_cast<float>((coef > 0 ? clip(coef * dy) : 4.0) * alpha);
+      ox[6] = ox[7] = xi0 + 1, oy[6] = oy[7] = xi1, keep[6] = keep[7] = 0;
+      F4 gx[2], gy[2];
+      for (int h = 0; h < 2; ++h) {
+        F4 vx, vy, kp;
+        std::memcpy(&vx, ox + 4 * h, 16), std::memcpy(&vy, oy + 4 * h, 16), std::memcpy(&kp, keep + 4 * h, 16);
+        const F4 dx = xi0 - vx, dy = xi1 - vy, d2 = dx * dx + dy * dy;
+        const F4 pb = pow4_positive(d2, bf);
+        const F4 coef = (num_pb[h] * pb + num_c[h]) / ((d2 + den_c[h]) * (1.f + af * pb));
+        const I4 far = d2 > 0.f;
+        gx[h] = kp * select(far, clip4(coef * dx), at_zero[h]);
+        gy[h] = kp * select(far, clip4(coef * dy), at_zero[h]);
       }
+      const float ex = gx[0][0] * alpha, ey = gy[0][0] * alpha;
+      const F4 sx = gx[0] + gx[1], sy = gy[0] + gy[1];
+      yi[0] = xi0 + (sx[0] + sx[1] + sx[2] + sx[3]) * alpha;
+      yi[1] = xi1 + (sy[0] + sy[1] + sy[2] + sy[3]) * alpha;
+      yj[0] -= ex, yj[1] -= ey;
     }
     if (ep % 10 == 0 || ep == epochs) {
       report(o.progress, 0.3f + 0.7f * ep / epochs, "layout");
@@ -164,84 +296,119 @@ RowMatrixXf umap_layout(const RowMatrixXf& x, const ProjectionOptions& o) {
 
 // ---------------------------------------------------------------- t-SNE (Barnes-Hut)
 
+// Barnes-Hut quadtree, flattened in pre-order: the subtree of node k occupies
+// nodes[k, nodes[k].skip) and its first child, if any, is node k + 1, so a traversal is a
+// forward scan that either descends (k + 1) or jumps over a summarised cell (skip).
+// Built each iteration from the points sorted by Morton code; chains of cells with a
+// single non-empty child are collapsed (a cell is only ever summarised when its child
+// would be, so this changes no result), and empty cells are not stored.
 struct QuadTree {
   struct Node {
-    float cx, cy, half;      // cell centre and half width
-    double mx = 0, my = 0;   // centre of mass (sum, divided when done)
-    int count = 0;
-    int child = -1;          // first of 4 children, -1 for a leaf
-    int point = -1;          // a leaf's point
+    float mx, my;  // centre of mass
+    float open;    // (cell width / theta)^2: summarised when the squared distance exceeds it; -1 for a leaf
+    float count;   // points in the cell
+    int skip;      // one past the last node of the subtree
   };
+  static constexpr int kBits = 21;  // levels below the root: leaves are 2^-21 of the root's width
   std::vector<Node> nodes;
+  std::vector<std::pair<uint64_t, int>> order, scratch;  // (Morton code, point), sorted
   const float* y = nullptr;
+  double root_width = 0, inv_theta2 = 0;
 
-  void build(const RowMatrixXf& pts) {
+  void build(const RowMatrixXf& pts, double theta) {
     y = pts.data();
     const long n = pts.rows();
-    float minx = pts.col(0).minCoeff(), maxx = pts.col(0).maxCoeff();
-    float miny = pts.col(1).minCoeff(), maxy = pts.col(1).maxCoeff();
-    const float half = std::max(maxx - minx, maxy - miny) / 2 + 1e-5f;
+    float minx = y[0], maxx = y[0], miny = y[1], maxy = y[1];
+    for (long i = 1; i < n; ++i) {
+      minx = std::min(minx, y[2 * i]), maxx = std::max(maxx, y[2 * i]);
+      miny = std::min(miny, y[2 * i + 1]), maxy = std::max(maxy, y[2 * i + 1]);
+    }
+    root_width = std::max<double>(std::max(maxx - minx, maxy - miny), 1e-30) * (1 + 1e-6);
+    inv_theta2 = theta > 0 ? 1.0 / (theta * theta) : std::numeric_limits<double>::infinity();
+    const double scale = double(1 << kBits) / root_width;
+    order.resize(n);
+    for (long i = 0; i < n; ++i) {
+      const auto cx = static_cast<uint64_t>(std::clamp((y[2 * i] - double(minx)) * scale, 0.0, double((1 << kBits) - 1)));
+      const auto cy = static_cast<uint64_t>(std::clamp((y[2 * i + 1] - double(miny)) * scale, 0.0, double((1 << kBits) - 1)));
+      order[i] = {interleave(cx) | interleave(cy) << 1, static_cast<int>(i)};
+    }
+    // Stable LSD radix sort on the 42-bit codes, 11 bits a pass (the points start in index
+    // order, so ties stay in index order).
+    scratch.resize(n);
+    for (int pass = 0; pass < 4; ++pass) {
+      const int shift = 11 * pass;
+      std::array<int, 2049> count{};
+      for (const auto& e : order) ++count[((e.first >> shift) & 2047) + 1];
+      for (int c = 0; c < 2048; ++c) count[c + 1] += count[c];
+      for (const auto& e : order) scratch[count[(e.first >> shift) & 2047]++] = e;
+      order.swap(scratch);
+    }
     nodes.clear();
     nodes.reserve(static_cast<size_t>(n) * 2);
-    nodes.push_back({(minx + maxx) / 2, (miny + maxy) / 2, half});
-    for (long i = 0; i < n; ++i) insert(0, static_cast<int>(i), 0);
-    for (auto& nd : nodes)
-      if (nd.count) nd.mx /= nd.count, nd.my /= nd.count;
+    double sx, sy;
+    add(0, static_cast<int>(n), sx, sy);
   }
-  void insert(int node, int p, int depth) {
-    const float px = y[2 * p], py = y[2 * p + 1];
-    for (;;) {
-      Node& nd = nodes[node];
-      nd.mx += px, nd.my += py, ++nd.count;
-      if (nd.child < 0) {
-        if (nd.count == 1 || depth > 40) {  // empty leaf, or coincident points
-          if (nd.count == 1) nd.point = p;
-          return;
-        }
-        // Split: push the old point down.
-        const int old = nd.point;
-        nodes[node].point = -1;
-        const int first = static_cast<int>(nodes.size());
-        const float h = nodes[node].half / 2, cx = nodes[node].cx, cy = nodes[node].cy;
-        nodes[node].child = first;
-        for (int q = 0; q < 4; ++q) nodes.push_back({cx + ((q & 1) ? h : -h), cy + ((q & 2) ? h : -h), h});
-        if (old >= 0) {
-          const int q = quadrant(node, y[2 * old], y[2 * old + 1]);
-          Node& c = nodes[first + q];
-          c.mx += y[2 * old], c.my += y[2 * old + 1], ++c.count, c.point = old;
-        }
-      }
-      node = nodes[node].child + quadrant(node, px, py);
-      ++depth;
+  static uint64_t interleave(uint64_t v) {  // bits 0..20 of v -> bits 0, 2, ..., 40
+    v &= 0x1fffff;
+    v = (v | v << 16) & 0x0000ffff0000ffffULL;
+    v = (v | v << 8) & 0x00ff00ff00ff00ffULL;
+    v = (v | v << 4) & 0x0f0f0f0f0f0f0f0fULL;
+    v = (v | v << 2) & 0x3333333333333333ULL;
+    v = (v | v << 1) & 0x5555555555555555ULL;
+    return v;
+  }
+  // Adds the node of the sorted points [lo, hi) and its subtree; returns their coordinate sums.
+  void add(int lo, int hi, double& sx, double& sy) {
+    const int me = static_cast<int>(nodes.size());
+    nodes.push_back({});
+    sx = sy = 0;
+    const uint64_t diff = order[lo].first ^ order[hi - 1].first;
+    if (hi - lo == 1 || diff == 0) {  // one point, or points in the same finest cell
+      for (int e = lo; e < hi; ++e) sx += y[2 * order[e].second], sy += y[2 * order[e].second + 1];
+      nodes[me] = {static_cast<float>(sx / (hi - lo)), static_cast<float>(sy / (hi - lo)), -1.f, float(hi - lo), me + 1};
+      return;
     }
+    // The smallest cell holding all of them: its level is set by the highest differing bit.
+    const int top_bit = 63 - __builtin_clzll(diff);  // 0..41
+    const int level = kBits - 1 - top_bit / 2;      // 0 = root
+    const int shift = 2 * (kBits - 1 - level);       // the child digit's position
+    const double width = std::ldexp(root_width, -level);
+    for (int e = lo; e < hi;) {
+      const uint64_t digit = (order[e].first >> shift) & 3;
+      int f = e + 1;
+      while (f < hi && ((order[f].first >> shift) & 3) == digit) ++f;
+      double cx, cy;
+      add(e, f, cx, cy);
+      sx += cx, sy += cy;
+      e = f;
+    }
+    nodes[me] = {static_cast<float>(sx / (hi - lo)), static_cast<float>(sy / (hi - lo)),
+                 static_cast<float>(std::min(width * width * inv_theta2, 3e38)), float(hi - lo),
+                 static_cast<int>(nodes.size())};
   }
-  int quadrant(int node, float px, float py) const {
-    return (px >= nodes[node].cx ? 1 : 0) + (py >= nodes[node].cy ? 2 : 0);
-  }
-  // Adds the repulsive force on point i to (fx, fy) and returns its share of Z.
-  double repulse(int i, double theta2, double& fx, double& fy) const {
-    const float px = y[2 * i], py = y[2 * i + 1];
-    double z = 0;
-    int stack[256];
-    int top = 0;
-    stack[top++] = 0;
-    while (top) {
-      const Node& nd = nodes[stack[--top]];
-      if (nd.count == 0) continue;
-      if (nd.child < 0 && nd.point == i && nd.count == 1) continue;
-      const double dx = px - nd.mx, dy = py - nd.my, d2 = dx * dx + dy * dy;
-      const double w = 2.0 * nd.half;
-      if (nd.child < 0 || w * w < theta2 * d2) {
-        int cnt = nd.count;
-        if (nd.child < 0 && nd.point == i) --cnt;  // coincident points sharing a leaf
-        if (cnt <= 0) continue;
-        const double q = 1.0 / (1.0 + d2);
-        z += cnt * q;
-        fx += cnt * q * q * dx, fy += cnt * q * q * dy;
-      } else if (top + 4 <= 256) {
-        for (int c = 0; c < 4; ++c) stack[top++] = nd.child + c;
+  // Repulsion on four points at once (the lanes of px, py) from all points, each point
+  // itself included (a term q = 1 with no force; the caller takes 1 off the sum). A cell
+  // is summarised only when it is far enough from all four (it is opened for all of them
+  // otherwise, which is never less accurate); points that follow each other in Morton
+  // order are close, so they mostly agree. Returns sum q per lane and sets (fx, fy) to
+  // sum q^2 (p - y_j), q = 1 / (1 + |p - y_j|^2).
+  F4 repulse4(F4 px, F4 py, F4& fx, F4& fy) const {
+    F4 z = {0, 0, 0, 0}, ax = z, ay = z;
+    const Node* nd = nodes.data();
+    const int end = static_cast<int>(nodes.size());
+    for (int k = 0; k < end;) {
+      const Node& c = nd[k];
+      const F4 dx = px - c.mx, dy = py - c.my, d2 = dx * dx + dy * dy;
+      const F4 open = {c.open, c.open, c.open, c.open};
+      if (all_lanes(open < d2)) {
+        const F4 q = 1.f / (1.f + d2), cq = c.count * q, cqq = cq * q;
+        z += cq, ax += cqq * dx, ay += cqq * dy;
+        k = c.skip;
+      } else {
+        ++k;
       }
     }
+    fx = ax, fy = ay;
     return z;
   }
 };
@@ -256,23 +423,25 @@ RowMatrixXf tsne_layout(const RowMatrixXf& x, const ProjectionOptions& o, double
   // Conditional probabilities with the perplexity asked for.
   std::vector<double> p(static_cast<size_t>(n) * k);
   const double log_u = std::log(perplexity);
-  for (long i = 0; i < n; ++i) {
-    const float* di = d2.data() + static_cast<size_t>(i) * k;
-    double beta = 1, lo = -1e300, hi = 1e300;
-    double* pi = p.data() + static_cast<size_t>(i) * k;
-    for (int it = 0; it < 100; ++it) {
-      double sum = 0, h = 0;
-      for (int j = 0; j < k; ++j) sum += pi[j] = std::exp(-beta * (di[j] - di[0]));
-      for (int j = 0; j < k; ++j) h += beta * (di[j] - di[0]) * pi[j];
-      h = h / sum + std::log(sum);
-      if (std::fabs(h - log_u) < 1e-5) break;
-      if (h > log_u) lo = beta, beta = hi >= 1e300 ? beta * 2 : (beta + hi) / 2;
-      else hi = beta, beta = lo <= -1e300 ? beta / 2 : (beta + lo) / 2;
+  parallel_chunks(n, [&](long begin, long end) {
+    for (long i = begin; i < end; ++i) {
+      const float* di = d2.data() + static_cast<size_t>(i) * k;
+      double beta = 1, lo = -1e300, hi = 1e300;
+      double* pi = p.data() + static_cast<size_t>(i) * k;
+      for (int it = 0; it < 100; ++it) {
+        double sum = 0, h = 0;
+        for (int j = 0; j < k; ++j) sum += pi[j] = std::exp(-beta * (di[j] - di[0]));
+        for (int j = 0; j < k; ++j) h += beta * (di[j] - di[0]) * pi[j];
+        h = h / sum + std::log(sum);
+        if (std::fabs(h - log_u) < 1e-5) break;
+        if (h > log_u) lo = beta, beta = hi >= 1e300 ? beta * 2 : (beta + hi) / 2;
+        else hi = beta, beta = lo <= -1e300 ? beta / 2 : (beta + lo) / 2;
+      }
+      double sum = 0;
+      for (int j = 0; j < k; ++j) sum += pi[j];
+      for (int j = 0; j < k; ++j) pi[j] /= sum;
     }
-    double sum = 0;
-    for (int j = 0; j < k; ++j) sum += pi[j];
-    for (int j = 0; j < k; ++j) pi[j] /= sum;
-  }
+  });
   // Symmetrise into CSR: P_ij = (p_j|i + p_i|j) / 2N.
   std::vector<std::vector<std::pair<int, double>>> rows(n);
   for (long i = 0; i < n; ++i)
@@ -309,52 +478,80 @@ RowMatrixXf tsne_layout(const RowMatrixXf& x, const ProjectionOptions& o, double
   const double exaggeration = 12.0;
   const double lr = std::max(n / exaggeration / 4.0, 50.0);
   const int iters = std::max(o.tsne_iterations, 251);
-  const double theta2 = o.theta * o.theta;
-  Eigen::MatrixXd update = Eigen::MatrixXd::Zero(n, 2), gains = Eigen::MatrixXd::Ones(n, 2);
-  Eigen::MatrixXd grad(n, 2);
+  const std::vector<float> pval(val.begin(), val.end());
+  // Per point: the gradient's repulsive and attractive parts and the point's share of Z,
+  // computed in parallel (each point on its own, Z summed in point order afterwards, so
+  // the result does not depend on the number of threads).
+  std::vector<double> update(2 * n, 0.0), gains(2 * n, 1.0), attract(2 * n), repulse(2 * n), zpart(n);
   QuadTree tree;
+  auto forces = [&](double exag) {
+    tree.build(y, o.theta);
+    // Four points at a time, in Morton order (neighbours walk the same cells).
+    auto packets = [&](long p0, long p1) {
+      for (long p = p0; p < p1; ++p) {
+        long idx[4];
+        F4 px, py, fx, fy;
+        for (int l = 0; l < 4; ++l) {
+          idx[l] = tree.order[std::min(4 * p + l, n - 1)].second;  // the last packet repeats its last point
+          px[l] = y(idx[l], 0), py[l] = y(idx[l], 1);
+        }
+        const F4 zq = tree.repulse4(px, py, fx, fy);
+        for (int l = 0; l < 4 && 4 * p + l < n; ++l) {
+          const long i = idx[l];
+          zpart[i] = double(zq[l]) - 1.0;  // without the point itself
+          repulse[2 * i] = fx[l], repulse[2 * i + 1] = fy[l];
+          // Attraction: sum_j p_ij q_ij (y_i - y_j) (q unnormalised), four neighbours at a time.
+          const float yi0 = px[l], yi1 = py[l];
+          const float* yd = y.data();
+          int e = row_start[i];
+          const int e_end = row_start[i + 1];
+          F4 ax4 = {0, 0, 0, 0}, ay4 = ax4;
+          for (; e + 4 <= e_end; e += 4) {
+            const int* c = col.data() + e;
+            const F4 xj = {yd[2 * c[0]], yd[2 * c[1]], yd[2 * c[2]], yd[2 * c[3]]};
+            const F4 yj = {yd[2 * c[0] + 1], yd[2 * c[1] + 1], yd[2 * c[2] + 1], yd[2 * c[3] + 1]};
+            F4 pv;
+            std::memcpy(&pv, pval.data() + e, 16);
+            const F4 dx = yi0 - xj, dy = yi1 - yj, pq = pv / (1.f + dx * dx + dy * dy);
+            ax4 += pq * dx, ay4 += pq * dy;
+          }
+          float ax = (ax4[0] + ax4[1]) + (ax4[2] + ax4[3]), ay = (ay4[0] + ay4[1]) + (ay4[2] + ay4[3]);
+          for (; e < e_end; ++e) {
+            const int j = col[e];
+            const float dx = yi0 - yd[2 * j], dy = yi1 - yd[2 * j + 1];
+            const float pq = pval[e] / (1.f + dx * dx + dy * dy);
+            ax += pq * dx, ay += pq * dy;
+          }
+          attract[2 * i] = exag * ax, attract[2 * i + 1] = exag * ay;
+        }
+      }
+    };
+    parallel_chunks((n + 3) / 4, packets, 64);
+    double z = 0;
+    for (long i = 0; i < n; ++i) z += zpart[i];
+    return z;
+  };
   for (int it = 0; it < iters; ++it) {
     const bool early = it < 250;
     const double exag = early ? exaggeration : 1.0;
     const double momentum = early ? 0.5 : 0.8;
-    tree.build(y);
-    double z = 0;
-    for (long i = 0; i < n; ++i) {
-      double fx = 0, fy = 0;
-      z += tree.repulse(static_cast<int>(i), theta2, fx, fy);
-      grad(i, 0) = -fx, grad(i, 1) = -fy;  // repulsive part, divided by Z below
+    const double z = forces(exag);
+    const double inv_z = 1.0 / z;
+    float* yd = y.data();
+    for (long c = 0; c < 2 * n; ++c) {
+      const double grad = 4.0 * (attract[c] - repulse[c] * inv_z);
+      const bool same = (grad > 0) == (update[c] > 0);
+      gains[c] = std::max(0.01, same ? gains[c] * 0.8 : gains[c] + 0.2);
+      update[c] = momentum * update[c] - lr * gains[c] * grad;
+      yd[c] += static_cast<float>(update[c]);
     }
-    for (long i = 0; i < n; ++i) {
-      grad(i, 0) /= z, grad(i, 1) /= z;
-      double ax = 0, ay = 0;
-      const float yi0 = y(i, 0), yi1 = y(i, 1);
-      for (int e = row_start[i]; e < row_start[i + 1]; ++e) {
-        const int j = col[e];
-        const double dx = yi0 - y(j, 0), dy = yi1 - y(j, 1);
-        const double q = 1.0 / (1.0 + dx * dx + dy * dy);
-        ax += exag * val[e] * q * dx, ay += exag * val[e] * q * dy;
-      }
-      grad(i, 0) = 4.0 * (ax + grad(i, 0)), grad(i, 1) = 4.0 * (ay + grad(i, 1));
-    }
-    for (long i = 0; i < n; ++i)
-      for (int c = 0; c < 2; ++c) {
-        const bool same = (grad(i, c) > 0) == (update(i, c) > 0);
-        gains(i, c) = std::max(0.01, same ? gains(i, c) * 0.8 : gains(i, c) + 0.2);
-        update(i, c) = momentum * update(i, c) - lr * gains(i, c) * grad(i, c);
-        y(i, c) += static_cast<float>(update(i, c));
-      }
     if (it % 10 == 0 || it == iters - 1) {
       report(o.progress, 0.2f + 0.8f * (it + 1) / iters, early ? "t-SNE (early exaggeration)" : "t-SNE");
       if (o.snapshot) o.snapshot(y);
     }
   }
   if (kl_out) {
-    tree.build(y);
-    double z = 0;
-    for (long i = 0; i < n; ++i) {
-      double fx = 0, fy = 0;
-      z += tree.repulse(static_cast<int>(i), theta2, fx, fy);
-    }
+    const double z = forces(1.0);
     double kl = 0;
     for (long i = 0; i < n; ++i)
       for (int e = row_start[i]; e < row_start[i + 1]; ++e) {
@@ -395,24 +592,100 @@ void exact_knn(const RowMatrixXf& points, int k, std::vector<int>& indices, std:
   sq_dists.assign(static_cast<size_t>(n) * k, 0.f);
   Eigen::VectorXf norms = points.rowwise().squaredNorm();
   constexpr long kBlock = 512;
+  using Cand = std::pair<float, int>;  // (squared distance, index)
+  if (static_cast<long>(k) * 8 > n) {
+    // Many neighbours (trustworthiness asks for all): every row sorted in full.
+    std::vector<float> dots(static_cast<size_t>(kBlock) * n);
+    for (long b = 0; b < n; b += kBlock) {
+      const int rows = static_cast<int>(std::min(kBlock, n - b));
+      blas::gemm_scores(points.row(b).data(), rows, points.data(), static_cast<int>(n), d, dots.data());
+      parallel_chunks(rows, [&](long r0, long r1) {
+        std::vector<Cand> row(n);
+        for (long r = r0; r < r1; ++r) {
+          const long i = b + r;
+          const float* dr = dots.data() + static_cast<size_t>(r) * n;
+          for (long j = 0; j < n; ++j) row[j] = {std::max(0.f, norms[i] + norms[j] - 2.f * dr[j]), static_cast<int>(j)};
+          row[i].first = std::numeric_limits<float>::infinity();
+          std::partial_sort(row.begin(), row.begin() + k, row.end());
+          for (int j = 0; j < k; ++j) {
+            indices[static_cast<size_t>(i) * k + j] = row[j].second;
+            sq_dists[static_cast<size_t>(i) * k + j] = row[j].first;
+          }
+        }
+      });
+      report(progress, float(b + rows) / n, "nearest neighbours");
+    }
+    return;
+  }
+  // Few neighbours: a max-heap of the k best (distance, index) pairs per row, fed only by
+  // candidates that beat its worst. Each distance is computed once, for the pair (i, j)
+  // with i's block at or before j's: the block of rows [b, b + 512) times the columns
+  // [b, n) is one GEMM, whose rows feed the heaps of the block's points and whose columns
+  // those of the later points. The k smallest (distance, index) pairs do not depend on
+  // the order they arrive in, so neither does the result.
+  std::vector<Cand> heaps(static_cast<size_t>(n) * k, Cand{std::numeric_limits<float>::infinity(), std::numeric_limits<int>::max()});
+  std::vector<float> worst(n, std::numeric_limits<float>::infinity());
+  auto offer = [&](long row, float dist, int j) {
+    Cand* h = heaps.data() + static_cast<size_t>(row) * k;
+    const Cand c{dist, j};
+    if (!(c < h[0])) return;
+    std::pop_heap(h, h + k);
+    h[k - 1] = c;
+    std::push_heap(h, h + k);
+    worst[row] = h[0].first;
+  };
   std::vector<float> dots(static_cast<size_t>(kBlock) * n);
-  std::vector<std::pair<float, int>> row(n);
+  const double total = 0.5 * double(n) * double(n + kBlock);
+  double done = 0;
   for (long b = 0; b < n; b += kBlock) {
     const int rows = static_cast<int>(std::min(kBlock, n - b));
-    blas::gemm_scores(points.row(b).data(), rows, points.data(), static_cast<int>(n), d, dots.data());
-    for (int r = 0; r < rows; ++r) {
-      const long i = b + r;
-      const float* dr = dots.data() + static_cast<size_t>(r) * n;
-      for (long j = 0; j < n; ++j) row[j] = {std::max(0.f, norms[i] + norms[j] - 2.f * dr[j]), static_cast<int>(j)};
-      row[i].first = std::numeric_limits<float>::infinity();
-      std::partial_sort(row.begin(), row.begin() + k, row.end());
+    const long cols = n - b;
+    blas::gemm_scores(points.row(b).data(), rows, points.row(b).data(), static_cast<int>(cols), d, dots.data());
+    // Rows of the block: candidates from the columns b.. (the block itself included).
+    parallel_chunks(rows, [&](long r0, long r1) {
+      for (long r = r0; r < r1; ++r) {
+        const long i = b + r;
+        const float* dr = dots.data() + static_cast<size_t>(r) * cols;
+        const float ni = norms[i];
+        for (long c = 0; c < cols; ++c) {
+          const long j = b + c;
+          const float dist = std::max(0.f, ni + norms[j] - 2.f * dr[c]);
+          if (dist <= worst[i] && j != i) offer(i, dist, static_cast<int>(j));
+        }
+      }
+    });
+    // Later rows j >= b + rows: candidates from the block's points, a tile of columns at a time.
+    const long later = cols - rows;
+    constexpr long kTile = 64;
+    const long tiles = (later + kTile - 1) / kTile;
+    auto later_rows = [&](long t0, long t1) {
+      for (long t = t0; t < t1; ++t) {
+        const long c0 = rows + t * kTile, c1 = std::min(cols, c0 + kTile);
+        for (long r = 0; r < rows; ++r) {
+          const float* dr = dots.data() + static_cast<size_t>(r) * cols;
+          const float ni = norms[b + r];
+          for (long c = c0; c < c1; ++c) {
+            const long j = b + c;
+            const float dist = std::max(0.f, ni + norms[j] - 2.f * dr[c]);
+            if (dist <= worst[j]) offer(j, dist, static_cast<int>(b + r));
+          }
+        }
+      }
+    };
+    parallel_chunks(tiles, later_rows, 1);
+    done += double(rows) * double(cols);
+    report(progress, static_cast<float>(std::min(1.0, done / total)), "nearest neighbours");
+  }
+  parallel_chunks(n, [&](long r0, long r1) {
+    for (long i = r0; i < r1; ++i) {
+      Cand* h = heaps.data() + static_cast<size_t>(i) * k;
+      std::sort_heap(h, h + k);
       for (int j = 0; j < k; ++j) {
-        indices[static_cast<size_t>(i) * k + j] = row[j].second;
-        sq_dists[static_cast<size_t>(i) * k + j] = row[j].first;
+        indices[static_cast<size_t>(i) * k + j] = h[j].second;
+        sq_dists[static_cast<size_t>(i) * k + j] = h[j].first;
       }
     }
-    report(progress, float(b + rows) / n, "nearest neighbours");
-  }
+  });
 }
 
 double trustworthiness(const RowMatrixXf& high, const RowMatrixXf& low, int k) {
@@ -436,7 +709,8 @@ double trustworthiness(const RowMatrixXf& high, const RowMatrixXf& low, int k) {
 
 RowMatrixXf project_2d(const RowMatrixXf& points, const ProjectionOptions& options) {
   if (points.rows() < 3) throw UnsupportedError("a map needs at least 3 points");
-  if (!points.allFinite()) throw UnsupportedError("the points contain values that are not finite numbers");
+  // (Checked as one flat array: Eigen walks a row-major matrix column by column here.)
+  if (!Eigen::Map<const Eigen::ArrayXf>(points.data(), points.size()).allFinite()) throw UnsupportedError("the points contain values that are not finite numbers");
   switch (options.method) {
     case ProjectionMethod::Pca: {
       report(options.progress, 0.f, "PCA");
