@@ -14,7 +14,7 @@ PACKAGES=(
   dataset-fashion-mnist
 )
 if [[ "${LATENT_BENCH_DEPS:-0}" == 1 ]]; then
-  PACKAGES+=(python3-numpy python3-sklearn)
+  PACKAGES+=(python3-numpy python3-sklearn python3-gensim umap-learn time)
 fi
 
 missing=()
