@@ -34,6 +34,10 @@ class ExpressionEnv {
 
 Latent evaluate_expression(const std::string& expr, const ExpressionEnv& env, int dim);
 
+// A bookmark or group name as expressions write it after '@': characters that cannot
+// appear in a name become '_' ("with glasses" -> with_glasses).
+std::string expression_name(std::string name);
+
 // An environment over a model, with named points and groups given in memory, image files
 // encoded on demand and dataset items taken from precomputed encodings.
 class SpaceExpressionEnv : public ExpressionEnv {

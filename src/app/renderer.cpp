@@ -202,25 +202,17 @@ void Renderer::open_map(std::shared_ptr<const RowMatrixXf> points, ProjectionMet
 void Renderer::open_dataset(const std::string& path, std::shared_ptr<const Space> space) {
   dataset_task = std::make_unique<Task<LoadedDataset>>([path, space](TaskContext& ctx) {
     if (!space) throw UnsupportedError("open a model before a dataset");
-    const auto& obs = space->info().observation;
-    DatasetOptions opt;
-    opt.width = obs.width, opt.height = obs.height, opt.channels = obs.channels;
-    opt.progress = [&ctx](float f, const std::string& stage) { return ctx.progress(0.5f * f, stage); };
-    LoadedDataset out;
-    auto data = std::make_shared<ImageDataset>(load_image_dataset(path, opt));
-    out.name = std::filesystem::path(path).filename().string();
     if (space->info().modality != Modality::Image || !space->info().can_encode)
       throw UnsupportedError("model '" + space->info().name + "' cannot encode images, so it cannot map an image dataset");
-    if (const auto* pca = dynamic_cast<const PcaSpace*>(space.get())) {
-      ctx.progress(0.5f, "encoding");
-      const RowMatrixXf z = pca->encode_rows(data->data);
-      for (long i = 0; i < z.rows(); ++i) out.latents.emplace_back(z.row(i).data(), z.row(i).data() + z.cols());
-    } else {
-      for (long i = 0; i < data->count(); ++i) {
-        out.latents.push_back(space->encode(data->image(i)));
-        if (!ctx.progress(0.5f + 0.5f * i / data->count(), "encoding")) throw Cancelled();
-      }
-    }
+    DatasetOptions opt;
+    opt.progress = [&ctx](float f, const std::string& stage) { return ctx.progress(0.5f * f, stage); };
+    LoadedDataset out;
+    auto data = std::make_shared<ImageDataset>(load_dataset_for(*space, path, opt));
+    out.name = std::filesystem::path(path).filename().string();
+    ctx.progress(0.5f, "encoding");
+    out.latents = to_latents(encode_dataset(*space, *data, [&ctx](float f, const std::string& stage) {
+      return ctx.progress(0.5f + 0.5f * f, stage);
+    }));
     out.data = std::move(data);
     return out;
   });

@@ -36,12 +36,6 @@ using StudioGroup = AppState::Group;
 
 namespace {
 
-// A bookmark or group name as expressions write it: "with glasses" is @with_glasses.
-std::string expression_name(std::string n) {
-  for (char& c : n)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') c = '_';
-  return n;
-}
 
 std::string recent_file() {
   const char* xdg = std::getenv("XDG_CONFIG_HOME");
@@ -779,12 +773,12 @@ void Studio::handle_session_requests() {
     try {
       if (!space_) throw latent::UnsupportedError("open a model first");
       latent::SpaceExpressionEnv env(*space_);
-      for (const auto& b : state_.bookmarks) env.add_point(expression_name(b.name), b.z);
+      for (const auto& b : state_.bookmarks) env.add_point(latent::expression_name(b.name), b.z);
       if (dataset_) {
         for (const auto& g : state_.groups) {
           std::vector<latent::Latent> zs;
           for (long m : g.members) zs.push_back(dataset_->latents[m]);
-          env.add_group(expression_name(g.name), std::move(zs));
+          env.add_group(latent::expression_name(g.name), std::move(zs));
         }
         env.set_items(dataset_->latents);
       }

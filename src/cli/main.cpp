@@ -69,8 +69,8 @@ std::string utc_now() {
 }
 
 // An image argument: an image file, or DATASET with --index.
-Image read_input_image(const std::string& path, long index, const SpaceInfo& info) {
-  const auto& s = info.observation;
+Image read_input_image(const std::string& path, long index, const Space& space) {
+  const auto& s = space.info().observation;
   if (fs::is_regular_file(path) && index < 0) {
     const std::string ext = fs::path(path).extension().string();
     if (ext != ".json" && ext != ".gz" && ext.find("ubyte") == std::string::npos)
@@ -78,9 +78,8 @@ Image read_input_image(const std::string& path, long index, const SpaceInfo& inf
   }
   if (index < 0) throw UnsupportedError(path + " is a dataset: say which item with --index N");
   DatasetOptions opt;
-  opt.width = s.width, opt.height = s.height, opt.channels = s.channels;
   opt.limit = index + 1;
-  ImageDataset ds = load_image_dataset(path, opt);
+  const ImageDataset ds = load_dataset_for(space, path, opt);
   if (index >= ds.count())
     throw UnsupportedError(path + " has " + std::to_string(ds.count()) + " items, no item " + std::to_string(index));
   return ds.image(index);
@@ -420,7 +419,7 @@ int main(int argc, char** argv) {
       std::printf("%s\n", out_dir.c_str());
     } else if (*enc_cmd) {
       auto space = open_space(model);
-      const Image img = read_input_image(image_path, index, space->info());
+      const Image img = read_input_image(image_path, index, *space);
       const Latent z = space->encode(img);
       if (out_file.empty()) std::printf("%s\n", nlohmann::json(z).dump().c_str());
       else write_latent_json(z, out_file);
@@ -442,27 +441,10 @@ int main(int argc, char** argv) {
       if (!session_path.empty()) {
         session = load_session(session_path);
         if (data.empty()) data = session->dataset;
-        // A bookmark "with glasses" is @with_glasses in expressions.
-        auto as_name = [](std::string n) {
-          for (char& c : n)
-            if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') c = '_';
-          return n;
-        };
-        for (const auto& b : session->bookmarks) env.add_point(as_name(b.name), b.z);
+        for (const auto& b : session->bookmarks) env.add_point(expression_name(b.name), b.z);
       }
       std::vector<Latent> items;
-      if (!data.empty()) {
-        const auto& s = space->info().observation;
-        DatasetOptions dopt;
-        dopt.width = s.width, dopt.height = s.height, dopt.channels = s.channels;
-        const ImageDataset ds = load_image_dataset(data, dopt);
-        if (auto* pca = dynamic_cast<PcaSpace*>(space.get())) {
-          const RowMatrixXf z = pca->encode_rows(ds.data);
-          for (long i = 0; i < z.rows(); ++i) items.emplace_back(z.row(i).data(), z.row(i).data() + z.cols());
-        } else {
-          for (long i = 0; i < ds.count(); ++i) items.push_back(space->encode(ds.image(i)));
-        }
-      }
+      if (!data.empty()) items = to_latents(encode_dataset(*space, load_dataset_for(*space, data)));
       if (!group_defs.empty()) {
         if (labels_path.empty() || items.empty()) throw UnsupportedError("--group needs --data and --labels");
         const LabelTable labels = LabelTable::read_csv(labels_path);
@@ -524,19 +506,8 @@ int main(int argc, char** argv) {
         }
       } else {
         if (data.empty()) throw UnsupportedError("give an image dataset to map (DATA)");
-        const auto& s = space->info().observation;
-        DatasetOptions dopt;
-        dopt.width = s.width, dopt.height = s.height, dopt.channels = s.channels;
-        const ImageDataset ds = load_image_dataset(data, dopt);
-        if (auto* pca = dynamic_cast<PcaSpace*>(space.get())) {
-          points = pca->encode_rows(ds.data);
-        } else {
-          points.resize(ds.count(), space->info().dim);
-          for (long i = 0; i < ds.count(); ++i) {
-            const Latent z = space->encode(ds.image(i));
-            std::copy(z.begin(), z.end(), points.row(i).data());
-          }
-        }
+        const ImageDataset ds = load_dataset_for(*space, data);
+        points = encode_dataset(*space, ds);
         names = ds.names;
       }
       const auto t0 = std::chrono::steady_clock::now();

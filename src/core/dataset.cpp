@@ -259,6 +259,32 @@ ImageDataset load_raw_array(const std::string& json_path, const DatasetOptions& 
   return out;
 }
 
+ImageDataset load_dataset_for(const Space& space, const std::string& path, DatasetOptions options) {
+  const auto& s = space.info().observation;
+  options.width = s.width, options.height = s.height, options.channels = s.channels;
+  return load_image_dataset(path, options);
+}
+
+RowMatrixXf encode_dataset(const Space& space, const ImageDataset& data, const ProgressFn& progress) {
+  if (space.info().modality != Modality::Image || !space.info().can_encode)
+    throw UnsupportedError("model '" + space.info().name + "' cannot encode images");
+  if (const auto* pca = dynamic_cast<const PcaSpace*>(&space)) return pca->encode_rows(data.data);
+  RowMatrixXf out(data.count(), space.info().dim);
+  for (long i = 0; i < data.count(); ++i) {
+    const Latent z = space.encode(data.image(i));
+    std::copy(z.begin(), z.end(), out.row(i).data());
+    if (progress && !progress(float(i + 1) / data.count(), "encoding")) throw Cancelled();
+  }
+  return out;
+}
+
+std::vector<Latent> to_latents(const RowMatrixXf& rows) {
+  std::vector<Latent> out;
+  out.reserve(rows.rows());
+  for (long i = 0; i < rows.rows(); ++i) out.emplace_back(rows.row(i).data(), rows.row(i).data() + rows.cols());
+  return out;
+}
+
 ImageDataset load_image_dataset(const std::string& path, const DatasetOptions& options) {
   try {
     fs::path p(path);

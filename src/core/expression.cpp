@@ -15,6 +15,9 @@ namespace latent {
 
 namespace {
 
+// The characters of a name after '@'.
+bool is_name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.'; }
+
 struct Token {
   enum Kind { Number, Name, Ident, String, Op, End } kind;
   std::string text;
@@ -40,8 +43,7 @@ std::vector<Token> lex(const std::string& s) {
       i += n;
     } else if (c == '@') {
       size_t j = i + 1;
-      while (j < s.size() && (std::isalnum(static_cast<unsigned char>(s[j])) || s[j] == '_' || s[j] == '-' || s[j] == '.'))
-        ++j;
+      while (j < s.size() && is_name_char(s[j])) ++j;
       if (j == i + 1) fail(i + 1, "'@' needs a name after it");
       out.push_back({Token::Name, s.substr(i + 1, j - i - 1), 0, i + 1});
       i = j;
@@ -268,6 +270,12 @@ class Parser {
 };
 
 }  // namespace
+
+std::string expression_name(std::string name) {
+  for (char& c : name)
+    if (!is_name_char(c)) c = '_';
+  return name;
+}
 
 Latent evaluate_expression(const std::string& expr, const ExpressionEnv& env, int dim) {
   return Parser(expr, env, dim).run();
