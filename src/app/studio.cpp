@@ -810,10 +810,11 @@ void Studio::handle_session_requests() {
   if (opts_.autosave_seconds > 0 && !state_.session_path_input.empty() && state_.model.loaded &&
       now - last_autosave_ > opts_.autosave_seconds) {
     last_autosave_ = now;
-    const std::string text = latent::session_to_json(make_session()).dump();
+    const latent::Session session = make_session();
+    const std::string text = latent::session_to_json(session).dump();
     if (text != autosaved_json_) {
       try {
-        latent::save_session(make_session(), state_.session_path_input + ".autosave");
+        latent::save_session(session, state_.session_path_input + ".autosave");
         autosaved_json_ = text;
       } catch (const std::exception& e) {
         state_.session_status = std::string("autosave failed: ") + e.what();
