@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake pkg-config
   libeigen3-dev nlohmann-json3-dev libstb-dev libcli11-dev zlib1g-dev
   libopenblas-dev liblapack-dev
-  libtorch-dev
+  libtorch-dev python3-torch python3-pil
   libimgui-dev libglfw3-dev libepoxy-dev libgl-dev libfreetype-dev fonts-dejavu-core
   libgtest-dev libbenchmark-dev
   xvfb xauth libgl1-mesa-dri xdotool

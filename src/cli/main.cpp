@@ -27,6 +27,8 @@
 #include "latent/labels.h"
 #include "latent/projection.h"
 #include "latent/session.h"
+#include "latent/torch_space.h"
+#include "torch_commands.h"
 
 namespace fs = std::filesystem;
 using namespace latent;
@@ -177,6 +179,15 @@ int main(int argc, char** argv) {
   CLI::App app{"latent: explore the latent spaces of trained models from the command line"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "latent 0.1.0");
+  // Options every command takes, before or after its name.
+  app.fallthrough();
+  std::string device = "auto";
+  int threads = 1;
+  app.add_option("--device", device, "Where neural models run: cpu, cuda or auto (CUDA when there is a GPU)")
+      ->capture_default_str();
+  app.add_option("--threads", threads,
+                 "LibTorch intra-op threads (1 is fastest on a small machine shared with other work)")
+      ->capture_default_str();
 
   // info
   std::string model;
@@ -214,7 +225,7 @@ int main(int argc, char** argv) {
   auto* dec_cmd = app.add_subcommand("decode", "Decode a latent point to an image");
   dec_cmd->add_option("MODEL", model, "Model package")->required();
   dec_cmd->add_option("--z-file,-z", z_file, "JSON array of floats, one per latent dimension")->required();
-  dec_cmd->add_option("--out,-o", out_file, "PNG to write")->required();
+  dec_cmd->add_option("--out,-o", out_file, "PNG to write (or .f32: raw float32 pixels, HWC, in [0,1])")->required();
   dec_cmd->add_option("--scale", upscale, "Enlarge by this integer factor (nearest neighbour)")->capture_default_str();
 
   // sample
@@ -342,6 +353,9 @@ int main(int argc, char** argv) {
   w2v_cmd->add_option("--alpha", w2v.alpha, "Starting learning rate")->capture_default_str();
   w2v_cmd->add_option("--seed", w2v.seed, "Random seed")->capture_default_str();
 
+  // train vae|dcgan, import-torchscript, bench, invert
+  cli::TorchCommands torch_commands(app, *train_cmd);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -356,6 +370,13 @@ int main(int argc, char** argv) {
   }
 
   try {
+    configure_torch_threads(threads);
+    set_torch_device_preference(device);
+    {
+      const DeviceChoice d = resolve_device(device);
+      if (!d.note.empty() && device != "auto") std::fprintf(stderr, "latent: %s\n", d.note.c_str());
+    }
+    if (torch_commands.run(command_line(argc, argv))) return 0;
     if (*info_cmd) {
       auto space = open_space(model);
       const auto& i = space->info();
@@ -426,7 +447,13 @@ int main(int argc, char** argv) {
     } else if (*dec_cmd) {
       auto space = open_space(model);
       const Latent z = read_latent_json(z_file);
-      save_png(upscale_nearest(space->decode(z), upscale), out_file);
+      const Image img = space->decode(z);
+      if (fs::path(out_file).extension() == ".f32") {
+        // Raw float32 pixels (row-major, channels last, [0,1]) for exact comparisons.
+        write_f32_file(out_file, img.pixels.data(), img.pixels.size());
+      } else {
+        save_png(upscale_nearest(img, upscale), out_file);
+      }
     } else if (*sample_cmd) {
       if (n <= 0 || n > 10000) throw UnsupportedError("--n must be between 1 and 10000");
       auto space = open_space(model);

@@ -8,6 +8,7 @@
 #include "latent/errors.h"
 #include "latent/model_package.h"
 #include "latent/pca_space.h"
+#include "latent/torch_space.h"
 #include "latent/word_vectors.h"
 
 namespace fs = std::filesystem;
@@ -26,6 +27,11 @@ Registry& registry() {
     auto* reg = new Registry();  // never destroyed: usable from any thread until exit
     reg->kinds["pca"] = [](const std::string& dir, const nlohmann::json& header) -> std::unique_ptr<Space> {
       return PcaSpace::load(dir, header);
+    };
+    reg->kinds["torch-image"] = [](const std::string& dir, const nlohmann::json& header) -> std::unique_ptr<Space> {
+      TorchImageSpaceOptions o;
+      o.device = torch_device_preference();
+      return TorchImageSpace::load(dir, header, o);
     };
     reg->kinds["word-vectors"] = [](const std::string& dir, const nlohmann::json& header) -> std::unique_ptr<Space> {
       const std::string file = (fs::path(dir) / "model.json").string();

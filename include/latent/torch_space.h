@@ -1,0 +1,120 @@
+#pragma once
+// Neural image spaces on LibTorch: a decoder/generator (TorchScript saved by PyTorch,
+// or the project's own modules saved by `latent train`) and an optional encoder.
+// No LibTorch header leaks out of here: the studio and tests include only this.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "latent/pca_space.h"  // ProgressFn
+#include "latent/space.h"
+
+namespace latent {
+
+// --------------------------------------------------------------- devices and threads
+
+// The device a request resolves to. `requested` is "cpu", "cuda" or "auto"; `used` is
+// "cpu" or "cuda"; `note` says why they differ ("" when they do not).
+struct DeviceChoice {
+  std::string requested;
+  std::string used;
+  std::string note;
+};
+DeviceChoice resolve_device(const std::string& requested);
+bool cuda_available();
+// "LibTorch 1.13.1, CPU" or "LibTorch 2.3.0, CUDA 12.1 (1 GPU: NVIDIA H100)".
+std::string torch_build_summary();
+
+// One intra-op thread by default: on a two-core machine the decode worker, the UI
+// thread and LibTorch's own pool fight otherwise (a 2-thread decode measured many times
+// slower than a 1-thread one). Call once, early; later calls change intra-op only.
+void configure_torch_threads(int intra_op_threads);
+
+// The device the registry opens torch models on ("auto" until set): the CLI's
+// --device and the studio's selector set it.
+void set_torch_device_preference(const std::string& device);
+std::string torch_device_preference();
+
+// --------------------------------------------------------------- the space
+
+struct TorchImageSpaceOptions {
+  std::string device = "auto";  // cpu | cuda | auto
+};
+
+class TorchImageSpace : public Space {
+ public:
+  // Opens a package whose model.json has kind "torch-image" (see docs/model-format.md).
+  static std::unique_ptr<TorchImageSpace> load(const std::string& dir, const nlohmann::json& header,
+                                               const TorchImageSpaceOptions& options = {});
+  ~TorchImageSpace() override;
+
+  const SpaceInfo& info() const override { return info_; }
+  Latent encode(const Image& image) const override;
+  Image decode(const Latent& z) const override;
+  std::vector<Latent> sample(int n, uint64_t seed) const override;
+  std::vector<float> scale() const override;
+
+  // One forward pass for a batch of points (what `latent bench` times).
+  std::vector<Image> decode_batch(const std::vector<Latent>& zs) const;
+  // Times decode_batch of `batch` prior samples: warm-up, then `iters` timed runs.
+  struct BenchResult {
+    std::vector<double> ms;  // per iteration
+    double median_ms = 0, p90_ms = 0, images_per_s = 0;
+  };
+  BenchResult bench(int batch, int iters, int warmup = 3) const;
+
+  // What the device request resolved to ("" note when it was honoured).
+  const DeviceChoice& device() const { return device_; }
+  const nlohmann::json& header() const { return header_; }
+
+  // Finds z whose decoding is closest to `target` (already at the model's shape):
+  // Adam on the squared error plus a prior penalty, from `restarts` starting points run
+  // as one batch (for a VAE the first start is the encoder's mean). steps = 0 with an
+  // encoder returns the encoder's mean.
+  struct InvertOptions {
+    int steps = 300;
+    int restarts = 4;
+    float learning_rate = 0.05f;
+    float prior_weight = 1e-3f;  // weight of mean(z^2)
+    uint64_t seed = 0;
+    bool use_encoder = true;     // start from the encoder's mean where there is one
+  };
+  struct InvertResult {
+    Latent z;
+    Image reconstruction;
+    double mse = 0;              // of the reconstruction, in [0,1] pixel units
+    double start_mse = 0;        // of the best starting point
+    int best_restart = 0;
+  };
+  InvertResult invert(const Image& target, const InvertOptions& options, const ProgressFn& progress = {}) const;
+
+  struct Impl;
+
+ private:
+  TorchImageSpace() = default;
+  SpaceInfo info_;
+  DeviceChoice device_;
+  nlohmann::json header_;
+  std::unique_ptr<Impl> impl_;
+};
+
+// --------------------------------------------------------------- packages from PyTorch
+
+struct TorchScriptImport {
+  std::string generator;      // TorchScript file: z -> images [B,C,H,W]
+  std::string encoder;        // optional TorchScript file: images -> mean or (mu, logvar)
+  int latent = 0;
+  int channels = 0, height = 0, width = 0;
+  float range_lo = -1.f, range_hi = 1.f;
+  std::string z_shape = "flat";  // flat: [B,D]; 4d: [B,D,1,1]
+  std::string name;
+  std::string out_dir;
+};
+// Copies the files into a new package and writes model.json, then opens it once on the
+// CPU to check that the generator is TorchScript and gives the declared shape.
+void import_torchscript(const TorchScriptImport& spec);
+
+}  // namespace latent

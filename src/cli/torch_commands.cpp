@@ -1,0 +1,272 @@
+// The CLI's neural-image commands: train vae|dcgan, import-torchscript, bench, invert.
+#include "torch_commands.h"
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+
+#include "latent/errors.h"
+#include "latent/image_io.h"
+#include "latent/latent_io.h"
+#include "latent/registry.h"
+#include "latent/torch_space.h"
+#include "latent/torch_train.h"
+
+namespace fs = std::filesystem;
+
+namespace latent::cli {
+
+namespace {
+
+std::string duration_text(double s) {
+  if (!std::isfinite(s) || s < 0) return "?";
+  char buf[32];
+  const long t = static_cast<long>(s + 0.5);
+  if (t >= 3600) std::snprintf(buf, sizeof buf, "%ldh%02ldm", t / 3600, (t / 60) % 60);
+  else if (t >= 60) std::snprintf(buf, sizeof buf, "%ldm%02lds", t / 60, t % 60);
+  else std::snprintf(buf, sizeof buf, "%lds", t);
+  return buf;
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, sep)) out.push_back(item);
+  return out;
+}
+
+double parse_number(const std::string& s, const std::string& what) {
+  try {
+    size_t used = 0;
+    const double v = std::stod(s, &used);
+    if (used != s.size()) throw std::invalid_argument("");
+    return v;
+  } catch (const std::exception&) {
+    throw UnsupportedError(what + ": '" + s + "' is not a number");
+  }
+}
+
+}  // namespace
+
+struct TorchCommands::State {
+  // shared
+  std::string model, out_dir, out_file, device = "auto";
+  // train
+  std::string data;
+  TrainImageOptions train;
+  // import
+  std::string generator, encoder, shape, range = "-1,1", z_shape = "flat", name;
+  int latent = 0;
+  // bench
+  int batch = 1, iters = 50, warmup = 5;
+  bool json = false;
+  // invert
+  std::string image, recon_out;
+  TorchImageSpace::InvertOptions inv;
+  bool no_encoder = false;
+
+  CLI::App *train_vae = nullptr, *train_dcgan = nullptr, *import = nullptr, *bench = nullptr, *invert = nullptr;
+};
+
+TorchCommands::TorchCommands(CLI::App& app, CLI::App& train_cmd) : s_(std::make_unique<State>()) {
+  State& s = *s_;
+  auto add_train = [&](const char* kind, const char* help) {
+    auto* c = train_cmd.add_subcommand(kind, help);
+    c->add_option("DATA", s.train.data, "Image folder, IDX file (.gz ok) or raw-array JSON header")->required();
+    c->add_option("--out,-o", s.train.out_dir, "Package folder to write (with checkpoint/ and samples/)")->required();
+    c->add_option("--latent", s.train.latent, "Latent size")->capture_default_str();
+    c->add_option("--epochs", s.train.epochs, "Passes over the data")->capture_default_str();
+    c->add_option("--batch", s.train.batch, "Images per step")->capture_default_str();
+    c->add_option("--size", s.train.size, "Image side, 32 or 64 (default: 32 for data up to 32 pixels, else 64)");
+    c->add_option("--channels", s.train.channels, "1 (gray) or 3 (RGB) (default: the data's)");
+    c->add_option("--width", s.train.width,
+                  std::string("Network width: ") + (std::string(kind) == "vae" ? "base channels (default 32)"
+                                                                                 : "ngf = ndf (default 64)"));
+    if (std::string(kind) == "vae") c->add_option("--beta", s.train.beta, "Weight of the KL term")->capture_default_str();
+    c->add_option("--lr", s.train.learning_rate, "Learning rate (default: 2e-4 DCGAN, 1e-3 VAE)");
+    c->add_option("--flip", s.train.flip, "Horizontal-flip augmentation: on, off, auto (on under 50,000 images)")
+        ->capture_default_str();
+    c->add_option("--seed", s.train.seed, "Random seed (the same seed gives the same model on the CPU)")
+        ->capture_default_str();
+    c->add_option("--limit", s.train.limit, "Use only the first N images");
+    c->add_option("--holdout", s.train.holdout, "Images kept out of training for metrics (default: VAE 5% up to 500)");
+    c->add_flag("--resume", s.train.resume, "Continue from OUT/checkpoint");
+    c->add_flag("--half", s.train.half_weights, "Store the package's weights as float16 (half the size)");
+    c->add_option("--name", s.train.name, "Model name (default: the folder's name)");
+    return c;
+  };
+  s.train_vae = add_train("vae", "Train a convolutional VAE (32x32 or 64x64, gray or RGB) into a model package");
+  s.train_dcgan = add_train("dcgan", "Train a DCGAN generator (Radford et al.) into a model package");
+
+  s.import = app.add_subcommand("import-torchscript", "Make a model package from TorchScript files saved by PyTorch");
+  s.import->add_option("GENERATOR", s.generator, "TorchScript decoder/generator: z [B,D] (or [B,D,1,1]) -> [B,C,H,W]")
+      ->required();
+  s.import->add_option("--latent", s.latent, "Latent size D")->required();
+  s.import->add_option("--shape", s.shape, "Output shape C,H,W, e.g. 3,64,64")->required();
+  s.import->add_option("--range", s.range, "Output value range lo,hi: -1,1 (tanh) or 0,1 (sigmoid)")
+      ->capture_default_str();
+  s.import->add_option("--z-shape", s.z_shape, "flat: z is [B,D]; 4d: z is [B,D,1,1] (DCGAN style)")
+      ->capture_default_str();
+  s.import->add_option("--encoder", s.encoder, "TorchScript encoder: images -> mean, or (mu, logvar)");
+  s.import->add_option("--name", s.name, "Model name (default: the folder's name)");
+  s.import->add_option("--out,-o", s.out_dir, "New package folder")->required();
+
+  s.bench = app.add_subcommand("bench", "Time a model's decoding: latency (median, p90) and images/s");
+  s.bench->add_option("MODEL", s.model, "Model package")->required();
+  s.bench->add_option("--batch", s.batch, "Points decoded per call")->capture_default_str();
+  s.bench->add_option("--iters", s.iters, "Timed calls")->capture_default_str();
+  s.bench->add_option("--warmup", s.warmup, "Untimed calls first")->capture_default_str();
+  s.bench->add_flag("--json", s.json, "Print one JSON object instead of text");
+
+  s.invert = app.add_subcommand("invert", "Find the latent point of a real image (encoder and/or gradient descent)");
+  s.invert->add_option("MODEL", s.model, "Model package")->required();
+  s.invert->add_option("IMAGE", s.image, "Image file (resized to the model's shape)")->required();
+  s.invert->add_option("--steps", s.inv.steps, "Adam steps (0 with an encoder: the encoder's mean only)")
+      ->capture_default_str();
+  s.invert->add_option("--restarts", s.inv.restarts, "Starting points optimised together (batch)")
+      ->capture_default_str();
+  s.invert->add_option("--lr", s.inv.learning_rate, "Adam learning rate")->capture_default_str();
+  s.invert->add_option("--prior-weight", s.inv.prior_weight, "Weight of the prior penalty mean(z^2)")
+      ->capture_default_str();
+  s.invert->add_option("--seed", s.inv.seed, "Seed of the random starting points")->capture_default_str();
+  s.invert->add_flag("--no-encoder", s.no_encoder, "Start from random points even where there is an encoder");
+  s.invert->add_option("--out,-o", s.out_file, "JSON file for z")->required();
+  s.invert->add_option("--recon", s.recon_out, "Also write original | reconstruction side by side (PNG)");
+}
+
+TorchCommands::~TorchCommands() = default;
+
+bool TorchCommands::run(const std::string& command_line) {
+  State& s = *s_;
+  if (*s.train_vae || *s.train_dcgan) {
+    TrainImageOptions o = s.train;
+    o.kind = *s.train_vae ? "vae" : "dcgan";
+    o.device = torch_device_preference();
+    o.command = command_line;
+    const DeviceChoice d = resolve_device(o.device);
+    std::fprintf(stderr, "training a %s on %s (%s)\n", o.kind.c_str(), d.used.c_str(), torch_build_summary().c_str());
+    const TrainResult r = train_image_model(o, [](const TrainProgress& p) {
+      std::string losses;
+      char buf[64];
+      for (const auto& [k, v] : p.losses) {
+        std::snprintf(buf, sizeof buf, " %s %.4g", k.c_str(), v);
+        losses += buf;
+      }
+      if (p.epoch_end)
+        std::fprintf(stderr, "epoch %d/%d done |%s | %.1f img/s | checkpoint and samples written\n", p.epoch, p.epochs,
+                     losses.c_str(), p.images_per_s);
+      else
+        std::fprintf(stderr, "epoch %d/%d step %ld/%ld |%s | %.1f img/s | ETA %s\n", p.epoch, p.epochs, p.step,
+                     p.steps, losses.c_str(), p.images_per_s, duration_text(p.eta_s).c_str());
+      return true;
+    });
+    std::fprintf(stderr, "trained %d epochs at %.1f images/s; metrics %s\n", r.epochs_done, r.images_per_s,
+                 r.metrics.dump().c_str());
+    std::printf("%s\n", r.model_dir.c_str());
+    return true;
+  }
+  if (*s.import) {
+    TorchScriptImport spec;
+    spec.generator = s.generator;
+    spec.encoder = s.encoder;
+    spec.latent = s.latent;
+    const auto dims = split(s.shape, ',');
+    if (dims.size() != 3) throw UnsupportedError("--shape must be C,H,W, e.g. 3,64,64, not '" + s.shape + "'");
+    spec.channels = static_cast<int>(parse_number(dims[0], "--shape"));
+    spec.height = static_cast<int>(parse_number(dims[1], "--shape"));
+    spec.width = static_cast<int>(parse_number(dims[2], "--shape"));
+    const auto r = split(s.range, ',');
+    if (r.size() != 2) throw UnsupportedError("--range must be lo,hi, e.g. -1,1, not '" + s.range + "'");
+    spec.range_lo = static_cast<float>(parse_number(r[0], "--range"));
+    spec.range_hi = static_cast<float>(parse_number(r[1], "--range"));
+    spec.z_shape = s.z_shape;
+    spec.name = s.name;
+    spec.out_dir = s.out_dir;
+    import_torchscript(spec);
+    std::fprintf(stderr, "imported %s%s: opens with `latent info %s` or latent-studio --model %s\n",
+                 s.generator.c_str(), s.encoder.empty() ? "" : (" and " + s.encoder).c_str(), s.out_dir.c_str(),
+                 s.out_dir.c_str());
+    std::printf("%s\n", s.out_dir.c_str());
+    return true;
+  }
+  if (*s.bench) {
+    if (s.batch < 1 || s.batch > 4096) throw UnsupportedError("--batch must be 1..4096");
+    if (s.iters < 1) throw UnsupportedError("--iters must be at least 1");
+    auto space = open_space(s.model);
+    auto* t = dynamic_cast<TorchImageSpace*>(space.get());
+    TorchImageSpace::BenchResult r;
+    if (t) {
+      r = t->bench(s.batch, s.iters, s.warmup);
+    } else {
+      // Any other decoder: time decode() per point.
+      const auto zs = space->sample(s.batch, 1234);
+      for (int i = 0; i < s.warmup; ++i)
+        for (const auto& z : zs) space->decode(z);
+      for (int i = 0; i < s.iters; ++i) {
+        const auto t0 = std::chrono::steady_clock::now();
+        for (const auto& z : zs) space->decode(z);
+        r.ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+      }
+      auto sorted = r.ms;
+      std::sort(sorted.begin(), sorted.end());
+      r.median_ms = sorted[sorted.size() / 2];
+      r.p90_ms = sorted[std::min(sorted.size() - 1, static_cast<size_t>(std::ceil(0.9 * sorted.size())) - 1)];
+      r.images_per_s = s.batch * 1000.0 / r.median_ms;
+    }
+    const auto& i = space->info();
+    if (s.json) {
+      nlohmann::json j = {{"model", i.name}, {"kind", i.kind}, {"device", i.device}, {"batch", s.batch},
+                          {"iters", s.iters}, {"median_ms", r.median_ms}, {"p90_ms", r.p90_ms},
+                          {"images_per_s", r.images_per_s}, {"library", torch_build_summary()}};
+      std::printf("%s\n", j.dump().c_str());
+    } else {
+      std::printf("model:       %s (%s, latent %d, %dx%dx%d)\ndevice:      %s (%s)\nbatch:       %d, %d timed calls\n"
+                  "latency:     median %.3f ms, p90 %.3f ms per call\nthroughput:  %.1f images/s\n",
+                  i.name.c_str(), i.kind.c_str(), i.dim, i.observation.width, i.observation.height,
+                  i.observation.channels, i.device.c_str(), torch_build_summary().c_str(), s.batch, s.iters,
+                  r.median_ms, r.p90_ms, r.images_per_s);
+    }
+    return true;
+  }
+  if (*s.invert) {
+    auto space = open_space(s.model);
+    const auto& sh = space->info().observation;
+    const Image target = convert_image(load_image(s.image), sh.width, sh.height, sh.channels);
+    Latent z;
+    Image rec;
+    if (auto* t = dynamic_cast<TorchImageSpace*>(space.get())) {
+      auto o = s.inv;
+      o.use_encoder = !s.no_encoder;
+      if (o.steps == 0 && !t->info().can_encode)
+        throw UnsupportedError(s.model + " has no encoder: give --steps above 0 to search by gradient descent");
+      auto last_pct = std::make_shared<int>(-10);
+      const auto res = t->invert(target, o, [last_pct](float f, const std::string& stage) {
+        const int pct = static_cast<int>(f * 100);
+        if (pct >= *last_pct + 10 || pct == 100) {
+          std::fprintf(stderr, "inverting: %3d%% %s\n", pct, stage.c_str());
+          *last_pct = pct;
+        }
+        return true;
+      });
+      std::fprintf(stderr, "best of %d start(s): mse %.5f (start %.5f), restart %d\n", std::max(1, o.restarts), res.mse,
+                   res.start_mse, res.best_restart);
+      z = res.z;
+      rec = res.reconstruction;
+    } else if (space->info().can_encode) {
+      z = space->encode(target);
+      rec = space->decode(z);
+      std::fprintf(stderr, "%s has an exact encoder: z is its encoding\n", space->info().kind.c_str());
+    } else {
+      throw UnsupportedError(s.model + " can neither encode nor be inverted by gradient descent");
+    }
+    write_latent_json(z, s.out_file);
+    if (!s.recon_out.empty()) save_png(make_grid({target, rec}, 2, 2, 1.f), s.recon_out);
+    std::printf("%s\n", s.out_file.c_str());
+    return true;
+  }
+  return false;
+}
+
+}  // namespace latent::cli

@@ -1,0 +1,75 @@
+#pragma once
+// The project's own LibTorch networks: Radford et al.'s DCGAN generator and
+// discriminator, and a convolutional VAE, for 32x32 or 64x64 images, gray or RGB.
+// Private to latent_core (LibTorch headers stay out of include/).
+#include <string>
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+namespace latent::nets {
+
+// Shape and width of a network, stored in model.json as "arch".
+struct Arch {
+  std::string type;   // dcgan-generator | dcgan-discriminator | vae-encoder | vae-decoder
+  int size = 64;      // image side: 32 or 64
+  int channels = 3;
+  int latent = 100;
+  int width = 64;     // ngf / ndf for DCGAN, base width for the VAE
+
+  nlohmann::json to_json() const;
+  static Arch from_json(const nlohmann::json& j, const std::string& file);
+};
+
+// Number of stride-2 stages between 4x4 and the image side.
+int stages_for(int size);
+
+// z [B, latent] -> image [B, C, S, S] in [-1, 1].
+struct DcganGeneratorImpl : torch::nn::Module {
+  explicit DcganGeneratorImpl(const Arch& a);
+  torch::Tensor forward(torch::Tensor z);
+  Arch arch;
+  torch::nn::Sequential body{nullptr};
+};
+TORCH_MODULE(DcganGenerator);
+
+// image [B, C, S, S] in [-1, 1] -> logits [B].
+struct DcganDiscriminatorImpl : torch::nn::Module {
+  explicit DcganDiscriminatorImpl(const Arch& a);
+  torch::Tensor forward(torch::Tensor x);
+  Arch arch;
+  torch::nn::Sequential body{nullptr};
+};
+TORCH_MODULE(DcganDiscriminator);
+
+// image [B, C, S, S] in [0, 1] -> (mu, logvar), each [B, latent].
+struct VaeEncoderImpl : torch::nn::Module {
+  explicit VaeEncoderImpl(const Arch& a);
+  std::pair<torch::Tensor, torch::Tensor> forward(torch::Tensor x);
+  Arch arch;
+  torch::nn::Sequential body{nullptr};
+  torch::nn::Linear mu{nullptr}, logvar{nullptr};
+};
+TORCH_MODULE(VaeEncoder);
+
+// z [B, latent] -> image [B, C, S, S] in [0, 1].
+struct VaeDecoderImpl : torch::nn::Module {
+  explicit VaeDecoderImpl(const Arch& a);
+  torch::Tensor forward(torch::Tensor z);
+  Arch arch;
+  int top_channels = 0;
+  torch::nn::Linear fc{nullptr};
+  torch::nn::Sequential body{nullptr};
+};
+TORCH_MODULE(VaeDecoder);
+
+// DCGAN initialisation: conv weights N(0, 0.02), batch-norm weights N(1, 0.02), biases 0.
+void dcgan_init(torch::nn::Module& m);
+
+// Saves a module's parameters and buffers (float32, or float16 to halve the file) with
+// torch::save; load_weights reads either back into a float32 module.
+void save_weights(torch::nn::Module& m, const std::string& path, bool half);
+// `half`: the file holds float16 (model.json's torch.weights_dtype).
+void load_weights(torch::nn::Module& m, const std::string& path, bool half = false);
+
+}  // namespace latent::nets

@@ -1,0 +1,498 @@
+// TorchImageSpace: decoders and encoders on LibTorch, CPU or CUDA.
+#include "latent/torch_space.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <thread>
+
+#include <torch/script.h>
+#include <torch/torch.h>
+
+#include "latent/errors.h"
+#include "latent/model_package.h"
+#include "torch_nets.h"
+
+namespace fs = std::filesystem;
+
+namespace latent {
+
+// --------------------------------------------------------------- devices and threads
+
+bool cuda_available() {
+  try {
+    return torch::cuda::is_available();
+  } catch (...) {
+    return false;
+  }
+}
+
+DeviceChoice resolve_device(const std::string& requested) {
+  DeviceChoice d{requested, "cpu", ""};
+  if (requested == "cpu") return d;
+  if (requested == "auto") {
+    if (cuda_available()) d.used = "cuda";
+    return d;
+  }
+  if (requested == "cuda" || requested.rfind("cuda:", 0) == 0) {
+    if (cuda_available()) {
+      d.used = "cuda";
+    } else {
+      d.note = "CUDA was asked for, but this LibTorch build or machine has no usable CUDA GPU; "
+               "running on the CPU instead";
+    }
+    return d;
+  }
+  throw UnsupportedError("unknown device \"" + requested + "\" (use cpu, cuda or auto)");
+}
+
+std::string torch_build_summary() {
+  std::string s = "LibTorch " + std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) +
+                  "." + std::to_string(TORCH_VERSION_PATCH);
+  if (cuda_available())
+    s += ", CUDA (" + std::to_string(torch::cuda::device_count()) + " GPU)";
+  else
+    s += ", CPU only";
+  s += ", " + std::to_string(at::get_num_threads()) + " intra-op thread(s)";
+  return s;
+}
+
+void configure_torch_threads(int intra_op_threads) {
+  static std::once_flag interop_once;
+  std::call_once(interop_once, [] {
+    try {
+      at::set_num_interop_threads(1);
+    } catch (...) {
+      // Already started by an earlier parallel region: leave it.
+    }
+  });
+  at::set_num_threads(std::max(1, intra_op_threads));
+}
+
+namespace {
+
+std::string device_preference = "auto";
+std::mutex preference_mutex;
+
+std::string short_what(const std::exception& e) {
+  std::string w;
+  if (auto* ce = dynamic_cast<const c10::Error*>(&e))
+    w = ce->what_without_backtrace();
+  else
+    w = e.what();
+  const auto nl = w.find('\n');
+  if (nl != std::string::npos) w = w.substr(0, nl);
+  if (w.size() > 300) w = w.substr(0, 300) + "...";
+  return w;
+}
+
+}  // namespace
+
+void set_torch_device_preference(const std::string& device) {
+  resolve_device(device);  // validates the name
+  std::lock_guard<std::mutex> lock(preference_mutex);
+  device_preference = device;
+}
+std::string torch_device_preference() {
+  std::lock_guard<std::mutex> lock(preference_mutex);
+  return device_preference;
+}
+
+// --------------------------------------------------------------- implementation
+
+struct TorchImageSpace::Impl {
+  torch::Device device{torch::kCPU};
+  std::string decoder_file, encoder_file;
+  std::optional<torch::jit::Module> ts_decoder, ts_encoder;
+  mutable nets::DcganGenerator own_generator{nullptr};
+  mutable nets::VaeDecoder own_decoder{nullptr};
+  mutable nets::VaeEncoder own_encoder{nullptr};
+  float lo = -1.f, hi = 1.f;
+  bool z4d = false;
+  bool uniform_prior = false;
+  int C = 0, H = 0, W = 0, D = 0;
+
+  bool has_encoder() const { return ts_encoder.has_value() || !own_encoder.is_empty(); }
+
+  // z [B, D] -> images [B, C, H, W] in the model's range.
+  torch::Tensor decode(const torch::Tensor& z) const {
+    if (ts_decoder) {
+      auto in = z4d ? z.view({z.size(0), z.size(1), 1, 1}) : z;
+      auto out = const_cast<torch::jit::Module&>(*ts_decoder).forward({in});
+      if (!out.isTensor()) throw FormatError(decoder_file + ": forward returned " + out.tagKind() + ", not a tensor");
+      return out.toTensor();
+    }
+    if (!own_generator.is_empty()) return own_generator->forward(z);
+    return own_decoder->forward(z);
+  }
+
+  // images [B, C, H, W] in the model's range -> mean [B, D].
+  torch::Tensor encode(const torch::Tensor& x) const {
+    if (ts_encoder) {
+      auto out = const_cast<torch::jit::Module&>(*ts_encoder).forward({x});
+      if (out.isTuple()) {
+        const auto& elems = out.toTupleRef().elements();
+        if (elems.empty() || !elems[0].isTensor())
+          throw FormatError(encoder_file + ": forward returned a tuple whose first element is not a tensor");
+        out = elems[0];
+      } else if (out.isTensorList()) {
+        out = out.toTensorList().get(0);
+      }
+      if (!out.isTensor()) throw FormatError(encoder_file + ": forward returned " + out.tagKind() + ", not a tensor");
+      return out.toTensor().reshape({x.size(0), -1});
+    }
+    return own_encoder->forward(x).first;
+  }
+
+  torch::Tensor to_tensor(const std::vector<Latent>& zs) const {
+    auto t = torch::empty({static_cast<long>(zs.size()), D}, torch::kFloat);
+    for (size_t i = 0; i < zs.size(); ++i) std::copy(zs[i].begin(), zs[i].end(), t.data_ptr<float>() + i * D);
+    return t.to(device);
+  }
+
+  // Image in [0,1] HWC -> [1, C, H, W] in the model's range.
+  torch::Tensor image_tensor(const Image& img) const {
+    auto t = torch::from_blob(const_cast<float*>(img.pixels.data()), {H, W, C}, torch::kFloat)
+                 .permute({2, 0, 1})
+                 .unsqueeze(0)
+                 .clone();
+    return (t * (hi - lo) + lo).to(device);
+  }
+
+  void check_output(const torch::Tensor& out, long batch) const {
+    const std::vector<int64_t> want{batch, C, H, W};
+    if (out.sizes().vec() != want) {
+      std::string got = "[";
+      for (size_t i = 0; i < out.sizes().size(); ++i) got += (i ? "," : "") + std::to_string(out.sizes()[i]);
+      got += "]";
+      throw FormatError(decoder_file + ": the decoder gives images of shape " + got + ", but model.json says [" +
+                        std::to_string(batch) + "," + std::to_string(C) + "," + std::to_string(H) + "," +
+                        std::to_string(W) + "]");
+    }
+    if (!torch::isfinite(out).all().item<bool>())
+      throw FormatError(decoder_file + ": the decoder's output has NaN or Inf values");
+  }
+
+  // [B, C, H, W] in the model's range -> images in [0,1] HWC.
+  std::vector<Image> to_images(const torch::Tensor& out) const {
+    auto hwc = ((out.to(torch::kCPU, torch::kFloat) - lo) / (hi - lo)).permute({0, 2, 3, 1}).contiguous();
+    std::vector<Image> imgs;
+    const long n = hwc.size(0);
+    const float* p = hwc.data_ptr<float>();
+    for (long i = 0; i < n; ++i) {
+      Image img(W, H, C);
+      std::copy(p + i * img.size(), p + (i + 1) * img.size(), img.pixels.begin());
+      imgs.push_back(std::move(img));
+    }
+    return imgs;
+  }
+};
+
+TorchImageSpace::~TorchImageSpace() = default;
+
+namespace {
+
+void freeze(torch::jit::Module& m) {
+  m.eval();
+  for (auto p : m.parameters()) p.requires_grad_(false);
+}
+void freeze(torch::nn::Module& m) {
+  m.eval();
+  for (auto& p : m.parameters()) p.requires_grad_(false);
+}
+
+torch::jit::Module load_torchscript(const std::string& path, const torch::Device& device) {
+  if (!fs::is_regular_file(path)) throw IoError(path + ": no such file");
+  try {
+    return torch::jit::load(path, device);
+  } catch (const std::exception& e) {
+    throw FormatError(path + ": not a TorchScript file that LibTorch can load (" + short_what(e) +
+                      "). Save it from PyTorch with torch.jit.script(model).save(path) or torch.jit.trace");
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<TorchImageSpace> TorchImageSpace::load(const std::string& dir, const nlohmann::json& header,
+                                                       const TorchImageSpaceOptions& options) {
+  const std::string file = (fs::path(dir) / "model.json").string();
+  std::unique_ptr<TorchImageSpace> s(new TorchImageSpace());
+  s->impl_ = std::make_unique<Impl>();
+  Impl& im = *s->impl_;
+  s->header_ = header;
+  s->device_ = resolve_device(options.device);
+  im.device = s->device_.used == "cuda" ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+
+  const auto torch_j = require_field<nlohmann::json>(header, "torch", file);
+  im.D = require_field<int>(header, "latent_dim", file);
+  if (im.D < 1 || im.D > 65536) throw FormatError(file + ": latent_dim out of range (1..65536)");
+  const ObservationShape obs = read_observation(header, file);
+  im.C = obs.channels;
+  im.H = obs.height;
+  im.W = obs.width;
+  if (im.C != 1 && im.C != 3) throw FormatError(file + ": observation.channels must be 1 or 3");
+  const auto range = require_field<std::vector<double>>(torch_j, "output_range", file);
+  if (range.size() != 2 || !(range[1] > range[0]))
+    throw FormatError(file + ": torch.output_range must be [lo, hi] with lo < hi, e.g. [-1, 1]");
+  im.lo = static_cast<float>(range[0]);
+  im.hi = static_cast<float>(range[1]);
+  const std::string z_shape = torch_j.value("z_shape", "flat");
+  if (z_shape != "flat" && z_shape != "4d") throw FormatError(file + ": torch.z_shape must be \"flat\" or \"4d\"");
+  im.z4d = z_shape == "4d";
+  const std::string prior = torch_j.value("prior", "normal");
+  if (prior != "normal" && prior != "uniform") throw FormatError(file + ": torch.prior must be \"normal\" or \"uniform\"");
+  im.uniform_prior = prior == "uniform";
+  const std::string weights_dtype = torch_j.value("weights_dtype", "float32");
+  if (weights_dtype != "float32" && weights_dtype != "float16")
+    throw FormatError(file + ": torch.weights_dtype must be \"float32\" or \"float16\"");
+  const bool half = weights_dtype == "float16";
+
+  auto open_part = [&](const nlohmann::json& part, bool decoder) {
+    const std::string fmt = require_field<std::string>(part, "format", file);
+    const std::string path = (fs::path(dir) / require_field<std::string>(part, "file", file)).string();
+    (decoder ? im.decoder_file : im.encoder_file) = path;
+    if (fmt == "torchscript") {
+      auto m = load_torchscript(path, im.device);
+      freeze(m);
+      (decoder ? im.ts_decoder : im.ts_encoder) = std::move(m);
+    } else if (fmt == "libtorch") {
+      if (!fs::is_regular_file(path)) throw IoError(path + ": no such file");
+      const nets::Arch a = nets::Arch::from_json(require_field<nlohmann::json>(part, "arch", file), file);
+      if (a.latent != im.D || a.channels != im.C || a.size != im.H || a.size != im.W)
+        throw FormatError(file + ": arch (" + a.to_json().dump() + ") does not match latent_dim and observation");
+      if (decoder && a.type == "dcgan-generator") {
+        im.own_generator = nets::DcganGenerator(a);
+        nets::load_weights(*im.own_generator, path, half);
+        freeze(*im.own_generator);
+        im.own_generator->to(im.device);
+      } else if (decoder && a.type == "vae-decoder") {
+        im.own_decoder = nets::VaeDecoder(a);
+        nets::load_weights(*im.own_decoder, path, half);
+        freeze(*im.own_decoder);
+        im.own_decoder->to(im.device);
+      } else if (!decoder && a.type == "vae-encoder") {
+        im.own_encoder = nets::VaeEncoder(a);
+        nets::load_weights(*im.own_encoder, path, half);
+        freeze(*im.own_encoder);
+        im.own_encoder->to(im.device);
+      } else {
+        throw FormatError(file + ": arch.type \"" + a.type + "\" cannot be the " + (decoder ? "decoder" : "encoder"));
+      }
+    } else {
+      throw FormatError(file + ": format \"" + fmt + "\" is neither \"torchscript\" nor \"libtorch\"");
+    }
+  };
+  open_part(require_field<nlohmann::json>(torch_j, "decoder", file), true);
+  if (torch_j.contains("encoder") && !torch_j["encoder"].is_null())
+    open_part(require_field<nlohmann::json>(torch_j, "encoder", file), false);
+
+  // One decode of the prior mean checks the shape and the values now, not mid-show.
+  try {
+    c10::InferenceMode guard;
+    auto out = im.decode(torch::zeros({1, im.D}, torch::kFloat).to(im.device));
+    im.check_output(out, 1);
+    if (im.has_encoder()) {
+      auto mu = im.encode(out);
+      if (mu.size(0) != 1 || mu.size(1) != im.D)
+        throw FormatError(im.encoder_file + ": the encoder gives " + std::to_string(mu.size(1)) +
+                          " values per image, but latent_dim is " + std::to_string(im.D));
+    }
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw FormatError(im.decoder_file + ": running the model on one latent point failed (" + short_what(e) + ")");
+  }
+
+  SpaceInfo& info = s->info_;
+  info.name = header.value("name", fs::path(dir).filename().string());
+  info.kind = "torch-image";
+  info.dim = im.D;
+  info.modality = Modality::Image;
+  info.observation = {im.W, im.H, im.C, 0.f, 1.f};
+  info.can_decode = true;
+  info.can_encode = im.has_encoder();
+  info.can_sample = true;
+  info.device = s->device_.used;
+  info.source = dir;
+  return s;
+}
+
+std::vector<Image> TorchImageSpace::decode_batch(const std::vector<Latent>& zs) const {
+  for (const auto& z : zs) check_latent(z);
+  if (zs.empty()) return {};
+  try {
+    c10::InferenceMode guard;
+    auto out = impl_->decode(impl_->to_tensor(zs));
+    impl_->check_output(out, static_cast<long>(zs.size()));
+    return impl_->to_images(out);
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw FormatError(impl_->decoder_file + ": decoding failed (" + short_what(e) + ")");
+  }
+}
+
+Image TorchImageSpace::decode(const Latent& z) const { return decode_batch({z}).front(); }
+
+Latent TorchImageSpace::encode(const Image& image) const {
+  if (!impl_->has_encoder()) return Space::encode(image);
+  if (image.width != impl_->W || image.height != impl_->H || image.channels != impl_->C)
+    throw UnsupportedError("the encoder takes " + std::to_string(impl_->W) + "x" + std::to_string(impl_->H) + "x" +
+                           std::to_string(impl_->C) + " images");
+  try {
+    c10::InferenceMode guard;
+    auto mu = impl_->encode(impl_->image_tensor(image)).to(torch::kCPU, torch::kFloat).contiguous();
+    if (!torch::isfinite(mu).all().item<bool>())
+      throw FormatError(impl_->encoder_file + ": the encoder's output has NaN or Inf values");
+    return Latent(mu.data_ptr<float>(), mu.data_ptr<float>() + impl_->D);
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw FormatError(impl_->encoder_file + ": encoding failed (" + short_what(e) + ")");
+  }
+}
+
+std::vector<Latent> TorchImageSpace::sample(int n, uint64_t seed) const {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> normal(0.f, 1.f);
+  std::uniform_real_distribution<float> uniform(-1.f, 1.f);
+  std::vector<Latent> out(std::max(0, n), Latent(impl_->D));
+  for (auto& z : out)
+    for (auto& v : z) v = impl_->uniform_prior ? uniform(rng) : normal(rng);
+  return out;
+}
+
+std::vector<float> TorchImageSpace::scale() const {
+  return std::vector<float>(impl_->D, impl_->uniform_prior ? 1.f / 3.f : 1.f);
+}
+
+TorchImageSpace::BenchResult TorchImageSpace::bench(int batch, int iters, int warmup) const {
+  const auto zs = sample(std::max(1, batch), 1234);
+  for (int i = 0; i < warmup; ++i) decode_batch(zs);
+  BenchResult r;
+  for (int i = 0; i < std::max(1, iters); ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    decode_batch(zs);
+    if (impl_->device.is_cuda()) torch::cuda::synchronize();
+    r.ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  auto sorted = r.ms;
+  std::sort(sorted.begin(), sorted.end());
+  r.median_ms = sorted[sorted.size() / 2];
+  r.p90_ms = sorted[std::min(sorted.size() - 1, static_cast<size_t>(std::ceil(0.9 * sorted.size())) - 1)];
+  r.images_per_s = batch * 1000.0 / r.median_ms;
+  return r;
+}
+
+TorchImageSpace::InvertResult TorchImageSpace::invert(const Image& target, const InvertOptions& o,
+                                                      const ProgressFn& progress) const {
+  const Impl& im = *impl_;
+  if (target.width != im.W || target.height != im.H || target.channels != im.C)
+    throw UnsupportedError("invert: the image must be " + std::to_string(im.W) + "x" + std::to_string(im.H) + "x" +
+                           std::to_string(im.C) + " (convert it to the model's shape first)");
+  const int R = std::max(1, o.restarts);
+  const double unit = static_cast<double>(im.hi - im.lo) * (im.hi - im.lo);
+  InvertResult res;
+  try {
+    const auto x = im.image_tensor(target);
+    std::vector<Latent> starts = sample(R, o.seed);
+    if (o.use_encoder && im.has_encoder()) starts[0] = encode(target);
+    auto z = im.to_tensor(starts);
+    auto per_image = [&](const torch::Tensor& out) { return (out - x).pow(2).mean({1, 2, 3}); };
+    torch::Tensor best_out;
+    {
+      torch::NoGradGuard ng;
+      auto out = im.decode(z);
+      auto mse = per_image(out) / unit;
+      res.start_mse = mse.min().item<double>();
+    }
+    if (o.steps > 0) {
+      z.requires_grad_(true);
+      torch::optim::Adam opt({z}, torch::optim::AdamOptions(o.learning_rate));
+      for (int step = 0; step < o.steps; ++step) {
+        opt.zero_grad();
+        auto out = im.decode(z);
+        auto loss = per_image(out).sum() + o.prior_weight * z.pow(2).mean(1).sum();
+        loss.backward();
+        opt.step();
+        if (progress && (step % 10 == 9 || step + 1 == o.steps)) {
+          torch::NoGradGuard ng;
+          const double m = (per_image(out) / unit).min().item<double>();
+          char buf[96];
+          std::snprintf(buf, sizeof buf, "step %d/%d, best mse %.5f", step + 1, o.steps, m);
+          if (!progress(static_cast<float>(step + 1) / o.steps, buf)) throw Cancelled();
+        }
+      }
+    }
+    torch::NoGradGuard ng;
+    auto zd = z.detach();
+    auto out = im.decode(zd);
+    auto mse = per_image(out) / unit;
+    const long best = mse.argmin().item<long>();
+    res.best_restart = static_cast<int>(best);
+    res.mse = mse[best].item<double>();
+    auto zb = zd[best].to(torch::kCPU).contiguous();
+    res.z.assign(zb.data_ptr<float>(), zb.data_ptr<float>() + im.D);
+    res.reconstruction = im.to_images(out.index({torch::indexing::Slice(best, best + 1)})).front();
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw FormatError(im.decoder_file + ": inversion failed (" + short_what(e) + ")");
+  }
+  return res;
+}
+
+// --------------------------------------------------------------- import
+
+void import_torchscript(const TorchScriptImport& spec) {
+  if (spec.latent < 1) throw UnsupportedError("--latent must be at least 1");
+  if (spec.channels != 1 && spec.channels != 3) throw UnsupportedError("--shape: channels must be 1 or 3");
+  if (spec.width < 1 || spec.height < 1 || spec.width > 4096 || spec.height > 4096)
+    throw UnsupportedError("--shape: height and width must be 1..4096");
+  if (!(spec.range_hi > spec.range_lo)) throw UnsupportedError("--range: lo must be below hi (e.g. -1,1)");
+  if (spec.z_shape != "flat" && spec.z_shape != "4d") throw UnsupportedError("--z-shape must be flat or 4d");
+  if (!fs::is_regular_file(spec.generator)) throw IoError(spec.generator + ": no such file");
+  if (!spec.encoder.empty() && !fs::is_regular_file(spec.encoder)) throw IoError(spec.encoder + ": no such file");
+  if (fs::exists(spec.out_dir) && !fs::is_empty(spec.out_dir))
+    throw IoError(spec.out_dir + ": already exists and is not empty (choose a new --out folder)");
+  fs::create_directories(spec.out_dir);
+  try {
+    fs::copy_file(spec.generator, fs::path(spec.out_dir) / "generator.pt");
+    nlohmann::json torch_j = {
+        {"decoder", {{"file", "generator.pt"}, {"format", "torchscript"}}},
+        {"output_range", {spec.range_lo, spec.range_hi}},
+        {"z_shape", spec.z_shape},
+        {"prior", "normal"},
+    };
+    if (!spec.encoder.empty()) {
+      fs::copy_file(spec.encoder, fs::path(spec.out_dir) / "encoder.pt");
+      torch_j["encoder"] = {{"file", "encoder.pt"}, {"format", "torchscript"}};
+    }
+    ObservationShape obs{spec.width, spec.height, spec.channels, 0.f, 1.f};
+    nlohmann::json header = {
+        {"format", "latent-studio-model"},
+        {"format_version", kModelFormatVersion},
+        {"kind", "torch-image"},
+        {"name", spec.name.empty() ? fs::path(spec.out_dir).filename().string() : spec.name},
+        {"latent_dim", spec.latent},
+        {"observation", observation_json(obs, Modality::Image)},
+        {"torch", torch_j},
+        {"imported_from", {{"generator", fs::absolute(spec.generator).string()},
+                           {"encoder", spec.encoder.empty() ? "" : fs::absolute(spec.encoder).string()}}},
+    };
+    write_file_atomic((fs::path(spec.out_dir) / "model.json").string(), header.dump(2) + "\n");
+    TorchImageSpaceOptions o;
+    o.device = "cpu";
+    TorchImageSpace::load(spec.out_dir, header, o);
+  } catch (...) {
+    std::error_code ec;
+    fs::remove_all(spec.out_dir, ec);
+    throw;
+  }
+}
+
+}  // namespace latent

@@ -1,0 +1,376 @@
+// `latent train vae|dcgan`: LibTorch training loops that end in a model package.
+#include "latent/torch_train.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+#include <random>
+
+#include <torch/torch.h>
+
+#include "latent/dataset.h"
+#include "latent/errors.h"
+#include "latent/image.h"
+#include "latent/image_io.h"
+#include "latent/model_package.h"
+#include "latent/torch_space.h"
+#include "torch_nets.h"
+
+namespace fs = std::filesystem;
+namespace F = torch::nn::functional;
+
+namespace latent {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string utc_now() {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+// The dataset as one [N, C, S, S] float tensor in [0,1].
+torch::Tensor load_tensor(const TrainImageOptions& o, int& size, int& channels, long& count) {
+  DatasetOptions dopt;
+  dopt.limit = o.limit;
+  ImageDataset ds = load_image_dataset(o.data, dopt);
+  if (ds.count() == 0) throw FormatError(o.data + ": the dataset has no images");
+  size = o.size ? o.size : (std::max(ds.width, ds.height) <= 32 ? 32 : 64);
+  if (size != 32 && size != 64) throw UnsupportedError("--size must be 32 or 64");
+  channels = o.channels ? o.channels : ds.channels;
+  if (channels != 1 && channels != 3) throw UnsupportedError("--channels must be 1 or 3");
+  count = ds.count();
+  const long per = static_cast<long>(size) * size * channels;
+  auto hwc = torch::empty({count, size, size, channels}, torch::kFloat);
+  float* dst = hwc.data_ptr<float>();
+  const bool same = ds.width == size && ds.height == size && ds.channels == channels;
+  for (long i = 0; i < count; ++i) {
+    if (same) {
+      std::copy(ds.data.row(i).data(), ds.data.row(i).data() + per, dst + i * per);
+    } else {
+      const Image img = convert_image(ds.image(i), size, size, channels);
+      std::copy(img.pixels.begin(), img.pixels.end(), dst + i * per);
+    }
+  }
+  return hwc.permute({0, 3, 1, 2}).contiguous();
+}
+
+torch::Tensor maybe_flip(torch::Tensor x, bool flip) {
+  if (!flip) return x;
+  auto mask = (torch::rand({x.size(0), 1, 1, 1}) < 0.5).to(x.device());
+  return torch::where(mask, x.flip({3}), x);
+}
+
+// [B,C,H,W] in [lo,hi] -> a grid image.
+Image grid_of(const torch::Tensor& t, float lo, float hi, int cols) {
+  auto hwc = ((t.detach().to(torch::kCPU, torch::kFloat) - lo) / (hi - lo)).clamp(0, 1).permute({0, 2, 3, 1}).contiguous();
+  std::vector<Image> imgs;
+  const float* p = hwc.data_ptr<float>();
+  for (long i = 0; i < hwc.size(0); ++i) {
+    Image img(static_cast<int>(hwc.size(2)), static_cast<int>(hwc.size(1)), static_cast<int>(hwc.size(3)));
+    std::copy(p + i * img.size(), p + (i + 1) * img.size(), img.pixels.begin());
+    imgs.push_back(std::move(img));
+  }
+  return make_grid(imgs, cols, 2, 1.f);
+}
+
+template <typename Opt>
+void save_optimizer(Opt& opt, const std::string& path) {
+  torch::serialize::OutputArchive a;
+  opt.save(a);
+  a.save_to(path + ".tmp");
+  fs::rename(path + ".tmp", path);
+}
+template <typename Opt>
+void load_optimizer(Opt& opt, const std::string& path) {
+  torch::serialize::InputArchive a;
+  a.load_from(path);
+  opt.load(a);
+}
+
+struct Meter {
+  std::map<std::string, double> sum;
+  long n = 0;
+  void add(const std::map<std::string, double>& v) {
+    for (const auto& [k, x] : v) sum[k] += x;
+    ++n;
+  }
+  std::map<std::string, double> mean() const {
+    std::map<std::string, double> m;
+    for (const auto& [k, x] : sum) m[k] = n ? x / n : 0;
+    return m;
+  }
+};
+
+}  // namespace
+
+TrainResult train_image_model(const TrainImageOptions& o, const TrainProgressFn& progress) {
+  if (o.kind != "vae" && o.kind != "dcgan") throw UnsupportedError("unknown model kind \"" + o.kind + "\" (vae or dcgan)");
+  if (o.latent < 1 || o.latent > 4096) throw UnsupportedError("--latent must be 1..4096");
+  if (o.epochs < 1) throw UnsupportedError("--epochs must be at least 1");
+  if (o.batch < 2) throw UnsupportedError("--batch must be at least 2 (batch norm needs two images)");
+  if (o.flip != "auto" && o.flip != "on" && o.flip != "off") throw UnsupportedError("--flip must be on, off or auto");
+  const bool vae = o.kind == "vae";
+  const DeviceChoice dev = resolve_device(o.device);
+  const torch::Device device = dev.used == "cuda" ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+
+  int size = 0, channels = 0;
+  long count = 0;
+  torch::Tensor all = load_tensor(o, size, channels, count);
+  long holdout = o.holdout >= 0 ? o.holdout : (vae ? std::min<long>(500, count / 20) : 0);
+  holdout = std::max(0L, std::min(holdout, count - o.batch));
+  if (count - holdout < o.batch)
+    throw UnsupportedError(o.data + ": " + std::to_string(count) + " images are fewer than one batch of " +
+                           std::to_string(o.batch) + " (use a smaller --batch)");
+  torch::Tensor train = all.narrow(0, 0, count - holdout);
+  torch::Tensor held = holdout > 0 ? all.narrow(0, count - holdout, holdout) : torch::Tensor();
+  const long n_train = train.size(0);
+  const bool flip = o.flip == "on" || (o.flip == "auto" && n_train < 50000);
+  const int width = o.width ? o.width : (vae ? 32 : 64);
+  const double lr = o.learning_rate > 0 ? o.learning_rate : (vae ? 1e-3 : 2e-4);
+
+  torch::manual_seed(o.seed);
+  nets::Arch ga{vae ? "vae-decoder" : "dcgan-generator", size, channels, o.latent, width};
+  nets::Arch da{vae ? "vae-encoder" : "dcgan-discriminator", size, channels, o.latent, width};
+  nets::DcganGenerator G{nullptr};
+  nets::DcganDiscriminator Dn{nullptr};
+  nets::VaeEncoder E{nullptr};
+  nets::VaeDecoder Dec{nullptr};
+  std::unique_ptr<torch::optim::Adam> opt_a, opt_b;
+  if (vae) {
+    E = nets::VaeEncoder(da);
+    Dec = nets::VaeDecoder(ga);
+    E->to(device);
+    Dec->to(device);
+    std::vector<torch::Tensor> params = E->parameters();
+    for (auto& p : Dec->parameters()) params.push_back(p);
+    opt_a = std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(lr));
+  } else {
+    G = nets::DcganGenerator(ga);
+    Dn = nets::DcganDiscriminator(da);
+    nets::dcgan_init(*G);
+    nets::dcgan_init(*Dn);
+    G->to(device);
+    Dn->to(device);
+    opt_a = std::make_unique<torch::optim::Adam>(G->parameters(),
+                                                 torch::optim::AdamOptions(lr).betas({0.5, 0.999}));
+    opt_b = std::make_unique<torch::optim::Adam>(Dn->parameters(),
+                                                 torch::optim::AdamOptions(lr).betas({0.5, 0.999}));
+  }
+  torch::nn::Module& net_a = vae ? static_cast<torch::nn::Module&>(*Dec) : static_cast<torch::nn::Module&>(*G);
+  torch::nn::Module& net_b = vae ? static_cast<torch::nn::Module&>(*E) : static_cast<torch::nn::Module&>(*Dn);
+
+  const fs::path out(o.out_dir);
+  const fs::path ck = out / "checkpoint";
+  fs::create_directories(ck);
+  fs::create_directories(out / "samples");
+
+  // The same 64 points every epoch, so the sample grids show the model learning.
+  torch::manual_seed(o.seed + 1);
+  const torch::Tensor fixed_z = torch::randn({64, o.latent}).to(device);
+
+  nlohmann::json state = nlohmann::json::object();
+  int start_epoch = 1;
+  const nlohmann::json run_args = {{"kind", o.kind}, {"latent", o.latent}, {"size", size}, {"channels", channels},
+                                   {"width", width}, {"batch", o.batch}, {"seed", o.seed}, {"beta", o.beta},
+                                   {"learning_rate", lr}, {"flip", flip}, {"holdout", holdout}};
+  if (o.resume) {
+    const fs::path sp = ck / "state.json";
+    if (!fs::exists(sp)) throw IoError(sp.string() + ": no checkpoint to resume from (train without --resume)");
+    std::ifstream in(sp);
+    state = nlohmann::json::parse(in, nullptr, false);
+    if (state.is_discarded() || !state.contains("epoch")) throw FormatError(sp.string() + ": not a checkpoint state");
+    if (state.value("args", nlohmann::json()) != run_args)
+      throw UnsupportedError(sp.string() + ": the checkpoint was made with other settings (" +
+                             state["args"].dump() + "); resume with the same ones");
+    nets::load_weights(net_a, (ck / "net_a.pt").string());
+    nets::load_weights(net_b, (ck / "net_b.pt").string());
+    net_a.to(device);
+    net_b.to(device);
+    load_optimizer(*opt_a, (ck / "opt_a.pt").string());
+    if (opt_b) load_optimizer(*opt_b, (ck / "opt_b.pt").string());
+    start_epoch = state["epoch"].get<int>() + 1;
+  }
+
+  const long steps = n_train / o.batch;
+  const auto t_start = Clock::now();
+  double train_seconds = state.value("train_seconds", 0.0);
+  long images_done = 0;
+  double last_report = 0;
+  TrainResult result;
+  result.model_dir = o.out_dir;
+  std::map<std::string, double> last_epoch_losses = state.value("losses", std::map<std::string, double>());
+
+  auto write_package = [&](int epochs_done, const nlohmann::json& metrics) {
+    const std::string a_file = vae ? "decoder.pt" : "generator.pt";
+    nets::save_weights(net_a, (out / a_file).string(), o.half_weights);
+    nlohmann::json torch_j = {
+        {"decoder", {{"file", a_file}, {"format", "libtorch"}, {"arch", ga.to_json()}}},
+        {"output_range", vae ? std::vector<float>{0.f, 1.f} : std::vector<float>{-1.f, 1.f}},
+        {"z_shape", "flat"},
+        {"prior", "normal"},
+        {"weights_dtype", o.half_weights ? "float16" : "float32"},
+    };
+    if (vae) {
+      nets::save_weights(net_b, (out / "encoder.pt").string(), o.half_weights);
+      torch_j["encoder"] = {{"file", "encoder.pt"}, {"format", "libtorch"}, {"arch", da.to_json()}};
+    }
+    ObservationShape obs{size, size, channels, 0.f, 1.f};
+    nlohmann::json header = {
+        {"format", "latent-studio-model"},
+        {"format_version", kModelFormatVersion},
+        {"kind", "torch-image"},
+        {"name", o.name.empty() ? out.filename().string() : o.name},
+        {"latent_dim", o.latent},
+        {"observation", observation_json(obs, Modality::Image)},
+        {"torch", torch_j},
+        {"training",
+         {{"data", o.data}, {"images", n_train}, {"holdout", holdout}, {"command", o.command}, {"seed", o.seed},
+          {"epochs", epochs_done}, {"batch", o.batch}, {"learning_rate", lr}, {"beta", o.beta}, {"flip", flip},
+          {"width", width}, {"device", dev.used}, {"train_seconds", train_seconds},
+          {"library", torch_build_summary()}, {"finished_utc", utc_now()}}},
+        {"metrics", metrics},
+    };
+    write_file_atomic((out / "model.json").string(), header.dump(2) + "\n");
+  };
+
+  // VAE quality on the held-out images: RMSE of decode(mean(encode(x))) in [0,1] units.
+  auto heldout_metrics = [&]() {
+    nlohmann::json m;
+    if (!vae || holdout == 0) return m;
+    torch::NoGradGuard ng;
+    E->eval();
+    Dec->eval();
+    double se = 0;
+    for (long i = 0; i < holdout; i += 256) {
+      auto x = held.narrow(0, i, std::min<long>(256, holdout - i)).to(device);
+      auto r = Dec->forward(E->forward(x).first);
+      se += (r - x).pow(2).sum().item<double>();
+    }
+    E->train();
+    Dec->train();
+    m["heldout_rmse"] = std::sqrt(se / (static_cast<double>(holdout) * size * size * channels));
+    m["heldout_images"] = holdout;
+    return m;
+  };
+
+  for (int epoch = start_epoch; epoch <= o.epochs; ++epoch) {
+    // Re-seeded per epoch, so a resumed run matches an uninterrupted one.
+    torch::manual_seed(o.seed * 1000003ull + static_cast<uint64_t>(epoch));
+    std::vector<long> order(n_train);
+    std::iota(order.begin(), order.end(), 0L);
+    std::mt19937_64 rng(o.seed * 7919ull + static_cast<uint64_t>(epoch));
+    std::shuffle(order.begin(), order.end(), rng);
+    const auto index = torch::from_blob(order.data(), {n_train}, torch::kLong).clone();
+    Meter meter;
+    const auto t_epoch = Clock::now();
+    net_a.train();
+    net_b.train();
+    for (long step = 0; step < steps; ++step) {
+      auto x = maybe_flip(train.index_select(0, index.narrow(0, step * o.batch, o.batch)), flip).to(device);
+      std::map<std::string, double> losses;
+      if (vae) {
+        opt_a->zero_grad();
+        auto [mu, logvar] = E->forward(x);
+        auto z = mu + torch::exp(0.5 * logvar) * torch::randn_like(mu);
+        auto xr = Dec->forward(z);
+        auto recon = F::binary_cross_entropy(xr, x, F::BinaryCrossEntropyFuncOptions().reduction(torch::kSum)) / o.batch;
+        auto kl = -0.5 * torch::sum(1 + logvar - mu.pow(2) - logvar.exp()) / o.batch;
+        auto loss = recon + o.beta * kl;
+        loss.backward();
+        opt_a->step();
+        losses = {{"loss", loss.item<double>()}, {"recon", recon.item<double>()}, {"kl", kl.item<double>()}};
+      } else {
+        auto real = x * 2 - 1;
+        const long b = real.size(0);
+        auto ones = torch::ones({b}, real.options());
+        auto zeros = torch::zeros({b}, real.options());
+        opt_b->zero_grad();
+        auto out_real = Dn->forward(real);
+        auto loss_real = F::binary_cross_entropy_with_logits(out_real, ones);
+        auto fake = G->forward(torch::randn({b, o.latent}, real.options()));
+        auto out_fake = Dn->forward(fake.detach());
+        auto loss_fake = F::binary_cross_entropy_with_logits(out_fake, zeros);
+        auto loss_d = loss_real + loss_fake;
+        loss_d.backward();
+        opt_b->step();
+        opt_a->zero_grad();
+        auto out_g = Dn->forward(fake);
+        auto loss_g = F::binary_cross_entropy_with_logits(out_g, ones);
+        loss_g.backward();
+        opt_a->step();
+        losses = {{"loss_d", loss_d.item<double>()},
+                  {"loss_g", loss_g.item<double>()},
+                  {"d_real", torch::sigmoid(out_real).mean().item<double>()},
+                  {"d_fake", torch::sigmoid(out_fake).mean().item<double>()}};
+      }
+      meter.add(losses);
+      images_done += o.batch;
+      const double elapsed = std::chrono::duration<double>(Clock::now() - t_start).count();
+      if (progress && (elapsed - last_report >= 2.0 || step + 1 == steps)) {
+        last_report = elapsed;
+        TrainProgress p;
+        p.epoch = epoch;
+        p.epochs = o.epochs;
+        p.step = step + 1;
+        p.steps = steps;
+        p.images_per_s = images_done / std::max(1e-9, elapsed);
+        const double left = static_cast<double>((o.epochs - epoch) * steps + (steps - step - 1)) * o.batch;
+        p.eta_s = left / std::max(1e-9, p.images_per_s);
+        p.losses = meter.mean();
+        if (!progress(p)) throw Cancelled();
+      }
+    }
+    train_seconds += std::chrono::duration<double>(Clock::now() - t_epoch).count();
+    last_epoch_losses = meter.mean();
+
+    // End of epoch: a sample grid, the package and a checkpoint.
+    {
+      torch::NoGradGuard ng;
+      net_a.eval();
+      auto imgs = vae ? Dec->forward(fixed_z) : G->forward(fixed_z);
+      char name[64];
+      std::snprintf(name, sizeof name, "epoch_%03d.png", epoch);
+      const Image grid = grid_of(imgs, vae ? 0.f : -1.f, 1.f, 8);
+      save_png(grid, (out / "samples" / name).string());
+      save_png(grid, (out / "samples.png").string());
+      net_a.train();
+    }
+    nlohmann::json metrics = heldout_metrics();
+    for (const auto& [k, v] : last_epoch_losses) metrics["final_epoch_" + k] = v;
+    metrics["train_images_per_s"] = images_done / std::max(1e-9, std::chrono::duration<double>(Clock::now() - t_start).count());
+    write_package(epoch, metrics);
+    nets::save_weights(net_a, (ck / "net_a.pt").string(), false);
+    nets::save_weights(net_b, (ck / "net_b.pt").string(), false);
+    save_optimizer(*opt_a, (ck / "opt_a.pt").string());
+    if (opt_b) save_optimizer(*opt_b, (ck / "opt_b.pt").string());
+    state = {{"epoch", epoch}, {"args", run_args}, {"train_seconds", train_seconds}, {"losses", last_epoch_losses}};
+    write_file_atomic((ck / "state.json").string(), state.dump(2) + "\n");
+    result.epochs_done = epoch;
+    result.metrics = metrics;
+    if (progress) {
+      TrainProgress p;
+      p.epoch = epoch;
+      p.epochs = o.epochs;
+      p.step = p.steps = steps;
+      p.losses = last_epoch_losses;
+      p.epoch_end = true;
+      p.images_per_s = metrics["train_images_per_s"].get<double>();
+      if (!progress(p)) throw Cancelled();
+    }
+  }
+  result.images_per_s = images_done / std::max(1e-9, std::chrono::duration<double>(Clock::now() - t_start).count());
+  if (start_epoch > o.epochs) {
+    result.epochs_done = state["epoch"].get<int>();
+  }
+  return result;
+}
+
+}  // namespace latent

@@ -1,0 +1,393 @@
+// Neural image spaces: models exported by PyTorch (interop), our own trainers,
+// inversion, devices and the errors a person sees for broken files.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "latent/errors.h"
+#include "latent/latent_io.h"
+#include "latent/model_package.h"
+#include "latent/registry.h"
+#include "latent/torch_space.h"
+#include "latent/torch_train.h"
+#include "test_util.h"
+
+using namespace latent;
+using test_util::TempDir;
+using test_util::run;
+
+namespace {
+
+const char* kPython = "/usr/bin/python3";
+
+std::string cli(const std::string& args) { return std::string(LATENT_CLI) + " " + args; }
+
+// Models and references made by tests/interop/make_torch_models.py with Debian's
+// python3-torch, once for the whole suite.
+class Interop : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    const auto r = run(std::string(kPython) + " -c 'import torch' && " + kPython + " " + LATENT_SOURCE_DIR +
+                       "/tests/interop/make_torch_models.py " + dir_->path.string());
+    ok_ = r.code == 0;
+    why_ = r.output;
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+  }
+  void SetUp() override {
+    if (!ok_) GTEST_SKIP() << "python3-torch is not usable (scripts/install-deps.sh installs it): " << why_;
+  }
+  static std::string f(const std::string& name) { return (*dir_) / name; }
+
+  static TempDir* dir_;
+  static bool ok_;
+  static std::string why_;
+};
+TempDir* Interop::dir_ = nullptr;
+bool Interop::ok_ = false;
+std::string Interop::why_;
+
+std::vector<float> read_f32(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<float> v(bytes.size() / 4);
+  std::memcpy(v.data(), bytes.data(), v.size() * 4);
+  return v;
+}
+
+float max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
+  EXPECT_EQ(a.size(), b.size());
+  float m = 0;
+  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) m = std::max(m, std::abs(a[i] - b[i]));
+  return m;
+}
+
+// A package for a TorchScript decoder written by hand, as a person might.
+void write_package(const std::string& dir, const std::string& pt, int latent, int c, int h, int w,
+                   std::vector<float> range, const std::string& z_shape) {
+  test_util::fs::create_directories(dir);
+  test_util::fs::copy_file(pt, dir + "/g.pt");
+  nlohmann::json j = {{"format", "latent-studio-model"},
+                      {"format_version", 1},
+                      {"kind", "torch-image"},
+                      {"latent_dim", latent},
+                      {"observation", {{"modality", "image"}, {"width", w}, {"height", h}, {"channels", c}}},
+                      {"torch",
+                       {{"decoder", {{"file", "g.pt"}, {"format", "torchscript"}}},
+                        {"output_range", range},
+                        {"z_shape", z_shape}}}};
+  std::ofstream(dir + "/model.json") << j.dump(2);
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------ interop with PyTorch
+
+TEST_F(Interop, ImportedDcganDecodesToPyTorchPixels) {
+  TempDir tmp;
+  const auto imp = run(cli("import-torchscript " + f("dcgan_g.pt") + " --latent 16 --shape 3,32,32 --range -1,1 "
+                           "--z-shape 4d --out " + (tmp / "dcgan")));
+  ASSERT_EQ(imp.code, 0) << imp.output;
+  for (int k = 0; k < 4; ++k) {
+    const std::string out = tmp / ("d" + std::to_string(k) + ".f32");
+    const auto dec = run(cli("decode " + (tmp / "dcgan") + " -z " + f("z_dcgan_" + std::to_string(k) + ".json") +
+                             " -o " + out));
+    ASSERT_EQ(dec.code, 0) << dec.output;
+    const float diff = max_abs_diff(read_f32(out), read_f32(f("ref_dcgan_" + std::to_string(k) + ".f32")));
+    EXPECT_LT(diff, 1e-5f) << "point " << k;
+  }
+  // The package opens through the registry too, and says what it is.
+  auto space = open_space(tmp / "dcgan");
+  EXPECT_EQ(space->info().kind, "torch-image");
+  EXPECT_EQ(space->info().dim, 16);
+  EXPECT_FALSE(space->info().can_encode);
+  EXPECT_EQ(space->info().observation.channels, 3);
+}
+
+TEST_F(Interop, ImportedVaeDecodesAndEncodesLikePyTorch) {
+  TempDir tmp;
+  const auto imp = run(cli("import-torchscript " + f("vae_dec.pt") + " --encoder " + f("vae_enc.pt") +
+                           " --latent 8 --shape 1,32,32 --range 0,1 --out " + (tmp / "vae")));
+  ASSERT_EQ(imp.code, 0) << imp.output;
+  for (int k = 0; k < 4; ++k) {
+    const std::string out = tmp / "v.f32";
+    ASSERT_EQ(run(cli("decode " + (tmp / "vae") + " -z " + f("z_vae_" + std::to_string(k) + ".json") + " -o " + out)).code, 0);
+    EXPECT_LT(max_abs_diff(read_f32(out), read_f32(f("ref_vae_" + std::to_string(k) + ".f32"))), 1e-5f);
+  }
+  // The encoder returns (mu, logvar): the space takes mu. Through the CLI from the PNG...
+  const auto enc = run(cli("encode " + (tmp / "vae") + " " + f("vae_input.png") + " --out " + (tmp / "mu.json")));
+  ASSERT_EQ(enc.code, 0) << enc.output;
+  const Latent mu = read_latent_json(tmp / "mu.json");
+  const Latent ref = read_latent_json(f("ref_vae_mu_png.json"));
+  ASSERT_EQ(mu.size(), ref.size());
+  for (size_t i = 0; i < mu.size(); ++i) EXPECT_NEAR(mu[i], ref[i], 1e-5) << i;
+  // ...and in memory from the float image.
+  auto space = open_space(tmp / "vae");
+  Image img(32, 32, 1);
+  img.pixels = read_f32(f("vae_input.f32"));
+  const Latent mu2 = space->encode(img);
+  const Latent ref2 = read_latent_json(f("ref_vae_mu.json"));
+  for (size_t i = 0; i < mu2.size(); ++i) EXPECT_NEAR(mu2[i], ref2[i], 1e-5) << i;
+}
+
+TEST_F(Interop, BrokenFilesGiveMessagesNamingTheFile) {
+  TempDir tmp;
+  for (const std::string bad : {"not_torchscript.pt", "random_bytes.pt"}) {
+    const auto r = run(cli("import-torchscript " + f(bad) + " --latent 8 --shape 1,32,32 --out " + (tmp / bad)));
+    EXPECT_EQ(r.code, 1);
+    EXPECT_NE(r.output.find(bad), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("not a TorchScript file"), std::string::npos) << r.output;
+    EXPECT_FALSE(test_util::fs::exists(tmp / bad)) << "a failed import leaves no half package";
+  }
+  const auto shape = run(cli("import-torchscript " + f("bad_shape.pt") + " --latent 8 --shape 1,32,32 --range 0,1 "
+                             "--out " + (tmp / "shape")));
+  EXPECT_EQ(shape.code, 1);
+  EXPECT_NE(shape.output.find("[1,1,16,16]"), std::string::npos) << shape.output;
+  EXPECT_NE(shape.output.find("[1,1,32,32]"), std::string::npos) << shape.output;
+
+  write_package(tmp / "nan", f("nan_out.pt"), 8, 1, 32, 32, {0, 1}, "flat");
+  try {
+    open_space(tmp / "nan");
+    FAIL() << "NaN output opened";
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("NaN or Inf"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("g.pt"), std::string::npos) << e.what();
+  }
+  // A latent of the wrong size is a message, not a crash inside LibTorch.
+  write_package(tmp / "ok", f("vae_dec.pt"), 8, 1, 32, 32, {0, 1}, "flat");
+  auto space = open_space(tmp / "ok");
+  EXPECT_THROW(space->decode(Latent(7, 0.f)), UnsupportedError);
+  // model.json saying 3 channels for a 1-channel decoder.
+  write_package(tmp / "chan", f("vae_dec.pt"), 8, 3, 32, 32, {0, 1}, "flat");
+  EXPECT_THROW(open_space(tmp / "chan"), FormatError);
+}
+
+TEST_F(Interop, InvertFindsAPointThatReproducesADecodedImage) {
+  TempDir tmp;
+  write_package(tmp / "g", f("dcgan_g.pt"), 16, 3, 32, 32, {-1, 1}, "4d");
+  auto space = open_space(tmp / "g");
+  auto* t = dynamic_cast<TorchImageSpace*>(space.get());
+  ASSERT_NE(t, nullptr);
+  const Latent truth = t->sample(1, 77).front();
+  const Image target = t->decode(truth);
+  TorchImageSpace::InvertOptions o;
+  o.steps = 250;
+  o.restarts = 4;
+  o.seed = 3;
+  int calls = 0;
+  const auto res = t->invert(target, o, [&](float, const std::string&) { return ++calls > 0; });
+  EXPECT_GT(calls, 0);
+  EXPECT_LT(res.mse, res.start_mse * 0.1) << "start " << res.start_mse << " end " << res.mse;
+  EXPECT_LT(res.mse, 2e-3);
+  ASSERT_EQ(res.z.size(), 16u);
+  // The reconstruction is the decoding of the returned z.
+  const Image again = t->decode(res.z);
+  EXPECT_LT(max_abs_diff(again.pixels, res.reconstruction.pixels), 1e-5f);
+  // Cancelling stops it.
+  EXPECT_THROW(t->invert(target, o, [](float, const std::string&) { return false; }), Cancelled);
+}
+
+// ------------------------------------------------------------------ devices
+
+TEST(TorchDevice, CudaWithoutAGpuFallsBackToTheCpuWithANote) {
+  const DeviceChoice d = resolve_device("cuda");
+  if (cuda_available()) {
+    EXPECT_EQ(d.used, "cuda");
+  } else {
+    EXPECT_EQ(d.used, "cpu");
+    EXPECT_NE(d.note.find("CUDA"), std::string::npos);
+  }
+  EXPECT_EQ(resolve_device("cpu").used, "cpu");
+  EXPECT_THROW(resolve_device("tpu"), UnsupportedError);
+  const auto r = run(cli("--device tpu info " + std::string(LATENT_SOURCE_DIR) + "/models/olivetti-pca"));
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.output.find("unknown device"), std::string::npos) << r.output;
+}
+
+// ------------------------------------------------------------------ our trainers
+
+namespace {
+
+// 64 small RGB images with a little structure: coloured discs on a gradient.
+void write_disc_folder(const std::string& dir, int n, int size) {
+  test_util::fs::create_directories(dir);
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> u(0.f, 1.f);
+  for (int i = 0; i < n; ++i) {
+    Image img(size, size, 3);
+    const float cx = u(rng) * size, cy = u(rng) * size, r = 3 + u(rng) * size / 4;
+    const float col[3] = {u(rng), u(rng), u(rng)};
+    for (int y = 0; y < size; ++y)
+      for (int x = 0; x < size; ++x)
+        for (int c = 0; c < 3; ++c) {
+          const bool in = (x - cx) * (x - cx) + (y - cy) * (y - cy) < r * r;
+          img.at(x, y, c) = in ? col[c] : 0.2f + 0.5f * y / size;
+        }
+    char name[32];
+    std::snprintf(name, sizeof name, "d_%03d.png", i);
+    save_png(img, (test_util::fs::path(dir) / name).string());
+  }
+}
+
+TrainImageOptions tiny(const std::string& kind, const std::string& data, const std::string& out) {
+  TrainImageOptions o;
+  o.kind = kind;
+  o.data = data;
+  o.out_dir = out;
+  o.latent = 8;
+  o.epochs = 2;
+  o.batch = 16;
+  o.width = 8;
+  o.seed = 11;
+  o.device = "cpu";
+  o.command = "test";
+  return o;
+}
+
+std::vector<Image> decode_fixed(const std::string& model) {
+  auto space = open_space(model);
+  std::vector<Image> out;
+  for (const auto& z : space->sample(3, 9)) out.push_back(space->decode(z));
+  return out;
+}
+
+bool same_images(const std::vector<Image>& a, const std::vector<Image>& b) {
+  for (size_t i = 0; i < a.size(); ++i)
+    if (a[i].pixels != b[i].pixels) return false;
+  return a.size() == b.size();
+}
+
+}  // namespace
+
+TEST(TorchTrain, DcganIsReproducibleAndResumable) {
+  TempDir tmp;
+  write_disc_folder(tmp / "data", 64, 32);
+  int reports = 0, epoch_ends = 0;
+  const auto r1 = train_image_model(tiny("dcgan", tmp / "data", tmp / "a"), [&](const TrainProgress& p) {
+    ++reports;
+    epoch_ends += p.epoch_end;
+    EXPECT_GT(p.steps, 0);
+    EXPECT_TRUE(p.losses.count("loss_d") && p.losses.count("loss_g"));
+    return true;
+  });
+  EXPECT_EQ(r1.epochs_done, 2);
+  EXPECT_EQ(epoch_ends, 2);
+  EXPECT_GT(reports, 2);
+  train_image_model(tiny("dcgan", tmp / "data", tmp / "b"));
+  EXPECT_TRUE(same_images(decode_fixed(tmp / "a"), decode_fixed(tmp / "b"))) << "same seed, same model";
+
+  auto other = tiny("dcgan", tmp / "data", tmp / "c");
+  other.seed = 12;
+  train_image_model(other);
+  EXPECT_FALSE(same_images(decode_fixed(tmp / "a"), decode_fixed(tmp / "c"))) << "another seed, another model";
+
+  // One epoch, then --resume to two, equals two straight.
+  auto first = tiny("dcgan", tmp / "data", tmp / "d");
+  first.epochs = 1;
+  train_image_model(first);
+  auto rest = tiny("dcgan", tmp / "data", tmp / "d");
+  rest.resume = true;
+  EXPECT_EQ(train_image_model(rest).epochs_done, 2);
+  EXPECT_TRUE(same_images(decode_fixed(tmp / "a"), decode_fixed(tmp / "d")));
+  // Resuming with other settings is refused with the reason.
+  auto wrong = rest;
+  wrong.width = 16;
+  EXPECT_THROW(train_image_model(wrong), UnsupportedError);
+
+  // The package records what made it, and the sample grids are there.
+  const auto header = read_model_json(tmp / "a");
+  EXPECT_EQ(header["kind"], "torch-image");
+  EXPECT_EQ(header["training"]["seed"], 11);
+  EXPECT_EQ(header["training"]["epochs"], 2);
+  EXPECT_EQ(header["training"]["command"], "test");
+  EXPECT_TRUE(header["metrics"].contains("final_epoch_loss_g"));
+  EXPECT_TRUE(test_util::fs::exists(tmp / "a/samples/epoch_001.png"));
+  EXPECT_TRUE(test_util::fs::exists(tmp / "a/samples/epoch_002.png"));
+  const Image grid = load_image(tmp / "a/samples.png");
+  EXPECT_EQ(grid.width, 8 * 32 + 9 * 2);  // 2-pixel gaps and border
+}
+
+TEST(TorchTrain, VaeLearnsAndItsEncoderRoundTrips) {
+  TempDir tmp;
+  write_disc_folder(tmp / "data", 96, 32);
+  auto o = tiny("vae", tmp / "data", tmp / "vae");
+  o.epochs = 1;
+  o.holdout = 16;
+  const auto r1 = train_image_model(o);
+  o.epochs = 8;
+  o.resume = true;
+  o.half_weights = true;
+  std::vector<double> losses;
+  const auto r2 = train_image_model(o, [&](const TrainProgress& p) {
+    if (p.epoch_end) losses.push_back(p.losses.at("loss"));
+    return true;
+  });
+  ASSERT_EQ(losses.size(), 7u);
+  EXPECT_LT(losses.back(), losses.front()) << "the loss goes down";
+  const double rmse1 = r1.metrics["heldout_rmse"].get<double>(), rmse2 = r2.metrics["heldout_rmse"].get<double>();
+  EXPECT_LT(rmse2, rmse1) << "held-out reconstruction improves with training";
+  const auto header = read_model_json(tmp / "vae");
+  EXPECT_EQ(header["torch"]["weights_dtype"], "float16");
+
+  auto space = open_space(tmp / "vae");
+  ASSERT_TRUE(space->info().can_encode);
+  const Image x = load_image(tmp / "data/d_090.png");  // held out
+  const Latent z = space->encode(x);
+  ASSERT_EQ(z.size(), 8u);
+  const Image y = space->decode(z);
+  EXPECT_EQ(y.width, 32);
+  EXPECT_EQ(y.channels, 3);
+  // Invert with an encoder starts from its mean and refines it.
+  auto* t = dynamic_cast<TorchImageSpace*>(space.get());
+  TorchImageSpace::InvertOptions io;
+  io.steps = 60;
+  const auto inv = t->invert(x, io);
+  EXPECT_LE(inv.mse, inv.start_mse + 1e-9);
+  io.steps = 0;
+  const auto enc_only = t->invert(x, io);
+  for (size_t i = 0; i < z.size(); ++i) EXPECT_NEAR(enc_only.z[i], z[i], 1e-6);
+}
+
+TEST(TorchTrain, BadRequestsAreMessages) {
+  TempDir tmp;
+  write_disc_folder(tmp / "data", 8, 32);
+  auto o = tiny("dcgan", tmp / "data", tmp / "m");
+  EXPECT_THROW(train_image_model(o), UnsupportedError);  // 8 images < one batch of 16
+  o.kind = "gan";
+  EXPECT_THROW(train_image_model(o), UnsupportedError);
+  auto r = tiny("vae", tmp / "data", tmp / "none");
+  r.batch = 4;
+  r.resume = true;
+  EXPECT_THROW(train_image_model(r), IoError);  // nothing to resume
+  const auto cl = run(cli("train dcgan " + (tmp / "missing") + " --out " + (tmp / "x")));
+  EXPECT_EQ(cl.code, 1);
+  EXPECT_NE(cl.output.find("missing"), std::string::npos) << cl.output;
+}
+
+TEST(TorchCli, TrainBenchAndInvertEndToEnd) {
+  TempDir tmp;
+  write_disc_folder(tmp / "data", 32, 32);
+  const auto tr = run(cli("train vae " + (tmp / "data") + " --out " + (tmp / "m") +
+                          " --latent 4 --epochs 1 --batch 8 --width 8 --seed 2"));
+  ASSERT_EQ(tr.code, 0) << tr.output;
+  EXPECT_NE(tr.output.find("epoch 1/1"), std::string::npos) << tr.output;
+  EXPECT_NE(tr.output.find("img/s"), std::string::npos);
+  const auto b = run(cli("bench " + (tmp / "m") + " --batch 4 --iters 3 --json"));
+  ASSERT_EQ(b.code, 0) << b.output;
+  const auto j = nlohmann::json::parse(b.output.substr(b.output.find('{')));
+  EXPECT_EQ(j["batch"], 4);
+  EXPECT_GT(j["images_per_s"].get<double>(), 0);
+  EXPECT_GE(j["p90_ms"].get<double>(), j["median_ms"].get<double>());
+  const auto inv = run(cli("invert " + (tmp / "m") + " " + (tmp / "data/d_003.png") + " --steps 20 --out " +
+                           (tmp / "z.json") + " --recon " + (tmp / "r.png")));
+  ASSERT_EQ(inv.code, 0) << inv.output;
+  EXPECT_EQ(read_latent_json(tmp / "z.json").size(), 4u);
+  const Image r = load_image(tmp / "r.png");
+  EXPECT_EQ(r.width, 2 * 32 + 3 * 2);  // original | reconstruction
+}
