@@ -62,6 +62,30 @@ struct AppState {
   bool scroll_to_highlight = false;
   bool randomize_request = false;
   uint64_t randomize_seed = 1;
+  float truncation = 1.f;          // random samples (and "Shrink") scale toward the prior mean by this
+  bool truncate_request = false;   // multiply the current point by `truncation`
+  // Many sliders (a GAN has 100): a filter ("1-10, 42") and the N most influential.
+  std::string slider_filter;
+  int slider_top_n = 0;            // 0: all; else only the N with the largest influence
+  bool influence_request = false;  // rank dimensions by how much they change the image here
+  Progress influence_progress;
+  std::vector<float> influence;    // per dimension: RMS pixel change for +1 sd (empty: not ranked)
+  std::vector<int> visible_dims;   // what the slider panel showed last frame
+
+  // Device for neural models (cpu, cuda, auto); a change reopens the model there.
+  std::string device = "auto";
+  std::string device_request;
+  std::string device_note;         // e.g. "CUDA was asked for, but ..."
+
+  // An image dropped on the window (or given with --drop): put into the latent space by
+  // the encoder and/or gradient descent; original and reconstruction side by side.
+  std::string invert_request;
+  Progress invert_progress;
+  std::string invert_error;
+  std::string inverted_name;       // file shown (empty: none)
+  TextureId invert_original = 0, invert_reconstruction = 0;
+  double invert_mse = 0;
+  std::string invert_how;
 
   // Eigenfaces (components as thumbnails)
   std::vector<TextureId> component_textures;
@@ -73,6 +97,7 @@ struct AppState {
   std::string decode_error;
   Rect viewport_rect;              // where the image was drawn (for screenshots/tests)
   Rect sliders_rect;               // where the slider panel was drawn
+  Rect first_slider_rect;          // the first visible slider (for scripted drags)
 
   // Words (word-vector models)
   std::string word_query = "king - man + woman";  // a word or an expression

@@ -36,8 +36,14 @@ int main(int argc, char** argv) {
   app.add_option("--pick", o.pick, "Pick this dataset item at start (its latent becomes the sliders)");
   app.add_option("--highlight", o.highlight, "Highlight this component's slider at start (1-based)")
       ->transform([](std::string v) { return std::to_string(std::stoi(v) - 1); });
+  app.add_option("--drop", o.drop, "Handle this file as if dropped on the window (an image: put it into the latent space)");
+  app.add_option("--device", o.device, "Neural models run on: cpu, cuda or auto")->capture_default_str();
+  app.add_option("--sliders", o.slider_filter, "Show only these sliders, e.g. 1-10,42");
+  app.add_option("--top", o.slider_top, "Show only the N most influential sliders (ranked at the start point)");
   app.add_option("--screenshot", o.screenshot, "Write the window to this PNG once work has settled, then exit");
   app.add_option("--frames", o.frames, "Frames to render (after loading settles) before the screenshot")->capture_default_str();
+  app.add_option("--screenshot-after", o.screenshot_after,
+                 "Take the screenshot this many seconds after start, settled or not (scripted input, frame timing)");
   app.add_option("--width", o.width, "Window width")->capture_default_str();
   app.add_option("--height", o.height, "Window height")->capture_default_str();
   app.add_option("--ui-scale", o.ui_scale, "Text and widget scale (1.5-2.5 for a projector)")->capture_default_str();

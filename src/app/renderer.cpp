@@ -1,5 +1,8 @@
 #include "renderer.h"
 
+#include "latent/image_io.h"
+#include "latent/torch_space.h"
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -195,6 +198,74 @@ void Renderer::open_map(std::shared_ptr<const RowMatrixXf> points, ProjectionMet
       ++snapshot->version;
     };
     out.xy = project_2d(*points, opt);
+    return out;
+  });
+}
+
+void Renderer::invert_image(const std::string& path, std::shared_ptr<const Space> space) {
+  invert_task = std::make_unique<Task<InvertDone>>([path, space](TaskContext& ctx) {
+    if (!space || space->info().modality != Modality::Image)
+      throw UnsupportedError("open an image model to put an image into its latent space");
+    ctx.progress(0.f, "reading " + std::filesystem::path(path).filename().string());
+    const auto& sh = space->info().observation;
+    InvertDone out;
+    out.path = path;
+    out.original = convert_image(load_image(path), sh.width, sh.height, sh.channels);
+    if (const auto* t = dynamic_cast<const TorchImageSpace*>(space.get())) {
+      TorchImageSpace::InvertOptions o;
+      // An encoder gives a good start: a short refinement is enough.
+      o.steps = t->info().can_encode ? 100 : 300;
+      o.restarts = t->info().can_encode ? 2 : 4;
+      const auto r = t->invert(out.original, o, [&ctx](float f, const std::string& stage) {
+        return ctx.progress(f, stage);
+      });
+      out.z = r.z;
+      out.reconstruction = r.reconstruction;
+      out.mse = r.mse;
+      out.how = std::string(t->info().can_encode ? "encoder mean, then " : "") + "gradient descent, " +
+                std::to_string(o.steps) + " steps, best of " + std::to_string(o.restarts);
+    } else if (space->info().can_encode) {
+      out.z = space->encode(out.original);
+      out.reconstruction = space->decode(out.z);
+      double se = 0;
+      for (size_t i = 0; i < out.original.pixels.size(); ++i) {
+        const double d = out.original.pixels[i] - out.reconstruction.pixels[i];
+        se += d * d;
+      }
+      out.mse = se / std::max<size_t>(1, out.original.pixels.size());
+      out.how = "encoder";
+    } else {
+      throw UnsupportedError("model '" + space->info().name + "' can neither encode images nor be inverted");
+    }
+    return out;
+  });
+}
+
+void Renderer::rank_influence(std::shared_ptr<const Space> space, Latent z) {
+  influence_task = std::make_unique<Task<std::vector<float>>>([space, z](TaskContext& ctx) {
+    const int d = space->info().dim;
+    const auto sd = space->scale();
+    std::vector<float> out(d, 0.f);
+    const Image base = space->decode(z);
+    const auto* t = dynamic_cast<const TorchImageSpace*>(space.get());
+    const int chunk = t ? 16 : 1;
+    for (int k0 = 0; k0 < d; k0 += chunk) {
+      std::vector<Latent> zs;
+      for (int k = k0; k < std::min(d, k0 + chunk); ++k) {
+        zs.push_back(z);
+        zs.back()[k] += sd[k];
+      }
+      const std::vector<Image> imgs = t ? t->decode_batch(zs) : std::vector<Image>{space->decode(zs.front())};
+      for (size_t j = 0; j < imgs.size(); ++j) {
+        double se = 0;
+        for (size_t i = 0; i < base.pixels.size(); ++i) {
+          const double diff = imgs[j].pixels[i] - base.pixels[i];
+          se += diff * diff;
+        }
+        out[k0 + j] = static_cast<float>(std::sqrt(se / std::max<size_t>(1, base.pixels.size())));
+      }
+      if (!ctx.progress(static_cast<float>(k0 + chunk) / d, "ranking dimensions")) throw Cancelled();
+    }
     return out;
   });
 }

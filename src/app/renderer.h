@@ -70,6 +70,15 @@ struct PickResult {
   double rmse = 0, max_error = 0;
 };
 
+// An image put into the latent space.
+struct InvertDone {
+  std::string path;
+  latent::Latent z;
+  latent::Image original, reconstruction;  // at the model's shape
+  double mse = 0;
+  std::string how;                         // "encoder", "gradient descent, ..."
+};
+
 // A map: the 2-D layout and, for PCA maps, the projection itself (to place any latent
 // exactly).
 struct MapResult {
@@ -105,6 +114,13 @@ class Renderer {
   // Maps `points` to 2-D on a task; intermediate layouts appear in map_snapshot.
   void open_map(std::shared_ptr<const latent::RowMatrixXf> points, latent::ProjectionMethod method);
   std::unique_ptr<latent::Task<MapResult>> map_task;
+  // Puts an image file into the latent space (encoder, refined or replaced by gradient
+  // descent for neural models).
+  void invert_image(const std::string& path, std::shared_ptr<const latent::Space> space);
+  std::unique_ptr<latent::Task<InvertDone>> invert_task;
+  // Per dimension: RMS pixel change when z moves by one standard deviation along it.
+  void rank_influence(std::shared_ptr<const latent::Space> space, latent::Latent z);
+  std::unique_ptr<latent::Task<std::vector<float>>> influence_task;
   std::shared_ptr<MapSnapshot> map_snapshot = std::make_shared<MapSnapshot>();
 };
 

@@ -25,6 +25,7 @@
 #include "latent/image_io.h"
 #include "latent/latent_io.h"
 #include "latent/model_package.h"
+#include "latent/torch_space.h"
 #include "panels/panels.h"
 #include "texture.h"
 
@@ -64,6 +65,18 @@ void drop_callback(GLFWwindow* w, int count, const char** paths) {
   studio->on_drop(v);
 }
 
+bool is_image_path(const std::string& p) {
+  std::string ext = fs::path(p).extension().string();
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return fs::is_regular_file(p) && (ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp" || ext == ".tga");
+}
+
+double percentile(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(q * (v.size() - 1) + 0.5))];
+}
+
 bool is_model_path(const std::string& p) {
   return (fs::is_directory(p) && fs::exists(fs::path(p) / "model.json")) || fs::path(p).filename() == "model.json";
 }
@@ -99,6 +112,18 @@ Studio::Studio(StudioOptions options) : opts_(std::move(options)) {
   state_.map_isolate = opts_.isolate;
   state_.scroll_to_highlight = opts_.highlight >= 0;
   start_pick_ = opts_.pick;
+  state_.slider_filter = opts_.slider_filter;
+  state_.slider_top_n = std::max(0, opts_.slider_top);
+  // One LibTorch thread: the decode worker, a background task and the UI share two cores
+  // on small machines, and more threads made each decode many times slower there.
+  latent::configure_torch_threads(1);
+  try {
+    latent::set_torch_device_preference(opts_.device);
+    state_.device = opts_.device;
+    state_.device_note = latent::resolve_device(opts_.device).note;
+  } catch (const std::exception& e) {
+    state_.model_error = e.what();
+  }
   if (!opts_.z_file.empty()) {
     try {
       start_z_ = latent::read_latent_json(opts_.z_file);
@@ -159,8 +184,11 @@ int Studio::run() {
     frame();
     if (!opts_.screenshot.empty()) {
       if (settled()) ++settled_frames_;
-      const bool timed_out = glfwGetTime() - started_ > kScreenshotTimeout;
-      if (settled_frames_ >= std::max(1, opts_.frames) || timed_out) {
+      const double elapsed = glfwGetTime() - started_;
+      const bool timed_out = opts_.screenshot_after <= 0 && elapsed > kScreenshotTimeout;
+      const bool due = opts_.screenshot_after > 0 ? elapsed >= opts_.screenshot_after
+                                                  : settled_frames_ >= std::max(1, opts_.frames);
+      if (due || timed_out) {
         if (timed_out) std::fprintf(stderr, "latent-studio: work did not settle in %.0f s; capturing anyway\n", kScreenshotTimeout);
         const bool ok = write_screenshot();
         return save_on_exit() && ok ? 0 : 1;
@@ -170,6 +198,10 @@ int Studio::run() {
       state_.expression = opts_.expression;
       state_.expression_request = true;
       opts_.expression.clear();
+    }
+    if (!opts_.drop.empty() && state_.model.loaded && !state_.model_load.running && renderer_.decoder.busy() == false) {
+      on_drop(opts_.drop);  // the same path as files dropped on the window
+      opts_.drop.clear();
     }
     if (!opts_.bookmark.empty() && settled() && !state_.z.empty()) {
       state_.bookmarks.push_back({opts_.bookmark, state_.z});
@@ -197,7 +229,9 @@ bool Studio::settled(bool waiting_expression_counts) const {
          shown_generation_ == submitted_generation_ && !renderer_.picker.busy() && pick_shown_ == pick_generation_ &&
          !renderer_.words.busy() && words_shown_ == words_generation_ && !state_.word_index.running &&
          !state_.map_progress.running && !state_.map_request &&
-         state_.wanted_thumbnails.empty() && state_.open_model_request.empty() && state_.open_dataset_request.empty();
+         state_.wanted_thumbnails.empty() && state_.open_model_request.empty() && state_.open_dataset_request.empty() &&
+         !renderer_.invert_task && state_.invert_request.empty() && !renderer_.influence_task && !state_.influence_request &&
+         opts_.drop.empty();
 }
 
 void Studio::frame() {
@@ -237,6 +271,8 @@ void Studio::frame() {
   const ImGuiIO& io = ImGui::GetIO();
   state_.fps = io.Framerate;
   state_.frame_ms = 1000.0 * io.DeltaTime;
+  if (frame_times_.size() >= 2000) frame_times_.erase(frame_times_.begin(), frame_times_.begin() + 1000);
+  frame_times_.push_back({state_.frame_ms, 1000.0 * (t_draw - t_ui), 1000.0 * (t_end - t_draw)});
   ++state_.frames;
 }
 
@@ -314,6 +350,26 @@ void Studio::poll_workers() {
         state_.dataset_error.clear();
       },
       [&](const std::string& e) { state_.dataset_error = e; });
+  poll_task(
+      renderer_.invert_task, state_.invert_progress,
+      [&](InvertDone d) {
+        if (static_cast<int>(d.z.size()) != state_.model.info.dim) return;  // the model changed meanwhile
+        state_.z = d.z;
+        for (TextureId* t : {&state_.invert_original, &state_.invert_reconstruction}) delete_texture(*t);
+        state_.invert_original = create_texture(d.original, false);
+        state_.invert_reconstruction = create_texture(d.reconstruction, false);
+        state_.invert_mse = d.mse;
+        state_.invert_how = d.how;
+        state_.inverted_name = fs::path(d.path).filename().string();
+        state_.picked = -1;
+      },
+      [&](const std::string& e) { state_.invert_error = e; });
+  poll_task(
+      renderer_.influence_task, state_.influence_progress,
+      [&](std::vector<float> v) {
+        if (static_cast<int>(v.size()) == state_.model.info.dim) state_.influence = std::move(v);
+      },
+      [&](const std::string& e) { state_.decode_error = "ranking dimensions failed: " + e; });
   if (auto r = renderer_.decoder.poll(shown_generation_)) {
     shown_generation_ = r->generation;
     if (r->value && !r->value->words.empty()) {
@@ -377,6 +433,7 @@ void Studio::poll_workers() {
 void Studio::handle_requests() {
   for (const std::string& p : dropped_) {
     if (is_model_path(p)) state_.open_model_request = p, state_.model_path_input = p;
+    else if (is_image_path(p) && space_ && state_.model.info.modality == latent::Modality::Image) state_.invert_request = p;
     else state_.open_dataset_request = p, state_.dataset_path_input = p;
   }
   dropped_.clear();
@@ -391,10 +448,37 @@ void Studio::handle_requests() {
     state_.dataset_load = {true, 0.f, "opening"};
     state_.open_dataset_request.clear();
   }
+  if (!state_.invert_request.empty() && space_) {
+    renderer_.invert_image(state_.invert_request, space_);
+    state_.invert_progress = {true, 0.f, "starting"};
+    state_.invert_error.clear();
+    state_.invert_request.clear();
+  }
+  if (state_.influence_request && space_ && !state_.z.empty()) {
+    renderer_.rank_influence(space_, state_.z);
+    state_.influence_progress = {true, 0.f, "ranking dimensions"};
+    state_.influence_request = false;
+  }
+  if (!state_.device_request.empty()) {
+    try {
+      latent::set_torch_device_preference(state_.device_request);
+      state_.device = state_.device_request;
+      state_.device_note = latent::resolve_device(state_.device).note;
+      if (space_ && state_.model.info.kind == "torch-image") state_.open_model_request = state_.model.info.source;
+    } catch (const std::exception& e) {
+      state_.device_note = e.what();
+    }
+    state_.device_request.clear();
+  }
+  if (state_.truncate_request) {
+    state_.truncate_request = false;
+    for (float& v : state_.z) v *= state_.truncation;
+  }
   if (state_.randomize_request && space_) {
     state_.randomize_request = false;
     try {
       state_.z = space_->sample(1, state_.randomize_seed).front();
+      for (float& v : state_.z) v *= state_.truncation;
     } catch (const std::exception& e) {
       state_.decode_error = e.what();
     }
@@ -447,6 +531,9 @@ void Studio::install_model(LoadedModel loaded) {
                               std::to_string(info.dim);
   }
   if (state_.highlight_dim >= info.dim) state_.highlight_dim = -1;
+  state_.influence.clear();
+  if (state_.slider_top_n > 0) state_.influence_request = true;  // rank for the new model
+  state_.device_note = latent::resolve_device(latent::torch_device_preference()).note;
   word_index_.reset();
   state_.word_index_ready = false;
   state_.word_index_note.clear();
@@ -466,7 +553,8 @@ void Studio::install_model(LoadedModel loaded) {
   // The dataset must be re-encoded by the new model: reopen it.
   std::string dataset = dataset_ ? state_.dataset_path_input : std::string();
   if (first_model_ && dataset.empty()) {
-    dataset = opts_.dataset.empty() ? loaded.training_data : opts_.dataset;
+    // A generator without an encoder cannot map a dataset: only open one when asked.
+    dataset = opts_.dataset.empty() ? (info.can_encode ? loaded.training_data : std::string()) : opts_.dataset;
     state_.dataset_path_input = dataset;
   }
   clear_dataset();
@@ -1006,6 +1094,7 @@ bool Studio::write_screenshot() {
                            {"viewport", rect(state_.viewport_rect)},
                            {"viewport_image", {{"width", state_.view_w}, {"height", state_.view_h}}},
                            {"sliders", rect(state_.sliders_rect)},
+                           {"first_slider", rect(state_.first_slider_rect)},
                            {"model", state_.model.loaded ? state_.model.info.name : ""},
                            {"z", state_.z},
                            {"picked", state_.picked},
@@ -1032,7 +1121,29 @@ bool Studio::write_screenshot() {
                            {"map_redraws", state_.map_redraws},
                            {"map_gl_layer", state_.map_texture != 0},
                            {"draw_ms", state_.draw_ms},
-                           {"frame_ms", state_.frame_ms}};
+                           {"frame_ms", state_.frame_ms},
+                           {"device", state_.model.loaded ? state_.model.info.device : ""},
+                           {"device_note", state_.device_note},
+                           {"visible_sliders", state_.visible_dims.size()},
+                           {"influence_ranked", !state_.influence.empty()},
+                           {"inverted", state_.inverted_name},
+                           {"invert_mse", state_.invert_mse},
+                           {"invert_how", state_.invert_how},
+                           {"invert_error", state_.invert_error},
+                           {"decodes_submitted", state_.decodes_submitted},
+                           {"decodes_skipped", state_.decodes_skipped},
+                           {"decode_ms_avg", state_.decode_ms_avg}};
+    {
+      // Percentiles over the recorded frames (the last up to 2000): whole frame, UI
+      // building on the CPU, and GL drawing.
+      std::vector<double> fr, ui, dr;
+      for (const auto& f : frame_times_) fr.push_back(f[0]), ui.push_back(f[1]), dr.push_back(f[2]);
+      auto pct = [](const std::vector<double>& v) {
+        return nlohmann::json{{"p50", percentile(v, 0.5)}, {"p90", percentile(v, 0.9)}, {"p99", percentile(v, 0.99)},
+                              {"max", percentile(v, 1.0)}, {"frames", v.size()}};
+      };
+      meta["frame_times"] = {{"frame_ms", pct(fr)}, {"ui_ms", pct(ui)}, {"draw_ms", pct(dr)}};
+    }
     for (const auto& b : state_.bookmarks) meta["bookmarks"].push_back(b.name);
     for (const auto& g : state_.groups) meta["groups"].push_back({{"name", g.name}, {"size", g.members.size()}});
     for (const auto& w : state_.word_answers) meta["word_answers"].push_back({{"word", w.word}, {"score", w.score}});

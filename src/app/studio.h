@@ -1,4 +1,5 @@
 #pragma once
+#include <array>
 // The studio shell: window, frame loop, layout, and the glue between the panels'
 // AppState and the Renderer's worker threads. GL uploads happen here, on the main thread.
 #include <memory>
@@ -26,6 +27,7 @@ struct StudioOptions {
   int highlight = -1;                // component to highlight at start (0-based)
   std::string screenshot;            // write a PNG of the window after `frames` frames and exit
   int frames = 3;
+  double screenshot_after = 0;       // > 0: take the screenshot this many seconds after start instead
   long approx_min_words = 100000;
   std::string map;                   // compute this map once the dataset is in: pca, tsne, umap ("" = none)
   std::string labels;                // label CSV for the dataset ("" = labels.csv beside it, if any)
@@ -39,6 +41,10 @@ struct StudioOptions {
   std::string session;               // open this session at start
   std::string save_session;          // save the session here on exit (after the screenshot, if any)
   std::string bookmark;              // bookmark the point under this name once loading has settled
+  std::vector<std::string> drop;     // handle these paths as if dropped on the window, once the model is up
+  std::string device = "auto";       // neural models: cpu, cuda or auto
+  std::string slider_filter;         // show only these sliders ("1-10, 42")
+  int slider_top = 0;                // show only the N most influential sliders (0: all)
   double autosave_seconds = 60;      // autosave (to SESSION.autosave) this often when something changed    // word models this large get an approximate index (0: never)
   int width = 1600, height = 1000;   // window size
   float ui_scale = 1.0f;
@@ -111,6 +117,7 @@ class Studio {
   bool first_model_ = true;
   bool last_linear_ = false;
   std::vector<std::string> dropped_;
+  std::vector<std::array<double, 3>> frame_times_;  // frame, UI, draw (ms)
   std::optional<MapResult> map_;
   std::shared_ptr<const latent::RowMatrixXf> map_points_;  // what the map was made from
   uint64_t map_snapshot_seen_ = 0;

@@ -33,6 +33,24 @@ void dataset_panel(AppState& s, const Rect& r) {
   progress_line(s.dataset_load);
   error_text(s.dataset_error);
 
+  // An image dropped on the window: its place in the latent space.
+  if (s.invert_progress.running) {
+    ImGui::TextUnformatted("putting the dropped image into the space...");
+    progress_line(s.invert_progress);
+  }
+  error_text(s.invert_error);
+  if (!s.inverted_name.empty() && s.invert_original) {
+    const float gap = ImGui::GetStyle().ItemSpacing.x;
+    const float side = std::min(160.f * s.options.ui_scale, (ImGui::GetContentRegionAvail().x - gap) / 2.f);
+    const float x0 = ImGui::GetCursorPosX();
+    labelled_image("dropped", s.invert_original, side);
+    ImGui::SameLine(x0 + side + gap);
+    labelled_image(ImGui::CalcTextSize("reconstruction").x <= side ? "reconstruction" : "recon.",
+                   s.invert_reconstruction, side);
+    ImGui::TextWrapped("%s: RMSE %.4f (%s)", s.inverted_name.c_str(), std::sqrt(s.invert_mse), s.invert_how.c_str());
+    ImGui::Separator();
+  }
+
   if (s.dataset_count > 0) {
     ImGui::Text("%s: %ld images", s.dataset_name.c_str(), s.dataset_count);
     // Picked item: original | reconstruction | error.

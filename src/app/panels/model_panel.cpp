@@ -31,11 +31,25 @@ void model_panel(AppState& s, const Rect& r) {
   ImGui::SameLine();
   if ((ImGui::Button("Open") || enter) && !s.model_path_input.empty()) s.open_model_request = s.model_path_input;
   ImGui::EndDisabled();
-  ImGui::TextDisabled("or drop a model folder on the window");
+  ImGui::TextDisabled(s.model.loaded && s.model.info.modality == latent::Modality::Image
+                          ? "or drop a model folder, or an image to put into this space"
+                          : "or drop a model folder on the window");
   progress_line(s.model_load);
   if (!s.model_error.empty()) {
     error_text(s.model_error);
     if (ImGui::SmallButton("Dismiss")) s.model_error.clear();
+  }
+  if (s.model.loaded && s.model.info.kind == "torch-image") {
+    // Where the neural model runs; a change reopens it there.
+    static const char* kDevices[] = {"auto", "cpu", "cuda"};
+    int current = 0;
+    for (int i = 0; i < 3; ++i)
+      if (s.device == kDevices[i]) current = i;
+    ImGui::SetNextItemWidth(ImGui::CalcTextSize("cuda").x + ImGui::GetFrameHeight() * 2);
+    if (ImGui::Combo("device", &current, kDevices, 3)) s.device_request = kDevices[current];
+    ImGui::SameLine();
+    ImGui::TextDisabled("running on %s", s.model.info.device.c_str());
+    if (!s.device_note.empty()) ImGui::TextWrapped("%s", s.device_note.c_str());
   }
   ImGui::Separator();
   ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x * 0.5f);

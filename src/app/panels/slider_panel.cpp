@@ -1,11 +1,40 @@
 // One slider per latent dimension, +-N standard deviations, with reset and randomize.
 #include <imgui.h>
 
+#include <imgui_stdlib.h>
+
+#include <algorithm>
 #include <cstdio>
+#include <numeric>
+#include <sstream>
 
 #include "panels.h"
 
 namespace studio::panels {
+
+namespace {
+
+// "1-10, 42" -> the 0-based dimensions it names (empty text: all). Bad parts are skipped.
+std::vector<int> parse_dims(const std::string& text, int dim) {
+  std::vector<int> out;
+  std::stringstream ss(text);
+  std::string part;
+  while (std::getline(ss, part, ',')) {
+    int a = 0, b = 0;
+    if (std::sscanf(part.c_str(), " %d - %d", &a, &b) == 2 || std::sscanf(part.c_str(), " %d-%d", &a, &b) == 2) {
+    } else if (std::sscanf(part.c_str(), " %d", &a) == 1) {
+      b = a;
+    } else {
+      continue;
+    }
+    for (int k = std::max(1, a); k <= std::min(dim, b); ++k) out.push_back(k - 1);
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+}  // namespace
 
 void slider_panel(AppState& s, const Rect& r) {
   place_window(r);
@@ -23,14 +52,69 @@ void slider_panel(AppState& s, const Rect& r) {
     s.randomize_request = true;
     ++s.randomize_seed;
   }
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("a new random point from the prior (next seed), scaled by the truncation");
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(ImGui::CalcTextSize("000000").x + ImGui::GetFrameHeight() * 2);
+  int seed = static_cast<int>(s.randomize_seed);
+  if (ImGui::InputInt("seed", &seed)) {
+    s.randomize_seed = static_cast<uint64_t>(std::max(0, seed));
+    s.randomize_request = true;  // re-roll with this seed
+  }
+  ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x * 0.45f);
+  ImGui::SliderFloat("##trunc", &s.truncation, 0.f, 1.f, "truncation %.2f");
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("random points are scaled toward the prior mean by this (1: none)");
+  ImGui::SameLine();
+  if (ImGui::Button("Shrink point")) s.truncate_request = true;
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("multiply the current point by the truncation");
   ImGui::SameLine();
   ImGui::TextDisabled("+-%.0f sd", s.options.slider_sigmas);
+
+  const int dim = static_cast<int>(s.z.size());
+  if (dim > 12) {
+    // Many sliders: a filter and the most influential N.
+    ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x * 0.45f);
+    ImGui::InputTextWithHint("##dims", "dims, e.g. 1-10, 42", &s.slider_filter);
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(ImGui::CalcTextSize("0000").x + ImGui::GetFrameHeight() * 2);
+    if (ImGui::InputInt("top", &s.slider_top_n, 5)) {
+      s.slider_top_n = std::clamp(s.slider_top_n, 0, dim);
+      if (s.slider_top_n > 0 && s.influence.empty()) s.influence_request = true;
+    }
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("show only the N dimensions that change the image most here (0: all)");
+    ImGui::SameLine();
+    ImGui::BeginDisabled(s.influence_progress.running);
+    if (ImGui::SmallButton("Rank here")) s.influence_request = true;
+    ImGui::EndDisabled();
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("measure each dimension's influence at the current point");
+    progress_line(s.influence_progress);
+  }
   ImGui::Separator();
+
+  // Which sliders show: the filter's dimensions, then the top N of those by influence.
+  std::vector<int> dims = s.slider_filter.empty() ? std::vector<int>() : parse_dims(s.slider_filter, dim);
+  if (s.slider_filter.empty()) {
+    dims.resize(dim);
+    std::iota(dims.begin(), dims.end(), 0);
+  }
+  if (s.slider_top_n > 0 && static_cast<int>(s.influence.size()) == dim) {
+    std::stable_sort(dims.begin(), dims.end(), [&](int a, int b) { return s.influence[a] > s.influence[b]; });
+    if (static_cast<int>(dims.size()) > s.slider_top_n) dims.resize(s.slider_top_n);
+  }
+  s.visible_dims = dims;
+  if (dims.empty()) ImGui::TextDisabled("no dimension matches the filter (1..%d)", dim);
 
   ImGui::BeginChild("sliders");
   const float reset_w = ImGui::CalcTextSize("0").x + ImGui::GetStyle().FramePadding.x * 2;
   const float label_w = ImGui::CalcTextSize("000").x + ImGui::GetStyle().ItemSpacing.x;
-  for (int k = 0; k < static_cast<int>(s.z.size()); ++k) {
+  ImGuiListClipper clipper;
+  clipper.Begin(static_cast<int>(dims.size()));
+  // The highlighted slider must be laid out to scroll to it.
+  const auto hl = std::find(dims.begin(), dims.end(), s.highlight_dim);
+  if (s.scroll_to_highlight && hl != dims.end()) clipper.ForceDisplayRangeByIndices(static_cast<int>(hl - dims.begin()),
+                                                                                    static_cast<int>(hl - dims.begin()) + 1);
+  while (clipper.Step())
+  for (int row = clipper.DisplayStart; row < clipper.DisplayEnd; ++row) {
+    const int k = dims[row];
     ImGui::PushID(k);
     const float sd = k < static_cast<int>(s.model.scale.size()) ? s.model.scale[k] : 1.f;
     const float range = std::max(1e-6f, s.options.slider_sigmas * sd);
@@ -45,7 +129,16 @@ void slider_panel(AppState& s, const Rect& r) {
     ImGui::SameLine(label_w);  // sliders line up whatever the number's width
     ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x - reset_w - ImGui::GetStyle().ItemSpacing.x);
     ImGui::SliderFloat("##z", &s.z[k], -range, range, "%.2f");
-    if (ImGui::IsItemHovered()) ImGui::SetTooltip("component %d: sd %.3f, value %.2f sd", k + 1, sd, s.z[k] / sd);
+    if (row == 0) {
+      const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
+      s.first_slider_rect = to_framebuffer(a.x, a.y, b.x - a.x, b.y - a.y);
+    }
+    if (ImGui::IsItemHovered()) {
+      if (static_cast<int>(s.influence.size()) == dim)
+        ImGui::SetTooltip("dimension %d: sd %.3f, value %.2f sd, influence %.4f", k + 1, sd, s.z[k] / sd, s.influence[k]);
+      else
+        ImGui::SetTooltip("dimension %d: sd %.3f, value %.2f sd", k + 1, sd, s.z[k] / sd);
+    }
     if (highlighted) ImGui::PopStyleColor(2);
     ImGui::SameLine();
     if (ImGui::Button("0")) s.z[k] = 0.f;
