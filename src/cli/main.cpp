@@ -220,16 +220,19 @@ int main(int argc, char** argv) {
   enc_cmd->add_option("--out,-o", out_file, "Where to write z.json (default: stdout)");
 
   // decode
-  std::string z_file;
   int upscale = 1;
+  int cols = 0;
   auto* dec_cmd = app.add_subcommand("decode", "Decode a latent point to an image");
   dec_cmd->add_option("MODEL", model, "Model package")->required();
-  dec_cmd->add_option("--z-file,-z", z_file, "JSON array of floats, one per latent dimension")->required();
+  std::vector<std::string> z_files;
+  dec_cmd->add_option("--z-file,-z", z_files, "JSON array of floats, one per latent dimension (several: a grid)")
+      ->required();
+  dec_cmd->add_option("--cols", cols, "Several points: grid columns (default: square)");
   dec_cmd->add_option("--out,-o", out_file, "PNG to write (or .f32: raw float32 pixels, HWC, in [0,1])")->required();
   dec_cmd->add_option("--scale", upscale, "Enlarge by this integer factor (nearest neighbour)")->capture_default_str();
 
   // sample
-  int n = 16, cols = 0;
+  int n = 16;
   uint64_t seed = 0;
   auto* sample_cmd = app.add_subcommand("sample", "Decode N random draws from the prior into a grid");
   sample_cmd->add_option("MODEL", model, "Model package")->required();
@@ -446,8 +449,15 @@ int main(int argc, char** argv) {
       else write_latent_json(z, out_file);
     } else if (*dec_cmd) {
       auto space = open_space(model);
-      const Latent z = read_latent_json(z_file);
-      const Image img = space->decode(z);
+      std::vector<Image> imgs;
+      for (const auto& f : z_files) imgs.push_back(space->decode(read_latent_json(f)));
+      if (imgs.size() > 1) {
+        for (auto& im : imgs) im = upscale_nearest(im, upscale);
+        save_png(make_grid(imgs, cols > 0 ? cols : grid_cols(imgs.size())), out_file);
+        std::printf("%s\n", out_file.c_str());
+        return 0;
+      }
+      const Image img = imgs.front();
       if (fs::path(out_file).extension() == ".f32") {
         // Raw float32 pixels (row-major, channels last, [0,1]) for exact comparisons.
         write_f32_file(out_file, img.pixels.data(), img.pixels.size());

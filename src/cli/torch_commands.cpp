@@ -63,7 +63,8 @@ struct TorchCommands::State {
   int batch = 1, iters = 50, warmup = 5;
   bool json = false;
   // invert
-  std::string image, recon_out;
+  std::vector<std::string> images;
+  std::string recon_out, each_dir;
   TorchImageSpace::InvertOptions inv;
   bool no_encoder = false;
 
@@ -122,7 +123,8 @@ TorchCommands::TorchCommands(CLI::App& app, CLI::App& train_cmd) : s_(std::make_
 
   s.invert = app.add_subcommand("invert", "Find the latent point of a real image (encoder and/or gradient descent)");
   s.invert->add_option("MODEL", s.model, "Model package")->required();
-  s.invert->add_option("IMAGE", s.image, "Image file (resized to the model's shape)")->required();
+  s.invert->add_option("IMAGE", s.images, "Image file(s), resized to the model's shape; several: --out gets their mean")
+      ->required();
   s.invert->add_option("--steps", s.inv.steps, "Adam steps (0 with an encoder: the encoder's mean only)")
       ->capture_default_str();
   s.invert->add_option("--restarts", s.inv.restarts, "Starting points optimised together (batch)")
@@ -132,8 +134,9 @@ TorchCommands::TorchCommands(CLI::App& app, CLI::App& train_cmd) : s_(std::make_
       ->capture_default_str();
   s.invert->add_option("--seed", s.inv.seed, "Seed of the random starting points")->capture_default_str();
   s.invert->add_flag("--no-encoder", s.no_encoder, "Start from random points even where there is an encoder");
-  s.invert->add_option("--out,-o", s.out_file, "JSON file for z")->required();
-  s.invert->add_option("--recon", s.recon_out, "Also write original | reconstruction side by side (PNG)");
+  s.invert->add_option("--out,-o", s.out_file, "JSON file for z (the mean z when several images are given)")->required();
+  s.invert->add_option("--each", s.each_dir, "Several images: also write each one's z here (NAME.json)");
+  s.invert->add_option("--recon", s.recon_out, "Also write originals | reconstructions side by side (PNG)");
 }
 
 TorchCommands::~TorchCommands() = default;
@@ -233,36 +236,58 @@ bool TorchCommands::run(const std::string& command_line) {
   if (*s.invert) {
     auto space = open_space(s.model);
     const auto& sh = space->info().observation;
-    const Image target = convert_image(load_image(s.image), sh.width, sh.height, sh.channels);
-    Latent z;
-    Image rec;
-    if (auto* t = dynamic_cast<TorchImageSpace*>(space.get())) {
-      auto o = s.inv;
-      o.use_encoder = !s.no_encoder;
-      if (o.steps == 0 && !t->info().can_encode)
-        throw UnsupportedError(s.model + " has no encoder: give --steps above 0 to search by gradient descent");
-      auto last_pct = std::make_shared<int>(-10);
-      const auto res = t->invert(target, o, [last_pct](float f, const std::string& stage) {
-        const int pct = static_cast<int>(f * 100);
-        if (pct >= *last_pct + 10 || pct == 100) {
-          std::fprintf(stderr, "inverting: %3d%% %s\n", pct, stage.c_str());
-          *last_pct = pct;
-        }
-        return true;
-      });
-      std::fprintf(stderr, "best of %d start(s): mse %.5f (start %.5f), restart %d\n", std::max(1, o.restarts), res.mse,
-                   res.start_mse, res.best_restart);
-      z = res.z;
-      rec = res.reconstruction;
-    } else if (space->info().can_encode) {
-      z = space->encode(target);
-      rec = space->decode(z);
-      std::fprintf(stderr, "%s has an exact encoder: z is its encoding\n", space->info().kind.c_str());
-    } else {
+    auto* t = dynamic_cast<TorchImageSpace*>(space.get());
+    if (!t && !space->info().can_encode)
       throw UnsupportedError(s.model + " can neither encode nor be inverted by gradient descent");
+    if (t && s.inv.steps == 0 && !t->info().can_encode)
+      throw UnsupportedError(s.model + " has no encoder: give --steps above 0 to search by gradient descent");
+    if (!s.each_dir.empty()) fs::create_directories(s.each_dir);
+    std::vector<Image> originals, recons;
+    Latent sum;
+    for (size_t n = 0; n < s.images.size(); ++n) {
+      const std::string& path = s.images[n];
+      const Image target = convert_image(load_image(path), sh.width, sh.height, sh.channels);
+      Latent z;
+      Image rec;
+      if (t) {
+        auto o = s.inv;
+        o.use_encoder = !s.no_encoder;
+        auto last_pct = std::make_shared<int>(-10);
+        const std::string tag = s.images.size() > 1 ? "inverting " + std::to_string(n + 1) + "/" +
+                                                          std::to_string(s.images.size())
+                                                    : std::string("inverting");
+        const auto res = t->invert(target, o, [last_pct, tag](float f, const std::string& stage) {
+          const int pct = static_cast<int>(f * 100);
+          if (pct >= *last_pct + 25 || pct == 100) {
+            std::fprintf(stderr, "%s: %3d%% %s\n", tag.c_str(), pct, stage.c_str());
+            *last_pct = pct;
+          }
+          return true;
+        });
+        std::fprintf(stderr, "%s: best of %d start(s): mse %.5f (start %.5f)\n", path.c_str(), std::max(1, o.restarts),
+                     res.mse, res.start_mse);
+        z = res.z;
+        rec = res.reconstruction;
+      } else {
+        z = space->encode(target);
+        rec = space->decode(z);
+      }
+      if (sum.empty()) sum.assign(z.size(), 0.f);
+      for (size_t i = 0; i < z.size(); ++i) sum[i] += z[i];
+      if (!s.each_dir.empty())
+        write_latent_json(z, (fs::path(s.each_dir) / (fs::path(path).stem().string() + ".json")).string());
+      originals.push_back(target);
+      recons.push_back(rec);
     }
-    write_latent_json(z, s.out_file);
-    if (!s.recon_out.empty()) save_png(make_grid({target, rec}, 2, 2, 1.f), s.recon_out);
+    for (float& v : sum) v /= static_cast<float>(s.images.size());
+    write_latent_json(sum, s.out_file);
+    if (!s.recon_out.empty()) {
+      std::vector<Image> cells;  // row 1: originals, row 2: reconstructions
+      for (const auto& o : originals) cells.push_back(o);
+      for (const auto& r : recons) cells.push_back(r);
+      save_png(make_grid(cells, static_cast<int>(originals.size()), 2, 1.f), s.recon_out);
+    }
+    if (s.images.size() > 1) std::fprintf(stderr, "wrote the mean of %zu points\n", s.images.size());
     std::printf("%s\n", s.out_file.c_str());
     return true;
   }

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The essay's DCGAN demo (Radford et al. 2015, fig. 7) on our CelebA generator:
+#   mean(men with glasses) - mean(men without) + mean(women without)  -> women with glasses
+#   mean(smiling women) - mean(neutral women) + mean(neutral men)      -> smiling men
+# A generator has no encoder, so each group's faces are put into the space with
+# `latent invert` (gradient descent, several restarts) and averaged, as Radford et al.
+# averaged three samples per concept. Writes docs/celeba-dcgan-arithmetic.png and
+# docs/celeba-dcgan-inversions.png.
+#   scripts/essay-demo.sh [MODEL] [N_PER_GROUP] [BUILD_DIR]
+set -euo pipefail
+MODEL=${1:-models/celeba-dcgan}
+N=${2:-16}
+BUILD=${3:-build}
+DATA=${LATENT_DATA_DIR:-../shared/data}/faces/celeba
+LATENT="$BUILD/latent"
+OUT=$(mktemp -d)
+trap 'rm -rf "$OUT"' EXIT
+[[ -f "$DATA/labels.csv" ]] || { echo "essay-demo: no CelebA labels at $DATA (set LATENT_DATA_DIR)" >&2; exit 1; }
+
+# The first N images (in id order) whose labels match: awk over labels.csv by column name.
+pick() {  # pick NAME 'Col=v' ['Col=v' ...]
+  local name=$1; shift
+  awk -F, -v n="$N" -v conds="$*" '
+    NR == 1 { for (i = 1; i <= NF; ++i) col[$i] = i; nc = split(conds, c, " "); next }
+    { ok = 1
+      for (k = 1; k <= nc; ++k) { split(c[k], kv, "="); if ($(col[kv[1]]) != kv[2]) ok = 0 }
+      if (ok && got < n) { print $2; ++got } }' "$DATA/labels.csv" | sed "s|^|$DATA/images64/|" > "$OUT/$name.txt"
+  echo "$name: $(wc -l < "$OUT/$name.txt") images ($*)" >&2
+}
+pick glasses_men   Eyeglasses=1 Male=1
+pick men           Eyeglasses=0 Male=1
+pick women         Eyeglasses=0 Male=0
+pick smiling_women Smiling=1 Male=0 Eyeglasses=0
+pick neutral_women Smiling=0 Male=0 Eyeglasses=0
+pick neutral_men   Smiling=0 Male=1 Eyeglasses=0
+
+for g in glasses_men men women smiling_women neutral_women neutral_men; do
+  # shellcheck disable=SC2046
+  "$LATENT" invert "$MODEL" $(cat "$OUT/$g.txt") --steps 300 --restarts 4 --seed 1 \
+      --out "$OUT/$g.json" --recon "$OUT/$g-recon.png" >/dev/null 2> "$OUT/$g.log"
+  grep -h "start(s): mse" "$OUT/$g.log" | awk '{ s += $(NF-2) } END { printf "%s: mean inversion mse %.4f over %d faces\n", g, s / NR, NR }' g="$g" >&2
+done
+
+"$LATENT" arith "$MODEL" 'z("'"$OUT"'/glasses_men.json") - z("'"$OUT"'/men.json") + z("'"$OUT"'/women.json")' \
+    --z-out "$OUT/women_glasses.json" >/dev/null
+"$LATENT" arith "$MODEL" 'z("'"$OUT"'/smiling_women.json") - z("'"$OUT"'/neutral_women.json") + z("'"$OUT"'/neutral_men.json")' \
+    --z-out "$OUT/smiling_men.json" >/dev/null
+# One row per equation: the three group means decoded, then the result.
+"$LATENT" decode "$MODEL" --cols 4 --scale 2 -o docs/celeba-dcgan-arithmetic.png \
+    -z "$OUT/glasses_men.json" -z "$OUT/men.json" -z "$OUT/women.json" -z "$OUT/women_glasses.json" \
+    -z "$OUT/smiling_women.json" -z "$OUT/neutral_women.json" -z "$OUT/neutral_men.json" -z "$OUT/smiling_men.json"
+cp "$OUT/glasses_men-recon.png" docs/celeba-dcgan-inversions.png
+echo "wrote docs/celeba-dcgan-arithmetic.png and docs/celeba-dcgan-inversions.png" >&2
