@@ -389,5 +389,19 @@ TEST(TorchCli, TrainBenchAndInvertEndToEnd) {
   ASSERT_EQ(inv.code, 0) << inv.output;
   EXPECT_EQ(read_latent_json(tmp / "z.json").size(), 4u);
   const Image r = load_image(tmp / "r.png");
-  EXPECT_EQ(r.width, 2 * 32 + 3 * 2);  // original | reconstruction
+  EXPECT_EQ(r.width, 32 + 2 * 2);  // one column: original above its reconstruction
+  EXPECT_EQ(r.height, 2 * 32 + 3 * 2);
+
+  // Several images: each one's z, and their mean in --out.
+  const auto many = run(cli("invert " + (tmp / "m") + " " + (tmp / "data/d_001.png") + " " + (tmp / "data/d_002.png") +
+                            " --steps 5 --out " + (tmp / "mean.json") + " --each " + (tmp / "each")));
+  ASSERT_EQ(many.code, 0) << many.output;
+  const Latent za = read_latent_json(tmp / "each/d_001.json"), zb = read_latent_json(tmp / "each/d_002.json");
+  const Latent mean = read_latent_json(tmp / "mean.json");
+  for (size_t i = 0; i < mean.size(); ++i) EXPECT_NEAR(mean[i], 0.5f * (za[i] + zb[i]), 1e-5);
+  // decode takes several points and lays them out as a grid.
+  const auto grid = run(cli("decode " + (tmp / "m") + " -z " + (tmp / "each/d_001.json") + " -z " +
+                            (tmp / "each/d_002.json") + " -z " + (tmp / "mean.json") + " --cols 3 -o " + (tmp / "g.png")));
+  ASSERT_EQ(grid.code, 0) << grid.output;
+  EXPECT_EQ(load_image(tmp / "g.png").width, 3 * 32 + 4 * 2);
 }
