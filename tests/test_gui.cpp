@@ -321,3 +321,83 @@ TEST(Studio, SeveralLiveAttributeVectorsAtOnce) {
   ASSERT_EQ(z.size(), expected.size());
   for (size_t k = 0; k < z.size(); ++k) EXPECT_NEAR(z[k], expected[k], 1e-3);
 }
+
+// ------------------------------------------------------------------ neural image models
+
+namespace {
+
+const std::string kDcgan = std::string(LATENT_SOURCE_DIR) + "/models/celeba-dcgan";
+const std::string kVae = std::string(LATENT_SOURCE_DIR) + "/models/celeba-vae";
+
+// Largest difference between the viewport (nearest-filtered blocks) and an RGB image.
+double viewport_diff(const Image& shot, const nlohmann::json& meta, const Image& expected) {
+  const auto& vp = meta["viewport"];
+  const double x0 = vp["x"], y0 = vp["y"], sx = vp["w"].get<double>() / expected.width,
+               sy = vp["h"].get<double>() / expected.height;
+  double max_diff = 0;
+  for (int y = 0; y < expected.height; ++y)
+    for (int x = 0; x < expected.width; ++x) {
+      const int px = static_cast<int>(x0 + (x + 0.5) * sx), py = static_cast<int>(y0 + (y + 0.5) * sy);
+      for (int c = 0; c < 3; ++c)
+        max_diff = std::max(max_diff, double(std::fabs(shot.at(px, py, c) - expected.at(x, y, c % expected.channels))));
+    }
+  return max_diff;
+}
+
+}  // namespace
+
+// A GAN's 100 sliders: a filter, the N most influential, and the viewport shows exactly
+// what `latent decode` gives for the point.
+TEST(Studio, AGeneratorsHundredSlidersFilterRankAndDecode) {
+  test_util::TempDir tmp;
+  Latent z(100, 0.f);
+  for (int k = 0; k < 100; ++k) z[k] = std::sin(0.7f * k) * 1.2f;
+  write_latent_json(z, tmp / "z.json");
+  ASSERT_EQ(run(kCli + " decode " + kDcgan + " -z " + (tmp / "z.json") + " -o " + (tmp / "expected.png")).code, 0);
+
+  auto filtered = run(kStudio + " --model " + kDcgan + " --z-file " + (tmp / "z.json") + " --sliders 1-10,42" +
+                      " --screenshot " + (tmp / "a.png") + " --frames 3");
+  ASSERT_EQ(filtered.code, 0) << filtered.output;
+  const auto a = read_json(tmp / "a.png.json");
+  EXPECT_EQ(a["model"], "celeba-dcgan");
+  EXPECT_EQ(a["device"], "cpu");
+  EXPECT_EQ(a["visible_sliders"], 11);
+  EXPECT_EQ(a["dataset_count"], 0) << "a generator without an encoder opens no dataset by itself";
+  EXPECT_LE(viewport_diff(load_image(tmp / "a.png"), a, load_image(tmp / "expected.png")), 2.5 / 255.0);
+
+  auto top = run(kStudio + " --model " + kDcgan + " --z-file " + (tmp / "z.json") + " --top 5 --screenshot " +
+                 (tmp / "b.png") + " --frames 3");
+  ASSERT_EQ(top.code, 0) << top.output;
+  const auto b = read_json(tmp / "b.png.json");
+  EXPECT_TRUE(b["influence_ranked"].get<bool>());
+  EXPECT_EQ(b["visible_sliders"], 5);
+}
+
+// A photo dropped on a VAE goes in through its encoder, refined by gradient descent; on
+// PCA through the exact encoder. The point becomes the sliders.
+TEST(Studio, ADroppedPhotoGoesIntoTheSpace) {
+  if (!test_util::has_data_dir()) GTEST_SKIP() << "no shared data";
+  test_util::TempDir tmp;
+  const std::string photo = std::string(LATENT_DATA_DIR) + "/faces/celeba/images64/009990.jpg";
+  auto vae = run(kStudio + " --model " + kVae + " --drop " + photo + " --screenshot " + (tmp / "v.png") + " --frames 3");
+  ASSERT_EQ(vae.code, 0) << vae.output;
+  const auto v = read_json(tmp / "v.png.json");
+  EXPECT_EQ(v["inverted"], "009990.jpg");
+  EXPECT_EQ(v["invert_error"], "");
+  EXPECT_NE(v["invert_how"].get<std::string>().find("encoder mean, then gradient descent"), std::string::npos);
+  EXPECT_LT(v["invert_mse"].get<double>(), 0.02);
+  // The sliders hold the inverted point and the viewport shows its decoding.
+  write_latent_json(v["z"].get<Latent>(), tmp / "z.json");
+  ASSERT_EQ(run(kCli + " decode " + kVae + " -z " + (tmp / "z.json") + " -o " + (tmp / "expected.png")).code, 0);
+  EXPECT_LE(viewport_diff(load_image(tmp / "v.png"), v, load_image(tmp / "expected.png")), 2.5 / 255.0);
+
+  auto pca = run(kStudio + " --model " + kModel + " --dataset " + std::string(LATENT_DATA_DIR) + "/faces/olivetti" +
+                 " --drop " + photo + " --screenshot " + (tmp / "p.png") + " --frames 3");
+  ASSERT_EQ(pca.code, 0) << pca.output;
+  const auto p = read_json(tmp / "p.png.json");
+  EXPECT_EQ(p["invert_how"], "encoder");
+  ASSERT_EQ(run(kCli + " encode " + kModel + " " + photo + " --out " + (tmp / "pz.json")).code, 0);
+  const Latent expected = read_latent_json(tmp / "pz.json"), got = p["z"].get<Latent>();
+  ASSERT_EQ(got.size(), expected.size());
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], expected[i], 1e-4);
+}
