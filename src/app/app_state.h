@@ -209,6 +209,20 @@ struct AppState {
   int bookmark_rename = -1;
   std::string bookmark_rename_to;
 
+  // Presentation: the output alone, full screen on a chosen monitor, driven from the
+  // keyboard (arrows: bookmarks, space: walk, R: randomize, B: blackout, H: overlay, Esc).
+  bool presentation = false;
+  bool presentation_toggle = false;         // request: enter or leave
+  bool overlay = true;                      // a minimal line of text over the output
+  bool blackout = false;
+  int monitor = 0;                          // index into monitor_names
+  std::vector<std::string> monitor_names;   // "0: Xvfb 1600x1000", ...
+  // A second window with the output only (controls stay here): for a projector.
+  bool output_window = false;
+  bool output_window_toggle = false;
+  int current_bookmark = -1;                // the last one jumped to from the keyboard
+  std::string overlay_text;                 // what the overlay says (also for tests)
+
   // Performance
   double decode_ms = 0;          // last decode, on the worker
   double decode_ms_avg = 0;      // smoothed

@@ -40,6 +40,9 @@ int main(int argc, char** argv) {
   app.add_option("--device", o.device, "Neural models run on: cpu, cuda or auto")->capture_default_str();
   app.add_option("--sliders", o.slider_filter, "Show only these sliders, e.g. 1-10,42");
   app.add_option("--top", o.slider_top, "Show only the N most influential sliders (ranked at the start point)");
+  app.add_flag("--present", o.present, "Start in presentation mode: the output alone, full screen (F5 toggles)");
+  app.add_option("--monitor", o.monitor, "Monitor for presentation and the output window (0: primary)")->capture_default_str();
+  app.add_flag("--output-window", o.output_window, "Open a second window with the output only (for a projector)");
   app.add_option("--screenshot", o.screenshot, "Write the window to this PNG once work has settled, then exit");
   app.add_option("--frames", o.frames, "Frames to render (after loading settles) before the screenshot")->capture_default_str();
   app.add_option("--screenshot-after", o.screenshot_after,

@@ -147,6 +147,10 @@ Studio::Studio(StudioOptions options) : opts_(std::move(options)) {
   glfwSwapInterval(opts_.screenshot.empty() ? 1 : 0);
   glfwSetWindowUserPointer(window_, this);
   glfwSetDropCallback(window_, drop_callback);
+  refresh_monitors();
+  state_.monitor = std::clamp(opts_.monitor, 0, std::max(0, static_cast<int>(state_.monitor_names.size()) - 1));
+  state_.presentation_toggle = opts_.present;
+  state_.output_window_toggle = opts_.output_window;
 
   IMGUI_CHECKVERSION();
   ImGui::CreateContext();
@@ -172,8 +176,174 @@ Studio::~Studio() {
   ImGui_ImplOpenGL3_Shutdown();
   ImGui_ImplGlfw_Shutdown();
   ImGui::DestroyContext();
+  set_output_window(false);
   glfwDestroyWindow(window_);
   glfwTerminate();
+}
+
+void Studio::refresh_monitors() {
+  int count = 0;
+  GLFWmonitor** mons = glfwGetMonitors(&count);
+  state_.monitor_names.clear();
+  for (int i = 0; i < count; ++i) {
+    const GLFWvidmode* mode = glfwGetVideoMode(mons[i]);
+    const char* name = glfwGetMonitorName(mons[i]);
+    state_.monitor_names.push_back(std::to_string(i) + ": " + (name ? name : "monitor") +
+                                   (mode ? " " + std::to_string(mode->width) + "x" + std::to_string(mode->height) : ""));
+  }
+}
+
+namespace {
+GLFWmonitor* monitor_at(int index) {
+  int count = 0;
+  GLFWmonitor** mons = glfwGetMonitors(&count);
+  if (count == 0) return nullptr;
+  return mons[std::clamp(index, 0, count - 1)];
+}
+void output_key_callback(GLFWwindow* w, int key, int, int action, int) {
+  if (action != GLFW_PRESS) return;
+  static_cast<Studio*>(glfwGetWindowUserPointer(w))->output_keys_.push_back(key);
+}
+}  // namespace
+
+void Studio::set_presentation(bool on) {
+  if (on == state_.presentation) return;
+  GLFWmonitor* mon = monitor_at(state_.monitor);
+  if (on) {
+    glfwGetWindowPos(window_, &windowed_[0], &windowed_[1]);
+    glfwGetWindowSize(window_, &windowed_[2], &windowed_[3]);
+    if (mon) {
+      const GLFWvidmode* mode = glfwGetVideoMode(mon);
+      glfwSetWindowMonitor(window_, mon, 0, 0, mode->width, mode->height, mode->refreshRate);
+    }
+  } else {
+    glfwSetWindowMonitor(window_, nullptr, windowed_[0], windowed_[1], std::max(320, windowed_[2]),
+                         std::max(240, windowed_[3]), 0);
+  }
+  state_.presentation = on;
+  state_.blackout = false;
+}
+
+void Studio::set_output_window(bool on) {
+  if (on == (output_ != nullptr)) return;
+  if (on) {
+    // On another monitor when there is one (the projector), else a window of its own.
+    int count = 0;
+    glfwGetMonitors(&count);
+    GLFWmonitor* mon = count > 1 ? monitor_at(state_.monitor) : nullptr;
+    const GLFWvidmode* mode = mon ? glfwGetVideoMode(mon) : nullptr;
+    glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
+    glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
+    glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
+    glfwWindowHint(GLFW_OPENGL_FORWARD_COMPAT, GLFW_TRUE);
+    output_ = glfwCreateWindow(mode ? mode->width : 720, mode ? mode->height : 720, "Latent Studio - output", mon,
+                               window_);
+    if (!output_) {
+      state_.model_error = "could not open the output window";
+      state_.output_window = false;
+      return;
+    }
+    glfwSetWindowUserPointer(output_, this);
+    glfwSetKeyCallback(output_, output_key_callback);
+    glfwMakeContextCurrent(output_);
+    glfwSwapInterval(0);  // the main window's swap paces the frames
+    glGenFramebuffers(1, &output_fbo_);
+    glfwMakeContextCurrent(window_);
+  } else {
+    glfwMakeContextCurrent(output_);
+    glDeleteFramebuffers(1, &output_fbo_);
+    output_fbo_ = 0;
+    glfwMakeContextCurrent(window_);
+    glfwDestroyWindow(output_);
+    output_ = nullptr;
+  }
+  state_.output_window = on;
+}
+
+// The output window shows the viewport texture alone, scaled to fit (letterboxed): a blit
+// from a framebuffer that reads the shared texture, so it needs no UI of its own.
+void Studio::draw_output_window(bool swap) {
+  if (!output_) return;
+  if (glfwWindowShouldClose(output_)) {
+    set_output_window(false);
+    return;
+  }
+  glfwMakeContextCurrent(output_);
+  int fw, fh;
+  glfwGetFramebufferSize(output_, &fw, &fh);
+  glBindFramebuffer(GL_FRAMEBUFFER, 0);
+  glViewport(0, 0, fw, fh);
+  glClearColor(0.f, 0.f, 0.f, 1.f);
+  glClear(GL_COLOR_BUFFER_BIT);
+  if (!state_.blackout && state_.view_texture && state_.view_w > 0 && state_.view_h > 0) {
+    glBindFramebuffer(GL_READ_FRAMEBUFFER, output_fbo_);
+    glFramebufferTexture2D(GL_READ_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D,
+                           static_cast<GLuint>(state_.view_texture), 0);
+    if (glCheckFramebufferStatus(GL_READ_FRAMEBUFFER) == GL_FRAMEBUFFER_COMPLETE) {
+      float scale = std::min(static_cast<float>(fw) / state_.view_w, static_cast<float>(fh) / state_.view_h);
+      if (!state_.options.linear_filter && scale >= 1.f) scale = std::floor(scale);
+      const int w = static_cast<int>(state_.view_w * scale), h = static_cast<int>(state_.view_h * scale);
+      const int x = (fw - w) / 2, y = (fh - h) / 2;
+      // Texture row 0 is the image's top; the window's y runs upward: flip while blitting.
+      glBlitFramebuffer(0, 0, state_.view_w, state_.view_h, x, y + h, x + w, y, GL_COLOR_BUFFER_BIT,
+                        state_.options.linear_filter ? GL_LINEAR : GL_NEAREST);
+    }
+    glBindFramebuffer(GL_READ_FRAMEBUFFER, 0);
+  }
+  glFinish();
+  if (swap) {
+    glfwSwapBuffers(output_);
+    glfwMakeContextCurrent(window_);
+  }  // else: the caller reads the back buffer, then swaps and switches back
+}
+
+void Studio::apply_key(int key) {
+  switch (key) {
+    case GLFW_KEY_ESCAPE:
+      if (state_.presentation) state_.presentation_toggle = true;
+      break;
+    case GLFW_KEY_F5:
+      state_.presentation_toggle = true;
+      break;
+    case GLFW_KEY_RIGHT:
+    case GLFW_KEY_LEFT:
+    case GLFW_KEY_PAGE_DOWN:
+    case GLFW_KEY_PAGE_UP: {
+      const int n = static_cast<int>(state_.bookmarks.size());
+      if (n == 0) break;
+      const bool next = key == GLFW_KEY_RIGHT || key == GLFW_KEY_PAGE_DOWN;
+      state_.current_bookmark = state_.current_bookmark < 0 ? (next ? 0 : n - 1)
+                                                            : (state_.current_bookmark + (next ? 1 : n - 1)) % n;
+      state_.bookmark_jump = state_.current_bookmark;
+      break;
+    }
+    case GLFW_KEY_R:
+      state_.randomize_request = true;
+      ++state_.randomize_seed;
+      break;
+    case GLFW_KEY_B:
+      state_.blackout = !state_.blackout;
+      break;
+    case GLFW_KEY_H:
+      state_.overlay = !state_.overlay;
+      break;
+    default:
+      break;
+  }
+}
+
+// Keys for the show: F5 everywhere (outside text fields); the rest in presentation mode
+// (in the control window they belong to the widgets) and in the output window.
+void Studio::handle_keys() {
+  for (int k : output_keys_) apply_key(k);
+  output_keys_.clear();
+  const ImGuiIO& io = ImGui::GetIO();
+  if (io.WantTextInput) return;
+  if (ImGui::IsKeyPressed(GLFW_KEY_F5, false)) apply_key(GLFW_KEY_F5);
+  if (!state_.presentation) return;
+  for (int k : {GLFW_KEY_ESCAPE, GLFW_KEY_RIGHT, GLFW_KEY_LEFT, GLFW_KEY_PAGE_DOWN, GLFW_KEY_PAGE_UP, GLFW_KEY_R,
+                GLFW_KEY_B, GLFW_KEY_H, GLFW_KEY_SPACE})
+    if (ImGui::IsKeyPressed(k, false)) apply_key(k);
 }
 
 void Studio::on_drop(const std::vector<std::string>& paths) { dropped_.insert(dropped_.end(), paths.begin(), paths.end()); }
@@ -240,6 +410,14 @@ void Studio::frame() {
     apply_ui_scale(state_.options.ui_scale);
     state_.applied_ui_scale = state_.options.ui_scale;
   }
+  if (state_.presentation_toggle) {
+    state_.presentation_toggle = false;
+    set_presentation(!state_.presentation);
+  }
+  if (state_.output_window_toggle) {
+    state_.output_window_toggle = false;
+    set_output_window(!output_);
+  }
   poll_workers();
   handle_requests();
   upload_thumbnails();
@@ -263,6 +441,7 @@ void Studio::frame() {
   glClear(GL_COLOR_BUFFER_BIT);
   ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
   glFinish();  // so draw_ms is the GPU's (or llvmpipe's) time, not just the submission
+  draw_output_window();
   const double t_end = glfwGetTime();
   auto smooth = [](double& avg, double v) { avg = avg == 0 ? v : 0.9 * avg + 0.1 * v; };
   smooth(state_.ui_ms, 1000.0 * (t_draw - t_ui));
@@ -278,6 +457,17 @@ void Studio::frame() {
 
 void Studio::layout_and_draw() {
   const ImVec2 d = ImGui::GetIO().DisplaySize;
+  handle_keys();
+  {
+    std::string t = state_.model.loaded ? state_.model.info.name : std::string("no model");
+    if (state_.current_bookmark >= 0 && state_.current_bookmark < static_cast<int>(state_.bookmarks.size()))
+      t += "  |  " + state_.bookmarks[state_.current_bookmark].name;
+    state_.overlay_text = t;
+  }
+  if (state_.presentation) {
+    panels::presentation_view(state_, {0, 0, d.x, d.y});
+    return;
+  }
   const float s = state_.options.ui_scale;
   const float left = std::min(d.x * 0.3f, 360.f * s);
   const float right = std::min(d.x * 0.3f, 400.f * s);
@@ -1073,10 +1263,14 @@ void Studio::handle_map_requests() {
   place_current_on_map();
 }
 
-bool Studio::write_screenshot() {
+namespace {
+// The current context's back buffer (last frame drawn, not yet swapped... or just swapped:
+// either way the last complete frame with preserved back buffers under Mesa).
+latent::Image read_back_buffer(GLFWwindow* w) {
   int fw, fh;
-  glfwGetFramebufferSize(window_, &fw, &fh);
+  glfwGetFramebufferSize(w, &fw, &fh);
   std::vector<unsigned char> px(static_cast<size_t>(fw) * fh * 4);
+  glBindFramebuffer(GL_READ_FRAMEBUFFER, 0);
   glReadBuffer(GL_BACK);
   glPixelStorei(GL_PACK_ALIGNMENT, 1);
   glReadPixels(0, 0, fw, fh, GL_RGBA, GL_UNSIGNED_BYTE, px.data());
@@ -1085,8 +1279,24 @@ bool Studio::write_screenshot() {
     for (int x = 0; x < fw; ++x)
       for (int c = 0; c < 3; ++c)
         img.at(x, y, c) = px[(static_cast<size_t>(fh - 1 - y) * fw + x) * 4 + c] / 255.f;
+  return img;
+}
+}  // namespace
+
+bool Studio::write_screenshot() {
+  int fw, fh;
+  glfwGetFramebufferSize(window_, &fw, &fh);
+  const latent::Image img = read_back_buffer(window_);
   try {
     latent::save_png(img, opts_.screenshot);
+    if (output_) {
+      // The output window, redrawn now so its back buffer holds the current frame.
+      draw_output_window(false);
+      const latent::Image out = read_back_buffer(output_);
+      glfwSwapBuffers(output_);
+      glfwMakeContextCurrent(window_);
+      latent::save_png(out, opts_.screenshot + ".output.png");
+    }
     // Where things are, for tests and docs.
     auto rect = [](const Rect& r) { return nlohmann::json{{"x", r.x}, {"y", r.y}, {"w", r.w}, {"h", r.h}}; };
     nlohmann::json meta = {{"width", fw},
@@ -1131,6 +1341,12 @@ bool Studio::write_screenshot() {
                            {"invert_how", state_.invert_how},
                            {"invert_error", state_.invert_error},
                            {"decodes_submitted", state_.decodes_submitted},
+                           {"presentation", state_.presentation},
+                           {"blackout", state_.blackout},
+                           {"overlay", state_.overlay ? state_.overlay_text : std::string()},
+                           {"current_bookmark", state_.current_bookmark},
+                           {"output_window", output_ != nullptr},
+                           {"monitors", state_.monitor_names},
                            {"decodes_skipped", state_.decodes_skipped},
                            {"decode_ms_avg", state_.decode_ms_avg}};
     {

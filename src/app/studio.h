@@ -45,6 +45,9 @@ struct StudioOptions {
   std::string device = "auto";       // neural models: cpu, cuda or auto
   std::string slider_filter;         // show only these sliders ("1-10, 42")
   int slider_top = 0;                // show only the N most influential sliders (0: all)
+  bool present = false;              // start in presentation mode (the output alone, full screen)
+  int monitor = 0;                   // presentation / output window monitor (index, 0: primary)
+  bool output_window = false;        // open the second output window at start
   double autosave_seconds = 60;      // autosave (to SESSION.autosave) this often when something changed    // word models this large get an approximate index (0: never)
   int width = 1600, height = 1000;   // window size
   float ui_scale = 1.0f;
@@ -63,6 +66,13 @@ class Studio {
  private:
   void frame();
   void layout_and_draw();
+  // Presentation and the output window.
+  void handle_keys();
+  void apply_key(int glfw_key);
+  void set_presentation(bool on);
+  void set_output_window(bool on);
+  void draw_output_window(bool swap = true);
+  void refresh_monitors();
   void poll_workers();
   void handle_requests();
   void install_model(LoadedModel loaded);
@@ -102,6 +112,12 @@ class Studio {
   AppState state_;
   Renderer renderer_;
   GLFWwindow* window_ = nullptr;
+  GLFWwindow* output_ = nullptr;        // the second (output-only) window, sharing textures
+  unsigned output_fbo_ = 0;             // in the output window's context
+  int windowed_[4] = {0, 0, 0, 0};      // x, y, w, h before presentation
+ public:
+  std::vector<int> output_keys_;        // keys pressed in the output window (its callback)
+ private:
   std::unique_ptr<MapLayer> map_layer_;  // GL: created with the context, destroyed before it
 
   std::shared_ptr<const latent::Space> space_;

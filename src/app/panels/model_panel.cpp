@@ -58,6 +58,19 @@ void model_panel(AppState& s, const Rect& r) {
     // Fonts are rebuilt by the Studio when the drag ends (applied_ui_scale differs).
   }
   ImGui::Checkbox("Smooth (linear) magnification", &s.options.linear_filter);
+  // The show: full screen on a monitor, or a second window for the projector.
+  if (ImGui::Button("Present (F5)")) s.presentation_toggle = true;
+  ImGui::SameLine();
+  bool out = s.output_window;
+  if (ImGui::Checkbox("Output window", &out)) s.output_window_toggle = true;
+  if (s.monitor_names.size() > 1) {
+    ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x * 0.6f);
+    if (ImGui::BeginCombo("monitor", s.monitor_names[std::min<size_t>(s.monitor, s.monitor_names.size() - 1)].c_str())) {
+      for (int i = 0; i < static_cast<int>(s.monitor_names.size()); ++i)
+        if (ImGui::Selectable(s.monitor_names[i].c_str(), i == s.monitor)) s.monitor = i;
+      ImGui::EndCombo();
+    }
+  }
   ImGui::End();
 }
 

@@ -1,0 +1,51 @@
+// Presentation: the decoded output alone, as large as the display allows, with a one-line
+// overlay that can be hidden, or nothing at all (blackout).
+#include <imgui.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "panels.h"
+
+namespace studio::panels {
+
+void presentation_view(AppState& s, const Rect& r) {
+  place_window(r);
+  ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(0, 0));
+  ImGui::PushStyleVar(ImGuiStyleVar_WindowBorderSize, 0.f);
+  ImGui::PushStyleColor(ImGuiCol_WindowBg, ImVec4(0, 0, 0, 1));
+  ImGui::Begin("Presentation", nullptr,
+               ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize |
+                   ImGuiWindowFlags_NoBringToFrontOnFocus | ImGuiWindowFlags_NoSavedSettings);
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  s.viewport_rect = {};
+  if (!s.blackout && s.view_texture && s.view_w > 0 && s.view_h > 0) {
+    float scale = std::min(avail.x / s.view_w, avail.y / s.view_h);
+    if (!s.options.linear_filter && scale >= 1.f) scale = std::floor(scale);
+    const ImVec2 size(s.view_w * scale, s.view_h * scale);
+    const ImVec2 origin = ImGui::GetCursorScreenPos();
+    const ImVec2 top_left(std::floor(origin.x + (avail.x - size.x) * 0.5f),
+                          std::floor(origin.y + (avail.y - size.y) * 0.5f));
+    ImGui::SetCursorScreenPos(top_left);
+    ImGui::Image(reinterpret_cast<ImTextureID>(s.view_texture), size);
+    s.viewport_rect = to_framebuffer(top_left.x, top_left.y, size.x, size.y);
+  }
+  if (s.overlay && !s.blackout) {
+    // Large type: the font is already scaled by ui_scale; the overlay doubles it.
+    ImGui::SetWindowFontScale(1.6f);
+    ImGui::SetCursorPos(ImVec2(24, 16));
+    ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1, 1, 1, 0.85f));
+    ImGui::TextUnformatted(s.overlay_text.c_str());
+    ImGui::PopStyleColor();
+    ImGui::SetCursorPos(ImVec2(24, avail.y - ImGui::GetTextLineHeightWithSpacing() - 12));
+    ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1, 1, 1, 0.45f));
+    ImGui::TextUnformatted("<- -> bookmarks   space walk   R random   B blackout   H overlay   Esc leave");
+    ImGui::PopStyleColor();
+    ImGui::SetWindowFontScale(1.f);
+  }
+  ImGui::End();
+  ImGui::PopStyleColor();
+  ImGui::PopStyleVar(2);
+}
+
+}  // namespace studio::panels
