@@ -340,3 +340,18 @@ TEST(Walk, SessionsKeepWalksAndOldSessionsStillLoad) {
     EXPECT_NE(std::string(e.what()).find("broken.json: walk 2: unknown walk kind 'teleport'"), std::string::npos) << e.what();
   }
 }
+
+TEST(Walk, FrameByFrameEqualsAllFrames) {
+  for (bool loop : {false, true}) {
+    Walk w = three_keys(Interpolation::Spline, loop);
+    w.keys[0].seconds = 0.1;  // decimal durations: the keyframe must still be frame 3
+    const auto all = w.frames(30);
+    for (size_t i = 0; i < all.size(); ++i) ASSERT_EQ(w.frame(static_cast<long>(i), 30), all[i]) << i;
+    EXPECT_EQ(w.frame(3, 30), w.keys[1].z);
+  }
+  Walk r;
+  r.random_loop = RandomLoop{{1.f, 2.f}, {}, 1.f, 0.5f, 3.0, 1};
+  const auto all = r.frames(10);
+  for (size_t i = 0; i < all.size(); ++i) ASSERT_EQ(r.frame(static_cast<long>(i), 10), all[i]) << i;
+  EXPECT_EQ(r.frame(30, 10), all[0]);  // one loop later
+}

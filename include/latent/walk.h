@@ -77,6 +77,8 @@ struct Walk {
   // round(duration * fps) frames, frame i at time i / fps (see the top of this file).
   int frame_count(double fps) const;
   std::vector<Latent> frames(double fps) const;
+  // Frame i of frames(fps), computed alone (for long walks, without holding them all).
+  Latent frame(long i, double fps) const;
   // frames(fps), plus a last frame at the end for an open walk (the final keyframe).
   std::vector<Latent> frames_with_end(double fps) const;
 

@@ -245,6 +245,25 @@ int Walk::frame_count(double fps) const {
   return static_cast<int>(n);
 }
 
+Latent Walk::frame(long i, double fps) const {
+  if (!finite_positive(fps)) throw UnsupportedError("frames per second must be a positive number, not " + std::to_string(fps));
+  validate();
+  if (random_loop) return LoopCoefficients(*random_loop).at(*random_loop, i / fps);
+  // Segment ends in frame units; whole numbers (up to rounding in the sums) are made exact,
+  // so a keyframe meant to land on a frame is that frame, bit for bit.
+  const std::vector<double> times = key_times();
+  const size_t segments = loop ? keys.size() : keys.size() - 1;
+  auto edge = [&](size_t s) {
+    const double f = (s < segments ? times[s] : duration()) * fps;
+    return std::fabs(f - std::round(f)) < 1e-6 * std::max(1.0, std::fabs(f)) ? std::round(f) : f;
+  };
+  if (i == 0) return keys.front().z;
+  if (i < 0 || i >= edge(segments)) return at(i / fps);  // outside the walk: held or wrapped
+  size_t s = 0;
+  while (s + 1 < segments && edge(s + 1) <= i) ++s;
+  return segment_point(*this, s, (i - edge(s)) / (edge(s + 1) - edge(s)));
+}
+
 std::vector<Latent> Walk::frames(double fps) const {
   const int n = frame_count(fps);
   std::vector<Latent> out;
@@ -254,20 +273,7 @@ std::vector<Latent> Walk::frames(double fps) const {
     for (int i = 0; i < n; ++i) out.push_back(c.at(*random_loop, i / fps));
     return out;
   }
-  // Segment ends in frame units; whole numbers (up to rounding in the sums) are made exact,
-  // so a keyframe meant to land on a frame is that frame, bit for bit.
-  const std::vector<double> times = key_times();
-  const size_t segments = loop ? keys.size() : keys.size() - 1;
-  std::vector<double> edge(segments + 1);
-  for (size_t s = 0; s <= segments; ++s) {
-    const double f = (s < times.size() ? times[s] : duration()) * fps;
-    edge[s] = std::fabs(f - std::round(f)) < 1e-6 * std::max(1.0, std::fabs(f)) ? std::round(f) : f;
-  }
-  size_t s = 0;
-  for (int i = 0; i < n; ++i) {
-    while (s + 1 < segments && edge[s + 1] <= i) ++s;
-    out.push_back(segment_point(*this, s, (i - edge[s]) / (edge[s + 1] - edge[s])));
-  }
+  for (int i = 0; i < n; ++i) out.push_back(frame(i, fps));
   return out;
 }
 
