@@ -27,6 +27,7 @@
 #include "latent/labels.h"
 #include "latent/projection.h"
 #include "latent/session.h"
+#include "walk_commands.h"
 
 namespace fs = std::filesystem;
 using namespace latent;
@@ -341,6 +342,8 @@ int main(int argc, char** argv) {
   w2v_cmd->add_option("--sample", w2v.sample, "Subsampling threshold for frequent words")->capture_default_str();
   w2v_cmd->add_option("--alpha", w2v.alpha, "Starting learning rate")->capture_default_str();
   w2v_cmd->add_option("--seed", w2v.seed, "Random seed")->capture_default_str();
+
+  add_walk_commands(app);  // walk, grid: they run as callbacks during parsing
 
   try {
     app.parse(argc, argv);
