@@ -358,3 +358,24 @@ TEST(VideoExport, Mp4ErrorsAreClear) {
     EXPECT_FALSE(fs::exists(tmp / "o.mp4.partial"));
   }
 }
+
+TEST(VideoExport, Mp4FallsBackToMpeg4WithoutLibx264) {
+  // A stand-in ffmpeg with only the mpeg4 encoder: it records its arguments, reads the
+  // frames and writes a placeholder file where it was told to.
+  test_util::TempDir tmp;
+  std::ofstream(tmp / "ffmpeg") << "#!/bin/sh\ncase \"$*\" in *-encoders*) echo ' V..... mpeg4  MPEG-4 part 2'; exit 0;; esac\n"
+                                   "echo \"$*\" > " << (tmp / "args") << "\n"
+                                   "bytes=$(wc -c)\n"
+                                   "for last; do :; done\n"
+                                   "echo \"$bytes\" > \"$last\"\n";
+  fs::permissions(tmp / "ffmpeg", fs::perms::owner_all);
+  VideoOptions o;
+  o.ffmpeg = tmp / "ffmpeg";
+  auto w = VideoWriter::open(tmp / "v.mp4", o);
+  EXPECT_NE(w->describe().find("no libx264"), std::string::npos) << w->describe();
+  for (int i = 0; i < 4; ++i) w->add(gradient(20, 10, 0));
+  w->finish();
+  EXPECT_NE(read_bytes(tmp / "args").find("-c:v mpeg4"), std::string::npos) << read_bytes(tmp / "args");
+  EXPECT_NE(read_bytes(tmp / "args").find("-s 20x10"), std::string::npos) << read_bytes(tmp / "args");
+  EXPECT_EQ(std::stol(read_bytes(tmp / "v.mp4")), 4 * 20 * 10 * 3);  // every frame's rgb24 bytes reached it
+}
