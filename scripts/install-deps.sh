@@ -11,6 +11,7 @@ PACKAGES=(
   libimgui-dev libglfw3-dev libepoxy-dev libgl-dev libfreetype-dev fonts-dejavu-core
   libgtest-dev libbenchmark-dev
   xvfb xauth libgl1-mesa-dri xdotool
+  ffmpeg
   dataset-fashion-mnist
 )
 if [[ "${LATENT_BENCH_DEPS:-0}" == 1 ]]; then

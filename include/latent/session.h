@@ -1,6 +1,6 @@
 #pragma once
 // A studio session: the model, the dataset and labels, the current point, bookmarks,
-// groups, map settings and view. Saved as JSON, atomically: a crash or a full disk
+// groups, walks, map settings and view. Saved as JSON, atomically: a crash or a full disk
 // during a save never destroys the previous file.
 #include <string>
 #include <vector>
@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "latent/space.h"
+#include "latent/walk.h"
 
 namespace latent {
 
@@ -29,6 +30,7 @@ struct Session {
   Latent z;                    // the current point
   std::vector<Bookmark> bookmarks;
   std::vector<SessionGroup> groups;
+  std::vector<Walk> walks;     // sessions saved before walks existed load with none
   std::string map_method;      // "" (no map), "pca", "tsne", "umap"
   std::string color_by;        // label column colouring the map
   int attr_a = -1, attr_b = -1;

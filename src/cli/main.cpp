@@ -29,6 +29,7 @@
 #include "latent/session.h"
 #include "latent/torch_space.h"
 #include "torch_commands.h"
+#include "walk_commands.h"
 
 namespace fs = std::filesystem;
 using namespace latent;
@@ -183,11 +184,26 @@ int main(int argc, char** argv) {
   app.fallthrough();
   std::string device = "auto";
   int threads = 1;
+  // Applied as they are parsed too, for the commands that run during parsing (walk, grid).
+  configure_torch_threads(threads);
   app.add_option("--device", device, "Where neural models run: cpu, cuda or auto (CUDA when there is a GPU)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->each([](const std::string& d) {
+        try {
+          set_torch_device_preference(d);
+        } catch (const std::exception&) {
+          // Reported with the other errors below.
+        }
+      });
   app.add_option("--threads", threads,
                  "LibTorch intra-op threads (1 is fastest on a small machine shared with other work)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->each([](const std::string& t) {
+        try {
+          configure_torch_threads(std::stoi(t));
+        } catch (const std::exception&) {
+        }
+      });
 
   // info
   std::string model;
@@ -358,6 +374,7 @@ int main(int argc, char** argv) {
 
   // train vae|dcgan, import-torchscript, bench, invert
   cli::TorchCommands torch_commands(app, *train_cmd);
+  add_walk_commands(app);  // walk, grid: they run as callbacks during parsing
 
   try {
     app.parse(argc, argv);
