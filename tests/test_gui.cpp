@@ -401,3 +401,132 @@ TEST(Studio, ADroppedPhotoGoesIntoTheSpace) {
   ASSERT_EQ(got.size(), expected.size());
   for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], expected[i], 1e-4);
 }
+
+// ------------------------------------------------------------------ walks, export, presentation
+
+namespace {
+
+// A session with a three-keyframe spline loop through Olivetti faces 0, 10 and 20 (2 s
+// each) and two bookmarks, made by the CLI.
+std::string walk_session(const test_util::TempDir& tmp) {
+  const std::string ses = tmp / "walk-session.json";
+  const std::string data = std::string(LATENT_DATA_DIR) + "/faces/olivetti";
+  auto w = run(kCli + " walk " + kModel + " --keys 'item(0),item(10),item(20)' --data " + data +
+               " --loop --interp spline --seconds 6 --session " + ses + " --save-walk tour --fps 10 --size 0 --out " +
+               (tmp / "unused.gif"));
+  EXPECT_EQ(w.code, 0) << w.output;
+  auto j = read_json(ses);
+  for (int i : {30, 40}) {
+    auto e = run(kCli + " encode " + kModel + " " + data + " --index " + std::to_string(i));
+    j["bookmarks"].push_back({{"name", "face " + std::to_string(i)}, {"z", nlohmann::json::parse(e.output)}});
+  }
+  std::ofstream(ses) << j.dump();
+  return ses;
+}
+
+}  // namespace
+
+// The studio exports the walk through the same code as `latent walk`: the same GIF, byte
+// for byte; and an MP4 with one frame per 1/fps.
+TEST(Studio, AWalkExportsLikeTheCommandLine) {
+  if (!test_util::has_data_dir()) GTEST_SKIP() << "no shared data";
+  test_util::TempDir tmp;
+  const std::string ses = walk_session(tmp);
+  ASSERT_EQ(run(kCli + " walk " + kModel + " --session " + ses + " --walk tour --fps 10 --size 64 --out " +
+                (tmp / "cli.gif")).code, 0);
+  auto st = run(kStudio + " --session " + ses + " --export " + (tmp / "studio.gif") +
+                " --export-size 64 --export-fps 10 --screenshot " + (tmp / "s.png") + " --frames 2");
+  ASSERT_EQ(st.code, 0) << st.output;
+  const auto meta = read_json(tmp / "s.png.json");
+  EXPECT_EQ(meta["walk_keys"], 3);
+  EXPECT_DOUBLE_EQ(meta["walk_duration"].get<double>(), 6.0);
+  EXPECT_NE(meta["export_status"].get<std::string>().find("wrote 60 frames"), std::string::npos) << meta["export_status"];
+  EXPECT_EQ(run("cmp " + (tmp / "cli.gif") + " " + (tmp / "studio.gif")).code, 0) << "the two GIFs differ";
+
+  if (run("command -v ffprobe").code != 0) GTEST_SKIP() << "ffmpeg is not installed";
+  auto mp4 = run(kStudio + " --session " + ses + " --export " + (tmp / "walk.mp4") +
+                 " --export-size 256 --export-fps 10 --screenshot " + (tmp / "m.png") + " --frames 2");
+  ASSERT_EQ(mp4.code, 0) << mp4.output;
+  auto probe = run("ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames,width "
+                   "-of csv=p=0 " + (tmp / "walk.mp4"));
+  EXPECT_NE(probe.output.find("256,60"), std::string::npos) << probe.output;
+}
+
+// Scrubbed to 2 s, the walk stands exactly on its second keyframe (face 10), and the
+// viewport shows that point's decoding; played, the time moves.
+TEST(Studio, TheWalkScrubsAndPlays) {
+  if (!test_util::has_data_dir()) GTEST_SKIP() << "no shared data";
+  test_util::TempDir tmp;
+  const std::string ses = walk_session(tmp);
+  auto st = run(kStudio + " --session " + ses + " --walk-time 2 --screenshot " + (tmp / "s.png") + " --frames 3");
+  ASSERT_EQ(st.code, 0) << st.output;
+  const auto meta = read_json(tmp / "s.png.json");
+  auto e = run(kCli + " encode " + kModel + " " + LATENT_DATA_DIR + "/faces/olivetti --index 10");
+  const Latent key = nlohmann::json::parse(e.output).get<Latent>(), z = meta["z"].get<Latent>();
+  ASSERT_EQ(z.size(), key.size());
+  for (size_t i = 0; i < z.size(); ++i) EXPECT_NEAR(z[i], key[i], 1e-4) << i;
+  write_latent_json(z, tmp / "z.json");
+  ASSERT_EQ(run(kCli + " decode " + kModel + " -z " + (tmp / "z.json") + " -o " + (tmp / "expected.png")).code, 0);
+  EXPECT_LE(viewport_diff(load_image(tmp / "s.png"), meta, load_image(tmp / "expected.png")), 2.5 / 255.0);
+
+  auto play = run(kStudio + " --session " + ses + " --play-walk --screenshot " + (tmp / "p.png") +
+                  " --screenshot-after 4");
+  ASSERT_EQ(play.code, 0) << play.output;
+  const auto p = read_json(tmp / "p.png.json");
+  EXPECT_TRUE(p["walk_playing"].get<bool>());
+  EXPECT_GT(p["walk_time"].get<double>(), 0.2);
+  EXPECT_GT(p["decodes_submitted"].get<int>(), 5) << "playing decodes a new point per frame";
+}
+
+// Presentation: the output alone, filling the screen; arrows step through the bookmarks,
+// B blacks the screen out. Real key presses from xdotool.
+TEST(Studio, PresentationModeIsDrivenFromTheKeyboard) {
+  if (!test_util::has_data_dir()) GTEST_SKIP() << "no shared data";
+  if (run("command -v xdotool").code != 0) GTEST_SKIP() << "xdotool is not installed";
+  test_util::TempDir tmp;
+  const std::string ses = walk_session(tmp);
+  auto still = run(kStudio + " --session " + ses + " --present --output-window --screenshot " + (tmp / "a.png") +
+                   " --frames 3");
+  ASSERT_EQ(still.code, 0) << still.output;
+  const auto a = read_json(tmp / "a.png.json");
+  EXPECT_TRUE(a["presentation"].get<bool>());
+  EXPECT_GE(a["viewport"]["h"].get<double>(), 0.9 * a["height"].get<double>()) << "the output fills the screen";
+  write_latent_json(a["z"].get<Latent>(), tmp / "z.json");
+  ASSERT_EQ(run(kCli + " decode " + kModel + " -z " + (tmp / "z.json") + " -o " + (tmp / "expected.png")).code, 0);
+  const Image expected = load_image(tmp / "expected.png");
+  EXPECT_LE(viewport_diff(load_image(tmp / "a.png"), a, expected), 2.5 / 255.0);
+  // The output window shows the same image, letterboxed and centred.
+  ASSERT_TRUE(a["output_window"].get<bool>());
+  const Image out = load_image(tmp / "a.png.output.png");
+  const int side = std::min(out.width, out.height) / expected.width * expected.width;
+  const int x0 = (out.width - side) / 2, y0 = (out.height - side) / 2, k = side / expected.width;
+  double max_diff = 0;
+  for (int y = 0; y < expected.height; ++y)
+    for (int x = 0; x < expected.width; ++x)
+      max_diff = std::max(max_diff, double(std::fabs(out.at(x0 + x * k + k / 2, y0 + y * k + k / 2, 0) - expected.at(x, y, 0))));
+  EXPECT_LE(max_diff, 2.5 / 255.0);
+
+  const std::string script = tmp / "keys.sh";
+  {
+    std::ofstream sh(script);
+    sh << "#!/bin/sh\n"
+       << kStudio << " --session " << ses << " --present --screenshot " << (tmp / "b.png") << " --screenshot-after 7 &\n"
+       << "PID=$!\n"
+       << "xdotool search --sync --name 'Latent Studio' > /dev/null\n"
+       << "sleep 3\n"
+       << "for k in Right Right b; do xdotool key $k; sleep 0.4; done\n"
+       << "wait $PID\n";
+  }
+  auto r = run("sh " + script);
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto b = read_json(tmp / "b.png.json");
+  EXPECT_EQ(b["current_bookmark"], 1);
+  EXPECT_TRUE(b["blackout"].get<bool>());
+  const auto bookmark = read_json(ses)["bookmarks"][1]["z"].get<Latent>();
+  const Latent z = b["z"].get<Latent>();
+  for (size_t i = 0; i < z.size(); ++i) EXPECT_NEAR(z[i], bookmark[i], 1e-5);
+  const Image black = load_image(tmp / "b.png");
+  double sum = 0;
+  for (float v : black.pixels) sum += v;
+  EXPECT_LT(sum / black.pixels.size(), 0.01) << "blackout shows nothing";
+}

@@ -209,11 +209,45 @@ struct AppState {
   int bookmark_rename = -1;
   std::string bookmark_rename_to;
 
+  // Walk: keyframes (the current point or bookmarks) played in the viewport and exported.
+  struct WalkKey {
+    std::string name;
+    std::vector<float> z;
+    float seconds = 2.f;   // to the next keyframe
+    int interp = 1;        // 0 linear, 1 slerp, 2 spline
+  };
+  std::vector<WalkKey> walk_keys;
+  std::string walk_name = "walk";
+  bool walk_loop = true;
+  bool walk_random = false;          // a random loop around the current point instead
+  float walk_radius = 0.8f, walk_osc = 0.25f, walk_loop_seconds = 12.f;
+  int walk_seed = 1;
+  bool walk_playing = false;
+  bool walk_toggle = false;          // request: play/pause
+  float walk_time = 0.f;             // seconds into the walk
+  float walk_rate = 1.f;             // playback speed
+  bool walk_scrubbed = false;        // the time slider moved
+  double walk_duration = 0;
+  std::string walk_error;
+  bool walk_add_current = false, walk_add_bookmarks = false, walk_clear = false;
+  int walk_remove = -1;
+  float walk_total_seconds = 0.f;    // set: rescale the walk to last this long
+  // Export: MP4, GIF or PNG frames of the walk; a grid of its keyframes; the image; the window.
+  int export_format = 0;             // 0 MP4, 1 GIF, 2 PNG frames
+  int export_size = 512, export_fps = 30;
+  bool export_smooth = false;        // enlarge smoothly instead of nearest
+  std::string export_path = "walk.mp4";
+  bool export_request = false, export_cancel = false, grid_request = false;
+  bool save_image_request = false, save_window_request = false;
+  Progress export_progress;
+  std::string export_status;
+
   // Presentation: the output alone, full screen on a chosen monitor, driven from the
   // keyboard (arrows: bookmarks, space: walk, R: randomize, B: blackout, H: overlay, Esc).
   bool presentation = false;
   bool presentation_toggle = false;         // request: enter or leave
   bool overlay = true;                      // a minimal line of text over the output
+  bool overlay_help = false;                // the keys over the output (the first seconds)
   bool blackout = false;
   int monitor = 0;                          // index into monitor_names
   std::vector<std::string> monitor_names;   // "0: Xvfb 1600x1000", ...

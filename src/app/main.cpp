@@ -43,6 +43,11 @@ int main(int argc, char** argv) {
   app.add_flag("--present", o.present, "Start in presentation mode: the output alone, full screen (F5 toggles)");
   app.add_option("--monitor", o.monitor, "Monitor for presentation and the output window (0: primary)")->capture_default_str();
   app.add_flag("--output-window", o.output_window, "Open a second window with the output only (for a projector)");
+  app.add_flag("--play-walk", o.play_walk, "Play the session's walk once it is loaded");
+  app.add_option("--walk-time", o.walk_time, "Put the walk at this time (seconds) once it is loaded, paused");
+  app.add_option("--export", o.export_walk, "Export the session's walk to this file (.mp4, .gif) or folder once loaded");
+  app.add_option("--export-size", o.export_size, "Export size in pixels (the longer side)")->capture_default_str();
+  app.add_option("--export-fps", o.export_fps, "Export frames per second")->capture_default_str();
   app.add_option("--screenshot", o.screenshot, "Write the window to this PNG once work has settled, then exit");
   app.add_option("--frames", o.frames, "Frames to render (after loading settles) before the screenshot")->capture_default_str();
   app.add_option("--screenshot-after", o.screenshot_after,

@@ -1,5 +1,6 @@
 #include "renderer.h"
 
+#include "latent/algebra.h"
 #include "latent/image_io.h"
 #include "latent/torch_space.h"
 
@@ -238,6 +239,46 @@ void Renderer::invert_image(const std::string& path, std::shared_ptr<const Space
       throw UnsupportedError("model '" + space->info().name + "' can neither encode images nor be inverted");
     }
     return out;
+  });
+}
+
+void Renderer::export_walk(std::shared_ptr<const Space> space, Walk walk, std::string path, VideoOptions options) {
+  export_task = std::make_unique<Task<std::string>>([space, walk, path, options](TaskContext& ctx) mutable {
+    walk.validate(space->info().dim);
+    const int n = walk.frame_count(options.fps);
+    if (n < 1) throw UnsupportedError("the walk is shorter than one frame at " + std::to_string(options.fps) + " fps");
+    options.expected_frames = n;
+    options.progress = [&ctx, n](float f, const std::string&) {
+      return ctx.progress(f, "frame " + std::to_string(static_cast<int>(f * n)) + " of " + std::to_string(n));
+    };
+    auto writer = VideoWriter::open(path, options);
+    for (long i = 0; i < n; ++i) writer->add(space->decode(walk.frame(i, options.fps)));
+    writer->finish();
+    char buf[512];
+    std::snprintf(buf, sizeof buf, "wrote %d frames (%.2f s at %g fps, %dx%d, %s) to %s", n, n / options.fps,
+                  options.fps, writer->width(), writer->height(), writer->describe().c_str(), path.c_str());
+    return std::string(buf);
+  });
+}
+
+void Renderer::export_grid(std::shared_ptr<const Space> space, Walk walk, std::string path, int steps, int scale) {
+  export_task = std::make_unique<Task<std::string>>([space, walk, path, steps, scale](TaskContext& ctx) {
+    walk.validate(space->info().dim);
+    std::vector<Image> cells;
+    const size_t segments = walk.keys.size() - (walk.loop ? 0 : 1);
+    for (size_t sgm = 0; sgm < segments; ++sgm) {
+      const auto& a = walk.keys[sgm].z;
+      const auto& b = walk.keys[(sgm + 1) % walk.keys.size()].z;
+      for (int i = 0; i < steps; ++i) {
+        const float t = steps > 1 ? static_cast<float>(i) / (steps - 1) : 0.f;
+        const Latent z = walk.keys[sgm].interp == Interpolation::Linear ? lerp(a, b, t) : slerp(a, b, t);
+        cells.push_back(upscale_nearest(space->decode(z), scale));
+        if (!ctx.progress(static_cast<float>(sgm * steps + i + 1) / (segments * steps), "decoding the grid"))
+          throw Cancelled();
+      }
+    }
+    save_png(make_grid(cells, steps), path);
+    return "wrote a " + std::to_string(segments) + " x " + std::to_string(steps) + " grid to " + path;
   });
 }
 

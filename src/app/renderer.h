@@ -12,6 +12,8 @@
 #include "latent/word_vectors.h"
 #include "latent/approx_index.h"
 #include "latent/projection.h"
+#include "latent/video_export.h"
+#include "latent/walk.h"
 
 #include <mutex>
 
@@ -118,6 +120,14 @@ class Renderer {
   // descent for neural models).
   void invert_image(const std::string& path, std::shared_ptr<const latent::Space> space);
   std::unique_ptr<latent::Task<InvertDone>> invert_task;
+  // Writes the walk's frames (decoded here, off the UI thread) as MP4, GIF or PNG frames;
+  // the result is a line for people ("wrote 180 frames ... to walk.mp4").
+  void export_walk(std::shared_ptr<const latent::Space> space, latent::Walk walk, std::string path,
+                   latent::VideoOptions options);
+  // An interpolation sheet: one row per segment of the walk, `steps` images each.
+  void export_grid(std::shared_ptr<const latent::Space> space, latent::Walk walk, std::string path, int steps,
+                   int scale);
+  std::unique_ptr<latent::Task<std::string>> export_task;
   // Per dimension: RMS pixel change when z moves by one standard deviation along it.
   void rank_influence(std::shared_ptr<const latent::Space> space, latent::Latent z);
   std::unique_ptr<latent::Task<std::vector<float>>> influence_task;

@@ -26,6 +26,8 @@
 #include "latent/latent_io.h"
 #include "latent/model_package.h"
 #include "latent/torch_space.h"
+#include "latent/video_export.h"
+#include "latent/walk.h"
 #include "panels/panels.h"
 #include "texture.h"
 
@@ -56,6 +58,24 @@ std::vector<std::string> read_recent() {
 constexpr size_t kMaxThumbnails = 2048;   // uploaded dataset thumbnails kept at once
 constexpr int kThumbnailsPerFrame = 96;   // uploads per frame, so scrolling never stalls
 constexpr double kScreenshotTimeout = 60; // seconds to wait for work to settle
+
+// The current context's back buffer (last frame drawn, not yet swapped... or just swapped:
+// either way the last complete frame with preserved back buffers under Mesa).
+latent::Image read_back_buffer(GLFWwindow* w) {
+  int fw, fh;
+  glfwGetFramebufferSize(w, &fw, &fh);
+  std::vector<unsigned char> px(static_cast<size_t>(fw) * fh * 4);
+  glBindFramebuffer(GL_READ_FRAMEBUFFER, 0);
+  glReadBuffer(GL_BACK);
+  glPixelStorei(GL_PACK_ALIGNMENT, 1);
+  glReadPixels(0, 0, fw, fh, GL_RGBA, GL_UNSIGNED_BYTE, px.data());
+  latent::Image img(fw, fh, 3);
+  for (int y = 0; y < fh; ++y)
+    for (int x = 0; x < fw; ++x)
+      for (int c = 0; c < 3; ++c)
+        img.at(x, y, c) = px[(static_cast<size_t>(fh - 1 - y) * fw + x) * 4 + c] / 255.f;
+  return img;
+}
 
 void glfw_error(int code, const char* what) { std::fprintf(stderr, "latent-studio: GLFW error %d: %s\n", code, what); }
 
@@ -222,6 +242,7 @@ void Studio::set_presentation(bool on) {
   }
   state_.presentation = on;
   state_.blackout = false;
+  help_until_ = glfwGetTime() + 4;
 }
 
 void Studio::set_output_window(bool on) {
@@ -321,11 +342,15 @@ void Studio::apply_key(int key) {
       state_.randomize_request = true;
       ++state_.randomize_seed;
       break;
+    case GLFW_KEY_SPACE:
+      state_.walk_toggle = true;
+      break;
     case GLFW_KEY_B:
       state_.blackout = !state_.blackout;
       break;
     case GLFW_KEY_H:
       state_.overlay = !state_.overlay;
+      help_until_ = glfwGetTime() + 4;
       break;
     default:
       break;
@@ -373,6 +398,19 @@ int Studio::run() {
       on_drop(opts_.drop);  // the same path as files dropped on the window
       opts_.drop.clear();
     }
+    // Start-up walk actions, once the session's walk is in.
+    if ((opts_.play_walk || opts_.walk_time >= 0 || !opts_.export_walk.empty()) && state_.walk_duration > 0 &&
+        !state_.model_load.running) {
+      if (opts_.walk_time >= 0) state_.walk_time = static_cast<float>(opts_.walk_time), state_.walk_scrubbed = true;
+      if (opts_.play_walk) state_.walk_toggle = true;
+      if (!opts_.export_walk.empty()) {
+        state_.export_path = opts_.export_walk;
+        state_.export_size = opts_.export_size;
+        state_.export_fps = opts_.export_fps;
+        state_.export_request = true;
+      }
+      opts_.play_walk = false, opts_.walk_time = -1, opts_.export_walk.clear();
+    }
     if (!opts_.bookmark.empty() && settled() && !state_.z.empty()) {
       state_.bookmarks.push_back({opts_.bookmark, state_.z});
       opts_.bookmark.clear();
@@ -400,8 +438,9 @@ bool Studio::settled(bool waiting_expression_counts) const {
          !renderer_.words.busy() && words_shown_ == words_generation_ && !state_.word_index.running &&
          !state_.map_progress.running && !state_.map_request &&
          state_.wanted_thumbnails.empty() && state_.open_model_request.empty() && state_.open_dataset_request.empty() &&
+         !renderer_.export_task && !state_.export_request && !state_.grid_request &&
          !renderer_.invert_task && state_.invert_request.empty() && !renderer_.influence_task && !state_.influence_request &&
-         opts_.drop.empty();
+         opts_.drop.empty() && opts_.export_walk.empty() && opts_.walk_time < 0 && !state_.walk_scrubbed;
 }
 
 void Studio::frame() {
@@ -441,6 +480,15 @@ void Studio::frame() {
   glClear(GL_COLOR_BUFFER_BIT);
   ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
   glFinish();  // so draw_ms is the GPU's (or llvmpipe's) time, not just the submission
+  if (!pending_window_shot_.empty()) {
+    try {
+      latent::save_png(read_back_buffer(window_), pending_window_shot_);
+      state_.export_status = "saved the window to " + pending_window_shot_;
+    } catch (const std::exception& e) {
+      state_.export_status = std::string("could not save the window: ") + e.what();
+    }
+    pending_window_shot_.clear();
+  }
   draw_output_window();
   const double t_end = glfwGetTime();
   auto smooth = [](double& avg, double v) { avg = avg == 0 ? v : 0.9 * avg + 0.1 * v; };
@@ -462,9 +510,15 @@ void Studio::layout_and_draw() {
     std::string t = state_.model.loaded ? state_.model.info.name : std::string("no model");
     if (state_.current_bookmark >= 0 && state_.current_bookmark < static_cast<int>(state_.bookmarks.size()))
       t += "  |  " + state_.bookmarks[state_.current_bookmark].name;
+    if (state_.walk_playing) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "  |  walk %.1f / %.1f s", state_.walk_time, state_.walk_duration);
+      t += buf;
+    }
     state_.overlay_text = t;
   }
   if (state_.presentation) {
+    state_.overlay_help = glfwGetTime() < help_until_;
     panels::presentation_view(state_, {0, 0, d.x, d.y});
     return;
   }
@@ -472,7 +526,7 @@ void Studio::layout_and_draw() {
   const float left = std::min(d.x * 0.3f, 360.f * s);
   const float right = std::min(d.x * 0.3f, 400.f * s);
   const float model_h = std::min(d.y * 0.4f, 250.f * s);
-  const float strip_h = std::min(d.y * 0.3f, 150.f * s);
+  const float strip_h = std::min(d.y * 0.3f, 200.f * s);
   const float perf_h = std::min(d.y * 0.2f, 110.f * s);
   const float center = std::max(50.f, d.x - left - right);
 
@@ -489,7 +543,14 @@ void Studio::layout_and_draw() {
     const float view_w = std::floor(center * 0.5f);
     panels::viewport_panel(state_, {left, 0, view_w, d.y - strip_h});
     panels::map_panel(state_, {left + view_w, 0, center - view_w, d.y - strip_h});
-    panels::components_panel(state_, {left, d.y - strip_h, center, strip_h});
+    // The bottom strip: the eigenfaces (PCA) beside the walk and export controls.
+    if (!state_.component_textures.empty()) {
+      const float comp_w = std::floor(center * 0.42f);
+      panels::components_panel(state_, {left, d.y - strip_h, comp_w, strip_h});
+      panels::walk_panel(state_, {left + comp_w, d.y - strip_h, center - comp_w, strip_h});
+    } else {
+      panels::walk_panel(state_, {left, d.y - strip_h, center, strip_h});
+    }
     panels::dataset_panel(state_, {left + center, 0, right, d.y - perf_h});
   }
   panels::performance_panel(state_, {left + center, d.y - perf_h, right, perf_h});
@@ -568,6 +629,7 @@ void Studio::poll_workers() {
       state_.decode_error.clear();
     } else if (r->value) {
       const latent::Image& img = r->value->image;
+      last_image_ = img;
       if (state_.view_texture && img.width == state_.view_w && img.height == state_.view_h) {
         update_texture(state_.view_texture, img, state_.options.linear_filter);
       } else {
@@ -696,6 +758,7 @@ void Studio::handle_requests() {
   }
   handle_map_requests();
   handle_session_requests();
+  handle_walk();
   if (space_ && state_.z != submitted_z_) {
     submitted_z_ = state_.z;
     submitted_generation_ = renderer_.decoder.submit({space_, state_.word_use_approx ? word_index_ : nullptr, state_.z});
@@ -758,6 +821,22 @@ void Studio::install_model(LoadedModel loaded) {
     if (!ses.z.empty() && static_cast<int>(ses.z.size()) == info.dim) state_.z = ses.z;
     state_.bookmarks.clear();
     for (const auto& b : ses.bookmarks) state_.bookmarks.push_back({b.name, b.z});
+    if (!ses.walks.empty()) {
+      const latent::Walk& w = ses.walks.front();
+      state_.walk_name = w.name;
+      state_.walk_keys.clear();
+      state_.walk_random = w.random_loop.has_value();
+      if (w.random_loop) {
+        state_.walk_radius = w.random_loop->radius;
+        state_.walk_osc = w.random_loop->speed;
+        state_.walk_loop_seconds = static_cast<float>(w.random_loop->seconds);
+        state_.walk_seed = static_cast<int>(w.random_loop->seed);
+      }
+      state_.walk_loop = w.loop;
+      for (const auto& k : w.keys)
+        if (static_cast<int>(k.z.size()) == info.dim)
+          state_.walk_keys.push_back({k.name, k.z, static_cast<float>(k.seconds), static_cast<int>(k.interp)});
+    }
     state_.options.ui_scale = ses.ui_scale;
     state_.options.linear_filter = ses.linear_filter;
     if (!ses.word_query.empty()) state_.word_query = ses.word_query;
@@ -967,6 +1046,161 @@ void Studio::place_current_on_map() {
   state_.map_current_valid = true;
 }
 
+latent::Walk Studio::make_walk() const {
+  latent::Walk w;
+  w.name = state_.walk_name.empty() ? "walk" : state_.walk_name;
+  if (state_.walk_random) {
+    latent::RandomLoop rl;
+    rl.center = state_.walk_keys.empty() ? state_.z : state_.walk_keys.front().z;
+    rl.scale = state_.model.scale;
+    rl.radius = state_.walk_radius;
+    rl.speed = state_.walk_osc;
+    rl.seconds = state_.walk_loop_seconds;
+    rl.seed = static_cast<uint64_t>(std::max(0, state_.walk_seed));
+    w.random_loop = rl;
+    return w;
+  }
+  for (const auto& k : state_.walk_keys)
+    w.keys.push_back({k.name, k.z, k.seconds, static_cast<latent::Interpolation>(std::clamp(k.interp, 0, 2))});
+  w.loop = state_.walk_loop;
+  w.validate(state_.model.info.dim);
+  return w;
+}
+
+void Studio::handle_walk() {
+  auto& s = state_;
+  if (!space_ || s.model.info.modality != latent::Modality::Image) {
+    s.walk_playing = false;
+    return;
+  }
+  const int dim = s.model.info.dim;
+  // Keyframes of another model's size are dropped when the model changes.
+  s.walk_keys.erase(std::remove_if(s.walk_keys.begin(), s.walk_keys.end(),
+                                   [dim](const AppState::WalkKey& k) { return static_cast<int>(k.z.size()) != dim; }),
+                    s.walk_keys.end());
+  if (s.walk_add_current) {
+    s.walk_add_current = false;
+    s.walk_keys.push_back({"key " + std::to_string(s.walk_keys.size() + 1), s.z});
+  }
+  if (s.walk_add_bookmarks) {
+    s.walk_add_bookmarks = false;
+    for (const auto& b : s.bookmarks)
+      if (static_cast<int>(b.z.size()) == dim) s.walk_keys.push_back({b.name, b.z});
+  }
+  if (s.walk_clear) s.walk_clear = false, s.walk_keys.clear(), s.walk_playing = false;
+  if (s.walk_remove >= 0 && s.walk_remove < static_cast<int>(s.walk_keys.size()))
+    s.walk_keys.erase(s.walk_keys.begin() + s.walk_remove);
+  s.walk_remove = -1;
+
+  std::optional<latent::Walk> walk;
+  if (s.walk_random || s.walk_keys.size() >= 2) {
+    try {
+      walk = make_walk();
+      if (s.walk_total_seconds > 0 && !s.walk_random) {
+        walk->set_duration(s.walk_total_seconds);
+        for (size_t i = 0; i < s.walk_keys.size(); ++i) s.walk_keys[i].seconds = static_cast<float>(walk->keys[i].seconds);
+      }
+      s.walk_error.clear();
+    } catch (const std::exception& e) {
+      s.walk_error = e.what();
+    }
+  }
+  s.walk_total_seconds = 0;
+  s.walk_duration = walk ? walk->duration() : 0;
+  if (s.walk_toggle) {
+    s.walk_toggle = false;
+    s.walk_playing = walk && !s.walk_playing;
+    if (s.walk_playing && !walk->closed() && s.walk_time >= s.walk_duration) s.walk_time = 0;
+  }
+  if (!walk) s.walk_playing = false;
+
+  // Playback: one point per displayed frame; the decoder shows the newest finished one,
+  // so a slow decode skips points rather than falling behind or going out of order.
+  const double now = glfwGetTime();
+  const double dt = last_frame_time_ > 0 ? std::min(0.25, now - last_frame_time_) : 0;
+  last_frame_time_ = now;
+  if (walk && s.walk_playing) {
+    s.walk_time += static_cast<float>(dt * s.walk_rate);
+    if (s.walk_time >= s.walk_duration) {
+      if (walk->closed()) {
+        s.walk_time = static_cast<float>(std::fmod(s.walk_time, std::max(1e-6, s.walk_duration)));
+      } else {
+        s.walk_time = static_cast<float>(s.walk_duration);
+        s.walk_playing = false;
+      }
+    }
+  }
+  if (walk && (s.walk_playing || s.walk_scrubbed)) s.z = walk->at(s.walk_time);
+  s.walk_scrubbed = false;
+
+  // Exports run on a task; the panel shows progress and can cancel.
+  poll_task(
+      renderer_.export_task, s.export_progress, [&](std::string msg) { s.export_status = msg; },
+      [&](const std::string& e) { s.export_status = "export failed: " + e; });
+  if (s.export_cancel) {
+    s.export_cancel = false;
+    if (renderer_.export_task) renderer_.export_task->cancel();
+    s.export_status = "export cancelled: nothing was written";
+  }
+  const auto beside = [&](const std::string& suffix) {
+    fs::path p(s.export_path.empty() ? "walk" : s.export_path);
+    if (p.filename().empty()) p = p.parent_path();
+    return (p.parent_path() / (p.stem().string() + suffix)).string();
+  };
+  if (s.export_request && !renderer_.export_task) {
+    s.export_request = false;
+    if (!walk) {
+      s.export_status = "nothing to export: add two keyframes or more, or choose a random loop";
+    } else {
+      latent::VideoOptions o;
+      o.fps = s.export_fps;
+      const auto& obs = s.model.info.observation;
+      const float aspect = static_cast<float>(obs.width) / std::max(1, obs.height);
+      o.width = aspect >= 1 ? s.export_size : static_cast<int>(s.export_size * aspect);
+      o.height = aspect >= 1 ? static_cast<int>(s.export_size / aspect) : s.export_size;
+      o.width += o.width % 2, o.height += o.height % 2;  // MP4 wants even sizes
+      o.resize = s.export_smooth ? latent::ResizeFilter::Smooth : latent::ResizeFilter::Nearest;
+      try {
+        latent::video_format_for(s.export_path);
+        renderer_.export_walk(space_, *walk, s.export_path, o);
+        s.export_progress = {true, 0.f, "starting"};
+        s.export_status.clear();
+      } catch (const std::exception& e) {
+        s.export_status = e.what();
+      }
+    }
+  }
+  s.export_request = false;
+  if (s.grid_request && !renderer_.export_task) {
+    s.grid_request = false;
+    if (walk && !walk->random_loop) {
+      const int scale = std::max(1, s.export_size / std::max(1, s.model.info.observation.width) / 4);
+      renderer_.export_grid(space_, *walk, beside("-grid.png"), 8, scale);
+      s.export_progress = {true, 0.f, "starting"};
+    }
+  }
+  s.grid_request = false;
+  if (s.save_image_request) {
+    s.save_image_request = false;
+    try {
+      if (last_image_.empty()) throw latent::Error("nothing decoded yet");
+      const std::string path = beside("-image.png");
+      const int w = s.export_size, h = static_cast<int>(std::lround(
+                                           static_cast<double>(s.export_size) * last_image_.height / last_image_.width));
+      latent::save_png(latent::fit_frame(last_image_, w, h, last_image_.channels,
+                                         s.export_smooth ? latent::ResizeFilter::Smooth : latent::ResizeFilter::Nearest),
+                       path);
+      s.export_status = "saved the image (" + std::to_string(w) + "x" + std::to_string(h) + ") to " + path;
+    } catch (const std::exception& e) {
+      s.export_status = std::string("could not save the image: ") + e.what();
+    }
+  }
+  if (s.save_window_request) {
+    s.save_window_request = false;
+    pending_window_shot_ = beside("-window.png");
+  }
+}
+
 latent::Session Studio::make_session() const {
   latent::Session s;
   s.model = state_.model.loaded ? state_.model.info.source : state_.model_path_input;
@@ -983,6 +1217,13 @@ latent::Session Studio::make_session() const {
   s.word_query = state_.model.info.modality == latent::Modality::Words ? state_.word_query : "";
   s.ui_scale = state_.options.ui_scale;
   s.linear_filter = state_.options.linear_filter;
+  if (state_.walk_random || state_.walk_keys.size() >= 2) {
+    try {
+      s.walks.push_back(make_walk());
+    } catch (const std::exception&) {
+      // An unfinished walk is not saved; the rest of the session is.
+    }
+  }
   return s;
 }
 
@@ -1263,25 +1504,6 @@ void Studio::handle_map_requests() {
   place_current_on_map();
 }
 
-namespace {
-// The current context's back buffer (last frame drawn, not yet swapped... or just swapped:
-// either way the last complete frame with preserved back buffers under Mesa).
-latent::Image read_back_buffer(GLFWwindow* w) {
-  int fw, fh;
-  glfwGetFramebufferSize(w, &fw, &fh);
-  std::vector<unsigned char> px(static_cast<size_t>(fw) * fh * 4);
-  glBindFramebuffer(GL_READ_FRAMEBUFFER, 0);
-  glReadBuffer(GL_BACK);
-  glPixelStorei(GL_PACK_ALIGNMENT, 1);
-  glReadPixels(0, 0, fw, fh, GL_RGBA, GL_UNSIGNED_BYTE, px.data());
-  latent::Image img(fw, fh, 3);
-  for (int y = 0; y < fh; ++y)
-    for (int x = 0; x < fw; ++x)
-      for (int c = 0; c < 3; ++c)
-        img.at(x, y, c) = px[(static_cast<size_t>(fh - 1 - y) * fw + x) * 4 + c] / 255.f;
-  return img;
-}
-}  // namespace
 
 bool Studio::write_screenshot() {
   int fw, fh;
@@ -1342,6 +1564,12 @@ bool Studio::write_screenshot() {
                            {"invert_error", state_.invert_error},
                            {"decodes_submitted", state_.decodes_submitted},
                            {"presentation", state_.presentation},
+                           {"walk_keys", state_.walk_keys.size()},
+                           {"walk_playing", state_.walk_playing},
+                           {"walk_time", state_.walk_time},
+                           {"walk_duration", state_.walk_duration},
+                           {"walk_error", state_.walk_error},
+                           {"export_status", state_.export_status},
                            {"blackout", state_.blackout},
                            {"overlay", state_.overlay ? state_.overlay_text : std::string()},
                            {"current_bookmark", state_.current_bookmark},

@@ -48,6 +48,10 @@ struct StudioOptions {
   bool present = false;              // start in presentation mode (the output alone, full screen)
   int monitor = 0;                   // presentation / output window monitor (index, 0: primary)
   bool output_window = false;        // open the second output window at start
+  bool play_walk = false;            // start playing the session's walk
+  double walk_time = -1;             // >= 0: stop the walk at this time (seconds) at start
+  std::string export_walk;           // export the walk here at start (.mp4, .gif or a folder)
+  int export_size = 512, export_fps = 30;
   double autosave_seconds = 60;      // autosave (to SESSION.autosave) this often when something changed    // word models this large get an approximate index (0: never)
   int width = 1600, height = 1000;   // window size
   float ui_scale = 1.0f;
@@ -73,6 +77,9 @@ class Studio {
   void set_output_window(bool on);
   void draw_output_window(bool swap = true);
   void refresh_monitors();
+  // Walks: keyframe edits, playback, exports.
+  void handle_walk();
+  latent::Walk make_walk() const;
   void poll_workers();
   void handle_requests();
   void install_model(LoadedModel loaded);
@@ -133,6 +140,10 @@ class Studio {
   bool first_model_ = true;
   bool last_linear_ = false;
   std::vector<std::string> dropped_;
+  latent::Image last_image_;            // the last decoded image (for "Save image")
+  double last_frame_time_ = 0;
+  std::string pending_window_shot_;
+  double help_until_ = 0;               // presentation: show the keys over the output until then     // save the window here after this frame is drawn
   std::vector<std::array<double, 3>> frame_times_;  // frame, UI, draw (ms)
   std::optional<MapResult> map_;
   std::shared_ptr<const latent::RowMatrixXf> map_points_;  // what the map was made from

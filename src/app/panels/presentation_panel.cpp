@@ -37,10 +37,22 @@ void presentation_view(AppState& s, const Rect& r) {
     ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1, 1, 1, 0.85f));
     ImGui::TextUnformatted(s.overlay_text.c_str());
     ImGui::PopStyleColor();
-    ImGui::SetCursorPos(ImVec2(24, avail.y - ImGui::GetTextLineHeightWithSpacing() - 12));
-    ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1, 1, 1, 0.45f));
-    ImGui::TextUnformatted("<- -> bookmarks   space walk   R random   B blackout   H overlay   Esc leave");
-    ImGui::PopStyleColor();
+    // The keys, one per line at the bottom left: in the black margin beside the output
+    // when it is wide enough, else over the output for the first seconds only.
+    static const char* kKeys[] = {"<- ->  bookmarks", "space  walk", "R  random", "B  blackout", "H  overlay",
+                                  "Esc  leave"};
+    float widest = 0;
+    for (const char* k : kKeys) widest = std::max(widest, ImGui::CalcTextSize(k).x);
+    const float margin = s.viewport_rect.w > 0 ? (avail.x - s.viewport_rect.w) * 0.5f : avail.x;
+    if (widest + 48 <= margin || s.overlay_help) {
+      const float line = ImGui::GetTextLineHeightWithSpacing();
+      ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1, 1, 1, 0.45f));
+      for (int i = 0; i < 6; ++i) {
+        ImGui::SetCursorPos(ImVec2(24, avail.y - (6 - i) * line - 12));
+        ImGui::TextUnformatted(kKeys[i]);
+      }
+      ImGui::PopStyleColor();
+    }
     ImGui::SetWindowFontScale(1.f);
   }
   ImGui::End();

@@ -1,0 +1,140 @@
+// Walks: keyframes from the current point or the bookmarks, played in the viewport at
+// the display's frame rate and exported as MP4, GIF or PNG frames; grids and images.
+#include <imgui.h>
+#include <imgui_stdlib.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "panels.h"
+
+namespace studio::panels {
+
+void walk_panel(AppState& s, const Rect& r) {
+  place_window(r);
+  ImGui::Begin("Walk & export", nullptr, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
+  if (!s.model.loaded || s.model.info.modality != latent::Modality::Image) {
+    ImGui::TextDisabled("walks and exports need an image model");
+    ImGui::End();
+    return;
+  }
+  const float col = ImGui::GetContentRegionAvail().x * 0.42f;
+  // Left: the keyframes.
+  ImGui::BeginChild("keys", ImVec2(col, 0), true);
+  ImGui::Checkbox("random loop", &s.walk_random);
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("wander around the current point and come back (instead of keyframes)");
+  if (s.walk_random) {
+    ImGui::SetNextItemWidth(col * 0.45f);
+    ImGui::SliderFloat("radius (sd)", &s.walk_radius, 0.05f, 3.f, "%.2f");
+    ImGui::SetNextItemWidth(col * 0.45f);
+    ImGui::SliderFloat("oscillations/s", &s.walk_osc, 0.02f, 2.f, "%.2f");
+    ImGui::SetNextItemWidth(col * 0.45f);
+    ImGui::SliderFloat("loop seconds", &s.walk_loop_seconds, 1.f, 120.f, "%.0f");
+    ImGui::SetNextItemWidth(col * 0.45f);
+    ImGui::InputInt("seed##walk", &s.walk_seed);
+  } else {
+    if (ImGui::SmallButton("+ current point")) s.walk_add_current = true;
+    ImGui::SameLine();
+    ImGui::BeginDisabled(s.bookmarks.empty());
+    if (ImGui::SmallButton("+ all bookmarks")) s.walk_add_bookmarks = true;
+    ImGui::EndDisabled();
+    ImGui::SameLine();
+    if (ImGui::SmallButton("clear")) s.walk_clear = true;
+    ImGui::SameLine();
+    ImGui::Checkbox("loop", &s.walk_loop);
+    static const char* kInterp[] = {"linear", "slerp", "spline"};
+    for (int i = 0; i < static_cast<int>(s.walk_keys.size()); ++i) {
+      auto& k = s.walk_keys[i];
+      ImGui::PushID(i);
+      ImGui::TextUnformatted(k.name.c_str());
+      ImGui::SameLine(col * 0.3f);
+      const bool last = i + 1 == static_cast<int>(s.walk_keys.size());
+      if (!last || s.walk_loop) {
+        ImGui::SetNextItemWidth(col * 0.22f);
+        ImGui::DragFloat("##sec", &k.seconds, 0.05f, 0.05f, 60.f, "%.2f s");
+        ImGui::SameLine();
+        ImGui::SetNextItemWidth(col * 0.25f);
+        ImGui::Combo("##interp", &k.interp, kInterp, 3);
+        ImGui::SameLine();
+      }
+      if (ImGui::SmallButton("x")) s.walk_remove = i;
+      ImGui::PopID();
+    }
+    if (s.walk_keys.size() < 2) ImGui::TextDisabled("add two keyframes or more");
+  }
+  ImGui::EndChild();
+  ImGui::SameLine();
+
+  // Right: playback and export.
+  ImGui::BeginChild("play", ImVec2(0, 0), false);
+  const bool can_play = s.walk_random || s.walk_keys.size() >= 2;
+  ImGui::BeginDisabled(!can_play);
+  if (ImGui::Button(s.walk_playing ? "Pause" : "Play")) s.walk_toggle = true;
+  ImGui::EndDisabled();
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x * 0.6f);
+  char label[48];
+  std::snprintf(label, sizeof label, "%%.2f / %.2f s", s.walk_duration);
+  if (ImGui::SliderFloat("##time", &s.walk_time, 0.f, static_cast<float>(std::max(0.01, s.walk_duration)), label))
+    s.walk_scrubbed = true;
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x);
+  ImGui::SliderFloat("##rate", &s.walk_rate, 0.1f, 4.f, "x%.2f");
+  if (!s.walk_random) {
+    ImGui::SetNextItemWidth(ImGui::CalcTextSize("000.00 s").x + 20);
+    float total = static_cast<float>(s.walk_duration);
+    if (ImGui::DragFloat("length", &total, 0.1f, 0.1f, 600.f, "%.2f s") && total > 0) s.walk_total_seconds = total;
+    ImGui::SameLine();
+  }
+  ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x);
+  ImGui::InputTextWithHint("##walkname", "walk name (saved in the session)", &s.walk_name);
+  error_text(s.walk_error);
+
+  ImGui::Separator();
+  static const char* kFormats[] = {"MP4", "GIF", "PNG frames"};
+  static const char* kExt[] = {".mp4", ".gif", "/"};
+  ImGui::SetNextItemWidth(ImGui::CalcTextSize("PNG frames").x + ImGui::GetFrameHeight() * 2);
+  if (ImGui::Combo("##fmt", &s.export_format, kFormats, 3)) {
+    // Keep the path's stem, change its ending.
+    std::string p = s.export_path;
+    const auto dot = p.find_last_of("./");
+    if (dot != std::string::npos && dot > 0 && (p[dot] == '.' || dot + 1 == p.size())) p = p.substr(0, dot);
+    s.export_path = p + kExt[s.export_format];
+  }
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(ImGui::CalcTextSize("0000").x + ImGui::GetFrameHeight() * 2);
+  ImGui::InputInt("px", &s.export_size, 64);
+  s.export_size = std::clamp(s.export_size, 16, 4096);
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(ImGui::CalcTextSize("000").x + ImGui::GetFrameHeight() * 2);
+  ImGui::InputInt("fps", &s.export_fps, 1);
+  s.export_fps = std::clamp(s.export_fps, 1, 120);
+  ImGui::SameLine();
+  ImGui::Checkbox("smooth", &s.export_smooth);
+  ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x);
+  ImGui::InputTextWithHint("##out", "output: walk.mp4, walk.gif or frames/", &s.export_path);
+  if (s.export_progress.running) {
+    if (ImGui::Button("Cancel")) s.export_cancel = true;
+    ImGui::SameLine();
+    progress_line(s.export_progress);
+  } else {
+    ImGui::BeginDisabled(!can_play || s.export_path.empty());
+    if (ImGui::Button("Export walk")) s.export_request = true;
+    ImGui::EndDisabled();
+    ImGui::SameLine();
+    ImGui::BeginDisabled(s.walk_keys.size() < 2);
+    if (ImGui::Button("Grid")) s.grid_request = true;
+    ImGui::EndDisabled();
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("an interpolation sheet: one row per segment, 8 steps (PNG beside the output)");
+    ImGui::SameLine();
+    if (ImGui::Button("Save image")) s.save_image_request = true;
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("the output at the export size (PNG beside the output)");
+    ImGui::SameLine();
+    if (ImGui::Button("Save window")) s.save_window_request = true;
+  }
+  if (!s.export_status.empty()) ImGui::TextWrapped("%s", s.export_status.c_str());
+  ImGui::EndChild();
+  ImGui::End();
+}
+
+}  // namespace studio::panels
