@@ -72,3 +72,18 @@ TEST(Session, BadFilesAreErrors) {
   EXPECT_THROW(load_session(tmp / "d.json"), FormatError);
   EXPECT_THROW(load_session(tmp / "missing.json"), IoError);
 }
+
+TEST(Session, KeepsLiveControlSettings) {
+  test_util::TempDir tmp;
+  Session s = sample();
+  s.controls = {{"midi", {{"bindings", {{{"channel", 1}, {"control", 21}, {"kind", "SetDim"}, {"index", 7}}}}}},
+                {"osc", {{"port", 9000}}}};
+  save_session(s, tmp / "c.json");
+  const Session back = load_session(tmp / "c.json");
+  EXPECT_EQ(back.controls, s.controls);
+  // Older sessions have none; a controls entry that is not an object is an error.
+  nlohmann::json j = session_to_json(sample());
+  EXPECT_TRUE(session_from_json(j, "x").controls.empty());
+  j["controls"] = 3;
+  EXPECT_THROW(session_from_json(j, "x"), FormatError);
+}

@@ -38,6 +38,9 @@ struct Session {
   std::string word_query;      // word models
   float ui_scale = 1.f;
   bool linear_filter = false;
+  // Live control: MIDI bindings and OSC settings, as the studio's LiveControl writes them
+  // (an object; empty when there are none).
+  nlohmann::json controls = nlohmann::json::object();
 };
 
 nlohmann::json session_to_json(const Session& s);
