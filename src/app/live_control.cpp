@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <sstream>
 
 #include <RtMidi.h>
@@ -105,13 +106,15 @@ struct LiveControl::Callbacks {
     auto* self = static_cast<LiveControl*>(user);
     try {
       std::lock_guard<std::mutex> lock(self->mutex_);
-      if (self->midi_open_errors_.size() < 16) self->midi_open_errors_.push_back(text);
+      const bool warning = type == RtMidiError::WARNING || type == RtMidiError::DEBUG_WARNING;
+      if (!warning && self->midi_open_errors_.size() < 16) self->midi_open_errors_.push_back(text);
       if (type != RtMidiError::DEBUG_WARNING) self->status_.last_error = "MIDI: " + text;
     } catch (...) {
     }
   }
   // Collects errors during a probe, when no LiveControl should hear of them.
   static void midi_probe_error(RtMidiError::Type, const std::string& text, void* user) {
+    if (!user) return;
     try {
       static_cast<std::vector<std::string>*>(user)->push_back(text);
     } catch (...) {
@@ -183,10 +186,12 @@ LiveControl::~LiveControl() {
 }
 
 std::vector<ControlEvent> LiveControl::poll() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  std::vector<ControlEvent> out;
-  out.swap(queue_);
-  return out;
+  std::deque<ControlEvent> drained;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    drained.swap(queue_);
+  }
+  return {std::make_move_iterator(drained.begin()), std::make_move_iterator(drained.end())};
 }
 
 LiveStatus LiveControl::status() const {
@@ -207,7 +212,7 @@ void LiveControl::clear_error() {
 void LiveControl::push(ControlEvent e) {
   // mutex_ held by the caller
   if (queue_.size() >= std::max<size_t>(options_.max_queued, 1)) {
-    queue_.erase(queue_.begin());
+    queue_.pop_front();
     ++status_.dropped_events;
   }
   queue_.push_back(std::move(e));
@@ -536,6 +541,7 @@ std::unique_ptr<RtMidiIn> jack_in(const std::string& client, std::string* why) {
     *why = "no JACK server is running (" + errors.front() + ")";
     return nullptr;
   }
+  in->setErrorCallback(&LiveControl::Callbacks::midi_probe_error, nullptr);  // `errors` dies here
   return in;
 }
 
@@ -588,14 +594,30 @@ std::vector<std::string> LiveControl::midi_ports(MidiBackend backend) {
   std::vector<std::string> errors;
   in->setErrorCallback(&Callbacks::midi_probe_error, &errors);
   std::vector<std::string> names;
-  const unsigned n = in->getPortCount();
-  for (unsigned i = 0; i < n; ++i) names.push_back(in->getPortName(i));
+  try {
+    const unsigned n = in->getPortCount();
+    for (unsigned i = 0; i < n; ++i) names.push_back(in->getPortName(i));
+  } catch (const RtMidiError& e) {
+    errors.push_back(e.getMessage());
+  }
+  if (!errors.empty()) set_error("MIDI: listing ports: " + errors.front());
   return names;
 }
 
 bool LiveControl::open_midi(const std::string& port, MidiBackend backend) {
   close_midi();
   std::lock_guard<std::mutex> lock(midi_mutex_);
+  try {
+    return open_midi_locked(port, backend);
+  } catch (const RtMidiError& e) {  // with an error callback set RtMidi should not throw; still
+    set_error("MIDI: could not open \"" + port + "\": " + e.getMessage());
+  } catch (const std::exception& e) {
+    set_error("MIDI: could not open \"" + port + "\": " + e.what());
+  }
+  return false;
+}
+
+bool LiveControl::open_midi_locked(const std::string& port, MidiBackend backend) {
   std::string error;
   auto in = make_midi_in(backend, options_.client_name, &error);
   if (!in) {

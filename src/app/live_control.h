@@ -8,6 +8,7 @@
 // into one mutex-protected queue; poll() drains it. Nothing here throws out of a
 // callback: a problem becomes a message in status().last_error.
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -183,16 +184,17 @@ class LiveControl {
   void handle_midi(const unsigned char* bytes, size_t size);
   void handle_osc(const char* path, const char* types, void* argv, int argc);  // argv: lo_arg**
   void osc_error(const std::string& message);
+  bool open_midi_locked(const std::string& port, MidiBackend backend);  // midi_mutex_ held
   std::unique_ptr<RtMidiIn> make_midi_in(MidiBackend backend, const std::string& client, std::string* backend_name);
 
   const LiveControlOptions options_;
   mutable std::mutex mutex_;  // everything below that callbacks touch
-  std::vector<ControlEvent> queue_;
+  std::deque<ControlEvent> queue_;
   std::vector<MidiBinding> bindings_;
   std::optional<Target> learning_;
   std::optional<MidiBinding> learned_;
   LiveStatus status_;
-  std::vector<std::string> midi_open_errors_;  // RtMidi errors while opening (see open_midi)
+  std::vector<std::string> midi_open_errors_;  // RtMidi errors (not warnings) while opening
 
   // Owned by the calling (UI) thread; never locked while a callback might wait on mutex_.
   std::mutex midi_mutex_;
