@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -11,8 +12,10 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -202,6 +205,41 @@ TEST(Osc, PortInUseOrOutOfRangeIsAMessage) {
   EXPECT_EQ(a.osc_port(), 0);
   EXPECT_TRUE(b.start_osc(port)) << b.last_error();  // free again
   EXPECT_EQ(b.osc_port(), port);
+}
+
+TEST(Osc, AFullQueueDropsTheOldestAndCountsThem) {
+  studio::LiveControlOptions options;
+  options.max_queued = 10;
+  LiveControl live(options);
+  ASSERT_TRUE(live.start_osc(0)) << live.last_error();
+  lo_address to = lo_address_new("127.0.0.1", std::to_string(live.osc_port()).c_str());
+  for (int i = 0; i < 50; ++i) lo_send(to, "/latent/z/0", "f", static_cast<float>(i));
+  lo_address_free(to);
+  ASSERT_TRUE(wait_for([&] { return live.status().osc_messages == 50; })) << live.status().osc_messages;
+  const auto ev = live.poll();
+  ASSERT_EQ(ev.size(), 10u);
+  EXPECT_FLOAT_EQ(ev.front().value, 40.f);  // the newest ten are kept
+  EXPECT_FLOAT_EQ(ev.back().value, 49.f);
+  EXPECT_EQ(live.status().dropped_events, 40u);
+}
+
+TEST(Osc, StopsCleanlyWhileMessagesArrive) {
+  for (int round = 0; round < 5; ++round) {
+    auto live = std::make_unique<LiveControl>();
+    ASSERT_TRUE(live->start_osc(0)) << live->last_error();
+    const std::string port = std::to_string(live->osc_port());
+    std::atomic<bool> stop{false};
+    std::thread sender([&] {
+      lo_address to = lo_address_new("127.0.0.1", port.c_str());
+      while (!stop) lo_send(to, "/latent/z", "ff", 1.f, 2.f);
+      lo_address_free(to);
+    });
+    ASSERT_TRUE(wait_for([&] { return live->status().osc_messages > 20; }));
+    if (round % 2) live->stop_osc();
+    live.reset();  // the destructor joins liblo's thread while packets keep coming
+    stop = true;
+    sender.join();
+  }
 }
 
 // ------------------------------------------------------------------ OSC out
@@ -477,10 +515,36 @@ bool wait_for_link(RtMidiOut& out, LiveControl& live) {
   return wait_for([&] { return live.status().last_midi == "ch 16 CC 119 = " + std::to_string(marker); });
 }
 
+// JACK2 keeps one shared-memory registry in /dev/shm for all servers of a user; two
+// servers starting at once can crash on it (jackd died of SIGBUS under ctest -j4). Tests
+// that touch JACK hold this machine-wide lock, so they run one at a time.
+class JackLock {
+ public:
+  JackLock() {
+    fd_ = open((fs::temp_directory_path() / "latent-studio-jack-tests.lock").c_str(), O_CREAT | O_RDWR, 0666);
+    if (fd_ >= 0) flock(fd_, LOCK_EX);
+  }
+  ~JackLock() {
+    if (fd_ >= 0) close(fd_);  // releases the lock
+  }
+  JackLock(const JackLock&) = delete;
+  JackLock& operator=(const JackLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+std::string describe_exit(int status) {
+  if (WIFEXITED(status)) return "exited with code " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return std::string("was killed by signal ") + strsignal(WTERMSIG(status));
+  return "stopped (status " + std::to_string(status) + ")";
+}
+
 // A JACK server of our own (dummy driver, unique name) for each test.
 class JackMidi : public ::testing::Test {
  protected:
   void SetUp() override {
+    lock_ = std::make_unique<JackLock>();
     const std::string jackd = find_in_path("jackd");
     if (jackd.empty())
       GTEST_SKIP() << "jackd is not installed (Debian package jackd2); the MIDI tests need a JACK server because "
@@ -512,7 +576,7 @@ class JackMidi : public ::testing::Test {
       int status = 0;
       if (waitpid(pid_, &status, WNOHANG) == pid_) {
         pid_ = -1;
-        FAIL() << "jackd exited (status " << status << ") before it was up; its output:\n" << read_file(log_);
+        FAIL() << "jackd " << describe_exit(status) << " before it was up; its output:\n" << read_file(log_);
       }
       const std::string answer = run_output(jack_wait + " -s '" + server_ + "' -c");
       if (answer.rfind("running", 0) == 0) break;
@@ -541,6 +605,7 @@ class JackMidi : public ::testing::Test {
       std::error_code ec;
       fs::remove(log_, ec);
     }
+    lock_.reset();
   }
 
   // JACK2 names a client's socket after the client alone: names unique to this process
@@ -565,6 +630,7 @@ class JackMidi : public ::testing::Test {
     return s;
   }
 
+  std::unique_ptr<JackLock> lock_;
   std::string server_, log_;
   pid_t pid_ = -1;
 };
@@ -664,6 +730,7 @@ TEST_F(JackMidi, AutoPrefersARunningJackServer) {
 }
 
 TEST(Midi, WithoutAServerJackIsAMessage) {
+  JackLock lock;
   setenv("JACK_DEFAULT_SERVER", ("latent-test-absent-" + std::to_string(getpid())).c_str(), 1);
   LiveControl live;
   EXPECT_FALSE(live.open_midi("", MidiBackend::Jack));
@@ -671,6 +738,18 @@ TEST(Midi, WithoutAServerJackIsAMessage) {
       << live.last_error();
   EXPECT_FALSE(live.midi_open());
   EXPECT_TRUE(live.midi_ports(MidiBackend::Jack).empty());
+
+  // Without JACK, Auto falls back to ALSA, which these machines lack (no /dev/snd/seq).
+  if (fs::exists("/dev/snd/seq")) {
+    EXPECT_TRUE(live.open_midi("", MidiBackend::Auto)) << live.last_error();
+    EXPECT_EQ(live.status().midi_backend, "ALSA");
+  } else {
+    EXPECT_FALSE(live.open_midi("", MidiBackend::Auto));
+    EXPECT_NE(live.last_error().find("no MIDI system"), std::string::npos) << live.last_error();
+    EXPECT_NE(live.last_error().find("Start a JACK server"), std::string::npos) << live.last_error();
+    EXPECT_FALSE(live.open_midi("", MidiBackend::Alsa));
+    EXPECT_NE(live.last_error().find("ALSA sequencer is not available"), std::string::npos) << live.last_error();
+  }
 }
 
 }  // namespace
