@@ -576,12 +576,15 @@ class JackMidi : public ::testing::Test {
       int status = 0;
       if (waitpid(pid_, &status, WNOHANG) == pid_) {
         pid_ = -1;
+        log_shown_ = true;
         FAIL() << "jackd " << describe_exit(status) << " before it was up; its output:\n" << read_file(log_);
       }
       const std::string answer = run_output(jack_wait + " -s '" + server_ + "' -c");
       if (answer.rfind("running", 0) == 0) break;
-      if (std::chrono::steady_clock::now() > until)
+      if (std::chrono::steady_clock::now() > until) {
+        log_shown_ = true;
         FAIL() << "jackd did not come up within 15 s; its output:\n" << read_file(log_);
+      }
       std::this_thread::sleep_for(100ms);
     }
   }
@@ -600,7 +603,7 @@ class JackMidi : public ::testing::Test {
         waitpid(pid_, &status, 0);
       }
     }
-    if (HasFailure() && !log_.empty()) std::fprintf(stderr, "jackd's output:\n%s\n", read_file(log_).c_str());
+    if (HasFailure() && !log_shown_ && !log_.empty()) std::fprintf(stderr, "jackd's output:\n%s\n", read_file(log_).c_str());
     if (!log_.empty()) {
       std::error_code ec;
       fs::remove(log_, ec);
@@ -632,6 +635,7 @@ class JackMidi : public ::testing::Test {
 
   std::unique_ptr<JackLock> lock_;
   std::string server_, log_;
+  bool log_shown_ = false;  // a failure message already holds jackd's output
   pid_t pid_ = -1;
 };
 
