@@ -9,6 +9,7 @@ PACKAGES=(
   libopenblas-dev liblapack-dev
   libtorch-dev python3-torch python3-pil
   libimgui-dev libglfw3-dev libepoxy-dev libgl-dev libfreetype-dev fonts-dejavu-core
+  librtmidi-dev liblo-dev jackd2
   libgtest-dev libbenchmark-dev
   xvfb xauth libgl1-mesa-dri xdotool
   ffmpeg
