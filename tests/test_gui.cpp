@@ -1,5 +1,7 @@
 // The real studio under Xvfb (ctest runs this binary through xvfb-run): start it on the
 // shipped model, take a screenshot, and check the pixels.
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -529,4 +531,43 @@ TEST(Studio, PresentationModeIsDrivenFromTheKeyboard) {
   double sum = 0;
   for (float v : black.pixels) sum += v;
   EXPECT_LT(sum / black.pixels.size(), 0.01) << "blackout shows nothing";
+}
+
+// OSC drives the studio: real UDP datagrams on loopback (written by bash's /dev/udp),
+// a bookmark by name, then one dimension.
+TEST(Studio, OscMessagesMoveThePoint) {
+  if (!test_util::has_data_dir()) GTEST_SKIP() << "no shared data";
+  if (run("command -v bash").code != 0) GTEST_SKIP() << "needs bash for /dev/udp";
+  test_util::TempDir tmp;
+  const std::string ses = walk_session(tmp);
+  const int port = 20000 + static_cast<int>(getpid() % 20000);
+  const std::string script = tmp / "osc.sh";
+  {
+    std::ofstream sh(script);
+    sh << "#!/bin/bash\n"
+       << kStudio << " --session " << ses << " --osc-port " << port << " --screenshot " << (tmp / "o.png")
+       << " --screenshot-after 6 &\n"
+       << "PID=$!\n"
+       << "sleep 3\n"
+       // /latent/bookmark "face 40": address padded to 20 bytes, ",s", the string padded to 8.
+       << "printf '/latent/bookmark\\x00\\x00\\x00\\x00,s\\x00\\x00face 40\\x00' > /dev/udp/127.0.0.1/" << port << "\n"
+       << "sleep 0.5\n"
+       // /latent/z/3 0.5: 12 + 4 + a big-endian float.
+       << "printf '/latent/z/3\\x00,f\\x00\\x00\\x3f\\x00\\x00\\x00' > /dev/udp/127.0.0.1/" << port << "\n"
+       << "sleep 0.5\n"
+       // An address the studio does not know: counted, nothing else.
+       << "printf '/latent/nope\\x00\\x00\\x00\\x00,\\x00\\x00\\x00' > /dev/udp/127.0.0.1/" << port << "\n"
+       << "wait $PID\n";
+  }
+  auto r = run("bash " + script);
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto m = read_json(tmp / "o.png.json");
+  EXPECT_EQ(m["osc_port"], port);
+  EXPECT_NE(m["osc_status"].get<std::string>().find("2 messages, 1 errors"), std::string::npos) << m["osc_status"];
+  EXPECT_EQ(m["current_bookmark"], 1);
+  Latent expected = read_json(ses)["bookmarks"][1]["z"].get<Latent>();
+  expected[3] = 0.5f;
+  const Latent z = m["z"].get<Latent>();
+  ASSERT_EQ(z.size(), expected.size());
+  for (size_t i = 0; i < z.size(); ++i) EXPECT_NEAR(z[i], expected[i], 1e-5) << i;
 }

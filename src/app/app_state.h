@@ -242,6 +242,24 @@ struct AppState {
   Progress export_progress;
   std::string export_status;
 
+  // Live control: OSC (UDP) and MIDI (with MIDI learn). The Studio owns the LiveControl;
+  // panels set requests here and read the status lines.
+  int osc_port = 9000;
+  bool osc_running = false, osc_toggle = false;
+  std::string osc_status;
+  std::string osc_send_host = "127.0.0.1";
+  int osc_send_port = 0;                    // 0: do not send the state out
+  std::vector<std::string> midi_ports;
+  std::string midi_port;                    // "" = our virtual port
+  bool midi_open = false, midi_toggle = false, midi_refresh = true;
+  std::string midi_status;
+  bool midi_learn_mode = false;             // clicking a control arms learn for it
+  int learn_kind = -1, learn_index = -1;    // request: arm learn (ControlEvent::Kind as int)
+  std::string learning;                     // what is armed ("dimension 4"), "" when none
+  std::vector<std::string> bindings;        // "ch 1 CC 21 -> set_dim 7"
+  int binding_remove = -1;
+  std::string live_last;                    // the last message, for the panel
+
   // Presentation: the output alone, full screen on a chosen monitor, driven from the
   // keyboard (arrows: bookmarks, space: walk, R: randomize, B: blackout, H: overlay, Esc).
   bool presentation = false;

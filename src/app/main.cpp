@@ -48,6 +48,8 @@ int main(int argc, char** argv) {
   app.add_option("--export", o.export_walk, "Export the session's walk to this file (.mp4, .gif) or folder once loaded");
   app.add_option("--export-size", o.export_size, "Export size in pixels (the longer side)")->capture_default_str();
   app.add_option("--export-fps", o.export_fps, "Export frames per second")->capture_default_str();
+  app.add_option("--osc-port", o.osc_port, "Listen for OSC on this UDP port at start (0: any free port)");
+  app.add_option("--midi", o.midi, "Open this MIDI input at start: a port name or number, or 'virtual'");
   app.add_option("--screenshot", o.screenshot, "Write the window to this PNG once work has settled, then exit");
   app.add_option("--frames", o.frames, "Frames to render (after loading settles) before the screenshot")->capture_default_str();
   app.add_option("--screenshot-after", o.screenshot_after,

@@ -170,6 +170,9 @@ Studio::Studio(StudioOptions options) : opts_(std::move(options)) {
   refresh_monitors();
   state_.monitor = std::clamp(opts_.monitor, 0, std::max(0, static_cast<int>(state_.monitor_names.size()) - 1));
   state_.presentation_toggle = opts_.present;
+  live_ = std::make_unique<LiveControl>();
+  if (opts_.osc_port >= 0) state_.osc_port = opts_.osc_port, state_.osc_toggle = true;
+  if (!opts_.midi.empty()) state_.midi_port = opts_.midi == "virtual" ? "" : opts_.midi, state_.midi_toggle = true;
   state_.output_window_toggle = opts_.output_window;
 
   IMGUI_CHECKVERSION();
@@ -371,6 +374,125 @@ void Studio::handle_keys() {
     if (ImGui::IsKeyPressed(k, false)) apply_key(k);
 }
 
+void Studio::handle_live() {
+  auto& s = state_;
+  using Kind = ControlEvent::Kind;
+  if (s.osc_toggle) {
+    s.osc_toggle = false;
+    if (live_->status().osc_running) {
+      live_->stop_osc();
+    } else if (!live_->start_osc(s.osc_port)) {
+      s.osc_status = live_->last_error();
+    }
+  }
+  if (s.midi_refresh) {
+    s.midi_refresh = false;
+    s.midi_ports = live_->midi_ports();
+  }
+  if (s.midi_toggle) {
+    s.midi_toggle = false;
+    if (live_->midi_open()) live_->close_midi();
+    else if (!live_->open_midi(s.midi_port)) s.midi_status = live_->last_error();
+  }
+  if (s.learn_kind >= 0) {
+    live_->arm_learn({static_cast<Kind>(s.learn_kind), s.learn_index});
+    s.learning = s.learn_kind == 0 ? "dimension " + std::to_string(s.learn_index + 1)
+                                   : std::string(kind_name(static_cast<Kind>(s.learn_kind))) +
+                                         (s.learn_index >= 0 ? " " + std::to_string(s.learn_index + 1) : "");
+    s.learn_kind = -1;
+  }
+  if (!s.midi_learn_mode && live_->learning()) live_->cancel_learn(), s.learning.clear();
+  if (auto b = live_->take_learned()) {
+    s.learning.clear();
+    s.live_last = "bound " + describe(*b);
+  }
+  if (s.binding_remove >= 0) {
+    const auto all = live_->bindings();
+    if (s.binding_remove < static_cast<int>(all.size())) live_->remove_binding(all[s.binding_remove].control);
+    s.binding_remove = -1;
+  }
+  s.bindings.clear();
+  for (const auto& b : live_->bindings()) s.bindings.push_back(describe(b));
+  const LiveStatus st = live_->status();
+  s.osc_running = st.osc_running;
+  if (st.osc_running) {
+    s.osc_port = st.osc_port;
+    s.osc_status = "listening on UDP " + std::to_string(st.osc_port) + ", " + std::to_string(st.osc_messages) +
+                   " messages, " + std::to_string(st.osc_errors) + " errors" +
+                   (st.last_error.empty() ? "" : " (" + st.last_error + ")");
+  }
+  s.midi_open = st.midi_open;
+  if (st.midi_open)
+    s.midi_status = st.midi_backend + ": " + st.midi_port + ", " + std::to_string(st.midi_messages) + " messages";
+
+  // Events: MIDI values come 0..1 and are mapped onto each control's range; OSC values
+  // are used as sent.
+  const int dim = static_cast<int>(s.z.size());
+  for (const ControlEvent& e : live_->poll()) {
+    s.live_last = describe(e);
+    switch (e.kind) {
+      case Kind::SetDim:
+        if (e.index >= 0 && e.index < dim) {
+          const float sd = e.index < static_cast<int>(s.model.scale.size()) ? s.model.scale[e.index] : 1.f;
+          const float range = s.options.slider_sigmas * sd;
+          s.z[e.index] = e.normalized ? -range + 2.f * range * e.value : e.value;
+        }
+        break;
+      case Kind::SetDims:
+        if (static_cast<int>(e.values.size()) == dim) s.z = e.values;
+        else s.live_last = "ignored /latent/z with " + std::to_string(e.values.size()) + " values (the model has " +
+                           std::to_string(dim) + ")";
+        break;
+      case Kind::Attribute:
+        if (e.index >= 0 && e.index < static_cast<int>(s.attributes.size()))
+          s.attributes[e.index].strength = e.normalized ? -3.f + 6.f * e.value : e.value;
+        break;
+      case Kind::StyleStrength:
+        s.live_last = "style strength is for sentence models (not open)";
+        break;
+      case Kind::WalkSpeed:
+        s.walk_rate = std::clamp(e.normalized ? 0.1f + 3.9f * e.value : e.value, 0.f, 16.f);
+        break;
+      case Kind::WalkPlay:
+        if (!s.walk_playing) s.walk_toggle = true;
+        break;
+      case Kind::WalkPause:
+        if (s.walk_playing) s.walk_toggle = true;
+        break;
+      case Kind::WalkToggle:
+        s.walk_toggle = true;
+        break;
+      case Kind::Bookmark: {
+        int found = -1;
+        for (int i = 0; i < static_cast<int>(s.bookmarks.size()); ++i)
+          if ((!e.text.empty() && s.bookmarks[i].name == e.text) || (e.text.empty() && i == e.index)) found = i;
+        if (found >= 0) s.bookmark_jump = found, s.current_bookmark = found;
+        else s.live_last = "no bookmark " + (e.text.empty() ? std::to_string(e.index) : "\"" + e.text + "\"");
+        break;
+      }
+      case Kind::NextBookmark:
+        apply_key(GLFW_KEY_RIGHT);
+        break;
+      case Kind::PrevBookmark:
+        apply_key(GLFW_KEY_LEFT);
+        break;
+      case Kind::Randomize:
+        apply_key(GLFW_KEY_R);
+        break;
+      case Kind::Blackout:
+        s.blackout = e.value < 0 ? !s.blackout : e.value > 0;
+        break;
+    }
+  }
+  // The state out, at most 30 times a second and only when the point moved.
+  if (s.osc_send_port > 0 && !s.osc_send_host.empty() && s.z != sent_z_ && glfwGetTime() - sent_at_ > 1.0 / 30) {
+    if (live_->set_send_target(s.osc_send_host, s.osc_send_port) && live_->send_state(s.z)) {
+      sent_z_ = s.z;
+      sent_at_ = glfwGetTime();
+    }
+  }
+}
+
 void Studio::on_drop(const std::vector<std::string>& paths) { dropped_.insert(dropped_.end(), paths.begin(), paths.end()); }
 
 int Studio::run() {
@@ -551,7 +673,9 @@ void Studio::layout_and_draw() {
     } else {
       panels::walk_panel(state_, {left, d.y - strip_h, center, strip_h});
     }
-    panels::dataset_panel(state_, {left + center, 0, right, d.y - perf_h});
+    const float live_h = std::min(d.y * 0.3f, 230.f * s);
+    panels::dataset_panel(state_, {left + center, 0, right, d.y - perf_h - live_h});
+    panels::live_panel(state_, {left + center, d.y - perf_h - live_h, right, live_h});
   }
   panels::performance_panel(state_, {left + center, d.y - perf_h, right, perf_h});
 }
@@ -759,6 +883,7 @@ void Studio::handle_requests() {
   handle_map_requests();
   handle_session_requests();
   handle_walk();
+  handle_live();
   if (space_ && state_.z != submitted_z_) {
     submitted_z_ = state_.z;
     submitted_generation_ = renderer_.decoder.submit({space_, state_.word_use_approx ? word_index_ : nullptr, state_.z});
@@ -821,6 +946,22 @@ void Studio::install_model(LoadedModel loaded) {
     if (!ses.z.empty() && static_cast<int>(ses.z.size()) == info.dim) state_.z = ses.z;
     state_.bookmarks.clear();
     for (const auto& b : ses.bookmarks) state_.bookmarks.push_back({b.name, b.z});
+    if (ses.controls.contains("midi") && live_) {
+      try {
+        live_->load_bindings(ses.controls["midi"]);
+      } catch (const std::exception& e) {
+        state_.session_status = std::string("MIDI bindings not restored: ") + e.what();
+      }
+    }
+    if (ses.controls.contains("osc") && ses.controls["osc"].is_object()) {
+      const auto& o = ses.controls["osc"];
+      state_.osc_send_host = o.value("send_host", state_.osc_send_host);
+      state_.osc_send_port = o.value("send_port", 0);
+      if (o.value("listening", false) && !state_.osc_running) {
+        state_.osc_port = o.value("port", state_.osc_port);
+        state_.osc_toggle = true;
+      }
+    }
     if (!ses.walks.empty()) {
       const latent::Walk& w = ses.walks.front();
       state_.walk_name = w.name;
@@ -1217,6 +1358,11 @@ latent::Session Studio::make_session() const {
   s.word_query = state_.model.info.modality == latent::Modality::Words ? state_.word_query : "";
   s.ui_scale = state_.options.ui_scale;
   s.linear_filter = state_.options.linear_filter;
+  if (live_) {
+    s.controls = {{"midi", live_->bindings_json()},
+                  {"osc", {{"port", state_.osc_port}, {"listening", state_.osc_running},
+                           {"send_host", state_.osc_send_host}, {"send_port", state_.osc_send_port}}}};
+  }
   if (state_.walk_random || state_.walk_keys.size() >= 2) {
     try {
       s.walks.push_back(make_walk());
@@ -1564,6 +1710,11 @@ bool Studio::write_screenshot() {
                            {"invert_error", state_.invert_error},
                            {"decodes_submitted", state_.decodes_submitted},
                            {"presentation", state_.presentation},
+                           {"osc_status", state_.osc_status},
+                           {"osc_port", state_.osc_running ? state_.osc_port : -1},
+                           {"midi_status", state_.midi_status},
+                           {"live_last", state_.live_last},
+                           {"bindings", state_.bindings},
                            {"walk_keys", state_.walk_keys.size()},
                            {"walk_playing", state_.walk_playing},
                            {"walk_time", state_.walk_time},

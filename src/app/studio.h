@@ -11,6 +11,7 @@
 #include "latent/labels.h"
 #include "latent/session.h"
 #include "map_layer.h"
+#include "live_control.h"
 #include "renderer.h"
 
 struct GLFWwindow;
@@ -48,6 +49,8 @@ struct StudioOptions {
   bool present = false;              // start in presentation mode (the output alone, full screen)
   int monitor = 0;                   // presentation / output window monitor (index, 0: primary)
   bool output_window = false;        // open the second output window at start
+  int osc_port = -1;                 // >= 0: listen for OSC on this port at start (0: any free one)
+  std::string midi;                  // open this MIDI input at start ("virtual" for our own port)
   bool play_walk = false;            // start playing the session's walk
   double walk_time = -1;             // >= 0: stop the walk at this time (seconds) at start
   std::string export_walk;           // export the walk here at start (.mp4, .gif or a folder)
@@ -77,6 +80,8 @@ class Studio {
   void set_output_window(bool on);
   void draw_output_window(bool swap = true);
   void refresh_monitors();
+  // Live control: MIDI and OSC events applied to the state once a frame.
+  void handle_live();
   // Walks: keyframe edits, playback, exports.
   void handle_walk();
   latent::Walk make_walk() const;
@@ -119,6 +124,9 @@ class Studio {
   AppState state_;
   Renderer renderer_;
   GLFWwindow* window_ = nullptr;
+  std::unique_ptr<LiveControl> live_;
+  std::vector<float> sent_z_;           // the point last sent out over OSC
+  double sent_at_ = 0;
   GLFWwindow* output_ = nullptr;        // the second (output-only) window, sharing textures
   unsigned output_fbo_ = 0;             // in the output window's context
   int windowed_[4] = {0, 0, 0, 0};      // x, y, w, h before presentation

@@ -254,6 +254,7 @@ void map_panel(AppState& s, const Rect& r) {
       const std::string label = s.groups[at.a].name + " - " + s.groups[at.b].name;
       ImGui::SetNextItemWidth(200.f * s.options.ui_scale);
       ImGui::SliderFloat(label.c_str(), &at.strength, -3.f, 3.f, "%.2f");
+      if (s.midi_learn_mode && ImGui::IsItemActivated()) s.learn_kind = 2, s.learn_index = i;  // 2: Attribute
       ImGui::SameLine();
       if (ImGui::SmallButton("x")) at.a = -1;  // removed (its contribution stays in the point)
       ImGui::PopID();

@@ -16,6 +16,7 @@ void map_panel(AppState& s, const Rect& r);
 void bookmarks_panel(AppState& s, const Rect& r);
 void presentation_view(AppState& s, const Rect& r);
 void walk_panel(AppState& s, const Rect& r);
+void live_panel(AppState& s, const Rect& r);
 
 // Shared by the panels: place the next window, and show an error in red, wrapped.
 void place_window(const Rect& r);

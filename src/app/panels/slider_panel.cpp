@@ -129,6 +129,7 @@ void slider_panel(AppState& s, const Rect& r) {
     ImGui::SameLine(label_w);  // sliders line up whatever the number's width
     ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x - reset_w - ImGui::GetStyle().ItemSpacing.x);
     ImGui::SliderFloat("##z", &s.z[k], -range, range, "%.2f");
+    if (s.midi_learn_mode && ImGui::IsItemActivated()) s.learn_kind = 0, s.learn_index = k;  // 0: SetDim
     if (row == 0) {
       const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
       s.first_slider_rect = to_framebuffer(a.x, a.y, b.x - a.x, b.y - a.y);

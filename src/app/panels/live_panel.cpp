@@ -1,0 +1,77 @@
+// Live control: OSC in and out, MIDI ports, MIDI learn and the bindings.
+#include <imgui.h>
+#include <imgui_stdlib.h>
+
+#include <algorithm>
+
+#include "panels.h"
+
+namespace studio::panels {
+
+void live_panel(AppState& s, const Rect& r) {
+  place_window(r);
+  ImGui::Begin("Live control", nullptr, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
+  // OSC
+  ImGui::TextUnformatted("OSC");
+  ImGui::SameLine();
+  ImGui::BeginDisabled(s.osc_running);
+  ImGui::SetNextItemWidth(ImGui::CalcTextSize("000000").x + ImGui::GetFrameHeight() * 2);
+  ImGui::InputInt("port##osc", &s.osc_port, 1);
+  s.osc_port = std::clamp(s.osc_port, 0, 65535);
+  ImGui::EndDisabled();
+  ImGui::SameLine();
+  if (ImGui::Button(s.osc_running ? "Stop##osc" : "Listen")) s.osc_toggle = true;
+  if (!s.osc_status.empty()) ImGui::TextDisabled("%s", s.osc_status.c_str());
+  ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x * 0.5f);
+  ImGui::InputTextWithHint("##sendhost", "send to host", &s.osc_send_host);
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(ImGui::CalcTextSize("000000").x + ImGui::GetFrameHeight() * 2);
+  ImGui::InputInt("send port", &s.osc_send_port, 1);
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("send /latent/state/z to this host and port (0: do not send)");
+  s.osc_send_port = std::clamp(s.osc_send_port, 0, 65535);
+  ImGui::Separator();
+
+  // MIDI
+  ImGui::TextUnformatted("MIDI");
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x * 0.55f);
+  ImGui::BeginDisabled(s.midi_open);
+  if (ImGui::BeginCombo("##midiport", s.midi_port.empty() ? "virtual port" : s.midi_port.c_str())) {
+    if (ImGui::Selectable("virtual port", s.midi_port.empty())) s.midi_port.clear();
+    for (const auto& p : s.midi_ports)
+      if (ImGui::Selectable(p.c_str(), p == s.midi_port)) s.midi_port = p;
+    ImGui::EndCombo();
+  }
+  if (ImGui::IsItemClicked()) s.midi_refresh = true;
+  ImGui::EndDisabled();
+  ImGui::SameLine();
+  if (ImGui::Button(s.midi_open ? "Close##midi" : "Open##midi")) s.midi_toggle = true;
+  if (!s.midi_status.empty()) ImGui::TextDisabled("%s", s.midi_status.c_str());
+  ImGui::Checkbox("MIDI learn", &s.midi_learn_mode);
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("then click a slider (or a control below) and move a knob or press a pad: they are bound");
+  if (s.midi_learn_mode) {
+    // Targets without a slider of their own.
+    struct T { const char* label; int kind; };
+    // Kinds as in ControlEvent::Kind: 4 WalkSpeed, 7 WalkToggle, 9 NextBookmark,
+    // 10 PrevBookmark, 11 Randomize, 12 Blackout.
+    static const T kTargets[] = {{"walk speed", 4}, {"play/pause", 7}, {"next mark", 9},
+                                 {"prev mark", 10}, {"random", 11},    {"blackout", 12}};
+    for (int i = 0; i < 6; ++i) {
+      if (i % 3) ImGui::SameLine();
+      if (ImGui::SmallButton(kTargets[i].label)) s.learn_kind = kTargets[i].kind, s.learn_index = -1;
+    }
+    if (!s.learning.empty()) ImGui::TextColored(ImVec4(1.f, 0.8f, 0.3f, 1.f), "waiting for a control: %s", s.learning.c_str());
+  }
+  for (int i = 0; i < static_cast<int>(s.bindings.size()); ++i) {
+    ImGui::PushID(i);
+    if (ImGui::SmallButton("x")) s.binding_remove = i;
+    ImGui::SameLine();
+    ImGui::TextUnformatted(s.bindings[i].c_str());
+    ImGui::PopID();
+  }
+  if (!s.live_last.empty()) ImGui::TextDisabled("last: %s", s.live_last.c_str());
+  ImGui::End();
+}
+
+}  // namespace studio::panels
