@@ -571,3 +571,51 @@ TEST(Studio, OscMessagesMoveThePoint) {
   ASSERT_EQ(z.size(), expected.size());
   for (size_t i = 0; i < z.size(); ++i) EXPECT_NEAR(z[i], expected[i], 1e-5) << i;
 }
+
+// MIDI drives the studio: a JACK server (dummy driver: no sound hardware here), the
+// studio's virtual MIDI input, a binding from the session (CC 21 on channel 1 -> slider 8)
+// and a controller that turns the knob to 127, the top of the slider's +-3 sd.
+TEST(Studio, AMidiKnobMovesItsBoundSlider) {
+  if (!test_util::has_data_dir()) GTEST_SKIP() << "no shared data";
+  if (std::string(LATENT_MIDI_SEND).empty()) GTEST_SKIP() << "built without live control";
+  if (run("command -v jackd").code != 0) GTEST_SKIP() << "jackd is not installed (jackd2)";
+  test_util::TempDir tmp;
+  const std::string ses = walk_session(tmp);
+  {
+    auto j = read_json(ses);
+    j["controls"] = {{"midi", {{"version", 1},
+                               {"bindings", {{{"channel", 1}, {"message", "cc"}, {"number", 21},
+                                              {"target", "set_dim"}, {"index", 7}}}}}}};
+    std::ofstream(ses) << j.dump();
+  }
+  const std::string server = "latent-gui-" + std::to_string(getpid());
+  const std::string script = tmp / "midi.sh";
+  {
+    std::ofstream sh(script);
+    sh << "#!/bin/sh\n"
+       << "export JACK_DEFAULT_SERVER=" << server << "\n"
+       << "jackd --no-realtime --sync --name " << server << " -d dummy -r 48000 -p 256 > " << (tmp / "jackd.log")
+       << " 2>&1 &\n"
+       << "JACKD=$!\n"
+       << "jack_wait -s " << server << " -w -t 15 > /dev/null || { cat " << (tmp / "jackd.log") << "; exit 3; }\n"
+       << kStudio << " --session " << ses << " --midi virtual --screenshot " << (tmp / "m.png")
+       << " --screenshot-after 7 &\n"
+       << "PID=$!\n"
+       << "sleep 3\n"
+       << LATENT_MIDI_SEND << " 'Latent Studio' 1 21 127\n"
+       << "SENT=$?\n"
+       << "wait $PID; RC=$?\n"
+       << "kill $JACKD; wait $JACKD 2>/dev/null\n"
+       << "[ $SENT -eq 0 ] || exit 4\n"
+       << "exit $RC\n";
+  }
+  auto r = run("sh " + script);
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto m = read_json(tmp / "m.png.json");
+  EXPECT_NE(m["midi_status"].get<std::string>().find("jack"), std::string::npos) << m["midi_status"];
+  ASSERT_EQ(m["bindings"].size(), 1u) << m["bindings"];
+  // Slider 8 (index 7) is at +3 sd of the PCA model: sd = sqrt(explained variance 8).
+  const auto model = read_json(kModel + "/model.json");
+  const double sd = std::sqrt(model["pca"]["explained_variance"][7].get<double>());
+  EXPECT_NEAR(m["z"][7].get<double>(), 3 * sd, 1e-3 * sd) << m["live_last"];
+}
