@@ -612,7 +612,7 @@ TEST(Studio, AMidiKnobMovesItsBoundSlider) {
   auto r = run("sh " + script);
   ASSERT_EQ(r.code, 0) << r.output;
   const auto m = read_json(tmp / "m.png.json");
-  EXPECT_NE(m["midi_status"].get<std::string>().find("jack"), std::string::npos) << m["midi_status"];
+  EXPECT_NE(m["midi_status"].get<std::string>().find("JACK"), std::string::npos) << m["midi_status"];
   ASSERT_EQ(m["bindings"].size(), 1u) << m["bindings"];
   // Slider 8 (index 7) is at +3 sd of the PCA model: sd = sqrt(explained variance 8).
   const auto model = read_json(kModel + "/model.json");
