@@ -4,8 +4,8 @@
 #   mean(smiling women) - mean(neutral women) + mean(neutral men)      -> smiling men
 # A generator has no encoder, so each group's faces are put into the space with
 # `latent invert` (gradient descent, several restarts) and averaged, as Radford et al.
-# averaged three samples per concept. Writes docs/celeba-dcgan-arithmetic.png and
-# docs/celeba-dcgan-inversions.png.
+# averaged three samples per concept. Writes docs/celeba-dcgan-arithmetic.png (decoded
+# group means: no CelebA photo is in it, as CelebA may not be redistributed).
 #   scripts/essay-demo.sh [MODEL] [N_PER_GROUP] [BUILD_DIR]
 set -euo pipefail
 MODEL=${1:-models/celeba-dcgan}
@@ -49,5 +49,4 @@ done
 "$LATENT" decode "$MODEL" --cols 4 --scale 2 -o docs/celeba-dcgan-arithmetic.png \
     -z "$OUT/glasses_men.json" -z "$OUT/men.json" -z "$OUT/women.json" -z "$OUT/women_glasses.json" \
     -z "$OUT/smiling_women.json" -z "$OUT/neutral_women.json" -z "$OUT/neutral_men.json" -z "$OUT/smiling_men.json"
-cp "$OUT/glasses_men-recon.png" docs/celeba-dcgan-inversions.png
-echo "wrote docs/celeba-dcgan-arithmetic.png and docs/celeba-dcgan-inversions.png" >&2
+echo "wrote docs/celeba-dcgan-arithmetic.png" >&2
