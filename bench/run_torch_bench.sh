@@ -45,7 +45,7 @@ train_ours() {  # kind data size channels width extra...
   local kind=$1 data=$2 size=$3 ch=$4 width=$5; shift 5
   rm -rf "$TMP/train"
   "$LATENT" train "$kind" "$data" --out "$TMP/train" --epochs 1 --batch 64 --limit $(((STEPS + 3) * 64)) \
-     --size "$size" --channels "$ch" --width "$width" --holdout 0 "$@" 2>&1 | grep -o '[0-9.]* images/s' | tail -1 | cut -d' ' -f1
+     --size "$size" --channels "$ch" --width "$width" --holdout 0 --flip off "$@" 2>&1 | grep -o '[0-9.]* images/s' | tail -1 | cut -d' ' -f1
 }
 for r in $(seq "$ROUNDS"); do
   train_ours dcgan "$DATA" 64 3 32 --latent 100 >> "$TMP/ours_dc64"
