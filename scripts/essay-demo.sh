@@ -13,8 +13,15 @@ N=${2:-16}
 BUILD=${3:-build}
 DATA=${LATENT_DATA_DIR:-../shared/data}/faces/celeba
 LATENT="$BUILD/latent"
-OUT=$(mktemp -d)
-trap 'rm -rf "$OUT"' EXIT
+PYTHON=${PYTHON:-/usr/bin/python3}
+# ESSAY_WORK=DIR keeps the inverted points there (and reuses them on the next run).
+if [[ -n "${ESSAY_WORK:-}" ]]; then
+  OUT=$ESSAY_WORK
+  mkdir -p "$OUT"
+else
+  OUT=$(mktemp -d)
+  trap 'rm -rf "$OUT"' EXIT
+fi
 [[ -f "$DATA/labels.csv" ]] || { echo "essay-demo: no CelebA labels at $DATA (set LATENT_DATA_DIR)" >&2; exit 1; }
 
 # The first N images (in id order) whose labels match: awk over labels.csv by column name.
@@ -35,18 +42,35 @@ pick neutral_women Smiling=0 Male=0 Eyeglasses=0
 pick neutral_men   Smiling=0 Male=1 Eyeglasses=0
 
 for g in glasses_men men women smiling_women neutral_women neutral_men; do
+  [[ -f "$OUT/$g.json" && -f "$OUT/$g.log" ]] && { echo "$g: reusing $OUT/$g.json" >&2; continue; }
   # shellcheck disable=SC2046
   "$LATENT" invert "$MODEL" $(cat "$OUT/$g.txt") --steps 300 --restarts 4 --seed 1 \
       --out "$OUT/$g.json" --recon "$OUT/$g-recon.png" >/dev/null 2> "$OUT/$g.log"
   grep -h "start(s): mse" "$OUT/$g.log" | awk '{ s += $(NF-2) } END { printf "%s: mean inversion mse %.4f over %d faces\n", g, s / NR, NR }' g="$g" >&2
 done
 
-"$LATENT" arith "$MODEL" 'z("'"$OUT"'/glasses_men.json") - z("'"$OUT"'/men.json") + z("'"$OUT"'/women.json")' \
-    --z-out "$OUT/women_glasses.json" >/dev/null
-"$LATENT" arith "$MODEL" 'z("'"$OUT"'/smiling_women.json") - z("'"$OUT"'/neutral_women.json") + z("'"$OUT"'/neutral_men.json")' \
-    --z-out "$OUT/smiling_men.json" >/dev/null
-# One row per equation: the three group means decoded, then the result.
-"$LATENT" decode "$MODEL" --cols 4 --scale 2 -o docs/celeba-dcgan-arithmetic.png \
-    -z "$OUT/glasses_men.json" -z "$OUT/men.json" -z "$OUT/women.json" -z "$OUT/women_glasses.json" \
-    -z "$OUT/smiling_women.json" -z "$OUT/neutral_women.json" -z "$OUT/neutral_men.json" -z "$OUT/smiling_men.json"
+# A mean of many latent points lies well inside the sphere of radius sqrt(D) where the
+# prior's points are, and decodes to a washed-out average face: every vector is scaled
+# back to that radius before decoding (norm(v, r) in the expression language).
+D=$("$LATENT" info "$MODEL" | awk '/latent dim/ { print $3 }')
+R=$(awk -v d="$D" 'BEGIN { printf "%.6f", sqrt(d) }')
+z() { echo 'z("'"$OUT/$1.json"'")'; }
+arith() {  # arith OUT EXPR
+  "$LATENT" arith "$MODEL" "norm($2, $R)" --z-out "$OUT/$1.json" >/dev/null
+}
+arith women_glasses "$(z glasses_men) - $(z men) + $(z women)"
+arith smiling_men "$(z smiling_women) - $(z neutral_women) + $(z neutral_men)"
+for g in glasses_men men women smiling_women neutral_women neutral_men; do arith "n_$g" "$(z $g)"; done
+# One row per equation: the three group means, then the result; and the result again
+# with small variations (+ 0.25 x a random point), as in Radford et al.'s figure.
+for s in 1 2 3; do
+  "$PYTHON" -c "import json, random; random.seed($s); json.dump([random.gauss(0, 1) for _ in range($D)], open('$OUT/noise$s.json', 'w'))"
+  arith "wg_v$s" "$(z women_glasses) + 0.25*$(z noise$s)"
+  arith "sm_v$s" "$(z smiling_men) + 0.25*$(z noise$s)"
+done
+"$LATENT" decode "$MODEL" --cols 7 --scale 2 -o docs/celeba-dcgan-arithmetic.png \
+    -z "$OUT/n_glasses_men.json" -z "$OUT/n_men.json" -z "$OUT/n_women.json" -z "$OUT/women_glasses.json" \
+    -z "$OUT/wg_v1.json" -z "$OUT/wg_v2.json" -z "$OUT/wg_v3.json" \
+    -z "$OUT/n_smiling_women.json" -z "$OUT/n_neutral_women.json" -z "$OUT/n_neutral_men.json" -z "$OUT/smiling_men.json" \
+    -z "$OUT/sm_v1.json" -z "$OUT/sm_v2.json" -z "$OUT/sm_v3.json"
 echo "wrote docs/celeba-dcgan-arithmetic.png" >&2

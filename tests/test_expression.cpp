@@ -58,6 +58,11 @@ TEST(Expression, Arithmetic) {
   EXPECT_EQ(eval("item(3)"), (Latent{3, -3}));
   const Latent s = eval("slerp(@a, @b, 0.5)");
   EXPECT_NEAR(s[0], s[1] / 1.f, 1e-5);  // on the diagonal: equal angles to both
+  const Latent n = eval("norm(@a + @b, 10)");  // (1, 2) scaled to length 10
+  EXPECT_NEAR(n[0], 10 / std::sqrt(5.f), 1e-4);
+  EXPECT_NEAR(n[1], 20 / std::sqrt(5.f), 1e-4);
+  EXPECT_NE(error_of("norm(@a - @a, 1)").find("zero point"), std::string::npos);
+  EXPECT_NE(error_of("norm(2, @a)").find("a point and a length"), std::string::npos);
 }
 
 TEST(Expression, ErrorsPointAtTheToken) {

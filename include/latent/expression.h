@@ -4,6 +4,7 @@
 //   mean(@smiling) - mean(@neutral)       a group's mean; mean("faces/*.png") a glob's
 //   0.5*@a + 0.5*@b,  @a / 2,  -(@a)      scalars and vectors
 //   lerp(@a, @b, 0.3), slerp(@a, @b, 0.3)
+//   norm(@a - @b, 10)                    a point scaled to a length
 //   enc("face.png")  z("point.json")  item(12)
 // Errors give the column and the offending token.
 #include <memory>

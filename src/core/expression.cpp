@@ -216,6 +216,19 @@ class Parser {
           Value tt = expr();
           if (a.scalar || b.scalar || !tt.scalar) fail(t, f + "(a, b, t) takes two points and a number");
           out = {false, 0, f == "lerp" ? lerp(a.v, b.v, static_cast<float>(tt.s)) : slerp(a.v, b.v, static_cast<float>(tt.s))};
+        } else if (f == "norm") {
+          // norm(v, r): v scaled to length r (a prior N(0, I) in D dimensions puts its
+          // points near length sqrt(D); a mean of several points lies well inside).
+          Value a = expr();
+          expect(",");
+          Value r = expr();
+          if (a.scalar || !r.scalar) fail(t, "norm(v, r) takes a point and a length");
+          double len = 0;
+          for (float x : a.v) len += static_cast<double>(x) * x;
+          len = std::sqrt(len);
+          if (len == 0) fail(t, "norm() of the zero point has no direction");
+          out = {false, 0, a.v};
+          for (float& x : out.v) x = static_cast<float>(x * r.s / len);
         } else if (f == "enc") {
           const Token& a = peek();
           const std::string path = string_arg();
