@@ -167,6 +167,7 @@ Studio::Studio(StudioOptions options) : opts_(std::move(options)) {
   glfwSwapInterval(opts_.screenshot.empty() ? 1 : 0);
   glfwSetWindowUserPointer(window_, this);
   glfwSetDropCallback(window_, drop_callback);
+  glfwSetKeyCallback(window_, main_key_callback);  // before ImGui's, which chains to it
   refresh_monitors();
   state_.monitor = std::clamp(opts_.monitor, 0, std::max(0, static_cast<int>(state_.monitor_names.size()) - 1));
   state_.presentation_toggle = opts_.present;
@@ -227,6 +228,16 @@ void output_key_callback(GLFWwindow* w, int key, int, int action, int) {
   if (action != GLFW_PRESS) return;
   static_cast<Studio*>(glfwGetWindowUserPointer(w))->output_keys_.push_back(key);
 }
+}  // namespace
+
+// Key presses of the main window, queued: a press and release that both fall between two
+// frames would be lost to a per-frame "is it down" check. ImGui's GLFW backend chains to
+// this callback (it was installed first).
+void Studio::main_key_callback(GLFWwindow* w, int key, int, int action, int) {
+  if (action != GLFW_PRESS) return;
+  static_cast<Studio*>(glfwGetWindowUserPointer(w))->main_keys_.push_back(key);
+}
+namespace {
 }  // namespace
 
 void Studio::set_presentation(bool on) {
@@ -365,13 +376,13 @@ void Studio::apply_key(int key) {
 void Studio::handle_keys() {
   for (int k : output_keys_) apply_key(k);
   output_keys_.clear();
+  std::vector<int> keys;
+  keys.swap(main_keys_);
   const ImGuiIO& io = ImGui::GetIO();
   if (io.WantTextInput) return;
-  if (ImGui::IsKeyPressed(GLFW_KEY_F5, false)) apply_key(GLFW_KEY_F5);
-  if (!state_.presentation) return;
-  for (int k : {GLFW_KEY_ESCAPE, GLFW_KEY_RIGHT, GLFW_KEY_LEFT, GLFW_KEY_PAGE_DOWN, GLFW_KEY_PAGE_UP, GLFW_KEY_R,
-                GLFW_KEY_B, GLFW_KEY_H, GLFW_KEY_SPACE})
-    if (ImGui::IsKeyPressed(k, false)) apply_key(k);
+  for (int k : keys) {
+    if (k == GLFW_KEY_F5 || state_.presentation) apply_key(k);
+  }
 }
 
 void Studio::handle_live() {

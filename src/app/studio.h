@@ -132,6 +132,8 @@ class Studio {
   int windowed_[4] = {0, 0, 0, 0};      // x, y, w, h before presentation
  public:
   std::vector<int> output_keys_;        // keys pressed in the output window (its callback)
+  std::vector<int> main_keys_;          // keys pressed in the main window, in order
+  static void main_key_callback(GLFWwindow* w, int key, int scancode, int action, int mods);
  private:
   std::unique_ptr<MapLayer> map_layer_;  // GL: created with the context, destroyed before it
 
