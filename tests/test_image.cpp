@@ -38,6 +38,30 @@ TEST(ImageIo, NotAnImageNamesTheFile) {
   EXPECT_THROW(load_image(tmp / "missing.png"), IoError);
 }
 
+// A PNG header claiming 20000 x 20000 pixels (400 MB of gray; more than stb_image's own
+// limit for RGB) is refused from the header, at once, without allocating it.
+TEST(ImageIo, AnImageThatClaimsToBeHugeIsRefusedFromItsHeader) {
+  test_util::TempDir tmp;
+  const unsigned char png[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n',  // signature
+                               0, 0, 0, 13, 'I', 'H', 'D', 'R',                 // IHDR, 13 bytes
+                               0, 0, 0x4e, 0x20, 0, 0, 0x4e, 0x20,              // 20000 x 20000
+                               8, 0, 0, 0, 0,                                   // 8-bit gray
+                               0, 0, 0, 0};                                     // CRC (not checked)
+  const std::string path = tmp / "huge.png";
+  {
+    std::ofstream out(path, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(png), sizeof png);
+  }
+  try {
+    latent::load_image(path);
+    FAIL() << "a 20000x20000 claim was accepted";
+  } catch (const latent::FormatError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("huge.png"), std::string::npos) << what;
+    EXPECT_NE(what.find("20000x20000"), std::string::npos) << what;
+  }
+}
+
 TEST(Image, ConvertChannelsAndSize) {
   Image rgb(4, 4, 3);
   for (int y = 0; y < 4; ++y)

@@ -7,7 +7,9 @@
 namespace latent {
 
 // Loads an image file; pixels come back in [0,1]. Throws IoError/FormatError naming
-// the file.
+// the file. Images larger than kMaxImageSide a side are refused from their header,
+// before any pixel is decoded.
+inline constexpr int kMaxImageSide = 16384;
 Image load_image(const std::string& path);
 
 // Writes a PNG (8-bit, gray or RGB as the image has). Writes to a temporary file first

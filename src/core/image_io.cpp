@@ -15,6 +15,16 @@ namespace latent {
 
 Image load_image(const std::string& path) {
   if (!std::filesystem::exists(path)) throw IoError(path + ": no such file");
+  // The header first: a file that claims an enormous image is refused before anything
+  // is allocated for it.
+  int iw = 0, ih = 0, ic = 0;
+  if (!stbi_info(path.c_str(), &iw, &ih, &ic)) {
+    const char* why = stbi_failure_reason();
+    throw FormatError(path + ": not a readable image (" + (why ? why : "unknown reason") + ")");
+  }
+  if (iw <= 0 || ih <= 0 || iw > kMaxImageSide || ih > kMaxImageSide)
+    throw FormatError(path + ": the image says it is " + std::to_string(iw) + "x" + std::to_string(ih) +
+                      " pixels; images up to " + std::to_string(kMaxImageSide) + " pixels a side are read");
   int w = 0, h = 0, c = 0;
   unsigned char* data = stbi_load(path.c_str(), &w, &h, &c, 0);
   if (!data) {
