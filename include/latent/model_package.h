@@ -31,6 +31,9 @@ nlohmann::json observation_json(const ObservationShape& shape, Modality modality
 std::vector<float> read_f32_file(const std::string& path, size_t count, const std::string& what);
 void write_f32_file(const std::string& path, const float* data, size_t count);
 
+// The current time as "2026-11-27T14:17:32Z", for model.json's training records.
+std::string utc_timestamp();
+
 // Writes `text` to `path` through a temporary file and a rename.
 void write_file_atomic(const std::string& path, const std::string& text);
 

@@ -59,13 +59,6 @@ class TorchImageSpace : public Space {
 
   // One forward pass for a batch of points (what `latent bench` times).
   std::vector<Image> decode_batch(const std::vector<Latent>& zs) const;
-  // Times decode_batch of `batch` prior samples: warm-up, then `iters` timed runs.
-  struct BenchResult {
-    std::vector<double> ms;  // per iteration
-    double median_ms = 0, p90_ms = 0, images_per_s = 0;
-  };
-  BenchResult bench(int batch, int iters, int warmup = 3) const;
-
   // What the device request resolved to ("" note when it was honoured).
   const DeviceChoice& device() const { return device_; }
   const nlohmann::json& header() const { return header_; }
@@ -100,6 +93,15 @@ class TorchImageSpace : public Space {
   nlohmann::json header_;
   std::unique_ptr<Impl> impl_;
 };
+
+// Decode latency and throughput of any image space, as `latent bench` reports them:
+// `batch` prior samples decoded `iters` times after `warmup` untimed calls, by one
+// decode_batch for a TorchImageSpace and one decode per point otherwise.
+struct DecodeBench {
+  std::vector<double> ms;  // per call
+  double median_ms = 0, p90_ms = 0, images_per_s = 0;
+};
+DecodeBench bench_decode(const Space& space, int batch, int iters, int warmup = 3);
 
 // --------------------------------------------------------------- packages from PyTorch
 

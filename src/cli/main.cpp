@@ -28,30 +28,15 @@
 #include "latent/projection.h"
 #include "latent/session.h"
 #include "latent/torch_space.h"
+#include "progress.h"
 #include "torch_commands.h"
 #include "walk_commands.h"
 
 namespace fs = std::filesystem;
 using namespace latent;
+using latent::cli::stderr_progress;
 
 namespace {
-
-// Prints stage changes and every 10% to stderr.
-ProgressFn stderr_progress(const std::string& task) {
-  auto last_stage = std::make_shared<std::string>();
-  auto last_pct = std::make_shared<int>(-10);
-  return [=](float f, const std::string& stage) {
-    const int pct = static_cast<int>(f * 100);
-    // A stage is its name; a rate after it ("training, 700k words/s") may change.
-    const std::string name = stage.substr(0, std::min(stage.find(" ("), stage.find(", ")));
-    if (name != *last_stage || pct >= *last_pct + 10 || (pct == 100 && *last_pct != 100)) {
-      std::fprintf(stderr, "%s: %3d%% %s\n", task.c_str(), pct, stage.c_str());
-      *last_stage = name;
-      *last_pct = pct;
-    }
-    return true;
-  };
-}
 
 std::string command_line(int argc, char** argv) {
   std::string out;
@@ -62,13 +47,6 @@ std::string command_line(int argc, char** argv) {
     out += (i ? " " : "") + a;
   }
   return out;
-}
-
-std::string utc_now() {
-  std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
 }
 
 // An image argument: an image file, or DATASET with --index.
@@ -450,7 +428,7 @@ int main(int argc, char** argv) {
             {"data", data},
             {"data_format", ds.format},
             {"n_samples", ds.count()},
-            {"date", utc_now()},
+            {"date", utc_timestamp()},
             {"seed", nullptr},
             {"fit_seconds", secs}}},
           {"metrics", {{"explained_variance_fraction", pca->explained_fraction()}, {"train_reconstruction_rmse", rmse}}}};

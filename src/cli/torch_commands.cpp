@@ -1,6 +1,8 @@
 // The CLI's neural-image commands: train vae|dcgan, import-torchscript, bench, invert.
 #include "torch_commands.h"
 
+#include "progress.h"
+
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -198,26 +200,7 @@ bool TorchCommands::run(const std::string& command_line) {
     if (s.batch < 1 || s.batch > 4096) throw UnsupportedError("--batch must be 1..4096");
     if (s.iters < 1) throw UnsupportedError("--iters must be at least 1");
     auto space = open_space(s.model);
-    auto* t = dynamic_cast<TorchImageSpace*>(space.get());
-    TorchImageSpace::BenchResult r;
-    if (t) {
-      r = t->bench(s.batch, s.iters, s.warmup);
-    } else {
-      // Any other decoder: time decode() per point.
-      const auto zs = space->sample(s.batch, 1234);
-      for (int i = 0; i < s.warmup; ++i)
-        for (const auto& z : zs) space->decode(z);
-      for (int i = 0; i < s.iters; ++i) {
-        const auto t0 = std::chrono::steady_clock::now();
-        for (const auto& z : zs) space->decode(z);
-        r.ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-      }
-      auto sorted = r.ms;
-      std::sort(sorted.begin(), sorted.end());
-      r.median_ms = sorted[sorted.size() / 2];
-      r.p90_ms = sorted[std::min(sorted.size() - 1, static_cast<size_t>(std::ceil(0.9 * sorted.size())) - 1)];
-      r.images_per_s = s.batch * 1000.0 / r.median_ms;
-    }
+    const DecodeBench r = bench_decode(*space, s.batch, s.iters, s.warmup);
     const auto& i = space->info();
     if (s.json) {
       nlohmann::json j = {{"model", i.name}, {"kind", i.kind}, {"device", i.device}, {"batch", s.batch},
@@ -252,18 +235,10 @@ bool TorchCommands::run(const std::string& command_line) {
       if (t) {
         auto o = s.inv;
         o.use_encoder = !s.no_encoder;
-        auto last_pct = std::make_shared<int>(-10);
         const std::string tag = s.images.size() > 1 ? "inverting " + std::to_string(n + 1) + "/" +
                                                           std::to_string(s.images.size())
                                                     : std::string("inverting");
-        const auto res = t->invert(target, o, [last_pct, tag](float f, const std::string& stage) {
-          const int pct = static_cast<int>(f * 100);
-          if (pct >= *last_pct + 25 || pct == 100) {
-            std::fprintf(stderr, "%s: %3d%% %s\n", tag.c_str(), pct, stage.c_str());
-            *last_pct = pct;
-          }
-          return true;
-        });
+        const auto res = t->invert(target, o, stderr_progress(tag, 25));
         std::fprintf(stderr, "%s: best of %d start(s): mse %.5f (start %.5f)\n", path.c_str(), std::max(1, o.restarts),
                      res.mse, res.start_mse);
         z = res.z;

@@ -22,6 +22,7 @@
 #include "latent/session.h"
 #include "latent/video_export.h"
 #include "latent/walk.h"
+#include "progress.h"
 
 namespace latent {
 
@@ -58,19 +59,6 @@ void run_guarded(const std::function<void()>& body) {
     std::fprintf(stderr, "latent: error: %s\n", msg.c_str());
     std::exit(1);
   }
-}
-
-// Prints stage changes and every 10% to stderr.
-ProgressFn stderr_progress(const std::string& task) {
-  auto last = std::make_shared<int>(-10);
-  return [=](float f, const std::string& stage) {
-    const int pct = static_cast<int>(f * 100);
-    if (pct >= *last + 10 || (pct == 100 && *last != 100)) {
-      std::fprintf(stderr, "%s: %3d%% %s\n", task.c_str(), pct, stage.c_str());
-      *last = pct;
-    }
-    return g_interrupted == 0;
-  };
 }
 
 std::string trim(const std::string& s) {
@@ -275,7 +263,7 @@ void run_walk(const WalkArgs& a) {
   const int n = walk.frame_count(a.fps);
   if (n == 0) throw UnsupportedError("the walk is shorter than one frame at " + std::to_string(a.fps) + " fps");
   vo.expected_frames = n;
-  vo.progress = stderr_progress("walk");
+  vo.progress = cli::stderr_progress("walk", 10, [] { return g_interrupted == 0; });
 
   InterruptGuard interrupt;
   auto writer = VideoWriter::open(a.out, format, vo);
@@ -352,7 +340,7 @@ void run_grid(const GridArgs& a) {
     }
   }
   std::vector<Image> images;
-  ProgressFn progress = stderr_progress("grid");
+  ProgressFn progress = cli::stderr_progress("grid", 10, [] { return g_interrupted == 0; });
   for (const Latent& z : points) {
     images.push_back(upscale_nearest(space->decode(z), a.scale));
     progress(float(images.size()) / points.size(), "decoding");

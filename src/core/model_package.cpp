@@ -1,5 +1,7 @@
 #include "latent/model_package.h"
 
+#include <ctime>
+
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -13,6 +15,13 @@
 namespace fs = std::filesystem;
 
 namespace latent {
+
+std::string utc_timestamp() {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
 
 std::string package_dir(const std::string& path) {
   fs::path p(path);

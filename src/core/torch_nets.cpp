@@ -147,6 +147,20 @@ void dcgan_init(nn::Module& m) {
   }
 }
 
+std::vector<Image> to_images(const torch::Tensor& t, float lo, float hi, bool clamp) {
+  auto unit = (t.detach().to(torch::kCPU, torch::kFloat) - lo) / (hi - lo);
+  if (clamp) unit = unit.clamp(0, 1);
+  const auto hwc = unit.permute({0, 2, 3, 1}).contiguous();
+  std::vector<Image> imgs;
+  const float* p = hwc.data_ptr<float>();
+  for (long i = 0; i < hwc.size(0); ++i) {
+    Image img(static_cast<int>(hwc.size(2)), static_cast<int>(hwc.size(1)), static_cast<int>(hwc.size(3)));
+    std::copy(p + i * img.size(), p + (i + 1) * img.size(), img.pixels.begin());
+    imgs.push_back(std::move(img));
+  }
+  return imgs;
+}
+
 void save_weights(nn::Module& m, const std::string& path, bool half) {
   const std::string tmp = path + ".tmp";
   try {

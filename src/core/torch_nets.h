@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "latent/image.h"
+
 namespace latent::nets {
 
 // Shape and width of a network, stored in model.json as "arch".
@@ -65,6 +67,10 @@ TORCH_MODULE(VaeDecoder);
 
 // DCGAN initialisation: conv weights N(0, 0.02), batch-norm weights N(1, 0.02), biases 0.
 void dcgan_init(torch::nn::Module& m);
+
+// [B, C, H, W] in [lo, hi] (any device) -> B images in [0, 1], channels last; `clamp`
+// clips values outside the range.
+std::vector<Image> to_images(const torch::Tensor& t, float lo, float hi, bool clamp = false);
 
 // Saves a module's parameters and buffers (float32, or float16 to halve the file) with
 // torch::save; load_weights reads either back into a float32 module.

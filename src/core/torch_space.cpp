@@ -178,18 +178,7 @@ struct TorchImageSpace::Impl {
   }
 
   // [B, C, H, W] in the model's range -> images in [0,1] HWC.
-  std::vector<Image> to_images(const torch::Tensor& out) const {
-    auto hwc = ((out.to(torch::kCPU, torch::kFloat) - lo) / (hi - lo)).permute({0, 2, 3, 1}).contiguous();
-    std::vector<Image> imgs;
-    const long n = hwc.size(0);
-    const float* p = hwc.data_ptr<float>();
-    for (long i = 0; i < n; ++i) {
-      Image img(W, H, C);
-      std::copy(p + i * img.size(), p + (i + 1) * img.size(), img.pixels.begin());
-      imgs.push_back(std::move(img));
-    }
-    return imgs;
-  }
+  std::vector<Image> to_images(const torch::Tensor& out) const { return nets::to_images(out, lo, hi); }
 };
 
 TorchImageSpace::~TorchImageSpace() = default;
@@ -370,21 +359,29 @@ std::vector<float> TorchImageSpace::scale() const {
   return std::vector<float>(impl_->D, impl_->uniform_prior ? 1.f / 3.f : 1.f);
 }
 
-TorchImageSpace::BenchResult TorchImageSpace::bench(int batch, int iters, int warmup) const {
-  const auto zs = sample(std::max(1, batch), 1234);
-  for (int i = 0; i < warmup; ++i) decode_batch(zs);
-  BenchResult r;
+DecodeBench bench_decode(const Space& space, int batch, int iters, int warmup) {
+  const auto zs = space.sample(std::max(1, batch), 1234);
+  const auto* t = dynamic_cast<const TorchImageSpace*>(&space);
+  // decode_batch copies its result to the CPU, so a CUDA decode has finished when it returns.
+  auto decode_all = [&] {
+    if (t) {
+      t->decode_batch(zs);
+    } else {
+      for (const auto& z : zs) space.decode(z);
+    }
+  };
+  for (int i = 0; i < warmup; ++i) decode_all();
+  DecodeBench r;
   for (int i = 0; i < std::max(1, iters); ++i) {
     const auto t0 = std::chrono::steady_clock::now();
-    decode_batch(zs);
-    if (impl_->device.is_cuda()) torch::cuda::synchronize();
+    decode_all();
     r.ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   }
   auto sorted = r.ms;
   std::sort(sorted.begin(), sorted.end());
   r.median_ms = sorted[sorted.size() / 2];
   r.p90_ms = sorted[std::min(sorted.size() - 1, static_cast<size_t>(std::ceil(0.9 * sorted.size())) - 1)];
-  r.images_per_s = batch * 1000.0 / r.median_ms;
+  r.images_per_s = static_cast<double>(zs.size()) * 1000.0 / r.median_ms;
   return r;
 }
 

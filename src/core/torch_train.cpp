@@ -29,13 +29,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string utc_now() {
-  std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
-
 // The dataset as one [N, C, S, S] float tensor in [0,1].
 torch::Tensor load_tensor(const TrainImageOptions& o, int& size, int& channels, long& count) {
   DatasetOptions dopt;
@@ -70,15 +63,7 @@ torch::Tensor maybe_flip(torch::Tensor x, bool flip) {
 
 // [B,C,H,W] in [lo,hi] -> a grid image.
 Image grid_of(const torch::Tensor& t, float lo, float hi, int cols) {
-  auto hwc = ((t.detach().to(torch::kCPU, torch::kFloat) - lo) / (hi - lo)).clamp(0, 1).permute({0, 2, 3, 1}).contiguous();
-  std::vector<Image> imgs;
-  const float* p = hwc.data_ptr<float>();
-  for (long i = 0; i < hwc.size(0); ++i) {
-    Image img(static_cast<int>(hwc.size(2)), static_cast<int>(hwc.size(1)), static_cast<int>(hwc.size(3)));
-    std::copy(p + i * img.size(), p + (i + 1) * img.size(), img.pixels.begin());
-    imgs.push_back(std::move(img));
-  }
-  return make_grid(imgs, cols, 2, 1.f);
+  return make_grid(nets::to_images(t, lo, hi, /*clamp=*/true), cols, 2, 1.f);
 }
 
 template <typename Opt>
@@ -235,7 +220,7 @@ TrainResult train_image_model(const TrainImageOptions& o, const TrainProgressFn&
          {{"data", o.data}, {"images", n_train}, {"holdout", holdout}, {"command", o.command}, {"seed", o.seed},
           {"epochs", epochs_done}, {"batch", o.batch}, {"learning_rate", lr}, {"beta", o.beta}, {"flip", flip},
           {"width", width}, {"device", dev.used}, {"train_seconds", train_seconds},
-          {"library", torch_build_summary()}, {"finished_utc", utc_now()}}},
+          {"library", torch_build_summary()}, {"finished_utc", utc_timestamp()}}},
         {"metrics", metrics},
     };
     write_file_atomic((out / "model.json").string(), header.dump(2) + "\n");
