@@ -15,7 +15,6 @@ Output: a human-readable table on stderr, and one JSON object on stdout (--json)
 table on stdout (default). Run with Debian's /usr/bin/python3 (python3-sklearn).
 """
 import argparse
-import gzip
 import json
 import statistics
 import sys
@@ -23,22 +22,14 @@ import time
 
 import numpy as np
 
+from idx import read_idx_u8
+
 DEFAULT_DATA = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"
 
 
 def load_idx_images(path):
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as f:
-        raw = f.read()
-    magic = int.from_bytes(raw[0:4], "big")
-    if magic >> 8 != 0x08:  # unsigned byte data
-        raise ValueError(f"{path}: not a uint8 IDX file (magic {magic:#x})")
-    ndim = magic & 0xFF
-    dims = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
-    data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
-    n = dims[0]
-    d = int(np.prod(dims[1:]))
-    return data.reshape(n, d).astype(np.float32) / np.float32(255.0)
+    x = read_idx_u8(path)
+    return x.reshape(len(x), -1).astype(np.float32) / np.float32(255.0)
 
 
 def sklearn_randomized(x, k):

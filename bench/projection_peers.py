@@ -27,7 +27,6 @@ layouts are written there too (peer_*.npy). One JSON object goes to stdout; prog
 stderr. Run with Debian's /usr/bin/python3 (python3-sklearn, umap-learn).
 """
 import argparse
-import gzip
 import json
 import os
 import sys
@@ -35,6 +34,8 @@ import time
 import warnings
 
 import numpy as np
+
+from idx import read_idx_u8
 
 DEFAULT_DATA = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"
 
@@ -44,18 +45,8 @@ def log(*a):
 
 
 def load_idx_images(path, limit):
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as f:
-        raw = f.read()
-    magic = int.from_bytes(raw[0:4], "big")
-    if magic >> 8 != 0x08:
-        raise ValueError(f"{path}: not a uint8 IDX file (magic {magic:#x})")
-    ndim = magic & 0xFF
-    dims = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
-    d = int(np.prod(dims[1:]))
-    n = min(dims[0], limit)
-    data = np.frombuffer(raw, dtype=np.uint8, count=n * d, offset=4 + 4 * ndim)
-    return data.reshape(n, d).astype(np.float32) / np.float32(255.0)
+    x = read_idx_u8(path, limit)
+    return x.reshape(len(x), -1).astype(np.float32) / np.float32(255.0)
 
 
 def tsne_P(x, perplexity=30.0):

@@ -18,7 +18,6 @@ timing covers only the training steps, after --warmup (3) untimed steps.
 Runs with one thread unless --threads says otherwise. Use Debian's /usr/bin/python3.
 """
 import argparse
-import gzip
 import json
 import math
 import os
@@ -29,9 +28,12 @@ import time
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from idx import read_idx_u8
 
 IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".pgm", ".ppm")
 
@@ -139,15 +141,8 @@ def n_params(*modules):
 
 def load_idx(path):
     """IDX uint8 images -> uint8 array [N,H,W,1]."""
-    with (gzip.open if path.endswith(".gz") else open)(path, "rb") as f:
-        raw = f.read()
-    magic = int.from_bytes(raw[0:4], "big")
-    if magic >> 8 != 0x08:
-        raise ValueError(f"{path}: not a uint8 IDX file (magic {magic:#x})")
-    ndim = magic & 0xFF
-    dims = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
-    data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
-    return data.reshape(dims[0], dims[1], dims[2] if ndim > 2 else 1, -1)
+    x = read_idx_u8(path)
+    return x.reshape(x.shape[0], x.shape[1], x.shape[2] if x.ndim > 2 else 1, -1)
 
 
 def load_folder(path, size, channels, limit):
