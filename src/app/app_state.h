@@ -1,6 +1,7 @@
 #pragma once
 // The plain state that panels read and write. Panels never call a backend: they set
 // requests here, and the Studio turns them into work for the renderer's threads.
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -58,6 +59,10 @@ struct AppState {
 
   // The current latent point
   std::vector<float> z;
+  // Slider k's standard deviation, and its half range (+- slider_sigmas sd, never 0):
+  // what the slider shows and what a MIDI knob's 0..1 spans.
+  float slider_sd(int k) const { return k < static_cast<int>(model.scale.size()) ? model.scale[k] : 1.f; }
+  float slider_range(int k) const { return std::max(1e-6f, options.slider_sigmas * slider_sd(k)); }
   int highlight_dim = -1;          // slider to highlight (set by the eigenface strip)
   bool scroll_to_highlight = false;
   bool randomize_request = false;

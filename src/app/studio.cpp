@@ -444,8 +444,7 @@ void Studio::handle_live() {
     switch (e.kind) {
       case Kind::SetDim:
         if (e.index >= 0 && e.index < dim) {
-          const float sd = e.index < static_cast<int>(s.model.scale.size()) ? s.model.scale[e.index] : 1.f;
-          const float range = s.options.slider_sigmas * sd;
+          const float range = s.slider_range(e.index);
           s.z[e.index] = e.normalized ? -range + 2.f * range * e.value : e.value;
         }
         break;

@@ -28,6 +28,7 @@
 #include "latent/projection.h"
 #include "latent/session.h"
 #include "latent/torch_space.h"
+#include "expression_env.h"
 #include "progress.h"
 #include "torch_commands.h"
 #include "walk_commands.h"
@@ -468,50 +469,10 @@ int main(int argc, char** argv) {
     } else if (*ar_cmd) {
       if (out_file.empty() && z_out.empty()) throw UnsupportedError("say where the result goes: --out image.png and/or --z-out z.json");
       auto space = open_space(model);
-      SpaceExpressionEnv env(*space);
       std::optional<Session> session;
-      if (!session_path.empty()) {
-        session = load_session(session_path);
-        if (data.empty()) data = session->dataset;
-        for (const auto& b : session->bookmarks) env.add_point(expression_name(b.name), b.z);
-      }
-      std::vector<Latent> items;
-      if (!data.empty()) items = to_latents(encode_dataset(*space, load_dataset_for(*space, data)));
-      if (!group_defs.empty()) {
-        if (labels_path.empty() || items.empty()) throw UnsupportedError("--group needs --data and --labels");
-        const LabelTable labels = LabelTable::read_csv(labels_path);
-        if (labels.rows() != static_cast<long>(items.size()))
-          throw UnsupportedError(labels_path + " has " + std::to_string(labels.rows()) + " rows but the dataset has " +
-                                 std::to_string(items.size()) + " items");
-        for (const auto& def : group_defs) {
-          const size_t eq = def.find('=');
-          if (eq == std::string::npos || eq == 0) throw UnsupportedError("--group takes NAME=QUERY, not '" + def + "'");
-          std::vector<Latent> zs;
-          for (long r : labels.select(def.substr(eq + 1))) zs.push_back(items[r]);
-          std::fprintf(stderr, "group @%s: %zu items\n", def.substr(0, eq).c_str(), zs.size());
-          env.add_group(def.substr(0, eq), std::move(zs));
-        }
-      }
-      if (session && !session->groups.empty()) {
-        if (items.empty()) throw UnsupportedError(session_path + " has groups but no dataset to take them from (give --data)");
-        for (const auto& g : session->groups) {
-          std::vector<Latent> zs;
-          for (long m : g.members) {
-            if (m < 0 || m >= static_cast<long>(items.size()))
-              throw UnsupportedError("group @" + g.name + " in " + session_path + " names item " + std::to_string(m) +
-                                     " but the dataset has " + std::to_string(items.size()));
-            zs.push_back(items[m]);
-          }
-          env.add_group(g.name, std::move(zs));
-        }
-      }
-      for (const auto& def : point_defs) {
-        const size_t eq = def.find('=');
-        if (eq == std::string::npos || eq == 0) throw UnsupportedError("--point takes NAME=z.json, not '" + def + "'");
-        env.add_point(def.substr(0, eq), read_latent_json(def.substr(eq + 1)));
-      }
-      env.set_items(std::move(items));
-      const Latent z = evaluate_expression(arith_expr, env, space->info().dim);
+      if (!session_path.empty()) session = load_session(session_path);
+      const auto env = cli::make_expression_env(*space, {session_path, data, labels_path, group_defs, point_defs}, session);
+      const Latent z = evaluate_expression(arith_expr, *env, space->info().dim);
       if (!z_out.empty()) write_latent_json(z, z_out);
       if (!out_file.empty()) save_png(upscale_nearest(space->decode(z), upscale), out_file);
     } else if (*pr_cmd) {

@@ -22,6 +22,7 @@
 #include "latent/session.h"
 #include "latent/video_export.h"
 #include "latent/walk.h"
+#include "expression_env.h"
 #include "progress.h"
 
 namespace latent {
@@ -105,34 +106,7 @@ struct NameArgs {
 };
 
 std::unique_ptr<SpaceExpressionEnv> make_env(const Space& space, const NameArgs& args, const std::optional<Session>& session) {
-  auto env = std::make_unique<SpaceExpressionEnv>(space);
-  std::string data = args.data;
-  if (session) {
-    if (data.empty()) data = session->dataset;
-    for (const auto& b : session->bookmarks) env->add_point(expression_name(b.name), b.z);
-  }
-  std::vector<Latent> items;
-  if (!data.empty()) items = to_latents(encode_dataset(space, load_dataset_for(space, data)));
-  if (session && !session->groups.empty()) {
-    if (items.empty()) throw UnsupportedError(args.session + " has groups but no dataset to take them from (give --data)");
-    for (const auto& g : session->groups) {
-      std::vector<Latent> zs;
-      for (long m : g.members) {
-        if (m < 0 || m >= static_cast<long>(items.size()))
-          throw UnsupportedError("group @" + g.name + " in " + args.session + " names item " + std::to_string(m) +
-                                 " but the dataset has " + std::to_string(items.size()));
-        zs.push_back(items[m]);
-      }
-      env->add_group(expression_name(g.name), std::move(zs));
-    }
-  }
-  for (const auto& def : args.points) {
-    const size_t eq = def.find('=');
-    if (eq == std::string::npos || eq == 0) throw UnsupportedError("--point takes NAME=z.json, not '" + def + "'");
-    env->add_point(def.substr(0, eq), read_latent_json(def.substr(eq + 1)));
-  }
-  env->set_items(std::move(items));
-  return env;
+  return cli::make_expression_env(space, {args.session, args.data, "", {}, args.points}, session);
 }
 
 Latent evaluate(const std::string& expr, const ExpressionEnv& env, int dim, const std::string& what) {

@@ -116,8 +116,8 @@ void slider_panel(AppState& s, const Rect& r) {
   for (int row = clipper.DisplayStart; row < clipper.DisplayEnd; ++row) {
     const int k = dims[row];
     ImGui::PushID(k);
-    const float sd = k < static_cast<int>(s.model.scale.size()) ? s.model.scale[k] : 1.f;
-    const float range = std::max(1e-6f, s.options.slider_sigmas * sd);
+    const float sd = s.slider_sd(k);
+    const float range = s.slider_range(k);
     const bool highlighted = k == s.highlight_dim;
     if (highlighted) {
       ImGui::PushStyleColor(ImGuiCol_FrameBg, ImVec4(0.55f, 0.35f, 0.05f, 0.9f));
