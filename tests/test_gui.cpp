@@ -619,3 +619,94 @@ TEST(Studio, AMidiKnobMovesItsBoundSlider) {
   const double sd = std::sqrt(model["pca"]["explained_variance"][7].get<double>());
   EXPECT_NEAR(m["z"][7].get<double>(), 3 * sd, 1e-3 * sd) << m["live_last"];
 }
+
+// ------------------------------------------------------------------ sentence models
+
+namespace {
+
+namespace fs = std::filesystem;
+const std::string kStoryteller = std::string(LATENT_SOURCE_DIR) + "/models/storyteller";
+
+// Pixels near a colour (0-255 components) inside a framebuffer rectangle.
+long colour_count(const Image& shot, const nlohmann::json& r, int cr, int cg, int cb, int tol) {
+  const int x0 = static_cast<int>(r["x"].get<double>()), y0 = static_cast<int>(r["y"].get<double>());
+  const int w = static_cast<int>(r["w"].get<double>()), h = static_cast<int>(r["h"].get<double>());
+  long n = 0;
+  for (int y = std::max(0, y0); y < std::min(shot.height, y0 + h); ++y)
+    for (int x = std::max(0, x0); x < std::min(shot.width, x0 + w); ++x)
+      if (std::abs(shot.at(x, y, 0) * 255 - cr) <= tol && std::abs(shot.at(x, y, 1) * 255 - cg) <= tol &&
+          std::abs(shot.at(x, y, 2) * 255 - cb) <= tol)
+        ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST(Studio, AnImagesCaptionsBecomeAPassageAndTheStrengthMovesItTowardsTheNovels) {
+  test_util::TempDir tmp;
+  const std::string image = std::string(LATENT_DATA_DIR) + "/text/captions/coco_mini_cc_by/images/000000000790.jpg";
+  const std::string source = fs::exists(image) ? " --story-image " + image
+                                               : std::string(" --captions 'A family sitting at a table with a birthday cake.'");
+  auto shoot = [&](const std::string& name, const std::string& extra) {
+    auto r = run(kStudio + " --model " + kStoryteller + source + extra + " --screenshot " + (tmp / name) +
+                 " --frames 3 --width 1400 --height 900");
+    EXPECT_EQ(r.code, 0) << r.output;
+    return read_json(tmp / (name + ".json"));
+  };
+  const auto plain = shoot("plain.png", " --strength 0");
+  const auto styled = shoot("styled.png", "");
+  for (const auto* m : {&plain, &styled}) {
+    const auto& s = (*m)["story"];
+    EXPECT_EQ(s["error"], "") << s;
+    ASSERT_GE(s["passage"].size(), 2u) << s;
+    EXPECT_FALSE(s["passage"][0].get<std::string>().empty());
+    EXPECT_EQ(s["style"], "novels-vs-captions");
+    EXPECT_TRUE(s["map_ready"].get<bool>());
+  }
+  if (fs::exists(image)) EXPECT_NE(plain["story"]["captions"].get<std::string>().find("cake"), std::string::npos);
+  // The calibrated strength writes more like the novels than the caption itself does.
+  const auto& st = styled["story"];
+  EXPECT_GT(st["strength"].get<double>(), 0.0);
+  EXPECT_GT(st["novel_likeness"].get<double>(), plain["story"]["novel_likeness"].get<double>() + 0.5) << st;
+  EXPECT_NE(st["passage"], plain["story"]["passage"]);
+  // On the map the shifted thought lies further towards A (the novels) than the captions'.
+  EXPECT_GT(st["map_shifted"][0].get<double>(), st["map_caption"][0].get<double>());
+  // Pixels: the map shows both sides' sentences and the two thoughts.
+  const Image shot = load_image(tmp / "styled.png");
+  EXPECT_GT(colour_count(shot, st["map_rect"], 255, 120, 150, 60), 50) << "no novel sentences (pink) on the map";
+  EXPECT_GT(colour_count(shot, st["map_rect"], 90, 160, 255, 60), 50) << "no captions (blue) on the map";
+  EXPECT_GT(colour_count(shot, st["map_rect"], 255, 200, 60, 30), 20) << "no shifted thought (yellow) on the map";
+}
+
+TEST(Studio, AStyleMadeFromTwoTypedTextsIsUsedAndSavedInTheSession) {
+  test_util::TempDir tmp;
+  {
+    std::ofstream a(tmp / "a.txt");
+    a << "She loved him with all her heart.\nHe wrote her a long letter of love.\nTheir eyes met and she blushed.\n"
+         "\"My dearest,\" he whispered, \"I have loved you always.\"\n";
+    std::ofstream b(tmp / "b.txt");
+    b << "A bus parked on the side of a street.\nA plate of food with broccoli.\nA train on the tracks.\n"
+         "A man holding a tennis racket.\n";
+  }
+  auto r = run(kStudio + " --model " + kStoryteller + " --captions 'A man riding a horse on a beach.' --style-a " +
+               (tmp / "a.txt") + " --style-b " + (tmp / "b.txt") + " --style-name romance --save-session " +
+               (tmp / "s.json") + " --screenshot " + (tmp / "t.png") + " --frames 3 --width 1400 --height 900");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto m = read_json(tmp / "t.png.json");
+  const auto& s = m["story"];
+  EXPECT_EQ(s["style_error"], "") << s;
+  EXPECT_NE(s["style_status"].get<std::string>().find("made \"romance\" from 4 + 4 sentences"), std::string::npos) << s;
+  EXPECT_EQ(s["style"], "romance");
+  ASSERT_GE(s["passage"].size(), 1u);
+  const auto ses = read_json(tmp / "s.json");
+  ASSERT_TRUE(ses.contains("story")) << ses.dump();
+  ASSERT_EQ(ses["story"]["styles"].size(), 1u);
+  EXPECT_EQ(ses["story"]["styles"][0]["name"], "romance");
+  EXPECT_EQ(ses["story"]["style"], "romance");
+  // Reopening the session brings the typed style back, selected.
+  r = run(kStudio + " --session " + (tmp / "s.json") + " --screenshot " + (tmp / "u.png") + " --frames 3");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto u = read_json(tmp / "u.png.json");
+  EXPECT_EQ(u["story"]["style"], "romance") << u["story"];
+  EXPECT_EQ(u["story"]["captions"], "A man riding a horse on a beach.");
+}

@@ -41,6 +41,9 @@ struct Session {
   // Live control: MIDI bindings and OSC settings, as the studio's LiveControl writes them
   // (an object; empty when there are none).
   nlohmann::json controls = nlohmann::json::object();
+  // Sentence models: captions, style and strength, kept passages, styles made from typed
+  // text (an object, as the studio writes it; empty for other models).
+  nlohmann::json story = nlohmann::json::object();
 };
 
 nlohmann::json session_to_json(const Session& s);

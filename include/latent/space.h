@@ -48,6 +48,10 @@ class Space {
   virtual Latent encode(const Image& image) const;
   // Latent point -> observation. Throws UnsupportedError where there is no decoder.
   virtual Image decode(const Latent& z) const;
+  // Text spaces (modality Text): a sentence -> its point, a point -> a sentence.
+  // Throw UnsupportedError elsewhere.
+  virtual Latent encode_text(const std::string& sentence) const;
+  virtual std::string decode_text(const Latent& z) const;
   // n points drawn from the prior, reproducible for a given seed.
   virtual std::vector<Latent> sample(int n, uint64_t seed) const;
   // Per-dimension scale (standard deviation of the data or prior along each latent

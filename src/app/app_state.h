@@ -120,6 +120,45 @@ struct AppState {
   std::string word_index_note;     // why there is none, or what it is
   std::vector<WordPoint> view_words;  // the words nearest the slider point
 
+  // Story (sentence models): captions -> mean thought + strength x style -> a passage
+  std::string story_captions;              // one caption per line
+  std::vector<std::string> story_images;   // images with captions beside them (picker)
+  int story_image = -1;                    // shown image (index into story_images)
+  int story_image_request = -1;            // picked, not yet handled
+  std::string story_image_path;            // shown image's path (picked or dropped)
+  TextureId story_image_texture = 0;
+  int story_image_w = 0, story_image_h = 0;
+  std::vector<std::string> story_style_names;  // the model's styles, then the session's
+  std::vector<std::string> story_style_notes;  // where each came from, calibrated strength
+  std::vector<float> story_style_defaults;
+  int story_style = 0;                     // index; -1: no style
+  float story_strength = 1.f;
+  bool story_strength_default = true;      // follow the style's calibrated strength
+  int story_method = 1;                    // 0 greedy, 1 beam, 2 sample
+  int story_beam = 5;
+  float story_temperature = 0.8f;
+  int story_seed = 0;
+  int story_sentences = 4;
+  std::vector<std::string> story_passage;  // the newest finished passage
+  std::string story_passage_for;           // what it was made from (captions | style | strength)
+  double story_novel_likeness = 0, story_content_kept = 0, story_ms = 0;
+  bool story_busy = false;
+  std::string story_error;
+  std::vector<std::string> story_kept;     // passages the person kept
+  bool story_keep_request = false;
+  // The map: the style's example sentences (A, B) and the captions' thought before and
+  // after the shift, in 2-D (PCA of the examples' thoughts).
+  std::vector<std::pair<float, float>> story_map_a, story_map_b;
+  std::pair<float, float> story_xy_caption{0, 0}, story_xy_shifted{0, 0};
+  bool story_map_ready = false;
+  Rect story_map_rect;                     // where the map was drawn (framebuffer pixels, for tests)
+  // A style from two texts typed here (saved in the session)
+  std::string style_a_text, style_b_text, style_name = "my-style";
+  bool style_make_request = false;
+  Progress style_progress;
+  std::string style_error, style_status;
+  std::string view_text;                   // text models: the slider point decoded
+
   // Dataset
   std::string dataset_path_input;
   std::string open_dataset_request;

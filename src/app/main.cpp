@@ -50,6 +50,14 @@ int main(int argc, char** argv) {
   app.add_option("--export-fps", o.export_fps, "Export frames per second")->capture_default_str();
   app.add_option("--osc-port", o.osc_port, "Listen for OSC on this UDP port at start (0: any free port)");
   app.add_option("--midi", o.midi, "Open this MIDI input at start: a port name or number, or 'virtual'");
+  app.add_option("--story-images", o.story_images, "Sentence models: a folder of images with captions (captions.tsv)");
+  app.add_option("--story-image", o.story_image, "Sentence models: start from this image's captions");
+  app.add_option("--captions", o.story_captions, "Sentence models: start from these captions (one per line)");
+  app.add_option("--style", o.story_style, "Sentence models: start with this style ('none': no style)");
+  app.add_option("--strength", o.story_strength, "Sentence models: start at this style strength");
+  app.add_option("--style-a", o.style_a, "Sentence models: make a style at start from this text (A) ...");
+  app.add_option("--style-b", o.style_b, "... minus this text (B), as if typed in the style maker");
+  app.add_option("--style-name", o.style_name, "... under this name");
   app.add_option("--screenshot", o.screenshot, "Write the window to this PNG once work has settled, then exit");
   app.add_option("--frames", o.frames, "Frames to render (after loading settles) before the screenshot")->capture_default_str();
   app.add_option("--screenshot-after", o.screenshot_after,

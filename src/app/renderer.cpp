@@ -26,7 +26,80 @@ Decoded decode_checked(const DecodeRequest& r) {
   Decoded out;
   if (const auto* wv = dynamic_cast<const WordVectors*>(r.space.get()))
     out.words = r.index ? r.index->search(*wv, r.z, 12) : wv->nearest(r.z, 12);
+  else if (r.space->info().modality == Modality::Text)
+    out.text = r.space->decode_text(r.z);
   else out.image = r.space->decode(r.z);
+  return out;
+}
+
+// The story worker's map: PCA of a style's example thoughts, kept while the model and
+// style stay the same.
+struct StoryMap {
+  const void* space = nullptr;
+  std::string style;
+  Eigen::VectorXf mean;
+  Eigen::MatrixXf axes;  // D x 2
+  float scale = 1;
+  std::vector<std::pair<float, float>> a, b;
+  std::pair<float, float> place(const Latent& z) const {
+    Eigen::Map<const Eigen::VectorXf> v(z.data(), static_cast<Eigen::Index>(z.size()));
+    const Eigen::Vector2f p = axes.transpose() * (v - mean) / scale;
+    return {p.x(), p.y()};
+  }
+};
+
+StoryResult tell_story(const StoryRequest& r, StoryMap& map) {
+  const auto* st = dynamic_cast<const StorytellerSpace*>(r.space.get());
+  if (!st) throw UnsupportedError("the open model does not write sentences");
+  std::vector<std::string> captions;
+  for (const auto& c : r.captions)
+    if (!c.empty()) captions.push_back(c);
+  if (captions.empty()) throw UnsupportedError("type a caption (one per line), or pick an image with captions");
+  StoryResult out;
+  out.key = r.key;
+  const Latent base = st->mean_thought(captions);
+  out.shifted = base;
+  if (!r.style.vector.empty())
+    for (size_t i = 0; i < base.size(); ++i) out.shifted[i] += r.strength * r.style.vector[i];
+  const int n = st->has_neighbour_decoders() ? std::max(1, r.sentences) : 1;
+  out.passage = st->tell(out.shifted, n, r.decode);
+  const auto first = tokenize_sentence(out.passage.front());
+  out.novel_likeness = novel_likeness(st->vocabulary(), first);
+  std::vector<std::string> source;
+  for (const auto& c : captions)
+    for (auto& t : tokenize_sentence(c)) source.push_back(t);
+  out.content_kept = content_kept(source, first);
+  if (!r.style.a_examples.empty() && !r.style.b_examples.empty() &&
+      (map.space != r.space.get() || map.style != r.style.name)) {
+    const auto a = st->encode_sentences(r.style.a_examples), b = st->encode_sentences(r.style.b_examples);
+    const Eigen::Index d = static_cast<Eigen::Index>(base.size()), n_all = static_cast<Eigen::Index>(a.size() + b.size());
+    Eigen::MatrixXf m(n_all, d);
+    for (size_t i = 0; i < a.size(); ++i) m.row(static_cast<Eigen::Index>(i)) = Eigen::Map<const Eigen::RowVectorXf>(a[i].data(), d);
+    for (size_t i = 0; i < b.size(); ++i)
+      m.row(static_cast<Eigen::Index>(a.size() + i)) = Eigen::Map<const Eigen::RowVectorXf>(b[i].data(), d);
+    map.mean = m.colwise().mean().transpose();
+    const Eigen::MatrixXf c = m.rowwise() - map.mean.transpose();
+    Eigen::JacobiSVD<Eigen::MatrixXf> svd(c, Eigen::ComputeThinV);
+    map.axes = svd.matrixV().leftCols(2);
+    // Point the first axis from B towards A, so the style's direction reads left to right.
+    const Eigen::VectorXf dir = Eigen::Map<const Eigen::VectorXf>(r.style.vector.data(), d);
+    if (map.axes.col(0).dot(dir) < 0) map.axes.col(0) *= -1;
+    const Eigen::MatrixXf xy = c * map.axes;
+    map.scale = std::max(1e-6f, xy.cwiseAbs().maxCoeff());
+    map.a.clear();
+    map.b.clear();
+    for (Eigen::Index i = 0; i < n_all; ++i)
+      (i < static_cast<Eigen::Index>(a.size()) ? map.a : map.b).emplace_back(xy(i, 0) / map.scale, xy(i, 1) / map.scale);
+    map.space = r.space.get();
+    map.style = r.style.name;
+  }
+  if (map.space == r.space.get() && map.style == r.style.name && !map.a.empty()) {
+    out.has_map = true;
+    out.map_a = map.a;
+    out.map_b = map.b;
+    out.caption_xy = map.place(base);
+    out.shifted_xy = map.place(out.shifted);
+  }
   return out;
 }
 
@@ -131,7 +204,22 @@ Image error_heatmap(const Image& abs_error, float gain) {
   return out;
 }
 
-Renderer::Renderer() : decoder(decode_checked), words(answer_words), picker(pick) {}
+Renderer::Renderer()
+    : decoder(decode_checked),
+      words(answer_words),
+      picker(pick),
+      story([map = std::make_shared<StoryMap>()](const StoryRequest& r) { return tell_story(r, *map); }) {}
+
+void Renderer::make_style(std::shared_ptr<const Space> space, std::string name, std::vector<std::string> a,
+                          std::vector<std::string> b, std::vector<std::string> probe) {
+  style_task = std::make_unique<Task<StyleVector>>([=](TaskContext& ctx) {
+    const auto* st = dynamic_cast<const StorytellerSpace*>(space.get());
+    if (!st) throw UnsupportedError("the open model does not read sentences");
+    return latent::make_style(*st, name, a, b, probe, std::to_string(a.size()) + " sentences typed as A",
+                              std::to_string(b.size()) + " sentences typed as B",
+                              [&](float f, const std::string& stage) { return ctx.progress(f, stage); });
+  });
+}
 
 void Renderer::open_model(const std::string& path) {
   model_task = std::make_unique<Task<LoadedModel>>([path](TaskContext& ctx) {

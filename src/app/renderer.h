@@ -12,6 +12,7 @@
 #include "latent/word_vectors.h"
 #include "latent/approx_index.h"
 #include "latent/projection.h"
+#include "latent/storyteller.h"
 #include "latent/video_export.h"
 #include "latent/walk.h"
 
@@ -32,10 +33,33 @@ struct LoadedDataset {
   std::string name;
 };
 
-// What a decode produces: an image, or (for word vectors) the nearest words.
+// What a decode produces: an image, (for word vectors) the nearest words, or (for
+// sentence models) a sentence.
 struct Decoded {
   latent::Image image;
   std::vector<latent::RankedWord> words;
+  std::string text;
+};
+
+// Captions -> their mean thought + strength x style -> a passage.
+struct StoryRequest {
+  std::shared_ptr<const latent::Space> space;
+  std::vector<std::string> captions;
+  latent::StyleVector style;     // an empty vector: no style
+  float strength = 0;
+  latent::TextDecodeOptions decode;
+  int sentences = 4;
+  std::string key;               // what the studio asked for, returned as it was
+};
+struct StoryResult {
+  std::vector<std::string> passage;
+  double novel_likeness = 0, content_kept = 0;
+  latent::Latent shifted;        // the thought the passage was decoded from
+  // The map of the style's examples (remade when the model or style changes).
+  std::vector<std::pair<float, float>> map_a, map_b;
+  std::pair<float, float> caption_xy{0, 0}, shifted_xy{0, 0};
+  bool has_map = false;
+  std::string key;
 };
 
 struct WordRequest {
@@ -108,6 +132,11 @@ class Renderer {
   latent::LatestWorker<DecodeRequest, Decoded> decoder;
   latent::LatestWorker<WordRequest, WordResult> words;
   latent::LatestWorker<PickRequest, PickResult> picker;
+  latent::LatestWorker<StoryRequest, StoryResult> story;
+  // A style vector from two lists of sentences (sentence models), calibrated on `probe`.
+  void make_style(std::shared_ptr<const latent::Space> space, std::string name, std::vector<std::string> a,
+                  std::vector<std::string> b, std::vector<std::string> probe);
+  std::unique_ptr<latent::Task<latent::StyleVector>> style_task;
   std::unique_ptr<latent::Task<LoadedModel>> model_task;
   std::unique_ptr<latent::Task<LoadedDataset>> dataset_task;
   // Opens (or builds and caches) the approximate index of a large vocabulary.

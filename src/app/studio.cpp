@@ -568,6 +568,8 @@ bool Studio::settled(bool waiting_expression_counts) const {
   return (!waiting_expression_counts || opts_.expression.empty()) && !state_.expression_request && !state_.model_load.running && !state_.dataset_load.running && !renderer_.decoder.busy() &&
          shown_generation_ == submitted_generation_ && !renderer_.picker.busy() && pick_shown_ == pick_generation_ &&
          !renderer_.words.busy() && words_shown_ == words_generation_ && !state_.word_index.running &&
+         !renderer_.story.busy() && story_shown_ == story_generation_ && !renderer_.style_task &&
+         !state_.style_make_request &&
          !state_.map_progress.running && !state_.map_request &&
          state_.wanted_thumbnails.empty() && state_.open_model_request.empty() && state_.open_dataset_request.empty() &&
          !renderer_.export_task && !state_.export_request && !state_.grid_request &&
@@ -666,7 +668,13 @@ void Studio::layout_and_draw() {
   panels::model_panel(state_, {0, 0, left, model_h});
   panels::bookmarks_panel(state_, {0, model_h, left, marks_h});
   panels::slider_panel(state_, {0, model_h + marks_h, left, d.y - model_h - marks_h});
-  if (state_.model.loaded && state_.model.info.modality == latent::Modality::Words) {
+  if (state_.model.loaded && state_.model.info.modality == latent::Modality::Text) {
+    panels::story_panel(state_, {left, 0, center, d.y});
+    const float view_h = (d.y - perf_h) * 0.22f, style_h = (d.y - perf_h) * 0.36f;
+    panels::viewport_panel(state_, {left + center, 0, right, view_h});
+    panels::story_map_panel(state_, {left + center, view_h, right, d.y - perf_h - view_h - style_h});
+    panels::style_maker_panel(state_, {left + center, d.y - perf_h - style_h, right, style_h});
+  } else if (state_.model.loaded && state_.model.info.modality == latent::Modality::Words) {
     panels::words_panel(state_, {left, 0, center, d.y});
     const float view_h = (d.y - perf_h) * 0.4f;
     panels::viewport_panel(state_, {left + center, 0, right, view_h});
@@ -691,6 +699,7 @@ void Studio::layout_and_draw() {
 }
 
 void Studio::poll_workers() {
+  poll_story();
   poll_task(
       renderer_.model_task, state_.model_load,
       [&](LoadedModel m) {
@@ -757,7 +766,10 @@ void Studio::poll_workers() {
       [&](const std::string& e) { state_.decode_error = "ranking dimensions failed: " + e; });
   if (auto r = renderer_.decoder.poll(shown_generation_)) {
     shown_generation_ = r->generation;
-    if (r->value && !r->value->words.empty()) {
+    if (r->value && state_.model.info.modality == latent::Modality::Text) {
+      state_.view_text = r->value->text;
+      state_.decode_error.clear();
+    } else if (r->value && !r->value->words.empty()) {
       state_.view_words.clear();
       for (const auto& w : r->value->words) state_.view_words.push_back({w.word, w.score});
       state_.decode_error.clear();
@@ -820,6 +832,7 @@ void Studio::handle_requests() {
   for (const std::string& p : dropped_) {
     if (is_model_path(p)) state_.open_model_request = p, state_.model_path_input = p;
     else if (is_image_path(p) && space_ && state_.model.info.modality == latent::Modality::Image) state_.invert_request = p;
+    else if (is_image_path(p) && space_ && state_.model.info.modality == latent::Modality::Text) story_drop_ = p;
     else state_.open_dataset_request = p, state_.dataset_path_input = p;
   }
   dropped_.clear();
@@ -890,6 +903,7 @@ void Studio::handle_requests() {
                                                   state_.word_method ? latent::AnalogyMethod::CosMul : latent::AnalogyMethod::CosAdd});
     }
   }
+  handle_story();
   handle_map_requests();
   handle_session_requests();
   handle_walk();
@@ -937,6 +951,12 @@ void Studio::install_model(LoadedModel loaded) {
   for (const latent::Image& c : loaded.components) state_.component_textures.push_back(create_texture(c, false));
   state_.component_w = info.observation.width, state_.component_h = info.observation.height;
   glfwSetWindowTitle(window_, ("Latent Studio - " + info.name).c_str());
+  session_styles_.clear();
+  submitted_story_.clear();
+  state_.story_passage.clear();
+  state_.story_map_ready = false;
+  state_.view_text.clear();
+  setup_story();
 
   // The dataset must be re-encoded by the new model: reopen it.
   std::string dataset = dataset_ ? state_.dataset_path_input : std::string();
@@ -963,6 +983,7 @@ void Studio::install_model(LoadedModel loaded) {
         state_.session_status = std::string("MIDI bindings not restored: ") + e.what();
       }
     }
+    apply_story_session(ses.story, "the session");
     if (ses.controls.contains("osc") && ses.controls["osc"].is_object()) {
       const auto& o = ses.controls["osc"];
       state_.osc_send_host = o.value("send_host", state_.osc_send_host);
@@ -1373,6 +1394,7 @@ latent::Session Studio::make_session() const {
                   {"osc", {{"port", state_.osc_port}, {"listening", state_.osc_running},
                            {"send_host", state_.osc_send_host}, {"send_port", state_.osc_send_port}}}};
   }
+  s.story = story_session();
   if (state_.walk_random || state_.walk_keys.size() >= 2) {
     try {
       s.walks.push_back(make_walk());
@@ -1753,6 +1775,29 @@ bool Studio::write_screenshot() {
     for (const auto& g : state_.groups) meta["groups"].push_back({{"name", g.name}, {"size", g.members.size()}});
     for (const auto& w : state_.word_answers) meta["word_answers"].push_back({{"word", w.word}, {"score", w.score}});
     for (const auto& w : state_.view_words) meta["view_words"].push_back(w.word);
+    if (state_.model.info.modality == latent::Modality::Text) {
+      meta["story"] = {{"captions", state_.story_captions},
+                       {"image", state_.story_image_path},
+                       {"style", state_.story_style >= 0 && state_.story_style < static_cast<int>(state_.story_style_names.size())
+                                     ? state_.story_style_names[state_.story_style]
+                                     : std::string("none")},
+                       {"styles", state_.story_style_names},
+                       {"strength", state_.story_strength},
+                       {"passage", state_.story_passage},
+                       {"novel_likeness", state_.story_novel_likeness},
+                       {"content_kept", state_.story_content_kept},
+                       {"map_ready", state_.story_map_ready},
+                       {"map_rect", {{"x", state_.story_map_rect.x}, {"y", state_.story_map_rect.y},
+                                     {"w", state_.story_map_rect.w}, {"h", state_.story_map_rect.h}}},
+                       {"map_caption", {state_.story_xy_caption.first, state_.story_xy_caption.second}},
+                       {"map_shifted", {state_.story_xy_shifted.first, state_.story_xy_shifted.second}},
+                       {"story_ms", state_.story_ms},
+                       {"error", state_.story_error},
+                       {"style_status", state_.style_status},
+                       {"style_error", state_.style_error},
+                       {"kept", state_.story_kept},
+                       {"view_text", state_.view_text}};
+    }
     std::ofstream(opts_.screenshot + ".json") << meta.dump(2) << "\n";
   } catch (const std::exception& e) {
     std::fprintf(stderr, "latent-studio: %s\n", e.what());

@@ -55,6 +55,13 @@ struct StudioOptions {
   double walk_time = -1;             // >= 0: stop the walk at this time (seconds) at start
   std::string export_walk;           // export the walk here at start (.mp4, .gif or a folder)
   int export_size = 512, export_fps = 30;
+  // Sentence models (storyteller)
+  std::string story_images;          // a folder of images with captions (default: the shared COCO CC BY ones)
+  std::string story_image;           // show this image (and take its captions) at start
+  std::string story_captions;        // start with these captions (one per line)
+  std::string story_style;           // start with this style ("none": no style)
+  float story_strength = -1;         // >= 0: start at this strength (else the style's calibrated one)
+  std::string style_a, style_b, style_name;  // make a style from these two files at start, as if typed
   double autosave_seconds = 60;      // autosave (to SESSION.autosave) this often when something changed    // word models this large get an approximate index (0: never)
   int width = 1600, height = 1000;   // window size
   float ui_scale = 1.0f;
@@ -106,6 +113,16 @@ class Studio {
   latent::Session make_session() const;
   void open_session(const std::string& path);
   void remember_recent(const std::string& path);
+  // Sentence models (studio_story.cpp)
+  const latent::StorytellerSpace* storyteller() const;
+  std::vector<latent::StyleVector> all_styles() const;
+  void refresh_story_styles();
+  void setup_story();
+  void show_story_image(const std::string& path);
+  void handle_story();
+  void poll_story();
+  nlohmann::json story_session() const;
+  void apply_story_session(const nlohmann::json& j, const std::string& file);
 
   struct WordKey {
     std::string query;
@@ -170,6 +187,11 @@ class Studio {
   std::string autosaved_json_;
   int settled_frames_ = 0;
   double started_ = 0;
+  // Sentence models
+  std::vector<latent::StyleVector> session_styles_;  // made here, saved in the session
+  std::string submitted_story_, story_drop_;
+  uint64_t story_generation_ = 0, story_shown_ = 0;
+  int last_story_style_ = -1;
 };
 
 }  // namespace studio

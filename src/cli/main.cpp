@@ -30,6 +30,7 @@
 #include "latent/torch_space.h"
 #include "expression_env.h"
 #include "progress.h"
+#include "story_commands.h"
 #include "torch_commands.h"
 #include "walk_commands.h"
 
@@ -353,6 +354,8 @@ int main(int argc, char** argv) {
 
   // train vae|dcgan, import-torchscript, bench, invert
   cli::TorchCommands torch_commands(app, *train_cmd);
+  // train skipthought, story, style, eval-text
+  cli::StoryCommands story_commands(app, *train_cmd);
   add_walk_commands(app);  // walk, grid: they run as callbacks during parsing
 
   try {
@@ -376,6 +379,7 @@ int main(int argc, char** argv) {
       if (!d.note.empty() && device != "auto") std::fprintf(stderr, "latent: %s\n", d.note.c_str());
     }
     if (torch_commands.run(command_line(argc, argv))) return 0;
+    if (story_commands.run(command_line(argc, argv))) return 0;
     if (*info_cmd) {
       auto space = open_space(model);
       const auto& i = space->info();

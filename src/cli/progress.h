@@ -13,4 +13,7 @@ namespace latent::cli {
 // The returned callback cancels the work once `keep_going` (if given) returns false.
 ProgressFn stderr_progress(const std::string& task, int step_pct = 10, std::function<bool()> keep_going = {});
 
+// "42s", "3m05s", "1h12m"; "?" for a negative or unknown time (ETAs).
+std::string duration_text(double seconds);
+
 }  // namespace latent::cli

@@ -72,6 +72,10 @@ template double require_field<double>(const nlohmann::json&, const std::string&,
 template std::string require_field<std::string>(const nlohmann::json&, const std::string&, const std::string&);
 template std::vector<double> require_field<std::vector<double>>(const nlohmann::json&, const std::string&,
                                                                 const std::string&);
+template std::vector<float> require_field<std::vector<float>>(const nlohmann::json&, const std::string&,
+                                                              const std::string&);
+template std::vector<int64_t> require_field<std::vector<int64_t>>(const nlohmann::json&, const std::string&,
+                                                                  const std::string&);
 template nlohmann::json require_field<nlohmann::json>(const nlohmann::json&, const std::string&,
                                                       const std::string&);
 

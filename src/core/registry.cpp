@@ -8,6 +8,7 @@
 #include "latent/errors.h"
 #include "latent/model_package.h"
 #include "latent/pca_space.h"
+#include "latent/storyteller.h"
 #include "latent/torch_space.h"
 #include "latent/word_vectors.h"
 
@@ -32,6 +33,11 @@ Registry& registry() {
       TorchImageSpaceOptions o;
       o.device = torch_device_preference();
       return TorchImageSpace::load(dir, header, o);
+    };
+    reg->kinds["skipthought"] = [](const std::string& dir, const nlohmann::json& header) -> std::unique_ptr<Space> {
+      StorytellerOptions o;
+      o.device = torch_device_preference();
+      return StorytellerSpace::load(dir, header, o);
     };
     reg->kinds["word-vectors"] = [](const std::string& dir, const nlohmann::json& header) -> std::unique_ptr<Space> {
       const std::string file = (fs::path(dir) / "model.json").string();

@@ -35,6 +35,7 @@ nlohmann::json session_to_json(const Session& s) {
   j["groups"] = nlohmann::json::array();
   for (const auto& g : s.groups) j["groups"].push_back({{"name", g.name}, {"query", g.query}, {"members", g.members}});
   if (!s.controls.empty()) j["controls"] = s.controls;
+  if (!s.story.empty()) j["story"] = s.story;
   j["walks"] = nlohmann::json::array();
   for (const auto& w : s.walks) j["walks"].push_back(walk_to_json(w));
   return j;
@@ -70,6 +71,10 @@ Session session_from_json(const nlohmann::json& j, const std::string& file) {
       s.bookmarks.push_back({b.at("name").get<std::string>(), b.at("z").get<Latent>()});
     for (const auto& g : j.value("groups", nlohmann::json::array()))
       s.groups.push_back({g.at("name").get<std::string>(), g.value("query", ""), g.at("members").get<std::vector<long>>()});
+    if (j.contains("story")) {
+      if (!j["story"].is_object()) throw FormatError(file + ": \"story\" must be an object");
+      s.story = j["story"];
+    }
     if (j.contains("controls")) {
       if (!j["controls"].is_object()) throw FormatError(file + ": \"controls\" must be an object");
       s.controls = j["controls"];

@@ -21,6 +21,14 @@ Image Space::decode(const Latent&) const {
   throw UnsupportedError("model '" + info().name + "' (" + info().kind + ") has no decoder");
 }
 
+Latent Space::encode_text(const std::string&) const {
+  throw UnsupportedError("model '" + info().name + "' (" + info().kind + ") does not read sentences");
+}
+
+std::string Space::decode_text(const Latent&) const {
+  throw UnsupportedError("model '" + info().name + "' (" + info().kind + ") does not write sentences");
+}
+
 std::vector<Latent> Space::sample(int, uint64_t) const {
   throw UnsupportedError("model '" + info().name + "' (" + info().kind + ") has no prior to sample from");
 }

@@ -17,6 +17,10 @@ void bookmarks_panel(AppState& s, const Rect& r);
 void presentation_view(AppState& s, const Rect& r);
 void walk_panel(AppState& s, const Rect& r);
 void live_panel(AppState& s, const Rect& r);
+// Sentence models: captions -> styled passage; the map of the style; making a style.
+void story_panel(AppState& s, const Rect& r);
+void story_map_panel(AppState& s, const Rect& r);
+void style_maker_panel(AppState& s, const Rect& r);
 
 // Shared by the panels: place the next window, and show an error in red, wrapped.
 void place_window(const Rect& r);

@@ -16,7 +16,17 @@ void viewport_panel(AppState& s, const Rect& r) {
                    ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoTitleBar);
   ImGui::PopStyleVar();
   const ImVec2 avail = ImGui::GetContentRegionAvail();
-  if (s.model.loaded && s.model.info.modality == latent::Modality::Words) {
+  if (s.model.loaded && s.model.info.modality == latent::Modality::Text) {
+    // Sentence models decode the slider point (the passage's thought) to a sentence.
+    ImGui::SetCursorPos(ImVec2(12, 8));
+    ImGui::BeginGroup();
+    ImGui::PushTextWrapPos(avail.x - 12);
+    ImGui::TextDisabled("the slider point, decoded (beam 5)");
+    ImGui::TextWrapped("%s", s.view_text.empty() ? "..." : s.view_text.c_str());
+    ImGui::PopTextWrapPos();
+    ImGui::EndGroup();
+    s.viewport_rect = {};
+  } else if (s.model.loaded && s.model.info.modality == latent::Modality::Words) {
     // Word models decode to the words nearest the slider point.
     ImGui::SetCursorPos(ImVec2(12, 8));
     ImGui::BeginGroup();

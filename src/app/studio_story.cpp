@@ -1,0 +1,318 @@
+// The studio's side of sentence models: captions (typed, or from an image's captions),
+// styles (the model's and the session's), the story worker, and typed style vectors.
+#include <GLFW/glfw3.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <sstream>
+
+#include "latent/errors.h"
+#include "latent/image_io.h"
+#include "latent/storyteller.h"
+#include "studio.h"
+#include "texture.h"
+
+namespace fs = std::filesystem;
+
+namespace studio {
+
+namespace {
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    while (!line.empty() && (line.back() == ' ' || line.back() == '\r')) line.pop_back();
+    size_t b = 0;
+    while (b < line.size() && line[b] == ' ') ++b;
+    if (b < line.size()) out.push_back(line.substr(b));
+  }
+  return out;
+}
+
+std::string join_lines(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& l : v) s += (s.empty() ? "" : "\n") + l;
+  return s;
+}
+
+bool is_story_image(const fs::path& p) {
+  std::string e = p.extension().string();
+  std::transform(e.begin(), e.end(), e.begin(), ::tolower);
+  return e == ".jpg" || e == ".jpeg" || e == ".png";
+}
+
+}  // namespace
+
+const latent::StorytellerSpace* Studio::storyteller() const {
+  return dynamic_cast<const latent::StorytellerSpace*>(space_.get());
+}
+
+std::vector<latent::StyleVector> Studio::all_styles() const {
+  std::vector<latent::StyleVector> out;
+  if (const auto* st = storyteller()) out = st->styles();
+  for (const auto& s : session_styles_) {
+    auto it = std::find_if(out.begin(), out.end(), [&](const latent::StyleVector& v) { return v.name == s.name; });
+    if (it != out.end()) *it = s;
+    else out.push_back(s);
+  }
+  return out;
+}
+
+void Studio::refresh_story_styles() {
+  state_.story_style_names.clear();
+  state_.story_style_notes.clear();
+  state_.story_style_defaults.clear();
+  for (const auto& s : all_styles()) {
+    state_.story_style_names.push_back(s.name);
+    char note[96];
+    std::snprintf(note, sizeof note, "; calibrated strength %.2f", s.default_strength);
+    state_.story_style_notes.push_back((s.a.empty() ? "A" : s.a) + "  minus  " + (s.b.empty() ? "B" : s.b) + note);
+    state_.story_style_defaults.push_back(s.default_strength);
+  }
+  if (state_.story_style >= static_cast<int>(state_.story_style_names.size())) state_.story_style = 0;
+  if (state_.story_style_names.empty()) state_.story_style = -1;
+}
+
+void Studio::setup_story() {
+  if (!storyteller()) return;
+  refresh_story_styles();
+  // Images that come with captions: the folder given, else the CC BY COCO images of
+  // the shared data, where present.
+  std::vector<std::string> dirs;
+  if (!opts_.story_images.empty()) dirs.push_back(opts_.story_images);
+#ifdef LATENT_DATA_DIR
+  dirs.push_back(std::string(LATENT_DATA_DIR) + "/text/captions/coco_mini_cc_by/images");
+#endif
+  state_.story_images.clear();
+  for (const auto& d : dirs) {
+    std::error_code ec;
+    if (!fs::is_directory(d, ec)) continue;
+    for (const auto& e : fs::directory_iterator(d, ec))
+      if (e.is_regular_file() && is_story_image(e.path()) && !latent::image_captions(e.path().string()).empty())
+        state_.story_images.push_back(e.path().string());
+    std::sort(state_.story_images.begin(), state_.story_images.end());
+    if (!state_.story_images.empty()) break;
+  }
+  if (!opts_.story_image.empty()) {
+    show_story_image(opts_.story_image);
+    opts_.story_image.clear();
+  } else if (state_.story_captions.empty()) {
+    if (!state_.story_images.empty()) show_story_image(state_.story_images.front());
+    else state_.story_captions = "A man riding a horse on a beach.";
+  }
+  if (!opts_.story_captions.empty()) {
+    state_.story_captions = opts_.story_captions;
+    opts_.story_captions.clear();
+  }
+  if (!opts_.story_style.empty()) {
+    const auto it = std::find(state_.story_style_names.begin(), state_.story_style_names.end(), opts_.story_style);
+    state_.story_style = it == state_.story_style_names.end() ? -1 : static_cast<int>(it - state_.story_style_names.begin());
+    if (it == state_.story_style_names.end() && opts_.story_style != "none")
+      state_.story_error = "no style \"" + opts_.story_style + "\" in this model";
+  }
+  if (opts_.story_strength >= 0) {
+    state_.story_strength = opts_.story_strength;
+    state_.story_strength_default = false;
+  } else if (state_.story_style >= 0) {
+    state_.story_strength = state_.story_style_defaults[state_.story_style];
+  }
+  if (!opts_.style_a.empty() && !opts_.style_b.empty()) {
+    // As if typed in the style maker and "Make" pressed.
+    try {
+      state_.style_a_text = join_lines(latent::read_sentences(opts_.style_a));
+      state_.style_b_text = join_lines(latent::read_sentences(opts_.style_b));
+      state_.style_name = opts_.style_name.empty() ? "typed" : opts_.style_name;
+      state_.style_make_request = true;
+    } catch (const std::exception& e) {
+      state_.style_error = e.what();
+    }
+  }
+}
+
+void Studio::show_story_image(const std::string& path) {
+  const auto caps = latent::image_captions(path);
+  state_.story_image_path = path;
+  auto it = std::find(state_.story_images.begin(), state_.story_images.end(), path);
+  state_.story_image = it == state_.story_images.end() ? -1 : static_cast<int>(it - state_.story_images.begin());
+  try {
+    latent::Image img = latent::load_image(path);
+    // A display copy no wider than 512 pixels.
+    if (img.width > 512) img = latent::convert_image(img, 512, std::max(1, img.height * 512 / img.width), img.channels);
+    delete_texture(state_.story_image_texture);
+    state_.story_image_texture = create_texture(img, true);
+    state_.story_image_w = img.width, state_.story_image_h = img.height;
+  } catch (const std::exception& e) {
+    state_.story_error = e.what();
+  }
+  if (caps.empty()) {
+    state_.story_error = fs::path(path).filename().string() +
+                         ": no captions found for this image (a captions.tsv beside it, or in the folder above, with its "
+                         "number as image_id); type captions instead";
+  } else {
+    state_.story_captions = join_lines(caps);
+    state_.story_error.clear();
+  }
+}
+
+void Studio::handle_story() {
+  if (!storyteller()) return;
+  if (!story_drop_.empty()) {
+    show_story_image(story_drop_);
+    story_drop_.clear();
+  }
+  if (state_.story_image_request >= 0 && state_.story_image_request < static_cast<int>(state_.story_images.size()))
+    show_story_image(state_.story_images[state_.story_image_request]);
+  state_.story_image_request = -1;
+  if (state_.story_style != last_story_style_) {
+    last_story_style_ = state_.story_style;
+    if (state_.story_strength_default && state_.story_style >= 0)
+      state_.story_strength = state_.story_style_defaults[state_.story_style];
+  }
+  if (state_.story_keep_request) {
+    state_.story_keep_request = false;
+    std::string text;
+    for (const auto& p : state_.story_passage) text += (text.empty() ? "" : " ") + p;
+    if (!text.empty() && (state_.story_kept.empty() || state_.story_kept.back() != text)) state_.story_kept.push_back(text);
+  }
+  if (state_.style_make_request && !renderer_.style_task) {
+    state_.style_make_request = false;
+    const auto a = lines_of(state_.style_a_text), b = lines_of(state_.style_b_text);
+    if (a.empty() || b.empty()) {
+      state_.style_error = "type at least one sentence in A and one in B (one per line)";
+    } else if (state_.style_name.empty()) {
+      state_.style_error = "give the style a name";
+    } else {
+      auto probe = lines_of(state_.story_captions);
+      if (probe.empty()) probe.assign(b.begin(), b.begin() + std::min<size_t>(20, b.size()));
+      renderer_.make_style(space_, state_.style_name, a, b, probe);
+      state_.style_error.clear();
+      state_.style_status.clear();
+      state_.style_progress = {true, 0.f, "encoding"};
+    }
+  }
+
+  StoryRequest req;
+  req.space = space_;
+  req.captions = lines_of(state_.story_captions);
+  const auto styles = all_styles();
+  if (state_.story_style >= 0 && state_.story_style < static_cast<int>(styles.size())) req.style = styles[state_.story_style];
+  req.strength = state_.story_strength;
+  req.decode.method = state_.story_method == 0 ? "greedy" : state_.story_method == 2 ? "sample" : "beam";
+  req.decode.beam = state_.story_beam;
+  req.decode.temperature = state_.story_temperature;
+  req.decode.seed = static_cast<uint64_t>(state_.story_seed);
+  req.sentences = state_.story_sentences;
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "|%s|%.4f|%s|%d|%.3f|%d|%d|%p", req.style.name.c_str(), req.strength,
+                req.decode.method.c_str(), req.decode.beam, req.decode.temperature, state_.story_seed, req.sentences,
+                static_cast<const void*>(space_.get()));
+  req.key = join_lines(req.captions) + buf;
+  if (req.key != submitted_story_) {
+    submitted_story_ = req.key;
+    story_generation_ = renderer_.story.submit(std::move(req));
+  }
+  state_.story_busy = renderer_.story.busy() || story_shown_ != story_generation_;
+}
+
+void Studio::poll_story() {
+  if (renderer_.style_task) {
+    state_.style_progress = {true, renderer_.style_task->progress(), renderer_.style_task->stage()};
+    if (renderer_.style_task->done()) {
+      state_.style_progress.running = false;
+      try {
+        latent::StyleVector s = renderer_.style_task->take();
+        auto it = std::find_if(session_styles_.begin(), session_styles_.end(),
+                               [&](const latent::StyleVector& v) { return v.name == s.name; });
+        if (it != session_styles_.end()) *it = s;
+        else session_styles_.push_back(s);
+        refresh_story_styles();
+        const auto pos = std::find(state_.story_style_names.begin(), state_.story_style_names.end(), s.name);
+        state_.story_style = static_cast<int>(pos - state_.story_style_names.begin());
+        last_story_style_ = -2;  // take its calibrated strength
+        char msg[160];
+        std::snprintf(msg, sizeof msg, "made \"%s\" from %ld + %ld sentences; calibrated strength %.2f", s.name.c_str(),
+                      s.a_sentences, s.b_sentences, s.default_strength);
+        state_.style_status = msg;
+      } catch (const latent::Cancelled&) {
+      } catch (const std::exception& e) {
+        state_.style_error = e.what();
+      }
+      renderer_.style_task.reset();
+    }
+  }
+  if (auto r = renderer_.story.poll(story_shown_)) {
+    story_shown_ = r->generation;
+    state_.story_ms = 1000.0 * r->seconds;
+    if (r->value) {
+      const StoryResult& s = *r->value;
+      state_.story_passage = s.passage;
+      state_.story_passage_for = s.key;
+      state_.story_novel_likeness = s.novel_likeness;
+      state_.story_content_kept = s.content_kept;
+      if (s.has_map) {
+        state_.story_map_a = s.map_a;
+        state_.story_map_b = s.map_b;
+        state_.story_xy_caption = s.caption_xy;
+        state_.story_xy_shifted = s.shifted_xy;
+        state_.story_map_ready = true;
+      } else {
+        state_.story_map_ready = false;
+      }
+      if (static_cast<int>(s.shifted.size()) == state_.model.info.dim) state_.z = s.shifted;  // the sliders follow
+      state_.story_error.clear();
+    } else {
+      state_.story_error = r->error;
+    }
+  }
+}
+
+nlohmann::json Studio::story_session() const {
+  if (!storyteller()) return nlohmann::json::object();
+  nlohmann::json styles = nlohmann::json::array();
+  for (const auto& s : session_styles_) styles.push_back(s.to_json());
+  return {{"captions", state_.story_captions},
+          {"image", state_.story_image_path},
+          {"style", state_.story_style >= 0 && state_.story_style < static_cast<int>(state_.story_style_names.size())
+                        ? state_.story_style_names[state_.story_style]
+                        : std::string()},
+          {"strength", state_.story_strength},
+          {"strength_default", state_.story_strength_default},
+          {"method", state_.story_method},
+          {"sentences", state_.story_sentences},
+          {"kept", state_.story_kept},
+          {"styles", styles},
+          {"style_a", state_.style_a_text},
+          {"style_b", state_.style_b_text}};
+}
+
+void Studio::apply_story_session(const nlohmann::json& j, const std::string& file) {
+  if (!j.is_object() || j.empty()) return;
+  try {
+    session_styles_.clear();
+    for (const auto& s : j.value("styles", nlohmann::json::array())) {
+      auto v = latent::StyleVector::from_json(s, file);
+      if (static_cast<int>(v.vector.size()) == state_.model.info.dim) session_styles_.push_back(std::move(v));
+    }
+    refresh_story_styles();
+    const std::string image = j.value("image", "");
+    if (!image.empty() && fs::exists(image)) show_story_image(image);
+    state_.story_captions = j.value("captions", state_.story_captions);
+    const std::string style = j.value("style", "");
+    const auto it = std::find(state_.story_style_names.begin(), state_.story_style_names.end(), style);
+    state_.story_style = it == state_.story_style_names.end() ? -1 : static_cast<int>(it - state_.story_style_names.begin());
+    last_story_style_ = state_.story_style;
+    state_.story_strength = j.value("strength", state_.story_strength);
+    state_.story_strength_default = j.value("strength_default", true);
+    state_.story_method = j.value("method", state_.story_method);
+    state_.story_sentences = j.value("sentences", state_.story_sentences);
+    state_.story_kept = j.value("kept", std::vector<std::string>());
+    state_.style_a_text = j.value("style_a", "");
+    state_.style_b_text = j.value("style_b", "");
+  } catch (const std::exception& e) {
+    state_.story_error = file + ": the session's story part could not be read (" + e.what() + ")";
+  }
+}
+
+}  // namespace studio

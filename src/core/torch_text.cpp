@@ -1,0 +1,673 @@
+// The storyteller: skip-thought sentence spaces on LibTorch, their decoding (greedy,
+// sampling, beam search), style vectors and their calibration.
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <mutex>
+#include <numeric>
+#include <random>
+
+#include "latent/errors.h"
+#include "latent/model_package.h"
+#include "latent/storyteller.h"
+#include "latent/torch_space.h"
+#include "torch_nets.h"
+#include "torch_text_net.h"
+
+namespace fs = std::filesystem;
+
+namespace latent {
+namespace textnet {
+
+// --------------------------------------------------------------- architecture
+
+nlohmann::json Arch::to_json() const {
+  return {{"vocab", vocab}, {"embed", embed}, {"dim", dim}, {"cutoffs", cutoffs}, {"div_value", div_value},
+          {"dropout", dropout}};
+}
+
+Arch Arch::from_json(const nlohmann::json& j, const std::string& file) {
+  Arch a;
+  a.vocab = require_field<int>(j, "vocab", file);
+  a.embed = require_field<int>(j, "embed", file);
+  a.dim = require_field<int>(j, "dim", file);
+  a.cutoffs = require_field<std::vector<int64_t>>(j, "cutoffs", file);
+  a.div_value = j.value("div_value", 4.f);
+  a.dropout = j.value("dropout", 0.f);
+  if (a.vocab < Vocabulary::kSpecials + 2 || a.vocab > 2000000 || a.embed < 1 || a.embed > 8192 || a.dim < 1 ||
+      a.dim > 8192)
+    throw FormatError(file + ": arch sizes out of range (vocab " + std::to_string(a.vocab) + ", embed " +
+                      std::to_string(a.embed) + ", dim " + std::to_string(a.dim) + ")");
+  int64_t prev = 0;
+  for (auto c : a.cutoffs) {
+    if (c <= prev || c >= a.vocab) throw FormatError(file + ": arch.cutoffs must rise strictly between 0 and vocab");
+    prev = c;
+  }
+  return a;
+}
+
+std::vector<int64_t> Arch::default_cutoffs(int vocab) {
+  if (vocab <= 4000) return {std::max<int64_t>(2, vocab / 4)};
+  return {2000, std::min<int64_t>(vocab - 1, 6000)};
+}
+
+SkipThoughtNetImpl::SkipThoughtNetImpl(const Arch& a) : arch(a) {
+  embedding = register_module("embedding", torch::nn::Embedding(torch::nn::EmbeddingOptions(a.vocab, a.embed)));
+  role_embedding = register_module("role_embedding", torch::nn::Embedding(3, a.embed));
+  encoder = register_module("encoder", torch::nn::GRU(torch::nn::GRUOptions(a.embed, a.dim).batch_first(true)));
+  decoder = register_module("decoder", torch::nn::GRU(torch::nn::GRUOptions(a.embed, a.dim).batch_first(true)));
+  thought_in = register_module("thought_in", torch::nn::Linear(a.dim, a.embed));
+  init_state = register_module("init_state", torch::nn::Linear(a.dim, 3 * a.dim));
+  out_dropout = register_module("out_dropout", torch::nn::Dropout(a.dropout));
+  softmax = register_module(
+      "softmax", torch::nn::AdaptiveLogSoftmaxWithLoss(
+                     torch::nn::AdaptiveLogSoftmaxWithLossOptions(a.dim, a.vocab, a.cutoffs).div_value(a.div_value)));
+}
+
+torch::Tensor SkipThoughtNetImpl::encode(const torch::Tensor& ids, const torch::Tensor& lengths) {
+  auto out = std::get<0>(encoder->forward(embedding->forward(ids)));  // [B,T,dim]
+  auto idx = (lengths - 1).clamp_min(0).view({-1, 1, 1}).expand({-1, 1, out.size(2)});
+  return out.gather(1, idx).squeeze(1);
+}
+
+torch::Tensor SkipThoughtNetImpl::init(const torch::Tensor& thought, const torch::Tensor& role) {
+  auto all = init_state->forward(thought).view({thought.size(0), 3, arch.dim});
+  auto idx = role.view({-1, 1, 1}).expand({-1, 1, arch.dim});
+  return torch::tanh(all.gather(1, idx).squeeze(1)).unsqueeze(0);
+}
+
+torch::Tensor SkipThoughtNetImpl::decode_states(const torch::Tensor& inputs, const torch::Tensor& thought,
+                                                const torch::Tensor& role) {
+  auto cond = thought_in->forward(thought) + role_embedding->forward(role);  // [B,embed]
+  auto x = embedding->forward(inputs) + cond.unsqueeze(1);
+  auto out = std::get<0>(decoder->forward(x, init(thought, role)));
+  return out_dropout->forward(out);
+}
+
+std::pair<torch::Tensor, torch::Tensor> SkipThoughtNetImpl::step(const torch::Tensor& token, const torch::Tensor& h,
+                                                                 const torch::Tensor& thought,
+                                                                 const torch::Tensor& role) {
+  auto cond = thought_in->forward(thought) + role_embedding->forward(role);
+  auto x = (embedding->forward(token) + cond).unsqueeze(1);
+  auto r = decoder->forward(x, h);
+  auto out = std::get<0>(r).squeeze(1);
+  return {softmax->log_prob(out), std::get<1>(r)};
+}
+
+// --------------------------------------------------------------- backends
+
+namespace {
+
+class NativeBackend : public Backend {
+ public:
+  explicit NativeBackend(SkipThoughtNet n) : net_(std::move(n)) { net_->eval(); }
+  torch::Tensor encode(const torch::Tensor& ids, const torch::Tensor& lengths) override { return net_->encode(ids, lengths); }
+  torch::Tensor init(const torch::Tensor& thought, const torch::Tensor& role) override { return net_->init(thought, role); }
+  std::pair<torch::Tensor, torch::Tensor> step(const torch::Tensor& token, const torch::Tensor& h,
+                                               const torch::Tensor& thought, const torch::Tensor& role) override {
+    return net_->step(token, h, thought, role);
+  }
+  int dim() const override { return net_->arch.dim; }
+
+ private:
+  SkipThoughtNet net_;
+};
+
+class ScriptBackend : public Backend {
+ public:
+  ScriptBackend(torch::jit::Module enc, torch::jit::Module dec, int dim)
+      : enc_(std::move(enc)), dec_(std::move(dec)), dim_(dim) {
+    enc_.eval();
+    dec_.eval();
+  }
+  torch::Tensor encode(const torch::Tensor& ids, const torch::Tensor& lengths) override {
+    return enc_.forward({ids, lengths}).toTensor();
+  }
+  torch::Tensor init(const torch::Tensor& thought, const torch::Tensor& role) override {
+    return dec_.get_method("init")({thought, role}).toTensor();
+  }
+  std::pair<torch::Tensor, torch::Tensor> step(const torch::Tensor& token, const torch::Tensor& h,
+                                               const torch::Tensor& thought, const torch::Tensor& role) override {
+    auto t = dec_.get_method("step")({token, h, thought, role}).toTuple();
+    return {t->elements()[0].toTensor(), t->elements()[1].toTensor()};
+  }
+  int dim() const override { return dim_; }
+
+ private:
+  torch::jit::Module enc_, dec_;
+  int dim_;
+};
+
+torch::jit::Module load_script(const std::string& file) {
+  if (!fs::is_regular_file(file)) throw IoError(file + ": missing (named in model.json)");
+  try {
+    return torch::jit::load(file, torch::kCPU);
+  } catch (const c10::Error& e) {
+    throw FormatError(file + ": not a TorchScript module saved by PyTorch (" +
+                      std::string(e.what_without_backtrace()).substr(0, 300) + ")");
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<Backend> native_backend(SkipThoughtNet net) { return std::make_unique<NativeBackend>(std::move(net)); }
+
+std::unique_ptr<Backend> script_backend(const std::string& encoder_file, const std::string& decoder_file, int dim) {
+  auto enc = load_script(encoder_file);
+  auto dec = encoder_file == decoder_file ? enc : load_script(decoder_file);
+  if (!dec.find_method("init") || !dec.find_method("step"))
+    throw FormatError(decoder_file + ": the decoder module needs exported methods init(thought, role) and "
+                      "step(token, h, thought, role) (see docs/model-format.md)");
+  return std::make_unique<ScriptBackend>(std::move(enc), std::move(dec), dim);
+}
+
+// --------------------------------------------------------------- decoding
+
+std::pair<torch::Tensor, torch::Tensor> pad_batch(const std::vector<std::vector<int>>& ids, int max_tokens) {
+  const long b = static_cast<long>(ids.size());
+  long t = 1;
+  for (const auto& s : ids) t = std::max<long>(t, std::min<long>(static_cast<long>(s.size()), max_tokens));
+  auto out = torch::zeros({b, t}, torch::kLong);
+  auto len = torch::ones({b}, torch::kLong);
+  auto o = out.accessor<int64_t, 2>();
+  auto l = len.accessor<int64_t, 1>();
+  for (long i = 0; i < b; ++i) {
+    const long n = std::min<long>(static_cast<long>(ids[i].size()), max_tokens);
+    if (n == 0) {
+      o[i][0] = Vocabulary::kUnk;
+      continue;
+    }
+    for (long j = 0; j < n; ++j) o[i][j] = ids[i][j];
+    l[i] = n;
+  }
+  return {out, len};
+}
+
+namespace {
+
+// Tokens a decoder may never write: padding, unknown, start.
+void block_specials(torch::Tensor& logp, bool allow_end) {
+  logp.index_fill_(1, torch::tensor({int64_t{Vocabulary::kPad}, int64_t{Vocabulary::kUnk}, int64_t{Vocabulary::kBos}}),
+                   -std::numeric_limits<float>::infinity());
+  if (!allow_end) logp.index_fill_(1, torch::tensor({int64_t{Vocabulary::kEos}}), -std::numeric_limits<float>::infinity());
+}
+
+float length_norm(int len, float alpha) { return std::pow((5.f + static_cast<float>(len)) / 6.f, alpha); }
+
+}  // namespace
+
+std::vector<int> decode_one(Backend& b, const torch::Tensor& thought_in, const TextDecodeOptions& o, int vocab) {
+  torch::NoGradGuard ng;
+  const int max_tokens = std::max(1, std::min(o.max_tokens, 200));
+  auto thought = thought_in.view({1, -1});
+  auto role = torch::full({1}, static_cast<int64_t>(o.role), torch::kLong);
+  if (o.method == "greedy" || o.method == "sample") {
+    std::mt19937_64 rng(o.seed);
+    auto h = b.init(thought, role);
+    int64_t tok = Vocabulary::kBos;
+    std::vector<int> ids;
+    for (int t = 0; t < max_tokens; ++t) {
+      auto [logp, h2] = b.step(torch::full({1}, tok, torch::kLong), h, thought, role);
+      h = h2;
+      logp = logp.clone();
+      block_specials(logp, t > 0);
+      if (o.method == "greedy") {
+        tok = logp.argmax(1).item<int64_t>();
+      } else {
+        auto p = torch::softmax(logp / std::max(1e-3f, o.temperature), 1).contiguous();
+        const float* pp = p.data_ptr<float>();
+        std::uniform_real_distribution<double> u(0.0, 1.0);
+        double r = u(rng), acc = 0;
+        tok = Vocabulary::kEos;
+        for (int i = 0; i < vocab; ++i) {
+          acc += pp[i];
+          if (r < acc) {
+            tok = i;
+            break;
+          }
+        }
+      }
+      if (tok == Vocabulary::kEos) break;
+      ids.push_back(static_cast<int>(tok));
+    }
+    return ids;
+  }
+  if (o.method != "beam") throw UnsupportedError("unknown decoding method \"" + o.method + "\" (greedy, sample or beam)");
+  const int width = std::max(1, std::min(o.beam, 64));
+  struct Hyp {
+    std::vector<int> ids;
+    float logp = 0;
+  };
+  std::vector<Hyp> live{Hyp{}};
+  std::vector<std::pair<float, std::vector<int>>> done;
+  auto h = b.init(thought, role);
+  for (int t = 0; t < max_tokens && !live.empty(); ++t) {
+    const long k = static_cast<long>(live.size());
+    std::vector<int64_t> last(k);
+    for (long i = 0; i < k; ++i) last[i] = live[i].ids.empty() ? Vocabulary::kBos : live[i].ids.back();
+    auto [logp, h2] = b.step(torch::tensor(last), h, thought.expand({k, -1}), role.expand({k}));
+    logp = logp.clone();
+    block_specials(logp, t > 0);
+    std::vector<float> base(k);
+    for (long i = 0; i < k; ++i) base[i] = live[i].logp;
+    auto total = logp + torch::tensor(base).view({k, 1});
+    auto [vals, idx] = total.view({-1}).topk(std::min<long>(2L * width, total.numel()));
+    auto va = vals.accessor<float, 1>();
+    auto ia = idx.accessor<int64_t, 1>();
+    std::vector<Hyp> next;
+    std::vector<int64_t> parents;
+    for (long c = 0; c < va.size(0) && static_cast<int>(next.size()) < width; ++c) {
+      if (!std::isfinite(va[c])) break;
+      const long parent = ia[c] / vocab;
+      const int tok = static_cast<int>(ia[c] % vocab);
+      if (tok == Vocabulary::kEos) {
+        done.emplace_back(va[c] / length_norm(static_cast<int>(live[parent].ids.size()) + 1, o.length_penalty),
+                          live[parent].ids);
+        continue;
+      }
+      Hyp hyp{live[parent].ids, va[c]};
+      hyp.ids.push_back(tok);
+      next.push_back(std::move(hyp));
+      parents.push_back(parent);
+    }
+    if (static_cast<int>(done.size()) >= width) break;
+    live = std::move(next);
+    if (!live.empty()) h = h2.index_select(1, torch::tensor(parents));
+  }
+  for (const auto& hyp : live)
+    done.emplace_back(hyp.logp / length_norm(static_cast<int>(hyp.ids.size()) + 1, o.length_penalty), hyp.ids);
+  if (done.empty()) return {};
+  return std::max_element(done.begin(), done.end(), [](const auto& a, const auto& b) { return a.first < b.first; })->second;
+}
+
+std::vector<std::vector<int>> greedy_batch(Backend& b, const torch::Tensor& thoughts, SentenceRole r, int max_tokens,
+                                           int vocab) {
+  (void)vocab;
+  torch::NoGradGuard ng;
+  const long n = thoughts.size(0);
+  auto role = torch::full({n}, static_cast<int64_t>(r), torch::kLong);
+  auto h = b.init(thoughts, role);
+  auto tok = torch::full({n}, int64_t{Vocabulary::kBos}, torch::kLong);
+  std::vector<std::vector<int>> out(n);
+  std::vector<bool> finished(n, false);
+  for (int t = 0; t < max_tokens; ++t) {
+    auto [logp, h2] = b.step(tok, h, thoughts, role);
+    h = h2;
+    logp = logp.clone();
+    block_specials(logp, t > 0);
+    tok = logp.argmax(1);
+    auto ta = tok.accessor<int64_t, 1>();
+    bool all = true;
+    for (long i = 0; i < n; ++i) {
+      if (finished[i]) continue;
+      if (ta[i] == Vocabulary::kEos) {
+        finished[i] = true;
+      } else {
+        out[i].push_back(static_cast<int>(ta[i]));
+        all = false;
+      }
+    }
+    if (all) break;
+  }
+  return out;
+}
+
+std::pair<long, long> teacher_forced_accuracy(Backend& b, const std::vector<std::vector<int>>& ids, int max_tokens) {
+  torch::NoGradGuard ng;
+  auto [x, len] = pad_batch(ids, max_tokens);
+  auto thought = b.encode(x, len);
+  const long n = x.size(0), steps = x.size(1) + 1;
+  auto role = torch::full({n}, static_cast<int64_t>(SentenceRole::Self), torch::kLong);
+  auto h = b.init(thought, role);
+  auto tok = torch::full({n}, int64_t{Vocabulary::kBos}, torch::kLong);
+  auto la = len.accessor<int64_t, 1>();
+  long correct = 0, count = 0;
+  for (long t = 0; t < steps; ++t) {
+    auto [logp, h2] = b.step(tok, h, thought, role);
+    h = h2;
+    auto pred = logp.argmax(1);
+    // Target at step t: token t, or the end token right after the last.
+    auto target = torch::full({n}, int64_t{Vocabulary::kPad}, torch::kLong);
+    auto ta = target.accessor<int64_t, 1>();
+    auto xa = x.accessor<int64_t, 2>();
+    for (long i = 0; i < n; ++i) {
+      if (t < la[i]) ta[i] = xa[i][t];
+      else if (t == la[i]) ta[i] = Vocabulary::kEos;
+    }
+    auto pa = pred.accessor<int64_t, 1>();
+    for (long i = 0; i < n; ++i) {
+      if (ta[i] == Vocabulary::kPad) continue;
+      ++count;
+      correct += pa[i] == ta[i] ? 1 : 0;
+    }
+    tok = target.clamp_min(0);
+  }
+  return {correct, count};
+}
+
+}  // namespace textnet
+
+// --------------------------------------------------------------- style vectors
+
+nlohmann::json StyleVector::to_json() const {
+  return {{"name", name}, {"vector", vector}, {"default_strength", default_strength}, {"a", a}, {"b", b},
+          {"a_sentences", a_sentences}, {"b_sentences", b_sentences}, {"a_examples", a_examples},
+          {"b_examples", b_examples}, {"calibration", calibration}};
+}
+
+StyleVector StyleVector::from_json(const nlohmann::json& j, const std::string& file) {
+  StyleVector s;
+  s.name = require_field<std::string>(j, "name", file);
+  s.vector = require_field<std::vector<float>>(j, "vector", file);
+  s.default_strength = j.value("default_strength", 1.f);
+  s.a = j.value("a", "");
+  s.b = j.value("b", "");
+  s.a_sentences = j.value("a_sentences", 0L);
+  s.b_sentences = j.value("b_sentences", 0L);
+  s.calibration = j.value("calibration", nlohmann::json());
+  s.a_examples = j.value("a_examples", std::vector<std::string>());
+  s.b_examples = j.value("b_examples", std::vector<std::string>());
+  return s;
+}
+
+// --------------------------------------------------------------- the space
+
+struct StorytellerSpace::Impl {
+  std::unique_ptr<textnet::Backend> backend;
+  std::mutex mutex;  // LibTorch modules are not re-entrant for our use: one call at a time
+  int max_tokens = 30;
+};
+
+StorytellerSpace::~StorytellerSpace() = default;
+
+std::unique_ptr<StorytellerSpace> StorytellerSpace::load(const std::string& dir, const nlohmann::json& header,
+                                                         const StorytellerOptions& options) {
+  const std::string file = (fs::path(dir) / "model.json").string();
+  std::unique_ptr<StorytellerSpace> s(new StorytellerSpace());
+  s->header_ = header;
+  s->dir_ = dir;
+  const auto text = require_field<nlohmann::json>(header, "text", file);
+  s->vocab_ = Vocabulary::load((fs::path(dir) / require_field<std::string>(text, "vocabulary", file)).string());
+  const std::string format = text.value("format", "libtorch");
+  const int dim = require_field<int>(header, "latent_dim", file);
+  s->impl_ = std::make_unique<Impl>();
+  s->impl_->max_tokens = text.value("max_tokens", 30);
+  s->neighbours_ = text.value("neighbour_decoders", false);
+  (void)options;  // sentence models run on the CPU: batch-1 decoding is latency-bound
+  if (format == "libtorch") {
+    const auto arch = textnet::Arch::from_json(require_field<nlohmann::json>(text, "arch", file), file);
+    if (arch.dim != dim) throw FormatError(file + ": latent_dim " + std::to_string(dim) + " differs from arch.dim " + std::to_string(arch.dim));
+    if (arch.vocab != s->vocab_.size())
+      throw FormatError(file + ": arch.vocab is " + std::to_string(arch.vocab) + " but the vocabulary file has " +
+                        std::to_string(s->vocab_.size()) + " entries");
+    textnet::SkipThoughtNet net(arch);
+    nets::load_weights(*net, (fs::path(dir) / require_field<std::string>(text, "weights", file)).string(),
+                       text.value("weights_dtype", "float32") == "float16");
+    s->impl_->backend = textnet::native_backend(net);
+  } else if (format == "torchscript") {
+    s->impl_->backend = textnet::script_backend((fs::path(dir) / require_field<std::string>(text, "encoder", file)).string(),
+                                                (fs::path(dir) / require_field<std::string>(text, "decoder", file)).string(), dim);
+  } else {
+    throw FormatError(file + ": text.format \"" + format + "\" is not libtorch or torchscript");
+  }
+  s->info_.name = header.value("name", fs::path(dir).filename().string());
+  s->info_.kind = "skipthought";
+  s->info_.dim = dim;
+  s->info_.modality = Modality::Text;
+  s->info_.can_encode = s->info_.can_decode = s->info_.can_sample = true;
+  s->info_.device = "cpu";
+  s->info_.source = dir;
+  const auto stats = header.value("thought_stats", nlohmann::json::object());
+  s->mean_ = stats.value("mean", std::vector<float>(dim, 0.f));
+  s->sd_ = stats.value("sd", std::vector<float>(dim, 0.3f));
+  if (static_cast<int>(s->mean_.size()) != dim || static_cast<int>(s->sd_.size()) != dim)
+    throw FormatError(file + ": thought_stats.mean and .sd need " + std::to_string(dim) + " values each");
+  const fs::path styles = fs::path(dir) / "styles.json";
+  if (fs::exists(styles)) {
+    std::ifstream in(styles);
+    const auto j = nlohmann::json::parse(in, nullptr, false);
+    if (j.is_discarded() || !j.is_array()) throw FormatError(styles.string() + ": not a JSON list of style vectors");
+    for (const auto& e : j) {
+      auto st = StyleVector::from_json(e, styles.string());
+      if (static_cast<int>(st.vector.size()) != dim)
+        throw FormatError(styles.string() + ": style \"" + st.name + "\" has " + std::to_string(st.vector.size()) +
+                          " values, the model " + std::to_string(dim));
+      s->styles_.push_back(std::move(st));
+    }
+  }
+  // One encode and decode at once, so a broken file fails here and not in the studio.
+  try {
+    const auto z = s->encode_text("a test sentence .");
+    TextDecodeOptions o;
+    o.method = "greedy";
+    o.max_tokens = 3;
+    s->decode_ids(z, o);
+  } catch (const c10::Error& e) {
+    throw FormatError(file + ": the model failed a first encode and decode (" +
+                      std::string(e.what_without_backtrace()).substr(0, 300) + ")");
+  }
+  return s;
+}
+
+std::vector<Latent> StorytellerSpace::encode_sentences(const std::vector<std::string>& sentences) const {
+  std::vector<Latent> out;
+  out.reserve(sentences.size());
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  torch::NoGradGuard ng;
+  for (size_t i = 0; i < sentences.size(); i += 64) {
+    std::vector<std::vector<int>> ids;
+    for (size_t j = i; j < std::min(sentences.size(), i + 64); ++j) ids.push_back(vocab_.encode(tokenize_sentence(sentences[j])));
+    auto [x, len] = textnet::pad_batch(ids, impl_->max_tokens);
+    auto t = impl_->backend->encode(x, len).contiguous().to(torch::kFloat);
+    for (long r = 0; r < t.size(0); ++r) {
+      const float* p = t[r].data_ptr<float>();
+      out.emplace_back(p, p + t.size(1));
+    }
+  }
+  return out;
+}
+
+Latent StorytellerSpace::encode_text(const std::string& sentence) const { return encode_sentences({sentence}).front(); }
+
+Latent StorytellerSpace::mean_thought(const std::vector<std::string>& sentences) const {
+  if (sentences.empty()) throw UnsupportedError("a mean thought needs at least one sentence");
+  Latent m(info_.dim, 0.f);
+  for (const auto& z : encode_sentences(sentences))
+    for (int i = 0; i < info_.dim; ++i) m[i] += z[i];
+  for (auto& v : m) v /= static_cast<float>(sentences.size());
+  return m;
+}
+
+std::vector<int> StorytellerSpace::decode_ids(const Latent& z, const TextDecodeOptions& o) const {
+  check_latent(z);
+  if (o.role != SentenceRole::Self && !neighbours_)
+    throw UnsupportedError("model '" + info_.name + "' was trained without the neighbour-sentence decoders");
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  auto t = torch::from_blob(const_cast<float*>(z.data()), {static_cast<long>(z.size())}, torch::kFloat).clone();
+  return textnet::decode_one(*impl_->backend, t, o, vocab_.size());
+}
+
+std::vector<std::vector<int>> StorytellerSpace::greedy_ids(const std::vector<Latent>& zs, int max_tokens) const {
+  if (zs.empty()) return {};
+  for (const auto& z : zs) check_latent(z);
+  auto t = torch::empty({static_cast<long>(zs.size()), info_.dim}, torch::kFloat);
+  for (size_t i = 0; i < zs.size(); ++i) std::copy(zs[i].begin(), zs[i].end(), t[static_cast<long>(i)].data_ptr<float>());
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  return textnet::greedy_batch(*impl_->backend, t, SentenceRole::Self, max_tokens, vocab_.size());
+}
+
+std::string StorytellerSpace::decode_sentence(const Latent& z, const TextDecodeOptions& o) const {
+  return vocab_.detokenize(decode_ids(z, o));
+}
+
+std::string StorytellerSpace::decode_text(const Latent& z) const { return decode_sentence(z, TextDecodeOptions{}); }
+
+std::vector<std::string> StorytellerSpace::tell(const Latent& z, int sentences, const TextDecodeOptions& o,
+                                                const Latent& carry) const {
+  std::vector<std::string> out;
+  TextDecodeOptions first = o;
+  first.role = SentenceRole::Self;
+  out.push_back(decode_sentence(z, first));
+  if (sentences > 1 && !neighbours_)
+    throw UnsupportedError("model '" + info_.name + "' was trained without the next-sentence decoder, so it "
+                           "writes one sentence, not a passage");
+  TextDecodeOptions next = o;
+  next.role = SentenceRole::Next;
+  for (int i = 1; i < sentences; ++i) {
+    Latent t = encode_text(out.back());
+    if (!carry.empty())
+      for (size_t k = 0; k < t.size() && k < carry.size(); ++k) t[k] += carry[k];
+    next.seed = o.seed + static_cast<uint64_t>(i);
+    out.push_back(decode_sentence(t, next));
+  }
+  return out;
+}
+
+std::vector<Latent> StorytellerSpace::sample(int n, uint64_t seed) const {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> g(0.f, 1.f);
+  std::vector<Latent> out(n, Latent(info_.dim));
+  for (auto& z : out)
+    for (int i = 0; i < info_.dim; ++i) z[i] = mean_[i] + sd_[i] * g(rng);
+  return out;
+}
+
+std::vector<float> StorytellerSpace::scale() const { return sd_; }
+
+StorytellerSpace::Evaluation StorytellerSpace::evaluate(const std::vector<std::string>& sentences, int beam,
+                                                        int max_tokens) const {
+  Evaluation ev;
+  std::vector<std::vector<std::string>> refs;
+  std::vector<std::vector<int>> ids;
+  for (const auto& s : sentences) {
+    auto toks = tokenize_sentence(s);
+    if (toks.empty()) continue;
+    if (static_cast<int>(toks.size()) > max_tokens) toks.resize(max_tokens);
+    // References are what the model can write: unknown words stay <unk> and cannot match.
+    ids.push_back(vocab_.encode(toks));
+    std::vector<std::string> r;
+    for (int i : ids.back()) r.push_back(vocab_.token(i));
+    refs.push_back(std::move(r));
+  }
+  ev.sentences = static_cast<long>(ids.size());
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  torch::NoGradGuard ng;
+  long correct = 0;
+  std::vector<std::vector<std::string>> greedy, beamed;
+  for (size_t i = 0; i < ids.size(); i += 64) {
+    std::vector<std::vector<int>> chunk(ids.begin() + i, ids.begin() + std::min(ids.size(), i + 64));
+    auto [c, n] = textnet::teacher_forced_accuracy(*impl_->backend, chunk, max_tokens);
+    correct += c;
+    ev.tokens += n;
+    auto [x, len] = textnet::pad_batch(chunk, max_tokens);
+    auto thoughts = impl_->backend->encode(x, len);
+    for (auto& g : textnet::greedy_batch(*impl_->backend, thoughts, SentenceRole::Self, max_tokens + 5, vocab_.size())) {
+      std::vector<std::string> toks;
+      for (int t : g) toks.push_back(vocab_.token(t));
+      greedy.push_back(std::move(toks));
+    }
+    if (beam > 0) {
+      TextDecodeOptions o;
+      o.method = "beam";
+      o.beam = beam;
+      o.max_tokens = max_tokens + 5;
+      for (long r = 0; r < thoughts.size(0); ++r) {
+        auto out = textnet::decode_one(*impl_->backend, thoughts[r], o, vocab_.size());
+        std::vector<std::string> toks;
+        for (int t : out) toks.push_back(vocab_.token(t));
+        if (ev.examples.size() < 10) {
+          std::vector<std::string> src = refs[beamed.size()];
+          ev.examples.emplace_back(vocab_.detokenize(src), vocab_.detokenize(out));
+        }
+        beamed.push_back(std::move(toks));
+      }
+    }
+  }
+  ev.token_accuracy = ev.tokens ? static_cast<double>(correct) / static_cast<double>(ev.tokens) : 0.0;
+  ev.bleu_greedy = corpus_bleu4(greedy, refs);
+  if (beam > 0) ev.bleu_beam = corpus_bleu4(beamed, refs);
+  return ev;
+}
+
+void StorytellerSpace::put_style(const StyleVector& style, bool save) {
+  check_latent(style.vector);
+  auto it = std::find_if(styles_.begin(), styles_.end(), [&](const StyleVector& s) { return s.name == style.name; });
+  if (it != styles_.end()) *it = style;
+  else styles_.push_back(style);
+  if (save) {
+    nlohmann::json j = nlohmann::json::array();
+    for (const auto& s : styles_) j.push_back(s.to_json());
+    write_file_atomic((fs::path(dir_) / "styles.json").string(), j.dump() + "\n");
+  }
+}
+
+// --------------------------------------------------------------- styles
+
+void calibrate_style(const StorytellerSpace& space, StyleVector& style, const std::vector<std::string>& probe,
+                     const std::vector<float>& strengths, const StoryProgressFn& progress) {
+  if (probe.empty()) throw UnsupportedError("calibrating a style needs probe sentences (captions)");
+  const auto thoughts = space.encode_sentences(probe);
+  std::vector<std::vector<std::string>> sources;
+  for (const auto& p : probe) sources.push_back(tokenize_sentence(p));
+  nlohmann::json table = nlohmann::json::array();
+  float chosen = -1, best_s = strengths.empty() ? 1.f : strengths.front();
+  double best_score = -1e9;
+  TextDecodeOptions o;
+  o.method = "greedy";
+  for (size_t k = 0; k < strengths.size(); ++k) {
+    const float s = strengths[k];
+    double nl = 0, kept = 0;
+    long worded = 0;
+    for (size_t i = 0; i < probe.size(); ++i) {
+      Latent z = thoughts[i];
+      for (size_t d = 0; d < z.size(); ++d) z[d] += s * style.vector[d];
+      std::vector<std::string> out;
+      for (int id : space.decode_ids(z, o)) out.push_back(space.vocabulary().token(id));
+      kept += content_kept(sources[i], out);
+      if (content_words(out).empty() && std::none_of(out.begin(), out.end(), is_word_token)) continue;
+      nl += novel_likeness(space.vocabulary(), out);
+      ++worded;
+    }
+    // Decodes without a single word have no style to measure: they are left out of the
+    // mean, and a strength where more than a fifth are wordless is not offered.
+    nl = worded ? nl / static_cast<double>(worded) : -99.0;
+    kept /= static_cast<double>(probe.size());
+    const double wordless = 1.0 - static_cast<double>(worded) / static_cast<double>(probe.size());
+    table.push_back({{"strength", s}, {"novel_likeness", nl}, {"content_kept", kept}, {"wordless_share", wordless}});
+    const bool eligible = wordless <= 0.2;
+    if (chosen < 0 && eligible && nl >= 0) chosen = s;
+    if (eligible && nl > best_score) {
+      best_score = nl;
+      best_s = s;
+    }
+    if (progress && !progress(static_cast<float>(k + 1) / static_cast<float>(strengths.size()), "calibrating"))
+      throw Cancelled();
+  }
+  style.default_strength = chosen >= 0 ? chosen : best_s;
+  style.calibration = {{"probe_sentences", probe.size()}, {"decoding", "greedy"}, {"table", table},
+                       {"rule", "smallest strength whose mean novel-likeness is >= 0, with at most a fifth of decodes wordless"}};
+}
+
+StyleVector make_style(const StorytellerSpace& space, const std::string& name, const std::vector<std::string>& a,
+                       const std::vector<std::string>& b, const std::vector<std::string>& probe,
+                       const std::string& a_source, const std::string& b_source, const StoryProgressFn& progress) {
+  if (a.empty() || b.empty()) throw UnsupportedError("a style vector needs sentences on both sides (A and B)");
+  if (progress && !progress(0.f, "encoding")) throw Cancelled();
+  const Latent ma = space.mean_thought(a), mb = space.mean_thought(b);
+  StyleVector s;
+  s.name = name;
+  s.vector.resize(ma.size());
+  for (size_t i = 0; i < ma.size(); ++i) s.vector[i] = ma[i] - mb[i];
+  s.a = a_source;
+  s.b = b_source;
+  s.a_sentences = static_cast<long>(a.size());
+  s.b_sentences = static_cast<long>(b.size());
+  s.a_examples.assign(a.begin(), a.begin() + std::min<size_t>(100, a.size()));
+  s.b_examples.assign(b.begin(), b.begin() + std::min<size_t>(100, b.size()));
+  if (!probe.empty()) calibrate_style(space, s, probe, {0.f, 0.25f, 0.5f, 0.75f, 1.f, 1.25f, 1.5f, 2.f, 2.5f, 3.f}, progress);
+  return s;
+}
+
+}  // namespace latent
