@@ -6,7 +6,8 @@
 #      neighbour weight 0.5) and the "small configuration" of issue #6 (the sentence
 #      autoencoder: neighbour weight 0); embedding 256, GRU 512, 12k vocabulary, adaptive
 #      softmax, batch 64, 25% captions; the 12 novels + COCO captions;
-#   2. encode and greedy-decode latency (ms per sentence, batch 1 and 64) of MODEL's
+#      (PyTorch reads the books as `latent sentences --tokens` splits them);
+#   2. encode (tokens included) and greedy-decode latency (ms per sentence, batch 1 and 64) of MODEL's
 #      weights, loaded by `latent bench-text` and by the PyTorch module.
 #   bench/run_story_bench.sh [BUILD_DIR] [MODEL]   (env ROUNDS=2, STEPS=30)
 set -euo pipefail
@@ -35,8 +36,10 @@ train_ours() {  # neighbour-weight -> sentences/s over the epoch (STEPS batches 
 # The vocabulary the peer uses: ours, made from the same files.
 rm -rf "$TMP/vocab" && "$LATENT" train skipthought "$DATA/novels" --captions "$DATA/captions/coco_captions_val2017.txt" \
   --out "$TMP/vocab" --epochs 1 --epoch-sentences 64 --heldout 5 --no-calibrate >/dev/null 2>&1
+"$LATENT" sentences "$DATA/novels" --tokens > "$TMP/book_tokens.txt"  # the very sentences ours trains on
+"$LATENT" sentences "$DATA/captions/coco_captions_val2017.txt" --tokens > "$TMP/caption_tokens.txt"
 train_py() {
-  "$PY" "$HERE/skipthought_peer.py" train --books "$DATA/novels" --captions "$DATA/captions/coco_captions_val2017.txt" \
+  "$PY" "$HERE/skipthought_peer.py" train --book-tokens "$TMP/book_tokens.txt" --captions "$TMP/caption_tokens.txt" \
     --vocab "$TMP/vocab/vocab.tsv" --steps "$STEPS" --neighbour-weight "$1" | jq_get sentences_per_s
 }
 for r in $(seq "$ROUNDS"); do

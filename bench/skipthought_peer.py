@@ -5,11 +5,13 @@ TorchScript sentence packages (docs/model-format.md, kind "skipthought", format
 "torchscript").
 
 Subcommands (each prints one JSON object on stdout):
-  train --books DIR_OR_FILE... --captions FILE --vocab VOCAB.tsv --steps N [--batch 64]
+  train --books DIR_OR_FILE... | --book-tokens FILE  --captions FILE --vocab VOCAB.tsv --steps N [--batch 64]
         [--dim 512 --embed 256 --neighbour-weight 0.5 --caption-share 0.25 --max-tokens 30]
       trains the same network on the same kind of batches (length-bucketed centres,
       their previous/next sentences, captions alone) and reports sentences/s over the
-      timed steps (after 3 untimed ones).
+      timed steps (after 3 untimed ones). --book-tokens reads books already split and
+      tokenized by `latent sentences --tokens` (one sentence per line, a blank line
+      between books), so that both sides train on the very same sentences.
   latency --package DIR --sentences FILE --batch B --iters N
       loads the C++ package's weights (weights.pt is a TorchScript archive) into this
       module and times encode and greedy decode, in ms per sentence.
@@ -186,7 +188,20 @@ def cmd_train(a):
     words = read_vocab(a.vocab)
     index = {w: i for i, w in enumerate(words)}
     enc = lambda s: [index.get(t, UNK) for t in tokenize(s)]
-    books = [[enc(s) for s in b] for b in book_sentences(a.books)]
+    if a.book_tokens:
+        books, cur = [], []
+        for line in open(a.book_tokens, encoding="utf-8"):
+            line = line.rstrip("\n")
+            if not line:
+                if cur:
+                    books.append(cur)
+                cur = []
+                continue
+            cur.append([index.get(t, UNK) for t in line.split(" ")])
+        if cur:
+            books.append(cur)
+    else:
+        books = [[enc(s) for s in b] for b in book_sentences(a.books)]
     caps = [enc(l) for l in open(a.captions, encoding="utf-8") if l.strip()]
     centres = [(bi, si) for bi, b in enumerate(books) for si, s in enumerate(b) if a.min_tokens <= len(s) <= a.max_tokens]
     caps = [c for c in caps if a.min_tokens <= len(c) <= a.max_tokens]
@@ -338,13 +353,12 @@ def cmd_latency(a):
     words = read_vocab(os.path.join(a.package, meta["text"]["vocabulary"]))
     index = {w: i for i, w in enumerate(words)}
     sents = [l.strip() for l in open(a.sentences, encoding="utf-8") if l.strip()]
-    ids = [[index.get(t, UNK) for t in tokenize(s)][:30] for s in sents]
     enc_ms, dec_ms = [], []
     with torch.no_grad():
         for it in range(a.iters + a.warmup):
-            b = [ids[(it * a.batch + k) % len(ids)] for k in range(a.batch)]
+            t0 = time.perf_counter()  # as a user's encode: tokens, ids, then the network
+            b = [[index.get(t, UNK) for t in tokenize(sents[(it * a.batch + k) % len(sents)])][:30] for k in range(a.batch)]
             x, lens = pad(b)
-            t0 = time.perf_counter()
             th = net.encode(x, lens)
             t1 = time.perf_counter()
             greedy(net, th, 35)
@@ -415,7 +429,8 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
     t = sub.add_parser("train")
-    t.add_argument("--books", nargs="+", required=True)
+    t.add_argument("--books", nargs="+")
+    t.add_argument("--book-tokens")
     t.add_argument("--captions", required=True)
     t.add_argument("--vocab", required=True)
     t.add_argument("--steps", type=int, default=100)

@@ -2,6 +2,7 @@
 // shipped model, take a screenshot, and check the pixels.
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -709,4 +710,22 @@ TEST(Studio, AStyleMadeFromTwoTypedTextsIsUsedAndSavedInTheSession) {
   const auto u = read_json(tmp / "u.png.json");
   EXPECT_EQ(u["story"]["style"], "romance") << u["story"];
   EXPECT_EQ(u["story"]["captions"], "A man riding a horse on a beach.");
+}
+
+TEST(Studio, ADroppedPictureWithoutCaptionsGetsThemFromACaptionModel) {
+  test_util::TempDir tmp;
+  const auto vse = run(std::string("/usr/bin/python3 -c 'import torch, PIL' && /usr/bin/python3 ") + LATENT_SOURCE_DIR +
+                       "/tests/interop/make_vse_model.py " + (tmp / "vse"));
+  if (vse.code != 0) GTEST_SKIP() << "python3-torch is not usable: " << vse.output;
+  auto r = run(kStudio + " --model " + kStoryteller + " --caption-model " + (tmp / "vse") + " --drop " +
+               (tmp / "vse/tests/scene_03.png") + " --screenshot " + (tmp / "v.png") + " --frames 3");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto m = read_json(tmp / "v.png.json");
+  const auto& s = m["story"];
+  EXPECT_EQ(s["error"], "") << s;
+  EXPECT_NE(s["image"].get<std::string>().find("scene_03.png"), std::string::npos);
+  const std::string caps = s["captions"];
+  EXPECT_EQ(std::count(caps.begin(), caps.end(), '\n'), 4) << caps;  // five retrieved captions
+  EXPECT_NE(caps.find("background"), std::string::npos) << caps;
+  ASSERT_GE(s["passage"].size(), 1u);
 }

@@ -134,7 +134,7 @@ struct AppState {
   int story_style = 0;                     // index; -1: no style
   float story_strength = 1.f;
   bool story_strength_default = true;      // follow the style's calibrated strength
-  int story_method = 1;                    // 0 greedy, 1 beam, 2 sample
+  int story_method = 0;                    // 0 greedy (live), 1 beam, 2 sample
   int story_beam = 5;
   float story_temperature = 0.8f;
   int story_seed = 0;

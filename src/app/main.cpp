@@ -52,6 +52,8 @@ int main(int argc, char** argv) {
   app.add_option("--midi", o.midi, "Open this MIDI input at start: a port name or number, or 'virtual'");
   app.add_option("--story-images", o.story_images, "Sentence models: a folder of images with captions (captions.tsv)");
   app.add_option("--story-image", o.story_image, "Sentence models: start from this image's captions");
+  app.add_option("--caption-model", o.caption_model,
+                 "Sentence models: retrieve captions for images without any with this caption model (caption-model.json)");
   app.add_option("--captions", o.story_captions, "Sentence models: start from these captions (one per line)");
   app.add_option("--style", o.story_style, "Sentence models: start with this style ('none': no style)");
   app.add_option("--strength", o.story_strength, "Sentence models: start at this style strength");

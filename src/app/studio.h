@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "app_state.h"
+#include "latent/caption_model.h"
 #include "latent/labels.h"
 #include "latent/session.h"
 #include "map_layer.h"
@@ -58,6 +59,7 @@ struct StudioOptions {
   // Sentence models (storyteller)
   std::string story_images;          // a folder of images with captions (default: the shared COCO CC BY ones)
   std::string story_image;           // show this image (and take its captions) at start
+  std::string caption_model;         // images without captions: retrieve them with this caption model
   std::string story_captions;        // start with these captions (one per line)
   std::string story_style;           // start with this style ("none": no style)
   float story_strength = -1;         // >= 0: start at this strength (else the style's calibrated one)
@@ -189,6 +191,7 @@ class Studio {
   double started_ = 0;
   // Sentence models
   std::vector<latent::StyleVector> session_styles_;  // made here, saved in the session
+  std::shared_ptr<latent::CaptionModel> caption_model_;  // --caption-model, opened on first use
   std::string submitted_story_, story_drop_;
   uint64_t story_generation_ = 0, story_shown_ = 0;
   int last_story_style_ = -1;

@@ -146,10 +146,21 @@ void Studio::show_story_image(const std::string& path) {
   } catch (const std::exception& e) {
     state_.story_error = e.what();
   }
-  if (caps.empty()) {
+  if (caps.empty() && !opts_.caption_model.empty()) {
+    // No captions of its own: the caption model retrieves the five nearest from its bank.
+    try {
+      if (!caption_model_) caption_model_ = latent::CaptionModel::open(opts_.caption_model);
+      std::vector<std::string> got;
+      for (const auto& r : caption_model_->retrieve(latent::load_image(path), 5)) got.push_back(r.caption);
+      state_.story_captions = join_lines(got);
+      state_.story_error.clear();
+    } catch (const std::exception& e) {
+      state_.story_error = std::string("retrieving captions failed: ") + e.what();
+    }
+  } else if (caps.empty()) {
     state_.story_error = fs::path(path).filename().string() +
                          ": no captions found for this image (a captions.tsv beside it, or in the folder above, with its "
-                         "number as image_id); type captions instead";
+                         "number as image_id); type captions, or start the studio with --caption-model";
   } else {
     state_.story_captions = join_lines(caps);
     state_.story_error.clear();

@@ -34,7 +34,10 @@ struct StoryCommands::State {
   TextDecodeOptions decode;
   bool json = false, save = true;
   int batch = 1, iters = 30;
-  CLI::App *train_cmd = nullptr, *story = nullptr, *style_cmd = nullptr, *eval = nullptr, *bench = nullptr;
+  std::vector<std::string> files;
+  bool tokens = false;
+  CLI::App *train_cmd = nullptr, *story = nullptr, *style_cmd = nullptr, *eval = nullptr, *bench = nullptr,
+           *sentences_cmd = nullptr;
 };
 
 namespace {
@@ -172,6 +175,11 @@ StoryCommands::StoryCommands(CLI::App& app, CLI::App& train_cmd) : s_(std::make_
   s.bench->add_option("--batch", s.batch, "Sentences per call")->capture_default_str();
   s.bench->add_option("--iters", s.iters, "Timed calls (after 3 untimed)")->capture_default_str();
   s.bench->add_flag("--json", s.json, "Print JSON");
+
+  s.sentences_cmd = app.add_subcommand(
+      "sentences", "Split books (or caption files) into sentences as the trainer does: one per line, a blank line between files");
+  s.sentences_cmd->add_option("FILE", s.files, "Text files or folders of .txt files")->required();
+  s.sentences_cmd->add_flag("--tokens", s.tokens, "Print each sentence's tokens, separated by spaces");
 
   s.eval = app.add_subcommand("eval-text", "Reconstruction of held-out sentences: token accuracy, BLEU-4 greedy and beam");
   s.eval->add_option("MODEL", s.model, "Sentence model package")->required();
@@ -321,6 +329,33 @@ bool StoryCommands::run(const std::string& command_line) {
     if (s.save) {
       st->put_style(style, true);
       std::fprintf(stderr, "saved into %s\n", (fs::path(package_dir(s.model)) / "styles.json").string().c_str());
+    }
+    return true;
+  }
+  if (*s.sentences_cmd) {
+    bool first = true;
+    for (const auto& path : s.files) {
+      std::vector<std::string> files;
+      if (fs::is_directory(path)) {
+        for (const auto& e : fs::directory_iterator(path))
+          if (e.is_regular_file() && e.path().extension() == ".txt") files.push_back(e.path().string());
+        std::sort(files.begin(), files.end());
+      } else {
+        files.push_back(path);
+      }
+      for (const auto& f : files) {
+        if (!first) std::printf("\n");
+        first = false;
+        for (const auto& sentence : read_sentences(f)) {
+          if (!s.tokens) {
+            std::printf("%s\n", sentence.c_str());
+            continue;
+          }
+          std::string line;
+          for (const auto& t : tokenize_sentence(sentence)) line += (line.empty() ? "" : " ") + t;
+          if (!line.empty()) std::printf("%s\n", line.c_str());
+        }
+      }
     }
     return true;
   }

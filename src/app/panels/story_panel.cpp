@@ -65,7 +65,8 @@ void story_panel(AppState& s, const Rect& r) {
   }
   if (s.story_style >= 0 && s.story_style < static_cast<int>(s.story_style_notes.size())) {
     ImGui::SameLine();
-    ImGui::TextDisabled("%s", s.story_style_notes[s.story_style].c_str());
+    ImGui::TextDisabled("(?)");
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", s.story_style_notes[s.story_style].c_str());
   }
   if (s.story_style >= 0) {
     ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x * 0.6f);
