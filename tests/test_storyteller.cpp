@@ -7,6 +7,8 @@
 #include <set>
 #include <sstream>
 
+#include <sys/stat.h>
+
 #include <gtest/gtest.h>
 
 #include "latent/caption_model.h"
@@ -231,14 +233,27 @@ TEST(SkipThought, TrainingIsReproducibleAndResumable) {
 
 class Trained : public ::testing::Test {
  protected:
+  // ctest runs each test in its own process: the model is trained once per build of
+  // this binary (keyed by its modification time) and reused by the others.
   static void SetUpTestSuite() {
     corpus_ = new TinyCorpus();
     out_ = new TempDir();
-    auto o = corpus_->options(*out_ / "m");
-    o.epochs = 4;
-    o.epoch_sentences = 3200;
-    o.calibrate = true;
-    result_ = train_skipthought(o);
+    struct stat st {};
+    ::stat("/proc/self/exe", &st);
+    const fs::path cache = fs::temp_directory_path() / ("latent-test-tiny-storyteller-" + std::to_string(st.st_mtime));
+    if (!fs::exists(cache / "model.json")) {
+      auto o = corpus_->options((cache.string() + ".partial"));
+      o.epochs = 4;
+      o.epoch_sentences = 3200;
+      o.calibrate = true;
+      fs::remove_all(cache.string() + ".partial");
+      train_skipthought(o);
+      fs::remove_all(cache / "checkpoint");
+      std::error_code ec;
+      fs::rename(cache.string() + ".partial", cache, ec);  // another process may have won: use its copy
+    }
+    fs::copy(cache, *out_ / "m", fs::copy_options::recursive);
+    result_.metrics = read_model_json(*out_ / "m")["metrics"];
     auto s = open_space(*out_ / "m");
     space_ = dynamic_cast<StorytellerSpace*>(s.release());
   }

@@ -233,7 +233,12 @@ TEST_F(WalkCli, ErrorsAreOneLineAndLeaveNoFile) {
 TEST_F(WalkCli, InterruptCancelsCleanly) {
   // A long export, interrupted: exit 130 and no file, no temporary.
   const std::string cmd = cli("walk " + (tmp / "m") + " --random-walk --seconds 3000 --size 512 --out " + (tmp / "long.gif"));
-  auto r = run("(" + cmd + " & p=$!; sleep 1; kill -INT $p; wait $p)");
+  // SIGINT only once the export has begun (its .partial file exists): a background job of
+  // a non-interactive shell starts with SIGINT ignored until latent installs its handler,
+  // so an earlier signal, on a loaded machine, would be lost.
+  const std::string partial = tmp / "long.gif.partial";
+  auto r = run("(" + cmd + " & p=$!; i=0; while [ ! -e " + partial + " ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done; "
+               "sleep 0.2; kill -INT $p; wait $p)");
   EXPECT_EQ(r.code, 130) << r.output;
   EXPECT_NE(r.output.find("latent: cancelled; nothing was written"), std::string::npos) << r.output;
   EXPECT_FALSE(fs::exists(tmp / "long.gif"));

@@ -204,24 +204,29 @@ void Studio::handle_story() {
     }
   }
 
-  StoryRequest req;
-  req.space = space_;
-  req.captions = lines_of(state_.story_captions);
-  const auto styles = all_styles();
-  if (state_.story_style >= 0 && state_.story_style < static_cast<int>(styles.size())) req.style = styles[state_.story_style];
-  req.strength = state_.story_strength;
-  req.decode.method = state_.story_method == 0 ? "greedy" : state_.story_method == 2 ? "sample" : "beam";
-  req.decode.beam = state_.story_beam;
-  req.decode.temperature = state_.story_temperature;
-  req.decode.seed = static_cast<uint64_t>(state_.story_seed);
-  req.sentences = state_.story_sentences;
-  char buf[160];
-  std::snprintf(buf, sizeof buf, "|%s|%.4f|%s|%d|%.3f|%d|%d|%p", req.style.name.c_str(), req.strength,
-                req.decode.method.c_str(), req.decode.beam, req.decode.temperature, state_.story_seed, req.sentences,
+  // A new passage only when what it is made from changed (checked without copying the styles).
+  const auto captions = lines_of(state_.story_captions);
+  const bool styled = state_.story_style >= 0 && state_.story_style < static_cast<int>(state_.story_style_names.size());
+  const std::string method = state_.story_method == 0 ? "greedy" : state_.story_method == 2 ? "sample" : "beam";
+  char buf[200];
+  std::snprintf(buf, sizeof buf, "|%s|%.4f|%s|%d|%.3f|%d|%d|%p",
+                styled ? state_.story_style_names[state_.story_style].c_str() : "", state_.story_strength,
+                method.c_str(), state_.story_beam, state_.story_temperature, state_.story_seed, state_.story_sentences,
                 static_cast<const void*>(space_.get()));
-  req.key = join_lines(req.captions) + buf;
-  if (req.key != submitted_story_) {
-    submitted_story_ = req.key;
+  const std::string key = join_lines(captions) + buf + std::to_string(session_styles_.size());
+  if (key != submitted_story_) {
+    submitted_story_ = key;
+    StoryRequest req;
+    req.space = space_;
+    req.captions = captions;
+    if (styled) req.style = all_styles()[state_.story_style];
+    req.strength = state_.story_strength;
+    req.decode.method = method;
+    req.decode.beam = state_.story_beam;
+    req.decode.temperature = state_.story_temperature;
+    req.decode.seed = static_cast<uint64_t>(state_.story_seed);
+    req.sentences = state_.story_sentences;
+    req.key = key;
     story_generation_ = renderer_.story.submit(std::move(req));
   }
   state_.story_busy = renderer_.story.busy() || story_shown_ != story_generation_;

@@ -184,7 +184,7 @@ StoryCommands::StoryCommands(CLI::App& app, CLI::App& train_cmd) : s_(std::make_
   s.eval = app.add_subcommand("eval-text", "Reconstruction of held-out sentences: token accuracy, BLEU-4 greedy and beam");
   s.eval->add_option("MODEL", s.model, "Sentence model package")->required();
   s.eval->add_option("FILE", s.captions_file, "Sentences (book .txt or one per line)")->required();
-  s.eval->add_option("--limit", s.limit, "Sentences evaluated (from the start)")->capture_default_str();
+  s.eval->add_option("--limit", s.limit, "Sentences evaluated: the first N of 3 to 30 tokens")->capture_default_str();
   s.eval->add_option("--beam", s.decode.beam, "Beam width (0: greedy only)")->capture_default_str();
   s.eval->add_flag("--json", s.json, "Print JSON");
 }
@@ -389,8 +389,12 @@ bool StoryCommands::run(const std::string& command_line) {
   }
   if (*s.eval) {
     auto st = open_storyteller(s.model);
-    auto sentences = read_list(s.captions_file);
-    if (static_cast<int>(sentences.size()) > s.limit) sentences.resize(s.limit);
+    // Sentences of 3 to 30 tokens, as the trainer's held-out sets; the first --limit of them.
+    std::vector<std::string> sentences;
+    for (auto& x : read_list(s.captions_file)) {
+      const size_t n = tokenize_sentence(x).size();
+      if (n >= 3 && n <= 30 && static_cast<int>(sentences.size()) < s.limit) sentences.push_back(std::move(x));
+    }
     const auto ev = st->evaluate(sentences, s.decode.beam);
     if (s.json) {
       nlohmann::json ex = nlohmann::json::array();
