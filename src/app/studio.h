@@ -55,7 +55,7 @@ struct StudioOptions {
   double walk_time = -1;             // >= 0: stop the walk at this time (seconds) at start
   std::string export_walk;           // export the walk here at start (.mp4, .gif or a folder)
   int export_size = 512, export_fps = 30;
-  double autosave_seconds = 60;      // autosave (to SESSION.autosave) this often when something changed    // word models this large get an approximate index (0: never)
+  double autosave_seconds = 60;      // autosave (to SESSION.autosave-PID) this often when something changed    // word models this large get an approximate index (0: never)
   int width = 1600, height = 1000;   // window size
   float ui_scale = 1.0f;
   bool linear_filter = false;
@@ -168,6 +168,7 @@ class Studio {
   std::pair<int, int> pending_attr_{-1, -1};
   double last_autosave_ = 0;
   std::string autosaved_json_;
+  std::string autosave_file_;   // this process's autosave, removed when the studio closes
   int settled_frames_ = 0;
   double started_ = 0;
 };
