@@ -125,3 +125,20 @@ TEST(JsonFile, RawArrayHeaderTypeErrors) {
   e = error_of([&] { load_raw_array(tmp / "d.json"); });
   EXPECT_NE(e.find("d.json: expected a JSON object"), std::string::npos) << e;
 }
+
+TEST(JsonFile, NumbersTooLargeForADoubleAreMalformed) {
+  // nlohmann reports these as out_of_range, not parse_error (found by the session fuzzer).
+  const std::string e = error_of([] { parse_json_text("{\"z\": [1e999]}", "big.json"); });
+  EXPECT_NE(e.find("big.json: malformed JSON (number overflow"), std::string::npos) << e;
+}
+
+TEST(JsonFile, OnlyRegularFilesAreRead) {
+  // z("/dev/zero") typed into the expression box would otherwise read forever.
+  try {
+    read_json_file("/dev/zero", "the latent file");
+    FAIL();
+  } catch (const IoError& e) {
+    EXPECT_NE(std::string(e.what()).find("/dev/zero: the latent file is not a regular file"), std::string::npos)
+        << e.what();
+  }
+}

@@ -1,6 +1,7 @@
 #include "latent/file_ops.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -28,6 +29,12 @@ const FileOps& real_file_ops() { return kReal; }
 std::string read_whole_file(const std::string& path, const std::string& what) {
   const int fd = file_ops().open(path.c_str(), O_RDONLY | O_CLOEXEC, 0);
   if (fd < 0) throw IoError(path + ": cannot open " + what + " (" + why(errno) + ")");
+  // Only regular files: a path such as /dev/zero (typed into z("...")) would never end.
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    file_ops().close(fd);
+    throw IoError(path + ": " + what + " is not a regular file");
+  }
   std::string out;
   char buf[1 << 16];
   for (;;) {

@@ -66,6 +66,12 @@ nlohmann::json parse_json_text(const std::string& text, const std::string& file,
     // e.byte is 1-based: the character where parsing stopped.
     throw FormatError(file + ": malformed JSON at " + line_col(text, e.byte ? e.byte - 1 : 0) +
                       (pos != std::string::npos ? " (" + what.substr(pos) + ")" : ""));
+  } catch (const nlohmann::json::exception& e) {
+    // A number too large for a double (1e999) is an out_of_range, not a parse_error
+    // (found by the session fuzzer).
+    std::string what = e.what();
+    const auto close = what.find("] ");
+    throw FormatError(file + ": malformed JSON (" + (close == std::string::npos ? what : what.substr(close + 2)) + ")");
   }
 }
 
