@@ -327,9 +327,14 @@ struct WordVectors::Loader {
     size_t pos = 0, len = 0;
     uint64_t base = 0;  // file offset of buf[0]
     bool eof = false;
-    Input(const std::string& path, size_t buffer) : buf(buffer) {
+    Input(const std::string& path, size_t buffer) {
       fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
       if (fd < 0) throw IoError(path + ": cannot open (" + std::strerror(errno) + ")");
+      // A file smaller than the buffer fits whole in a buffer of its size (every need()
+      // is then met from it): a 100-byte file need not zero 1 MiB.
+      struct stat st {};
+      const bool small = ::fstat(fd, &st) == 0 && st.st_size >= 0 && static_cast<uint64_t>(st.st_size) < buffer;
+      buf.resize(small ? static_cast<size_t>(st.st_size) + 1 : buffer);
 #ifdef POSIX_FADV_SEQUENTIAL
       ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
