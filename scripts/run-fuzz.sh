@@ -7,6 +7,7 @@
 # FUZZ_SECONDS (default 0: no limit) stops each target after that many seconds even if
 # it has not reached RUNS executions. Logs go to BUILD/fuzz-logs/, grown corpora to BUILD/fuzz-corpus/, findings to BUILD/fuzz-findings/.
 set -uo pipefail
+shopt -s nullglob  # an empty grown corpus adds no arguments
 cd "$(dirname "$0")/.."
 BUILD=${1:?usage: run-fuzz.sh BUILD [RUNS] [TARGET...]}
 RUNS=${2:-1000000}
