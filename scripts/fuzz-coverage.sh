@@ -10,7 +10,7 @@ FUZZ=${2:-build-fuzz}
 CC=clang-14 CXX=clang++-14 cmake -S . -B "$COV" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLATENT_FUZZ=ON \
   -DLATENT_BUILD_TESTS=OFF -DLATENT_BUILD_APP=OFF \
   -DCMAKE_CXX_FLAGS="-fprofile-instr-generate -fcoverage-mapping" \
-  -DCMAKE_EXE_LINKER_FLAGS="-fprofile-instr-generate" > "$COV.configure.log"
+  -DCMAKE_EXE_LINKER_FLAGS="-fprofile-instr-generate" > /dev/null
 cmake --build "$COV" -j"${JOBS:-1}" --target fuzz_all
 rm -rf "$COV/profiles" && mkdir -p "$COV/profiles"
 objects=()
