@@ -13,6 +13,7 @@ PACKAGES=(
   libgtest-dev libbenchmark-dev
   xvfb xauth libgl1-mesa-dri xdotool
   ffmpeg
+  clang-14 libclang-rt-14-dev
   dataset-fashion-mnist
 )
 if [[ "${LATENT_BENCH_DEPS:-0}" == 1 ]]; then

@@ -105,3 +105,19 @@ TEST(Expression, SpaceEnvironmentEncodesFiles) {
   for (int k = 0; k < 5; ++k) EXPECT_NEAR(m[k], expect[k], 1e-5);
   EXPECT_EQ(evaluate_expression("z(\"" + (tmp / "z.json") + "\") * 2", env, 5), Latent(5, 1.f));
 }
+
+TEST(Expression, DeepNestingIsAnErrorNotAStackOverflow) {
+  // 200 levels are fine; a pasted wall of brackets or minus signs is refused.
+  EXPECT_EQ(eval(std::string(199, '(') + "@a" + std::string(199, ')')), eval("@a"));
+  const std::string deep = std::string(100000, '(') + "@a" + std::string(100000, ')');
+  EXPECT_NE(error_of(deep).find("nested deeper than 200 levels"), std::string::npos);
+  EXPECT_NE(error_of(std::string(100000, '-') + "@a").find("nested deeper than 200 levels"), std::string::npos);
+  EXPECT_NE(error_of("lerp(" + std::string(5000, '(')).find("nested deeper than 200 levels"), std::string::npos);
+}
+
+TEST(Expression, AnItemNumberBeyondAnyDatasetIsAnError) {
+  // Converting 1e74 to long was undefined behaviour (found by the expression fuzzer).
+  EXPECT_NE(error_of("item(111111111111111111111111111111111111111111111111111111111111111111111111111)")
+                .find("item() takes a dataset index"),
+            std::string::npos);
+}

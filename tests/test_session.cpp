@@ -1,5 +1,8 @@
 #include "latent/session.h"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <fstream>
 
 #include <gtest/gtest.h>
@@ -86,4 +89,43 @@ TEST(Session, KeepsLiveControlSettings) {
   EXPECT_TRUE(session_from_json(j, "x").controls.empty());
   j["controls"] = 3;
   EXPECT_THROW(session_from_json(j, "x"), FormatError);
+}
+
+TEST(Session, AutosavesAreNamedByProcessAndOrphansAreFound) {
+  test_util::TempDir tmp;
+  const std::string path = tmp / "s.json";
+  save_session(sample(), path);
+  Session changed = sample();
+  changed.z = {7, 7, 7};
+  autosave_session(changed, path);
+  const std::string mine = autosave_path(path, static_cast<long>(::getpid()));
+  EXPECT_EQ(mine, path + ".autosave-" + std::to_string(::getpid()));
+  EXPECT_EQ(load_session(mine).z, changed.z);
+  EXPECT_EQ(load_session(path).z, sample().z);  // never over the session itself
+  EXPECT_FALSE(std::filesystem::exists(mine + ".1"));
+  // This process is alive: its autosave is no orphan.
+  EXPECT_TRUE(find_orphan_autosaves(tmp.path.string()).empty());
+
+  // A process that has ended leaves an orphan.
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  ASSERT_EQ(::waitpid(child, nullptr, 0), child);
+  ASSERT_FALSE(process_running(child));
+  std::filesystem::copy_file(mine, autosave_path(path, child));
+  std::ofstream(tmp / "other.json.autosave-x12") << "{}";  // not a process id: ignored
+  const auto orphans = find_orphan_autosaves(tmp.path.string());
+  ASSERT_EQ(orphans.size(), 1u);
+  EXPECT_EQ(orphans[0].pid, static_cast<long>(child));
+  EXPECT_EQ(orphans[0].session_path, path);
+
+  // Restore puts it over the session (the old one becomes PATH.1) and removes it.
+  EXPECT_EQ(restore_autosave(orphans[0]).z, changed.z);
+  EXPECT_EQ(load_session(path).z, changed.z);
+  EXPECT_EQ(load_session(path + ".1").z, sample().z);
+  EXPECT_TRUE(find_orphan_autosaves(tmp.path.string()).empty());
+
+  std::filesystem::copy_file(mine, autosave_path(path, child));
+  discard_autosave(find_orphan_autosaves(tmp.path.string()).at(0));
+  EXPECT_TRUE(find_orphan_autosaves(tmp.path.string()).empty());
+  EXPECT_EQ(load_session(path).z, changed.z);
 }

@@ -260,3 +260,31 @@ TEST(RealVectors, GloveSubsetAnalogiesMatchGensim) {
   EXPECT_EQ(rep.total.correct + rep.total.incorrect, 3006);
   EXPECT_EQ(rep.sections.size(), 14u);
 }
+
+TEST(WordVectors, AHeaderOfTheLargestCountIsRefusedWithoutOverflow) {
+  // 2^63 - 1 words overflowed the reservation arithmetic (found by the word2vec fuzzers).
+  test_util::TempDir tmp;
+  write(tmp / "max.bin", "9223372036854775807 3\nabc ");
+  EXPECT_NE(error_of(tmp / "max.bin", no_cache()).find("max.bin"), std::string::npos);
+  write(tmp / "max.txt", "9223372036854775807 3\na 1 2 3\n");
+  EXPECT_NE(error_of(tmp / "max.txt", no_cache()).find("max.txt"), std::string::npos);
+}
+
+TEST(WordVectors, NativeFileWithFallingWordOffsetsIsRefused) {
+  // A damaged offsets table made word() a string of ~2^64 bytes (found by the .lsv fuzzer).
+  test_util::TempDir tmp;
+  write(tmp / "v.bin", w2v_binary(kWords));
+  WordVectors::open(tmp / "v.bin", no_cache())->save_native(tmp / "v.lsv", Storage::Float32);
+  std::fstream f(tmp / "v.lsv", std::ios::in | std::ios::out | std::ios::binary);
+  uint64_t offsets_at = 0, second = 0;
+  f.seekg(48);
+  f.read(reinterpret_cast<char*>(&offsets_at), 8);  // NativeHeader::offsets_offset
+  f.seekg(static_cast<std::streamoff>(offsets_at + 16));
+  f.read(reinterpret_cast<char*>(&second), 8);       // offsets[2]
+  const uint64_t bad = second + 1;                     // offsets[1] > offsets[2]
+  f.seekp(static_cast<std::streamoff>(offsets_at + 8));
+  f.write(reinterpret_cast<const char*>(&bad), 8);
+  f.close();
+  const std::string e = error_of(tmp / "v.lsv");
+  EXPECT_NE(e.find("v.lsv: word offsets fall at word 2"), std::string::npos) << e;
+}

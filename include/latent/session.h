@@ -52,8 +52,30 @@ Session session_from_json(const nlohmann::json& j, const std::string& file);
 
 // Writes to a temporary file, flushes it to disk, reads it back and checks it parses to
 // the same session, keeps the previous file as PATH.1 (and that one as PATH.2), then
-// renames the new file into place.
+// renames the new file into place. Every failure (disk full, a failed fsync or rename,
+// out of memory) is an Error that names the file; the previous file is then untouched.
 void save_session(const Session& s, const std::string& path);
 Session load_session(const std::string& path);
+
+// Autosave: the same verified save, to PATH.autosave-PID (this process's id), never
+// over the session itself and without keeping versions. A studio that exits normally
+// removes its autosave; one left by a process that is no longer running is an orphan,
+// offered for restore or discard at the next start.
+std::string autosave_path(const std::string& session_path, long pid);
+void autosave_session(const Session& s, const std::string& session_path);
+
+struct Autosave {
+  std::string path;          // the autosave file
+  std::string session_path;  // the session it belongs to
+  long pid = 0;              // the process that wrote it
+};
+// Autosaves in `dir` whose process is not running (a recycled process id hides one
+// until that process ends), newest first.
+std::vector<Autosave> find_orphan_autosaves(const std::string& dir);
+bool process_running(long pid);
+// Restore: saves the autosave over its session (the session's current file becomes
+// PATH.1), removes the autosave and returns the session. Discard: removes it.
+Session restore_autosave(const Autosave& a);
+void discard_autosave(const Autosave& a);
 
 }  // namespace latent

@@ -242,6 +242,14 @@ struct AppState {
   bool session_open_request = false;
   std::string session_status;              // "saved 12:03:04 to ...", or the error
   std::vector<std::string> recent_sessions;
+  // Autosaves left by a studio that did not close (its process is gone), found at start
+  // beside the recent sessions: the session panel offers to restore or discard each.
+  struct AutosaveOffer {
+    std::string autosave, session;
+    long pid = 0;
+  };
+  std::vector<AutosaveOffer> autosave_offers;
+  int autosave_restore = -1, autosave_discard = -1;  // an index into autosave_offers
   std::string bookmark_name;
   bool bookmark_add = false;
   struct BookmarkView {

@@ -15,6 +15,9 @@
 #include <fstream>
 #include <regex>
 #include <sstream>
+#include <utility>
+
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -53,6 +56,21 @@ std::vector<std::string> read_recent() {
   } catch (...) {
     return {};
   }
+}
+
+// Orphaned autosaves (their studio's process is gone) in the folders of the recent
+// sessions and of the session given on the command line.
+std::vector<AppState::AutosaveOffer> find_autosave_offers(const std::vector<std::string>& recent,
+                                                          const std::string& session) {
+  std::vector<std::string> dirs;
+  for (const std::string& p : recent) dirs.push_back(fs::path(p).parent_path().string());
+  if (!session.empty()) dirs.push_back(fs::absolute(session).parent_path().string());
+  std::sort(dirs.begin(), dirs.end());
+  dirs.erase(std::unique(dirs.begin(), dirs.end()), dirs.end());
+  std::vector<AppState::AutosaveOffer> out;
+  for (const std::string& d : dirs)
+    for (const latent::Autosave& a : latent::find_orphan_autosaves(d)) out.push_back({a.path, a.session_path, a.pid});
+  return out;
 }
 
 constexpr size_t kMaxThumbnails = 2048;   // uploaded dataset thumbnails kept at once
@@ -185,6 +203,7 @@ Studio::Studio(StudioOptions options) : opts_(std::move(options)) {
   state_.applied_ui_scale = state_.options.ui_scale;
 
   state_.recent_sessions = read_recent();
+  state_.autosave_offers = find_autosave_offers(state_.recent_sessions, opts_.session);
   if (!opts_.session.empty()) {
     open_session(opts_.session);
     if (pending_session_ && !state_.open_model_request.empty()) opts_.model.clear();  // the session's model wins
@@ -195,6 +214,11 @@ Studio::Studio(StudioOptions options) : opts_(std::move(options)) {
 }
 
 Studio::~Studio() {
+  // A studio that closes normally leaves no autosave to offer at the next start.
+  if (!autosave_file_.empty()) {
+    std::error_code ec;
+    fs::remove(autosave_file_, ec);
+  }
   // Workers stop before GL goes away; textures die with the context.
   map_layer_.reset();
   ImGui_ImplOpenGL3_Shutdown();
@@ -1502,6 +1526,28 @@ void Studio::handle_session_requests() {
     state_.session_open_request = false;
     open_session(state_.session_path_input);
   }
+  const auto offer = [&](int& index) -> std::optional<AppState::AutosaveOffer> {
+    const int i = std::exchange(index, -1);
+    if (i < 0 || i >= static_cast<int>(state_.autosave_offers.size())) return std::nullopt;
+    auto o = state_.autosave_offers[static_cast<size_t>(i)];
+    state_.autosave_offers.erase(state_.autosave_offers.begin() + i);
+    return o;
+  };
+  if (auto o = offer(state_.autosave_restore)) {
+    try {
+      latent::restore_autosave({o->autosave, o->session, o->pid});
+      open_session(o->session);
+    } catch (const std::exception& e) {
+      state_.session_status = std::string("restoring the autosave failed: ") + e.what();
+    }
+  }
+  if (auto o = offer(state_.autosave_discard)) {
+    try {
+      latent::discard_autosave({o->autosave, o->session, o->pid});
+    } catch (const std::exception& e) {
+      state_.session_status = e.what();
+    }
+  }
   // Autosave beside the session (never over it) when something changed.
   const double now = glfwGetTime();
   if (opts_.autosave_seconds > 0 && !state_.session_path_input.empty() && state_.model.loaded &&
@@ -1511,7 +1557,11 @@ void Studio::handle_session_requests() {
     const std::string text = latent::session_to_json(session).dump();
     if (text != autosaved_json_) {
       try {
-        latent::save_session(session, state_.session_path_input + ".autosave");
+        const std::string file = latent::autosave_path(state_.session_path_input, static_cast<long>(::getpid()));
+        latent::autosave_session(session, state_.session_path_input);
+        std::error_code ec;
+        if (!autosave_file_.empty() && autosave_file_ != file) fs::remove(autosave_file_, ec);
+        autosave_file_ = file;
         autosaved_json_ = text;
       } catch (const std::exception& e) {
         state_.session_status = std::string("autosave failed: ") + e.what();

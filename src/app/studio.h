@@ -64,7 +64,7 @@ struct StudioOptions {
   std::string story_style;           // start with this style ("none": no style)
   float story_strength = -1;         // >= 0: start at this strength (else the style's calibrated one)
   std::string style_a, style_b, style_name;  // make a style from these two files at start, as if typed
-  double autosave_seconds = 60;      // autosave (to SESSION.autosave) this often when something changed    // word models this large get an approximate index (0: never)
+  double autosave_seconds = 60;      // autosave (to SESSION.autosave-PID) this often when something changed
   int width = 1600, height = 1000;   // window size
   float ui_scale = 1.0f;
   bool linear_filter = false;
@@ -187,6 +187,7 @@ class Studio {
   std::pair<int, int> pending_attr_{-1, -1};
   double last_autosave_ = 0;
   std::string autosaved_json_;
+  std::string autosave_file_;   // this process's autosave, removed when the studio closes
   int settled_frames_ = 0;
   double started_ = 0;
   // Sentence models

@@ -8,6 +8,7 @@
 #include <zlib.h>
 
 #include "latent/errors.h"
+#include "latent/json_file.h"
 #include "latent/image_io.h"
 
 namespace fs = std::filesystem;
@@ -93,9 +94,8 @@ std::string hex_bytes(const std::string& s, size_t n) {
 fs::path find_raw_header(const fs::path& dir) {
   for (const auto& e : fs::directory_iterator(dir)) {
     if (e.path().extension() != ".json") continue;
-    std::ifstream in(e.path());
     try {
-      auto j = nlohmann::json::parse(in);
+      const auto j = read_json_file(e.path().string(), "a JSON file");
       if (j.is_object() && j.contains("dtype") && j.contains("file") && j.contains("count")) return e.path();
     } catch (...) {
     }
@@ -203,19 +203,17 @@ ImageDataset load_idx(const std::string& path, const DatasetOptions& options) {
 }
 
 ImageDataset load_raw_array(const std::string& json_path, const DatasetOptions& options) {
-  std::ifstream in(json_path);
-  if (!in) throw IoError(json_path + ": cannot open the array header");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw FormatError(json_path + ": malformed JSON at byte " + std::to_string(e.byte));
-  }
+  const nlohmann::json j = read_json_file(json_path, "the array header");
+  if (!j.is_object()) throw FormatError(json_path + ": expected a JSON object (the raw-array header)");
   auto field = [&](const char* key) -> long {
-    if (!j.contains(key) || !j[key].is_number_integer())
-      throw FormatError(json_path + ": missing integer field \"" + key + "\"");
+    if (!j.contains(key)) throw FormatError(json_path + ": missing integer field \"" + key + "\"");
+    if (!j[key].is_number_integer() || j[key].get<double>() > 2147483647.0)
+      throw FormatError(json_path + ": field \"" + key + "\" must be a whole number below 2^31 (found " +
+                        json_type_words(j[key]) + ")");
     return j[key].get<long>();
   };
+  if (j.contains("dtype") && !j["dtype"].is_string())
+    throw FormatError(json_path + ": field \"dtype\" must be a string (found " + json_type_words(j["dtype"]) + ")");
   const std::string dtype = j.value("dtype", "");
   if (dtype != "uint8")
     throw FormatError(json_path + ": dtype \"" + dtype + "\" is not supported (expected \"uint8\")");
@@ -224,12 +222,12 @@ ImageDataset load_raw_array(const std::string& json_path, const DatasetOptions& 
   const int h = static_cast<int>(field("height"));
   const int w = static_cast<int>(field("width"));
   const int c = j.contains("channels") ? static_cast<int>(field("channels")) : 1;
-  if (n <= 0 || h <= 0 || w <= 0 || (c != 1 && c != 3))
+  if (n <= 0 || h <= 0 || w <= 0 || h > 16384 || w > 16384 || (c != 1 && c != 3))
     throw FormatError(json_path + ": implausible shape count=" + std::to_string(n) + " height=" + std::to_string(h) +
                       " width=" + std::to_string(w) + " channels=" + std::to_string(c));
   const std::string bin = (fs::path(json_path).parent_path() / j["file"].get<std::string>()).string();
   const size_t per = static_cast<size_t>(h) * w * c;
-  const size_t need = per * static_cast<size_t>(n);
+  const size_t need = per * static_cast<size_t>(n);  // below 2^31 * 2^28 * 3: no overflow
   std::error_code ec;
   const auto size = fs::file_size(bin, ec);
   if (ec) throw IoError(bin + ": cannot open the pixel file named by " + json_path);

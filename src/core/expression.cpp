@@ -90,6 +90,8 @@ class Parser {
     const std::string tok = t.kind == Token::End ? "end" : (t.kind == Token::Name ? "@" : "") + t.text;
     throw UnsupportedError("in '" + src_ + "' at column " + std::to_string(t.col) + " ('" + tok + "'): " + why);
   }
+  static constexpr int kMaxDepth = 200;
+  int depth_ = 0;
   const Token& peek() const { return toks_[pos_]; }
   const Token& next() { return toks_[pos_++]; }
   bool accept(const char* op) {
@@ -145,6 +147,14 @@ class Parser {
     }
   }
   Value unary() {
+    // Every nesting ("(", "-", a function's arguments) comes through here: a limit keeps
+    // a pasted "((((...." from overflowing the stack (found by the expression fuzzer).
+    struct Depth {
+      int& d;
+      explicit Depth(int& depth) : d(++depth) {}
+      ~Depth() { --d; }
+    } depth(depth_);
+    if (depth_ > kMaxDepth) fail(peek(), "nested deeper than " + std::to_string(kMaxDepth) + " levels");
     if (accept("-")) {
       Value v = unary();
       if (v.scalar) v.s = -v.s;
@@ -247,7 +257,8 @@ class Parser {
           }
         } else if (f == "item") {
           const Token& a = next();
-          if (a.kind != Token::Number || a.number < 0 || a.number != std::floor(a.number))
+          // Above 2^53 the conversion to long could be undefined (found by the fuzzer).
+          if (a.kind != Token::Number || a.number < 0 || a.number != std::floor(a.number) || a.number > 9007199254740992.0)
             fail(a, "item() takes a dataset index (0, 1, ...)");
           try {
             out = point(a, env_.item(static_cast<long>(a.number)));

@@ -7,19 +7,13 @@
 #include <nlohmann/json.hpp>
 
 #include "latent/errors.h"
+#include "latent/json_file.h"
 #include "latent/model_package.h"
 
 namespace latent {
 
 Latent read_latent_json(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw IoError(path + ": cannot open the latent file");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw FormatError(path + ": not valid JSON (byte " + std::to_string(e.byte) + ")");
-  }
+  nlohmann::json j = read_json_file(path, "the latent file");
   if (j.is_object() && j.contains("z")) j = j["z"];
   if (!j.is_array())
     throw FormatError(path + ": expected a JSON array of numbers (or an object with \"z\")");

@@ -8,9 +8,11 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
+#include <limits>
+#include <type_traits>
 
 #include "latent/errors.h"
+#include "latent/json_file.h"
 
 namespace fs = std::filesystem;
 
@@ -33,36 +35,27 @@ std::string package_dir(const std::string& path) {
 
 nlohmann::json read_model_json(const std::string& dir) {
   const std::string file = (fs::path(dir) / "model.json").string();
-  std::ifstream in(file);
-  if (!in) throw IoError(file + ": missing (a model package is a folder with model.json)");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const std::string text = ss.str();
-  try {
-    nlohmann::json j = nlohmann::json::parse(text);
-    if (!j.is_object()) throw FormatError(file + ": expected a JSON object at the top level");
-    return j;
-  } catch (const nlohmann::json::parse_error& e) {
-    // Turn the byte offset into line and column.
-    size_t line = 1, col = 1;
-    for (size_t i = 0; i + 1 < e.byte && i < text.size(); ++i) {
-      if (text[i] == '\n') ++line, col = 1;
-      else ++col;
-    }
-    std::string what = e.what();
-    const auto pos = what.find("syntax error");
-    throw FormatError(file + ": malformed JSON at line " + std::to_string(line) + ", column " +
-                      std::to_string(col) + (pos != std::string::npos ? " (" + what.substr(pos) + ")" : ""));
-  }
+  if (!fs::exists(file)) throw IoError(file + ": missing (a model package is a folder with model.json)");
+  nlohmann::json j = read_json_file(file, "the model description");
+  if (!j.is_object()) throw FormatError(file + ": expected a JSON object at the top level");
+  return j;
 }
 
 template <typename T>
 T require_field(const nlohmann::json& j, const std::string& key, const std::string& file) {
-  if (!j.contains(key)) throw FormatError(file + ": missing field \"" + key + "\"");
+  if (!j.is_object() || !j.contains(key)) throw FormatError(file + ": missing field \"" + key + "\"");
+  if constexpr (std::is_integral_v<T>) {
+    // A fraction or 1e300 would convert with undefined behaviour: refuse it instead.
+    const auto& v = j.at(key);
+    if (!v.is_number_integer() || v.get<double>() < double(std::numeric_limits<T>::min()) ||
+        v.get<double>() > double(std::numeric_limits<T>::max()))
+      throw FormatError(file + ": field \"" + key + "\" must be a whole number (found " +
+                        (v.is_number() ? v.dump() : json_type_words(v)) + ")");
+  }
   try {
     return j.at(key).get<T>();
   } catch (const nlohmann::json::exception&) {
-    throw FormatError(file + ": field \"" + key + "\" has the wrong type (" + j.at(key).type_name() + ")");
+    throw FormatError(file + ": field \"" + key + "\" has the wrong type (found " + json_type_words(j.at(key)) + ")");
   }
 }
 

@@ -1,15 +1,16 @@
 #include "latent/session.h"
 
-#include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "latent/errors.h"
+#include "latent/file_ops.h"
+#include "latent/json_file.h"
 
 namespace fs = std::filesystem;
 
@@ -41,36 +42,88 @@ nlohmann::json session_to_json(const Session& s) {
   return j;
 }
 
+namespace {
+
+// nlohmann's message without its "[json.exception.type_error.302] " prefix.
+std::string plain(const nlohmann::json::exception& e) {
+  const std::string w = e.what();
+  const auto close = w.find("] ");
+  return close == std::string::npos ? w : w.substr(close + 2);
+}
+
+// The array under `key` (an empty one when there is none), by reference: copying it
+// would only make another tree to allocate and free.
+const nlohmann::json& list_field(const nlohmann::json& obj, const char* key, const std::string& file) {
+  static const nlohmann::json empty = nlohmann::json::array();
+  if (!obj.contains(key)) return empty;
+  const auto& v = obj[key];
+  if (!v.is_array()) throw FormatError(file + ": \"" + key + "\" must be an array (found " + json_type_words(v) + ")");
+  return v;
+}
+
+// An integer field that must fit an int: a double such as 1e300 is refused instead of
+// being converted (which would be undefined).
+int int_field(const nlohmann::json& obj, const char* key, int fallback, const std::string& where) {
+  if (!obj.contains(key)) return fallback;
+  const auto& v = obj[key];
+  if (!v.is_number_integer() || v.get<double>() < -2147483648.0 || v.get<double>() > 2147483647.0)
+    throw FormatError(where + ": \"" + key + "\" must be a whole number (found " + json_type_words(v) + ")");
+  return v.get<int>();
+}
+
+}  // namespace
+
 Session session_from_json(const nlohmann::json& j, const std::string& file) {
+  // Which part is being read, so a type error says where it is.
+  std::string at = "the top level";
   try {
-    if (!j.is_object() || j.value("format", "") != "latent-studio-session")
+    if (!j.is_object() || !j.contains("format") || j["format"] != "latent-studio-session")
       throw FormatError(file + ": not a Latent Studio session (no \"format\": \"latent-studio-session\")");
-    const int version = j.value("version", 0);
+    const int version = int_field(j, "version", 0, file);
     if (version < 1 || version > kSessionVersion)
       throw FormatError(file + ": session version " + std::to_string(version) + " is not supported (this build reads 1)");
     Session s;
     s.model = j.value("model", "");
     s.dataset = j.value("dataset", "");
     s.labels = j.value("labels", "");
+    at = "\"z\"";
     s.z = j.value("z", Latent{});
     if (j.contains("map")) {
+      at = "\"map\"";
       s.map_method = j["map"].value("method", "");
       s.color_by = j["map"].value("color_by", "");
     }
     if (j.contains("attribute")) {
-      s.attr_a = j["attribute"].value("a", -1);
-      s.attr_b = j["attribute"].value("b", -1);
+      at = "\"attribute\"";
+      if (!j["attribute"].is_object()) throw FormatError(file + ": \"attribute\" must be an object");
+      s.attr_a = int_field(j["attribute"], "a", -1, file + ": \"attribute\"");
+      s.attr_b = int_field(j["attribute"], "b", -1, file + ": \"attribute\"");
       s.attr_strength = j["attribute"].value("strength", 1.f);
     }
+    at = "\"word_query\"";
     s.word_query = j.value("word_query", "");
     if (j.contains("view")) {
+      at = "\"view\"";
       s.ui_scale = j["view"].value("ui_scale", 1.f);
       s.linear_filter = j["view"].value("linear_filter", false);
     }
-    for (const auto& b : j.value("bookmarks", nlohmann::json::array()))
+    at = "\"bookmarks\"";
+    for (const auto& b : list_field(j, "bookmarks", file)) {
+      at = "bookmark " + std::to_string(s.bookmarks.size() + 1);
       s.bookmarks.push_back({b.at("name").get<std::string>(), b.at("z").get<Latent>()});
-    for (const auto& g : j.value("groups", nlohmann::json::array()))
-      s.groups.push_back({g.at("name").get<std::string>(), g.value("query", ""), g.at("members").get<std::vector<long>>()});
+    }
+    at = "\"groups\"";
+    for (const auto& g : list_field(j, "groups", file)) {
+      at = "group " + std::to_string(s.groups.size() + 1);
+      SessionGroup group{g.at("name").get<std::string>(), g.value("query", ""), {}};
+      if (!g.at("members").is_array()) throw FormatError(file + ": " + at + ": \"members\" must be an array");
+      for (const auto& m : g.at("members")) {
+        if (!m.is_number_integer())
+          throw FormatError(file + ": " + at + ": members must be item numbers (found " + json_type_words(m) + ")");
+        group.members.push_back(m.get<long>());
+      }
+      s.groups.push_back(std::move(group));
+    }
     if (j.contains("story")) {
       if (!j["story"].is_object()) throw FormatError(file + ": \"story\" must be an object");
       s.story = j["story"];
@@ -80,75 +133,140 @@ Session session_from_json(const nlohmann::json& j, const std::string& file) {
       s.controls = j["controls"];
     }
     // Optional: version 1 sessions written before walks existed have none.
-    for (const auto& w : j.value("walks", nlohmann::json::array()))
+    at = "\"walks\"";
+    for (const auto& w : list_field(j, "walks", file))
       s.walks.push_back(walk_from_json(w, file + ": walk " + std::to_string(s.walks.size() + 1)));
     return s;
   } catch (const nlohmann::json::exception& e) {
-    throw FormatError(file + ": a session field has the wrong form (" + std::string(e.what()) + ")");
+    throw FormatError(file + ": " + at + " has the wrong form (" + plain(e) + ")");
   }
 }
 
 Session load_session(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw IoError(path + ": cannot open the session");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  nlohmann::json j;
   try {
-    j = nlohmann::json::parse(ss.str());
-  } catch (const nlohmann::json::parse_error& e) {
-    throw FormatError(path + ": the session is not valid JSON (byte " + std::to_string(e.byte) + ")");
+    return session_from_json(read_json_file(path, "the session"), path);
+  } catch (const std::bad_alloc&) {
+    throw Error(path + ": out of memory while reading the session");
   }
-  return session_from_json(j, path);
 }
 
-void save_session(const Session& s, const std::string& path) {
+namespace {
+
+const char* kAutosaveTag = ".autosave-";
+
+// Saves through a verified temporary file; with `keep_versions` the file being replaced
+// stays as PATH.1 and the one before it as PATH.2.
+void save_verified(const Session& s, const std::string& path, bool keep_versions) {
+  FileOps& ops = file_ops();
   const std::string text = session_to_json(s).dump(2) + "\n";
-  const std::string tmp = path + ".saving";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) throw IoError(path + ": cannot save the session (" + std::strerror(errno) + ")");
-  size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t w = ::write(fd, text.data() + done, text.size() - done);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      const std::string why = std::strerror(errno);
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      throw IoError(path + ": saving failed (" + why + "); the previous session is untouched");
-    }
-    done += static_cast<size_t>(w);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    const std::string why = std::strerror(errno);
-    ::unlink(tmp.c_str());
-    throw IoError(path + ": saving failed (" + why + "); the previous session is untouched");
-  }
+  const std::string tmp = write_temp_file(path, text, "the session");
+  const auto give_up = [&](const std::string& why) {
+    ops.unlink(tmp.c_str());
+    throw IoError(path + ": " + why + "; the previous session is untouched");
+  };
   // Read back what reached the disk before it replaces anything.
+  bool same = false;
   try {
-    const Session back = load_session(tmp);
-    if (session_to_json(back) != session_to_json(s)) throw FormatError("the saved file reads back differently");
+    same = session_to_json(load_session(tmp)) == session_to_json(s);
   } catch (const Error& e) {
-    ::unlink(tmp.c_str());
-    throw IoError(path + ": the saved session did not verify (" + e.what() + "); the previous session is untouched");
+    give_up(std::string("the saved session did not verify (") + e.what() + ")");
   }
+  if (!same) give_up("the saved file reads back differently");
   std::error_code ec;
-  if (fs::exists(path)) {
-    if (fs::exists(path + ".1")) fs::rename(path + ".1", path + ".2", ec);
-    fs::copy_file(path, path + ".1", fs::copy_options::overwrite_existing, ec);
+  if (keep_versions && fs::exists(path, ec)) {
+    const std::string v1 = path + ".1", v2 = path + ".2";
+    if (fs::exists(v1, ec) && ops.rename(v1.c_str(), v2.c_str()) != 0)
+      give_up("cannot keep the older version as " + v2 + " (" + std::strerror(errno) + ")");
+    // rename() does nothing when both names are links to one file (left so by a save
+    // killed after its link below), so PATH.1 may still be there.
+    if (ops.unlink(v1.c_str()) != 0 && errno != ENOENT)
+      give_up("cannot replace the previous version " + v1 + " (" + std::strerror(errno) + ")");
+    // A hard link keeps the current file as PATH.1 while PATH stays in place until the
+    // rename below; where links are not allowed, a copy does the same.
+    if (ops.link(path.c_str(), v1.c_str()) != 0) {
+      const int link_err = errno;
+      if (link_err != EPERM && link_err != EXDEV && link_err != ENOTSUP && link_err != EMLINK)
+        give_up("cannot keep the previous version as " + v1 + " (" + std::strerror(link_err) + ")");
+      std::string copy_tmp;
+      try {
+        copy_tmp = write_temp_file(v1, read_whole_file(path, "the previous session"), "the previous version");
+      } catch (const Error& e) {
+        give_up(std::string("cannot keep the previous version (") + e.what() + ")");
+      }
+      if (ops.rename(copy_tmp.c_str(), v1.c_str()) != 0) {
+        const int err = errno;
+        ops.unlink(copy_tmp.c_str());
+        give_up("cannot keep the previous version as " + v1 + " (" + std::strerror(err) + ")");
+      }
+    }
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string why = std::strerror(errno);
-    ::unlink(tmp.c_str());
-    throw IoError(path + ": cannot move the saved session into place (" + why + ")");
+  if (ops.rename(tmp.c_str(), path.c_str()) != 0)
+    give_up(std::string("cannot move the saved session into place (") + std::strerror(errno) + ")");
+  sync_parent_folder(path);  // the rename itself, durable
+}
+
+void save_guarded(const Session& s, const std::string& path, bool keep_versions) {
+  try {
+    save_verified(s, path, keep_versions);
+  } catch (const std::bad_alloc&) {
+    file_ops().unlink((path + ".saving").c_str());
+    throw Error(path + ": out of memory while saving the session; the previous session is untouched");
   }
-  // Make the rename itself durable.
-  const std::string dir = fs::path(path).has_parent_path() ? fs::path(path).parent_path().string() : ".";
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
+}
+
+}  // namespace
+
+void save_session(const Session& s, const std::string& path) { save_guarded(s, path, true); }
+
+std::string autosave_path(const std::string& session_path, long pid) {
+  return session_path + kAutosaveTag + std::to_string(pid);
+}
+
+void autosave_session(const Session& s, const std::string& session_path) {
+  save_guarded(s, autosave_path(session_path, static_cast<long>(::getpid())), false);
+}
+
+bool process_running(long pid) {
+  if (pid <= 0) return false;
+  return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
+
+std::vector<Autosave> find_orphan_autosaves(const std::string& dir) {
+  std::vector<std::pair<fs::file_time_type, Autosave>> found;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir.empty() ? "." : dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    const size_t tag = name.rfind(kAutosaveTag);
+    if (tag == std::string::npos || tag == 0) continue;
+    const std::string digits = name.substr(tag + std::strlen(kAutosaveTag));
+    if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::error_code fec;
+    if (!it->is_regular_file(fec)) continue;
+    Autosave a;
+    a.path = it->path().string();
+    a.session_path = (it->path().parent_path() / name.substr(0, tag)).string();
+    a.pid = std::stol(digits);
+    if (a.pid == static_cast<long>(::getpid()) || process_running(a.pid)) continue;
+    found.emplace_back(it->last_write_time(fec), a);
   }
+  std::sort(found.begin(), found.end(), [](const auto& x, const auto& y) { return x.first > y.first; });
+  std::vector<Autosave> out;
+  for (auto& f : found) out.push_back(std::move(f.second));
+  return out;
+}
+
+Session restore_autosave(const Autosave& a) {
+  Session s = load_session(a.path);
+  save_session(s, a.session_path);
+  std::error_code ec;
+  fs::remove(a.path, ec);
+  return s;
+}
+
+void discard_autosave(const Autosave& a) {
+  std::error_code ec;
+  fs::remove(a.path, ec);
+  if (ec) throw IoError(a.path + ": cannot remove the autosave (" + ec.message() + ")");
 }
 
 }  // namespace latent

@@ -15,6 +15,7 @@
 
 #include "latent/errors.h"
 #include "latent/model_package.h"
+#include "latent/pt_check.h"
 #include "torch_nets.h"
 
 namespace fs = std::filesystem;
@@ -196,6 +197,7 @@ void freeze(torch::nn::Module& m) {
 
 torch::jit::Module load_torchscript(const std::string& path, const torch::Device& device) {
   if (!fs::is_regular_file(path)) throw IoError(path + ": no such file");
+  check_pt_archive(path);  // its zip records must fit the file before LibTorch reads them
   try {
     return torch::jit::load(path, device);
   } catch (const std::exception& e) {
@@ -250,6 +252,7 @@ std::unique_ptr<TorchImageSpace> TorchImageSpace::load(const std::string& dir, c
       (decoder ? im.ts_decoder : im.ts_encoder) = std::move(m);
     } else if (fmt == "libtorch") {
       if (!fs::is_regular_file(path)) throw IoError(path + ": no such file");
+      check_pt_archive(path);
       const nets::Arch a = nets::Arch::from_json(require_field<nlohmann::json>(part, "arch", file), file);
       if (a.latent != im.D || a.channels != im.C || a.size != im.H || a.size != im.W)
         throw FormatError(file + ": arch (" + a.to_json().dump() + ") does not match latent_dim and observation");

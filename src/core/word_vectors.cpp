@@ -126,7 +126,10 @@ class Reader {
   explicit Reader(const std::string& path) : path_(path) {
     f_ = std::fopen(path.c_str(), "rb");
     if (!f_) throw IoError(path + ": cannot open (" + std::strerror(errno) + ")");
-    buf_.resize(8 << 20);
+    // 8 MiB, or less for a smaller file: a 200-byte file need not zero 8 MiB.
+    std::error_code ec;
+    const uintmax_t size = fs::file_size(path, ec);
+    buf_.resize(ec ? size_t{8} << 20 : static_cast<size_t>(std::clamp<uintmax_t>(size + 1, 4096, uintmax_t{8} << 20)));
   }
   ~Reader() {
     if (f_) std::fclose(f_);
@@ -305,10 +308,15 @@ struct WordVectors::Loader {
     // Never reserve more than the file can hold (a lying header must not allocate GBs).
     std::error_code ec;
     const uint64_t file = fs::file_size(path, ec);
-    const uint64_t want = static_cast<uint64_t>(std::max(0L, count)) * dim * sizeof(float);
+    // Every word takes at least a byte, so no more words than bytes; the products below
+    // then cannot overflow either (a header of 9223372036854775807 words did, found by
+    // the word2vec fuzzers).
+    const uint64_t words = std::min<uint64_t>(static_cast<uint64_t>(std::max(0L, count)), file);
+    const uint64_t row = static_cast<uint64_t>(std::max(0, dim)) * sizeof(float);
+    const uint64_t want = row && words > UINT64_MAX / row ? UINT64_MAX : words * row;
     raw.reserve(std::min(want, file) / sizeof(float));
     if (want <= file) prefault(raw.data(), raw.capacity() * sizeof(float));  // not for a header that cannot be true
-    wv.own_offsets_.reserve(std::min<uint64_t>(count + 1, file / 2 + 1));
+    wv.own_offsets_.reserve(std::min<uint64_t>(words + 1, file / 2 + 1));
   }
 
   // Plain read(2) into a buffer small enough to stay in cache, refilled in large reads.
@@ -319,9 +327,14 @@ struct WordVectors::Loader {
     size_t pos = 0, len = 0;
     uint64_t base = 0;  // file offset of buf[0]
     bool eof = false;
-    Input(const std::string& path, size_t buffer) : buf(buffer) {
+    Input(const std::string& path, size_t buffer) {
       fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
       if (fd < 0) throw IoError(path + ": cannot open (" + std::strerror(errno) + ")");
+      // A file smaller than the buffer fits whole in a buffer of its size (every need()
+      // is then met from it): a 100-byte file need not zero 1 MiB.
+      struct stat st {};
+      const bool small = ::fstat(fd, &st) == 0 && st.st_size >= 0 && static_cast<uint64_t>(st.st_size) < buffer;
+      buf.resize(small ? static_cast<size_t>(st.st_size) + 1 : buffer);
 #ifdef POSIX_FADV_SEQUENTIAL
       ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
@@ -682,8 +695,9 @@ std::unique_ptr<WordVectors> WordVectors::open(const std::string& path, const Wo
           throw FormatError(path + ": the " + std::string(what) + " section (byte offset " + std::to_string(off) +
                             ", " + std::to_string(bytes) + " bytes) lies outside the file");
       };
-      if (h.dtype > 1 || h.dim == 0 || h.count == 0 || h.count > (1ull << 31) ||
-          (h.hash_size & (h.hash_size - 1)) || h.hash_size < h.count)
+      // Caps keep the section sizes below from overflowing.
+      if (h.dtype > 1 || h.dim == 0 || h.dim > (1u << 20) || h.count == 0 || h.count > (1ull << 31) ||
+          (h.hash_size & (h.hash_size - 1)) || h.hash_size < h.count || h.hash_size > (1ull << 33))
         throw FormatError(path + ": implausible header (count " + std::to_string(h.count) + ", dim " +
                           std::to_string(h.dim) + ")");
       within(h.units_offset, h.count * h.dim * esize, "vectors");
@@ -693,6 +707,12 @@ std::unique_ptr<WordVectors> WordVectors::open(const std::string& path, const Wo
       const char* base = static_cast<const char*>(map);
       wv->offsets_ = reinterpret_cast<const uint64_t*>(base + h.offsets_offset);
       within(h.words_offset, wv->offsets_[h.count], "words");
+      // Each word's offsets must rise from 0: a falling pair made a string of ~2^64 bytes
+      // (found by the .lsv fuzzer).
+      if (wv->offsets_[0] != 0) throw FormatError(path + ": the first word offset is not 0");
+      for (uint64_t i = 0; i < h.count; ++i)
+        if (wv->offsets_[i + 1] < wv->offsets_[i])
+          throw FormatError(path + ": word offsets fall at word " + std::to_string(i + 1) + " (the file is damaged)");
       wv->count_ = static_cast<long>(h.count);
       wv->dim_ = static_cast<int>(h.dim);
       wv->storage_ = h.dtype == 0 ? Storage::Float32 : Storage::Float16;

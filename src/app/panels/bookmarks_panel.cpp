@@ -24,6 +24,15 @@ void bookmarks_panel(AppState& s, const Rect& r) {
       if (ImGui::Selectable(p.c_str())) s.session_path_input = p, s.session_open_request = true;
     ImGui::EndCombo();
   }
+  for (size_t i = 0; i < s.autosave_offers.size(); ++i) {
+    const auto& o = s.autosave_offers[i];
+    ImGui::PushID(static_cast<int>(i));
+    ImGui::TextWrapped("%s has an autosave from a studio that did not close (process %ld).", o.session.c_str(), o.pid);
+    if (ImGui::Button("Restore")) s.autosave_restore = static_cast<int>(i);
+    ImGui::SameLine();
+    if (ImGui::Button("Discard")) s.autosave_discard = static_cast<int>(i);
+    ImGui::PopID();
+  }
   if (!s.session_status.empty()) ImGui::TextWrapped("%s", s.session_status.c_str());
   ImGui::Separator();
 
