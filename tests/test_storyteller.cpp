@@ -91,6 +91,10 @@ TEST(Text, VocabularyKeepsCaptionWordsAndNamesAndRoundTrips) {
   EXPECT_EQ(v.id("zebra"), Vocabulary::kUnk);
   // Display forms: names capitalised, "i" written I, punctuation attached, quotes paired.
   EXPECT_EQ(v.detokenize(tokenize_sentence("\"i do not know,\" said emma.")), "\"I do not know,\" said Emma.");
+  // A quote after a sentence's end closes it; a dangling opening quote is dropped.
+  EXPECT_EQ(v.detokenize(tokenize_sentence("i do not know , \" said emma .")), "I do not know,\" said Emma.");
+  EXPECT_EQ(v.detokenize(tokenize_sentence("emma smiled . \"")), "Emma smiled.\"");
+  EXPECT_EQ(v.detokenize(tokenize_sentence("emma smiled \"")), "Emma smiled");
   v.save(d / "vocab.tsv");
   const Vocabulary w = Vocabulary::load(d / "vocab.tsv");
   ASSERT_EQ(w.size(), v.size());
@@ -313,6 +317,18 @@ TEST_F(Trained, DecodingIsDeterministicPerSeed) {
   b.beam = 4;
   EXPECT_EQ(space_->decode_sentence(z, b), space_->decode_sentence(z, b));
   EXPECT_EQ(space_->decode_sentence(z, b), "They spoke of the ball.");
+  // No n-gram twice: a sampled sentence at a high temperature, with bigrams blocked.
+  TextDecodeOptions nr;
+  nr.method = "sample";
+  nr.temperature = 3.f;
+  nr.no_repeat_ngram = 2;
+  nr.max_tokens = 40;
+  for (uint64_t seed = 0; seed < 10; ++seed) {
+    nr.seed = seed;
+    const auto ids = space_->decode_ids(z, nr);
+    std::set<std::pair<int, int>> bigrams;
+    for (size_t i = 0; i + 1 < ids.size(); ++i) EXPECT_TRUE(bigrams.insert({ids[i], ids[i + 1]}).second) << "seed " << seed;
+  }
   TextDecodeOptions bad;
   bad.method = "nucleus";
   EXPECT_THROW(space_->decode_sentence(z, bad), UnsupportedError);

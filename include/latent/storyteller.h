@@ -28,6 +28,7 @@ struct TextDecodeOptions {
   float temperature = 0.8f;      // sampling
   uint64_t seed = 0;             // sampling: the same seed gives the same text
   int max_tokens = 40;
+  int no_repeat_ngram = 0;       // > 0: never write an n-gram the sentence already holds (3 stops loops)
   SentenceRole role = SentenceRole::Self;
 };
 
@@ -122,6 +123,22 @@ StyleVector make_style(const StorytellerSpace& space, const std::string& name, c
 void calibrate_style(const StorytellerSpace& space, StyleVector& style, const std::vector<std::string>& probe,
                      const std::vector<float>& strengths = {0.f, 0.25f, 0.5f, 0.75f, 1.f, 1.25f, 1.5f, 2.f, 2.5f, 3.f},
                      const StoryProgressFn& progress = {});
+
+// OpenBLAS's own threads spin beside LibTorch's intra-op thread(s) (measured: 13 s of a
+// 54 s training run in the kernel, 10% slower). While one of these lives, OpenBLAS uses
+// `n` threads (0: LibTorch's count); the previous count comes back after. Does nothing
+// where the BLAS is not OpenBLAS.
+class ScopedBlasThreads {
+ public:
+  explicit ScopedBlasThreads(int n = 0);
+  ~ScopedBlasThreads();
+  ScopedBlasThreads(const ScopedBlasThreads&) = delete;
+  ScopedBlasThreads& operator=(const ScopedBlasThreads&) = delete;
+
+ private:
+  void (*set_)(int) = nullptr;
+  int saved_ = 0;
+};
 
 // ------------------------------------------------------------------ training
 

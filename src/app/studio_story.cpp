@@ -225,6 +225,7 @@ void Studio::handle_story() {
     req.decode.beam = state_.story_beam;
     req.decode.temperature = state_.story_temperature;
     req.decode.seed = static_cast<uint64_t>(state_.story_seed);
+    req.decode.no_repeat_ngram = 3;  // passages without loops ("and I have been ... and I have been")
     req.sentences = state_.story_sentences;
     req.key = key;
     story_generation_ = renderer_.story.submit(std::move(req));

@@ -59,6 +59,9 @@ void add_decode_options(CLI::App* c, TextDecodeOptions& d) {
   c->add_option("--temperature", d.temperature, "Sampling temperature")->capture_default_str();
   c->add_option("--seed", d.seed, "Sampling seed (the same seed gives the same text)")->capture_default_str();
   c->add_option("--max-tokens", d.max_tokens, "Longest sentence written")->capture_default_str();
+  d.no_repeat_ngram = 3;
+  c->add_option("--no-repeat", d.no_repeat_ngram, "Never repeat an n-gram within a sentence (0: allow)")
+      ->capture_default_str();
 }
 
 std::vector<std::string> read_list(const std::string& path) {
@@ -193,6 +196,7 @@ StoryCommands::~StoryCommands() = default;
 
 bool StoryCommands::run(const std::string& command_line) {
   State& s = *s_;
+  const ScopedBlasThreads blas_threads;  // one thread pool at a time
   if (*s.train_cmd) {
     TrainSkipThoughtOptions o = s.train;
     o.device = torch_device_preference();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -421,12 +422,16 @@ std::string Vocabulary::detokenize(const std::vector<std::string>& toks) const {
     bool space = !out.empty() && !closing && !no_space_next;
     no_space_next = false;
     if (t == "\"") {
-      if (open_quote) {
+      // After , . ! ? a quote closes even when this sentence did not open it (a sentence
+      // decoded from inside a quotation); elsewhere quotes alternate.
+      const bool after_end = !out.empty() && std::strchr(",.!?;", out.back()) != nullptr;
+      if (open_quote || after_end) {
         space = false;
+        open_quote = false;
       } else {
         no_space_next = true;
+        open_quote = true;
       }
-      open_quote = !open_quote;
     } else if (t == "(" || t == "[") {
       no_space_next = true;
     } else if (t == "--") {
@@ -443,6 +448,11 @@ std::string Vocabulary::detokenize(const std::vector<std::string>& toks) const {
     if (t == "." || t == "!" || t == "?") cap_next = true;
     if (space) out += ' ';
     out += t;
+  }
+  // An opening quote with nothing after it is dropped.
+  if (open_quote && !out.empty() && out.back() == '"') {
+    out.pop_back();
+    while (!out.empty() && out.back() == ' ') out.pop_back();
   }
   return out;
 }

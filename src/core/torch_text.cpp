@@ -1,5 +1,7 @@
 // The storyteller: skip-thought sentence spaces on LibTorch, their decoding (greedy,
 // sampling, beam search), style vectors and their calibration.
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -194,6 +196,19 @@ void block_specials(torch::Tensor& logp, bool allow_end) {
   if (!allow_end) logp.index_fill_(1, torch::tensor({int64_t{Vocabulary::kEos}}), -std::numeric_limits<float>::infinity());
 }
 
+// Tokens that would repeat an n-gram already in `ids` (the last n-1 tokens followed by t).
+void block_repeats(torch::Tensor& logp, long row, const std::vector<int>& ids, int n) {
+  if (n <= 0 || static_cast<int>(ids.size()) < n - 1) return;
+  const size_t k = static_cast<size_t>(n - 1);
+  const size_t tail = ids.size() - k;
+  auto a = logp.accessor<float, 2>();
+  for (size_t i = 0; i + k < ids.size(); ++i) {
+    bool same = true;
+    for (size_t j = 0; j < k && same; ++j) same = ids[i + j] == ids[tail + j];
+    if (same) a[row][ids[i + k]] = -std::numeric_limits<float>::infinity();
+  }
+}
+
 float length_norm(int len, float alpha) { return std::pow((5.f + static_cast<float>(len)) / 6.f, alpha); }
 
 }  // namespace
@@ -213,6 +228,7 @@ std::vector<int> decode_one(Backend& b, const torch::Tensor& thought_in, const T
       h = h2;
       logp = logp.clone();
       block_specials(logp, t > 0);
+      block_repeats(logp, 0, ids, o.no_repeat_ngram);
       if (o.method == "greedy") {
         tok = logp.argmax(1).item<int64_t>();
       } else {
@@ -250,6 +266,7 @@ std::vector<int> decode_one(Backend& b, const torch::Tensor& thought_in, const T
     auto [logp, h2] = b.step(torch::tensor(last), h, thought.expand({k, -1}), role.expand({k}));
     logp = logp.clone();
     block_specials(logp, t > 0);
+    for (long i = 0; i < k; ++i) block_repeats(logp, i, live[i].ids, o.no_repeat_ngram);
     std::vector<float> base(k);
     for (long i = 0; i < k; ++i) base[i] = live[i].logp;
     auto total = logp + torch::tensor(base).view({k, 1});
@@ -348,6 +365,22 @@ std::pair<long, long> teacher_forced_accuracy(Backend& b, const std::vector<std:
 }
 
 }  // namespace textnet
+
+// --------------------------------------------------------------- BLAS threads
+
+ScopedBlasThreads::ScopedBlasThreads(int n) {
+  set_ = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  auto get = reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  if (n <= 0) n = at::get_num_threads();
+  if (set_ && get) {
+    saved_ = get();
+    set_(n);
+  }
+}
+
+ScopedBlasThreads::~ScopedBlasThreads() {
+  if (set_ && saved_ > 0) set_(saved_);
+}
 
 // --------------------------------------------------------------- style vectors
 
@@ -611,13 +644,13 @@ void calibrate_style(const StorytellerSpace& space, StyleVector& style, const st
   const auto thoughts = space.encode_sentences(probe);
   std::vector<std::vector<std::string>> sources;
   for (const auto& p : probe) sources.push_back(tokenize_sentence(p));
-  nlohmann::json table = nlohmann::json::array();
-  float chosen = -1, best_s = strengths.empty() ? 1.f : strengths.front();
-  double best_score = -1e9;
   TextDecodeOptions o;
   o.method = "greedy";
-  for (size_t k = 0; k < strengths.size(); ++k) {
-    const float s = strengths[k];
+  struct Row {
+    float strength;
+    double novel_likeness, content_kept, wordless;
+  };
+  auto measure = [&](float s) {
     double nl = 0, kept = 0;
     long worded = 0;
     for (size_t i = 0; i < probe.size(); ++i) {
@@ -626,28 +659,52 @@ void calibrate_style(const StorytellerSpace& space, StyleVector& style, const st
       std::vector<std::string> out;
       for (int id : space.decode_ids(z, o)) out.push_back(space.vocabulary().token(id));
       kept += content_kept(sources[i], out);
-      if (content_words(out).empty() && std::none_of(out.begin(), out.end(), is_word_token)) continue;
+      if (std::none_of(out.begin(), out.end(), is_word_token)) continue;
       nl += novel_likeness(space.vocabulary(), out);
       ++worded;
     }
     // Decodes without a single word have no style to measure: they are left out of the
     // mean, and a strength where more than a fifth are wordless is not offered.
-    nl = worded ? nl / static_cast<double>(worded) : -99.0;
-    kept /= static_cast<double>(probe.size());
-    const double wordless = 1.0 - static_cast<double>(worded) / static_cast<double>(probe.size());
-    table.push_back({{"strength", s}, {"novel_likeness", nl}, {"content_kept", kept}, {"wordless_share", wordless}});
-    const bool eligible = wordless <= 0.2;
-    if (chosen < 0 && eligible && nl >= 0) chosen = s;
-    if (eligible && nl > best_score) {
-      best_score = nl;
-      best_s = s;
+    return Row{s, worded ? nl / static_cast<double>(worded) : -99.0, kept / static_cast<double>(probe.size()),
+               1.0 - static_cast<double>(worded) / static_cast<double>(probe.size())};
+  };
+  std::vector<Row> rows;
+  const size_t total = strengths.size() + 3;
+  for (size_t k = 0; k < strengths.size(); ++k) {
+    rows.push_back(measure(strengths[k]));
+    if (progress && !progress(static_cast<float>(k + 1) / static_cast<float>(total), "calibrating")) throw Cancelled();
+  }
+  // Where the mean novel-likeness crosses 0 between two strengths, three more in between
+  // (quarters), so that the default sits close to the crossing.
+  for (size_t k = 1; k < rows.size(); ++k) {
+    if (rows[k - 1].novel_likeness < 0 && rows[k].novel_likeness >= 0 && rows[k].wordless <= 0.2) {
+      const float lo = rows[k - 1].strength, hi = rows[k].strength;
+      for (int q = 1; q <= 3; ++q) {
+        rows.push_back(measure(lo + (hi - lo) * static_cast<float>(q) / 4.f));
+        if (progress && !progress(static_cast<float>(strengths.size() + q) / static_cast<float>(total), "calibrating"))
+          throw Cancelled();
+      }
+      break;
     }
-    if (progress && !progress(static_cast<float>(k + 1) / static_cast<float>(strengths.size()), "calibrating"))
-      throw Cancelled();
+  }
+  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.strength < b.strength; });
+  nlohmann::json table = nlohmann::json::array();
+  float chosen = -1, best_s = strengths.empty() ? 1.f : strengths.front();
+  double best_score = -1e9;
+  for (const auto& r : rows) {
+    table.push_back({{"strength", r.strength}, {"novel_likeness", r.novel_likeness}, {"content_kept", r.content_kept},
+                     {"wordless_share", r.wordless}});
+    const bool eligible = r.wordless <= 0.2;
+    if (chosen < 0 && eligible && r.novel_likeness >= 0) chosen = r.strength;
+    if (eligible && r.novel_likeness > best_score) {
+      best_score = r.novel_likeness;
+      best_s = r.strength;
+    }
   }
   style.default_strength = chosen >= 0 ? chosen : best_s;
   style.calibration = {{"probe_sentences", probe.size()}, {"decoding", "greedy"}, {"table", table},
-                       {"rule", "smallest strength whose mean novel-likeness is >= 0, with at most a fifth of decodes wordless"}};
+                       {"rule", "smallest strength whose mean novel-likeness is >= 0, with at most a fifth of decodes "
+                                "wordless (refined to quarters between the two strengths around the crossing)"}};
 }
 
 StyleVector make_style(const StorytellerSpace& space, const std::string& name, const std::vector<std::string>& a,

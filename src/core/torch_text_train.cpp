@@ -1,8 +1,6 @@
 // Training skip-thought sentence spaces on LibTorch: books give centre sentences with
 // their neighbours; captions give centres alone. The result is a model package of
 // kind "skipthought" with its vocabulary, metrics and a calibrated default style.
-#include <dlfcn.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -100,28 +98,6 @@ std::string sentence_text(const Corpus& c, long i, const Vocabulary& v) {
   return v.detokenize(ids);
 }
 
-// OpenBLAS's own threads spin beside LibTorch's one intra-op thread: measured here,
-// training ran 10% slower with 13 s of 54 s in the kernel. Set OpenBLAS to LibTorch's
-// count for the scope of training (where the BLAS is OpenBLAS), then restore it.
-class BlasThreads {
- public:
-  explicit BlasThreads(int n) {
-    set_ = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
-    auto get = reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
-    if (set_ && get) {
-      saved_ = get();
-      set_(n);
-    }
-  }
-  ~BlasThreads() {
-    if (set_ && saved_ > 0) set_(saved_);
-  }
-
- private:
-  void (*set_)(int) = nullptr;
-  int saved_ = 0;
-};
-
 template <typename Opt>
 void save_optimizer(Opt& opt, const std::string& path) {
   torch::serialize::OutputArchive a;
@@ -140,7 +116,7 @@ SkipThoughtResult train_skipthought(const TrainSkipThoughtOptions& o, const Skip
   if (o.batch < 2) throw UnsupportedError("--batch must be at least 2");
   if (o.epochs < 1) throw UnsupportedError("--epochs must be at least 1");
   const DeviceChoice dev = resolve_device(o.device);
-  BlasThreads blas_threads(at::get_num_threads());
+  ScopedBlasThreads blas_threads;
   const torch::Device device = dev.used == "cuda" ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
   auto report_stage = [&](const std::string& stage) {
     if (!progress) return;

@@ -107,7 +107,7 @@ void story_panel(AppState& s, const Rect& r) {
     ImGui::SameLine();
   }
   if (!s.story_passage.empty()) {
-    ImGui::TextDisabled("novel-likeness %+.2f (book sentences about +2.4, captions about -2.0); caption words kept %.0f%%; %.0f ms",
+    ImGui::TextDisabled("novel-likeness %+.2f (book sentences about +2.2, captions about -2.3); caption words kept %.0f%%; %.0f ms",
                         s.story_novel_likeness, 100.0 * s.story_content_kept, s.story_ms);
   } else {
     ImGui::NewLine();
