@@ -345,7 +345,17 @@ TEST_F(Trained, StylesAreMeanDifferencesCalibratedAndSaved) {
   const auto st = make_style(*space_, "mine", a, b, {"A man riding a horse on a beach."}, "typed A", "typed B");
   const auto ma = space_->mean_thought(a), mb = space_->mean_thought(b);
   for (size_t i = 0; i < ma.size(); ++i) EXPECT_NEAR(st.vector[i], ma[i] - mb[i], 1e-6);
-  EXPECT_EQ(st.calibration["table"].size(), 10u);
+  // Ten strengths, and three more between the two around the crossing when there is one;
+  // the default is the first strength at novel-likeness >= 0 (with words), else the best.
+  const auto& table = st.calibration["table"];
+  ASSERT_TRUE(table.size() == 10u || table.size() == 13u) << table.dump();
+  float first_crossing = -1;
+  for (size_t i = 0; i < table.size(); ++i) {
+    if (i > 0) EXPECT_LT(table[i - 1]["strength"].get<float>(), table[i]["strength"].get<float>());
+    if (first_crossing < 0 && table[i]["novel_likeness"].get<double>() >= 0 && table[i]["wordless_share"].get<double>() <= 0.2)
+      first_crossing = table[i]["strength"].get<float>();
+  }
+  if (first_crossing >= 0) EXPECT_FLOAT_EQ(st.default_strength, first_crossing);
   EXPECT_GE(st.default_strength, 0.f);
   // Strength 1 moves B's mean thought onto A's, so it decodes as A's register.
   Latent z = mb;

@@ -428,7 +428,9 @@ std::unique_ptr<StorytellerSpace> StorytellerSpace::load(const std::string& dir,
   s->impl_ = std::make_unique<Impl>();
   s->impl_->max_tokens = text.value("max_tokens", 30);
   s->neighbours_ = text.value("neighbour_decoders", false);
-  (void)options;  // sentence models run on the CPU: batch-1 decoding is latency-bound
+  // Sentence models decode on the CPU whatever the device preference: decoding is a loop
+  // of batch-1 steps, latency-bound (the trainer uses CUDA where there is one).
+  (void)options;
   if (format == "libtorch") {
     const auto arch = textnet::Arch::from_json(require_field<nlohmann::json>(text, "arch", file), file);
     if (arch.dim != dim) throw FormatError(file + ": latent_dim " + std::to_string(dim) + " differs from arch.dim " + std::to_string(arch.dim));

@@ -312,7 +312,8 @@ SkipThoughtResult train_skipthought(const TrainSkipThoughtOptions& o, const Skip
     for (size_t i = 0; i < ids.size(); i += 128) {
       std::vector<std::vector<int>> chunk(ids.begin() + i, ids.begin() + std::min(ids.size(), i + 128));
       auto [x, len] = textnet::pad_batch(chunk, o.max_tokens);
-      th.push_back(net->encode(x.to(device), len.to(device)).cpu());
+      const auto dev = net->parameters().front().device();
+      th.push_back(net->encode(x.to(dev), len.to(dev)).cpu());
     }
     auto all = torch::cat(th);
     auto mean = all.mean(0).contiguous(), sd = all.std(0).clamp_min(1e-3).contiguous();
@@ -463,6 +464,9 @@ SkipThoughtResult train_skipthought(const TrainSkipThoughtOptions& o, const Skip
     // ---- end of epoch: held-out measures, the package, a checkpoint
     const bool last = epoch == o.epochs;
     report_stage("evaluating");
+    // Evaluation, thought statistics and the package work on the CPU (decoding is batch-1
+    // and the package is opened on the CPU); the parameters move back after the checkpoint.
+    net->to(torch::kCPU);
     const auto t_eval = Clock::now();
     metrics = evaluate(last);
     metrics["eval_seconds"] = std::chrono::duration<double>(Clock::now() - t_eval).count();
@@ -476,6 +480,7 @@ SkipThoughtResult train_skipthought(const TrainSkipThoughtOptions& o, const Skip
     save_optimizer(opt, (ck / "opt.pt").string());
     state = {{"epoch", epoch}, {"args", run_args}, {"train_seconds", train_seconds}, {"metrics", metrics}};
     write_file_atomic((ck / "state.json").string(), state.dump(2) + "\n");
+    net->to(device);
     result.epochs_done = epoch;
     if (progress) {
       SkipThoughtProgress p;
@@ -491,6 +496,7 @@ SkipThoughtResult train_skipthought(const TrainSkipThoughtOptions& o, const Skip
   if (start_epoch > o.epochs) result.epochs_done = state["epoch"].get<int>();
 
   // ---- the default style: the books' thoughts minus the captions', calibrated
+  net->to(torch::kCPU);  // the package is written from the CPU (see the epoch's end)
   if (o.calibrate && !book_train.empty() && !cap_train.empty()) {
     report_stage("calibrating");
     auto space = StorytellerSpace::load(o.out_dir, read_model_json(o.out_dir));
