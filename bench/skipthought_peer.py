@@ -242,15 +242,7 @@ def cmd_train(a):
                     rows.append(k); roles.append(0); targets.append(b[si - 1][: a.max_tokens])
                 if si + 1 < len(b) and b[si + 1]:
                     rows.append(k); roles.append(2); targets.append(b[si + 1][: a.max_tokens])
-        T = max(max(len(s) for s in enc_ids), 1)
-        x = torch.zeros(len(enc_ids), T, dtype=torch.long)
-        lens = torch.ones(len(enc_ids), dtype=torch.long)
-        for i, s in enumerate(enc_ids):
-            if s:
-                x[i, : len(s)] = torch.tensor(s)
-                lens[i] = len(s)
-            else:
-                x[i, 0] = UNK
+        x, lens = pad(enc_ids)
         L = max(len(t) for t in targets) + 1
         din = torch.zeros(len(targets), L, dtype=torch.long)
         dout = torch.zeros(len(targets), L, dtype=torch.long)

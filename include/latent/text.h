@@ -103,6 +103,10 @@ double content_kept(const std::vector<std::string>& source, const std::vector<st
 
 // ------------------------------------------------------------------ files
 
+// Files of text named by paths: a folder gives its .txt and .tsv files, sorted; a file
+// is itself. A missing path, or a folder without such files, is an IoError.
+std::vector<std::string> text_files(const std::vector<std::string>& paths);
+
 // Sentences of a file: a book (.txt with paragraphs) is split; a caption file (one
 // caption per line, or a .tsv whose last column is the caption) gives one per line.
 std::vector<std::string> read_sentences(const std::string& path);

@@ -73,20 +73,7 @@ std::vector<std::string> read_list(const std::string& path) {
 // Sentences of several files and folders (their .txt and .tsv files), `limit` of them
 // drawn at random with `seed` when there are more; sentences of 3 to 30 tokens only.
 std::vector<std::string> sample_sentences(const std::vector<std::string>& paths, int limit, uint64_t seed) {
-  std::vector<std::string> files;
-  for (const auto& p : paths) {
-    if (fs::is_directory(p)) {
-      std::vector<std::string> in;
-      for (const auto& e : fs::directory_iterator(p))
-        if (e.is_regular_file() && (e.path().extension() == ".txt" || e.path().extension() == ".tsv"))
-          in.push_back(e.path().string());
-      std::sort(in.begin(), in.end());
-      if (in.empty()) throw IoError(p + ": no .txt files in this folder");
-      files.insert(files.end(), in.begin(), in.end());
-    } else {
-      files.push_back(p);
-    }
-  }
+  const std::vector<std::string> files = text_files(paths);
   std::vector<std::string> all;
   for (const auto& f : files)
     for (auto& s : read_list(f)) {
@@ -338,27 +325,17 @@ bool StoryCommands::run(const std::string& command_line) {
   }
   if (*s.sentences_cmd) {
     bool first = true;
-    for (const auto& path : s.files) {
-      std::vector<std::string> files;
-      if (fs::is_directory(path)) {
-        for (const auto& e : fs::directory_iterator(path))
-          if (e.is_regular_file() && e.path().extension() == ".txt") files.push_back(e.path().string());
-        std::sort(files.begin(), files.end());
-      } else {
-        files.push_back(path);
-      }
-      for (const auto& f : files) {
-        if (!first) std::printf("\n");
-        first = false;
-        for (const auto& sentence : read_sentences(f)) {
-          if (!s.tokens) {
-            std::printf("%s\n", sentence.c_str());
-            continue;
-          }
-          std::string line;
-          for (const auto& t : tokenize_sentence(sentence)) line += (line.empty() ? "" : " ") + t;
-          if (!line.empty()) std::printf("%s\n", line.c_str());
+    for (const auto& f : text_files(s.files)) {
+      if (!first) std::printf("\n");
+      first = false;
+      for (const auto& sentence : read_sentences(f)) {
+        if (!s.tokens) {
+          std::printf("%s\n", sentence.c_str());
+          continue;
         }
+        std::string line;
+        for (const auto& t : tokenize_sentence(sentence)) line += (line.empty() ? "" : " ") + t;
+        if (!line.empty()) std::printf("%s\n", line.c_str());
       }
     }
     return true;

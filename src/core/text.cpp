@@ -538,6 +538,27 @@ double content_kept(const std::vector<std::string>& source, const std::vector<st
 
 // ------------------------------------------------------------------ files
 
+std::vector<std::string> text_files(const std::vector<std::string>& paths) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> files;
+  for (const auto& p : paths) {
+    if (fs::is_directory(p)) {
+      std::vector<std::string> in;
+      for (const auto& e : fs::directory_iterator(p))
+        if (e.is_regular_file() && (e.path().extension() == ".txt" || e.path().extension() == ".tsv"))
+          in.push_back(e.path().string());
+      std::sort(in.begin(), in.end());
+      if (in.empty()) throw IoError(p + ": no .txt files in this folder");
+      files.insert(files.end(), in.begin(), in.end());
+    } else if (fs::is_regular_file(p)) {
+      files.push_back(p);
+    } else {
+      throw IoError(p + ": no such file or folder");
+    }
+  }
+  return files;
+}
+
 std::vector<std::string> read_sentences(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw IoError(path + ": cannot open the text file");

@@ -1,5 +1,7 @@
 #include "torch_nets.h"
 
+#include <fstream>
+
 #include "latent/errors.h"
 #include "latent/model_package.h"
 
@@ -188,6 +190,19 @@ void load_weights(nn::Module& m, const std::string& path, bool half) {
     throw FormatError(path + ": not weights for this network (" +
                       std::string(e.what_without_backtrace()).substr(0, 300) + ")");
   }
+}
+
+nlohmann::json read_checkpoint_state(const std::string& checkpoint_dir, const nlohmann::json& run_args,
+                                     const std::string& what) {
+  const std::string sp = checkpoint_dir + "/state.json";
+  std::ifstream in(sp);
+  if (!in) throw IoError(sp + ": no checkpoint to resume from (train without --resume)");
+  nlohmann::json state = nlohmann::json::parse(in, nullptr, false);
+  if (state.is_discarded() || !state.contains("epoch")) throw FormatError(sp + ": not a checkpoint state");
+  if (state.value("args", nlohmann::json()) != run_args)
+    throw UnsupportedError(sp + ": the checkpoint was made with other " + what + " (" + state["args"].dump() +
+                           "); resume with the same ones");
+  return state;
 }
 
 }  // namespace latent::nets

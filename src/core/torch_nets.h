@@ -2,11 +2,13 @@
 // The project's own LibTorch networks: Radford et al.'s DCGAN generator and
 // discriminator, and a convolutional VAE, for 32x32 or 64x64 images, gray or RGB.
 // Private to latent_core (LibTorch headers stay out of include/).
+#include <cstdio>
 #include <string>
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "latent/errors.h"
 #include "latent/image.h"
 
 namespace latent::nets {
@@ -77,5 +79,26 @@ std::vector<Image> to_images(const torch::Tensor& t, float lo, float hi, bool cl
 void save_weights(torch::nn::Module& m, const std::string& path, bool half);
 // `half`: the file holds float16 (model.json's torch.weights_dtype).
 void load_weights(torch::nn::Module& m, const std::string& path, bool half = false);
+
+// An optimizer's state, written through a temporary file and a rename, and read back.
+template <typename Opt>
+void save_optimizer(Opt& opt, const std::string& path) {
+  torch::serialize::OutputArchive a;
+  opt.save(a);
+  a.save_to(path + ".tmp");
+  if (std::rename((path + ".tmp").c_str(), path.c_str()) != 0)
+    throw IoError(path + ": could not rename " + path + ".tmp into place");
+}
+template <typename Opt>
+void load_optimizer(Opt& opt, const std::string& path) {
+  torch::serialize::InputArchive a;
+  a.load_from(path);
+  opt.load(a);
+}
+
+// A trainer's checkpoint/state.json, for --resume: refused when missing, malformed, or
+// made with other `run_args` than this run's (`what` names them: "settings").
+nlohmann::json read_checkpoint_state(const std::string& checkpoint_dir, const nlohmann::json& run_args,
+                                     const std::string& what);
 
 }  // namespace latent::nets

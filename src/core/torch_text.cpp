@@ -364,6 +364,44 @@ std::pair<long, long> teacher_forced_accuracy(Backend& b, const std::vector<std:
   return {correct, count};
 }
 
+StorytellerSpace::Evaluation evaluate(Backend& b, const Vocabulary& vocab, const std::vector<std::vector<int>>& ids,
+                                      int beam, int max_tokens) {
+  StorytellerSpace::Evaluation ev;
+  ev.sentences = static_cast<long>(ids.size());
+  auto words = [&](const std::vector<int>& t) {
+    std::vector<std::string> w;
+    for (int i : t) w.push_back(vocab.token(i));
+    return w;
+  };
+  std::vector<std::vector<std::string>> refs, greedy, beamed;
+  for (const auto& s : ids) refs.push_back(words(s));
+  torch::NoGradGuard ng;
+  long correct = 0;
+  TextDecodeOptions o;
+  o.method = "beam";
+  o.beam = beam;
+  o.max_tokens = max_tokens + 5;
+  for (size_t i = 0; i < ids.size(); i += 64) {
+    const std::vector<std::vector<int>> chunk(ids.begin() + i, ids.begin() + std::min(ids.size(), i + 64));
+    const auto [c, n] = teacher_forced_accuracy(b, chunk, max_tokens);
+    correct += c;
+    ev.tokens += n;
+    auto [x, len] = pad_batch(chunk, max_tokens);
+    const auto thoughts = b.encode(x, len);
+    for (const auto& g : greedy_batch(b, thoughts, SentenceRole::Self, max_tokens + 5, vocab.size())) greedy.push_back(words(g));
+    if (beam <= 0) continue;
+    for (long r = 0; r < thoughts.size(0); ++r) {
+      const auto out = decode_one(b, thoughts[r], o, vocab.size());
+      if (ev.examples.size() < 10) ev.examples.emplace_back(vocab.detokenize(refs[beamed.size()]), vocab.detokenize(out));
+      beamed.push_back(words(out));
+    }
+  }
+  ev.token_accuracy = ev.tokens ? static_cast<double>(correct) / static_cast<double>(ev.tokens) : 0.0;
+  ev.bleu_greedy = corpus_bleu4(greedy, refs);
+  if (beam > 0) ev.bleu_beam = corpus_bleu4(beamed, refs);
+  return ev;
+}
+
 }  // namespace textnet
 
 // --------------------------------------------------------------- BLAS threads
@@ -573,57 +611,15 @@ std::vector<float> StorytellerSpace::scale() const { return sd_; }
 
 StorytellerSpace::Evaluation StorytellerSpace::evaluate(const std::vector<std::string>& sentences, int beam,
                                                         int max_tokens) const {
-  Evaluation ev;
-  std::vector<std::vector<std::string>> refs;
   std::vector<std::vector<int>> ids;
   for (const auto& s : sentences) {
     auto toks = tokenize_sentence(s);
     if (toks.empty()) continue;
     if (static_cast<int>(toks.size()) > max_tokens) toks.resize(max_tokens);
-    // References are what the model can write: unknown words stay <unk> and cannot match.
     ids.push_back(vocab_.encode(toks));
-    std::vector<std::string> r;
-    for (int i : ids.back()) r.push_back(vocab_.token(i));
-    refs.push_back(std::move(r));
   }
-  ev.sentences = static_cast<long>(ids.size());
   std::lock_guard<std::mutex> lock(impl_->mutex);
-  torch::NoGradGuard ng;
-  long correct = 0;
-  std::vector<std::vector<std::string>> greedy, beamed;
-  for (size_t i = 0; i < ids.size(); i += 64) {
-    std::vector<std::vector<int>> chunk(ids.begin() + i, ids.begin() + std::min(ids.size(), i + 64));
-    auto [c, n] = textnet::teacher_forced_accuracy(*impl_->backend, chunk, max_tokens);
-    correct += c;
-    ev.tokens += n;
-    auto [x, len] = textnet::pad_batch(chunk, max_tokens);
-    auto thoughts = impl_->backend->encode(x, len);
-    for (auto& g : textnet::greedy_batch(*impl_->backend, thoughts, SentenceRole::Self, max_tokens + 5, vocab_.size())) {
-      std::vector<std::string> toks;
-      for (int t : g) toks.push_back(vocab_.token(t));
-      greedy.push_back(std::move(toks));
-    }
-    if (beam > 0) {
-      TextDecodeOptions o;
-      o.method = "beam";
-      o.beam = beam;
-      o.max_tokens = max_tokens + 5;
-      for (long r = 0; r < thoughts.size(0); ++r) {
-        auto out = textnet::decode_one(*impl_->backend, thoughts[r], o, vocab_.size());
-        std::vector<std::string> toks;
-        for (int t : out) toks.push_back(vocab_.token(t));
-        if (ev.examples.size() < 10) {
-          std::vector<std::string> src = refs[beamed.size()];
-          ev.examples.emplace_back(vocab_.detokenize(src), vocab_.detokenize(out));
-        }
-        beamed.push_back(std::move(toks));
-      }
-    }
-  }
-  ev.token_accuracy = ev.tokens ? static_cast<double>(correct) / static_cast<double>(ev.tokens) : 0.0;
-  ev.bleu_greedy = corpus_bleu4(greedy, refs);
-  if (beam > 0) ev.bleu_beam = corpus_bleu4(beamed, refs);
-  return ev;
+  return textnet::evaluate(*impl_->backend, vocab_, ids, beam, max_tokens);
 }
 
 void StorytellerSpace::put_style(const StyleVector& style, bool save) {

@@ -46,26 +46,6 @@ struct WordTable {
   }
 };
 
-std::vector<std::string> expand_paths(const std::vector<std::string>& paths) {
-  std::vector<std::string> files;
-  for (const auto& p : paths) {
-    if (fs::is_directory(p)) {
-      std::vector<std::string> in;
-      for (const auto& e : fs::directory_iterator(p))
-        if (e.is_regular_file() && (e.path().extension() == ".txt" || e.path().extension() == ".tsv"))
-          in.push_back(e.path().string());
-      std::sort(in.begin(), in.end());
-      if (in.empty()) throw IoError(p + ": no .txt files in this folder");
-      files.insert(files.end(), in.begin(), in.end());
-    } else if (fs::is_regular_file(p)) {
-      files.push_back(p);
-    } else {
-      throw IoError(p + ": no such file or folder");
-    }
-  }
-  return files;
-}
-
 void add_file(const std::string& file, bool continuous, WordTable& table, Corpus& c, Vocabulary::Counts& counts) {
   std::vector<std::string> sentences = read_sentences(file);
   std::vector<bool> caps;
@@ -98,14 +78,6 @@ std::string sentence_text(const Corpus& c, long i, const Vocabulary& v) {
   return v.detokenize(ids);
 }
 
-template <typename Opt>
-void save_optimizer(Opt& opt, const std::string& path) {
-  torch::serialize::OutputArchive a;
-  opt.save(a);
-  a.save_to(path + ".tmp");
-  fs::rename(path + ".tmp", path);
-}
-
 }  // namespace
 
 SkipThoughtResult train_skipthought(const TrainSkipThoughtOptions& o, const SkipThoughtProgressFn& progress) {
@@ -131,8 +103,8 @@ SkipThoughtResult train_skipthought(const TrainSkipThoughtOptions& o, const Skip
   WordTable table;
   Corpus books, caps;
   Vocabulary::Counts book_counts, cap_counts;
-  for (const auto& f : expand_paths(o.corpus)) add_file(f, true, table, books, book_counts);
-  for (const auto& f : expand_paths(o.captions)) add_file(f, false, table, caps, cap_counts);
+  for (const auto& f : text_files(o.corpus)) add_file(f, true, table, books, book_counts);
+  for (const auto& f : text_files(o.captions)) add_file(f, false, table, caps, cap_counts);
   const Vocabulary vocab = Vocabulary::build(book_counts, cap_counts, o.vocab);
   remap(books, table, vocab);
   remap(caps, table, vocab);
@@ -198,19 +170,10 @@ SkipThoughtResult train_skipthought(const TrainSkipThoughtOptions& o, const Skip
   nlohmann::json state = nlohmann::json::object();
   int start_epoch = 1;
   if (o.resume) {
-    const fs::path sp = ck / "state.json";
-    if (!fs::exists(sp)) throw IoError(sp.string() + ": no checkpoint to resume from (train without --resume)");
-    std::ifstream in(sp);
-    state = nlohmann::json::parse(in, nullptr, false);
-    if (state.is_discarded() || !state.contains("epoch")) throw FormatError(sp.string() + ": not a checkpoint state");
-    if (state.value("args", nlohmann::json()) != run_args)
-      throw UnsupportedError(sp.string() + ": the checkpoint was made with other data or settings (" +
-                             state["args"].dump() + "); resume with the same ones");
+    state = nets::read_checkpoint_state(ck.string(), run_args, "data or settings");
     nets::load_weights(*net, (ck / "net.pt").string());
     net->to(device);
-    torch::serialize::InputArchive a;
-    a.load_from((ck / "opt.pt").string());
-    opt.load(a);
+    nets::load_optimizer(opt, (ck / "opt.pt").string());
     start_epoch = state["epoch"].get<int>() + 1;
   }
 
@@ -231,43 +194,13 @@ SkipThoughtResult train_skipthought(const TrainSkipThoughtOptions& o, const Skip
       const auto& idx = which == 0 ? book_eval : cap_eval;
       if (idx.empty()) continue;
       std::vector<std::vector<int>> ids;
-      std::vector<std::vector<std::string>> refs, greedy, beamed;
-      for (long i : idx) {
-        ids.push_back(sentence_ids(c, i, o.max_tokens));
-        std::vector<std::string> r;
-        for (int t : ids.back()) r.push_back(vocab.token(t));
-        refs.push_back(std::move(r));
-      }
-      long correct = 0, count = 0;
-      torch::NoGradGuard ng;
-      for (size_t i = 0; i < ids.size(); i += 64) {
-        std::vector<std::vector<int>> chunk(ids.begin() + i, ids.begin() + std::min(ids.size(), i + 64));
-        auto [cc, nn] = textnet::teacher_forced_accuracy(*backend, chunk, o.max_tokens);
-        correct += cc;
-        count += nn;
-        auto [x, len] = textnet::pad_batch(chunk, o.max_tokens);
-        auto th = backend->encode(x, len);
-        for (auto& g : textnet::greedy_batch(*backend, th, SentenceRole::Self, o.max_tokens + 5, vocab.size())) {
-          std::vector<std::string> toks;
-          for (int t : g) toks.push_back(vocab.token(t));
-          greedy.push_back(std::move(toks));
-        }
-        if (with_beam) {
-          TextDecodeOptions bo;
-          bo.beam = 5;
-          bo.max_tokens = o.max_tokens + 5;
-          for (long r = 0; r < th.size(0); ++r) {
-            std::vector<std::string> toks;
-            for (int t : textnet::decode_one(*backend, th[r], bo, vocab.size())) toks.push_back(vocab.token(t));
-            beamed.push_back(std::move(toks));
-          }
-        }
-      }
+      for (long i : idx) ids.push_back(sentence_ids(c, i, o.max_tokens));
+      const auto ev = textnet::evaluate(*backend, vocab, ids, with_beam ? 5 : 0, o.max_tokens);
       const std::string key = which == 0 ? "novels" : "captions";
-      m["heldout_" + key + "_sentences"] = ids.size();
-      m["heldout_" + key + "_token_accuracy"] = count ? static_cast<double>(correct) / count : 0.0;
-      m["heldout_" + key + "_bleu4_greedy"] = corpus_bleu4(greedy, refs);
-      if (with_beam) m["heldout_" + key + "_bleu4_beam5"] = corpus_bleu4(beamed, refs);
+      m["heldout_" + key + "_sentences"] = ev.sentences;
+      m["heldout_" + key + "_token_accuracy"] = ev.token_accuracy;
+      m["heldout_" + key + "_bleu4_greedy"] = ev.bleu_greedy;
+      if (with_beam) m["heldout_" + key + "_bleu4_beam5"] = ev.bleu_beam;
     }
     net->train();
     return m;
@@ -477,7 +410,7 @@ SkipThoughtResult train_skipthought(const TrainSkipThoughtOptions& o, const Skip
     const auto stats = thought_stats();
     write_package(epoch, metrics, stats);
     nets::save_weights(*net, (ck / "net.pt").string(), false);
-    save_optimizer(opt, (ck / "opt.pt").string());
+    nets::save_optimizer(opt, (ck / "opt.pt").string());
     state = {{"epoch", epoch}, {"args", run_args}, {"train_seconds", train_seconds}, {"metrics", metrics}};
     write_file_atomic((ck / "state.json").string(), state.dump(2) + "\n");
     net->to(device);

@@ -66,20 +66,6 @@ Image grid_of(const torch::Tensor& t, float lo, float hi, int cols) {
   return make_grid(nets::to_images(t, lo, hi, /*clamp=*/true), cols, 2, 1.f);
 }
 
-template <typename Opt>
-void save_optimizer(Opt& opt, const std::string& path) {
-  torch::serialize::OutputArchive a;
-  opt.save(a);
-  a.save_to(path + ".tmp");
-  fs::rename(path + ".tmp", path);
-}
-template <typename Opt>
-void load_optimizer(Opt& opt, const std::string& path) {
-  torch::serialize::InputArchive a;
-  a.load_from(path);
-  opt.load(a);
-}
-
 struct Meter {
   std::map<std::string, double> sum;
   long n = 0;
@@ -167,20 +153,13 @@ TrainResult train_image_model(const TrainImageOptions& o, const TrainProgressFn&
                                    {"width", width}, {"batch", o.batch}, {"seed", o.seed}, {"beta", o.beta},
                                    {"learning_rate", lr}, {"flip", flip}, {"holdout", holdout}};
   if (o.resume) {
-    const fs::path sp = ck / "state.json";
-    if (!fs::exists(sp)) throw IoError(sp.string() + ": no checkpoint to resume from (train without --resume)");
-    std::ifstream in(sp);
-    state = nlohmann::json::parse(in, nullptr, false);
-    if (state.is_discarded() || !state.contains("epoch")) throw FormatError(sp.string() + ": not a checkpoint state");
-    if (state.value("args", nlohmann::json()) != run_args)
-      throw UnsupportedError(sp.string() + ": the checkpoint was made with other settings (" +
-                             state["args"].dump() + "); resume with the same ones");
+    state = nets::read_checkpoint_state(ck.string(), run_args, "settings");
     nets::load_weights(net_a, (ck / "net_a.pt").string());
     nets::load_weights(net_b, (ck / "net_b.pt").string());
     net_a.to(device);
     net_b.to(device);
-    load_optimizer(*opt_a, (ck / "opt_a.pt").string());
-    if (opt_b) load_optimizer(*opt_b, (ck / "opt_b.pt").string());
+    nets::load_optimizer(*opt_a, (ck / "opt_a.pt").string());
+    if (opt_b) nets::load_optimizer(*opt_b, (ck / "opt_b.pt").string());
     start_epoch = state["epoch"].get<int>() + 1;
   }
 
@@ -334,8 +313,8 @@ TrainResult train_image_model(const TrainImageOptions& o, const TrainProgressFn&
     write_package(epoch, metrics);
     nets::save_weights(net_a, (ck / "net_a.pt").string(), false);
     nets::save_weights(net_b, (ck / "net_b.pt").string(), false);
-    save_optimizer(*opt_a, (ck / "opt_a.pt").string());
-    if (opt_b) save_optimizer(*opt_b, (ck / "opt_b.pt").string());
+    nets::save_optimizer(*opt_a, (ck / "opt_a.pt").string());
+    if (opt_b) nets::save_optimizer(*opt_b, (ck / "opt_b.pt").string());
     state = {{"epoch", epoch}, {"args", run_args}, {"train_seconds", train_seconds}, {"losses", last_epoch_losses}};
     write_file_atomic((ck / "state.json").string(), state.dump(2) + "\n");
     result.epochs_done = epoch;
