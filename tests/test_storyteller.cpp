@@ -95,6 +95,8 @@ TEST(Text, VocabularyKeepsCaptionWordsAndNamesAndRoundTrips) {
   EXPECT_EQ(v.detokenize(tokenize_sentence("i do not know , \" said emma .")), "I do not know,\" said Emma.");
   EXPECT_EQ(v.detokenize(tokenize_sentence("emma smiled . \"")), "Emma smiled.\"");
   EXPECT_EQ(v.detokenize(tokenize_sentence("emma smiled \"")), "Emma smiled");
+  EXPECT_EQ(v.detokenize(tokenize_sentence("\" i do not know , \" said emma , \" i do . \"")),
+            "\"I do not know,\" said Emma, \"I do.\"");
   v.save(d / "vocab.tsv");
   const Vocabulary w = Vocabulary::load(d / "vocab.tsv");
   ASSERT_EQ(w.size(), v.size());

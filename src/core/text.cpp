@@ -411,7 +411,7 @@ std::string Vocabulary::detokenize(const std::vector<int>& ids) const {
 
 std::string Vocabulary::detokenize(const std::vector<std::string>& toks) const {
   std::string out;
-  bool open_quote = false, cap_next = true;
+  bool open_quote = false, seen_quote = false, cap_next = true;
   bool no_space_next = false;
   for (const auto& raw : toks) {
     std::string t = raw;
@@ -422,9 +422,10 @@ std::string Vocabulary::detokenize(const std::vector<std::string>& toks) const {
     bool space = !out.empty() && !closing && !no_space_next;
     no_space_next = false;
     if (t == "\"") {
-      // After , . ! ? a quote closes even when this sentence did not open it (a sentence
-      // decoded from inside a quotation); elsewhere quotes alternate.
-      const bool after_end = !out.empty() && std::strchr(",.!?;", out.back()) != nullptr;
+      // A sentence's first quote closes when it follows , . ! ? (the sentence was decoded
+      // from inside a quotation); after that, quotes alternate.
+      const bool after_end = !seen_quote && !out.empty() && std::strchr(",.!?;", out.back()) != nullptr;
+      seen_quote = true;
       if (open_quote || after_end) {
         space = false;
         open_quote = false;
