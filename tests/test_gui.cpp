@@ -729,3 +729,176 @@ TEST(Studio, ADroppedPictureWithoutCaptionsGetsThemFromACaptionModel) {
   EXPECT_NE(caps.find("background"), std::string::npos) << caps;
   ASSERT_GE(s["passage"].size(), 1u);
 }
+
+// ------------------------------------------------------------------ hardening (#8)
+
+namespace {
+
+void write_bytes(const std::string& path, const std::string& bytes) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// A copy of a shipped package with one file replaced.
+void package_with(const std::string& from, const std::string& to, const std::string& file, const std::string& bytes) {
+  std::filesystem::create_directories(to);
+  for (const auto& e : std::filesystem::directory_iterator(from))
+    if (e.is_regular_file() && e.path().filename() != file && e.path().extension() != ".png")
+      std::filesystem::copy_file(e.path(), to + "/" + e.path().filename().string());
+  write_bytes(to + "/" + file, bytes);
+}
+
+}  // namespace
+
+// Twenty malformed files of every kind the studio reads, dropped on the window one after
+// another: each is refused with its own message, the studio stays up, keeps its model,
+// and a good face dropped last still goes in and is decoded.
+TEST(Studio, TwentyMalformedFilesDroppedOneAfterAnother) {
+  test_util::TempDir tmp;
+  const std::string d = tmp / "drops";
+  std::vector<std::string> files;
+  auto add = [&](const std::string& name, const std::string& bytes) {
+    write_bytes(d + "/" + name, bytes);
+    files.push_back(d + "/" + name);
+  };
+  auto add_package = [&](const std::string& name, const std::string& from, const std::string& file,
+                         const std::string& bytes) {
+    package_with(from, d + "/" + name, file, bytes);
+    files.push_back(d + "/" + name);
+  };
+  const std::string pca_json = read_bytes(kModel + "/model.json");
+  const std::string gen = read_bytes(kDcgan + "/generator.pt");
+  // Models
+  add_package("pca-bad-json", kModel, "model.json", pca_json.substr(0, pca_json.size() / 2));
+  add_package("pca-deep-json", kModel, "model.json", std::string(100000, '['));
+  add_package("pca-unknown-kind", kModel, "model.json", "{\"format\": \"latent-studio-model\", \"kind\": \"quantum\"}");
+  add_package("pca-cut-components", kModel, "components.f32", "cut short");
+  add_package("pca-wrong-types", kModel, "model.json",
+              "{\"format\": \"latent-studio-model\", \"kind\": \"pca\", \"latent_dim\": \"many\"}");
+  add_package("dcgan-cut-weights", kDcgan, "generator.pt", gen.substr(0, gen.size() / 2));
+  add_package("dcgan-not-a-zip", kDcgan, "generator.pt", std::string(5000, 'x'));
+  // Images
+  add("cut.png", read_bytes(std::string(LATENT_SOURCE_DIR) + "/docs/screenshot.png").substr(0, 200));
+  add("noise.jpg", "\xff\xd8\xff\xe0 this is not a JPEG at all, only its first bytes are");
+  {
+    std::string png("\x89PNG\r\n\x1a\n", 8);
+    png += std::string("\0\0\0\x0dIHDR\0\x01\x86\xa0\0\x01\x86\xa0\x08\x02\0\0\0\0\0\0\0", 25);  // 100000 x 100000
+    png += std::string("\0\0\0\0IEND\xae\x42\x60\x82", 12);
+    add("huge.png", png);
+  }
+  add("words.png", "hello, I am a text file");
+  // Datasets
+  add("cut-images-idx3-ubyte", std::string("\0\0\x08\x03\0\0\x03\xe8\0\0\0\x1c\0\0\0\x1c", 16) + std::string(100, '\x07'));
+  add("bad-dtype.json", "{\"count\": 2, \"height\": 4, \"width\": 4, \"channels\": 1, \"dtype\": \"float64\", \"file\": \"x.u8\"}");
+  add("short-array.json", "{\"count\": 100, \"height\": 64, \"width\": 64, \"channels\": 1, \"dtype\": \"uint8\", \"file\": \"s.u8\"}");
+  write_bytes(d + "/s.u8", std::string(1000, '\x01'));
+  // Sessions
+  add("cut-session.json", "{\"format\": \"latent-studio-session\", \"format_version\": 1, \"model\": \"" + kModel + "\", \"z\": [0.1, ");
+  add("wrong-session.json", "{\"format\": \"latent-studio-session\", \"format_version\": 1, \"model\": \"" + kModel +
+                                "\", \"bookmarks\": [{\"name\": 3}]}");
+  // Word vectors
+  add("lying.txt", "4000000000 300\nking ");
+  add("cut.bin", std::string("10 50\nking ", 11) + std::string(37, '\x01'));
+  add("garbage.lsv", std::string(300, '\x42'));
+  add("ragged.vec", "2 3\nking 1 2 3\nqueen 1 2\n");
+  ASSERT_EQ(files.size(), 20u);
+  // Trust the folder, so the two LibTorch packages are checked (in a separate process)
+  // rather than waiting for consent.
+  write_bytes(tmp / "trusted.json", nlohmann::json{{"places", {std::filesystem::canonical(d).string()}}}.dump());
+
+  // Last, a good face: the shipped model's decoding of a known point.
+  const Latent z0 = {8.f, -5.f, 3.f};
+  {
+    Latent z(123, 0.f);
+    std::copy(z0.begin(), z0.end(), z.begin());
+    write_latent_json(z, tmp / "z.json");
+  }
+  ASSERT_EQ(run(kCli + " decode " + kModel + " -z " + (tmp / "z.json") + " -o " + (tmp / "face.png")).code, 0);
+  std::string args;
+  for (const auto& f : files) args += " " + f;
+  auto r = run(kStudio + " --trusted-places " + (tmp / "trusted.json") + " --drop" + args + " " + (tmp / "face.png") +
+               " --screenshot " + (tmp / "shot.png") + " --frames 3");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto meta = read_json(tmp / "shot.png.json");
+  const auto messages = meta["messages"].get<std::vector<std::string>>();
+  EXPECT_EQ(messages.size(), 20u) << meta["messages"].dump(1);
+  // Each file has its own message, naming it.
+  for (const auto& f : files) {
+    const std::string name = std::filesystem::path(f).filename().string();
+    EXPECT_TRUE(std::any_of(messages.begin(), messages.end(),
+                            [&](const std::string& m) { return m.find(name) != std::string::npos; }))
+        << name << " has no message: " << meta["messages"].dump(1);
+  }
+  EXPECT_EQ(meta["model"], "olivetti-pca");
+  EXPECT_EQ(meta["inverted"], "face.png");
+  const Latent z = meta["z"].get<Latent>();
+  ASSERT_EQ(z.size(), 123u);
+  for (size_t i = 0; i < z.size(); ++i) EXPECT_NEAR(z[i], i < z0.size() ? z0[i] : 0.f, 0.25) << i;
+  EXPECT_LE(viewport_diff(load_image(tmp / "shot.png"), meta, load_image(tmp / "face.png")), 2.5 / 255.0);
+}
+
+// A model that runs code, from a folder not trusted yet: the studio asks first (Enter
+// trusts the folder). Then each hostile TorchScript program, run in a separate process,
+// ends only that process: a segmentation fault, an endless loop (stopped at the
+// timeout) and a 16 GiB allocation (refused by the memory cap). A good one then opens.
+TEST(Studio, ModelsThatRunCodeAskFirstAndHostileOnesOnlyEndTheirCheck) {
+  if (run("command -v xdotool").code != 0) GTEST_SKIP() << "xdotool is not installed";
+  test_util::TempDir tmp;
+  auto made = run("/usr/bin/python3 " + std::string(LATENT_SOURCE_DIR) + "/tests/interop/make_hostile_models.py " +
+                  (tmp / "h"));
+  if (made.code != 0) GTEST_SKIP() << "python3-torch is not usable: " << made.output;
+  const std::string trusted = tmp / "trusted.json";
+
+  const std::string script = tmp / "consent.sh";
+  {
+    std::ofstream sh(script);
+    sh << "#!/bin/sh\n"
+       << kStudio << " --trusted-places " << trusted << " --drop " << (tmp / "h/crash") << " --screenshot "
+       << (tmp / "a.png") << " --screenshot-after 12 &\n"
+       << "PID=$!\n"
+       << "xdotool search --sync --name 'Latent Studio' > /dev/null\n"
+       << "sleep 4\n"
+       << "xdotool key Return\n"
+       << "wait $PID\n";
+  }
+  // First, without an answer: the prompt is up and nothing was opened or trusted.
+  auto asked = run(kStudio + " --trusted-places " + trusted + " --drop " + (tmp / "h/crash") + " --screenshot " +
+                   (tmp / "q.png") + " --frames 3");
+  ASSERT_EQ(asked.code, 0) << asked.output;
+  const auto q = read_json(tmp / "q.png.json");
+  EXPECT_EQ(q["consent_pending"], tmp / "h/crash");
+  EXPECT_EQ(q["model"], "olivetti-pca");
+  EXPECT_FALSE(std::filesystem::exists(trusted));
+
+  auto a = run("sh " + script);
+  ASSERT_EQ(a.code, 0) << a.output;
+  const auto am = read_json(tmp / "a.png.json");
+  EXPECT_EQ(am["consent_pending"], "");
+  EXPECT_EQ(am["model"], "olivetti-pca") << "the crash ended only the check";
+  const std::string crash = am["model_error"];
+  EXPECT_NE(crash.find("crashed the separate process"), std::string::npos) << crash;
+  EXPECT_NE(crash.find("Segmentation fault"), std::string::npos) << crash;
+  const auto places = read_json(trusted)["places"];
+  ASSERT_EQ(places.size(), 1u);
+  EXPECT_EQ(places[0], std::filesystem::canonical(tmp / "h").string());
+
+  // Trusted now: no prompt. The endless loop and the allocation each end their check;
+  // the good model opens, checked first.
+  auto b = run(kStudio + " --trusted-places " + trusted + " --check-timeout 4 --check-memory-mb 3000 --drop " +
+               (tmp / "h/hang") + " " + (tmp / "h/memory") + " " + (tmp / "h/good") + " --screenshot " +
+               (tmp / "b.png") + " --frames 3");
+  ASSERT_EQ(b.code, 0) << b.output;
+  const auto bm = read_json(tmp / "b.png.json");
+  const auto messages = bm["messages"].get<std::vector<std::string>>();
+  ASSERT_EQ(messages.size(), 2u) << bm["messages"].dump(1);
+  EXPECT_NE(messages[0].find("did not finish loading and running within 4 s"), std::string::npos) << messages[0];
+  EXPECT_NE(messages[1].find("more than its 3000 MB memory limit"), std::string::npos) << messages[1];
+  EXPECT_EQ(bm["model"], "hostile-good");
+  EXPECT_NE(bm["model_check"].get<std::string>().find("checked in a separate process"), std::string::npos);
+  EXPECT_EQ(bm["consent_pending"], "");
+}

@@ -29,6 +29,7 @@ struct ModelView {
   latent::SpaceInfo info;
   std::vector<float> scale;         // per-dimension standard deviation
   double explained_fraction = -1;   // PCA only
+  std::string check_note;           // models that run code: how the separate-process check went
 };
 
 // A word answer as the panels see it: the word, its score, and its place on the
@@ -56,6 +57,20 @@ struct AppState {
   std::string open_model_request;  // non-empty: open this model
   Progress model_load;
   std::string model_error;         // shown until dismissed or the next success
+  // Consent: a model that runs code (TorchScript, LibTorch weights) from a folder the
+  // person has not trusted waits here until they answer the prompt.
+  std::string consent_path;        // non-empty: the prompt is up for this model
+  std::string consent_place;       // the folder it would trust
+  enum class ConsentAnswer { None, TrustFolder, OnceOnly, Cancel };
+  ConsentAnswer consent_answer = ConsentAnswer::None;
+
+  // Every error shown anywhere, in order, with the time it was shown (the Messages list).
+  struct Message {
+    std::string when;
+    std::string text;
+  };
+  std::vector<Message> messages;
+  bool show_messages = false;
 
   // The current latent point
   std::vector<float> z;

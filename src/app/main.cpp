@@ -60,6 +60,15 @@ int main(int argc, char** argv) {
   app.add_option("--style-a", o.style_a, "Sentence models: make a style at start from this text (A) ...");
   app.add_option("--style-b", o.style_b, "... minus this text (B), as if typed in the style maker");
   app.add_option("--style-name", o.style_name, "... under this name");
+  app.add_option("--check-timeout", o.check_timeout,
+                 "Models that run code (TorchScript, LibTorch) are first run in a separate process: stop it after this "
+                 "many seconds")
+      ->capture_default_str();
+  app.add_option("--check-memory-mb", o.check_memory_mb, "... and cap that process's memory at this many MB")
+      ->capture_default_str();
+  app.add_option("--trusted-places", o.trusted_places_file,
+                 "The list of folders trusted to hold models that run code (default: "
+                 "$XDG_CONFIG_HOME/latent-studio/trusted-places.json)");
   app.add_option("--screenshot", o.screenshot, "Write the window to this PNG once work has settled, then exit");
   app.add_option("--frames", o.frames, "Frames to render (after loading settles) before the screenshot")->capture_default_str();
   app.add_option("--screenshot-after", o.screenshot_after,
@@ -74,6 +83,8 @@ int main(int argc, char** argv) {
     // The shipped model, from the working folder or from the source tree.
     o.model = std::filesystem::exists("models/olivetti-pca/model.json") ? "models/olivetti-pca" : LATENT_DEFAULT_MODEL;
   }
+  // The shipped models' folder is trusted without asking.
+  o.builtin_models = std::filesystem::path(LATENT_DEFAULT_MODEL).parent_path().string();
   try {
     studio::Studio s(o);
     return s.run();

@@ -221,10 +221,17 @@ void Renderer::make_style(std::shared_ptr<const Space> space, std::string name, 
   });
 }
 
-void Renderer::open_model(const std::string& path) {
-  model_task = std::make_unique<Task<LoadedModel>>([path](TaskContext& ctx) {
-    ctx.progress(0.1f, "reading " + path);
+void Renderer::open_model(const std::string& path, const ModelCheckOptions& check) {
+  model_task = std::make_unique<Task<LoadedModel>>([path, check](TaskContext& ctx) {
     LoadedModel out;
+    if (model_runs_code(path)) {
+      ctx.progress(0.05f, "running the model in a separate process first");
+      const ModelCheckResult r = check_model_in_child(path, check);
+      if (!r.ok) throw Error(path + " was not opened: " + r.message);
+      out.check_seconds = r.seconds;
+      out.check_peak_mb = r.peak_rss_mb;
+    }
+    ctx.progress(0.1f, "reading " + path);
     std::shared_ptr<Space> space = open_space(path);
     ctx.progress(0.7f, "preparing components");
     if (const auto* pca = dynamic_cast<const PcaSpace*>(space.get())) {

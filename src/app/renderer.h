@@ -8,6 +8,7 @@
 
 #include "latent/dataset.h"
 #include "latent/jobs.h"
+#include "latent/model_sandbox.h"
 #include "latent/space.h"
 #include "latent/word_vectors.h"
 #include "latent/approx_index.h"
@@ -25,6 +26,8 @@ struct LoadedModel {
   std::vector<latent::Image> components;  // display-normalized eigenfaces (PCA only)
   double explained_fraction = -1;
   std::string training_data;  // the dataset it was trained on, where that still exists
+  double check_seconds = -1;  // the separate-process check (models that run code), or -1
+  long check_peak_mb = 0;
 };
 
 struct LoadedDataset {
@@ -126,7 +129,10 @@ class Renderer {
  public:
   Renderer();
 
-  void open_model(const std::string& path);
+  // Models that run code (model_runs_code) are first opened and run in a separate
+  // process under `check` (a memory cap and a timeout); only if that passes are they
+  // opened here. A failed check is the task's error, in words.
+  void open_model(const std::string& path, const latent::ModelCheckOptions& check = {});
   void open_dataset(const std::string& path, std::shared_ptr<const latent::Space> space);
 
   latent::LatestWorker<DecodeRequest, Decoded> decoder;

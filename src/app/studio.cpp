@@ -109,6 +109,42 @@ bool is_image_path(const std::string& p) {
   return fs::is_regular_file(p) && (ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp" || ext == ".tga");
 }
 
+std::string lower_extension(const std::string& p) {
+  std::string ext = fs::path(p).extension().string();
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return ext;
+}
+
+// A session: a .json file whose first 4 KiB name the session format.
+bool is_session_file(const std::string& p) {
+  std::error_code ec;
+  if (lower_extension(p) != ".json" || !fs::is_regular_file(p, ec)) return false;
+  std::ifstream in(p, std::ios::binary);
+  std::string head(4096, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<size_t>(in.gcount()));
+  return head.find("latent-studio-session") != std::string::npos;
+}
+
+// Word vectors open as a model by themselves (word2vec, GloVe, fastText, the .lsv cache).
+bool is_vectors_file(const std::string& p) {
+  std::error_code ec;
+  const std::string ext = lower_extension(p);
+  return fs::is_regular_file(p, ec) && (ext == ".vec" || ext == ".lsv" || ext == ".bin" || ext == ".txt");
+}
+
+// The package a model path names, as one string per package (for "open this once").
+std::string package_key(const std::string& path) {
+  std::error_code ec;
+  std::string dir = path;
+  try {
+    dir = latent::package_dir(path);
+  } catch (const std::exception&) {
+  }
+  fs::path p = fs::weakly_canonical(fs::absolute(dir, ec), ec);
+  return p.lexically_normal().string();
+}
+
 double percentile(std::vector<double> v, double q) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -169,6 +205,13 @@ Studio::Studio(StudioOptions options) : opts_(std::move(options)) {
       state_.model_error = std::string("could not read the starting latent: ") + e.what();
     }
   }
+
+  // Consent for models that run code: the person's trusted folders, the shipped models'
+  // folder, and what was named on the command line (naming it there is the consent).
+  trusted_ = latent::TrustedPlaces(opts_.trusted_places_file);
+  if (!opts_.builtin_models.empty()) trusted_.add_builtin(opts_.builtin_models);
+  for (const std::string* p : {&opts_.model, &opts_.then_open})
+    if (!p->empty()) consented_places_.push_back(package_key(*p));
 
   glfwSetErrorCallback(glfw_error);
   if (!glfwInit()) throw latent::Error("could not start GLFW (is there a display? try xvfb-run)");
@@ -402,6 +445,15 @@ void Studio::handle_keys() {
   output_keys_.clear();
   std::vector<int> keys;
   keys.swap(main_keys_);
+  if (!state_.consent_path.empty()) {
+    // The consent prompt: Enter trusts the folder, Esc cancels. Read from GLFW's key
+    // events (a press and release within one frame never reach ImGui 1.86's key state).
+    for (int k : keys) {
+      if (k == GLFW_KEY_ENTER || k == GLFW_KEY_KP_ENTER) state_.consent_answer = AppState::ConsentAnswer::TrustFolder;
+      if (k == GLFW_KEY_ESCAPE) state_.consent_answer = AppState::ConsentAnswer::Cancel;
+    }
+    return;
+  }
   const ImGuiIO& io = ImGui::GetIO();
   if (io.WantTextInput) return;
   for (int k : keys) {
@@ -595,7 +647,9 @@ bool Studio::settled(bool waiting_expression_counts) const {
          !renderer_.story.busy() && story_shown_ == story_generation_ && !renderer_.style_task &&
          !state_.style_make_request &&
          !state_.map_progress.running && !state_.map_request &&
-         state_.wanted_thumbnails.empty() && state_.open_model_request.empty() && state_.open_dataset_request.empty() &&
+         state_.wanted_thumbnails.empty() && state_.open_dataset_request.empty() &&
+         // A model waiting for the person's consent is settled: nothing more happens until they answer.
+         ((state_.open_model_request.empty() && dropped_.empty()) || !state_.consent_path.empty()) &&
          !renderer_.export_task && !state_.export_request && !state_.grid_request &&
          !renderer_.invert_task && state_.invert_request.empty() && !renderer_.influence_task && !state_.influence_request &&
          opts_.drop.empty() && opts_.export_walk.empty() && opts_.walk_time < 0 && !state_.walk_scrubbed;
@@ -678,6 +732,7 @@ void Studio::layout_and_draw() {
   if (state_.presentation) {
     state_.overlay_help = glfwGetTime() < help_until_;
     panels::presentation_view(state_, {0, 0, d.x, d.y});
+    panels::consent_prompt(state_);
     return;
   }
   const float s = state_.options.ui_scale;
@@ -720,6 +775,8 @@ void Studio::layout_and_draw() {
     panels::live_panel(state_, {left + center, d.y - perf_h - live_h, right, live_h});
   }
   panels::performance_panel(state_, {left + center, d.y - perf_h, right, perf_h});
+  panels::messages_window(state_);
+  panels::consent_prompt(state_);
 }
 
 void Studio::poll_workers() {
@@ -731,7 +788,7 @@ void Studio::poll_workers() {
         state_.model_error.clear();
       },
       [&](const std::string& e) {
-        state_.model_error = e + (space_ ? "\nStill showing '" + space_->info().name + "'." : "");
+        show_error(state_.model_error, e + (space_ ? "\nStill showing '" + space_->info().name + "'." : ""));
       });
   poll_task(
       renderer_.index_task, state_.word_index,
@@ -767,7 +824,7 @@ void Studio::poll_workers() {
         install_dataset(std::move(d));
         state_.dataset_error.clear();
       },
-      [&](const std::string& e) { state_.dataset_error = e; });
+      [&](const std::string& e) { show_error(state_.dataset_error, e); });
   poll_task(
       renderer_.invert_task, state_.invert_progress,
       [&](InvertDone d) {
@@ -781,7 +838,7 @@ void Studio::poll_workers() {
         state_.inverted_name = fs::path(d.path).filename().string();
         state_.picked = -1;
       },
-      [&](const std::string& e) { state_.invert_error = e; });
+      [&](const std::string& e) { show_error(state_.invert_error, e); });
   poll_task(
       renderer_.influence_task, state_.influence_progress,
       [&](std::vector<float> v) {
@@ -847,22 +904,27 @@ void Studio::poll_workers() {
       state_.pick_rmse = r->value->rmse;
       state_.pick_max_error = r->value->max_error;
     } else if (!r->value) {
-      state_.dataset_error = "could not reconstruct the picked image: " + r->error;
+      show_error(state_.dataset_error, "could not reconstruct the picked image: " + r->error);
     }
   }
 }
 
 void Studio::handle_requests() {
-  for (const std::string& p : dropped_) {
-    if (is_model_path(p)) state_.open_model_request = p, state_.model_path_input = p;
-    else if (is_image_path(p) && space_ && state_.model.info.modality == latent::Modality::Image) state_.invert_request = p;
-    else if (is_image_path(p) && space_ && state_.model.info.modality == latent::Modality::Text) story_drop_ = p;
-    else state_.open_dataset_request = p, state_.dataset_path_input = p;
+  handle_consent();
+  // Dropped files one at a time, each after the one before it has finished: twenty files
+  // dropped together are twenty loads (and twenty messages), not the last one only.
+  if (!dropped_.empty() && !busy_with_drop()) {
+    const std::string p = dropped_.front();
+    dropped_.erase(dropped_.begin());
+    route_dropped(p);
   }
-  dropped_.clear();
 
-  if (!state_.open_model_request.empty() && !renderer_.model_task) {
-    renderer_.open_model(state_.open_model_request);
+  if (!state_.open_model_request.empty() && !renderer_.model_task && state_.consent_path.empty() &&
+      may_open(state_.open_model_request)) {
+    latent::ModelCheckOptions check;
+    check.timeout_seconds = opts_.check_timeout;
+    check.memory_mb = opts_.check_memory_mb;
+    renderer_.open_model(state_.open_model_request, check);
     state_.model_load = {true, 0.f, "opening"};
     state_.open_model_request.clear();
   }
@@ -943,18 +1005,27 @@ void Studio::handle_requests() {
 }
 
 void Studio::install_model(LoadedModel loaded) {
+  const bool same_space = space_ && loaded.space == space_;
   space_ = loaded.space;
   const auto& info = space_->info();
   state_.model.loaded = true;
   state_.model.info = info;
   state_.model.scale = space_->scale();
   state_.model.explained_fraction = loaded.explained_fraction;
+  if (loaded.check_seconds >= 0) {
+    char note[160];
+    std::snprintf(note, sizeof note, "checked in a separate process first: %.1f s, %ld MB", loaded.check_seconds,
+                  loaded.check_peak_mb);
+    state_.model.check_note = note;
+  } else if (!same_space) {
+    state_.model.check_note.clear();
+  }
   state_.model_path_input = info.source;
   state_.z.assign(info.dim, 0.f);
   if (first_model_ && start_z_) {
     if (static_cast<int>(start_z_->size()) == info.dim) state_.z = *start_z_;
-    else state_.model_error = "the starting latent has " + std::to_string(start_z_->size()) + " values, the model " +
-                              std::to_string(info.dim);
+    else show_error(state_.model_error, "the starting latent has " + std::to_string(start_z_->size()) +
+                                            " values, the model " + std::to_string(info.dim));
   }
   if (state_.highlight_dim >= info.dim) state_.highlight_dim = -1;
   state_.influence.clear();
@@ -990,6 +1061,9 @@ void Studio::install_model(LoadedModel loaded) {
     state_.dataset_path_input = dataset;
   }
   clear_dataset();
+  // A model without an encoder cannot map the open dataset: it is put away, not an error
+  // (the path stays in the box for the next model that can).
+  if (!first_model_ && !dataset.empty() && info.modality == latent::Modality::Image && !info.can_encode) dataset.clear();
   if (!dataset.empty()) state_.open_dataset_request = dataset;
   if (first_model_ && !opts_.then_open.empty()) state_.open_model_request = opts_.then_open;
   first_model_ = false;
@@ -1103,7 +1177,7 @@ void Studio::install_dataset(LoadedDataset loaded) {
   pending_attr_ = {-1, -1};
   if (start_pick_ >= 0) {
     if (start_pick_ < state_.dataset_count) state_.pick_request = start_pick_;
-    else state_.dataset_error = "no item " + std::to_string(start_pick_) + " in the dataset";
+    else show_error(state_.dataset_error, "no item " + std::to_string(start_pick_) + " in the dataset");
     start_pick_ = -1;
   }
 }
@@ -1453,9 +1527,9 @@ void Studio::open_session(const std::string& path) {
                             fs::exists(ses.model) && fs::equivalent(ses.model, state_.model.info.source);
     if (!ses.model.empty() && !fs::exists(ses.model)) {
       pending_session_ = std::move(ses);
-      state_.session_status = "This session's model is not at " + pending_session_->model +
-                              " any more. Open the model from where it is now (Model panel, or drop it on the "
-                              "window); the session then continues with it.";
+      show_error(state_.session_status, "This session's model is not at " + pending_session_->model +
+                                            " any more. Open the model from where it is now (Model panel, or drop it "
+                                            "on the window); the session then continues with it.");
       return;
     }
     pending_session_ = std::move(ses);
@@ -1466,7 +1540,7 @@ void Studio::open_session(const std::string& path) {
       state_.open_model_request = pending_session_->model;
     }
   } catch (const std::exception& e) {
-    state_.session_status = e.what();
+    show_error(state_.session_status, e.what());
   }
 }
 
@@ -1519,7 +1593,7 @@ void Studio::handle_session_requests() {
       std::strftime(when, sizeof when, "%H:%M:%S", std::localtime(&t));
       state_.session_status = std::string("saved at ") + when;
     } catch (const std::exception& e) {
-      state_.session_status = e.what();
+      show_error(state_.session_status, e.what());
     }
   }
   if (state_.session_open_request) {
@@ -1538,14 +1612,14 @@ void Studio::handle_session_requests() {
       latent::restore_autosave({o->autosave, o->session, o->pid});
       open_session(o->session);
     } catch (const std::exception& e) {
-      state_.session_status = std::string("restoring the autosave failed: ") + e.what();
+      show_error(state_.session_status, std::string("restoring the autosave failed: ") + e.what());
     }
   }
   if (auto o = offer(state_.autosave_discard)) {
     try {
       latent::discard_autosave({o->autosave, o->session, o->pid});
     } catch (const std::exception& e) {
-      state_.session_status = e.what();
+      show_error(state_.session_status, e.what());
     }
   }
   // Autosave beside the session (never over it) when something changed.
@@ -1564,7 +1638,7 @@ void Studio::handle_session_requests() {
         autosave_file_ = file;
         autosaved_json_ = text;
       } catch (const std::exception& e) {
-        state_.session_status = std::string("autosave failed: ") + e.what();
+        show_error(state_.session_status, std::string("autosave failed: ") + e.what());
       }
     }
   }
@@ -1760,6 +1834,13 @@ bool Studio::write_screenshot() {
                            {"picked", state_.picked},
                            {"dataset_count", state_.dataset_count},
                            {"model_error", state_.model_error},
+                           {"model_check", state_.model.check_note},
+                           {"consent_pending", state_.consent_path},
+                           {"messages", [&] {
+                              nlohmann::json m = nlohmann::json::array();
+                              for (const auto& x : state_.messages) m.push_back(x.text);
+                              return m;
+                            }()},
                            {"decode_error", state_.decode_error},
                            {"linear_filter", state_.options.linear_filter},
                            {"word_query", state_.word_query},
@@ -1855,6 +1936,71 @@ bool Studio::write_screenshot() {
   }
   std::fprintf(stderr, "latent-studio: wrote %s\n", opts_.screenshot.c_str());
   return true;
+}
+
+// ------------------------------------------------------------------ errors, drops, consent
+
+void Studio::show_error(std::string& slot, const std::string& text) {
+  slot = text;
+  const std::time_t t = std::time(nullptr);
+  char when[16];
+  std::strftime(when, sizeof when, "%H:%M:%S", std::localtime(&t));
+  state_.messages.push_back({when, text});
+  if (state_.messages.size() > 500) state_.messages.erase(state_.messages.begin());
+  std::fprintf(stderr, "latent-studio: %s\n", text.c_str());
+}
+
+bool Studio::busy_with_drop() const {
+  return renderer_.model_task || renderer_.dataset_task || renderer_.invert_task ||
+         !state_.open_model_request.empty() || !state_.open_dataset_request.empty() || !state_.invert_request.empty() ||
+         !story_drop_.empty() || !state_.consent_path.empty();
+}
+
+void Studio::route_dropped(const std::string& p) {
+  const auto modality = state_.model.info.modality;
+  if (is_model_path(p) || is_vectors_file(p)) {
+    state_.open_model_request = p, state_.model_path_input = p;
+  } else if (is_image_path(p) && space_ && modality == latent::Modality::Image) {
+    state_.invert_request = p;
+  } else if (is_image_path(p) && space_ && modality == latent::Modality::Text) {
+    story_drop_ = p;
+  } else if (is_session_file(p)) {
+    state_.session_path_input = p;
+    open_session(p);
+  } else {
+    state_.open_dataset_request = p, state_.dataset_path_input = p;
+  }
+}
+
+bool Studio::may_open(const std::string& path) {
+  if (!latent::model_runs_code(path) || trusted_.trusted(path)) return true;
+  const std::string key = package_key(path);
+  if (std::find(consented_places_.begin(), consented_places_.end(), key) != consented_places_.end()) return true;
+  state_.consent_path = path;
+  state_.consent_place = latent::model_place(path);
+  state_.consent_answer = AppState::ConsentAnswer::None;
+  return false;
+}
+
+void Studio::handle_consent() {
+  using A = AppState::ConsentAnswer;
+  if (state_.consent_path.empty() || state_.consent_answer == A::None) return;
+  const std::string path = std::exchange(state_.consent_path, "");
+  const A answer = std::exchange(state_.consent_answer, A::None);
+  if (answer == A::Cancel) {
+    if (state_.open_model_request == path) state_.open_model_request.clear();
+    show_error(state_.model_error, path + " was not opened: you chose not to run a model from " + state_.consent_place +
+                                       (space_ ? ". Still showing '" + space_->info().name + "'." : "."));
+    return;
+  }
+  consented_places_.push_back(package_key(path));
+  if (answer == A::TrustFolder) {
+    try {
+      trusted_.trust(path);
+    } catch (const std::exception& e) {
+      show_error(state_.model_error, std::string(e.what()) + " (the model opens this time; you will be asked again)");
+    }
+  }
 }
 
 }  // namespace studio

@@ -10,6 +10,7 @@
 #include "app_state.h"
 #include "latent/caption_model.h"
 #include "latent/labels.h"
+#include "latent/model_sandbox.h"
 #include "latent/session.h"
 #include "map_layer.h"
 #include "live_control.h"
@@ -64,6 +65,12 @@ struct StudioOptions {
   std::string story_style;           // start with this style ("none": no style)
   float story_strength = -1;         // >= 0: start at this strength (else the style's calibrated one)
   std::string style_a, style_b, style_name;  // make a style from these two files at start, as if typed
+  // Models that run code: checked in a separate process with these limits first; and the
+  // folders trusted without asking (the shipped models'), and where the person's list is.
+  double check_timeout = 60;
+  size_t check_memory_mb = 4096;
+  std::string builtin_models;        // trusted from the start ("" = none)
+  std::string trusted_places_file;   // "" = $XDG_CONFIG_HOME/latent-studio/trusted-places.json
   double autosave_seconds = 60;      // autosave (to SESSION.autosave-PID) this often when something changed
   int width = 1600, height = 1000;   // window size
   float ui_scale = 1.0f;
@@ -115,6 +122,15 @@ class Studio {
   latent::Session make_session() const;
   void open_session(const std::string& path);
   void remember_recent(const std::string& path);
+  // Errors: shown in their panel (slot) and kept, in order, in the Messages list.
+  void show_error(std::string& slot, const std::string& text);
+  // Dropped files, one at a time: each waits until the one before it has finished.
+  bool busy_with_drop() const;
+  void route_dropped(const std::string& path);
+  // Consent for models that run code: true when `path` may be opened now; otherwise
+  // the prompt is put up (once) and the open waits for the answer.
+  bool may_open(const std::string& path);
+  void handle_consent();
   // Sentence models (studio_story.cpp)
   const latent::StorytellerSpace* storyteller() const;
   std::vector<latent::StyleVector> all_styles() const;
@@ -169,6 +185,9 @@ class Studio {
   bool first_model_ = true;
   bool last_linear_ = false;
   std::vector<std::string> dropped_;
+  latent::TrustedPlaces trusted_;
+  std::vector<std::string> consented_places_;  // this run only: "Open once" and the command line
+  std::vector<std::string> last_errors_;       // what show_error last put in each slot (dedup)
   latent::Image last_image_;            // the last decoded image (for "Save image")
   double last_frame_time_ = 0;
   std::string pending_window_shot_;

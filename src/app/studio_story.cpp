@@ -110,7 +110,7 @@ void Studio::setup_story() {
     const auto it = std::find(state_.story_style_names.begin(), state_.story_style_names.end(), opts_.story_style);
     state_.story_style = it == state_.story_style_names.end() ? -1 : static_cast<int>(it - state_.story_style_names.begin());
     if (it == state_.story_style_names.end() && opts_.story_style != "none")
-      state_.story_error = "no style \"" + opts_.story_style + "\" in this model";
+      show_error(state_.story_error, "no style \"" + opts_.story_style + "\" in this model");
   }
   if (opts_.story_strength >= 0) {
     state_.story_strength = opts_.story_strength;
@@ -144,7 +144,7 @@ void Studio::show_story_image(const std::string& path) {
     state_.story_image_texture = create_texture(img, true);
     state_.story_image_w = img.width, state_.story_image_h = img.height;
   } catch (const std::exception& e) {
-    state_.story_error = e.what();
+    show_error(state_.story_error, e.what());
   }
   if (caps.empty() && !opts_.caption_model.empty()) {
     // No captions of its own: the caption model retrieves the five nearest from its bank.
@@ -155,12 +155,13 @@ void Studio::show_story_image(const std::string& path) {
       state_.story_captions = join_lines(got);
       state_.story_error.clear();
     } catch (const std::exception& e) {
-      state_.story_error = std::string("retrieving captions failed: ") + e.what();
+      show_error(state_.story_error, std::string("retrieving captions failed: ") + e.what());
     }
   } else if (caps.empty()) {
-    state_.story_error = fs::path(path).filename().string() +
-                         ": no captions found for this image (a captions.tsv beside it, or in the folder above, with its "
-                         "number as image_id); type captions, or start the studio with --caption-model";
+    show_error(state_.story_error, fs::path(path).filename().string() +
+                                       ": no captions found for this image (a captions.tsv beside it, or in the folder "
+                                       "above, with its number as image_id); type captions, or start the studio with "
+                                       "--caption-model");
   } else {
     state_.story_captions = join_lines(caps);
     state_.story_error.clear();
@@ -280,7 +281,7 @@ void Studio::poll_story() {
       if (static_cast<int>(s.shifted.size()) == state_.model.info.dim) state_.z = s.shifted;  // the sliders follow
       state_.story_error.clear();
     } else {
-      state_.story_error = r->error;
+      show_error(state_.story_error, r->error);
     }
   }
 }
@@ -328,7 +329,7 @@ void Studio::apply_story_session(const nlohmann::json& j, const std::string& fil
     state_.style_a_text = j.value("style_a", "");
     state_.style_b_text = j.value("style_b", "");
   } catch (const std::exception& e) {
-    state_.story_error = file + ": the session's story part could not be read (" + e.what() + ")";
+    show_error(state_.story_error, file + ": the session's story part could not be read (" + e.what() + ")");
   }
 }
 

@@ -19,6 +19,7 @@
 #include "latent/latent_io.h"
 #include "latent/pca_space.h"
 #include "latent/model_package.h"
+#include "latent/model_sandbox.h"
 #include "latent/registry.h"
 #include "latent/word2vec_train.h"
 #include "latent/word_vectors.h"
@@ -189,6 +190,21 @@ int main(int argc, char** argv) {
   std::string model;
   auto* info_cmd = app.add_subcommand("info", "Describe a model: kind, latent size, observation shape");
   info_cmd->add_option("MODEL", model, "Model package folder (or its model.json)")->required();
+
+  // check-model: open a model and run it in a separate, capped process
+  bool check_child = false, check_json = false;
+  size_t check_memory_mb = 4096;
+  double check_timeout = 60;
+  auto* check_cmd = app.add_subcommand(
+      "check-model",
+      "Open a model in a separate process with a memory cap and a timeout, run its forward passes, and say whether it "
+      "is safe to open (a TorchScript file is a program)");
+  check_cmd->add_option("MODEL", model, "Model package folder (or its model.json)")->required();
+  check_cmd->add_option("--memory-mb", check_memory_mb, "Address-space cap of the checking process")->capture_default_str();
+  check_cmd->add_option("--timeout", check_timeout, "Seconds before the check is stopped")->capture_default_str();
+  check_cmd->add_flag("--json", check_json, "Print the result as JSON");
+  check_cmd->add_flag("--child", check_child, "Be the checking process itself (used by the studio and by check-model)")
+      ->group("");
 
   // fit-pca
   std::string data, out_dir, name, components_arg = "0.95";
@@ -590,6 +606,31 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "trained %ld words (vocabulary %ld, corpus %ld tokens) in %.1f s: %.0f words/s\n",
                    st.trained_words, st.vocab_size, st.corpus_words, st.seconds, st.words_per_second);
       std::printf("%s\n", out_file.c_str());
+    } else if (*check_cmd) {
+      if (check_child) return run_model_check_child(model, check_memory_mb);
+      ModelCheckOptions o;
+      o.memory_mb = check_memory_mb;
+      o.timeout_seconds = check_timeout;
+      const ModelCheckResult r = check_model_in_child(model, o);
+      if (check_json) {
+        std::printf("%s\n", nlohmann::json{{"ok", r.ok},
+                                           {"outcome", r.outcome},
+                                           {"message", r.message},
+                                           {"seconds", r.seconds},
+                                           {"peak_rss_mb", r.peak_rss_mb},
+                                           {"report", r.report}}
+                                .dump()
+                                .c_str());
+      } else if (r.ok) {
+        std::printf("%s: ok (%s, %d dims; loaded in %.0f ms, forward passes %s in %.0f ms; %.2f s and %ld MB peak in "
+                    "the checking process)\n",
+                    model.c_str(), r.report.value("kind", "").c_str(), r.report.value("dim", 0),
+                    r.report.value("load_ms", 0.0), r.report.value("forward", nlohmann::json::array()).dump().c_str(),
+                    r.report.value("forward_ms", 0.0), r.seconds, r.peak_rss_mb);
+      } else {
+        std::fprintf(stderr, "latent: %s: %s\n", model.c_str(), r.message.c_str());
+      }
+      return r.ok ? 0 : 1;
     } else if (*comp_cmd) {
       auto space = open_space(model);
       auto* pca = dynamic_cast<PcaSpace*>(space.get());

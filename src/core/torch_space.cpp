@@ -85,6 +85,14 @@ std::string short_what(const std::exception& e) {
     w = ce->what_without_backtrace();
   else
     w = e.what();
+  // An error inside a TorchScript program: the first line only says so, and the cause
+  // (e.g. "RuntimeError: ... can't allocate memory ...") is the last line of the traceback.
+  if (w.rfind("The following operation failed in the TorchScript interpreter", 0) == 0) {
+    size_t end = w.find_last_not_of("\n ");
+    size_t start = end == std::string::npos ? std::string::npos : w.rfind('\n', end);
+    if (end != std::string::npos && start != std::string::npos && start < end)
+      w = "in the TorchScript program: " + w.substr(start + 1, end - start);
+  }
   const auto nl = w.find('\n');
   if (nl != std::string::npos) w = w.substr(0, nl);
   if (w.size() > 300) w = w.substr(0, 300) + "...";

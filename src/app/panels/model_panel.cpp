@@ -19,6 +19,7 @@ void model_panel(AppState& s, const Rect& r) {
       ImGui::TextDisabled("%s, %d dims, %s", i.kind.c_str(), i.dim, i.device.c_str());
     if (s.model.explained_fraction >= 0)
       ImGui::TextDisabled("explains %.1f%% of the variance", 100.0 * s.model.explained_fraction);
+    if (!s.model.check_note.empty()) ImGui::TextDisabled("%s", s.model.check_note.c_str());
   } else {
     ImGui::TextDisabled("no model open");
   }

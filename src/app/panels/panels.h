@@ -21,6 +21,10 @@ void live_panel(AppState& s, const Rect& r);
 void story_panel(AppState& s, const Rect& r);
 void story_map_panel(AppState& s, const Rect& r);
 void style_maker_panel(AppState& s, const Rect& r);
+// "A model file is a program": the consent prompt (a modal, when one is pending), and
+// the list of every error shown since the start.
+void consent_prompt(AppState& s);
+void messages_window(AppState& s);
 
 // Shared by the panels: place the next window, and show an error in red, wrapped.
 void place_window(const Rect& r);

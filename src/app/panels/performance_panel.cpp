@@ -13,6 +13,11 @@ void performance_panel(AppState& s, const Rect& r) {
   ImGui::Text("decode  %6.2f ms  (avg %.2f ms)", s.decode_ms, s.decode_ms_avg);
   ImGui::Text("decodes %llu, %llu skipped (stale)", static_cast<unsigned long long>(s.decodes_submitted),
               static_cast<unsigned long long>(s.decodes_skipped));
+  if (!s.messages.empty()) {
+    ImGui::TextColored(ImVec4(1.f, 0.45f, 0.4f, 1.f), "%zu error%s", s.messages.size(), s.messages.size() == 1 ? "" : "s");
+    ImGui::SameLine();
+    if (ImGui::SmallButton(s.show_messages ? "Hide" : "Show all")) s.show_messages = !s.show_messages;
+  }
   ImGui::End();
 }
 

@@ -1,0 +1,70 @@
+// The consent prompt for models that run code, and the list of every error shown.
+#include <imgui.h>
+
+#include <string>
+
+#include "panels.h"
+
+namespace studio::panels {
+
+void consent_prompt(AppState& s) {
+  constexpr const char* kTitle = "A model file is a program";
+  const bool open = ImGui::IsPopupOpen(kTitle);
+  if (s.consent_path.empty() && !open) return;
+  if (!open) ImGui::OpenPopup(kTitle);
+  const ImVec2 display = ImGui::GetIO().DisplaySize;
+  ImGui::SetNextWindowPos(ImVec2(display.x * 0.5f, display.y * 0.4f), ImGuiCond_Always, ImVec2(0.5f, 0.5f));
+  ImGui::SetNextWindowSize(ImVec2(std::min(display.x * 0.9f, ImGui::GetFontSize() * 38), 0));
+  if (!ImGui::BeginPopupModal(kTitle, nullptr, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize)) return;
+  using A = AppState::ConsentAnswer;
+  ImGui::TextWrapped("%s", s.consent_path.c_str());
+  ImGui::Spacing();
+  ImGui::TextWrapped(
+      "This model runs code: its TorchScript or LibTorch files are programs, and a broken or hostile one can do "
+      "anything a program can. Latent Studio first runs it in a separate process with a memory cap and a time limit, "
+      "so a crash or a hang there stops only that process; but a model that passes is then run inside the studio.");
+  ImGui::Spacing();
+  ImGui::TextWrapped("Nothing from this folder has been opened before:");
+  ImGui::TextDisabled("%s", s.consent_place.c_str());
+  ImGui::Spacing();
+  ImGui::TextWrapped("Open it only if you trust where it came from.");
+  ImGui::Separator();
+  if (ImGui::Button("Open, and trust this folder (Enter)"))
+    s.consent_answer = A::TrustFolder;
+  ImGui::SameLine();
+  if (ImGui::Button("Open this model once")) s.consent_answer = A::OnceOnly;
+  ImGui::SameLine();
+  if (ImGui::Button("Cancel (Esc)")) s.consent_answer = A::Cancel;
+  // Enter and Esc are read by the Studio from the window's key events.
+  if (s.consent_answer != A::None || s.consent_path.empty()) ImGui::CloseCurrentPopup();
+  ImGui::EndPopup();
+}
+
+void messages_window(AppState& s) {
+  if (!s.show_messages) return;
+  const ImVec2 display = ImGui::GetIO().DisplaySize;
+  ImGui::SetNextWindowSize(ImVec2(display.x * 0.6f, display.y * 0.5f), ImGuiCond_FirstUseEver);
+  ImGui::SetNextWindowPos(ImVec2(display.x * 0.2f, display.y * 0.25f), ImGuiCond_FirstUseEver);
+  if (ImGui::Begin("Messages", &s.show_messages)) {
+    if (ImGui::SmallButton("Clear")) s.messages.clear();
+    ImGui::SameLine();
+    if (ImGui::SmallButton("Copy all")) {
+      std::string all;
+      for (const auto& m : s.messages) all += m.when + "  " + m.text + "\n";
+      ImGui::SetClipboardText(all.c_str());
+    }
+    ImGui::Separator();
+    ImGui::BeginChild("list");
+    for (auto it = s.messages.rbegin(); it != s.messages.rend(); ++it) {  // newest first
+      ImGui::TextDisabled("%s", it->when.c_str());
+      ImGui::SameLine();
+      ImGui::PushTextWrapPos(0);
+      ImGui::TextColored(ImVec4(1.f, 0.45f, 0.4f, 1.f), "%s", it->text.c_str());
+      ImGui::PopTextWrapPos();
+    }
+    ImGui::EndChild();
+  }
+  ImGui::End();
+}
+
+}  // namespace studio::panels
