@@ -11,6 +11,7 @@
 
 #include "latent/image_io.h"
 #include "latent/latent_io.h"
+#include "latent/session.h"
 #include "test_util.h"
 
 using namespace latent;
@@ -901,4 +902,55 @@ TEST(Studio, ModelsThatRunCodeAskFirstAndHostileOnesOnlyEndTheirCheck) {
   EXPECT_EQ(bm["model"], "hostile-good");
   EXPECT_NE(bm["model_check"].get<std::string>().find("checked in a separate process"), std::string::npos);
   EXPECT_EQ(bm["consent_pending"], "");
+}
+
+// A studio that did not close left an autosave: the next start offers it beside the
+// session, and a real click on Restore puts it in place (the old session kept as .1).
+TEST(Studio, AnOrphanedAutosaveIsOfferedAndRestoredByAClick) {
+  if (run("command -v xdotool").code != 0) GTEST_SKIP() << "xdotool is not installed";
+  test_util::TempDir tmp;
+  const std::string ses = tmp / "s.json";
+  Session a, b;
+  a.model = b.model = kModel;
+  a.z.assign(123, 0.f);
+  b.z.assign(123, 0.f);
+  a.z[0] = 5.f;
+  b.z[0] = -7.f, b.z[1] = 3.f;
+  save_session(a, ses);
+  // The autosave of a process that has ended (a shell's own id, after it exits).
+  auto dead = run("sh -c 'echo $$'");
+  const long pid = std::stol(dead.output);
+  autosave_session(b, ses);
+  std::filesystem::rename(autosave_path(ses, static_cast<long>(::getpid())), autosave_path(ses, pid));
+
+  auto offered = run(kStudio + " --session " + ses + " --screenshot " + (tmp / "a.png") + " --frames 3");
+  ASSERT_EQ(offered.code, 0) << offered.output;
+  const auto am = read_json(tmp / "a.png.json");
+  ASSERT_EQ(am["autosave_offers"], 1);
+  EXPECT_NEAR(am["z"][0].get<double>(), 5.0, 1e-5) << "the session itself is open until the person chooses";
+  const auto& r = am["restore_button"];
+  const int x = static_cast<int>(r["x"].get<double>() + r["w"].get<double>() / 2);
+  const int y = static_cast<int>(r["y"].get<double>() + r["h"].get<double>() / 2);
+  ASSERT_GT(r["w"].get<double>(), 0);
+
+  const std::string script = tmp / "click.sh";
+  {
+    std::ofstream sh(script);
+    sh << "#!/bin/sh\n"
+       << kStudio << " --session " << ses << " --screenshot " << (tmp / "b.png") << " --screenshot-after 9 &\n"
+       << "PID=$!\n"
+       << "xdotool search --sync --name 'Latent Studio' > /dev/null\n"
+       << "sleep 4\n"
+       << "xdotool mousemove " << x << " " << y << " click 1\n"
+       << "wait $PID\n";
+  }
+  auto clicked = run("sh " + script);
+  ASSERT_EQ(clicked.code, 0) << clicked.output;
+  const auto bm = read_json(tmp / "b.png.json");
+  EXPECT_EQ(bm["autosave_offers"], 0);
+  EXPECT_NEAR(bm["z"][0].get<double>(), -7.0, 1e-5);
+  EXPECT_NEAR(bm["z"][1].get<double>(), 3.0, 1e-5);
+  EXPECT_NEAR(load_session(ses).z[0], -7.f, 1e-5) << "the autosave is the session now";
+  EXPECT_NEAR(load_session(ses + ".1").z[0], 5.f, 1e-5) << "the old session is kept";
+  EXPECT_FALSE(std::filesystem::exists(autosave_path(ses, pid)));
 }

@@ -3,6 +3,8 @@
 #include <fstream>
 
 #include <gtest/gtest.h>
+#include <stb/stb_image.h>
+#include <stb/stb_image_write.h>
 
 #include "latent/errors.h"
 #include "latent/image_io.h"
@@ -36,6 +38,40 @@ TEST(ImageIo, NotAnImageNamesTheFile) {
     EXPECT_NE(std::string(e.what()).find("bad.png"), std::string::npos);
   }
   EXPECT_THROW(load_image(tmp / "missing.png"), IoError);
+}
+
+// Only PNG and JPEG reach stb_image: a BMP, a GIF or a TGA that stb could decode is
+// refused by its first bytes, with the way out; a real JPEG still loads.
+TEST(ImageIo, OnlyPngAndJpegReachTheDecoder) {
+  test_util::TempDir tmp;
+  // A valid 1x1 24-bit BMP, which Debian's stb_image would decode.
+  const unsigned char bmp[] = {'B', 'M', 58, 0, 0, 0, 0, 0, 0, 0, 54, 0, 0, 0, 40, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0,
+                               1, 0, 24, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                               0, 0, 255, 0};
+  {
+    std::ofstream out(tmp / "one.bmp", std::ios::binary);
+    out.write(reinterpret_cast<const char*>(bmp), sizeof bmp);
+  }
+  int w = 0, h = 0, c = 0;
+  ASSERT_TRUE(stbi_info((tmp / "one.bmp").c_str(), &w, &h, &c)) << "stb itself reads this BMP";
+  std::ofstream(tmp / "a.gif", std::ios::binary) << "GIF89a\x01\x00\x01\x00";
+  for (const std::string name : {"one.bmp", "a.gif"}) {
+    try {
+      load_image(tmp / name);
+      FAIL() << name << " reached the decoder";
+    } catch (const FormatError& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find(name), std::string::npos) << what;
+      EXPECT_NE(what.find("not a PNG or JPEG"), std::string::npos) << what;
+    }
+  }
+  Image rgb(3, 2, 3, 0.5f);
+  save_png(rgb, tmp / "a.png");
+  EXPECT_EQ(load_image(tmp / "a.png").width, 3);
+  // A JPEG written by stb: loads.
+  std::vector<unsigned char> px(3 * 2 * 3, 128);
+  ASSERT_TRUE(stbi_write_jpg((tmp / "a.jpg").c_str(), 3, 2, 3, px.data(), 90));
+  EXPECT_EQ(load_image(tmp / "a.jpg").height, 2);
 }
 
 // A PNG header claiming 20000 x 20000 pixels (400 MB of gray; more than stb_image's own

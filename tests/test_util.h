@@ -2,6 +2,7 @@
 // Helpers shared by the tests: temporary folders, running commands, small datasets.
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <random>
 #include <string>
@@ -70,6 +71,14 @@ inline void write_blob_folder(const std::string& dir, int n, int w, int h, unsig
     std::snprintf(name, sizeof name, "img_%03d.png", i);
     latent::save_png(blob_image(w, h, rng), (fs::path(dir) / name).string());
   }
+}
+
+// Exhaustive loops (every allocation failing in turn, 1,000 kills) take every Nth case
+// when LATENT_TEST_STRIDE=N is set: the sanitizer run, where each case costs far more.
+inline int test_stride() {
+  const char* s = std::getenv("LATENT_TEST_STRIDE");
+  const int v = s ? std::atoi(s) : 1;
+  return v < 1 ? 1 : v;
 }
 
 inline bool has_data_dir() { return fs::exists(fs::path(LATENT_DATA_DIR) / "faces/olivetti/olivetti_faces.json"); }

@@ -265,6 +265,7 @@ struct AppState {
   };
   std::vector<AutosaveOffer> autosave_offers;
   int autosave_restore = -1, autosave_discard = -1;  // an index into autosave_offers
+  Rect restore_button_rect;                // the first offer's Restore button (for scripted clicks)
   std::string bookmark_name;
   bool bookmark_add = false;
   struct BookmarkView {

@@ -26,6 +26,7 @@
 #include "latent/errors.h"
 #include "latent/expression.h"
 #include "latent/image_io.h"
+#include "latent/json_file.h"
 #include "latent/latent_io.h"
 #include "latent/model_package.h"
 #include "latent/torch_space.h"
@@ -50,9 +51,9 @@ std::string recent_file() {
   return (base / "latent-studio" / "recent-sessions.json").string();
 }
 std::vector<std::string> read_recent() {
-  std::ifstream in(recent_file());
   try {
-    return nlohmann::json::parse(in).get<std::vector<std::string>>();
+    if (!fs::exists(recent_file())) return {};
+    return latent::read_json_file(recent_file(), "the list of recent sessions").get<std::vector<std::string>>();
   } catch (...) {
     return {};
   }
@@ -106,7 +107,7 @@ void drop_callback(GLFWwindow* w, int count, const char** paths) {
 bool is_image_path(const std::string& p) {
   std::string ext = fs::path(p).extension().string();
   for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return fs::is_regular_file(p) && (ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp" || ext == ".tga");
+  return fs::is_regular_file(p) && (ext == ".png" || ext == ".jpg" || ext == ".jpeg");
 }
 
 std::string lower_extension(const std::string& p) {
@@ -913,7 +914,7 @@ void Studio::handle_requests() {
   handle_consent();
   // Dropped files one at a time, each after the one before it has finished: twenty files
   // dropped together are twenty loads (and twenty messages), not the last one only.
-  if (!dropped_.empty() && !busy_with_drop()) {
+  if (!dropped_.empty() && !busy_with_drop(drop_kind(dropped_.front()))) {
     const std::string p = dropped_.front();
     dropped_.erase(dropped_.begin());
     route_dropped(p);
@@ -1836,6 +1837,8 @@ bool Studio::write_screenshot() {
                            {"model_error", state_.model_error},
                            {"model_check", state_.model.check_note},
                            {"consent_pending", state_.consent_path},
+                           {"autosave_offers", state_.autosave_offers.size()},
+                           {"restore_button", rect(state_.restore_button_rect)},
                            {"messages", [&] {
                               nlohmann::json m = nlohmann::json::array();
                               for (const auto& x : state_.messages) m.push_back(x.text);
@@ -1950,25 +1953,37 @@ void Studio::show_error(std::string& slot, const std::string& text) {
   std::fprintf(stderr, "latent-studio: %s\n", text.c_str());
 }
 
-bool Studio::busy_with_drop() const {
-  return renderer_.model_task || renderer_.dataset_task || renderer_.invert_task ||
-         !state_.open_model_request.empty() || !state_.open_dataset_request.empty() || !state_.invert_request.empty() ||
-         !story_drop_.empty() || !state_.consent_path.empty();
+Studio::DropKind Studio::drop_kind(const std::string& p) const {
+  const auto modality = state_.model.info.modality;
+  if (is_model_path(p) || is_vectors_file(p)) return DropKind::Model;
+  if (is_image_path(p) && space_ && modality == latent::Modality::Image) return DropKind::Invert;
+  if (is_image_path(p) && space_ && modality == latent::Modality::Text) return DropKind::Story;
+  if (is_session_file(p)) return DropKind::Session;
+  return DropKind::Dataset;
+}
+
+bool Studio::busy_with_drop(DropKind kind) const {
+  // Whatever comes next waits for a model being opened (or waiting for consent): it
+  // belongs to the model that will be there.
+  const bool model_busy = renderer_.model_task || !state_.open_model_request.empty() || !state_.consent_path.empty();
+  const bool dataset_busy = renderer_.dataset_task || !state_.open_dataset_request.empty();
+  switch (kind) {
+    case DropKind::Model: return model_busy;
+    case DropKind::Invert: return model_busy || renderer_.invert_task || !state_.invert_request.empty();
+    case DropKind::Story: return model_busy || !story_drop_.empty();
+    case DropKind::Session: return model_busy || dataset_busy;
+    case DropKind::Dataset: return model_busy || dataset_busy;
+  }
+  return false;
 }
 
 void Studio::route_dropped(const std::string& p) {
-  const auto modality = state_.model.info.modality;
-  if (is_model_path(p) || is_vectors_file(p)) {
-    state_.open_model_request = p, state_.model_path_input = p;
-  } else if (is_image_path(p) && space_ && modality == latent::Modality::Image) {
-    state_.invert_request = p;
-  } else if (is_image_path(p) && space_ && modality == latent::Modality::Text) {
-    story_drop_ = p;
-  } else if (is_session_file(p)) {
-    state_.session_path_input = p;
-    open_session(p);
-  } else {
-    state_.open_dataset_request = p, state_.dataset_path_input = p;
+  switch (drop_kind(p)) {
+    case DropKind::Model: state_.open_model_request = p, state_.model_path_input = p; break;
+    case DropKind::Invert: state_.invert_request = p; break;
+    case DropKind::Story: story_drop_ = p; break;
+    case DropKind::Session: state_.session_path_input = p, open_session(p); break;
+    case DropKind::Dataset: state_.open_dataset_request = p, state_.dataset_path_input = p; break;
   }
 }
 

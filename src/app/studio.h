@@ -124,8 +124,11 @@ class Studio {
   void remember_recent(const std::string& path);
   // Errors: shown in their panel (slot) and kept, in order, in the Messages list.
   void show_error(std::string& slot, const std::string& text);
-  // Dropped files, one at a time: each waits until the one before it has finished.
-  bool busy_with_drop() const;
+  // Dropped files, one at a time and in order: each waits until the work it needs (the
+  // model, the dataset, the inversion) is free, so several dropped together all count.
+  enum class DropKind { Model, Invert, Story, Session, Dataset };
+  DropKind drop_kind(const std::string& path) const;
+  bool busy_with_drop(DropKind kind) const;
   void route_dropped(const std::string& path);
   // Consent for models that run code: true when `path` may be opened now; otherwise
   // the prompt is put up (once) and the open waits for the answer.

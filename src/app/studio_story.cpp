@@ -149,7 +149,15 @@ void Studio::show_story_image(const std::string& path) {
   if (caps.empty() && !opts_.caption_model.empty()) {
     // No captions of its own: the caption model retrieves the five nearest from its bank.
     try {
-      if (!caption_model_) caption_model_ = latent::CaptionModel::open(opts_.caption_model);
+      if (!caption_model_) {
+        // TorchScript: run it in a separate process first (named on the command line, so consented).
+        latent::ModelCheckOptions check;
+        check.timeout_seconds = opts_.check_timeout;
+        check.memory_mb = opts_.check_memory_mb;
+        const latent::ModelCheckResult r = latent::check_model_in_child(opts_.caption_model, check);
+        if (!r.ok) throw latent::Error(opts_.caption_model + " was not opened: " + r.message);
+        caption_model_ = latent::CaptionModel::open(opts_.caption_model);
+      }
       std::vector<std::string> got;
       for (const auto& r : caption_model_->retrieve(latent::load_image(path), 5)) got.push_back(r.caption);
       state_.story_captions = join_lines(got);

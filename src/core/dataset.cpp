@@ -34,7 +34,7 @@ std::string lower(std::string s) {
 }
 
 bool is_image_file(const fs::path& p) {
-  static const char* exts[] = {".png", ".jpg", ".jpeg", ".bmp", ".tga", ".gif", ".pgm", ".ppm"};
+  static const char* exts[] = {".png", ".jpg", ".jpeg"};  // the two formats load_image reads
   const std::string e = lower(p.extension().string());
   return std::any_of(std::begin(exts), std::end(exts), [&](const char* x) { return e == x; });
 }
@@ -111,7 +111,7 @@ ImageDataset load_image_folder(const std::string& dir, const DatasetOptions& opt
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
     if (it->is_regular_file() && is_image_file(it->path())) files.push_back(it->path());
   if (ec) throw IoError(dir + ": cannot list the folder (" + ec.message() + ")");
-  if (files.empty()) throw FormatError(dir + ": no image files (PNG, JPEG, BMP, TGA, GIF, PGM/PPM) in the folder");
+  if (files.empty()) throw FormatError(dir + ": no PNG or JPEG images in the folder");
   std::sort(files.begin(), files.end());
   files.resize(static_cast<size_t>(apply_limit(static_cast<long>(files.size()), options)));
 

@@ -15,6 +15,22 @@ namespace latent {
 
 Image load_image(const std::string& path) {
   if (!std::filesystem::exists(path)) throw IoError(path + ": no such file");
+  // PNG and JPEG only: Debian's stb_image is built with all of its decoders, and the
+  // rarely used ones (GIF, BMP, TGA, PSD, HDR, PIC, PNM) are the least tested, so a file
+  // reaches stb only if it starts like a PNG or a JPEG.
+  {
+    unsigned char magic[8] = {0};
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) throw IoError(path + ": cannot open (" + std::strerror(errno) + ")");
+    const size_t got = std::fread(magic, 1, sizeof magic, f);
+    std::fclose(f);
+    static const unsigned char kPng[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    const bool png = got == 8 && std::memcmp(magic, kPng, 8) == 0;
+    const bool jpeg = got >= 3 && magic[0] == 0xff && magic[1] == 0xd8 && magic[2] == 0xff;
+    if (!png && !jpeg)
+      throw FormatError(path + ": not a PNG or JPEG image (only those two are read; convert others, e.g. "
+                               "`ffmpeg -i picture.bmp picture.png`)");
+  }
   // The header first: a file that claims an enormous image is refused before anything
   // is allocated for it.
   int iw = 0, ih = 0, ic = 0;

@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <new>
 
+#include "latent/caption_model.h"
 #include "latent/errors.h"
 #include "latent/json_file.h"
 #include "latent/model_package.h"
@@ -82,8 +83,21 @@ bool finite_image(const Image& im) {
 
 }  // namespace
 
+namespace {
+
+// A caption model (caption-model.json, or the folder that holds one): TorchScript too.
+bool is_caption_model(const std::string& path) {
+  std::error_code ec;
+  return fs::path(path).filename() == "caption-model.json" ||
+         (fs::is_directory(path, ec) && fs::exists(fs::path(path) / "caption-model.json", ec) &&
+          !fs::exists(fs::path(path) / "model.json", ec));
+}
+
+}  // namespace
+
 bool model_runs_code(const std::string& path) {
   std::error_code ec;
+  if (is_caption_model(path)) return true;
   if (fs::is_regular_file(path, ec) && fs::path(path).filename() != "model.json") return false;  // word vectors
   nlohmann::json header;
   try {
@@ -265,6 +279,20 @@ int run_model_check_child(const std::string& path, size_t memory_mb) {
   };
   try {
     set_torch_device_preference("cpu");  // the check runs where a memory cap means something
+    if (is_caption_model(path)) {
+      auto m = CaptionModel::open(path);
+      const double load_ms = ms_since(t0);
+      const auto t1 = std::chrono::steady_clock::now();
+      const auto got = m->retrieve(Image(64, 64, 3, 0.5f), 1);
+      print_line({{"ok", true},
+                  {"name", m->name()},
+                  {"kind", "caption-model"},
+                  {"dim", 0},
+                  {"load_ms", load_ms},
+                  {"forward", {"retrieve(image)"}},
+                  {"forward_ms", ms_since(t1)}});
+      return 0;
+    }
     std::unique_ptr<Space> space = open_space(path);
     const double load_ms = ms_since(t0);
     const SpaceInfo& info = space->info();

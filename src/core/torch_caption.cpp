@@ -10,7 +10,9 @@
 
 #include "latent/caption_model.h"
 #include "latent/errors.h"
+#include "latent/json_file.h"
 #include "latent/model_package.h"
+#include "latent/pt_check.h"
 #include "latent/text.h"
 #include "torch_text_net.h"
 
@@ -35,6 +37,7 @@ namespace {
 
 torch::jit::Module load_module(const fs::path& file) {
   if (!fs::is_regular_file(file)) throw IoError(file.string() + ": missing (named in caption-model.json)");
+  check_pt_archive(file.string());  // its zip records must fit the file before LibTorch reads them
   try {
     return torch::jit::load(file.string(), torch::kCPU);
   } catch (const c10::Error& e) {
@@ -48,11 +51,11 @@ torch::jit::Module load_module(const fs::path& file) {
 std::unique_ptr<CaptionModel> CaptionModel::open(const std::string& path) {
   const fs::path json_file = fs::is_directory(path) ? fs::path(path) / "caption-model.json" : fs::path(path);
   const fs::path dir = json_file.parent_path();
-  std::ifstream in(json_file);
-  if (!in) throw IoError(json_file.string() + ": cannot open (a caption model is a folder with caption-model.json)");
-  const auto j = nlohmann::json::parse(in, nullptr, false);
+  if (!fs::is_regular_file(json_file))
+    throw IoError(json_file.string() + ": cannot open (a caption model is a folder with caption-model.json)");
+  const auto j = read_json_file(json_file.string(), "the caption model");
   const std::string file = json_file.string();
-  if (j.is_discarded() || !j.is_object()) throw FormatError(file + ": not a JSON object");
+  if (!j.is_object()) throw FormatError(file + ": not a JSON object");
   if (j.value("kind", "") != "caption-model") throw FormatError(file + ": kind is not \"caption-model\"");
   std::unique_ptr<CaptionModel> m(new CaptionModel());
   auto& d = *m->impl_;

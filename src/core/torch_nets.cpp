@@ -1,10 +1,14 @@
 #include "torch_nets.h"
 
+#include <filesystem>
 #include <fstream>
 
 #include "latent/errors.h"
+#include "latent/json_file.h"
 #include "latent/model_package.h"
+#include "latent/pt_check.h"
 
+namespace fs = std::filesystem;
 namespace nn = torch::nn;
 
 namespace latent::nets {
@@ -179,6 +183,8 @@ void save_weights(nn::Module& m, const std::string& path, bool half) {
 }
 
 void load_weights(nn::Module& m, const std::string& path, bool half) {
+  if (!fs::is_regular_file(path)) throw IoError(path + ": no such file");
+  check_pt_archive(path);  // its zip records must fit the file before LibTorch reads them
   try {
     torch::serialize::InputArchive archive;
     archive.load_from(path);
@@ -195,10 +201,9 @@ void load_weights(nn::Module& m, const std::string& path, bool half) {
 nlohmann::json read_checkpoint_state(const std::string& checkpoint_dir, const nlohmann::json& run_args,
                                      const std::string& what) {
   const std::string sp = checkpoint_dir + "/state.json";
-  std::ifstream in(sp);
-  if (!in) throw IoError(sp + ": no checkpoint to resume from (train without --resume)");
-  nlohmann::json state = nlohmann::json::parse(in, nullptr, false);
-  if (state.is_discarded() || !state.contains("epoch")) throw FormatError(sp + ": not a checkpoint state");
+  if (!fs::exists(sp)) throw IoError(sp + ": no checkpoint to resume from (train without --resume)");
+  const nlohmann::json state = read_json_file(sp, "the checkpoint state");
+  if (!state.is_object() || !state.contains("epoch")) throw FormatError(sp + ": not a checkpoint state");
   if (state.value("args", nlohmann::json()) != run_args)
     throw UnsupportedError(sp + ": the checkpoint was made with other " + what + " (" + state["args"].dump() +
                            "); resume with the same ones");

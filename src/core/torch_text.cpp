@@ -12,7 +12,9 @@
 #include <random>
 
 #include "latent/errors.h"
+#include "latent/json_file.h"
 #include "latent/model_package.h"
+#include "latent/pt_check.h"
 #include "latent/storyteller.h"
 #include "latent/torch_space.h"
 #include "torch_nets.h"
@@ -144,6 +146,7 @@ class ScriptBackend : public Backend {
 
 torch::jit::Module load_script(const std::string& file) {
   if (!fs::is_regular_file(file)) throw IoError(file + ": missing (named in model.json)");
+  check_pt_archive(file);  // its zip records must fit the file before LibTorch reads them
   try {
     return torch::jit::load(file, torch::kCPU);
   } catch (const c10::Error& e) {
@@ -499,9 +502,8 @@ std::unique_ptr<StorytellerSpace> StorytellerSpace::load(const std::string& dir,
     throw FormatError(file + ": thought_stats.mean and .sd need " + std::to_string(dim) + " values each");
   const fs::path styles = fs::path(dir) / "styles.json";
   if (fs::exists(styles)) {
-    std::ifstream in(styles);
-    const auto j = nlohmann::json::parse(in, nullptr, false);
-    if (j.is_discarded() || !j.is_array()) throw FormatError(styles.string() + ": not a JSON list of style vectors");
+    const auto j = read_json_file(styles.string(), "the model's style vectors");
+    if (!j.is_array()) throw FormatError(styles.string() + ": not a JSON list of style vectors");
     for (const auto& e : j) {
       auto st = StyleVector::from_json(e, styles.string());
       if (static_cast<int>(st.vector.size()) != dim)

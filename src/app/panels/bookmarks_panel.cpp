@@ -29,6 +29,10 @@ void bookmarks_panel(AppState& s, const Rect& r) {
     ImGui::PushID(static_cast<int>(i));
     ImGui::TextWrapped("%s has an autosave from a studio that did not close (process %ld).", o.session.c_str(), o.pid);
     if (ImGui::Button("Restore")) s.autosave_restore = static_cast<int>(i);
+    if (i == 0) {
+      const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
+      s.restore_button_rect = to_framebuffer(a.x, a.y, b.x - a.x, b.y - a.y);
+    }
     ImGui::SameLine();
     if (ImGui::Button("Discard")) s.autosave_discard = static_cast<int>(i);
     ImGui::PopID();
