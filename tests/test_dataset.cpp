@@ -139,7 +139,7 @@ TEST(ImageFolder, ReadsSortedAndConverts) {
 TEST(ImageFolder, EmptyOrBadFilesAreErrors) {
   test_util::TempDir tmp;
   std::filesystem::create_directories(tmp / "empty");
-  EXPECT_NE(error_of([&] { load_image_dataset(tmp / "empty"); }).find("no image files"), std::string::npos);
+  EXPECT_NE(error_of([&] { load_image_dataset(tmp / "empty"); }).find("no PNG or JPEG images"), std::string::npos);
   test_util::write_blob_folder(tmp / "mixed", 2, 8, 8, 2);
   std::ofstream(tmp / "mixed/zz_broken.jpg") << "garbage";
   const std::string e = error_of([&] { load_image_dataset(tmp / "mixed"); });
