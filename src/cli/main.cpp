@@ -197,8 +197,9 @@ int main(int argc, char** argv) {
   double check_timeout = 60;
   auto* check_cmd = app.add_subcommand(
       "check-model",
-      "Open a model in a separate process with a memory cap and a timeout, run its forward passes, and say whether it "
-      "is safe to open (a TorchScript file is a program)");
+      "Open a model in a separate process with a memory cap and a timeout and run its forward passes: a crash, a hang "
+      "or a runaway allocation ends only that process (a TorchScript file is a program; passing is not a proof of "
+      "safety)");
   check_cmd->add_option("MODEL", model, "Model package folder (or its model.json)")->required();
   check_cmd->add_option("--memory-mb", check_memory_mb, "Address-space cap of the checking process")->capture_default_str();
   check_cmd->add_option("--timeout", check_timeout, "Seconds before the check is stopped")->capture_default_str();
