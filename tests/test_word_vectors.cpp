@@ -1,6 +1,10 @@
 #include "latent/word_vectors.h"
 
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <new>
 #include <filesystem>
 #include <fstream>
 
@@ -9,6 +13,46 @@
 #include "latent/errors.h"
 #include "latent/registry.h"
 #include "test_util.h"
+
+// Every operator new of this test program comes through here, so that a test can see the
+// bytes allocated, and the largest single allocation, while something runs: the resident
+// size cannot show a buffer that the allocator had already mapped for an earlier one.
+namespace alloc_watch {
+std::atomic<bool> on{false};
+std::atomic<size_t> total{0}, largest{0};
+struct Tally {
+  size_t total = 0, largest = 0;
+};
+template <typename F>
+Tally during(F f) {
+  total = 0, largest = 0, on = true;
+  f();
+  on = false;
+  return {total.load(), largest.load()};
+}
+}  // namespace alloc_watch
+
+void* operator new(size_t n) {
+  if (alloc_watch::on.load(std::memory_order_relaxed)) {
+    alloc_watch::total += n;
+    for (size_t l = alloc_watch::largest.load(); n > l && !alloc_watch::largest.compare_exchange_weak(l, n);) {
+    }
+  }
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](size_t n) { return operator new(n); }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"  // these operator news do use malloc
+#endif
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, size_t) noexcept { std::free(p); }
+void operator delete[](void* p, size_t) noexcept { std::free(p); }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 using namespace latent;
 
@@ -287,4 +331,26 @@ TEST(WordVectors, NativeFileWithFallingWordOffsetsIsRefused) {
   f.close();
   const std::string e = error_of(tmp / "v.lsv");
   EXPECT_NE(e.find("v.lsv: word offsets fall at word 2"), std::string::npos) << e;
+}
+
+TEST(WordVectors, AHeaderDimensionTheFileCannotHoldAllocatesNothingForIt) {
+  // The binary reader sized its read buffer (1.6 MB) and a row (400 KB) by the header's
+  // dimension, and the text reader grew its matrix by a row, before seeing that the file
+  // holds nothing of the kind: most of the fastText fuzzer's time went there.
+  test_util::TempDir tmp;
+  write(tmp / "wide.bin", std::string("1 100000\nab\x01") + "c 1234");
+  write(tmp / "wide.txt", "1 100000\nabc 1 2 3\n");
+  write(tmp / "wide.vec", std::string("1 100000\nab\x01") + "c 1234");  // sniffed as binary
+  std::string eb, et, ev;
+  const auto a = alloc_watch::during([&] {
+    eb = error_of(tmp / "wide.bin", no_cache());
+    et = error_of(tmp / "wide.txt", no_cache());
+    ev = error_of(tmp / "wide.vec", no_cache());
+  });
+  EXPECT_NE(eb.find("needs 400000 bytes of vector, found 4"), std::string::npos) << eb;
+  EXPECT_NE(et.find("line 2: expected 100000 values after 'abc', found 3 values"), std::string::npos) << et;
+  EXPECT_NE(ev.find("needs 400000 bytes of vector, found 4"), std::string::npos) << ev;
+  std::printf("three opens: %zu bytes allocated, the largest %zu\n", a.total, a.largest);
+  EXPECT_LT(a.largest, 64u << 10);
+  EXPECT_LT(a.total, 256u << 10);
 }
