@@ -423,3 +423,23 @@ TEST(WordVectors, ATwentyByteFileDeclaringFourBillionWordsFailsInUnderTenMegabyt
     EXPECT_LT(kb, 10 * 1024) << c.name << ": peak resident growth " << kb << " kB";
   }
 }
+
+TEST(WordVectors, TheCacheThatWriteCacheWritesIsUsedNextTime) {
+  // write_cache wrote the cache before the source was recorded: the cache named no source
+  // (size 0, time 0) and was never used (found by the fuzzers' cache round trip).
+  test_util::TempDir tmp;
+  write(tmp / "v.txt", text_lines(true));
+  WordVectorsOptions o = no_cache();
+  o.write_cache = true;
+  auto wv = WordVectors::open(tmp / "v.txt", o);
+  EXPECT_TRUE(wv->warnings().empty());
+  ASSERT_TRUE(std::filesystem::exists(WordVectors::cache_path_for(tmp / "v.txt")));
+  auto again = WordVectors::open(tmp / "v.txt");
+  EXPECT_TRUE(again->memory_mapped());
+  EXPECT_EQ(again->source_format(), VectorFormat::Word2VecText);
+  ASSERT_EQ(again->size(), wv->size());
+  for (long i = 0; i < wv->size(); ++i) {
+    EXPECT_EQ(again->word(i), wv->word(i));
+    EXPECT_EQ(again->vector(i), wv->vector(i));
+  }
+}

@@ -739,6 +739,10 @@ std::unique_ptr<WordVectors> WordVectors::open(const std::string& path, const Wo
       wv->source_format_ = format;
       wv->finish_in_memory(std::move(loader.raw));
       if (options.write_cache && options.limit <= 0) {
+        // save_native records the source's size and time from info_.source: unset here,
+        // the cache said "no source" and open() never used it (found by the fuzzers'
+        // cache round trip).
+        wv->info_.source = path;
         try {
           wv->save_native(cache, wv->storage_);
         } catch (const Error& e) {
