@@ -150,4 +150,13 @@ TEST(LatentIo, RoundTripAndErrors) {
   EXPECT_THROW(read_latent_json(tmp / "bad.json"), FormatError);
   std::ofstream(tmp / "str.json") << R"([1, "x"])";
   EXPECT_THROW(read_latent_json(tmp / "str.json"), FormatError);
+  // A finite double beyond a float's range came back as inf (found by the fuzzer).
+  std::ofstream(tmp / "big.json") << "[1, 1e300]";
+  try {
+    read_latent_json(tmp / "big.json");
+    FAIL() << "1e300 was read as a float";
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("big.json: element 1 is not a finite float (found 1e+300)"), std::string::npos)
+        << e.what();
+  }
 }
