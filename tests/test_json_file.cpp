@@ -10,6 +10,7 @@
 #include "latent/dataset.h"
 #include "latent/errors.h"
 #include "latent/latent_io.h"
+#include "latent/model_package.h"
 #include "latent/registry.h"
 #include "latent/session.h"
 #include "test_util.h"
@@ -141,4 +142,23 @@ TEST(JsonFile, OnlyRegularFilesAreRead) {
     EXPECT_NE(std::string(e.what()).find("/dev/zero: the latent file is not a regular file"), std::string::npos)
         << e.what();
   }
+}
+
+TEST(JsonFile, ListsOfWholeNumbersRefuseFractionsAndHugeNumbers) {
+  // require_field<std::vector<int64_t>> (a text model's "cutoffs", a caption model's
+  // "image_shape") converted 1e300 with undefined behaviour (found by the model.json
+  // fuzzer, UBSan).
+  const auto j = nlohmann::json::parse(R"({"a": [1, 2, 3], "b": [2, 1e300], "c": [1.5], "d": [1, "x"]})");
+  EXPECT_EQ(require_field<std::vector<int64_t>>(j, "a", "m.json"), (std::vector<int64_t>{1, 2, 3}));
+  auto error = [&](const char* key) -> std::string {
+    try {
+      require_field<std::vector<int64_t>>(j, key, "m.json");
+    } catch (const FormatError& e) {
+      return e.what();
+    }
+    return "(accepted)";
+  };
+  EXPECT_EQ(error("b"), "m.json: field \"b\" must be a list of whole numbers (element 1 is 1e+300)");
+  EXPECT_EQ(error("c"), "m.json: field \"c\" must be a list of whole numbers (element 0 is 1.5)");
+  EXPECT_NE(error("d").find("element 1 is a string"), std::string::npos) << error("d");
 }
