@@ -1,7 +1,7 @@
 // Word vectors in one format, chosen when the target is built (LATENT_FUZZ_FORMAT:
 // 0 word2vec binary, 1 word2vec text, 2 GloVe, 3 fastText .vec by sniffing, 4 native .lsv).
 //
-// Formats 0-3: what opens writes its .lsv cache (write_cache), which must open again,
+// Formats 0-3: what opens in full writes its .lsv cache (write_cache), which must open again,
 // memory-mapped, to the same words and vectors (the cache writer and the cache-hit path
 // of open()). Format 4: the input is the cache of a fixed small source file whose size
 // and modification time are known, so a fuzzed cache can match them; open() of the
@@ -40,9 +40,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using latent::VectorFormat;
   static const VectorFormat formats[] = {VectorFormat::Word2VecBinary, VectorFormat::Word2VecText,
                                          VectorFormat::GloveText, VectorFormat::Auto, VectorFormat::GloveText};
-  static const char* names[] = {"v.bin", "v.txt", "glove.txt", "wiki.vec", "src.txt"};
+  const char* names[] = {"v.bin", "v.txt", "glove.txt", "wiki.vec", "src.txt"};
   latent::WordVectorsOptions o;
   o.format = formats[LATENT_FUZZ_FORMAT];
+  // Options from the input's length, so that a byte more or less reaches them: every
+  // third length keeps only the first 2 words (limit), every fourth stores half floats;
+  // the fastText target names every fifth length wiki.bin instead of wiki.vec.
+  o.limit = size % 3 == 1 ? 2 : 0;
+  o.storage = size % 4 == 2 ? latent::Storage::Float16 : latent::Storage::Float32;
+  if (LATENT_FUZZ_FORMAT == 3 && size % 5 == 3) names[3] = "wiki.bin";
   std::string path;
   if (LATENT_FUZZ_FORMAT == 4) {
     path = fuzz::write_file(names[4], reinterpret_cast<const uint8_t*>(kSource), sizeof kSource - 1);
@@ -63,7 +69,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (wv->size() > 0) wv->nearest(wv->vector(0), 3);
     bool cache_written = true;
     for (const auto& w : wv->warnings()) cache_written = cache_written && w.rfind("could not write the cache", 0) != 0;
-    if (LATENT_FUZZ_FORMAT != 4 && cache_written) {
+    if (LATENT_FUZZ_FORMAT != 4 && o.limit == 0 && cache_written) {
       latent::WordVectorsOptions c = o;
       c.use_cache = true;
       c.write_cache = false;
