@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Branch coverage of the loaders and serializers reached by the fuzz corpora (the seeds in
 # tests/fuzz/corpus and what a fuzzing run grew in FUZZ_BUILD/fuzz-corpus), with clang's
-# source-based coverage.
+# source-based coverage: per file (llvm-cov report), then per loader (fuzz-coverage-loaders.py).
 #   scripts/fuzz-coverage.sh [COV_BUILD=build-cov] [FUZZ_BUILD=build-fuzz]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,3 +28,8 @@ files=(src/core/json_file.cpp src/core/session.cpp src/core/walk.cpp src/core/da
        src/core/latent_io.cpp src/core/pt_check.cpp src/core/file_ops.cpp)
 llvm-cov-14 report -instr-profile="$COV/profiles/all.profdata" "${objects[@]:1}" "${files[@]}" \
   -show-region-summary=false -show-instantiation-summary=false | tee "$COV/coverage.txt"
+# Per loader: the branches of the loader and serializer functions only (the table in
+# docs/reliability.md; the functions are listed in fuzz-coverage-loaders.py).
+llvm-cov-14 export -format=text -instr-profile="$COV/profiles/all.profdata" "${objects[@]:1}" "${files[@]}" \
+  > "$COV/coverage.json" 2> "$COV/coverage-export.log"
+scripts/fuzz-coverage-loaders.py "$COV/coverage.json" | tee "$COV/coverage-loaders.md"

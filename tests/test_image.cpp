@@ -98,6 +98,57 @@ TEST(ImageIo, AnImageThatClaimsToBeHugeIsRefusedFromItsHeader) {
   }
 }
 
+TEST(ImageIo, APnmMustHoldItsPixels) {
+  // stb returned a PNM whose pixels the file lacks with those pixels uninitialised: the
+  // image fuzzer's 26-byte file made a 10111x11111 image (10 s under ASan).
+  test_util::TempDir tmp;
+  auto write = [&](const std::string& name, const std::string& bytes) {
+    std::ofstream(tmp / name, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    return tmp / name;
+  };
+  auto error_of = [](const std::string& path) -> std::string {
+    try {
+      latent::load_image(path);
+    } catch (const latent::FormatError& e) {
+      return e.what();
+    }
+    return "(loaded)";
+  };
+  const std::string fuzzed = write("fuzzed.pgm", std::string("P510111\v\v11111\v\v11\xf7") + "1111111");
+  std::string e = error_of(fuzzed);
+  EXPECT_NE(e.find("fuzzed.pgm: truncated: the PNM header says 10111x11111 pixels"), std::string::npos) << e;
+  // Complete files load, with comments in the header, and 16-bit ones too.
+  const latent::Image gray = latent::load_image(write("ok.pgm", "P5 # four by two\n4 2 255\n" + std::string(8, '\x80')));
+  EXPECT_EQ(gray.width, 4);
+  EXPECT_EQ(gray.height, 2);
+  EXPECT_NEAR(gray.pixels[7], 128 / 255.f, 1e-6);
+  EXPECT_EQ(latent::load_image(write("ok16.pgm", "P5 4 2 65535\n" + std::string(16, '\x40'))).width, 4);
+  EXPECT_EQ(latent::load_image(write("ok.ppm", "P6\n2 2\n255\n" + std::string(12, 'x'))).channels, 3);
+  // One byte short.
+  e = error_of(write("short.ppm", "P6\n2 2\n255\n" + std::string(11, 'x')));
+  EXPECT_NE(e.find("(12 bytes), the file holds 11 bytes of pixels"), std::string::npos) << e;
+  e = error_of(write("short16.pgm", "P5 4 2 65535\n" + std::string(15, '\x40')));
+  EXPECT_NE(e.find("(16 bytes), the file holds 15"), std::string::npos) << e;
+}
+
+TEST(ImageIo, AFileTooSmallForTheImageItClaimsIsRefused) {
+  // A 33-byte PNG header that claims 16384x16384 (a side stb and load_image allow):
+  // deflate cannot hold 268 MB of pixels in no data at all.
+  test_util::TempDir tmp;
+  const unsigned char png[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R',
+                               0, 0, 0x40, 0, 0, 0, 0x40, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0};
+  const std::string path = tmp / "claims.png";
+  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(png), sizeof png);
+  try {
+    latent::load_image(path);
+    FAIL() << "a 16384x16384 claim in 33 bytes was accepted";
+  } catch (const latent::FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("claims.png: the image says it is 16384x16384 pixels, more than a file of 33 bytes"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(Image, ConvertChannelsAndSize) {
   Image rgb(4, 4, 3);
   for (int y = 0; y < 4; ++y)
@@ -135,4 +186,13 @@ TEST(LatentIo, RoundTripAndErrors) {
   EXPECT_THROW(read_latent_json(tmp / "bad.json"), FormatError);
   std::ofstream(tmp / "str.json") << R"([1, "x"])";
   EXPECT_THROW(read_latent_json(tmp / "str.json"), FormatError);
+  // A finite double beyond a float's range came back as inf (found by the fuzzer).
+  std::ofstream(tmp / "big.json") << "[1, 1e300]";
+  try {
+    read_latent_json(tmp / "big.json");
+    FAIL() << "1e300 was read as a float";
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("big.json: element 1 is not a finite float (found 1e+300)"), std::string::npos)
+        << e.what();
+  }
 }

@@ -10,6 +10,8 @@
 #include "latent/dataset.h"
 #include "latent/errors.h"
 #include "latent/latent_io.h"
+#include "latent/model_package.h"
+#include "latent/pca_space.h"
 #include "latent/registry.h"
 #include "latent/session.h"
 #include "test_util.h"
@@ -141,4 +143,51 @@ TEST(JsonFile, OnlyRegularFilesAreRead) {
     EXPECT_NE(std::string(e.what()).find("/dev/zero: the latent file is not a regular file"), std::string::npos)
         << e.what();
   }
+}
+
+TEST(JsonFile, ListsOfWholeNumbersRefuseFractionsAndHugeNumbers) {
+  // require_field<std::vector<int64_t>> (a text model's "cutoffs", a caption model's
+  // "image_shape") converted 1e300 with undefined behaviour (found by the model.json
+  // fuzzer, UBSan).
+  const auto j = nlohmann::json::parse(R"({"a": [1, 2, 3], "b": [2, 1e300], "c": [1.5], "d": [1, "x"]})");
+  EXPECT_EQ(require_field<std::vector<int64_t>>(j, "a", "m.json"), (std::vector<int64_t>{1, 2, 3}));
+  auto error = [&](const char* key) -> std::string {
+    try {
+      require_field<std::vector<int64_t>>(j, key, "m.json");
+    } catch (const FormatError& e) {
+      return e.what();
+    }
+    return "(accepted)";
+  };
+  EXPECT_EQ(error("b"), "m.json: field \"b\" must be a list of whole numbers (element 1 is 1e+300)");
+  EXPECT_EQ(error("c"), "m.json: field \"c\" must be a list of whole numbers (element 0 is 1.5)");
+  EXPECT_NE(error("d").find("element 1 is a string"), std::string::npos) << error("d");
+}
+
+TEST(JsonFile, PcaPackageOptionalFieldsOfTheWrongTypeSayWhich) {
+  // "n_samples" and "name" were read with json::value(), which throws nlohmann's
+  // type_error for a value of another type (found by the model.json fuzzer).
+  test_util::TempDir tmp;
+  const float zeros[12] = {};
+  std::ofstream(tmp / "mean.f32", std::ios::binary).write(reinterpret_cast<const char*>(zeros), 16);
+  std::ofstream(tmp / "components.f32", std::ios::binary).write(reinterpret_cast<const char*>(zeros), 32);
+  auto model = [&](const std::string& n_samples, const std::string& name) {
+    std::ofstream(tmp / "model.json") << R"({"kind": "pca", "latent_dim": 2, )" << name
+                                      << R"("observation": {"width": 2, "height": 2, "channels": 1},
+        "files": {"mean": "mean.f32", "components": "components.f32"},
+        "pca": {"total_variance": 4.0, "explained_variance": [2.0, 1.0])"
+                                      << n_samples << "}}";
+    try {
+      PcaSpace::load(tmp.path.string(), read_model_json(tmp.path.string()));
+    } catch (const FormatError& e) {
+      return std::string(e.what());
+    }
+    return std::string("(opened)");
+  };
+  EXPECT_EQ(model(R"(, "n_samples": 10)", R"("name": "t", )"), "(opened)");
+  EXPECT_EQ(model("", ""), "(opened)");
+  std::string e = model(R"(, "n_samples": "ten")", "");
+  EXPECT_NE(e.find("model.json: field \"n_samples\" must be a whole number (found a string)"), std::string::npos) << e;
+  e = model("", R"("name": 5, )");
+  EXPECT_NE(e.find("model.json: field \"name\" has the wrong type (found a number)"), std::string::npos) << e;
 }

@@ -1,6 +1,10 @@
 #include "latent/word_vectors.h"
 
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <new>
 #include <filesystem>
 #include <fstream>
 
@@ -9,6 +13,46 @@
 #include "latent/errors.h"
 #include "latent/registry.h"
 #include "test_util.h"
+
+// Every operator new of this test program comes through here, so that a test can see the
+// bytes allocated, and the largest single allocation, while something runs: the resident
+// size cannot show a buffer that the allocator had already mapped for an earlier one.
+namespace alloc_watch {
+std::atomic<bool> on{false};
+std::atomic<size_t> total{0}, largest{0};
+struct Tally {
+  size_t total = 0, largest = 0;
+};
+template <typename F>
+Tally during(F f) {
+  total = 0, largest = 0, on = true;
+  f();
+  on = false;
+  return {total.load(), largest.load()};
+}
+}  // namespace alloc_watch
+
+void* operator new(size_t n) {
+  if (alloc_watch::on.load(std::memory_order_relaxed)) {
+    alloc_watch::total += n;
+    for (size_t l = alloc_watch::largest.load(); n > l && !alloc_watch::largest.compare_exchange_weak(l, n);) {
+    }
+  }
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](size_t n) { return operator new(n); }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"  // these operator news do use malloc
+#endif
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, size_t) noexcept { std::free(p); }
+void operator delete[](void* p, size_t) noexcept { std::free(p); }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 using namespace latent;
 
@@ -54,6 +98,29 @@ WordVectorsOptions no_cache() {
   WordVectorsOptions o;
   o.use_cache = false;
   return o;
+}
+
+// A "Vm...:" line of /proc/self/status, in kB (-1 if absent).
+long status_kb(const std::string& key) {
+  std::ifstream in("/proc/self/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.compare(0, key.size(), key) == 0) return std::stol(line.substr(key.size()));
+  return -1;
+}
+
+// Resets the peak resident size (writing "5" to /proc/self/clear_refs, Linux 4.0+) and
+// returns the peak's growth in kB over the resident size before `f` ran, or -1 where the
+// peak cannot be reset.
+template <typename F>
+long peak_growth_kb(F f) {
+  {
+    std::ofstream clear("/proc/self/clear_refs");
+    if (!(clear << "5" << std::flush)) return -1;
+  }
+  const long before = status_kb("VmRSS:");
+  if (before < 0 || status_kb("VmHWM:") > before + 64) return -1;  // the reset did not take
+  f();
+  return status_kb("VmHWM:") - before;
 }
 
 }  // namespace
@@ -287,4 +354,92 @@ TEST(WordVectors, NativeFileWithFallingWordOffsetsIsRefused) {
   f.close();
   const std::string e = error_of(tmp / "v.lsv");
   EXPECT_NE(e.find("v.lsv: word offsets fall at word 2"), std::string::npos) << e;
+}
+
+TEST(WordVectors, AHeaderDimensionTheFileCannotHoldAllocatesNothingForIt) {
+  // The binary reader sized its read buffer (1.6 MB) and a row (400 KB) by the header's
+  // dimension, and the text reader grew its matrix by a row, before seeing that the file
+  // holds nothing of the kind: most of the fastText fuzzer's time went there.
+  test_util::TempDir tmp;
+  write(tmp / "wide.bin", std::string("1 100000\nab\x01") + "c 1234");
+  write(tmp / "wide.txt", "1 100000\nabc 1 2 3\n");
+  write(tmp / "wide.vec", std::string("1 100000\nab\x01") + "c 1234");  // sniffed as binary
+  std::string eb, et, ev;
+  const auto a = alloc_watch::during([&] {
+    eb = error_of(tmp / "wide.bin", no_cache());
+    et = error_of(tmp / "wide.txt", no_cache());
+    ev = error_of(tmp / "wide.vec", no_cache());
+  });
+  EXPECT_NE(eb.find("needs 400000 bytes of vector, found 4"), std::string::npos) << eb;
+  EXPECT_NE(et.find("line 2: expected 100000 values after 'abc', found 3 values"), std::string::npos) << et;
+  EXPECT_NE(ev.find("needs 400000 bytes of vector, found 4"), std::string::npos) << ev;
+  std::printf("three opens: %zu bytes allocated, the largest %zu\n", a.total, a.largest);
+  EXPECT_LT(a.largest, 64u << 10);
+  EXPECT_LT(a.total, 256u << 10);
+}
+
+TEST(WordVectors, ATwentyByteFileDeclaringFourBillionWordsFailsInUnderTenMegabytes) {
+  // Issue #8: "a 20-byte file that declares '4000000000 300' fails in under 100 ms and
+  // 10 MB". Every format with a count header: word2vec binary and text, fastText .vec
+  // (sniffed as either), and the native cache (whose header holds a count too). The
+  // time is measured outside the tests (docs/reliability.md).
+  test_util::TempDir tmp;
+  const std::string text = "4000000000 300\na 1 2";     // 20 bytes
+  const std::string binary = "4000000000 300\nabcd ";  // 20 bytes
+  ASSERT_EQ(text.size(), 20u);
+  ASSERT_EQ(binary.size(), 20u);
+  std::string lsv(20, '\0');  // a native header's start: magic, version 1, float32, count
+  std::memcpy(lsv.data(), "LSVECS1\0", 8);
+  lsv[8] = 1;
+  const uint32_t count = 4000000000u;
+  std::memcpy(lsv.data() + 16, &count, 4);
+  struct Case {
+    std::string name, bytes;
+    VectorFormat format;
+    std::string expect;
+  };
+  const std::vector<Case> cases = {
+      {"v.bin", binary, VectorFormat::Word2VecBinary, "truncated"},
+      {"v.txt", text, VectorFormat::Word2VecText, "expected 300 values"},
+      {"t.vec", text, VectorFormat::Auto, "expected 300 values"},
+      {"b.vec", std::string("4000000000 300\nab\x01") + "d ", VectorFormat::Auto, "truncated"},
+      {"v.lsv", lsv, VectorFormat::Auto, "truncated"},
+  };
+  for (const auto& c : cases) {
+    ASSERT_EQ(c.bytes.size(), 20u) << c.name;
+    write(tmp / c.name, c.bytes);
+    WordVectorsOptions o = no_cache();
+    o.format = c.format;
+    std::string e;
+    alloc_watch::Tally a;
+    const long kb = peak_growth_kb([&] { a = alloc_watch::during([&] { e = error_of(tmp / c.name, o); }); });
+    EXPECT_NE(e.find(c.expect), std::string::npos) << c.name << ": " << e;
+    EXPECT_NE(e.find(c.name), std::string::npos) << c.name << ": " << e;
+    // The allocator may reuse memory it mapped earlier, which the resident size does not
+    // show: the bytes allocated are checked too.
+    std::printf("%s: peak resident growth %ld kB, %zu bytes allocated\n", c.name.c_str(), kb, a.total);
+    EXPECT_LT(a.total, 10u << 20) << c.name;
+    if (kb < 0) GTEST_SKIP() << "cannot reset the peak resident size here";
+    EXPECT_LT(kb, 10 * 1024) << c.name << ": peak resident growth " << kb << " kB";
+  }
+}
+
+TEST(WordVectors, TheCacheThatWriteCacheWritesIsUsedNextTime) {
+  // write_cache wrote the cache before the source was recorded: the cache named no source
+  // (size 0, time 0) and was never used (found by the fuzzers' cache round trip).
+  test_util::TempDir tmp;
+  write(tmp / "v.txt", text_lines(true));
+  WordVectorsOptions o = no_cache();
+  o.write_cache = true;
+  auto wv = WordVectors::open(tmp / "v.txt", o);
+  EXPECT_TRUE(wv->warnings().empty());
+  ASSERT_TRUE(std::filesystem::exists(WordVectors::cache_path_for(tmp / "v.txt")));
+  auto again = WordVectors::open(tmp / "v.txt");
+  EXPECT_TRUE(again->memory_mapped());
+  EXPECT_EQ(again->source_format(), VectorFormat::Word2VecText);
+  ASSERT_EQ(again->size(), wv->size());
+  for (long i = 0; i < wv->size(); ++i) {
+    EXPECT_EQ(again->word(i), wv->word(i));
+    EXPECT_EQ(again->vector(i), wv->vector(i));
+  }
 }

@@ -23,8 +23,11 @@ Latent read_latent_json(const std::string& path) {
     if (!j[i].is_number())
       throw FormatError(path + ": element " + std::to_string(i) + " is not a number");
     const double v = j[i].get<double>();
-    if (!std::isfinite(v)) throw FormatError(path + ": element " + std::to_string(i) + " is not finite");
-    z.push_back(static_cast<float>(v));
+    // 1e300 is a finite double but inf as a float (found by the latent-file fuzzer).
+    const float f = static_cast<float>(v);
+    if (!std::isfinite(f))
+      throw FormatError(path + ": element " + std::to_string(i) + " is not a finite float (found " + j[i].dump() + ")");
+    z.push_back(f);
   }
   return z;
 }

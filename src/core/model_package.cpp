@@ -41,9 +41,33 @@ nlohmann::json read_model_json(const std::string& dir) {
   return j;
 }
 
+namespace {
+template <typename T>
+struct IntegerList : std::false_type {};
+template <typename I>
+struct IntegerList<std::vector<I>> : std::bool_constant<std::is_integral_v<I>> {};
+
+template <typename I>
+bool whole_in_range(const nlohmann::json& v) {
+  return v.is_number_integer() && v.get<double>() >= double(std::numeric_limits<I>::min()) &&
+         v.get<double>() <= double(std::numeric_limits<I>::max());
+}
+}  // namespace
+
 template <typename T>
 T require_field(const nlohmann::json& j, const std::string& key, const std::string& file) {
   if (!j.is_object() || !j.contains(key)) throw FormatError(file + ": missing field \"" + key + "\"");
+  if constexpr (IntegerList<T>::value) {
+    // Lists of whole numbers too: [1e300] converted with undefined behaviour (found by
+    // the model.json fuzzer on the fields the LibTorch packages read, e.g. "cutoffs").
+    const auto& v = j.at(key);
+    if (v.is_array())
+      for (size_t i = 0; i < v.size(); ++i)
+        if (!whole_in_range<typename T::value_type>(v[i]))
+          throw FormatError(file + ": field \"" + key + "\" must be a list of whole numbers (element " +
+                            std::to_string(i) + " is " + (v[i].is_number() ? v[i].dump() : json_type_words(v[i])) +
+                            ")");
+  }
   if constexpr (std::is_integral_v<T>) {
     // A fraction or 1e300 would convert with undefined behaviour: refuse it instead.
     const auto& v = j.at(key);

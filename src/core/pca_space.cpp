@@ -226,7 +226,9 @@ std::unique_ptr<PcaSpace> PcaSpace::load(const std::string& dir, const nlohmann:
     throw FormatError(file + ": \"pca.explained_variance\" has " + std::to_string(ev.size()) +
                       " values but \"latent_dim\" is " + std::to_string(k));
   pca->total_variance_ = require_field<double>(pca_j, "total_variance", file);
-  pca->n_samples_ = pca_j.value("n_samples", 0L);
+  // Optional fields through require_field too: json::value() threw nlohmann's type_error
+  // for "n_samples": "ten" or "name": 5 (found by the model.json fuzzer).
+  pca->n_samples_ = pca_j.contains("n_samples") ? require_field<long>(pca_j, "n_samples", file) : 0L;
   const auto files = require_field<nlohmann::json>(header, "files", file);
   const std::string mean_file = (fs::path(dir) / require_field<std::string>(files, "mean", file)).string();
   const std::string comp_file = (fs::path(dir) / require_field<std::string>(files, "components", file)).string();
@@ -237,7 +239,8 @@ std::unique_ptr<PcaSpace> PcaSpace::load(const std::string& dir, const nlohmann:
   pca->mean_ = Eigen::Map<const Eigen::VectorXf>(mean.data(), static_cast<Eigen::Index>(d));
   pca->components_ = Eigen::Map<const RowMatrixXf>(comps.data(), k, static_cast<Eigen::Index>(d));
   pca->explained_variance_ = Eigen::Map<const Eigen::VectorXd>(ev.data(), k);
-  pca->info_.name = header.value("name", fs::path(dir).filename().string());
+  pca->info_.name =
+      header.contains("name") ? require_field<std::string>(header, "name", file) : fs::path(dir).filename().string();
   pca->info_.source = dir;
   pca->init_info();
   return pca;

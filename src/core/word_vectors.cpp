@@ -403,11 +403,16 @@ struct WordVectors::Loader {
     const size_t vec_bytes = static_cast<size_t>(dim) * sizeof(float);
     wv.own_norms_.clear();
     wv.own_norms_.reserve(static_cast<size_t>(std::min<uint64_t>(keep, file_bytes / vec_bytes + 1)));
-    // A record: up to 4096 bytes of word, a space, the vector. The buffer holds several.
+    // A record: up to 4096 bytes of word, a space, the vector. The buffer holds several,
+    // or the whole file when that is smaller: the header's dimension must not size
+    // anything beyond what the file can hold (a 20-byte file declaring 100,000
+    // dimensions zeroed 1.6 MB here and 400 KB for `row`; the fastText fuzzer, which
+    // reaches this reader by sniffing, spent most of its time doing that).
     constexpr size_t kMaxWord = 4096;
     const size_t record = kMaxWord + 1 + vec_bytes;
-    if (in.buf.size() < 4 * record) in.buf.resize(4 * record);
-    std::vector<float> row(dim);
+    const size_t want_buf = ec ? 4 * record : static_cast<size_t>(std::min<uint64_t>(4 * record, file_bytes + 1));
+    if (in.buf.size() < want_buf) in.buf.resize(want_buf);
+    std::vector<float> row;  // sized at the first vector the file really holds
     bool all_finite = true;
     for (long i = 0; i < keep; ++i) {
       in.skip_separators();
@@ -441,6 +446,7 @@ struct WordVectors::Loader {
       // Normalised here, while the row is in cache (finish_in_memory would need a second
       // pass over the whole matrix). A row with a value that is not finite is kept as it
       // is; finish_in_memory then reports the first such row.
+      if (row.empty()) row.resize(static_cast<size_t>(dim));
       std::memcpy(row.data(), in.at(), vec_bytes);
       in.pos += vec_bytes;
       const double s = sum_squares(row.data(), wv.dim_);
@@ -505,10 +511,14 @@ struct WordVectors::Loader {
         wv.dim_ = n;
       }
       const size_t at = raw.size();
-      raw.resize(at + wv.dim_);
       int n = 0;
       float v;
-      while (n < wv.dim_ && parse_float(p, end, v)) raw[at + n++] = v;
+      // A value takes at least a character and a separator: a line too short for the
+      // header's dimension is refused below without growing `raw` by that dimension.
+      if (static_cast<size_t>(wv.dim_) <= (static_cast<size_t>(end - p) + 1) / 2) {
+        raw.resize(at + wv.dim_);
+        while (n < wv.dim_ && parse_float(p, end, v)) raw[at + n++] = v;
+      }
       while (p < end && (*p == ' ' || *p == '\t')) ++p;
       if (n != wv.dim_ || p != end) {
         int total = n;
@@ -729,6 +739,10 @@ std::unique_ptr<WordVectors> WordVectors::open(const std::string& path, const Wo
       wv->source_format_ = format;
       wv->finish_in_memory(std::move(loader.raw));
       if (options.write_cache && options.limit <= 0) {
+        // save_native records the source's size and time from info_.source: unset here,
+        // the cache said "no source" and open() never used it (found by the fuzzers'
+        // cache round trip).
+        wv->info_.source = path;
         try {
           wv->save_native(cache, wv->storage_);
         } catch (const Error& e) {
