@@ -98,9 +98,10 @@ TEST(ImageIo, AnImageThatClaimsToBeHugeIsRefusedFromItsHeader) {
   }
 }
 
-TEST(ImageIo, APnmMustHoldItsPixels) {
+TEST(ImageIo, PnmFilesNeverReachTheDecoder) {
   // stb returned a PNM whose pixels the file lacks with those pixels uninitialised: the
-  // image fuzzer's 26-byte file made a 10111x11111 image (10 s under ASan).
+  // image fuzzer's 26-byte file made a 10111x11111 image (10 s under ASan). PNM is not
+  // one of the two formats read, so it is refused from its first bytes.
   test_util::TempDir tmp;
   auto write = [&](const std::string& name, const std::string& bytes) {
     std::ofstream(tmp / name, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
@@ -114,21 +115,12 @@ TEST(ImageIo, APnmMustHoldItsPixels) {
     }
     return "(loaded)";
   };
-  const std::string fuzzed = write("fuzzed.pgm", std::string("P510111\v\v11111\v\v11\xf7") + "1111111");
-  std::string e = error_of(fuzzed);
-  EXPECT_NE(e.find("fuzzed.pgm: truncated: the PNM header says 10111x11111 pixels"), std::string::npos) << e;
-  // Complete files load, with comments in the header, and 16-bit ones too.
-  const latent::Image gray = latent::load_image(write("ok.pgm", "P5 # four by two\n4 2 255\n" + std::string(8, '\x80')));
-  EXPECT_EQ(gray.width, 4);
-  EXPECT_EQ(gray.height, 2);
-  EXPECT_NEAR(gray.pixels[7], 128 / 255.f, 1e-6);
-  EXPECT_EQ(latent::load_image(write("ok16.pgm", "P5 4 2 65535\n" + std::string(16, '\x40'))).width, 4);
-  EXPECT_EQ(latent::load_image(write("ok.ppm", "P6\n2 2\n255\n" + std::string(12, 'x'))).channels, 3);
-  // One byte short.
-  e = error_of(write("short.ppm", "P6\n2 2\n255\n" + std::string(11, 'x')));
-  EXPECT_NE(e.find("(12 bytes), the file holds 11 bytes of pixels"), std::string::npos) << e;
-  e = error_of(write("short16.pgm", "P5 4 2 65535\n" + std::string(15, '\x40')));
-  EXPECT_NE(e.find("(16 bytes), the file holds 15"), std::string::npos) << e;
+  for (const std::string& f : {write("fuzzed.pgm", std::string("P510111\v\v11111\v\v11\xf7") + "1111111"),
+                               write("ok.pgm", "P5 # four by two\n4 2 255\n" + std::string(8, '\x80')),
+                               write("ok.ppm", "P6\n2 2\n255\n" + std::string(12, 'x'))}) {
+    const std::string e = error_of(f);
+    EXPECT_NE(e.find("not a PNG or JPEG image"), std::string::npos) << e;
+  }
 }
 
 TEST(ImageIo, AFileTooSmallForTheImageItClaimsIsRefused) {
