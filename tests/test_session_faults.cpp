@@ -19,6 +19,7 @@
 #include "latent/file_ops.h"
 #include "latent/session.h"
 #include "session_states.h"
+#include "latent/memory_reserve.h"
 #include "test_util.h"
 
 using namespace latent;
@@ -30,10 +31,18 @@ namespace {
 long g_alloc_countdown = 0;  // 0: disarmed; N: the Nth allocation from now fails
 }  // namespace
 
+// As the standard's operator new does when malloc fails: call the new handler (the
+// memory reserve, where one is installed) and try again, or throw std::bad_alloc.
 void* operator new(size_t n) {
-  if (g_alloc_countdown > 0 && --g_alloc_countdown == 0) throw std::bad_alloc();
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
+  bool injected = g_alloc_countdown > 0 && --g_alloc_countdown == 0;
+  for (;;) {
+    if (!injected)
+      if (void* p = std::malloc(n ? n : 1)) return p;
+    injected = false;  // the system refused once; the retry after the handler is real
+    std::new_handler h = std::get_new_handler();
+    if (!h) throw std::bad_alloc();
+    h();
+  }
 }
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, size_t) noexcept { std::free(p); }
@@ -192,10 +201,11 @@ enum AllocOutcome { kDone = 0, kReported = 1, kNotInjected = 2, kWrongType = 3 }
 // Runs `f` in a child with its Nth allocation failing; the child's exit code is an
 // AllocOutcome, or it dies by a signal (std::terminate: SIGABRT).
 template <typename F>
-int in_child_with_failing_allocation(long n, F f, const std::string& must_name) {
+int in_child_with_failing_allocation(long n, F f, const std::string& must_name, bool with_reserve = false) {
   const pid_t pid = ::fork();
   if (pid == 0) {
     ::dup2(::open("/dev/null", O_WRONLY), 2);  // std::terminate's note would flood the log
+    if (with_reserve && !install_memory_reserve(size_t{1} << 20)) ::_exit(kWrongType);
     g_alloc_countdown = n;
     try {
       f();
@@ -246,4 +256,50 @@ TEST(SessionFaults, EveryAllocationFailsInTurn) {
   EXPECT_GT(tried[0], 100 / test_util::test_stride());
   EXPECT_GT(tried[1], 20 / test_util::test_stride());
   EXPECT_GT(reported[0], tried[0] / 2);  // most failures are reported, not fatal
+}
+
+// The studio and the CLI set 16 MB aside at start (install_memory_reserve) and hand it
+// back when an allocation fails: then no failure ends in std::terminate, not even one
+// inside nlohmann::json's destructor, and the file is never damaged.
+TEST(SessionFaults, WithTheMemoryReserveNoAllocationFailureEndsTheProcess) {
+  test_util::TempDir tmp;
+  const std::string path = tmp / "s.json";
+  const Session old_s = session_states::state(0), new_s = session_states::state(1);
+  save_session(old_s, path);
+  const std::string before = json_of(path), after = session_to_json(new_s).dump();
+  long tried[2] = {0, 0}, completed[2] = {0, 0}, reported[2] = {0, 0};
+  for (int phase = 0; phase < 2; ++phase) {
+    save_session(old_s, path);
+    for (long at = 1;; at += test_util::test_stride()) {
+      const int r = phase == 0 ? in_child_with_failing_allocation(at, [&] { save_session(new_s, path); }, path, true)
+                               : in_child_with_failing_allocation(at, [&] { load_session(path); }, path, true);
+      if (r == kNotInjected) break;
+      ++tried[phase];
+      ASSERT_TRUE(r == kDone || r == kReported) << "allocation #" << at << " (phase " << phase << "): the child ended with "
+                                                << r << (r == -SIGABRT ? " (std::terminate)" : "");
+      (r == kDone ? completed : reported)[phase]++;
+      const std::string now = json_of(path);
+      ASSERT_TRUE(now == before || (phase == 0 && now == after)) << "allocation #" << at << ": the session file changed";
+      if (now != before) save_session(old_s, path);
+    }
+  }
+  std::printf("[ faults ] with the reserve: saving %ld allocations failed in turn (%ld completed, %ld reported), loading "
+              "%ld (%ld, %ld); none ended the process\n",
+              tried[0], completed[0], reported[0], tried[1], completed[1], reported[1]);
+  EXPECT_GT(tried[0], 100 / test_util::test_stride());
+}
+
+TEST(MemoryReserve, IsGivenOnceThenAllocationsFailAgainUntilRearmed) {
+  ASSERT_TRUE(install_memory_reserve(size_t{1} << 20));
+  std::new_handler h = std::get_new_handler();
+  ASSERT_NE(h, nullptr);
+  EXPECT_EQ(memory_reserve_uses(), 0);
+  h();  // what operator new does when malloc fails: the reserve is freed, new retries
+  EXPECT_EQ(memory_reserve_uses(), 1);
+  EXPECT_THROW(h(), std::bad_alloc) << "nothing left: fail as usual";
+  EXPECT_TRUE(rearm_memory_reserve());
+  EXPECT_TRUE(rearm_memory_reserve()) << "already in place";
+  h();
+  EXPECT_EQ(memory_reserve_uses(), 2);
+  std::set_new_handler(nullptr);
 }

@@ -28,6 +28,7 @@
 #include "latent/image_io.h"
 #include "latent/json_file.h"
 #include "latent/latent_io.h"
+#include "latent/memory_reserve.h"
 #include "latent/model_package.h"
 #include "latent/torch_space.h"
 #include "latent/video_export.h"
@@ -673,6 +674,14 @@ void Studio::frame() {
   poll_workers();
   handle_requests();
   upload_thumbnails();
+  // Memory ran out somewhere and the reserve was used: say so once, and set it aside again.
+  if (const int uses = latent::memory_reserve_uses(); uses > reserve_uses_seen_) {
+    reserve_uses_seen_ = uses;
+    show_error(state_.session_status,
+               "Memory ran out: Latent Studio used the memory it keeps in reserve, so nothing was lost. Save your "
+               "session now, and close other programs or open a smaller model or dataset.");
+  }
+  if (reserve_uses_seen_ > 0) latent::rearm_memory_reserve();  // at once when it is in place
 
   // The map's points: redrawn into their texture only when something that shows changed.
   if (!map_layer_) map_layer_ = std::make_unique<MapLayer>();

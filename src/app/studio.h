@@ -189,6 +189,7 @@ class Studio {
   bool last_linear_ = false;
   std::vector<std::string> dropped_;
   latent::TrustedPlaces trusted_;
+  int reserve_uses_seen_ = 0;                  // latent::memory_reserve_uses() already reported
   std::vector<std::string> consented_places_;  // this run only: "Open once" and the command line
   std::vector<std::string> last_errors_;       // what show_error last put in each slot (dedup)
   latent::Image last_image_;            // the last decoded image (for "Save image")

@@ -19,6 +19,7 @@
 #include "latent/latent_io.h"
 #include "latent/pca_space.h"
 #include "latent/model_package.h"
+#include "latent/memory_reserve.h"
 #include "latent/model_sandbox.h"
 #include "latent/registry.h"
 #include "latent/word2vec_train.h"
@@ -158,6 +159,7 @@ int grid_cols(size_t n) { return std::max(1, static_cast<int>(std::ceil(std::sqr
 }  // namespace
 
 int main(int argc, char** argv) {
+  install_memory_reserve();  // see latent/memory_reserve.h
   CLI::App app{"latent: explore the latent spaces of trained models from the command line"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "latent 0.1.0");
