@@ -23,6 +23,10 @@ namespace latent {
 // read counts as running code only if its folder holds a .pt file.
 bool model_runs_code(const std::string& path);
 
+// The package folder a path names (the folder, or the folder of its model.json),
+// absolute and normalised: one string per package.
+std::string model_package_key(const std::string& path);
+
 // The place a package comes from: the folder that holds the package folder (for
 // `~/Downloads/vae/model.json`, `~/Downloads`), absolute and normalised.
 std::string model_place(const std::string& path);

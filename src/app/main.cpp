@@ -64,11 +64,11 @@ int main(int argc, char** argv) {
   app.add_option("--style-a", o.style_a, "Sentence models: make a style at start from this text (A) ...");
   app.add_option("--style-b", o.style_b, "... minus this text (B), as if typed in the style maker");
   app.add_option("--style-name", o.style_name, "... under this name");
-  app.add_option("--check-timeout", o.check_timeout,
+  app.add_option("--check-timeout", o.check.timeout_seconds,
                  "Models that run code (TorchScript, LibTorch) are first run in a separate process: stop it after this "
                  "many seconds")
       ->capture_default_str();
-  app.add_option("--check-memory-mb", o.check_memory_mb, "... and cap that process's memory at this many MB")
+  app.add_option("--check-memory-mb", o.check.memory_mb, "... and cap that process's memory at this many MB")
       ->capture_default_str();
   app.add_option("--trusted-places", o.trusted_places_file,
                  "The list of folders trusted to hold models that run code (default: "

@@ -221,12 +221,14 @@ void Renderer::make_style(std::shared_ptr<const Space> space, std::string name, 
   });
 }
 
-void Renderer::open_model(const std::string& path, const ModelCheckOptions& check) {
-  model_task = std::make_unique<Task<LoadedModel>>([path, check](TaskContext& ctx) {
+void Renderer::open_model(const std::string& path, const ModelCheckOptions* check) {
+  std::optional<ModelCheckOptions> checked;
+  if (check) checked = *check;
+  model_task = std::make_unique<Task<LoadedModel>>([path, checked](TaskContext& ctx) {
     LoadedModel out;
-    if (model_runs_code(path)) {
+    if (checked) {
       ctx.progress(0.05f, "running the model in a separate process first");
-      const ModelCheckResult r = check_model_in_child(path, check);
+      const ModelCheckResult r = check_model_in_child(path, *checked);
       if (!r.ok) throw Error(path + " was not opened: " + r.message);
       out.check_seconds = r.seconds;
       out.check_peak_mb = r.peak_rss_mb;

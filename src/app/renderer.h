@@ -129,10 +129,10 @@ class Renderer {
  public:
   Renderer();
 
-  // Models that run code (model_runs_code) are first opened and run in a separate
-  // process under `check` (a memory cap and a timeout); only if that passes are they
-  // opened here. A failed check is the task's error, in words.
-  void open_model(const std::string& path, const latent::ModelCheckOptions& check = {});
+  // With `check` (for models that run code, latent::model_runs_code), the model is first
+  // opened and run in a separate process under it (a memory cap and a timeout); only if
+  // that passes is it opened here. A failed check is the task's error, in words.
+  void open_model(const std::string& path, const latent::ModelCheckOptions* check = nullptr);
   void open_dataset(const std::string& path, std::shared_ptr<const latent::Space> space);
 
   latent::LatestWorker<DecodeRequest, Decoded> decoder;

@@ -105,16 +105,16 @@ void drop_callback(GLFWwindow* w, int count, const char** paths) {
   studio->on_drop(v);
 }
 
-bool is_image_path(const std::string& p) {
-  std::string ext = fs::path(p).extension().string();
-  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return fs::is_regular_file(p) && (ext == ".png" || ext == ".jpg" || ext == ".jpeg");
-}
 
 std::string lower_extension(const std::string& p) {
   std::string ext = fs::path(p).extension().string();
   for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return ext;
+}
+
+bool is_image_path(const std::string& p) {
+  const std::string ext = lower_extension(p);
+  return fs::is_regular_file(p) && (ext == ".png" || ext == ".jpg" || ext == ".jpeg");
 }
 
 // A session: a .json file whose first 4 KiB name the session format.
@@ -133,18 +133,6 @@ bool is_vectors_file(const std::string& p) {
   std::error_code ec;
   const std::string ext = lower_extension(p);
   return fs::is_regular_file(p, ec) && (ext == ".vec" || ext == ".lsv" || ext == ".bin" || ext == ".txt");
-}
-
-// The package a model path names, as one string per package (for "open this once").
-std::string package_key(const std::string& path) {
-  std::error_code ec;
-  std::string dir = path;
-  try {
-    dir = latent::package_dir(path);
-  } catch (const std::exception&) {
-  }
-  fs::path p = fs::weakly_canonical(fs::absolute(dir, ec), ec);
-  return p.lexically_normal().string();
 }
 
 double percentile(std::vector<double> v, double q) {
@@ -213,7 +201,7 @@ Studio::Studio(StudioOptions options) : opts_(std::move(options)) {
   trusted_ = latent::TrustedPlaces(opts_.trusted_places_file);
   if (!opts_.builtin_models.empty()) trusted_.add_builtin(opts_.builtin_models);
   for (const std::string* p : {&opts_.model, &opts_.then_open})
-    if (!p->empty()) consented_places_.push_back(package_key(*p));
+    if (!p->empty()) consented_places_.push_back(latent::model_package_key(*p));
 
   glfwSetErrorCallback(glfw_error);
   if (!glfwInit()) throw latent::Error("could not start GLFW (is there a display? try xvfb-run)");
@@ -929,14 +917,13 @@ void Studio::handle_requests() {
     route_dropped(p);
   }
 
-  if (!state_.open_model_request.empty() && !renderer_.model_task && state_.consent_path.empty() &&
-      may_open(state_.open_model_request)) {
-    latent::ModelCheckOptions check;
-    check.timeout_seconds = opts_.check_timeout;
-    check.memory_mb = opts_.check_memory_mb;
-    renderer_.open_model(state_.open_model_request, check);
-    state_.model_load = {true, 0.f, "opening"};
-    state_.open_model_request.clear();
+  if (!state_.open_model_request.empty() && !renderer_.model_task && state_.consent_path.empty()) {
+    const bool runs_code = latent::model_runs_code(state_.open_model_request);
+    if (may_open(state_.open_model_request, runs_code)) {
+      renderer_.open_model(state_.open_model_request, runs_code ? &opts_.check : nullptr);
+      state_.model_load = {true, 0.f, "opening"};
+      state_.open_model_request.clear();
+    }  // else the consent prompt is up, and the request waits for the answer
   }
   if (!state_.open_dataset_request.empty() && !renderer_.dataset_task && space_) {
     renderer_.open_dataset(state_.open_dataset_request, space_);
@@ -1996,9 +1983,9 @@ void Studio::route_dropped(const std::string& p) {
   }
 }
 
-bool Studio::may_open(const std::string& path) {
-  if (!latent::model_runs_code(path) || trusted_.trusted(path)) return true;
-  const std::string key = package_key(path);
+bool Studio::may_open(const std::string& path, bool runs_code) {
+  if (!runs_code || trusted_.trusted(path)) return true;
+  const std::string key = latent::model_package_key(path);
   if (std::find(consented_places_.begin(), consented_places_.end(), key) != consented_places_.end()) return true;
   state_.consent_path = path;
   state_.consent_place = latent::model_place(path);
@@ -2017,7 +2004,7 @@ void Studio::handle_consent() {
                                        (space_ ? ". Still showing '" + space_->info().name + "'." : "."));
     return;
   }
-  consented_places_.push_back(package_key(path));
+  consented_places_.push_back(latent::model_package_key(path));
   if (answer == A::TrustFolder) {
     try {
       trusted_.trust(path);

@@ -67,8 +67,7 @@ struct StudioOptions {
   std::string style_a, style_b, style_name;  // make a style from these two files at start, as if typed
   // Models that run code: checked in a separate process with these limits first; and the
   // folders trusted without asking (the shipped models'), and where the person's list is.
-  double check_timeout = 60;
-  size_t check_memory_mb = 4096;
+  latent::ModelCheckOptions check;   // timeout and memory cap of that process
   std::string builtin_models;        // trusted from the start ("" = none)
   std::string trusted_places_file;   // "" = $XDG_CONFIG_HOME/latent-studio/trusted-places.json
   double autosave_seconds = 60;      // autosave (to SESSION.autosave-PID) this often when something changed
@@ -132,7 +131,7 @@ class Studio {
   void route_dropped(const std::string& path);
   // Consent for models that run code: true when `path` may be opened now; otherwise
   // the prompt is put up (once) and the open waits for the answer.
-  bool may_open(const std::string& path);
+  bool may_open(const std::string& path, bool runs_code);
   void handle_consent();
   // Sentence models (studio_story.cpp)
   const latent::StorytellerSpace* storyteller() const;

@@ -151,10 +151,7 @@ void Studio::show_story_image(const std::string& path) {
     try {
       if (!caption_model_) {
         // TorchScript: run it in a separate process first (named on the command line, so consented).
-        latent::ModelCheckOptions check;
-        check.timeout_seconds = opts_.check_timeout;
-        check.memory_mb = opts_.check_memory_mb;
-        const latent::ModelCheckResult r = latent::check_model_in_child(opts_.caption_model, check);
+        const latent::ModelCheckResult r = latent::check_model_in_child(opts_.caption_model, opts_.check);
         if (!r.ok) throw latent::Error(opts_.caption_model + " was not opened: " + r.message);
         caption_model_ = latent::CaptionModel::open(opts_.caption_model);
       }

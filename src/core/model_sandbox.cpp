@@ -113,7 +113,7 @@ bool model_runs_code(const std::string& path) {
   return kind != "pca" && kind != "word-vectors";
 }
 
-std::string model_place(const std::string& path) {
+std::string model_package_key(const std::string& path) {
   std::string dir;
   try {
     dir = package_dir(path);
@@ -121,7 +121,11 @@ std::string model_place(const std::string& path) {
     dir = fs::path(path).filename() == "model.json" ? fs::path(path).parent_path().string() : path;
   }
   if (dir.empty()) dir = ".";
-  return normal_folder((fs::path(normal_folder(dir))).parent_path().string());
+  return normal_folder(dir);
+}
+
+std::string model_place(const std::string& path) {
+  return normal_folder(fs::path(model_package_key(path)).parent_path().string());
 }
 
 std::string find_latent_program() {

@@ -12,8 +12,8 @@
 #include "latent/errors.h"
 #include "latent/json_file.h"
 #include "latent/model_package.h"
-#include "latent/pt_check.h"
 #include "latent/text.h"
+#include "torch_nets.h"
 #include "torch_text_net.h"
 
 namespace fs = std::filesystem;
@@ -33,21 +33,6 @@ struct CaptionModel::Impl {
 CaptionModel::CaptionModel() : impl_(std::make_unique<Impl>()) {}
 CaptionModel::~CaptionModel() = default;
 
-namespace {
-
-torch::jit::Module load_module(const fs::path& file) {
-  if (!fs::is_regular_file(file)) throw IoError(file.string() + ": missing (named in caption-model.json)");
-  check_pt_archive(file.string());  // its zip records must fit the file before LibTorch reads them
-  try {
-    return torch::jit::load(file.string(), torch::kCPU);
-  } catch (const c10::Error& e) {
-    throw FormatError(file.string() + ": not a TorchScript module saved by PyTorch (" +
-                      std::string(e.what_without_backtrace()).substr(0, 300) + ")");
-  }
-}
-
-}  // namespace
-
 std::unique_ptr<CaptionModel> CaptionModel::open(const std::string& path) {
   const fs::path json_file = fs::is_directory(path) ? fs::path(path) / "caption-model.json" : fs::path(path);
   const fs::path dir = json_file.parent_path();
@@ -61,8 +46,9 @@ std::unique_ptr<CaptionModel> CaptionModel::open(const std::string& path) {
   auto& d = *m->impl_;
   d.file = file;
   d.name = j.value("name", dir.filename().string());
-  d.image_encoder = load_module(dir / require_field<std::string>(j, "image_encoder", file));
-  d.caption_encoder = load_module(dir / require_field<std::string>(j, "caption_encoder", file));
+  auto part = [&](const char* key) { return (dir / require_field<std::string>(j, key, file)).string(); };
+  d.image_encoder = nets::load_script(part("image_encoder"), "caption-model.json");
+  d.caption_encoder = nets::load_script(part("caption_encoder"), "caption-model.json");
   d.image_encoder.eval();
   d.caption_encoder.eval();
   d.vocab = Vocabulary::load((dir / require_field<std::string>(j, "vocabulary", file)).string());

@@ -198,6 +198,17 @@ void load_weights(nn::Module& m, const std::string& path, bool half) {
   }
 }
 
+torch::jit::Module load_script(const std::string& file, const std::string& named_in) {
+  if (!fs::is_regular_file(file)) throw IoError(file + ": missing (named in " + named_in + ")");
+  check_pt_archive(file);  // its zip records must fit the file before LibTorch reads them
+  try {
+    return torch::jit::load(file, torch::kCPU);
+  } catch (const c10::Error& e) {
+    throw FormatError(file + ": not a TorchScript module saved by PyTorch (" +
+                      std::string(e.what_without_backtrace()).substr(0, 300) + ")");
+  }
+}
+
 nlohmann::json read_checkpoint_state(const std::string& checkpoint_dir, const nlohmann::json& run_args,
                                      const std::string& what) {
   const std::string sp = checkpoint_dir + "/state.json";

@@ -6,6 +6,7 @@
 #include <string>
 
 #include <nlohmann/json.hpp>
+#include <torch/script.h>
 #include <torch/torch.h>
 
 #include "latent/errors.h"
@@ -79,6 +80,11 @@ std::vector<Image> to_images(const torch::Tensor& t, float lo, float hi, bool cl
 void save_weights(torch::nn::Module& m, const std::string& path, bool half);
 // `half`: the file holds float16 (model.json's torch.weights_dtype).
 void load_weights(torch::nn::Module& m, const std::string& path, bool half = false);
+
+// A TorchScript module on the CPU: `file` must exist (else "FILE: missing (named in
+// NAMED_IN)"), pass the .pt zip pre-check, and load (else a FormatError with LibTorch's
+// reason).
+torch::jit::Module load_script(const std::string& file, const std::string& named_in);
 
 // An optimizer's state, written through a temporary file and a rename, and read back.
 template <typename Opt>

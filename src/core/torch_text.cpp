@@ -14,7 +14,6 @@
 #include "latent/errors.h"
 #include "latent/json_file.h"
 #include "latent/model_package.h"
-#include "latent/pt_check.h"
 #include "latent/storyteller.h"
 #include "latent/torch_space.h"
 #include "torch_nets.h"
@@ -144,24 +143,14 @@ class ScriptBackend : public Backend {
   int dim_;
 };
 
-torch::jit::Module load_script(const std::string& file) {
-  if (!fs::is_regular_file(file)) throw IoError(file + ": missing (named in model.json)");
-  check_pt_archive(file);  // its zip records must fit the file before LibTorch reads them
-  try {
-    return torch::jit::load(file, torch::kCPU);
-  } catch (const c10::Error& e) {
-    throw FormatError(file + ": not a TorchScript module saved by PyTorch (" +
-                      std::string(e.what_without_backtrace()).substr(0, 300) + ")");
-  }
-}
 
 }  // namespace
 
 std::unique_ptr<Backend> native_backend(SkipThoughtNet net) { return std::make_unique<NativeBackend>(std::move(net)); }
 
 std::unique_ptr<Backend> script_backend(const std::string& encoder_file, const std::string& decoder_file, int dim) {
-  auto enc = load_script(encoder_file);
-  auto dec = encoder_file == decoder_file ? enc : load_script(decoder_file);
+  auto enc = nets::load_script(encoder_file, "model.json");
+  auto dec = encoder_file == decoder_file ? enc : nets::load_script(decoder_file, "model.json");
   if (!dec.find_method("init") || !dec.find_method("step"))
     throw FormatError(decoder_file + ": the decoder module needs exported methods init(thought, role) and "
                       "step(token, h, thought, role) (see docs/model-format.md)");
