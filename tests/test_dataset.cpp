@@ -31,15 +31,7 @@ void write_gz(const std::string& path, const std::string& bytes) {
   gzclose(f);
 }
 
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test_util::error_of;
 
 }  // namespace
 

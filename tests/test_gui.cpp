@@ -28,6 +28,24 @@ nlohmann::json read_json(const std::string& path) {
   return nlohmann::json::parse(in);
 }
 
+// Real input for the studio: a shell script starts it with `args` in the background,
+// waits for its window, sleeps `settle_s` seconds, sends the xdotool `input` lines and
+// waits for the studio to exit (the args end it: --screenshot-after or --frames).
+test_util::RunResult run_with_input(const test_util::TempDir& tmp, const std::string& args, int settle_s,
+                                    const std::string& input) {
+  const std::string script = tmp / "input.sh";
+  {
+    std::ofstream sh(script);
+    sh << "#!/bin/sh\n"
+       << kStudio << " " << args << " &\n"
+       << "PID=$!\n"
+       << "xdotool search --sync --name 'Latent Studio' > /dev/null\n"
+       << "sleep " << settle_s << "\n"
+       << input << "wait $PID\n";
+  }
+  return run("sh " + script);
+}
+
 // Share of pixels in a rectangle that look like ImGui's (blue) slider frames and grabs.
 double blue_share(const Image& shot, const nlohmann::json& r) {
   const int x0 = r["x"].get<int>(), y0 = r["y"].get<int>(), w = r["w"].get<int>(), h = r["h"].get<int>();
@@ -240,21 +258,13 @@ TEST(Studio, ShiftDragLassoesPointsOnTheMap) {
   if (!test_util::has_data_dir()) GTEST_SKIP() << "no shared data";
   if (run("command -v xdotool").code != 0) GTEST_SKIP() << "xdotool is not installed";
   test_util::TempDir tmp;
-  const std::string script = tmp / "lasso.sh";
-  {
-    std::ofstream sh(script);
-    sh << "#!/bin/sh\n"
-       << kStudio << " --model " << kModel << " --dataset " << LATENT_DATA_DIR << "/faces/olivetti --map pca"
-       << " --width 1600 --height 1000 --screenshot " << (tmp / "shot.png") << " --frames 400 &\n"
-       << "PID=$!\n"
-       << "xdotool search --sync --name 'Latent Studio' > /dev/null\n"
-       << "sleep 2\n"
-       << "xdotool mousemove 900 300 keydown shift mousedown 1\n"
-       << "for p in '1000 300' '1000 600' '800 600' '800 300' '850 310'; do xdotool mousemove $p; sleep 0.2; done\n"
-       << "xdotool mouseup 1 keyup shift\n"
-       << "wait $PID\n";
-  }
-  auto r = run("sh " + script);
+  auto r = run_with_input(tmp,
+                           "--model " + kModel + " --dataset " + LATENT_DATA_DIR + "/faces/olivetti --map pca" +
+                               " --width 1600 --height 1000 --screenshot " + (tmp / "shot.png") + " --frames 400",
+                           2,
+                           "xdotool mousemove 900 300 keydown shift mousedown 1\n"
+                           "for p in '1000 300' '1000 600' '800 600' '800 300' '850 310'; do xdotool mousemove $p; sleep 0.2; done\n"
+                           "xdotool mouseup 1 keyup shift\n");
   ASSERT_EQ(r.code, 0) << r.output;
   const auto meta = read_json(tmp / "shot.png.json");
   EXPECT_GT(meta["map_selection"].get<int>(), 50);   // a good part of the 400 faces...
@@ -510,18 +520,8 @@ TEST(Studio, PresentationModeIsDrivenFromTheKeyboard) {
       max_diff = std::max(max_diff, double(std::fabs(out.at(x0 + x * k + k / 2, y0 + y * k + k / 2, 0) - expected.at(x, y, 0))));
   EXPECT_LE(max_diff, 2.5 / 255.0);
 
-  const std::string script = tmp / "keys.sh";
-  {
-    std::ofstream sh(script);
-    sh << "#!/bin/sh\n"
-       << kStudio << " --session " << ses << " --present --screenshot " << (tmp / "b.png") << " --screenshot-after 7 &\n"
-       << "PID=$!\n"
-       << "xdotool search --sync --name 'Latent Studio' > /dev/null\n"
-       << "sleep 3\n"
-       << "for k in Right Right b; do xdotool key $k; sleep 0.4; done\n"
-       << "wait $PID\n";
-  }
-  auto r = run("sh " + script);
+  auto r = run_with_input(tmp, "--session " + ses + " --present --screenshot " + (tmp / "b.png") + " --screenshot-after 7",
+                           3, "for k in Right Right b; do xdotool key $k; sleep 0.4; done\n");
   ASSERT_EQ(r.code, 0) << r.output;
   const auto b = read_json(tmp / "b.png.json");
   EXPECT_EQ(b["current_bookmark"], 1);
@@ -855,18 +855,6 @@ TEST(Studio, ModelsThatRunCodeAskFirstAndHostileOnesOnlyEndTheirCheck) {
   if (made.code != 0) GTEST_SKIP() << "python3-torch is not usable: " << made.output;
   const std::string trusted = tmp / "trusted.json";
 
-  const std::string script = tmp / "consent.sh";
-  {
-    std::ofstream sh(script);
-    sh << "#!/bin/sh\n"
-       << kStudio << " --trusted-places " << trusted << " --drop " << (tmp / "h/crash") << " --screenshot "
-       << (tmp / "a.png") << " --screenshot-after 12 &\n"
-       << "PID=$!\n"
-       << "xdotool search --sync --name 'Latent Studio' > /dev/null\n"
-       << "sleep 4\n"
-       << "xdotool key Return\n"
-       << "wait $PID\n";
-  }
   // First, without an answer: the prompt is up and nothing was opened or trusted.
   auto asked = run(kStudio + " --trusted-places " + trusted + " --drop " + (tmp / "h/crash") + " --screenshot " +
                    (tmp / "q.png") + " --frames 3");
@@ -876,7 +864,10 @@ TEST(Studio, ModelsThatRunCodeAskFirstAndHostileOnesOnlyEndTheirCheck) {
   EXPECT_EQ(q["model"], "olivetti-pca");
   EXPECT_FALSE(std::filesystem::exists(trusted));
 
-  auto a = run("sh " + script);
+  auto a = run_with_input(tmp,
+                          "--trusted-places " + trusted + " --drop " + (tmp / "h/crash") + " --screenshot " +
+                              (tmp / "a.png") + " --screenshot-after 12",
+                          4, "xdotool key Return\n");
   ASSERT_EQ(a.code, 0) << a.output;
   const auto am = read_json(tmp / "a.png.json");
   EXPECT_EQ(am["consent_pending"], "");
@@ -933,18 +924,8 @@ TEST(Studio, AnOrphanedAutosaveIsOfferedAndRestoredByAClick) {
   const int y = static_cast<int>(r["y"].get<double>() + r["h"].get<double>() / 2);
   ASSERT_GT(r["w"].get<double>(), 0);
 
-  const std::string script = tmp / "click.sh";
-  {
-    std::ofstream sh(script);
-    sh << "#!/bin/sh\n"
-       << kStudio << " --session " << ses << " --screenshot " << (tmp / "b.png") << " --screenshot-after 9 &\n"
-       << "PID=$!\n"
-       << "xdotool search --sync --name 'Latent Studio' > /dev/null\n"
-       << "sleep 4\n"
-       << "xdotool mousemove " << x << " " << y << " click 1\n"
-       << "wait $PID\n";
-  }
-  auto clicked = run("sh " + script);
+  auto clicked = run_with_input(tmp, "--session " + ses + " --screenshot " + (tmp / "b.png") + " --screenshot-after 9", 4,
+                           "xdotool mousemove " + std::to_string(x) + " " + std::to_string(y) + " click 1\n");
   ASSERT_EQ(clicked.code, 0) << clicked.output;
   const auto bm = read_json(tmp / "b.png.json");
   EXPECT_EQ(bm["autosave_offers"], 0);

@@ -24,17 +24,7 @@ std::string nested(int depth, const std::string& inner = "1") {
   return std::string(static_cast<size_t>(depth), '[') + inner + std::string(static_cast<size_t>(depth), ']');
 }
 
-// The message of the latent::Error `f` throws ("" when it throws none; any other
-// exception fails the test).
-template <typename F>
-std::string error_of(F f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using test_util::error_of;
 
 }  // namespace
 

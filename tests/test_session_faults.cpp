@@ -223,39 +223,71 @@ int in_child_with_failing_allocation(long n, F f, const std::string& must_name, 
 }
 }  // namespace
 
-TEST(SessionFaults, EveryAllocationFailsInTurn) {
-  test_util::TempDir tmp;
-  const std::string path = tmp / "s.json";
+namespace {
+
+// Every allocation of a save (phase 0) and of a load (phase 1) made to fail in turn,
+// each in a child (every Nth with LATENT_TEST_STRIDE=N, the sanitizer run), with the
+// outcomes counted. After every case the session file must hold the old state, or the
+// new one after a save that completed. Stops at the first case that ends otherwise than
+// done, reported or std::terminate (`unexpected`) or that changes the file (`damaged`).
+struct AllocationFaults {
+  long tried[2] = {0, 0}, reported[2] = {0, 0}, completed[2] = {0, 0}, aborted[2] = {0, 0};
+  std::string unexpected, damaged, first_abort;  // "" when none
+};
+
+AllocationFaults fail_each_allocation(const std::string& path, bool with_reserve) {
+  AllocationFaults f;
   const Session old_s = session_states::state(0), new_s = session_states::state(1);
   save_session(old_s, path);
   const std::string before = json_of(path), after = session_to_json(new_s).dump();
-  long tried[2] = {0, 0}, reported[2] = {0, 0}, completed[2] = {0, 0}, aborted[2] = {0, 0};
   for (int phase = 0; phase < 2; ++phase) {  // 0: saving, 1: loading
     save_session(old_s, path);
-    // Every allocation in turn; every Nth with LATENT_TEST_STRIDE=N (the sanitizer run).
     for (long at = 1;; at += test_util::test_stride()) {
-      const int r = phase == 0 ? in_child_with_failing_allocation(at, [&] { save_session(new_s, path); }, path)
-                               : in_child_with_failing_allocation(at, [&] { load_session(path); }, path);
+      const int r =
+          phase == 0 ? in_child_with_failing_allocation(at, [&] { save_session(new_s, path); }, path, with_reserve)
+                     : in_child_with_failing_allocation(at, [&] { load_session(path); }, path, with_reserve);
       if (r == kNotInjected) break;
-      ++tried[phase];
-      ASSERT_NE(r, kWrongType) << "allocation #" << at << ": a failure that is not a latent::Error naming the file";
-      if (r == kReported) ++reported[phase];
-      else if (r == kDone) ++completed[phase];
-      else if (r == -SIGABRT) ++aborted[phase];
-      else FAIL() << "allocation #" << at << ": the child ended with " << r;
+      ++f.tried[phase];
+      const std::string where = "allocation #" + std::to_string(at) + " (phase " + std::to_string(phase) + ")";
+      if (r == kReported) {
+        ++f.reported[phase];
+      } else if (r == kDone) {
+        ++f.completed[phase];
+      } else if (r == -SIGABRT) {
+        ++f.aborted[phase];
+        if (f.first_abort.empty()) f.first_abort = where + ": std::terminate";
+      } else {
+        f.unexpected = where + (r == kWrongType ? ": a failure that is not a latent::Error naming the file"
+                                                : ": the child ended with " + std::to_string(r));
+        return f;
+      }
       // Whatever happened, the file holds the old state, or the new one after a save that completed.
       const std::string now = json_of(path);
-      ASSERT_TRUE(now == before || (phase == 0 && now == after)) << "allocation #" << at << ": the session file changed";
+      if (!(now == before || (phase == 0 && now == after))) {
+        f.damaged = where + ": the session file changed";
+        return f;
+      }
       if (now != before) save_session(old_s, path);
     }
   }
+  return f;
+}
+
+}  // namespace
+
+TEST(SessionFaults, EveryAllocationFailsInTurn) {
+  test_util::TempDir tmp;
+  const AllocationFaults f = fail_each_allocation(tmp / "s.json", false);
+  ASSERT_EQ(f.unexpected, "");
+  ASSERT_EQ(f.damaged, "");
   std::printf("[ faults ] allocations: saving %ld failed in turn (%ld reported as Errors, %ld still completed, %ld "
               "ended in std::terminate: a bad_alloc inside a noexcept function, nlohmann::json's destructor where examined); loading %ld (%ld, %ld, %ld); "
               "the session file was intact after every one\n",
-              tried[0], reported[0], completed[0], aborted[0], tried[1], reported[1], completed[1], aborted[1]);
-  EXPECT_GT(tried[0], 100 / test_util::test_stride());
-  EXPECT_GT(tried[1], 20 / test_util::test_stride());
-  EXPECT_GT(reported[0], tried[0] / 2);  // most failures are reported, not fatal
+              f.tried[0], f.reported[0], f.completed[0], f.aborted[0], f.tried[1], f.reported[1], f.completed[1],
+              f.aborted[1]);
+  EXPECT_GT(f.tried[0], 100 / test_util::test_stride());
+  EXPECT_GT(f.tried[1], 20 / test_util::test_stride());
+  EXPECT_GT(f.reported[0], f.tried[0] / 2);  // most failures are reported, not fatal
 }
 
 // The studio and the CLI set 16 MB aside at start (install_memory_reserve) and hand it
@@ -263,30 +295,15 @@ TEST(SessionFaults, EveryAllocationFailsInTurn) {
 // inside nlohmann::json's destructor, and the file is never damaged.
 TEST(SessionFaults, WithTheMemoryReserveNoAllocationFailureEndsTheProcess) {
   test_util::TempDir tmp;
-  const std::string path = tmp / "s.json";
-  const Session old_s = session_states::state(0), new_s = session_states::state(1);
-  save_session(old_s, path);
-  const std::string before = json_of(path), after = session_to_json(new_s).dump();
-  long tried[2] = {0, 0}, completed[2] = {0, 0}, reported[2] = {0, 0};
-  for (int phase = 0; phase < 2; ++phase) {
-    save_session(old_s, path);
-    for (long at = 1;; at += test_util::test_stride()) {
-      const int r = phase == 0 ? in_child_with_failing_allocation(at, [&] { save_session(new_s, path); }, path, true)
-                               : in_child_with_failing_allocation(at, [&] { load_session(path); }, path, true);
-      if (r == kNotInjected) break;
-      ++tried[phase];
-      ASSERT_TRUE(r == kDone || r == kReported) << "allocation #" << at << " (phase " << phase << "): the child ended with "
-                                                << r << (r == -SIGABRT ? " (std::terminate)" : "");
-      (r == kDone ? completed : reported)[phase]++;
-      const std::string now = json_of(path);
-      ASSERT_TRUE(now == before || (phase == 0 && now == after)) << "allocation #" << at << ": the session file changed";
-      if (now != before) save_session(old_s, path);
-    }
-  }
+  const AllocationFaults f = fail_each_allocation(tmp / "s.json", true);
+  ASSERT_EQ(f.unexpected, "");
+  ASSERT_EQ(f.damaged, "");
+  EXPECT_EQ(f.first_abort, "");
+  EXPECT_EQ(f.aborted[0] + f.aborted[1], 0);
   std::printf("[ faults ] with the reserve: saving %ld allocations failed in turn (%ld completed, %ld reported), loading "
               "%ld (%ld, %ld); none ended the process\n",
-              tried[0], completed[0], reported[0], tried[1], completed[1], reported[1]);
-  EXPECT_GT(tried[0], 100 / test_util::test_stride());
+              f.tried[0], f.completed[0], f.reported[0], f.tried[1], f.completed[1], f.reported[1]);
+  EXPECT_GT(f.tried[0], 100 / test_util::test_stride());
 }
 
 TEST(MemoryReserve, IsGivenOnceThenAllocationsFailAgainUntilRearmed) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <sys/wait.h>
 
+#include "latent/errors.h"
 #include "latent/image.h"
 #include "latent/image_io.h"
 
@@ -71,6 +72,18 @@ inline void write_blob_folder(const std::string& dir, int n, int w, int h, unsig
     std::snprintf(name, sizeof name, "img_%03d.png", i);
     latent::save_png(blob_image(w, h, rng), (fs::path(dir) / name).string());
   }
+}
+
+// The message of the latent::Error `f` throws ("(no error)" when it throws none; any
+// other exception fails the test that called it).
+template <typename F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const latent::Error& e) {
+    return e.what();
+  }
+  return "(no error)";
 }
 
 // Exhaustive loops (every allocation failing in turn, 1,000 kills) take every Nth case

@@ -123,6 +123,15 @@ long peak_growth_kb(F f) {
   return status_kb("VmHWM:") - before;
 }
 
+// The same words, in the same order, with exactly the same vectors.
+void expect_same_words_and_vectors(const WordVectors& got, const WordVectors& want) {
+  ASSERT_EQ(got.size(), want.size());
+  for (long i = 0; i < want.size(); ++i) {
+    EXPECT_EQ(got.word(i), want.word(i));
+    EXPECT_EQ(got.vector(i), want.vector(i));
+  }
+}
+
 }  // namespace
 
 TEST(WordVectors, AllFormatsLoadTheSameVectors) {
@@ -205,11 +214,7 @@ TEST(WordVectors, NativeCacheRoundTripAndFloat16) {
   auto native = WordVectors::open(tmp / "v.lsv");
   EXPECT_TRUE(native->memory_mapped());
   EXPECT_EQ(native->source_format(), VectorFormat::Native);
-  ASSERT_EQ(native->size(), wv->size());
-  for (long i = 0; i < wv->size(); ++i) {
-    EXPECT_EQ(native->word(i), wv->word(i));
-    EXPECT_EQ(native->vector(i), wv->vector(i));
-  }
+  expect_same_words_and_vectors(*native, *wv);
   auto half = WordVectors::open(tmp / "h.lsv");
   EXPECT_EQ(half->storage(), Storage::Float16);
   EXPECT_LT(std::filesystem::file_size(tmp / "h.lsv"), std::filesystem::file_size(tmp / "v.lsv"));
@@ -437,9 +442,5 @@ TEST(WordVectors, TheCacheThatWriteCacheWritesIsUsedNextTime) {
   auto again = WordVectors::open(tmp / "v.txt");
   EXPECT_TRUE(again->memory_mapped());
   EXPECT_EQ(again->source_format(), VectorFormat::Word2VecText);
-  ASSERT_EQ(again->size(), wv->size());
-  for (long i = 0; i < wv->size(); ++i) {
-    EXPECT_EQ(again->word(i), wv->word(i));
-    EXPECT_EQ(again->vector(i), wv->vector(i));
-  }
+  expect_same_words_and_vectors(*again, *wv);
 }
