@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake pkg-config
-  libeigen3-dev nlohmann-json3-dev libstb-dev libcli11-dev zlib1g-dev
+  libeigen3-dev nlohmann-json3-dev libstb-dev libcli11-dev zlib1g-dev libdeflate-dev
   libopenblas-dev liblapack-dev
   libtorch-dev python3-torch python3-pil
   libimgui-dev libglfw3-dev libepoxy-dev libgl-dev libfreetype-dev fonts-dejavu-core

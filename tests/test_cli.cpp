@@ -188,6 +188,37 @@ TEST_F(Cli, EveryCommandHasHelp) {
   }
 }
 
+// LibTorch comes in its own library, opened only for what needs it (torch_module.h):
+// LD_DEBUG=libs makes the dynamic loader say each library it loads, on stderr.
+TEST(CliLibTorch, LoadedOnlyWhenACommandOrModelNeedsIt) {
+  const std::string src = LATENT_SOURCE_DIR;
+  auto loads = [](const std::string& out, const std::string& lib) { return out.find(lib) != std::string::npos; };
+  // A PCA model, a dataset, word vectors: no LibTorch.
+  auto pca = run("LD_DEBUG=libs " + kCli + " info " + src + "/models/olivetti-pca");
+  ASSERT_EQ(pca.code, 0) << pca.output;
+  EXPECT_NE(pca.output.find("kind:        pca"), std::string::npos) << pca.output;
+  EXPECT_FALSE(loads(pca.output, "libtorch_cpu")) << "LibTorch was loaded for a PCA model";
+  EXPECT_FALSE(loads(pca.output, "liblatent_torch")) << "latent_torch was loaded for a PCA model";
+  // A LibTorch model opens through the same command: the library is opened for it.
+  auto gan = run("LD_DEBUG=libs " + kCli + " info " + src + "/models/celeba-dcgan");
+  ASSERT_EQ(gan.code, 0) << gan.output;
+  EXPECT_NE(gan.output.find("kind:        torch-image"), std::string::npos) << gan.output;
+  EXPECT_TRUE(loads(gan.output, "liblatent_torch.so"));
+  // A command of the LibTorch module, and its help.
+  auto bench_help = run(kCli + " bench --help");
+  ASSERT_EQ(bench_help.code, 0) << bench_help.output;
+  EXPECT_NE(bench_help.output.find("Usage"), std::string::npos) << bench_help.output;
+  // Every command of the module is listed where a person looks for it.
+  auto top = run(kCli + " --help");
+  auto train = run(kCli + " train --help");
+  ASSERT_EQ(top.code, 0) << top.output;
+  for (const char* name : {"import-torchscript", "bench", "invert", "story", "style", "bench-text", "sentences",
+                           "eval-text"})
+    EXPECT_NE(top.output.find(std::string("  ") + name + " "), std::string::npos) << name << "\n" << top.output;
+  for (const char* name : {"vae", "dcgan", "skipthought", "word2vec"})
+    EXPECT_NE(train.output.find(std::string("  ") + name + " "), std::string::npos) << name << "\n" << train.output;
+}
+
 TEST(CliShippedModel, DefaultModelOpensAndDecodes) {
   const std::string model = std::string(LATENT_SOURCE_DIR) + "/models/olivetti-pca";
   auto info = run(kCli + " info " + model);

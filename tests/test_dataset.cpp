@@ -1,6 +1,7 @@
 #include "latent/dataset.h"
 
 #include <fstream>
+#include <iterator>
 
 #include <gtest/gtest.h>
 #include <zlib.h>
@@ -49,6 +50,39 @@ TEST(Idx, ReadsPlainAndGzip) {
     EXPECT_EQ(ds.channels, 1);
     EXPECT_FLOAT_EQ(ds.data(1, 3), 11 / 255.f);  // image 1, pixel 3 = byte 8+3
   }
+}
+
+// One-member gzip files are decompressed whole (libdeflate); two members, a lying size
+// trailer and damaged data go through zlib's stream, which reads or reports them as before.
+TEST(Idx, GzipMembersTrailersAndDamage) {
+  test_util::TempDir tmp;
+  const std::string bytes = idx_bytes(4, 3, 5);
+  const std::string half = bytes.substr(0, bytes.size() / 2), rest = bytes.substr(bytes.size() / 2);
+  write_gz(tmp / "a.gz", half);
+  write_gz(tmp / "b.gz", rest);
+  auto slurp = [](const std::string& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  write(tmp / "two-members-idx3-ubyte.gz", slurp(tmp / "a.gz") + slurp(tmp / "b.gz"));
+  write_gz(tmp / "one-idx3-ubyte.gz", bytes);
+  std::string lying = slurp(tmp / "one-idx3-ubyte.gz");
+  lying[lying.size() - 1] = '\x7f';  // ISIZE: far more than the data
+  write(tmp / "lying-idx3-ubyte.gz", lying);
+  for (const char* name : {"two-members-idx3-ubyte.gz", "one-idx3-ubyte.gz"}) {
+    const ImageDataset ds = load_image_dataset(tmp / name);
+    ASSERT_EQ(ds.count(), 4) << name;
+    EXPECT_FLOAT_EQ(ds.data(2, 7), uint8_t(bytes[16 + 2 * 15 + 7]) / 255.f) << name;
+  }
+  // A size trailer that claims 2 GB is not believed (nothing that size is allocated) and
+  // zlib reports the mismatch, as it did before libdeflate.
+  const std::string lie = error_of([&] { load_image_dataset(tmp / "lying-idx3-ubyte.gz"); });
+  EXPECT_NE(lie.find("lying-idx3-ubyte.gz: compressed data is corrupt"), std::string::npos) << lie;
+  std::string damaged = slurp(tmp / "one-idx3-ubyte.gz");
+  for (size_t i = 20; i < damaged.size() - 8; i += 3) damaged[i] = static_cast<char>(damaged[i] ^ 0x5a);
+  write(tmp / "damaged-idx3-ubyte.gz", damaged);
+  const std::string e = error_of([&] { load_image_dataset(tmp / "damaged-idx3-ubyte.gz"); });
+  EXPECT_NE(e.find("damaged-idx3-ubyte.gz"), std::string::npos) << e;
 }
 
 TEST(Idx, LimitAndResize) {

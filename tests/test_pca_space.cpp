@@ -47,6 +47,30 @@ TEST_P(PcaRoutes, AllComponentsReconstructExactly) {
   EXPECT_LT((rec - x).cwiseAbs().maxCoeff(), 1e-4f);
 }
 
+// `latent fit-pca` reports the training RMSE from the spectrum; it must equal the
+// encode-decode pass over the data that it replaces, on both routes, for several k.
+TEST_P(PcaRoutes, TrainRmseFromTheSpectrumEqualsTheReconstructionPass) {
+  const auto [n, d] = GetParam();
+  const RowMatrixXf x = make_data(n, d, 11);
+  // (k where the discarded variance is not at the level of float rounding of the total.)
+  for (int k : {1, 3, 5}) {
+    auto pca = PcaSpace::fit(x, shape_for(d), PcaOptions{k, 0.0});
+    // The pass, in double (a float pass over Fashion-MNIST was itself 0.5% off).
+    const Eigen::MatrixXd c = pca->components().cast<double>();
+    const Eigen::MatrixXd xc = x.cast<double>().rowwise() - pca->mean().cast<double>().transpose();
+    const Eigen::MatrixXd rec = (xc * c.transpose()) * c;
+    const double pass = std::sqrt((rec - xc).squaredNorm() / static_cast<double>(x.size()));
+    EXPECT_GT(pass, 0.0);
+    EXPECT_NEAR(pca->train_reconstruction_rmse(), pass, 1e-3 * pass + 1e-6) << "k=" << k;
+  }
+  // And after a save and a reload (n_samples and the total variance travel in model.json).
+  test_util::TempDir tmp;
+  auto pca = PcaSpace::fit(x, shape_for(d), PcaOptions{3, 0.0});
+  pca->save(tmp / "m");
+  auto again = open_space(tmp / "m");
+  EXPECT_NEAR(dynamic_cast<PcaSpace&>(*again).train_reconstruction_rmse(), pca->train_reconstruction_rmse(), 1e-9);
+}
+
 TEST_P(PcaRoutes, ComponentsAreOrthonormal) {
   const auto [n, d] = GetParam();
   auto pca = PcaSpace::fit(make_data(n, d, 2), shape_for(d), PcaOptions{std::min(n - 1, d), 0.0});

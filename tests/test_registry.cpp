@@ -6,6 +6,7 @@
 
 #include "latent/errors.h"
 #include "latent/pca_space.h"
+#include "latent/torch_module.h"
 #include "test_util.h"
 
 using namespace latent;
@@ -97,4 +98,22 @@ TEST(Registry, CustomKindsCanRegister) {
   EXPECT_NE(error_of(tmp / "c").find("reached the custom factory"), std::string::npos);
   const auto kinds = known_kinds();
   EXPECT_NE(std::find(kinds.begin(), kinds.end(), "test-kind"), kinds.end());
+}
+
+// The LibTorch kinds are known before latent_torch is opened, and opening a PCA package
+// does not open it (a core program never loads LibTorch for numbers-only models).
+TEST(Registry, LibTorchKindsAreKnownWithoutLoadingLibTorch) {
+  const auto kinds = known_kinds();
+  for (const char* k : {"pca", "word-vectors", "torch-image", "skipthought"})
+    EXPECT_NE(std::find(kinds.begin(), kinds.end(), k), kinds.end()) << k;
+  test_util::TempDir tmp;
+  const std::string dir = tmp / "p";
+  RowMatrixXf data = RowMatrixXf::Random(10, 12);
+  ObservationShape shape;
+  shape.width = 4, shape.height = 3, shape.channels = 1;
+  PcaOptions opt;
+  opt.components = 3;
+  PcaSpace::fit(data, shape, opt)->save(dir);
+  EXPECT_EQ(open_space(dir)->info().kind, "pca");
+  EXPECT_FALSE(torch_module_loaded());
 }

@@ -57,6 +57,10 @@ class PcaSpace : public Space {
   const Eigen::VectorXd& explained_variance() const { return explained_variance_; }
   double total_variance() const { return total_variance_; }
   double explained_fraction() const;
+  // Root-mean-square error, per value, of reconstructing the training data from the kept
+  // components (unclamped). It follows from the spectrum: the squared error is (N-1) times
+  // the variance left in the discarded components, so no pass over the data is needed.
+  double train_reconstruction_rmse() const;
   long n_samples() const { return n_samples_; }
 
   void set_name(const std::string& name) { info_.name = name; }

@@ -11,32 +11,22 @@
 
 #include "latent/pca_space.h"  // ProgressFn
 #include "latent/space.h"
+#include "latent/torch_module.h"
 
 namespace latent {
 
 // --------------------------------------------------------------- devices and threads
 
-// The device a request resolves to. `requested` is "cpu", "cuda" or "auto"; `used` is
-// "cpu" or "cuda"; `note` says why they differ ("" when they do not).
-struct DeviceChoice {
-  std::string requested;
-  std::string used;
-  std::string note;
-};
+// DeviceChoice, the device preference and configure_torch_threads live in
+// torch_module.h: they work before LibTorch is loaded.
 DeviceChoice resolve_device(const std::string& requested);
 bool cuda_available();
 // "LibTorch 1.13.1, CPU" or "LibTorch 2.3.0, CUDA 12.1 (1 GPU: NVIDIA H100)".
 std::string torch_build_summary();
 
-// One intra-op thread by default: on a two-core machine the decode worker, the UI
-// thread and LibTorch's own pool fight otherwise (a 2-thread decode measured many times
-// slower than a 1-thread one). Call once, early; later calls change intra-op only.
-void configure_torch_threads(int intra_op_threads);
-
-// The device the registry opens torch models on ("auto" until set): the CLI's
-// --device and the studio's selector set it.
-void set_torch_device_preference(const std::string& device);
-std::string torch_device_preference();
+// Called by the core when it opens latent_torch (or finds it linked in): registers the
+// LibTorch kinds and hands over the hooks of torch_module.h.
+extern "C" void latent_torch_register();
 
 // --------------------------------------------------------------- the space
 

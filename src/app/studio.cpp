@@ -182,6 +182,7 @@ Studio::Studio(StudioOptions options) : opts_(std::move(options)) {
   // on small machines, and more threads made each decode many times slower there.
   latent::configure_torch_threads(1);
   try {
+    latent::require_torch_module();  // linked in: registers the LibTorch kinds, applies the thread count
     latent::set_torch_device_preference(opts_.device);
     state_.device = opts_.device;
     state_.device_note = latent::resolve_device(opts_.device).note;

@@ -5,7 +5,15 @@
 #include <filesystem>
 #include <fstream>
 
+#include <fcntl.h>
+#ifdef LATENT_HAVE_LIBDEFLATE
+#include <libdeflate.h>
+#endif
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
+
+#include <cerrno>
 
 #include "latent/errors.h"
 #include "latent/json_file.h"
@@ -57,8 +65,65 @@ void set_target(ImageDataset& out, const DatasetOptions& o, int w, int h, int c)
 
 long apply_limit(long n, const DatasetOptions& o) { return o.limit > 0 ? std::min(n, o.limit) : n; }
 
+// Reads the whole file into memory (plain read(2): no stream copies). Empty on failure.
+bool read_whole_file(const std::string& path, std::string& out) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 0) {
+    ::close(fd);
+    return false;
+  }
+  out.resize(static_cast<size_t>(st.st_size));
+  size_t got = 0;
+  while (got < out.size()) {
+    const ssize_t n = ::read(fd, out.data() + got, out.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  out.resize(got);
+  return true;
+}
+
+// One-member gzip files decompress whole with libdeflate, about 3x faster than zlib's
+// stream (Fashion-MNIST train: 47 MB). Returns false (out untouched) for anything else:
+// several members, a size trailer that cannot be true, damaged data. The zlib path then
+// reads it, and says what is wrong.
+bool gunzip_whole(const std::string& compressed, std::string& out) {
+#ifndef LATENT_HAVE_LIBDEFLATE
+  (void)compressed, (void)out;
+  return false;
+#else
+  const size_t n = compressed.size();
+  if (n < 18 || uint8_t(compressed[0]) != 0x1f || uint8_t(compressed[1]) != 0x8b) return false;
+  const size_t isize = size_t(uint8_t(compressed[n - 4])) | size_t(uint8_t(compressed[n - 3])) << 8 |
+                       size_t(uint8_t(compressed[n - 2])) << 16 | size_t(uint8_t(compressed[n - 1])) << 24;
+  // DEFLATE expands at most about 1032:1; a larger claim is a lie (or a file over 4 GiB).
+  if (isize == 0 || isize / 1032 > n) return false;
+  libdeflate_decompressor* d = libdeflate_alloc_decompressor();
+  if (!d) return false;
+  std::string buf(isize, '\0');
+  size_t in_used = 0, out_used = 0;
+  const libdeflate_result r =
+      libdeflate_gzip_decompress_ex(d, compressed.data(), n, buf.data(), buf.size(), &in_used, &out_used);
+  libdeflate_free_decompressor(d);
+  if (r != LIBDEFLATE_SUCCESS || in_used != n || out_used != isize) return false;
+  out = std::move(buf);
+  return true;
+#endif
+}
+
 // Reads the whole (possibly gzip-compressed) file.
 std::string read_maybe_gz(const std::string& path) {
+  {
+    std::string raw, out;
+    if (read_whole_file(path, raw)) {
+      if (raw.size() < 2 || uint8_t(raw[0]) != 0x1f || uint8_t(raw[1]) != 0x8b) return raw;  // not gzip
+      if (gunzip_whole(raw, out)) return out;
+    }
+  }
   gzFile f = gzopen(path.c_str(), "rb");
   if (!f) throw IoError(path + ": cannot open");
   std::string out;

@@ -120,6 +120,13 @@ double PcaSpace::explained_fraction() const {
   return total_variance_ > 0 ? explained_variance_.sum() / total_variance_ : 0.0;
 }
 
+double PcaSpace::train_reconstruction_rmse() const {
+  const double d = static_cast<double>(mean_.size());
+  if (n_samples_ < 2 || d <= 0) return 0.0;
+  const double left = std::max(0.0, total_variance_ - explained_variance_.sum());
+  return std::sqrt(left * static_cast<double>(n_samples_ - 1) / (static_cast<double>(n_samples_) * d));
+}
+
 Latent PcaSpace::encode(const Image& image) const {
   const auto& s = info_.observation;
   if (image.width != s.width || image.height != s.height || image.channels != s.channels)

@@ -8,8 +8,7 @@
 #include "latent/errors.h"
 #include "latent/model_package.h"
 #include "latent/pca_space.h"
-#include "latent/storyteller.h"
-#include "latent/torch_space.h"
+#include "latent/torch_module.h"
 #include "latent/word_vectors.h"
 
 namespace fs = std::filesystem;
@@ -29,16 +28,7 @@ Registry& registry() {
     reg->kinds["pca"] = [](const std::string& dir, const nlohmann::json& header) -> std::unique_ptr<Space> {
       return PcaSpace::load(dir, header);
     };
-    reg->kinds["torch-image"] = [](const std::string& dir, const nlohmann::json& header) -> std::unique_ptr<Space> {
-      TorchImageSpaceOptions o;
-      o.device = torch_device_preference();
-      return TorchImageSpace::load(dir, header, o);
-    };
-    reg->kinds["skipthought"] = [](const std::string& dir, const nlohmann::json& header) -> std::unique_ptr<Space> {
-      StorytellerOptions o;
-      o.device = torch_device_preference();
-      return StorytellerSpace::load(dir, header, o);
-    };
+    // The LibTorch kinds (torch_kinds()) are registered by latent_torch when it is opened.
     reg->kinds["word-vectors"] = [](const std::string& dir, const nlohmann::json& header) -> std::unique_ptr<Space> {
       const std::string file = (fs::path(dir) / "model.json").string();
       const auto files = require_field<nlohmann::json>(header, "files", file);
@@ -64,6 +54,9 @@ std::vector<std::string> known_kinds() {
   std::lock_guard<std::mutex> lock(r.mutex);
   std::vector<std::string> out;
   for (const auto& [k, _] : r.kinds) out.push_back(k);
+  for (const auto& k : torch_kinds())  // opened on demand
+    if (!r.kinds.count(k)) out.push_back(k);
+  std::sort(out.begin(), out.end());
   return out;
 }
 
@@ -95,6 +88,20 @@ std::unique_ptr<Space> open_space(const std::string& path) {
     std::lock_guard<std::mutex> lock(r.mutex);
     auto it = r.kinds.find(kind);
     if (it != r.kinds.end()) factory = it->second;
+  }
+  if (!factory) {
+    const auto& lt = torch_kinds();
+    if (std::find(lt.begin(), lt.end(), kind) != lt.end()) {
+      try {
+        require_torch_module();
+      } catch (...) {
+        rethrow_with_context("opening model " + dir + " of kind \"" + kind + "\"");
+      }
+      auto& r = registry();
+      std::lock_guard<std::mutex> lock(r.mutex);
+      auto it = r.kinds.find(kind);
+      if (it != r.kinds.end()) factory = it->second;
+    }
   }
   if (!factory)
     throw UnsupportedError(file + ": unknown model kind \"" + kind + "\" (known kinds: " + join(known_kinds()) + ")");

@@ -62,22 +62,8 @@ std::string torch_build_summary() {
   return s;
 }
 
-void configure_torch_threads(int intra_op_threads) {
-  static std::once_flag interop_once;
-  std::call_once(interop_once, [] {
-    try {
-      at::set_num_interop_threads(1);
-    } catch (...) {
-      // Already started by an earlier parallel region: leave it.
-    }
-  });
-  at::set_num_threads(std::max(1, intra_op_threads));
-}
-
 namespace {
 
-std::string device_preference = "auto";
-std::mutex preference_mutex;
 
 std::string short_what(const std::exception& e) {
   std::string w;
@@ -100,16 +86,6 @@ std::string short_what(const std::exception& e) {
 }
 
 }  // namespace
-
-void set_torch_device_preference(const std::string& device) {
-  resolve_device(device);  // validates the name
-  std::lock_guard<std::mutex> lock(preference_mutex);
-  device_preference = device;
-}
-std::string torch_device_preference() {
-  std::lock_guard<std::mutex> lock(preference_mutex);
-  return device_preference;
-}
 
 // --------------------------------------------------------------- implementation
 
