@@ -101,6 +101,7 @@ class WordVectors : public Space {
   WordVectors() = default;
   struct Loader;
   void finish_in_memory(std::vector<float>&& raw);
+  void finish_mapped_source();
   void build_hash();
   const float* row_f32(long i) const;
 
@@ -126,6 +127,13 @@ class WordVectors : public Space {
   // Memory mapping (native files).
   void* mapped_ = nullptr;
   size_t mapped_size_ = 0;
+  // A word2vec binary read in place (float32): its vectors stay in the file's mapping,
+  // as written (not unit length), at these byte offsets; nothing is copied, because on
+  // the benchmark VM writing fresh memory runs at about 0.5 GB/s (docs/benchmarks.md).
+  void* source_map_ = nullptr;
+  size_t source_map_size_ = 0;
+  const char* raw_rows_ = nullptr;
+  std::vector<uint64_t> own_row_at_;
   std::vector<std::string> warnings_;
 };
 

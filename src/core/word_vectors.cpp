@@ -16,6 +16,7 @@
 #include <mutex>
 #include <queue>
 #include <sstream>
+#include <thread>
 #include <unordered_map>
 #include <chrono>
 
@@ -304,7 +305,7 @@ struct WordVectors::Loader {
     if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, kPopulateWrite);
   }
 
-  void reserve(const std::string& path, long count, int dim) {
+  void reserve(const std::string& path, long count, int dim, bool in_place = false) {
     // Never reserve more than the file can hold (a lying header must not allocate GBs).
     std::error_code ec;
     const uint64_t file = fs::file_size(path, ec);
@@ -314,8 +315,12 @@ struct WordVectors::Loader {
     const uint64_t words = std::min<uint64_t>(static_cast<uint64_t>(std::max(0L, count)), file);
     const uint64_t row = static_cast<uint64_t>(std::max(0, dim)) * sizeof(float);
     const uint64_t want = row && words > UINT64_MAX / row ? UINT64_MAX : words * row;
-    raw.reserve(std::min(want, file) / sizeof(float));
-    if (want <= file) prefault(raw.data(), raw.capacity() * sizeof(float));  // not for a header that cannot be true
+    if (in_place) {
+      wv.own_row_at_.reserve(std::min<uint64_t>(words, file / std::max<uint64_t>(row, 1) + 1));
+    } else {
+      raw.reserve(std::min(want, file) / sizeof(float));
+      if (want <= file) prefault(raw.data(), raw.capacity() * sizeof(float));  // not for a header that cannot be true
+    }
     wv.own_offsets_.reserve(std::min<uint64_t>(words + 1, file / 2 + 1));
   }
 
@@ -327,6 +332,9 @@ struct WordVectors::Loader {
     size_t pos = 0, len = 0;
     uint64_t base = 0;  // file offset of buf[0]
     bool eof = false;
+    const char* mem = nullptr;  // the whole file, mapped (then buf is unused)
+    // Over a file already in memory: every need() is met from it.
+    Input(const char* data, size_t size) : len(size), eof(true), mem(data) {}
     Input(const std::string& path, size_t buffer) {
       fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
       if (fd < 0) throw IoError(path + ": cannot open (" + std::strerror(errno) + ")");
@@ -345,7 +353,8 @@ struct WordVectors::Loader {
     Input(const Input&) = delete;
     Input& operator=(const Input&) = delete;
     uint64_t offset() const { return base + pos; }
-    const char* at() const { return buf.data() + pos; }
+    const char* data() const { return mem ? mem : buf.data(); }
+    const char* at() const { return data() + pos; }
     // Makes min(want, what is left of the file) bytes available at at() (want <= the
     // buffer size) and returns how many are available.
     size_t need(size_t want) {
@@ -366,7 +375,7 @@ struct WordVectors::Loader {
     // Skips the separators word2vec writes between a vector and the next word.
     void skip_separators() {
       while (need(1)) {
-        const char c = buf[pos];
+        const char c = data()[pos];
         if (c != '\n' && c != ' ' && c != '\r') return;
         ++pos;
       }
@@ -375,6 +384,41 @@ struct WordVectors::Loader {
 
   void binary(const std::string& path) {
     Input in(path, 1 << 20);
+    binary_from(path, in, false);
+  }
+
+  // The file mapped and read in place: rows stay where they are, only their offsets and
+  // norms are kept. False (and nothing kept) where the ordinary read must do it: the file
+  // cannot be mapped, or a row holds a value that is not finite (that read reports it).
+  bool binary_in_place(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) {
+      ::close(fd);
+      return false;
+    }
+    const size_t size = static_cast<size_t>(st.st_size);
+    void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    ::close(fd);
+    if (map == MAP_FAILED) return false;
+    ::madvise(map, size, MADV_SEQUENTIAL);
+    wv.source_map_ = map;  // unmapped by ~WordVectors if reading throws
+    wv.source_map_size_ = size;
+    Input in(static_cast<const char*>(map), size);
+    binary_from(path, in, true);
+    if (wv.own_norms_.size() != wv.own_row_at_.size()) {
+      ::munmap(map, size);
+      wv.source_map_ = nullptr, wv.source_map_size_ = 0;
+      wv.own_row_at_.clear(), wv.own_norms_.clear(), wv.own_offsets_.clear(), wv.own_words_.clear();
+      return false;
+    }
+    ::madvise(map, size, MADV_RANDOM);  // queries and lookups from here on
+    wv.raw_rows_ = static_cast<const char*>(map);
+    return true;
+  }
+
+  void binary_from(const std::string& path, Input& in, bool in_place) {
     std::string header;
     bool any = false;
     for (size_t avail; (avail = in.need(1)) > 0;) {
@@ -395,7 +439,7 @@ struct WordVectors::Loader {
                         printable(header) + "'");
     wv.dim_ = static_cast<int>(dim);
     const long keep = opt.limit > 0 ? std::min(count, opt.limit) : count;
-    reserve(path, keep, wv.dim_);
+    reserve(path, keep, wv.dim_, in_place);
     wv.own_offsets_.assign(1, 0);
     std::error_code ec;
     const uint64_t file_bytes = fs::file_size(path, ec);
@@ -411,7 +455,7 @@ struct WordVectors::Loader {
     constexpr size_t kMaxWord = 4096;
     const size_t record = kMaxWord + 1 + vec_bytes;
     const size_t want_buf = ec ? 4 * record : static_cast<size_t>(std::min<uint64_t>(4 * record, file_bytes + 1));
-    if (in.buf.size() < want_buf) in.buf.resize(want_buf);
+    if (!in.mem && in.buf.size() < want_buf) in.buf.resize(want_buf);
     std::vector<float> row;  // sized at the first vector the file really holds
     bool all_finite = true;
     for (long i = 0; i < keep; ++i) {
@@ -448,20 +492,25 @@ struct WordVectors::Loader {
       // is; finish_in_memory then reports the first such row.
       if (row.empty()) row.resize(static_cast<size_t>(dim));
       std::memcpy(row.data(), in.at(), vec_bytes);
+      if (in_place) wv.own_row_at_.push_back(in.offset());
       in.pos += vec_bytes;
       const double s = sum_squares(row.data(), wv.dim_);
       if (std::isfinite(s)) {
         const float n = static_cast<float>(std::sqrt(s));
-        if (n > 0) divide(row.data(), wv.dim_, n);
+        if (n > 0 && !in_place) divide(row.data(), wv.dim_, n);
         wv.own_norms_.push_back(n);
       } else {
         all_finite = false;
+        if (in_place) break;  // the ordinary read reports it
       }
-      raw.insert(raw.end(), row.begin(), row.end());
+      if (!in_place) raw.insert(raw.end(), row.begin(), row.end());
       add_word(word);
       if ((i & 0xffff) == 0) progress(static_cast<float>(in.offset() / std::max(1.0, file_size)), "reading vectors");
     }
-    if (!all_finite) wv.own_norms_.clear();
+    if (!all_finite) {
+      wv.own_norms_.clear();
+      if (in_place) return;
+    }
     if (keep == count) {
       in.skip_separators();
       if (in.need(1))
@@ -588,7 +637,9 @@ void WordVectors::build_hash() {
     words.append(word(i));
     offsets.push_back(words.size());
     if (out != i) {
-      if (storage_ == Storage::Float32)
+      if (raw_rows_)
+        own_row_at_[out] = own_row_at_[i];
+      else if (storage_ == Storage::Float32)
         std::copy_n(own_units_f32_.begin() + i * dim_, dim_, own_units_f32_.begin() + out * dim_);
       else
         std::copy_n(own_units_f16_.begin() + i * dim_, dim_, own_units_f16_.begin() + out * dim_);
@@ -600,12 +651,16 @@ void WordVectors::build_hash() {
   own_offsets_ = std::move(offsets);
   count_ = out;
   own_norms_.resize(out);
-  own_units_f32_.resize(storage_ == Storage::Float32 ? out * dim_ : 0);
-  own_units_f16_.resize(storage_ == Storage::Float16 ? out * dim_ : 0);
+  if (raw_rows_) {
+    own_row_at_.resize(out);
+  } else {
+    own_units_f32_.resize(storage_ == Storage::Float32 ? out * dim_ : 0);
+    own_units_f16_.resize(storage_ == Storage::Float16 ? out * dim_ : 0);
+    units_ = storage_ == Storage::Float32 ? static_cast<const void*>(own_units_f32_.data()) : own_units_f16_.data();
+  }
   words_ = own_words_.data();
   offsets_ = own_offsets_.data();
   norms_ = own_norms_.data();
-  units_ = storage_ == Storage::Float32 ? static_cast<const void*>(own_units_f32_.data()) : own_units_f16_.data();
   build_hash();
 }
 
@@ -642,8 +697,18 @@ void WordVectors::finish_in_memory(std::vector<float>&& raw) {
   build_hash();
 }
 
+void WordVectors::finish_mapped_source() {
+  count_ = static_cast<long>(own_offsets_.size()) - 1;
+  norms_ = own_norms_.data();
+  offsets_ = own_offsets_.data();
+  words_ = own_words_.data();
+  units_ = nullptr;
+  build_hash();
+}
+
 WordVectors::~WordVectors() {
   if (mapped_) ::munmap(mapped_, mapped_size_);
+  if (source_map_) ::munmap(source_map_, source_map_size_);
 }
 
 std::string WordVectors::cache_path_for(const std::string& source) { return source + ".lsv"; }
@@ -734,10 +799,15 @@ std::unique_ptr<WordVectors> WordVectors::open(const std::string& path, const Wo
       wv->source_format_ = VectorFormat::Native;
     } else {
       Loader loader{*wv, options, {}};
-      if (format == VectorFormat::Word2VecBinary) loader.binary(path);
-      else loader.text(path, format == VectorFormat::Word2VecText);
       wv->source_format_ = format;
-      wv->finish_in_memory(std::move(loader.raw));
+      if (format == VectorFormat::Word2VecBinary && options.storage == Storage::Float32 &&
+          loader.binary_in_place(path)) {
+        wv->finish_mapped_source();
+      } else {
+        if (format == VectorFormat::Word2VecBinary) loader.binary(path);
+        else loader.text(path, format == VectorFormat::Word2VecText);
+        wv->finish_in_memory(std::move(loader.raw));
+      }
       if (options.write_cache && options.limit <= 0) {
         // save_native records the source's size and time from info_.source: unset here,
         // the cache said "no source" and open() never used it (found by the fuzzers'
@@ -867,9 +937,14 @@ long WordVectors::require(std::string_view w) const {
 }
 
 const float* WordVectors::row_f32(long i) const {
-  if (storage_ == Storage::Float32) return static_cast<const float*>(units_) + static_cast<size_t>(i) * dim_;
+  if (storage_ == Storage::Float32 && !raw_rows_) return static_cast<const float*>(units_) + static_cast<size_t>(i) * dim_;
   thread_local std::vector<float> buf;
   buf.resize(dim_);
+  if (raw_rows_) {  // the row as written, divided by its norm as a load would have (the same bits)
+    std::memcpy(buf.data(), raw_rows_ + own_row_at_[i], static_cast<size_t>(dim_) * sizeof(float));
+    if (norms_[i] > 0) Loader::divide(buf.data(), dim_, norms_[i]);
+    return buf.data();
+  }
   const uint16_t* h = static_cast<const uint16_t*>(units_) + static_cast<size_t>(i) * dim_;
   for (int k = 0; k < dim_; ++k) buf[k] = half_to_float(h[k]);
   return buf.data();
@@ -907,8 +982,47 @@ std::vector<float> WordVectors::scale() const {
 
 // ------------------------------------------------------------------ queries
 
+namespace {
+
+// (q . row) / n for a row as written in a word2vec binary (unaligned float32): the
+// cosine with the unit query, up to rounding (a loaded matrix holds row / n instead).
+__attribute__((target_clones("avx512f", "avx2", "default")))
+float dot_over_norm(const char* row, const float* q, int dim, float n) {
+  float acc[16] = {};
+  int k = 0;
+  for (; k + 16 <= dim; k += 16) {
+    float v[16];
+    std::memcpy(v, row + static_cast<size_t>(k) * sizeof(float), sizeof v);
+    for (int j = 0; j < 16; ++j) acc[j] += v[j] * q[k + j];
+  }
+  float tail = 0;
+  for (; k < dim; ++k) {
+    float v;
+    std::memcpy(&v, row + static_cast<size_t>(k) * sizeof(float), sizeof v);
+    tail += v * q[k];
+  }
+  float s = 0;
+  for (float a : acc) s += a;
+  return n > 0 ? (s + tail) / n : 0.f;
+}
+
+}  // namespace
+
 void WordVectors::cosines(const float* q, float* out, long limit) const {
   const long n = limit > 0 ? std::min(limit, count_) : count_;
+  if (raw_rows_) {
+    auto part = [&](long from, long to) {
+      for (long i = from; i < to; ++i) out[i] = dot_over_norm(raw_rows_ + own_row_at_[i], q, dim_, norms_[i]);
+    };
+    if (n < 65536) {
+      part(0, n);
+    } else {  // memory-bound: the second core reads the second half
+      std::thread other(part, n / 2, n);
+      part(0, n / 2);
+      other.join();
+    }
+    return;
+  }
   if (storage_ == Storage::Float32) {
     constexpr long kBlock = 1 << 20;  // rows per BLAS call (int-sized)
     for (long b = 0; b < n; b += kBlock)
