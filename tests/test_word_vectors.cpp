@@ -7,6 +7,8 @@
 #include <new>
 #include <filesystem>
 #include <fstream>
+#include <limits>
+#include <random>
 
 #include <gtest/gtest.h>
 
@@ -157,6 +159,68 @@ TEST(WordVectors, AllFormatsLoadTheSameVectors) {
     EXPECT_NEAR(v[2], 0.1f, 1e-5);
     EXPECT_EQ(wv->info().modality, Modality::Words);
   }
+}
+
+// A float32 word2vec binary is read in place (its rows stay in the file's mapping); the
+// vectors, the duplicates rule, the limit, the cache it writes and the answers must be
+// those of the copying reads (float16, which copies, and the text formats).
+TEST(WordVectors, BinaryReadInPlaceGivesTheCopyingReadsVectors) {
+  test_util::TempDir tmp;
+  std::vector<std::pair<std::string, std::vector<float>>> words;
+  std::mt19937 rng(5);
+  std::normal_distribution<float> g(0.f, 1.f);
+  for (int i = 0; i < 300; ++i) {  // words of different lengths: rows at unaligned offsets
+    std::vector<float> v(3);
+    for (float& x : v) x = g(rng);
+    words.push_back({std::string(1 + i % 7, char('a' + i % 26)) + std::to_string(i), v});
+  }
+  words.push_back({"zero0", {0.f, 0.f, 0.f}});
+  words.push_back({"a0", {9.f, 9.f, 9.f}});  // a duplicate of the first word: skipped
+  write(tmp / "v.bin", w2v_binary(words));
+  std::string text = std::to_string(words.size()) + " 3\n";
+  char buf[64];
+  for (const auto& [w, v] : words) {
+    text += w;
+    for (float x : v) std::snprintf(buf, sizeof buf, " %.9g", x), text += buf;
+    text += "\n";
+  }
+  write(tmp / "v.txt", text);
+  auto in_place = WordVectors::open(tmp / "v.bin", no_cache());
+  auto copied = WordVectors::open(tmp / "v.txt", no_cache());
+  EXPECT_FALSE(in_place->memory_mapped());  // not "opened from its cache"
+  ASSERT_EQ(in_place->size(), 301);
+  ASSERT_EQ(in_place->warnings().size(), 1u);
+  expect_same_words_and_vectors(*in_place, *copied);
+  for (long i = 0; i < in_place->size(); ++i) {
+    EXPECT_EQ(in_place->unit_vector(i), copied->unit_vector(i)) << i;
+    EXPECT_EQ(in_place->norm(i), copied->norm(i)) << i;
+  }
+  // Cosines: the same up to rounding, and the same neighbours.
+  const Latent q = copied->unit_vector(17);
+  std::vector<float> a(in_place->size()), b(copied->size());
+  in_place->cosines(q.data(), a.data());
+  copied->cosines(q.data(), b.data());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-6f) << i;
+  const auto na = in_place->neighbors(copied->word(17), 10), nb = copied->neighbors(copied->word(17), 10);
+  ASSERT_EQ(na.words.size(), nb.words.size());
+  for (size_t k = 0; k < na.words.size(); ++k) EXPECT_EQ(na.words[k].word, nb.words[k].word);
+  // The cache written from the in-place read holds the same vectors.
+  in_place->save_native(tmp / "v.lsv", Storage::Float32);
+  expect_same_words_and_vectors(*WordVectors::open(tmp / "v.lsv", no_cache()), *copied);
+  // A limit, and float16 (which copies).
+  WordVectorsOptions o = no_cache();
+  o.limit = 40;
+  EXPECT_EQ(WordVectors::open(tmp / "v.bin", o)->size(), 40);
+  o = no_cache();
+  o.storage = Storage::Float16;
+  auto half = WordVectors::open(tmp / "v.bin", o);
+  ASSERT_EQ(half->size(), 301);
+  for (int k = 0; k < 3; ++k) EXPECT_NEAR(half->unit_vector(9)[k], copied->unit_vector(9)[k], 1e-3f);
+  // A value that is not finite is reported by the ordinary read, as before.
+  words[5].second[1] = std::numeric_limits<float>::infinity();
+  write(tmp / "inf.bin", w2v_binary(words));
+  const std::string e = error_of(tmp / "inf.bin", no_cache());
+  EXPECT_NE(e.find("is not a finite number"), std::string::npos) << e;
 }
 
 TEST(WordVectors, AnalogyExcludesOrKeepsInputs) {
