@@ -85,6 +85,25 @@ TEST(Idx, GzipMembersTrailersAndDamage) {
   EXPECT_NE(e.find("damaged-idx3-ubyte.gz"), std::string::npos) << e;
 }
 
+// 8,192 images or more are converted by two threads: every value, the names and a
+// cancel from the progress callback must be as for one.
+TEST(Idx, LargeFilesConvertedInTwoHalvesExactly) {
+  test_util::TempDir tmp;
+  const int n = 9001;
+  const std::string bytes = idx_bytes(n, 3, 2, 7);
+  write_gz(tmp / "big-idx3-ubyte.gz", bytes);
+  const ImageDataset ds = load_image_dataset(tmp / "big-idx3-ubyte.gz");
+  ASSERT_EQ(ds.count(), n);
+  for (long i = 0; i < n; ++i)
+    for (long k = 0; k < 6; ++k) ASSERT_EQ(ds.data(i, k), uint8_t(bytes[16 + i * 6 + k]) * (1.f / 255.f)) << i;
+  EXPECT_EQ(ds.names[4500], "#4500");
+  EXPECT_EQ(ds.names.back(), "#9000");
+  DatasetOptions o;
+  int calls = 0;
+  o.progress = [&](float, const std::string& stage) { return stage != "converting IDX" || ++calls < 2; };
+  EXPECT_THROW(load_image_dataset(tmp / "big-idx3-ubyte.gz", o), Cancelled);
+}
+
 TEST(Idx, LimitAndResize) {
   test_util::TempDir tmp;
   write(tmp / "x.idx", idx_bytes(5, 4, 4));
