@@ -1,6 +1,7 @@
 // Sentence spaces: splitting, tokens, vocabulary, measures; training a small
 // skip-thought model (reproducible, resumable, learning); decoding; styles; the
 // TorchScript path against PyTorch; and `latent story` end to end.
+#include <cstdlib>
 #include <cmath>
 #include <fstream>
 #include <random>
@@ -17,8 +18,18 @@
 #include "latent/model_package.h"
 #include "latent/registry.h"
 #include "latent/storyteller.h"
+#include "latent/torch_module.h"
 #include "latent/text.h"
 #include "test_util.h"
+
+namespace {
+// scripts/device-check.sh runs this program with LATENT_TEST_DEVICE=cuda: models opened
+// through the registry then run there ("auto", the default, picks CUDA where it is too).
+[[maybe_unused]] const bool kTestDeviceSet = [] {
+  if (const char* d = std::getenv("LATENT_TEST_DEVICE"); d && *d) latent::set_torch_device_preference(d);
+  return true;
+}();
+}  // namespace
 
 using namespace latent;
 using test_util::run;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
@@ -14,6 +15,15 @@
 #include "latent/torch_space.h"
 #include "latent/torch_train.h"
 #include "test_util.h"
+
+namespace {
+// scripts/device-check.sh runs this program with LATENT_TEST_DEVICE=cuda: models opened
+// through the registry then run there ("auto", the default, picks CUDA where it is too).
+[[maybe_unused]] const bool kTestDeviceSet = [] {
+  if (const char* d = std::getenv("LATENT_TEST_DEVICE"); d && *d) latent::set_torch_device_preference(d);
+  return true;
+}();
+}  // namespace
 
 using namespace latent;
 using test_util::TempDir;

@@ -113,16 +113,19 @@ long status_kb(const std::string& key) {
 // Resets the peak resident size (writing "5" to /proc/self/clear_refs, Linux 4.0+) and
 // returns the peak's growth in kB over the resident size before `f` ran, or -1 where the
 // peak cannot be reset.
+// `f` runs in every case (under AddressSanitizer the reset may not take: the measure is
+// then -1, and the caller's other checks still see what `f` did).
 template <typename F>
 long peak_growth_kb(F f) {
+  bool reset = false;
   {
     std::ofstream clear("/proc/self/clear_refs");
-    if (!(clear << "5" << std::flush)) return -1;
+    reset = static_cast<bool>(clear << "5" << std::flush);
   }
   const long before = status_kb("VmRSS:");
-  if (before < 0 || status_kb("VmHWM:") > before + 64) return -1;  // the reset did not take
+  reset = reset && before >= 0 && status_kb("VmHWM:") <= before + 64;  // did the reset take?
   f();
-  return status_kb("VmHWM:") - before;
+  return reset ? status_kb("VmHWM:") - before : -1;
 }
 
 // The same words, in the same order, with exactly the same vectors.
@@ -488,7 +491,11 @@ TEST(WordVectors, ATwentyByteFileDeclaringFourBillionWordsFailsInUnderTenMegabyt
     // show: the bytes allocated are checked too.
     std::printf("%s: peak resident growth %ld kB, %zu bytes allocated\n", c.name.c_str(), kb, a.total);
     EXPECT_LT(a.total, 10u << 20) << c.name;
-    if (kb < 0) GTEST_SKIP() << "cannot reset the peak resident size here";
+    if (kb < 0) {
+      std::printf("%s: the peak resident size cannot be reset here; only the allocation count is checked\n",
+                  c.name.c_str());
+      continue;
+    }
     EXPECT_LT(kb, 10 * 1024) << c.name << ": peak resident growth " << kb << " kB";
   }
 }
