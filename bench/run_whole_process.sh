@@ -20,6 +20,32 @@
 #   cache       latent neighbors FILE.bin WORD with FILE.bin.lsv in place (written once by
 #               `latent convert FILE.bin`) vs gensim KeyedVectors.load(FILE.kv, mmap='r') +
 #               most_similar (FILE.kv saved once, norms included)
+#   project-tsne  latent project PCA DATA --method tsne --perplexity 30 --seed 1 -o CSV vs
+#               whole_process_peers.py sklearn-tsne (the same PCA package and data: encode,
+#               TSNE(perplexity=30, n_iter=1000, init='pca', learning_rate='auto',
+#               random_state=1), write the CSV). DATA: the first 10,000 Fashion-MNIST train
+#               images as an uncompressed IDX file (written once to WP_DATA, untimed), PCA:
+#               `latent fit-pca DATA -k 64` (fitted once per run, untimed), as in
+#               bench/run_projection_bench.sh's PCA-64 rows
+#   project-umap  latent project PCA DATA --method umap --neighbors 15 --min-dist 0.1 --seed 1
+#               vs whole_process_peers.py umap-learn (UMAP(n_neighbors=15, min_dist=0.1,
+#               random_state=1); numba compiles in every fresh process what its on-disk
+#               cache lacks; one untimed run first fills that cache) and, where Rscript
+#               and r-cran-uwot are installed, uwot::umap(n_neighbors=15, min_dist=0.1,
+#               n_threads=nproc, n_sgd_threads=0) after set.seed(1), from an R script
+#               written to the temporary folder
+#               Both projection jobs report trust@10 (sklearn.manifold.trustworthiness,
+#               n_neighbors=10) of every side's layout from its last run, on one seeded
+#               5,000-point subsample, against the PCA encodings and the raw pixels (untimed)
+#   sample      latent sample models/celeba-dcgan --n 64 --out PNG vs whole_process_peers.py
+#               dcgan-sample (torch.jit.load of the package's generator.pt into
+#               bench/torch_peers.py's DcganGenerator; 64 z ~ N(0, I) in one batch; a PNG
+#               grid laid out as ours); an untimed check decodes one z on both sides
+#   walk-export latent walk models/celeba-dcgan --random-walk --seconds 2 --fps 30 (60 frames,
+#               256x256) --out FILE.mp4 vs whole_process_peers.py dcgan-walk: a hand-written
+#               PyTorch equivalent (the same loop, the same z per frame, decoded 8 at a time,
+#               enlarged, piped to ffmpeg with ours' arguments, or a GIF written by PIL);
+#               an untimed check compares the frames at the model's size
 # Both sides ask for the same word (bench/word_vectors_peers.py's first query word) and
 # the report says whether the two top-10 lists agree. The report (Markdown) goes to
 # stdout and to WP_OUT; progress lines go to stderr.
@@ -29,13 +55,23 @@
 #   WP_DATA    folder for the synthetic word2vec files, the caches and gensim's saved
 #              vectors (default /tmp/wp-data; never inside the repository); missing
 #              files are generated with bench/gen_word2vec_synthetic.py
-#   WP_SMALL=1 a small trial: PCA on the first 5000 images, a 20,000-word file
+#   WP_JOBS    the jobs to run, separated by spaces or commas (default: all of startup
+#              fit-pca w2v-first cache cache-3m project-tsne project-umap sample
+#              walk-export; cache-3m still needs WP_3M=1)
+#   WP_SMALL=1 a small trial: PCA on the first 5000 images, a 20,000-word file; the
+#              projections on the first 2000 images, sample --n 16, a 12-frame walk
+#   WP_PROJ_K  components of the PCA package the projection jobs map (default 64; 784
+#              keeps every dimension, a rotation of the raw pixels)
+#   WP_WALK_FORMAT  mp4 (default; needs ffmpeg, else gif is used) or gif
+#   WP_TORCH_THREADS  intra-op threads of both sides in sample and walk-export (default 1:
+#              latent's default; the peer calls torch.set_num_threads)
 #   WP_3M=1    also the cache job on a 3,000,000 x 300 file (3.6 GB; its cache and
 #              gensim's copy as much again; free disk and memory are checked first)
 #   WP_KEEP=1  keep the raw outputs (the temporary folder is named at the end)
 #   LATENT_FASHION_MNIST  the train-images IDX .gz (default: Debian's dataset-fashion-mnist)
 #   PYTHON     default /usr/bin/python3 (Debian's: python3-numpy, python3-sklearn,
-#              python3-gensim)
+#              python3-gensim; umap-learn, python3-torch, python3-pil for the new jobs)
+#   RSCRIPT    default Rscript (the uwot peer; skipped with a note when it or uwot is missing)
 # Timing: bash's $EPOCHREALTIME just before and after each run of
 # `/usr/bin/time -f %M -o FILE COMMAND` (the wall clock therefore includes starting
 # /usr/bin/time, about a millisecond, on both sides); peak RSS is /usr/bin/time's %M.
@@ -65,6 +101,14 @@ DATA=${WP_DATA:-/tmp/wp-data}
 SMALL=${WP_SMALL:-0}
 BIG=${WP_3M:-0}
 KEEP=${WP_KEEP:-0}
+ALL_JOBS=(startup fit-pca w2v-first cache cache-3m project-tsne project-umap sample walk-export)
+WANTED=${WP_JOBS:-${ALL_JOBS[*]}}
+WANTED=" ${WANTED//,/ } "
+for j in $WANTED; do
+  [[ " ${ALL_JOBS[*]} " == *" $j "* ]] || die "WP_JOBS: unknown job '$j' (known: ${ALL_JOBS[*]})"
+done
+[[ -n ${WANTED// /} ]] || die "WP_JOBS names no job (known: ${ALL_JOBS[*]})"
+want() { [[ $WANTED == *" $1 "* ]]; }
 IDX=${LATENT_FASHION_MNIST:-/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz}
 K=64
 TOPN=10
@@ -114,6 +158,7 @@ meta kernel "$(uname -r)"
 meta memory "$(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 2^20}' /proc/meminfo)"
 meta rounds "$ROUNDS"
 meta small "$SMALL"
+[[ -z ${WP_JOBS:-} ]] || meta jobs "$(echo $WANTED)"
 meta loadavg.start "$(cut -d' ' -f1-3 /proc/loadavg)"
 for v in OPENBLAS_NUM_THREADS OMP_NUM_THREADS MKL_NUM_THREADS OPENBLAS_CORETYPE; do
   [[ -z ${!v:-} ]] || meta env "$v=${!v}"
@@ -174,6 +219,7 @@ startup_run() {  # WHO ROUND
     gensim) timed startup gensim "$2" "$PY" -c 'import gensim.models' ;;
   esac
 }
+if want startup; then
 members=(ours)
 for m in numpy sklearn gensim; do has_module "$m" && members+=("$m"); done
 meta job.startup.title "startup: start a process and end it (the floor under the jobs below; not a comparison)"
@@ -183,6 +229,7 @@ meta job.startup.cmd.sklearn "python3 -c 'import sklearn.decomposition'"
 meta job.startup.cmd.gensim "python3 -c 'import gensim.models'"
 JOBS+=(startup)
 interleave startup startup_run "${members[@]}"
+fi
 
 # ---------------------------------------------------------------- 1. fit-pca
 PCA_LIMIT=()
@@ -205,7 +252,9 @@ pca_run() {  # WHO ROUND
 }
 pca_title="fit-pca: Fashion-MNIST train ($(basename "$IDX")) -> $K components"
 [[ $SMALL != 1 ]] || pca_title+=", first 5000 images only (WP_SMALL=1)"
-if [[ ! -f $IDX ]]; then
+if ! want fit-pca; then
+  :
+elif [[ ! -f $IDX ]]; then
   skip_job fit-pca "$pca_title" "$IDX not found (install dataset-fashion-mnist or set LATENT_FASHION_MNIST)"
 else
   members=(ours)
@@ -256,7 +305,9 @@ first_run() {  # WHO ROUND
 }
 first_title="w2v-first: open a word2vec binary ($W_N words x 300) + one query, no cache"
 WORD=
-if ! ensure_bin "$W_N" "$W_NAME"; then
+if ! want w2v-first; then
+  :
+elif ! ensure_bin "$W_N" "$W_NAME"; then
   skip_job w2v-first "$first_title" "$W_FILE is missing and could not be generated (needs numpy)"
 else
   WORD=$("$PY" "$PEERS" query-word "$W_FILE")
@@ -319,12 +370,14 @@ cache_run() {  # WHO ROUND
 
 small_note=
 [[ $SMALL != 1 ]] || small_note=" (WP_SMALL=1)"
-cache_job cache "$W_N" "$W_NAME" "cache: open the native cache ($W_N words x 300) + one query$small_note"
+want cache && cache_job cache "$W_N" "$W_NAME" "cache: open the native cache ($W_N words x 300) + one query$small_note"
 
 BIG_NAME=synthetic-3m-300.bin
 big_title="cache-3m: open the native cache (3,000,000 words x 300) + one query"
 if [[ $BIG != 1 ]]; then
-  meta skipped.3m "the 3M-word cache job did not run (set WP_3M=1 to run it)"
+  want cache-3m && meta skipped.3m "the 3M-word cache job did not run (set WP_3M=1 to run it)"
+elif ! want cache-3m; then
+  meta skipped.3m "WP_3M=1 is set, but cache-3m is not in WP_JOBS: it did not run"
 elif [[ $SMALL == 1 ]]; then
   skip_job cache-3m "$big_title" "WP_SMALL=1 is set; the 3M file runs only in a full run"
 else
@@ -340,6 +393,293 @@ else
     skip_job cache-3m "$big_title" "$((mem_kb >> 10)) MiB of memory available; about 10 GiB are needed (gensim loads the 3M file at ~2.1x its size)"
   else
     cache_job cache-3m 3000000 "$BIG_NAME" "$big_title"
+  fi
+fi
+
+# ---------------------------------------------------------------- 4-5. projections
+# Both sides map the same matrix: the first PROJ_N images, encoded by one PCA package
+# (fitted once per run by `latent fit-pca`, untimed). Ours reads the package and the IDX
+# file and encodes; the peers read the same two and encode with NumPy (uwot: R).
+if [[ $SMALL == 1 ]]; then PROJ_N=2000; else PROJ_N=10000; fi
+PROJ_K=${WP_PROJ_K:-64}
+[[ $PROJ_K =~ ^[1-9][0-9]*$ ]] || die "WP_PROJ_K must be a positive whole number, not '$PROJ_K'"
+PERPLEXITY=30 NEIGHBORS=15 MIN_DIST=0.1 PROJ_SEED=1 TRUST_SUB=5000
+PROJ_DATA=$DATA/$(basename "$IDX" .gz).first$PROJ_N
+PROJ_MODEL=$WORK/fmnist-first$PROJ_N-pca$PROJ_K
+RSCRIPT=${RSCRIPT:-Rscript}
+UWOT_R=$WORK/uwot_peer.R
+proj_ready=   # empty: not prepared yet; "ok"; or why the projection jobs cannot run
+
+prepare_projection() {  # untimed, once for both projection jobs
+  [[ -z $proj_ready ]] || return 0
+  if [[ ! -f $IDX ]]; then
+    proj_ready="$IDX not found (install dataset-fashion-mnist or set LATENT_FASHION_MNIST)"
+    return 0
+  fi
+  if ! has_module numpy; then
+    proj_ready="$PY lacks numpy (apt-get install python3-numpy): the IDX subset is written with it"
+    return 0
+  fi
+  if [[ ! -f $PROJ_DATA || $IDX -nt $PROJ_DATA ]]; then
+    note "writing the first $PROJ_N images of $(basename "$IDX") to $PROJ_DATA (once, untimed)"
+    "$PY" "$PEERS" idx-subset "$IDX" "$PROJ_N" "$PROJ_DATA" || die "could not write $PROJ_DATA"
+  fi
+  note "fitting the PCA-$PROJ_K package both sides read (untimed): latent fit-pca $(basename "$PROJ_DATA") -k $PROJ_K"
+  "$LATENT" fit-pca "$PROJ_DATA" -k "$PROJ_K" -o "$PROJ_MODEL" > "$LOGS/project.fit-pca.out" 2> "$LOGS/project.fit-pca.err" ||
+    { tail -n 20 "$LOGS/project.fit-pca.err" >&2; die "latent fit-pca $PROJ_DATA failed"; }
+  [[ -f $PROJ_MODEL/mean.f32 && -f $PROJ_MODEL/components.f32 ]] || die "latent fit-pca wrote no $PROJ_MODEL/{mean,components}.f32"
+  proj_ready=ok
+}
+
+cat > "$UWOT_R" <<'REOF'
+# The uwot peer of bench/run_whole_process.sh's project-umap job: read the IDX file and the
+# PCA package's mean.f32 / components.f32, encode z = (x - mean) C^T, uwot::umap, write
+# the layout as `latent project` does (index,name,x,y).
+a <- commandArgs(trailingOnly = TRUE)
+if (length(a) != 9) stop("usage: uwot_peer.R MEAN.f32 COMPONENTS.f32 K DATA OUT.csv NEIGHBORS MIN_DIST SEED THREADS")
+k <- as.integer(a[3]); nn <- as.integer(a[6]); md <- as.numeric(a[7])
+seed <- as.integer(a[8]); threads <- as.integer(a[9])
+suppressPackageStartupMessages(library(uwot))
+con <- file(a[4], "rb")
+magic <- readBin(con, "raw", 4)
+if (magic[3] != as.raw(8)) stop(a[4], ": not a uint8 IDX file")
+dims <- readBin(con, "integer", as.integer(magic[4]), size = 4, endian = "big")
+n <- dims[1]; d <- prod(dims[-1])
+px <- readBin(con, "raw", n * d)
+close(con)
+x <- matrix(as.integer(px), nrow = n, ncol = d, byrow = TRUE) / 255
+mu <- readBin(a[1], "numeric", n = d, size = 4, endian = "little")
+cm <- matrix(readBin(a[2], "numeric", n = k * d, size = 4, endian = "little"), nrow = k, byrow = TRUE)
+z <- sweep(x, 2, mu) %*% t(cm)
+set.seed(seed)
+y <- umap(z, n_neighbors = nn, min_dist = md, n_threads = threads, n_sgd_threads = 0, verbose = FALSE)
+i <- seq_len(n) - 1L
+writeLines(c("index,name,x,y", sprintf("%d,#%d,%.6g,%.6g", i, i, y[, 1], y[, 2])), a[5])
+cat(sprintf("uwot %s: %d x %d -> 2, n_neighbors %d, min_dist %g, %d thread(s)\n",
+            as.character(packageVersion("uwot")), n, ncol(z), nn, md, threads))
+REOF
+
+project_run() {  # WHO ROUND (PJ_JOB, PJ_METHOD set by project_job)
+  local csv=$WORK/$PJ_JOB.$1.csv
+  rm -f "$csv"
+  case $1 in
+    ours)
+      if [[ $PJ_METHOD == tsne ]]; then
+        timed "$PJ_JOB" ours "$2" "$LATENT" project "$PROJ_MODEL" "$PROJ_DATA" --method tsne \
+          --perplexity "$PERPLEXITY" --seed "$PROJ_SEED" -o "$csv"
+      else
+        timed "$PJ_JOB" ours "$2" "$LATENT" project "$PROJ_MODEL" "$PROJ_DATA" --method umap \
+          --neighbors "$NEIGHBORS" --min-dist "$MIN_DIST" --seed "$PROJ_SEED" -o "$csv"
+      fi ;;
+    sklearn) timed "$PJ_JOB" sklearn "$2" "$PY" "$PEERS" sklearn-tsne "$PROJ_MODEL" "$PROJ_DATA" "$csv" \
+               --perplexity "$PERPLEXITY" --seed "$PROJ_SEED" ;;
+    umap-learn) timed "$PJ_JOB" umap-learn "$2" "$PY" "$PEERS" umap-learn "$PROJ_MODEL" "$PROJ_DATA" "$csv" \
+                  --neighbors "$NEIGHBORS" --min-dist "$MIN_DIST" --seed "$PROJ_SEED" ;;
+    uwot) timed "$PJ_JOB" uwot "$2" "$RSCRIPT" --vanilla "$UWOT_R" "$PROJ_MODEL/mean.f32" "$PROJ_MODEL/components.f32" \
+            "$PROJ_K" "$PROJ_DATA" "$csv" "$NEIGHBORS" "$MIN_DIST" "$PROJ_SEED" "$(nproc)" ;;
+  esac
+  [[ -s $csv ]] || die "$PJ_JOB: $1 wrote no $csv"
+}
+
+project_job() {  # JOB METHOD
+  local job=$1 method=$2 title who csvs=() line i
+  if [[ $method == tsne ]]; then
+    title="project-tsne: latent project --method tsne (perplexity $PERPLEXITY) vs scikit-learn TSNE"
+  else
+    title="project-umap: latent project --method umap (n_neighbors $NEIGHBORS, min_dist $MIN_DIST) vs umap-learn and uwot"
+  fi
+  title+=", the first $PROJ_N Fashion-MNIST images, PCA-$PROJ_K encodings"
+  [[ $SMALL != 1 ]] || title+=" (WP_SMALL=1)"
+  prepare_projection
+  if [[ $proj_ready != ok ]]; then
+    skip_job "$job" "$title" "$proj_ready"
+    return 0
+  fi
+  members=(ours)
+  if [[ $method == tsne ]]; then
+    if has_module sklearn; then members+=(sklearn); else meta "job.$job.note" "scikit-learn peer skipped: $PY lacks sklearn (apt-get install python3-sklearn)"; fi
+    meta "job.$job.label.sklearn" "scikit-learn TSNE"
+    meta "job.$job.cmd.ours" "latent project PCA DATA --method tsne --perplexity $PERPLEXITY --seed $PROJ_SEED -o \$TMP/map.csv (exact k-NN, Barnes-Hut, 1000 iterations: bench/run_projection_bench.sh's settings)"
+    meta "job.$job.cmd.sklearn" "whole_process_peers.py sklearn-tsne PCA DATA \$TMP/map.csv: read the IDX (/255 float32) and the package's mean.f32 + components.f32, z = (x - mean) C^T (float32), TSNE(n_components=2, perplexity=$PERPLEXITY, n_iter=1000, init='pca', learning_rate='auto', angle=0.5, method='barnes_hut', random_state=$PROJ_SEED).fit_transform(z), write index,name,x,y"
+  else
+    if has_module umap; then
+      members+=(umap-learn)
+      meta "job.$job.versions" "$("$PY" "$PEERS" versions-extra 2> /dev/null | cut -d, -f3- | sed "s/^ //")"
+    else
+      meta "job.$job.note" "umap-learn peer skipped: $PY lacks umap (apt-get install umap-learn)"
+    fi
+    if ! command -v "$RSCRIPT" > /dev/null; then
+      meta "job.$job.note" "uwot peer skipped: $RSCRIPT not found (apt-get install r-cran-uwot)"
+    elif ! "$RSCRIPT" --vanilla -e 'suppressPackageStartupMessages(library(uwot))' > /dev/null 2>&1; then
+      meta "job.$job.note" "uwot peer skipped: R has no uwot package (apt-get install r-cran-uwot)"
+    else
+      members+=(uwot)
+      meta "job.$job.versions" "uwot $("$RSCRIPT" --vanilla -e 'cat(as.character(packageVersion("uwot")))' 2> /dev/null), $("$RSCRIPT" --version 2>&1 | head -n 1)"
+    fi
+    meta "job.$job.label.umap-learn" "umap-learn"
+    meta "job.$job.label.uwot" "uwot (R)"
+    meta "job.$job.cmd.ours" "latent project PCA DATA --method umap --neighbors $NEIGHBORS --min-dist $MIN_DIST --seed $PROJ_SEED -o \$TMP/map.csv (exact k-NN, 500 epochs)"
+    meta "job.$job.cmd.umap-learn" "whole_process_peers.py umap-learn PCA DATA \$TMP/map.csv: the same read and encoding, umap.UMAP(n_neighbors=$NEIGHBORS, min_dist=$MIN_DIST, random_state=$PROJ_SEED).fit_transform(z) (NN-descent, spectral init, 500 epochs; numba compiles in each fresh process except what it finds in its on-disk cache), write index,name,x,y"
+    meta "job.$job.cmd.uwot" "Rscript --vanilla uwot_peer.R: readBin of the IDX and of mean.f32 + components.f32, z = sweep(x, 2, mean) %*% t(C) (double), set.seed($PROJ_SEED); uwot::umap(z, n_neighbors=$NEIGHBORS, min_dist=$MIN_DIST, n_threads=$(nproc), n_sgd_threads=0) (Annoy k-NN, spectral init, 500 epochs), write index,name,x,y"
+  fi
+  meta "job.$job.title" "$title"
+  meta "job.$job.file" "$PROJ_DATA ($PROJ_N x 784 uint8, uncompressed IDX); PCA package $(basename "$PROJ_MODEL") from latent fit-pca -k $PROJ_K"
+  warm "$PROJ_DATA" "$PROJ_MODEL"/*.f32 "$PROJ_MODEL/model.json"
+  PJ_JOB=$job PJ_METHOD=$method
+  if [[ " ${members[*]} " == *" umap-learn "* ]]; then
+    # numba keeps some of umap-learn's and pynndescent's compiled functions in an on-disk
+    # cache: one untimed run first, so that every timed run finds it as a second run would.
+    note "$job: one untimed umap-learn run first (fills numba's on-disk cache)"
+    t0=$EPOCHREALTIME
+    "$PY" "$PEERS" umap-learn "$PROJ_MODEL" "$PROJ_DATA" "$WORK/$job.warmup.csv" --neighbors "$NEIGHBORS" \
+      --min-dist "$MIN_DIST" --seed "$PROJ_SEED" > "$LOGS/$job.warmup.out" 2> "$LOGS/$job.warmup.err" ||
+      { tail -n 20 "$LOGS/$job.warmup.err" >&2; die "$job: the untimed umap-learn run failed"; }
+    meta "job.$job.note" "umap-learn ran once, untimed, before the rounds (numba's on-disk cache filled); that run took $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }') s"
+    ((PROJ_N >= 4096)) || meta "job.$job.note" "under 4096 points umap-learn finds the neighbours exactly (its small-data path), not by NN-descent"
+  fi
+  JOBS+=("$job")
+  interleave "$job" project_run "${members[@]}"
+  line=$(grep -ho 'mapped [0-9]* points with [a-z]* in [0-9.]* s' "$LOGS/$job.ours.1.err" | head -n 1 || true)
+  [[ -z $line ]] || meta "job.$job.note" "ours (round 1) reports the map alone (no process start, reading or encoding): $line"
+  if has_module sklearn; then
+    for who in "${members[@]}"; do csvs+=("$WORK/$job.$who.csv"); done
+    note "$job: trustworthiness of the layouts (untimed)"
+    "$PY" "$PEERS" trust "$PROJ_DATA" "$PROJ_MODEL" "${csvs[@]}" --sub "$TRUST_SUB" > "$LOGS/$job.trust.tsv" 2> "$LOGS/$job.trust.err" ||
+      { tail -n 20 "$LOGS/$job.trust.err" >&2; die "$job: the trustworthiness computation failed"; }
+    i=0
+    while IFS=$'\t' read -r _ sub tz tr; do
+      meta "job.$job.trust.${members[i]}" "$sub $tz $tr"
+      i=$((i + 1))
+    done < "$LOGS/$job.trust.tsv"
+  else
+    meta "job.$job.note" "trustworthiness not computed: $PY lacks sklearn"
+  fi
+}
+
+want project-tsne && project_job project-tsne tsne
+want project-umap && project_job project-umap umap
+
+# ---------------------------------------------------------------- 6-7. a DCGAN: sample, walk
+GAN=$REPO/models/celeba-dcgan
+GAN_REL=models/celeba-dcgan
+T_THREADS=${WP_TORCH_THREADS:-1}
+[[ $T_THREADS =~ ^[1-9][0-9]*$ ]] || die "WP_TORCH_THREADS must be a positive whole number, not '$T_THREADS'"
+OURS_THREADS=()
+[[ $T_THREADS == 1 ]] || OURS_THREADS=(--threads "$T_THREADS")
+OT=${OURS_THREADS[*]:+ ${OURS_THREADS[*]}}  # for the command lines in the report
+if [[ $SMALL == 1 ]]; then SAMPLE_N=16 WALK_SECONDS=0.4; else SAMPLE_N=64 WALK_SECONDS=2; fi
+WALK_FPS=30 WALK_SIZE=256 WALK_BATCH=8
+WALK_FRAMES=$(awk -v s="$WALK_SECONDS" -v f="$WALK_FPS" 'BEGIN { printf "%d", s * f + 0.5 }')
+WALK_FORMAT=${WP_WALK_FORMAT:-mp4}
+[[ $WALK_FORMAT == mp4 || $WALK_FORMAT == gif ]] || die "WP_WALK_FORMAT must be mp4 or gif, not '$WALK_FORMAT'"
+
+warm_gan() { find "$GAN" -maxdepth 1 -type f -exec cat {} + > /dev/null; }
+
+gan_missing() {  # prints why the DCGAN jobs cannot run, or nothing
+  if [[ ! -f $GAN/model.json ]]; then echo "$GAN/model.json not found"
+  elif ! has_module torch; then echo "$PY lacks torch (apt-get install python3-torch)"
+  elif ! has_module PIL; then echo "$PY lacks PIL (apt-get install python3-pil)"
+  fi
+}
+
+sample_run() {  # WHO ROUND
+  local png=$WORK/sample.$1.png
+  rm -f "$png"
+  case $1 in
+    ours) timed sample ours "$2" "$LATENT" sample "$GAN" --n "$SAMPLE_N" --out "$png" "${OURS_THREADS[@]}" ;;
+    pytorch) timed sample pytorch "$2" "$PY" "$PEERS" dcgan-sample "$GAN" "$png" --n "$SAMPLE_N" --seed 0 --threads "$T_THREADS" ;;
+  esac
+  [[ -s $png ]] || die "sample: $1 wrote no $png"
+}
+
+sample_title="sample: $SAMPLE_N draws from the prior of $GAN_REL (DCGAN, 64x64 RGB) -> a PNG grid"
+[[ $SMALL != 1 ]] || sample_title+=" (WP_SMALL=1)"
+if want sample; then
+  why=$(gan_missing)
+  if [[ -n $why ]]; then
+    skip_job sample "$sample_title" "$why"
+  else
+    meta job.sample.title "$sample_title"
+    meta job.sample.label.pytorch "PyTorch"
+    meta job.sample.cmd.ours "latent sample $GAN_REL --n $SAMPLE_N --out \$TMP/s.png$OT (z from mt19937_64, seed 0; one decode per sample; $T_THREADS intra-op thread(s))"
+    meta job.sample.cmd.pytorch "whole_process_peers.py dcgan-sample $GAN_REL \$TMP/s.png --n $SAMPLE_N --threads $T_THREADS: import torch; torch.jit.load(generator.pt).state_dict() (float16) -> float32 into bench/torch_peers.py's DcganGenerator(size 64, nz 100, ngf 32); z = torch.randn($SAMPLE_N, 100) (seed 0); one batch under no_grad; the same grid (ceil(sqrt(n)) columns, 2-pixel white gaps) written by PIL; torch.set_num_threads($T_THREADS)"
+    meta job.sample.versions "$("$PY" "$PEERS" versions-extra 2> /dev/null | cut -d, -f1-2)"
+    meta job.sample.note "the two sides draw different z (ours mt19937_64 + std::normal_distribution, the peer torch.randn): the same amount of work, not the same images"
+    # Untimed: the peer's network is ours (one z decoded on both sides).
+    "$PY" -c 'import json, random; random.seed(5); print(json.dumps([random.gauss(0, 1) for _ in range(100)]))' > "$WORK/check-z.json"
+    if "$LATENT" decode "$GAN" -z "$WORK/check-z.json" -o "$WORK/check-ours.f32" > /dev/null 2> "$LOGS/sample.check.err" &&
+       check=$("$PY" "$PEERS" dcgan-check "$GAN" "$WORK/check-z.json" "$WORK/check-ours.f32" 2>> "$LOGS/sample.check.err"); then
+      meta job.sample.note "check (untimed): one z decoded by both (latent decode ... -o z.f32 against the peer's network): $check"
+    else
+      meta job.sample.note "check (untimed) FAILED: $(tail -n 1 "$LOGS/sample.check.err")"
+    fi
+    warm_gan
+    JOBS+=(sample)
+    interleave sample sample_run ours pytorch
+  fi
+fi
+
+walk_run() {  # WHO ROUND
+  local out=$WORK/walk.$1.$WALK_FORMAT
+  rm -f "$out"
+  case $1 in
+    ours) timed walk-export ours "$2" "$LATENT" walk "$GAN" --random-walk --seconds "$WALK_SECONDS" --fps "$WALK_FPS" \
+            --size "$WALK_SIZE" --out "$out" "${OURS_THREADS[@]}" ;;
+    pytorch) timed walk-export pytorch "$2" "$PY" "$PEERS" dcgan-walk "$GAN" "$out" --seconds "$WALK_SECONDS" \
+               --fps "$WALK_FPS" --size "$WALK_SIZE" --batch "$WALK_BATCH" --threads "$T_THREADS" ;;
+  esac
+  [[ -s $out ]] || die "walk-export: $1 wrote no $out"
+}
+
+if want walk-export; then
+  why=$(gan_missing)
+  fmt_note=
+  if [[ $WALK_FORMAT == mp4 ]] && ! command -v ffmpeg > /dev/null; then
+    WALK_FORMAT=gif
+    fmt_note="no ffmpeg on PATH: GIF instead of MP4 (apt-get install ffmpeg)"
+  fi
+  if [[ $WALK_FORMAT == mp4 ]]; then wf="MP4 (H.264, libx264 -preset medium -crf 18, via ffmpeg)"; else wf="GIF (256 colours per frame, median cut)"; fi
+  walk_title="walk-export: a $WALK_FRAMES-frame random loop on $GAN_REL, ${WALK_SIZE}x$WALK_SIZE at $WALK_FPS fps -> $wf"
+  [[ $SMALL != 1 ]] || walk_title+=" (WP_SMALL=1)"
+  if [[ -n $why ]]; then
+    skip_job walk-export "$walk_title" "$why"
+  else
+    meta job.walk-export.title "$walk_title"
+    meta job.walk-export.versions "$("$PY" "$PEERS" versions-extra 2> /dev/null | cut -d, -f1-2)$([[ $WALK_FORMAT != mp4 ]] || echo "; $(ffmpeg -hide_banner -version 2> /dev/null | head -n 1 | cut -d" " -f1-3)")"
+    meta job.walk-export.label.pytorch "PyTorch + $([[ $WALK_FORMAT == mp4 ]] && echo ffmpeg || echo PIL) (hand-written)"
+    meta job.walk-export.cmd.ours "latent walk $GAN_REL --random-walk --seconds $WALK_SECONDS --fps $WALK_FPS --size $WALK_SIZE --out \$TMP/walk.$WALK_FORMAT$OT (radius 1, speed 0.25, seed 0; one decode per frame, each frame enlarged (nearest) and handed to the encoder as it is made)"
+    if [[ $WALK_FORMAT == mp4 ]]; then
+      peer_out="each batch's frames piped to ffmpeg as raw rgb24 at once, with ours' arguments (-c:v libx264 -preset medium -crf 18 -pix_fmt yuv420p -movflags +faststart)"
+    else
+      peer_out="all frames quantised by PIL (Image.quantize(256, MEDIANCUT)) and saved as one looping GIF"
+    fi
+    meta job.walk-export.cmd.pytorch "whole_process_peers.py dcgan-walk $GAN_REL \$TMP/walk.$WALK_FORMAT --seconds $WALK_SECONDS --fps $WALK_FPS --size $WALK_SIZE --batch $WALK_BATCH --threads $T_THREADS: a HAND-WRITTEN equivalent, not a library's exporter: the generator loaded as in sample; the same random loop (walk.cpp's sinusoids and splitmix64 draws, so the same z per frame); $WALK_BATCH frames per batch under no_grad; enlarged by NumPy indexing (nearest); $peer_out"
+    [[ -z $fmt_note ]] || meta job.walk-export.note "$fmt_note"
+    # Untimed: the frames at the model's size, ours (PNG frames) against the peer's decode.
+    if "$LATENT" walk "$GAN" --random-walk --seconds "$WALK_SECONDS" --fps "$WALK_FPS" --size 0 --out "$WORK/walk-check/" \
+         > /dev/null 2> "$LOGS/walk.check.err" &&
+       check=$("$PY" "$PEERS" walk-check "$GAN" "$WORK/walk-check/" --seconds "$WALK_SECONDS" --fps "$WALK_FPS" 2>> "$LOGS/walk.check.err"); then
+      meta job.walk-export.note "check (untimed): the walk at 64x64, ours (latent walk --size 0 --out DIR/) against the peer's z and network: $check"
+    else
+      meta job.walk-export.note "check (untimed) FAILED: $(tail -n 1 "$LOGS/walk.check.err")"
+    fi
+    rm -rf "$WORK/walk-check"
+    warm_gan
+    JOBS+=(walk-export)
+    interleave walk-export walk_run ours pytorch
+    for who in ours pytorch; do
+      f=$WORK/walk.$who.$WALK_FORMAT
+      if command -v ffprobe > /dev/null; then
+        frames=$(ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames,width,height \
+                   -of csv=p=0 "$f" 2> /dev/null | head -n 1)
+        meta job.walk-export.note "the file $who wrote (last round): $(stat -c %s "$f") bytes; ffprobe (width,height,frames): ${frames:-?}"
+      else
+        meta job.walk-export.note "the file $who wrote (last round): $(stat -c %s "$f") bytes"
+      fi
+    done
+    d_ours=$(grep -ho 'decoding took [0-9.]* s' "$LOGS/walk-export.ours.1.err" | head -n 1 | grep -o '[0-9.]* s' || true)
+    d_peer=$(grep -ho '(decode [0-9.]* s' "$LOGS/walk-export.pytorch.1.out" | head -n 1 | grep -o '[0-9.]* s' || true)
+    meta job.walk-export.note "decoding alone, as each side reports it (round 1): ours ${d_ours:-?}, the peer ${d_peer:-?}"
   fi
 fi
 
@@ -365,7 +705,7 @@ LABEL = {"ours": "ours (latent)", "numpy": "NumPy cov + eigh", "sklearn": "sciki
          "gensim": "gensim"}
 STARTUP = {"ours": "ours (latent)", "numpy": "python3 + numpy", "sklearn": "python3 + scikit-learn",
            "gensim": "python3 + gensim"}
-label = lambda job, who: (STARTUP if job == "startup" else LABEL).get(who, who)
+label = lambda job, who: one(f"job.{job}.label.{who}", None) or (STARTUP if job == "startup" else LABEL).get(who, who)
 
 def answers(job, who, r):
     out = []
@@ -400,6 +740,8 @@ print(f"- {one('rounds')} round(s){'; small mode (WP_SMALL=1)' if one('small') =
       "peak RSS from /usr/bin/time %M; inputs in the page cache (read once before each job).")
 for s in meta.get("skipped.3m", []):
     print(f"- {s}")
+for s in meta.get("jobs", []):
+    print(f"- jobs (WP_JOBS): {s}")
 
 for job in jobs:
     print()
@@ -434,6 +776,14 @@ for job in jobs:
     print()
     for who in members:
         print(f"- {label(job, who)}: `{one(f'job.{job}.cmd.{who}').strip()}`")
+    for v in meta.get(f"job.{job}.versions", []):
+        print(f"- versions: {v}")
+    trust = [(who, one(f"job.{job}.trust.{who}").split()) for who in members if f"job.{job}.trust.{who}" in meta]
+    if trust:
+        print(f"- trust@10 (sklearn.manifold.trustworthiness, n_neighbors=10; untimed; the last run's layouts, "
+              f"one seeded subsample of {trust[0][1][0]} points): against the PCA encodings that were mapped / "
+              "against the raw pixels: "
+              + "; ".join(f"{label(job, who)} {t[1]} / {t[2]}" for who, t in trust))
     for n in meta.get(f"job.{job}.note", []):
         print(f"- note: {n}")
     if "gensim" in members and f"job.{job}.word" in meta:

@@ -31,14 +31,7 @@ import numpy as np
 import gensim
 from gensim.models import KeyedVectors
 
-MASK = (1 << 64) - 1
-
-
-def splitmix64(x):
-    x = (x + 0x9E3779B97F4A7C15) & MASK
-    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & MASK
-    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & MASK
-    return x ^ (x >> 31)
+from splitmix import MASK, splitmix64  # noqa: E402 (bench/splitmix.py)
 
 
 def query_indices(count, n, seed):
