@@ -176,7 +176,7 @@ TEST(Studio, LargeVocabulariesGetAnApproximateIndexInTheBackground) {
   const auto meta = read_json(tmp / "shot.png.json");
   EXPECT_NE(meta["word_status"].get<std::string>().find("approximate (IVF"), std::string::npos) << meta["word_status"];
   EXPECT_EQ(meta["word_answers"][0]["word"], "queen");
-  EXPECT_TRUE(std::filesystem::exists(tmp / "g.bin.ivf"));
+  EXPECT_TRUE(std::filesystem::exists(tmp / "g.bin.ann"));
 }
 
 TEST(Studio, MapColouredByLabelsAndAGlassesVectorFromTwoGroups) {

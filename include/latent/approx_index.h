@@ -1,11 +1,12 @@
 #pragma once
-// Approximate nearest words for large vocabularies: an inverted-file index (IVF).
-// Unit vectors are grouped by spherical k-means into lists; each word keeps an int8
-// code of its vector in its list. A query scores the list centroids, scans the codes of
-// the `nprobe` best lists, and re-ranks the best candidates exactly against the
-// (memory-mapped) vectors. The index adds dim + 4 bytes per word, not a second copy of
-// the float vectors, which is why it is written here rather than taken from faiss or
-// hnswlib (both keep their own float copy: 3.6 GB more for 3 M words x 300).
+// Approximate nearest words for large vocabularies: a navigable small-world graph (HNSW)
+// from USearch (third_party/usearch, unmodified), over int8 copies of the unit vectors.
+// A query walks the graph for `ef` candidates by the int8 inner product, then re-ranks
+// them exactly against the (memory-mapped) float vectors, so the scores shown are exact.
+//
+// The index is cached beside the vectors (VECTORS.ann): a small header of ours, then
+// USearch's own serialisation. Loading maps the file instead of reading it, so a
+// cached index answers its first query without reading the whole graph.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -16,42 +17,45 @@
 namespace latent {
 
 struct ApproxOptions {
-  int lists = 0;          // number of lists (0: about 4 sqrt(N), a power of two)
-  long train_sample = 0;  // vectors used to train the centroids (0: min(N, 64 x lists))
-  int iterations = 12;    // k-means iterations
-  uint64_t seed = 1;
-  int threads_hint = 0;   // unused; BLAS decides
+  int connectivity = 16;     // graph edges per node and level (HNSW's M; twice that on the base level)
+  int expansion_add = 128;   // candidates kept while linking a new word (efConstruction)
+  int expansion_search = 0;  // default candidates per query (0: chosen from the size)
+  int threads = 0;           // building threads (0: the machine's cores, at most 8)
 };
 
 class ApproxIndex {
  public:
+  ~ApproxIndex();
   static std::unique_ptr<ApproxIndex> build(const WordVectors& wv, const ApproxOptions& options = {},
                                             const ProgressFn& progress = {});
-  // Loads an index saved for these vectors; a file made for other vectors is an error.
+  // Maps an index saved for these vectors; a file made for other vectors, or one that is
+  // damaged or cut short, is an error (FormatError).
   static std::unique_ptr<ApproxIndex> load(const std::string& path, const WordVectors& wv);
+  // Written to path + ".tmp", synced, then renamed into place.
   void save(const std::string& path) const;
   // Where the index of a vectors file is cached.
-  static std::string path_for(const std::string& vectors_path) { return vectors_path + ".ivf"; }
+  static std::string path_for(const std::string& vectors_path) { return vectors_path + ".ann"; }
 
-  // The k best words for the query (normalised here), skipping `exclude`.
-  // nprobe 0: default_nprobe(). rerank: candidates re-scored exactly (at least k).
+  // The k best words for the query (normalised here), skipping `exclude`. ef: candidates
+  // the graph search keeps and the exact re-ranking scores (0: default_ef(); at least k
+  // plus the excluded words).
   std::vector<RankedWord> search(const WordVectors& wv, const Latent& q, int k, const std::vector<long>& exclude = {},
-                                 int nprobe = 0, int rerank = 0) const;
-  int lists() const { return lists_; }
-  int default_nprobe() const { return nprobe_; }
-  void set_default_nprobe(int n) { nprobe_ = n; }
+                                 int ef = 0) const;
+  long size() const { return count_; }
+  int default_ef() const { return ef_; }
+  void set_default_ef(int ef) { ef_ = ef; }
+  // Bytes of the index itself (graph and int8 vectors), as saved.
+  uint64_t bytes() const;
   std::string describe() const;
 
  private:
-  ApproxIndex() = default;
+  struct Impl;
+  ApproxIndex();
+  std::unique_ptr<Impl> impl_;
   long count_ = 0;
-  int dim_ = 0, lists_ = 0, nprobe_ = 0;
-  uint64_t fingerprint_ = 0;              // of the vectors it was built for
-  std::vector<float> centroids_;          // lists x dim, unit length
-  std::vector<float> scales_;             // dim: code = round(x / scale * 127)
-  std::vector<uint32_t> list_offsets_;    // lists + 1
-  std::vector<uint32_t> ids_;             // word indices, grouped by list
-  std::vector<int8_t> codes_;             // count x dim, in ids_ order
+  int dim_ = 0, ef_ = 0, connectivity_ = 0;
+  float scale_ = 1;        // int8 code = round(x / scale_ * 127), clamped
+  uint64_t fingerprint_ = 0;  // of the vectors it was built for
 };
 
 // A cheap identity of a set of vectors: count, dim and a sample of words and values.

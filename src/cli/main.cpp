@@ -318,9 +318,9 @@ int main(int argc, char** argv) {
   nb_cmd->add_flag("--keep-inputs", keep_inputs, "Allow the input word among the answers");
   nb_cmd->add_option("--limit", limit, "Load only the first N words");
   bool approx = false;
-  int nprobe = 0;
-  nb_cmd->add_flag("--approx", approx, "Use the approximate index (built and cached as VECTORS.ivf when missing)");
-  nb_cmd->add_option("--nprobe", nprobe, "Lists the approximate search scans (default: the index's)");
+  int ef = 0;
+  nb_cmd->add_flag("--approx", approx, "Use the approximate index (HNSW; built and cached as VECTORS.ann when missing)");
+  nb_cmd->add_option("--ef", ef, "Candidates the approximate search keeps and re-ranks exactly (default: the index's)");
   auto* an_cmd = app.add_subcommand("analogy", "Answer a word expression such as \"king - man + woman\"");
   an_cmd->add_option("VECTORS", vectors, "Vectors file or package")->required();
   an_cmd->add_option("EXPR", expr, "Words joined by + and -, with optional weights (0.5*word)")->required();
@@ -329,11 +329,16 @@ int main(int argc, char** argv) {
   an_cmd->add_option("--method", method, "add (3CosAdd) or mul (3CosMul)")->capture_default_str()->check(CLI::IsMember({"add", "mul"}));
   an_cmd->add_option("--limit", limit, "Load only the first N words");
   an_cmd->add_flag("--approx", approx, "Use the approximate index (3CosAdd only)");
-  an_cmd->add_option("--nprobe", nprobe, "Lists the approximate search scans");
-  auto* ix_cmd = app.add_subcommand("build-index", "Build the approximate-search index of a vectors file (VECTORS.ivf)");
-  int lists = 0;
+  an_cmd->add_option("--ef", ef, "Candidates the approximate search keeps and re-ranks exactly");
+  auto* ix_cmd = app.add_subcommand("build-index", "Build the approximate-search index of a vectors file (VECTORS.ann)");
+  ApproxOptions index_options;
   ix_cmd->add_option("VECTORS", vectors, "Vectors file")->required();
-  ix_cmd->add_option("--lists", lists, "Number of lists (default: about 4 sqrt(words))");
+  ix_cmd->add_option("--connectivity", index_options.connectivity, "Graph edges per word and level (HNSW's M)")
+      ->capture_default_str()->check(CLI::Range(4, 128));
+  ix_cmd->add_option("--expansion-add", index_options.expansion_add, "Candidates kept while linking a word (efConstruction)")
+      ->capture_default_str()->check(CLI::Range(8, 4096));
+  ix_cmd->add_option("--ef", index_options.expansion_search, "Default candidates per query (default: from the size)")
+      ->check(CLI::Range(1, 65536));
   auto* ev_cmd = app.add_subcommand("eval-analogies", "Accuracy on an analogy test set (word2vec questions-words format)");
   ev_cmd->add_option("VECTORS", vectors, "Vectors file or package")->required();
   ev_cmd->add_option("QUESTIONS", questions, "questions-words.txt")->required();
@@ -570,7 +575,7 @@ int main(int argc, char** argv) {
       auto wv = open_vectors(vectors, limit, false);
       if (approx) {
         auto idx = open_or_build_index(*wv, vectors);
-        if (nprobe > 0) idx->set_default_nprobe(nprobe);
+        if (ef > 0) idx->set_default_ef(ef);
         print_answers("neighbors of " + word, approx_query(*wv, *idx, {{word, 1.f}}, top, keep_inputs));
       } else {
         print_answers("neighbors of " + word, wv->neighbors(word, top, keep_inputs));
@@ -581,19 +586,20 @@ int main(int argc, char** argv) {
       if (approx) {
         if (method == "mul") throw UnsupportedError("--approx answers with 3CosAdd only (drop --method mul)");
         auto idx = open_or_build_index(*wv, vectors);
-        if (nprobe > 0) idx->set_default_nprobe(nprobe);
+        if (ef > 0) idx->set_default_ef(ef);
         print_answers(expr, approx_query(*wv, *idx, terms, top, keep_inputs));
       } else {
         print_answers(expr, wv->query(terms, top, keep_inputs, method == "mul" ? AnalogyMethod::CosMul : AnalogyMethod::CosAdd));
       }
     } else if (*ix_cmd) {
       auto wv = open_vectors(vectors, 0, false);
-      ApproxOptions opt;
-      opt.lists = lists;
-      auto idx = ApproxIndex::build(*wv, opt, stderr_progress("indexing"));
+      const auto t0 = std::chrono::steady_clock::now();
+      auto idx = ApproxIndex::build(*wv, index_options, stderr_progress("indexing"));
+      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       const std::string out = ApproxIndex::path_for(vectors);
       idx->save(out);
-      std::fprintf(stderr, "%s: %s\n", out.c_str(), idx->describe().c_str());
+      std::fprintf(stderr, "%s: %s; built in %.1f s, %.0f MB (the vectors file: %.0f MB)\n", out.c_str(),
+                   idx->describe().c_str(), secs, idx->bytes() / 1e6, fs::file_size(vectors) / 1e6);
       std::printf("%s\n", out.c_str());
     } else if (*ev_cmd) {
       auto wv = open_vectors(vectors, 0, false);

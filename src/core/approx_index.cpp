@@ -1,74 +1,91 @@
 #include "latent/approx_index.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
-#include <numeric>
-#include <queue>
-#include <random>
+#include <thread>
 
-#include "blas.h"
+#include <usearch/index_dense.hpp>
+
 #include "latent/errors.h"
+#include "latent/file_ops.h"
 #include "latent/hash.h"
-#include "latent/model_package.h"
 
 namespace latent {
 
 namespace {
 
-constexpr char kMagic[8] = {'L', 'S', 'I', 'V', 'F', '0', '1', 0};
+namespace us = unum::usearch;
+using Index = us::index_dense_gt<uint64_t, uint32_t>;
+
+constexpr char kMagic[8] = {'L', 'S', 'A', 'N', 'N', '0', '1', 0};
+
+// Our header in front of USearch's serialisation (64 bytes, little-endian).
+struct FileHeader {
+  char magic[8];
+  uint64_t count, dim, fingerprint;
+  float scale;
+  uint32_t ef, connectivity, reserved;
+  uint64_t usearch_bytes;  // what follows the header: the file is exactly 64 + this
+  uint64_t pad;
+};
+static_assert(sizeof(FileHeader) == 64, "the header is 64 bytes");
+
+// Threads a search may hold at once (the studio's workers and the UI).
+constexpr size_t kSearchThreads = 8;
 
 void report(const ProgressFn& p, float f, const std::string& stage) {
   if (p && !p(f, stage)) throw Cancelled();
 }
 
-// Unit vectors of rows [begin, end) as one float block.
-void unit_block(const WordVectors& wv, long begin, long end, std::vector<float>& out) {
-  const int d = wv.dim();
-  out.resize(static_cast<size_t>(end - begin) * d);
-  for (long i = begin; i < end; ++i) {
-    const Latent u = wv.unit_vector(i);
-    std::copy(u.begin(), u.end(), out.begin() + static_cast<size_t>(i - begin) * d);
-  }
-}
-
-// For each row of `x` (n x d), the index of the best centroid by dot product.
-void assign(const float* x, long n, const std::vector<float>& centroids, int lists, int d, std::vector<int>& out,
-            std::vector<float>& scores) {
-  out.resize(n);
-  constexpr long kChunk = 4096;
-  scores.resize(static_cast<size_t>(kChunk) * lists);
-  for (long b = 0; b < n; b += kChunk) {
-    const int rows = static_cast<int>(std::min(kChunk, n - b));
-    blas::gemm_scores(x + static_cast<size_t>(b) * d, rows, centroids.data(), lists, d, scores.data());
-    for (int r = 0; r < rows; ++r) {
-      const float* s = scores.data() + static_cast<size_t>(r) * lists;
-      out[b + r] = static_cast<int>(std::max_element(s, s + lists) - s);
-    }
-  }
-}
-
-void normalize_rows(std::vector<float>& m, int d) {
-  for (size_t r = 0; r < m.size() / d; ++r) {
-    double s = 0;
-    for (int k = 0; k < d; ++k) s += double(m[r * d + k]) * m[r * d + k];
-    const float n = static_cast<float>(std::sqrt(s));
-    if (n > 0)
-      for (int k = 0; k < d; ++k) m[r * d + k] /= n;
-  }
-}
-
-// The scan's inner product of an int8 code with the int16 query. Compiled twice: for
-// AVX2 and for the baseline, chosen at load time by the CPU it runs on.
-__attribute__((target_clones("avx2", "default"))) int32_t dot_code(const int8_t* code, const int16_t* q, int d) {
+// The graph's distance: 1 - (int8 a . int8 b), the value USearch's own inner product
+// over int8 gives (its float sum of integer products is exact below 2^24), so a saved
+// index reads the same with either. Compiled for AVX2 and the baseline, chosen at load
+// time by the CPU it runs on.
+__attribute__((target_clones("avx2", "default"))) int32_t dot_i8(const int8_t* a, const int8_t* b, size_t d) {
   int32_t acc = 0;
-  for (int j = 0; j < d; ++j) acc += static_cast<int32_t>(code[j]) * q[j];
+  for (size_t j = 0; j < d; ++j) acc += static_cast<int32_t>(a[j]) * static_cast<int32_t>(b[j]);
   return acc;
 }
 
+float ip_i8(std::uintptr_t a, std::uintptr_t b, std::uintptr_t d) {
+  return 1.f - static_cast<float>(dot_i8(reinterpret_cast<const int8_t*>(a), reinterpret_cast<const int8_t*>(b), d));
+}
+
+us::metric_punned_t make_metric(int dim) {
+  return us::metric_punned_t::stateless(static_cast<size_t>(dim), reinterpret_cast<std::uintptr_t>(&ip_i8),
+                                        us::metric_punned_signature_t::array_array_size_k, us::metric_kind_t::ip_k,
+                                        us::scalar_kind_t::i8_k);
+}
+
+us::index_dense_config_t make_config(int connectivity, int expansion_add) {
+  us::index_dense_config_t c(static_cast<size_t>(connectivity), static_cast<size_t>(expansion_add),
+                             16 /* the query's ef is passed as `wanted` */);
+  c.enable_key_lookups = false;  // keys are word indices; nothing looks a key up
+  return c;
+}
+
+void quantize(const float* x, int d, float inv, int8_t* out) {
+  for (int j = 0; j < d; ++j) out[j] = static_cast<int8_t>(std::clamp(std::lround(x[j] * inv), -127L, 127L));
+}
+
+int default_ef_for(long n) { return n <= 100000 ? 64 : n <= 1000000 ? 128 : 192; }
+
 }  // namespace
+
+struct ApproxIndex::Impl {
+  Index index;
+};
+
+ApproxIndex::ApproxIndex() : impl_(std::make_unique<Impl>()) {}
+ApproxIndex::~ApproxIndex() = default;
 
 uint64_t vectors_fingerprint(const WordVectors& wv) {
   Fnv1a h;
@@ -91,217 +108,192 @@ std::unique_ptr<ApproxIndex> ApproxIndex::build(const WordVectors& wv, const App
   const long n = wv.size();
   const int d = wv.dim();
   if (n < 2) throw UnsupportedError("an index needs at least 2 words");
+  if (n >= (1L << 32) - 1) throw UnsupportedError("an index holds at most 4,294,967,294 words");
   auto idx = std::unique_ptr<ApproxIndex>(new ApproxIndex());
   idx->count_ = n;
   idx->dim_ = d;
   idx->fingerprint_ = vectors_fingerprint(wv);
-  int lists = options.lists;
-  if (lists <= 0) {
-    lists = 1;
-    while (lists * lists < 16 * n) lists <<= 1;  // ~4 sqrt(N), a power of two
-    lists = std::clamp(lists, 1, 16384);
-  }
-  lists = static_cast<int>(std::min<long>(lists, n));
-  idx->lists_ = lists;
-  // Default probes: enough lists that recall@10 stays high (measured: docs/benchmarks.md).
-  idx->nprobe_ = std::clamp(lists / 16, std::min(lists, 8), lists);
+  idx->connectivity_ = std::clamp(options.connectivity, 4, 128);
+  idx->ef_ = options.expansion_search > 0 ? options.expansion_search : default_ef_for(n);
 
-  // Train spherical k-means on a sample.
-  std::mt19937_64 rng(options.seed);
-  const long sample_n = std::min<long>(n, options.train_sample > 0 ? options.train_sample : 64L * lists);
-  std::vector<long> order(n);
-  std::iota(order.begin(), order.end(), 0L);
-  std::shuffle(order.begin(), order.end(), rng);
-  order.resize(sample_n);
-  std::sort(order.begin(), order.end());
-  std::vector<float> sample(static_cast<size_t>(sample_n) * d);
-  for (long s = 0; s < sample_n; ++s) {
-    const Latent u = wv.unit_vector(order[s]);
-    std::copy(u.begin(), u.end(), sample.begin() + static_cast<size_t>(s) * d);
-  }
-  std::vector<float>& cent = idx->centroids_;
-  cent.resize(static_cast<size_t>(lists) * d);
+  // The int8 scale: the 99.99th percentile of |component| over a sample of unit vectors
+  // (the rare larger ones clip; the exact re-ranking makes up for it).
   {
-    std::vector<long> pick(sample_n);
-    std::iota(pick.begin(), pick.end(), 0L);
-    std::shuffle(pick.begin(), pick.end(), rng);
-    for (int c = 0; c < lists; ++c)
-      std::copy_n(sample.begin() + static_cast<size_t>(pick[c]) * d, d, cent.begin() + static_cast<size_t>(c) * d);
-  }
-  std::vector<int> labels;
-  std::vector<float> scores;
-  for (int it = 0; it < options.iterations; ++it) {
-    report(progress, 0.5f * it / options.iterations, "training lists");
-    assign(sample.data(), sample_n, cent, lists, d, labels, scores);
-    std::vector<double> sum(static_cast<size_t>(lists) * d, 0.0);
-    std::vector<long> size(lists, 0);
-    for (long s = 0; s < sample_n; ++s) {
-      ++size[labels[s]];
-      const float* x = sample.data() + static_cast<size_t>(s) * d;
-      double* acc = sum.data() + static_cast<size_t>(labels[s]) * d;
-      for (int k = 0; k < d; ++k) acc[k] += x[k];
+    const long step = std::max(1L, n / 20000);
+    std::vector<float> mags;
+    for (long i = 0; i < n; i += step) {
+      const Latent u = wv.unit_vector(i);
+      for (float v : u) mags.push_back(std::fabs(v));
     }
-    std::uniform_int_distribution<long> any(0, sample_n - 1);
-    for (int c = 0; c < lists; ++c) {
-      float* out = cent.data() + static_cast<size_t>(c) * d;
-      if (size[c] == 0) {  // an empty list restarts from a random sample
-        std::copy_n(sample.begin() + static_cast<size_t>(any(rng)) * d, d, out);
-      } else {
-        for (int k = 0; k < d; ++k) out[k] = static_cast<float>(sum[static_cast<size_t>(c) * d + k]);
+    const size_t at = std::min(mags.size() - 1, static_cast<size_t>(0.9999 * mags.size()));
+    std::nth_element(mags.begin(), mags.begin() + at, mags.end());
+    idx->scale_ = std::max(mags[at], 1e-30f);
+  }
+  const float inv = 127.f / idx->scale_;
+
+  const int threads = options.threads > 0 ? options.threads
+                                          : static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 8u));
+  us::index_limits_t limits(static_cast<size_t>(n), std::max<size_t>(threads, kSearchThreads));
+  auto made = Index::make(make_metric(d), make_config(idx->connectivity_, std::max(options.expansion_add, 8)),
+                          us::default_free_value<uint64_t>(), limits);
+  if (!made) throw Error(std::string("cannot make the index: ") + made.error.what());
+  idx->impl_->index = std::move(made.index);
+  Index& index = idx->impl_->index;
+
+  std::atomic<long> next{0}, done{0};
+  std::atomic<bool> stop{false};
+  std::string failure;
+  std::mutex failure_mutex;
+  auto work = [&](size_t thread) {
+    std::vector<int8_t> code(d);
+    for (long i; !stop.load(std::memory_order_relaxed) && (i = next.fetch_add(1)) < n;) {
+      const Latent u = wv.unit_vector(i);
+      quantize(u.data(), d, inv, code.data());
+      auto added = index.add(static_cast<uint64_t>(i), reinterpret_cast<const us::i8_t*>(code.data()), thread);
+      if (!added) {
+        std::lock_guard<std::mutex> lock(failure_mutex);
+        if (failure.empty()) failure = added.error.what();
+        stop = true;
       }
+      done.fetch_add(1, std::memory_order_relaxed);
     }
-    normalize_rows(cent, d);
+  };
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) pool.emplace_back(work, static_cast<size_t>(t));
+  try {
+    while (done.load() < n && !stop.load()) {
+      report(progress, 0.99f * done.load() / n, "linking words into the graph");
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  } catch (...) {
+    stop = true;
+    for (auto& t : pool) t.join();
+    throw;
   }
-
-  // Per-dimension code scale from the sample: the largest magnitude, capped at 6 sd.
-  idx->scales_.assign(d, 0.f);
-  {
-    std::vector<double> sq(d, 0.0);
-    std::vector<float> mx(d, 0.f);
-    for (long s = 0; s < sample_n; ++s)
-      for (int k = 0; k < d; ++k) {
-        const float v = sample[static_cast<size_t>(s) * d + k];
-        sq[k] += double(v) * v;
-        mx[k] = std::max(mx[k], std::fabs(v));
-      }
-    for (int k = 0; k < d; ++k)
-      idx->scales_[k] = std::max(1e-12f, std::min(mx[k], static_cast<float>(6.0 * std::sqrt(sq[k] / sample_n))));
-  }
-  std::vector<float>().swap(sample);
-
-  // Assign every word, then lay the codes out list by list.
-  std::vector<int> all_labels(n);
-  std::vector<float> block;
-  constexpr long kBlock = 65536;
-  for (long b = 0; b < n; b += kBlock) {
-    const long e = std::min(n, b + kBlock);
-    unit_block(wv, b, e, block);
-    std::vector<int> lab;
-    assign(block.data(), e - b, cent, lists, d, lab, scores);
-    std::copy(lab.begin(), lab.end(), all_labels.begin() + b);
-    report(progress, 0.5f + 0.4f * e / n, "assigning words to lists");
-  }
-  idx->list_offsets_.assign(lists + 1, 0);
-  for (long i = 0; i < n; ++i) ++idx->list_offsets_[all_labels[i] + 1];
-  for (int c = 0; c < lists; ++c) idx->list_offsets_[c + 1] += idx->list_offsets_[c];
-  idx->ids_.resize(n);
-  idx->codes_.resize(static_cast<size_t>(n) * d);
-  std::vector<uint32_t> cursor(idx->list_offsets_.begin(), idx->list_offsets_.end() - 1);
-  for (long i = 0; i < n; ++i) {
-    const uint32_t slot = cursor[all_labels[i]]++;
-    idx->ids_[slot] = static_cast<uint32_t>(i);
-    const Latent u = wv.unit_vector(i);
-    int8_t* code = idx->codes_.data() + static_cast<size_t>(slot) * d;
-    for (int k = 0; k < d; ++k)
-      code[k] = static_cast<int8_t>(std::lround(std::clamp(u[k] / idx->scales_[k], -1.f, 1.f) * 127.f));
-    if ((i & 0xffff) == 0) report(progress, 0.9f + 0.1f * i / n, "encoding");
-  }
+  for (auto& t : pool) t.join();
+  if (!failure.empty()) throw Error("cannot add to the index: " + failure);
   report(progress, 1.f, "done");
   return idx;
 }
 
 std::vector<RankedWord> ApproxIndex::search(const WordVectors& wv, const Latent& q_in, int k,
-                                            const std::vector<long>& exclude, int nprobe, int rerank) const {
+                                            const std::vector<long>& exclude, int ef) const {
   const int d = dim_;
   if (static_cast<int>(q_in.size()) != d) throw UnsupportedError("query size differs from the index's");
+  if (k <= 0) return {};
   Latent q = q_in;
   double s = 0;
   for (float v : q) s += double(v) * v;
   if (s > 0)
     for (float& v : q) v /= static_cast<float>(std::sqrt(s));
-  nprobe = std::clamp(nprobe > 0 ? nprobe : nprobe_, 1, lists_);
-  rerank = std::max({rerank > 0 ? rerank : 8 * k + 64, k + static_cast<int>(exclude.size())});
+  std::vector<int8_t> code(d);
+  quantize(q.data(), d, 127.f / scale_, code.data());
+  const long wanted = std::min<long>(count_, std::max<long>(ef > 0 ? ef : ef_, k + static_cast<long>(exclude.size())));
+  auto found = impl_->index.search(reinterpret_cast<const us::i8_t*>(code.data()), static_cast<size_t>(wanted));
+  if (!found) throw Error(std::string("approximate search failed: ") + found.error.what());
 
-  // Best lists by centroid.
-  std::vector<float> cs(lists_);
-  blas::gemv_rows(centroids_.data(), lists_, d, q.data(), cs.data());
-  std::vector<int> probe(lists_);
-  std::iota(probe.begin(), probe.end(), 0);
-  std::partial_sort(probe.begin(), probe.begin() + nprobe, probe.end(), [&](int a, int b) { return cs[a] > cs[b]; });
-
-  // Integer query: the query scaled per dimension, quantised to int16 range.
-  std::vector<int16_t> qq(d);
-  float qmax = 1e-30f;
-  for (int j = 0; j < d; ++j) qmax = std::max(qmax, std::fabs(q[j] * scales_[j]));
-  for (int j = 0; j < d; ++j) qq[j] = static_cast<int16_t>(std::lround(q[j] * scales_[j] / qmax * 127.f));
-
-  using Entry = std::pair<int32_t, uint32_t>;  // approximate score, slot
-  std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> heap;
-  for (int p = 0; p < nprobe; ++p) {
-    const int c = probe[p];
-    for (uint32_t slot = list_offsets_[c]; slot < list_offsets_[c + 1]; ++slot) {
-      const int32_t acc = dot_code(codes_.data() + static_cast<size_t>(slot) * d, qq.data(), d);
-      if (static_cast<int>(heap.size()) < rerank) heap.emplace(acc, slot);
-      else if (acc > heap.top().first) heap.pop(), heap.emplace(acc, slot);
-    }
-  }
   // Exact re-ranking of the candidates.
   std::vector<RankedWord> cand;
-  cand.reserve(heap.size());
-  while (!heap.empty()) {
-    const long i = ids_[heap.top().second];
-    heap.pop();
-    if (std::find(exclude.begin(), exclude.end(), i) != exclude.end()) continue;
+  cand.reserve(found.size());
+  for (size_t r = 0; r < found.size(); ++r) {
+    const long i = static_cast<long>(found[r].member.key);
+    if (i < 0 || i >= count_ || std::find(exclude.begin(), exclude.end(), i) != exclude.end()) continue;
     const Latent u = wv.unit_vector(i);
     double dot = 0;
     for (int j = 0; j < d; ++j) dot += double(u[j]) * q[j];
     cand.push_back({i, {}, static_cast<float>(dot)});
   }
-  std::sort(cand.begin(), cand.end(), [](const RankedWord& a, const RankedWord& b) { return a.score > b.score; });
+  std::sort(cand.begin(), cand.end(), [](const RankedWord& a, const RankedWord& b) {
+    return a.score != b.score ? a.score > b.score : a.index < b.index;
+  });
   if (static_cast<int>(cand.size()) > k) cand.resize(k);
   for (auto& c : cand) c.word = std::string(wv.word(c.index));
   return cand;
 }
 
+uint64_t ApproxIndex::bytes() const { return impl_->index.serialized_length(); }
+
 std::string ApproxIndex::describe() const {
-  return "approximate (IVF, " + std::to_string(lists_) + " lists, " + std::to_string(nprobe_) + " probed)";
+  return "approximate (HNSW by USearch, int8, M " + std::to_string(connectivity_) + ", ef " + std::to_string(ef_) +
+         ", exact re-ranking)";
 }
 
 void ApproxIndex::save(const std::string& path) const {
-  std::string out(kMagic, 8);
-  auto put = [&](const void* p, size_t n) { out.append(static_cast<const char*>(p), n); };
-  const uint64_t header[5] = {static_cast<uint64_t>(count_), static_cast<uint64_t>(dim_), static_cast<uint64_t>(lists_),
-                              static_cast<uint64_t>(nprobe_), fingerprint_};
-  put(header, sizeof header);
-  put(centroids_.data(), centroids_.size() * 4);
-  put(scales_.data(), scales_.size() * 4);
-  put(list_offsets_.data(), list_offsets_.size() * 4);
-  put(ids_.data(), ids_.size() * 4);
-  put(codes_.data(), codes_.size());
-  write_file_atomic(path, out);
+  FileHeader h{};
+  std::memcpy(h.magic, kMagic, 8);
+  h.count = static_cast<uint64_t>(count_);
+  h.dim = static_cast<uint64_t>(dim_);
+  h.fingerprint = fingerprint_;
+  h.scale = scale_;
+  h.ef = static_cast<uint32_t>(ef_);
+  h.connectivity = static_cast<uint32_t>(connectivity_);
+  h.usearch_bytes = bytes();
+  const std::string tmp = path + ".tmp";
+  FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (!f) throw IoError(path + ": cannot write the index (" + std::strerror(errno) + ")");
+  std::setvbuf(f, nullptr, _IOFBF, 8 << 20);
+  bool ok = std::fwrite(&h, sizeof h, 1, f) == 1;
+  uint64_t written = 0;
+  if (ok) {
+    auto saved = impl_->index.save_to_stream([&](const void* p, size_t n) {
+      written += n;
+      return std::fwrite(p, 1, n, f) == n;
+    });
+    ok = static_cast<bool>(saved);
+  }
+  const int err = errno;
+  ok = ok && written == h.usearch_bytes && std::fflush(f) == 0 && ::fsync(fileno(f)) == 0;
+  ok = (std::fclose(f) == 0) && ok;
+  if (!ok) {
+    std::remove(tmp.c_str());
+    throw IoError(path + ": writing the index failed (" + std::strerror(err ? err : EIO) + ")");
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const std::string why = std::strerror(errno);
+    std::remove(tmp.c_str());
+    throw IoError(path + ": cannot move the written index into place (" + why + ")");
+  }
+  sync_parent_folder(path);
 }
 
 std::unique_ptr<ApproxIndex> ApproxIndex::load(const std::string& path, const WordVectors& wv) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError(path + ": cannot open the index");
-  char magic[8];
-  uint64_t header[5];
-  if (!in.read(magic, 8) || std::memcmp(magic, kMagic, 8) != 0) throw FormatError(path + ": not a Latent Studio index (bad magic)");
-  if (!in.read(reinterpret_cast<char*>(header), sizeof header)) throw FormatError(path + ": truncated header");
-  auto idx = std::unique_ptr<ApproxIndex>(new ApproxIndex());
-  idx->count_ = static_cast<long>(header[0]);
-  idx->dim_ = static_cast<int>(header[1]);
-  idx->lists_ = static_cast<int>(header[2]);
-  idx->nprobe_ = static_cast<int>(header[3]);
-  idx->fingerprint_ = header[4];
-  if (idx->count_ != wv.size() || idx->dim_ != wv.dim() || idx->fingerprint_ != vectors_fingerprint(wv))
+  FileHeader h{};
+  {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw IoError(path + ": cannot open the index");
+    if (!in.read(reinterpret_cast<char*>(&h), sizeof h)) throw FormatError(path + ": not a Latent Studio index (too short)");
+  }
+  if (std::memcmp(h.magic, kMagic, 8) != 0) throw FormatError(path + ": not a Latent Studio index (bad magic)");
+  if (h.count != static_cast<uint64_t>(wv.size()) || h.dim != static_cast<uint64_t>(wv.dim()) ||
+      h.fingerprint != vectors_fingerprint(wv))
     throw FormatError(path + ": made for other vectors (rebuild it)");
-  if (idx->lists_ <= 0 || idx->lists_ > idx->count_) throw FormatError(path + ": implausible list count");
-  auto get = [&](auto& vec, size_t n, const char* what) {
-    vec.resize(n);
-    if (!in.read(reinterpret_cast<char*>(vec.data()), static_cast<std::streamsize>(n * sizeof(vec[0]))))
-      throw FormatError(path + ": truncated in the " + std::string(what));
-  };
-  get(idx->centroids_, static_cast<size_t>(idx->lists_) * idx->dim_, "centroids");
-  get(idx->scales_, idx->dim_, "scales");
-  get(idx->list_offsets_, idx->lists_ + 1, "list offsets");
-  get(idx->ids_, idx->count_, "word ids");
-  get(idx->codes_, static_cast<size_t>(idx->count_) * idx->dim_, "codes");
-  if (idx->list_offsets_.back() != static_cast<uint32_t>(idx->count_)) throw FormatError(path + ": inconsistent lists");
-  for (size_t c = 0; c + 1 < idx->list_offsets_.size(); ++c)
-    if (idx->list_offsets_[c] > idx->list_offsets_[c + 1]) throw FormatError(path + ": inconsistent lists");
-  for (uint32_t id : idx->ids_)
-    if (id >= static_cast<uint32_t>(idx->count_)) throw FormatError(path + ": a word id outside the vocabulary");
+  std::error_code ec;
+  const uint64_t size = std::filesystem::file_size(path, ec);
+  if (ec || size != sizeof h + h.usearch_bytes)
+    throw FormatError(path + ": cut short or padded (" + std::to_string(size) + " bytes, the header says " +
+                      std::to_string(sizeof h + h.usearch_bytes) + "); rebuild it");
+  if (!(h.scale > 0) || !std::isfinite(h.scale) || h.connectivity < 4 || h.connectivity > 128 || h.ef == 0)
+    throw FormatError(path + ": implausible index settings");
+
+  auto idx = std::unique_ptr<ApproxIndex>(new ApproxIndex());
+  idx->count_ = wv.size();
+  idx->dim_ = wv.dim();
+  idx->fingerprint_ = h.fingerprint;
+  idx->scale_ = h.scale;
+  idx->ef_ = static_cast<int>(std::min<uint32_t>(h.ef, 1u << 16));
+  idx->connectivity_ = static_cast<int>(h.connectivity);
+  auto made = Index::make(make_metric(idx->dim_), make_config(idx->connectivity_, 64), us::default_free_value<uint64_t>(),
+                          us::index_limits_t(0, kSearchThreads));
+  if (!made) throw Error(std::string("cannot make the index: ") + made.error.what());
+  Index& index = idx->impl_->index;
+  index = std::move(made.index);
+  auto viewed = index.view(us::memory_mapped_file_t(path.c_str()), sizeof h);
+  if (!viewed) throw FormatError(path + ": " + viewed.error.what() + " (rebuild it)");
+  if (index.size() != static_cast<size_t>(idx->count_) || index.dimensions() != static_cast<size_t>(idx->dim_) ||
+      index.scalar_kind() != us::scalar_kind_t::i8_k || index.metric().metric_kind() != us::metric_kind_t::ip_k)
+    throw FormatError(path + ": the graph does not match its header (rebuild it)");
+  // The same distance as the file's (see ip_i8), with the CPU's vector instructions.
+  index.change_metric(make_metric(idx->dim_));
   return idx;
 }
 
