@@ -56,8 +56,8 @@
 #              vectors (default /tmp/wp-data; never inside the repository); missing
 #              files are generated with bench/gen_word2vec_synthetic.py
 #   WP_JOBS    the jobs to run, separated by spaces or commas (default: all of startup
-#              fit-pca w2v-first cache cache-3m project-tsne project-umap sample
-#              walk-export; cache-3m still needs WP_3M=1)
+#              fit-pca w2v-first cache cache-3m approx-3m project-tsne project-umap
+#              sample walk-export; cache-3m and approx-3m still need WP_3M=1)
 #   WP_SMALL=1 a small trial: PCA on the first 5000 images, a 20,000-word file; the
 #              projections on the first 2000 images, sample --n 16, a 12-frame walk
 #   WP_PROJ_K  components of the PCA package the projection jobs map (default 64; 784
@@ -67,6 +67,8 @@
 #              latent's default; the peer calls torch.set_num_threads)
 #   WP_3M=1    also the cache job on a 3,000,000 x 300 file (3.6 GB; its cache and
 #              gensim's copy as much again; free disk and memory are checked first)
+#              and the approximate job on a clustered 3,000,000 x 300 file (its HNSW
+#              index is built once, untimed here: about 35 minutes on 2 cores)
 #   WP_KEEP=1  keep the raw outputs (the temporary folder is named at the end)
 #   LATENT_FASHION_MNIST  the train-images IDX .gz (default: Debian's dataset-fashion-mnist)
 #   PYTHON     default /usr/bin/python3 (Debian's: python3-numpy, python3-sklearn,
@@ -101,7 +103,7 @@ DATA=${WP_DATA:-/tmp/wp-data}
 SMALL=${WP_SMALL:-0}
 BIG=${WP_3M:-0}
 KEEP=${WP_KEEP:-0}
-ALL_JOBS=(startup fit-pca w2v-first cache cache-3m project-tsne project-umap sample walk-export)
+ALL_JOBS=(startup fit-pca w2v-first cache cache-3m approx-3m project-tsne project-umap sample walk-export)
 WANTED=${WP_JOBS:-${ALL_JOBS[*]}}
 WANTED=" ${WANTED//,/ } "
 for j in $WANTED; do
@@ -394,6 +396,50 @@ else
   else
     cache_job cache-3m 3000000 "$BIG_NAME" "$big_title"
   fi
+fi
+
+# ---------------------------------------------------------------- 3b. approximate search, 3M
+# The hard clustered set of docs/benchmarks.md (30,000 centres, noise twice their size):
+# open the native cache and the memory-mapped HNSW index, answer one query. Against our
+# own exact query on the same file (gensim has no approximate search to compare with).
+APPROX_NAME=clustered-3m-300.bin
+approx_title="approx-3m: open the native cache + the HNSW index (3,000,000 words x 300, clustered) + one approximate query"
+approx_run() {  # WHO ROUND
+  case $1 in
+    ours) timed approx-3m ours "$2" "$LATENT" neighbors "$AJ_FILE" "$AJ_WORD" --k "$TOPN" --approx ;;
+    exact) timed approx-3m exact "$2" "$LATENT" neighbors "$AJ_FILE" "$AJ_WORD" --k "$TOPN" ;;
+  esac
+}
+if want approx-3m && [[ $BIG == 1 && $SMALL != 1 ]]; then
+  AJ_FILE=$DATA/$APPROX_NAME
+  if [[ ! -f $AJ_FILE ]] && has_module numpy; then
+    note "generating $AJ_FILE (3,000,000 words x 300, 30,000 clusters, spread 2.0)"
+    "$PY" "$HERE/gen_word2vec_synthetic.py" 3000000 300 "$AJ_FILE" --clusters 30000 --spread 2.0 || rm -f "$AJ_FILE"
+  fi
+  if [[ ! -f $AJ_FILE ]]; then
+    skip_job approx-3m "$approx_title" "$AJ_FILE is missing and could not be generated (needs numpy)"
+  else
+    [[ -f $AJ_FILE.lsv ]] || "$LATENT" convert "$AJ_FILE" > "$LOGS/approx-3m.convert.out" 2> "$LOGS/approx-3m.convert.err" ||
+      die "approx-3m: latent convert $AJ_FILE failed"
+    if [[ ! -f $AJ_FILE.ann ]]; then
+      note "approx-3m: building the index once (untimed here; see its own line in the report)"
+      "$LATENT" build-index "$AJ_FILE" > "$LOGS/approx-3m.index.out" 2> "$LOGS/approx-3m.index.err" ||
+        die "approx-3m: latent build-index $AJ_FILE failed"
+      meta job.approx-3m.note "index: $(grep -a 'built in' "$LOGS/approx-3m.index.err" | tail -n 1)"
+    fi
+    AJ_WORD=$("$PY" "$PEERS" query-word "$AJ_FILE")
+    warm "$AJ_FILE.lsv" "$AJ_FILE.ann"
+    meta job.approx-3m.title "$approx_title"
+    meta job.approx-3m.word "$AJ_WORD"
+    meta job.approx-3m.file "$AJ_FILE ($(stat -c %s "$AJ_FILE") bytes; cache $(stat -c %s "$AJ_FILE.lsv") bytes; index $(stat -c %s "$AJ_FILE.ann") bytes)"
+    meta job.approx-3m.label.exact "ours, exact"
+    meta job.approx-3m.cmd.ours "latent neighbors $APPROX_NAME $AJ_WORD --k $TOPN --approx (cache and index memory-mapped)"
+    meta job.approx-3m.cmd.exact "latent neighbors $APPROX_NAME $AJ_WORD --k $TOPN (exact: every vector read)"
+    JOBS+=(approx-3m)
+    interleave approx-3m approx_run ours exact
+  fi
+elif want approx-3m; then
+  meta skipped.3m "the approximate 3M job did not run (it needs WP_3M=1 and a full run)"
 fi
 
 # ---------------------------------------------------------------- 4-5. projections

@@ -23,6 +23,8 @@
 #include <unistd.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 
 #include <RtMidi.h>
 #include <lo/lo.h>
@@ -187,6 +189,109 @@ TEST_F(OscIn, UnknownAddressesAndWrongTypesAreCountedNeverFatal) {
   EXPECT_EQ(ev[0].index, 0);
   EXPECT_EQ(live.status().osc_errors, 12u) << live.last_error();
   EXPECT_TRUE(live.status().osc_running);
+}
+
+// This machine's first IPv4 address that is not loopback ("" if it has none).
+std::string non_loopback_ipv4() {
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return "";
+  std::string found;
+  for (ifaddrs* a = list; a && found.empty(); a = a->ifa_next) {
+    if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET || (a->ifa_flags & IFF_LOOPBACK)) continue;
+    char text[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(a->ifa_addr)->sin_addr, text, sizeof text);
+    found = text;
+  }
+  freeifaddrs(list);
+  return found;
+}
+
+TEST(Osc, ListensOnLoopbackUnlessAskedAndHonoursTheAllowList) {
+  const std::string lan = non_loopback_ipv4();
+  if (lan.empty()) GTEST_SKIP() << "this machine has no non-loopback IPv4 address to send from";
+  // Default: bound to 127.0.0.1; a datagram to the network address never arrives.
+  {
+    LiveControl live;
+    ASSERT_TRUE(live.start_osc(0)) << live.last_error();
+    EXPECT_FALSE(live.status().osc_all_interfaces);
+    const std::string port = std::to_string(live.osc_port());
+    lo_address far = lo_address_new(lan.c_str(), port.c_str()), near = lo_address_new("127.0.0.1", port.c_str());
+    lo_send(far, "/latent/z/1", "f", 0.5f);  // refused by the kernel (nothing listens there)
+    lo_send(near, "/latent/z/2", "f", 0.25f);
+    const auto ev = poll_for(live, 1);
+    ASSERT_EQ(ev.size(), 1u) << all_events(ev);
+    EXPECT_EQ(ev[0].index, 2) << "only the loopback datagram may arrive";
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_TRUE(live.poll().empty());
+    EXPECT_EQ(live.status().osc_messages, 1u);
+    lo_address_free(far);
+    lo_address_free(near);
+  }
+  // Opted in: the network address is heard too.
+  {
+    LiveControl live;
+    ASSERT_TRUE(live.start_osc(0, {true, {}})) << live.last_error();
+    EXPECT_TRUE(live.status().osc_all_interfaces);
+    lo_address far = lo_address_new(lan.c_str(), std::to_string(live.osc_port()).c_str());
+    lo_send(far, "/latent/z/1", "f", 0.5f);
+    const auto ev = poll_for(live, 1);
+    ASSERT_EQ(ev.size(), 1u) << all_events(ev);
+    EXPECT_EQ(ev[0].index, 1);
+    lo_address_free(far);
+  }
+  // With an allow-list that does not name this sender: dropped and counted; loopback stays allowed.
+  {
+    LiveControl live;
+    ASSERT_TRUE(live.start_osc(0, {true, studio::parse_osc_allow_list("203.0.113.7, 203.0.113.8")})) << live.last_error();
+    const std::string port = std::to_string(live.osc_port());
+    lo_address far = lo_address_new(lan.c_str(), port.c_str()), near = lo_address_new("127.0.0.1", port.c_str());
+    lo_send(far, "/latent/z/1", "f", 0.5f);
+    ASSERT_TRUE(wait_for([&] { return live.status().osc_refused == 1; })) << live.last_error();
+    EXPECT_NE(live.last_error().find("refused a datagram from " + lan), std::string::npos) << live.last_error();
+    lo_send(near, "/latent/z/3", "f", 0.5f);
+    const auto ev = poll_for(live, 1);
+    ASSERT_EQ(ev.size(), 1u) << all_events(ev);
+    EXPECT_EQ(ev[0].index, 3);
+    lo_address_free(far);
+    lo_address_free(near);
+  }
+  // Listed: let in.
+  {
+    LiveControl live;
+    ASSERT_TRUE(live.start_osc(0, {true, {lan}})) << live.last_error();
+    lo_address far = lo_address_new(lan.c_str(), std::to_string(live.osc_port()).c_str());
+    lo_send(far, "/latent/z/4", "f", 0.5f);
+    const auto ev = poll_for(live, 1);
+    ASSERT_EQ(ev.size(), 1u) << all_events(ev);
+    EXPECT_EQ(live.status().osc_refused, 0u);
+    lo_address_free(far);
+  }
+}
+
+TEST(Osc, AnAllowListEntryThatIsNoAddressIsAMessage) {
+  LiveControl live;
+  EXPECT_FALSE(live.start_osc(0, {true, studio::parse_osc_allow_list("192.168.1.20, my-phone")}));
+  EXPECT_NE(live.last_error().find("'my-phone' is not a numeric IPv4 address"), std::string::npos) << live.last_error();
+  EXPECT_FALSE(live.status().osc_running);
+  EXPECT_EQ(studio::parse_osc_allow_list(" a,b  c,,"), (std::vector<std::string>{"a", "b", "c"}));
+}
+
+TEST_F(OscIn, BundlesAreUnpacked) {
+  lo_bundle b = lo_bundle_new(LO_TT_IMMEDIATE);
+  lo_message m1 = lo_message_new(), m2 = lo_message_new();
+  lo_message_add_float(m1, 0.5f);
+  lo_message_add_float(m2, 0.75f);
+  lo_bundle_add_message(b, "/latent/z/1", m1);
+  lo_bundle_add_message(b, "/latent/z/2", m2);
+  ASSERT_GT(lo_send_bundle(to, b), 0);
+  lo_bundle_free_recursive(b);
+  const auto ev = poll_for(live, 2);
+  ASSERT_EQ(ev.size(), 2u) << all_events(ev);
+  EXPECT_EQ(ev[0].index, 1);
+  EXPECT_FLOAT_EQ(ev[0].value, 0.5f);
+  EXPECT_EQ(ev[1].index, 2);
+  EXPECT_FLOAT_EQ(ev[1].value, 0.75f);
+  EXPECT_EQ(live.status().osc_errors, 0u);
 }
 
 TEST(Osc, PortInUseOrOutOfRangeIsAMessage) {

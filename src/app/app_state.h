@@ -314,6 +314,8 @@ struct AppState {
   // panels set requests here and read the status lines.
   int osc_port = 9000;
   bool osc_running = false, osc_toggle = false;
+  bool osc_all_interfaces = false;          // opt-in: listen beyond this machine (loopback otherwise)
+  std::string osc_allow;                    // with all interfaces: sender addresses let in ("" = any)
   std::string osc_status;
   std::string osc_send_host = "127.0.0.1";
   int osc_send_port = 0;                    // 0: do not send the state out

@@ -9,6 +9,13 @@
 #include <iterator>
 #include <sstream>
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <RtMidi.h>
 #include <lo/lo.h>
 #include <lo/lo_throw.h>
@@ -67,33 +74,9 @@ ControlTarget normalized_target(ControlTarget t) {
   return t;
 }
 
-// ---- liblo glue. Errors while a server is being created arrive on the creating thread
-// before any context is set, so they are caught in a thread-local; later ones (malformed
-// packets) arrive on the server thread with our LiveControl as the error context.
-thread_local bool t_creating_osc = false;
-thread_local std::string t_osc_create_error;
-
 }  // namespace
 
 struct LiveControl::Callbacks {
-  static void lo_error(int num, const char* msg, const char* where) {
-    std::string text = std::string(msg ? msg : "unknown error") + (where && *where ? std::string(" (") + where + ")" : "");
-    if (t_creating_osc) {
-      t_osc_create_error = text;
-      return;
-    }
-    if (auto* self = static_cast<LiveControl*>(lo_error_get_context()))
-      self->osc_error("OSC: ignored a packet liblo could not read: " + text);
-  }
-  static int lo_message_in(const char* path, const char* types, lo_arg** argv, int argc, lo_message, void* user) {
-    try {
-      static_cast<LiveControl*>(user)->handle_osc(path, types, argv, argc);
-    } catch (const std::exception& e) {
-      static_cast<LiveControl*>(user)->osc_error(std::string("OSC: ") + e.what());
-    } catch (...) {
-    }
-    return 0;  // handled: no other method is tried
-  }
   static void midi_in(double, std::vector<unsigned char>* message, void* user) {
     if (!message) return;
     try {
@@ -373,51 +356,168 @@ void LiveControl::handle_osc(const char* path_c, const char* types_c, void* argv
   push(std::move(e));
 }
 
-bool LiveControl::start_osc(int port) {
+std::vector<std::string> parse_osc_allow_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : text + " ") {
+    if (c == ',' || std::isspace(static_cast<unsigned char>(c))) {
+      if (!cur.empty()) out.push_back(cur), cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  return out;
+}
+
+std::string osc_allow_list_problem(const std::vector<std::string>& allow) {
+  for (const auto& a : allow) {
+    in_addr addr{};
+    if (inet_pton(AF_INET, a.c_str(), &addr) != 1)
+      return "'" + a + "' is not a numeric IPv4 address (write it like 192.168.1.20)";
+  }
+  return "";
+}
+
+bool LiveControl::start_osc(int port, const OscAccess& access) {
   stop_osc();
   if (port < 0 || port > 65535) {
     set_error("OSC: port " + std::to_string(port) + " is out of range (0 picks a free port, else 1-65535)");
     return false;
   }
+  if (const std::string problem = osc_allow_list_problem(access.allow); !problem.empty()) {
+    set_error("OSC: the allow-list: " + problem);
+    return false;
+  }
   std::lock_guard<std::mutex> lock(osc_mutex_);
-  const std::string port_text = std::to_string(port);
-  t_creating_osc = true;
-  t_osc_create_error.clear();
-  lo_server_thread st = lo_server_thread_new_with_proto(port == 0 ? nullptr : port_text.c_str(), LO_UDP,
-                                                        &Callbacks::lo_error);
-  t_creating_osc = false;
-  if (!st) {
-    std::string why = t_osc_create_error.empty() ? "liblo gave no reason" : "liblo: " + t_osc_create_error;
-    set_error(port == 0 ? "OSC: could not open any UDP port (" + why + ")"
-                        : "OSC: cannot listen on UDP port " + port_text +
+  const std::string where = access.all_interfaces ? "all interfaces" : "the loopback interface (127.0.0.1)";
+  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    set_error(std::string("OSC: cannot make a UDP socket (") + std::strerror(errno) + ")");
+    return false;
+  }
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(access.all_interfaces ? INADDR_ANY : INADDR_LOOPBACK);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    const std::string why = std::strerror(errno);
+    ::close(fd);
+    set_error(port == 0 ? "OSC: could not open any UDP port on " + where + " (" + why + ")"
+                        : "OSC: cannot listen on UDP port " + std::to_string(port) + " on " + where +
                               "; is another program using it? (" + why + ")");
     return false;
   }
-  lo_server_thread_set_error_context(st, this);
-  lo_server_set_error_context(lo_server_thread_get_server(st), this);
-  lo_server_thread_add_method(st, nullptr, nullptr, &Callbacks::lo_message_in, this);
-  if (lo_server_thread_start(st) < 0) {
-    lo_server_thread_free(st);
-    set_error("OSC: could not start the server thread on UDP port " + port_text);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  if (::pipe2(osc_wake_, O_CLOEXEC) != 0) {
+    ::close(fd);
+    set_error(std::string("OSC: cannot make the wake-up pipe (") + std::strerror(errno) + ")");
     return false;
   }
-  osc_server_ = st;
+  osc_allow_.clear();
+  for (const auto& a : access.allow) {
+    in_addr ip{};
+    inet_pton(AF_INET, a.c_str(), &ip);
+    osc_allow_.push_back(ip.s_addr);
+  }
+  osc_socket_ = fd;
+  osc_thread_ = std::thread([this] { osc_loop(); });
   std::lock_guard<std::mutex> state(mutex_);
   status_.osc_running = true;
-  status_.osc_port = lo_server_thread_get_port(st);
+  status_.osc_port = ntohs(addr.sin_port);
+  status_.osc_all_interfaces = access.all_interfaces;
   return true;
+}
+
+void LiveControl::osc_loop() {
+  std::vector<char> buf(65536);
+  for (;;) {
+    pollfd fds[2] = {{osc_socket_, POLLIN, 0}, {osc_wake_[0], POLLIN, 0}};
+    if (::poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    if (fds[1].revents) return;  // stop_osc
+    if (!(fds[0].revents & POLLIN)) continue;
+    sockaddr_in from{};
+    socklen_t from_len = sizeof from;
+    const ssize_t n = ::recvfrom(osc_socket_, buf.data(), buf.size(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from),
+                                 &from_len);
+    if (n < 0) continue;
+    const uint32_t ip = from.sin_addr.s_addr;
+    const bool loopback = (ntohl(ip) >> 24) == 127;
+    if (!loopback && !osc_allow_.empty() && std::find(osc_allow_.begin(), osc_allow_.end(), ip) == osc_allow_.end()) {
+      char text[INET_ADDRSTRLEN] = "?";
+      inet_ntop(AF_INET, &from.sin_addr, text, sizeof text);
+      std::lock_guard<std::mutex> lock(mutex_);
+      ++status_.osc_refused;
+      status_.last_error = std::string("OSC: refused a datagram from ") + text + " (not in the allow-list)";
+      continue;
+    }
+    try {
+      dispatch_osc_packet(buf.data(), static_cast<size_t>(n), 0);
+    } catch (...) {
+      // Out of memory at worst; the listening thread must survive it.
+    }
+  }
+}
+
+void LiveControl::dispatch_osc_packet(char* data, size_t size, int depth) {
+  if (size >= 16 && std::memcmp(data, "#bundle", 8) == 0) {
+    // A bundle: a time tag, then (int32 size, element)... Elements run at once: a live
+    // control has no use for a message scheduled later.
+    if (depth >= 8) return osc_error("OSC: ignored a bundle nested more than 8 deep");
+    for (size_t at = 16; at < size;) {
+      if (size - at < 4) return osc_error("OSC: ignored the rest of a bundle cut short");
+      uint32_t len;
+      std::memcpy(&len, data + at, 4);
+      len = ntohl(len);
+      at += 4;
+      if (len == 0 || len % 4 != 0 || len > size - at) return osc_error("OSC: ignored the rest of a bundle with a bad element size");
+      dispatch_osc_packet(data + at, len, depth + 1);
+      at += len;
+    }
+    return;
+  }
+  int result = 0;
+  lo_message m = lo_message_deserialise(data, size, &result);
+  if (!m) {
+    return osc_error("OSC: ignored a packet liblo could not read: " +
+                     std::string(result == LO_ESIZE ? "its size is not a multiple of 4 bytes"
+                                 : result == LO_EINVALIDPATH ? "it has no address"
+                                 : result == LO_ENOTYPE ? "it has no type tag"
+                                 : result == LO_EBADTYPE ? "an unknown type tag"
+                                 : result == LO_EINVALIDTYPE ? "an invalid type tag"
+                                 : result == LO_EINVALIDARG ? "an argument does not fit"
+                                 : "error " + std::to_string(result)));
+  }
+  // The address: the packet's first string, which deserialising has checked ends in it.
+  const std::string path(data, strnlen(data, size));
+  try {
+    handle_osc(path.c_str(), lo_message_get_types(m), lo_message_get_argv(m), lo_message_get_argc(m));
+  } catch (const std::exception& e) {
+    osc_error(std::string("OSC: ") + e.what());
+  }
+  lo_message_free(m);
 }
 
 void LiveControl::stop_osc() {
   std::lock_guard<std::mutex> lock(osc_mutex_);
-  if (!osc_server_) return;
-  auto st = static_cast<lo_server_thread>(osc_server_);
-  lo_server_thread_stop(st);  // joins the thread; mutex_ is free, so a handler in flight finishes
-  lo_server_thread_free(st);
-  osc_server_ = nullptr;
+  if (osc_socket_ < 0) return;
+  const char wake = 1;
+  if (::write(osc_wake_[1], &wake, 1) < 0) {
+    // The pipe is ours and empty; a failed write would leave the join below waiting.
+  }
+  osc_thread_.join();  // mutex_ is free, so a handler in flight finishes
+  ::close(osc_socket_);
+  ::close(osc_wake_[0]);
+  ::close(osc_wake_[1]);
+  osc_socket_ = -1;
+  osc_wake_[0] = osc_wake_[1] = -1;
   std::lock_guard<std::mutex> state(mutex_);
   status_.osc_running = false;
   status_.osc_port = 0;
+  status_.osc_all_interfaces = false;
 }
 
 int LiveControl::osc_port() const {

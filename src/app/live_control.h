@@ -11,6 +11,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -100,6 +101,8 @@ struct LiveStatus {
   std::string midi_port;           // what is open: a port's name, or our virtual port
   uint64_t osc_messages = 0;       // understood
   uint64_t osc_errors = 0;         // unknown addresses, wrong types, malformed packets
+  bool osc_all_interfaces = false; // listening on every network interface (else loopback only)
+  uint64_t osc_refused = 0;        // datagrams from senders outside the allow-list, dropped unread
   uint64_t midi_messages = 0;      // every message seen, bound or not
   uint64_t dropped_events = 0;     // the queue was full (nobody polled)
   std::string last_midi;           // the last MIDI message, e.g. "ch 1 CC 21 = 64" (for a panel)
@@ -114,6 +117,20 @@ struct LiveControlOptions {
   std::string virtual_port_name = "Latent Studio";  // our input port when open_midi("")
   size_t max_queued = 8192;  // events kept when nobody polls; the oldest are dropped
 };
+
+// Who may send OSC. By default only programs on this machine: the socket is bound to the
+// loopback interface. `all_interfaces` is the opt-in for a controller on the network
+// (a phone, another computer); then `allow`, when not empty, lists the sender addresses
+// (numeric IPv4, e.g. "192.168.1.20") whose datagrams are read; others are dropped and
+// counted. Loopback senders are always allowed.
+struct OscAccess {
+  bool all_interfaces = false;
+  std::vector<std::string> allow;
+};
+// "" when every entry is a numeric IPv4 address, else what is wrong, naming the entry.
+std::string osc_allow_list_problem(const std::vector<std::string>& allow);
+// Splits "a, b c" into addresses (commas and blanks separate).
+std::vector<std::string> parse_osc_allow_list(const std::string& text);
 
 class LiveControl {
  public:
@@ -131,8 +148,9 @@ class LiveControl {
   void clear_error();
 
   // ---- OSC in: a UDP server. port 0 picks a free port; osc_port() says which.
-  // Returns false (and sets last_error) when the port is taken or out of range.
-  bool start_osc(int port = 0);
+  // Returns false (and sets last_error) when the port is taken or out of range, or the
+  // allow-list has an entry that is not an address.
+  bool start_osc(int port = 0, const OscAccess& access = {});
   void stop_osc();
   int osc_port() const;  // 0 while stopped
 
@@ -183,6 +201,8 @@ class LiveControl {
   void set_error(const std::string& message);
   void handle_midi(const unsigned char* bytes, size_t size);
   void handle_osc(const char* path, const char* types, void* argv, int argc);  // argv: lo_arg**
+  void osc_loop();
+  void dispatch_osc_packet(char* data, size_t size, int depth);  // a message or a bundle
   void osc_error(const std::string& message);
   bool open_midi_locked(const std::string& port, MidiBackend backend);  // midi_mutex_ held
   std::unique_ptr<RtMidiIn> make_midi_in(MidiBackend backend, const std::string& client, std::string* backend_name);
@@ -200,7 +220,10 @@ class LiveControl {
   std::mutex midi_mutex_;
   std::unique_ptr<RtMidiIn> midi_in_;
   std::mutex osc_mutex_;
-  void* osc_server_ = nullptr;  // lo_server_thread
+  int osc_socket_ = -1;         // our UDP socket (liblo only parses the packets)
+  int osc_wake_[2] = {-1, -1};  // a pipe that wakes the listening thread to stop
+  std::thread osc_thread_;
+  std::vector<uint32_t> osc_allow_;  // network byte order; empty: everyone the binding lets in
   std::mutex send_mutex_;
   void* send_address_ = nullptr;  // lo_address
   std::string send_target_;

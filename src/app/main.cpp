@@ -53,6 +53,9 @@ int main(int argc, char** argv) {
   app.add_option("--export-size", o.export_size, "Export size in pixels (the longer side)")->capture_default_str();
   app.add_option("--export-fps", o.export_fps, "Export frames per second")->capture_default_str();
   app.add_option("--osc-port", o.osc_port, "Listen for OSC on this UDP port at start (0: any free port)");
+  app.add_flag("--osc-all-interfaces", o.osc_all_interfaces,
+               "Let OSC in from other computers too (default: this computer only, 127.0.0.1)");
+  app.add_option("--osc-allow", o.osc_allow, "With --osc-all-interfaces: the sender addresses let in, e.g. \"192.168.1.20,192.168.1.21\"");
   app.add_option("--midi", o.midi, "Open this MIDI input at start: a port name or number, or 'virtual'");
   app.add_option("--story-images", o.story_images, "Sentence models: a folder of images with captions (captions.tsv)");
   app.add_option("--story-image", o.story_image, "Sentence models: start from this image's captions");

@@ -224,6 +224,8 @@ Studio::Studio(StudioOptions options) : opts_(std::move(options)) {
   state_.monitor = std::clamp(opts_.monitor, 0, std::max(0, static_cast<int>(state_.monitor_names.size()) - 1));
   state_.presentation_toggle = opts_.present;
   live_ = std::make_unique<LiveControl>();
+  state_.osc_all_interfaces = opts_.osc_all_interfaces;
+  state_.osc_allow = opts_.osc_allow;
   if (opts_.osc_port >= 0) state_.osc_port = opts_.osc_port, state_.osc_toggle = true;
   if (!opts_.midi.empty()) state_.midi_port = opts_.midi == "virtual" ? "" : opts_.midi, state_.midi_toggle = true;
   state_.output_window_toggle = opts_.output_window;
@@ -459,7 +461,7 @@ void Studio::handle_live() {
     s.osc_toggle = false;
     if (live_->status().osc_running) {
       live_->stop_osc();
-    } else if (!live_->start_osc(s.osc_port)) {
+    } else if (!live_->start_osc(s.osc_port, {s.osc_all_interfaces, parse_osc_allow_list(s.osc_allow)})) {
       s.osc_status = live_->last_error();
     }
   }
@@ -495,8 +497,10 @@ void Studio::handle_live() {
   s.osc_running = st.osc_running;
   if (st.osc_running) {
     s.osc_port = st.osc_port;
-    s.osc_status = "listening on UDP " + std::to_string(st.osc_port) + ", " + std::to_string(st.osc_messages) +
-                   " messages, " + std::to_string(st.osc_errors) + " errors" +
+    s.osc_status = "listening on UDP " + std::to_string(st.osc_port) +
+                   (st.osc_all_interfaces ? " (all interfaces)" : " (this machine only)") + ", " +
+                   std::to_string(st.osc_messages) + " messages, " + std::to_string(st.osc_errors) + " errors" +
+                   (st.osc_refused ? ", " + std::to_string(st.osc_refused) + " refused" : "") +
                    (st.last_error.empty() ? "" : " (" + st.last_error + ")");
   }
   s.midi_open = st.midi_open;
@@ -1084,6 +1088,11 @@ void Studio::install_model(LoadedModel loaded) {
       const auto& o = ses.controls["osc"];
       state_.osc_send_host = o.value("send_host", state_.osc_send_host);
       state_.osc_send_port = o.value("send_port", 0);
+      state_.osc_all_interfaces = o.value("all_interfaces", false);
+      state_.osc_allow.clear();
+      if (o.contains("allow") && o["allow"].is_array())
+        for (const auto& a : o["allow"])
+          if (a.is_string()) state_.osc_allow += (state_.osc_allow.empty() ? "" : ", ") + a.get<std::string>();
       if (o.value("listening", false) && !state_.osc_running) {
         state_.osc_port = o.value("port", state_.osc_port);
         state_.osc_toggle = true;
@@ -1488,7 +1497,9 @@ latent::Session Studio::make_session() const {
   if (live_) {
     s.controls = {{"midi", live_->bindings_json()},
                   {"osc", {{"port", state_.osc_port}, {"listening", state_.osc_running},
-                           {"send_host", state_.osc_send_host}, {"send_port", state_.osc_send_port}}}};
+                           {"send_host", state_.osc_send_host}, {"send_port", state_.osc_send_port},
+                           {"all_interfaces", state_.osc_all_interfaces},
+                           {"allow", parse_osc_allow_list(state_.osc_allow)}}}};
   }
   s.story = story_session();
   if (state_.walk_random || state_.walk_keys.size() >= 2) {

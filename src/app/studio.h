@@ -52,6 +52,8 @@ struct StudioOptions {
   int monitor = 0;                   // presentation / output window monitor (index, 0: primary)
   bool output_window = false;        // open the second output window at start
   int osc_port = -1;                 // >= 0: listen for OSC on this port at start (0: any free one)
+  bool osc_all_interfaces = false;   // listen on every interface, not only loopback
+  std::string osc_allow;             // with osc_all_interfaces: senders let in ("" = any)
   std::string midi;                  // open this MIDI input at start ("virtual" for our own port)
   bool play_walk = false;            // start playing the session's walk
   double walk_time = -1;             // >= 0: stop the walk at this time (seconds) at start

@@ -384,10 +384,8 @@ int main(int argc, char** argv) {
       torch_commands = cli::load_torch_commands(app, *train_cmd);
     } catch (const std::exception& e) {
       // Help still lists the other commands; a LibTorch command cannot run.
-      bool help = argc <= 1;
-      for (int i = 1; i < argc; ++i) help = help || !std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h");
       std::fprintf(stderr, "latent: %s\n", e.what());
-      if (!help) return 1;
+      if (!cli::asks_for_help(argc, argv)) return 1;
     }
   }
   add_walk_commands(app);  // walk, grid: they run as callbacks during parsing

@@ -22,6 +22,9 @@ class CommandSet {
 // test_cli checks that every one of them appears in `latent --help` / `latent train --help`).
 const std::vector<std::string>& torch_command_names();
 
+// Whether argv asks for help (--help, -h, --help-all) or names no command (the usage).
+bool asks_for_help(int argc, char** argv);
+
 // Whether argv names one of them, or asks for help (which lists every command).
 bool wants_torch_commands(int argc, char** argv);
 

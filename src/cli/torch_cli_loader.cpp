@@ -23,15 +23,19 @@ const std::vector<std::string>& torch_command_names() {
   return names;
 }
 
-bool wants_torch_commands(int argc, char** argv) {
+bool asks_for_help(int argc, char** argv) {
   if (argc <= 1) return true;  // the usage lists every command
+  for (int i = 1; i < argc; ++i)
+    if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h") || !std::strcmp(argv[i], "--help-all")) return true;
+  return false;
+}
+
+bool wants_torch_commands(int argc, char** argv) {
+  if (asks_for_help(argc, argv)) return true;
   const auto& names = torch_command_names();
-  for (int i = 1; i < argc; ++i) {
-    const char* a = argv[i];
-    if (!std::strcmp(a, "--help") || !std::strcmp(a, "-h") || !std::strcmp(a, "--help-all")) return true;
+  for (int i = 1; i < argc; ++i)
     for (const auto& n : names)
-      if (n == a) return true;  // a value that happens to be such a name only costs the load
-  }
+      if (n == argv[i]) return true;  // a value that happens to be such a name only costs the load
   return false;
 }
 

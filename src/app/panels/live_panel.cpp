@@ -21,6 +21,18 @@ void live_panel(AppState& s, const Rect& r) {
   ImGui::EndDisabled();
   ImGui::SameLine();
   if (ImGui::Button(s.osc_running ? "Stop##osc" : "Listen")) s.osc_toggle = true;
+  ImGui::SameLine();
+  ImGui::BeginDisabled(s.osc_running);
+  ImGui::Checkbox("all interfaces", &s.osc_all_interfaces);
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("off: only programs on this computer can send (127.0.0.1)\non: any computer on the network can");
+  if (s.osc_all_interfaces) {
+    ImGui::TextColored(ImVec4(1.f, 0.75f, 0.3f, 1.f), "Any computer on the network can steer the studio.");
+    ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x);
+    ImGui::InputTextWithHint("##oscallow", "allow only these senders (e.g. 192.168.1.20, 192.168.1.21)", &s.osc_allow);
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("empty: every sender; this machine is always allowed");
+  }
+  ImGui::EndDisabled();
   if (!s.osc_status.empty()) ImGui::TextDisabled("%s", s.osc_status.c_str());
   ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x * 0.5f);
   ImGui::InputTextWithHint("##sendhost", "send to host", &s.osc_send_host);
