@@ -25,6 +25,8 @@ struct ProjectionOptions {
   int neighbors = 15;
   int umap_epochs = 0;           // 0: 500 for up to 10,000 points, else 200
   double min_dist = 0.1;
+  // Above this many points the neighbour graph is approximate (approx_knn); 0: always exact.
+  long approx_knn_above = 100000;
   ProgressFn progress;           // fraction and stage; false cancels (throws Cancelled)
   // Called now and then with the current layout (N x 2), for progressive display.
   std::function<void(const RowMatrixXf&)> snapshot;
@@ -37,6 +39,23 @@ RowMatrixXf project_2d(const RowMatrixXf& points, const ProjectionOptions& optio
 // computed exactly with BLAS. indices and squared distances, N x k, nearest first.
 void exact_knn(const RowMatrixXf& points, int k, std::vector<int>& indices, std::vector<float>& sq_dists,
                const ProgressFn& progress = {});
+
+// The same, approximately, for many points: an HNSW graph (USearch) over the rows, then
+// one search per row. Deterministic when `deterministic` (the graph is built on one
+// thread; the searches run on all). Recall@k is typically 0.95-1 (docs/benchmarks.md).
+struct ApproxKnnOptions {
+  int connectivity = 16;      // HNSW's M
+  int expansion_add = 64;     // efConstruction
+  int expansion_search = 64;  // candidates per search (at least k + 1)
+  int threads = 0;            // 0: the machine's cores
+  bool deterministic = true;
+};
+void approx_knn(const RowMatrixXf& points, int k, std::vector<int>& indices, std::vector<float>& sq_dists,
+                const ProgressFn& progress = {}, const ApproxKnnOptions& options = {});
+
+// exact_knn up to `approx_above` points (0: always), approx_knn above.
+void knn_graph(const RowMatrixXf& points, int k, std::vector<int>& indices, std::vector<float>& sq_dists,
+               long approx_above, const ProgressFn& progress = {});
 
 // Trustworthiness (Venna & Kaski) of a layout with k neighbours: 1 is perfect.
 double trustworthiness(const RowMatrixXf& high, const RowMatrixXf& low, int k);

@@ -304,6 +304,9 @@ int main(int argc, char** argv) {
   pr_cmd->add_option("--neighbors", popt.neighbors, "UMAP-style: neighbours in the graph")->capture_default_str();
   pr_cmd->add_option("--min-dist", popt.min_dist, "UMAP-style: minimum distance in the layout")->capture_default_str();
   pr_cmd->add_option("--seed", popt.seed, "Random seed")->capture_default_str();
+  pr_cmd->add_option("--approx-knn-above", popt.approx_knn_above,
+                     "Above this many points the neighbour graph is approximate (HNSW); 0: always exact")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
 
   // word vectors
   std::string vectors, word, expr, questions;

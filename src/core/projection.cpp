@@ -170,7 +170,8 @@ RowMatrixXf umap_layout(const RowMatrixXf& x, const ProjectionOptions& o) {
   const int k = static_cast<int>(std::min<long>(std::max(2, o.neighbors), n - 1));
   std::vector<int> nn;
   std::vector<float> d2;
-  exact_knn(x, k, nn, d2, [&](float f, const std::string&) { return !o.progress || o.progress(0.3f * f, "nearest neighbours"); });
+  knn_graph(x, k, nn, d2, o.approx_knn_above,
+            [&](float f, const std::string& stage) { return !o.progress || o.progress(0.3f * f, stage); });
   // Fuzzy simplicial set: w_ij = exp(-(d_ij - rho_i) / sigma_i), sum = log2(k).
   std::vector<float> w(static_cast<size_t>(n) * k);
   const double target = std::log2(static_cast<double>(k));
@@ -419,7 +420,8 @@ RowMatrixXf tsne_layout(const RowMatrixXf& x, const ProjectionOptions& o, double
   const int k = static_cast<int>(std::min<long>(n - 1, static_cast<long>(3 * perplexity + 1)));
   std::vector<int> nn;
   std::vector<float> d2;
-  exact_knn(x, k, nn, d2, [&](float f, const std::string&) { return !o.progress || o.progress(0.2f * f, "nearest neighbours"); });
+  knn_graph(x, k, nn, d2, o.approx_knn_above,
+            [&](float f, const std::string& stage) { return !o.progress || o.progress(0.2f * f, stage); });
   // Conditional probabilities with the perplexity asked for.
   std::vector<double> p(static_cast<size_t>(n) * k);
   const double log_u = std::log(perplexity);

@@ -1,0 +1,162 @@
+// The k-nearest-neighbour graph of many points, approximately: an HNSW graph from USearch
+// (third_party/usearch) over the float rows, then one search per row. Used by the maps
+// above ProjectionOptions::approx_knn_above points, where the exact graph's n^2 cost
+// would dominate (latent/projection.h).
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <mutex>
+#include <thread>
+
+#include <usearch/index_dense.hpp>
+
+#include "latent/errors.h"
+#include "latent/projection.h"
+
+namespace latent {
+
+namespace {
+
+namespace us = unum::usearch;
+using Index = us::index_dense_gt<uint64_t, uint32_t>;
+
+void report(const ProgressFn& p, float f, const std::string& stage) {
+  if (p && !p(f, stage)) throw Cancelled();
+}
+
+// Squared Euclidean distance with four independent 4-lane sums: vectorised without
+// reassociating a single float sum (which the compiler will not do unasked), and the
+// same bits on every machine for a given build.
+typedef float F4 __attribute__((vector_size(16)));
+
+float l2sq(std::uintptr_t a_p, std::uintptr_t b_p, std::uintptr_t d) {
+  const float* a = reinterpret_cast<const float*>(a_p);
+  const float* b = reinterpret_cast<const float*>(b_p);
+  F4 s0 = {0, 0, 0, 0}, s1 = s0, s2 = s0, s3 = s0;
+  size_t j = 0;
+  for (; j + 16 <= d; j += 16) {
+    F4 x0, x1, x2, x3, y0, y1, y2, y3;
+    std::memcpy(&x0, a + j, 16), std::memcpy(&y0, b + j, 16);
+    std::memcpy(&x1, a + j + 4, 16), std::memcpy(&y1, b + j + 4, 16);
+    std::memcpy(&x2, a + j + 8, 16), std::memcpy(&y2, b + j + 8, 16);
+    std::memcpy(&x3, a + j + 12, 16), std::memcpy(&y3, b + j + 12, 16);
+    x0 -= y0, x1 -= y1, x2 -= y2, x3 -= y3;
+    s0 += x0 * x0, s1 += x1 * x1, s2 += x2 * x2, s3 += x3 * x3;
+  }
+  for (; j + 4 <= d; j += 4) {
+    F4 x, y;
+    std::memcpy(&x, a + j, 16), std::memcpy(&y, b + j, 16);
+    x -= y;
+    s0 += x * x;
+  }
+  const F4 s = (s0 + s1) + (s2 + s3);
+  float r = (s[0] + s[1]) + (s[2] + s[3]);
+  for (; j < d; ++j) r += (a[j] - b[j]) * (a[j] - b[j]);
+  return r;
+}
+
+}  // namespace
+
+void approx_knn(const RowMatrixXf& points, int k, std::vector<int>& indices, std::vector<float>& sq_dists,
+                const ProgressFn& progress, const ApproxKnnOptions& options) {
+  const long n = points.rows();
+  const int d = static_cast<int>(points.cols());
+  if (k <= 0 || k >= n) throw UnsupportedError("k must be between 1 and the number of points minus 1");
+  if (n >= (1L << 31)) throw UnsupportedError("too many points for a neighbour graph");
+  const int threads = options.threads > 0 ? options.threads
+                                          : static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 16u));
+  us::index_dense_config_t config(static_cast<size_t>(options.connectivity), static_cast<size_t>(options.expansion_add),
+                                  static_cast<size_t>(std::max(options.expansion_search, k + 1)));
+  config.enable_key_lookups = false;
+  const auto metric = us::metric_punned_t::stateless(static_cast<size_t>(d), reinterpret_cast<std::uintptr_t>(&l2sq),
+                                                     us::metric_punned_signature_t::array_array_size_k,
+                                                     us::metric_kind_t::l2sq_k, us::scalar_kind_t::f32_k);
+  // The build is on one thread when asked to be deterministic: the graph then depends
+  // only on the points and their order. The searches are read-only and run on all.
+  const int build_threads = options.deterministic ? 1 : threads;
+  auto made = Index::make(metric, config, us::default_free_value<uint64_t>(),
+                          us::index_limits_t(static_cast<size_t>(n), static_cast<size_t>(threads)));
+  if (!made) throw Error(std::string("cannot make the neighbour index: ") + made.error.what());
+  Index index = std::move(made.index);
+
+  std::atomic<long> next{0}, done{0};
+  std::atomic<bool> stop{false};
+  std::mutex failure_mutex;
+  std::string failure;
+  auto fail = [&](const char* what) {
+    std::lock_guard<std::mutex> lock(failure_mutex);
+    if (failure.empty()) failure = what;
+    stop = true;
+  };
+  // Runs body(i, thread) for i in [0, n) on `count` threads while this thread reports
+  // progress from `from` to `to`; a cancel stops the workers before it is rethrown.
+  auto run = [&](int count, float from, float to, const char* stage, auto&& body) {
+    next = 0, done = 0;
+    std::vector<std::thread> pool;
+    for (int t = 0; t < count; ++t)
+      pool.emplace_back([&, t] {
+        for (long i; !stop.load(std::memory_order_relaxed) && (i = next.fetch_add(1)) < n;) {
+          body(i, static_cast<size_t>(t));
+          done.fetch_add(1, std::memory_order_relaxed);
+        }
+      });
+    try {
+      while (done.load() < n && !stop.load()) {
+        report(progress, from + (to - from) * done.load() / n, stage);
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    } catch (...) {
+      stop = true;
+      for (auto& th : pool) th.join();
+      throw;
+    }
+    for (auto& th : pool) th.join();
+    if (!failure.empty()) throw Error(std::string("neighbour graph: ") + failure);
+  };
+
+  run(build_threads, 0.f, 0.7f, "nearest neighbours (building the graph)", [&](long i, size_t t) {
+    auto added = index.add(static_cast<uint64_t>(i), points.row(i).data(), t);
+    if (!added) fail(added.error.what());
+  });
+
+  indices.assign(static_cast<size_t>(n) * k, 0);
+  sq_dists.assign(static_cast<size_t>(n) * k, 0.f);
+  const size_t wanted = static_cast<size_t>(std::max(options.expansion_search, k + 1));
+  run(threads, 0.7f, 1.f, "nearest neighbours (searching)", [&](long i, size_t t) {
+    auto found = index.search(points.row(i).data(), wanted, t);
+    if (!found) return fail(found.error.what());
+    // Best first, ties by index; the point itself (and exact duplicates beyond k) skipped.
+    std::vector<std::pair<float, int>> best;
+    best.reserve(found.size());
+    for (size_t r = 0; r < found.size(); ++r) {
+      const long j = static_cast<long>(found[r].member.key);
+      if (j != i) best.push_back({found[r].distance, static_cast<int>(j)});
+    }
+    std::sort(best.begin(), best.end());
+    int* out_i = indices.data() + static_cast<size_t>(i) * k;
+    float* out_d = sq_dists.data() + static_cast<size_t>(i) * k;
+    for (int c = 0; c < k; ++c) {
+      // Fewer candidates than k (only on tiny or degenerate sets): repeat the farthest found.
+      const auto& p = best.empty() ? std::pair<float, int>{0.f, static_cast<int>(i == 0 ? 1 : 0)}
+                                   : best[std::min<size_t>(c, best.size() - 1)];
+      out_i[c] = p.second;
+      out_d[c] = std::max(0.f, p.first);
+    }
+  });
+  report(progress, 1.f, "nearest neighbours");
+}
+
+void knn_graph(const RowMatrixXf& points, int k, std::vector<int>& indices, std::vector<float>& sq_dists,
+               long approx_above, const ProgressFn& progress) {
+  if (approx_above > 0 && points.rows() > approx_above) {
+    ApproxKnnOptions o;
+    approx_knn(points, k, indices, sq_dists, progress, o);
+  } else {
+    exact_knn(points, k, indices, sq_dists, progress);
+  }
+}
+
+}  // namespace latent
