@@ -17,6 +17,7 @@
 #include "latent/errors.h"
 #include "latent/file_ops.h"
 #include "latent/hash.h"
+#include "parallel_progress.h"
 
 namespace latent {
 
@@ -140,38 +141,16 @@ std::unique_ptr<ApproxIndex> ApproxIndex::build(const WordVectors& wv, const App
   idx->impl_->index = std::move(made.index);
   Index& index = idx->impl_->index;
 
-  std::atomic<long> next{0}, done{0};
-  std::atomic<bool> stop{false};
-  std::string failure;
-  std::mutex failure_mutex;
-  auto work = [&](size_t thread) {
-    std::vector<int8_t> code(d);
-    for (long i; !stop.load(std::memory_order_relaxed) && (i = next.fetch_add(1)) < n;) {
-      const Latent u = wv.unit_vector(i);
-      quantize(u.data(), d, inv, code.data());
-      auto added = index.add(static_cast<uint64_t>(i), reinterpret_cast<const us::i8_t*>(code.data()), thread);
-      if (!added) {
-        std::lock_guard<std::mutex> lock(failure_mutex);
-        if (failure.empty()) failure = added.error.what();
-        stop = true;
-      }
-      done.fetch_add(1, std::memory_order_relaxed);
-    }
-  };
-  std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t) pool.emplace_back(work, static_cast<size_t>(t));
-  try {
-    while (done.load() < n && !stop.load()) {
-      report(progress, 0.99f * done.load() / n, "linking words into the graph");
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-  } catch (...) {
-    stop = true;
-    for (auto& t : pool) t.join();
-    throw;
-  }
-  for (auto& t : pool) t.join();
-  if (!failure.empty()) throw Error("cannot add to the index: " + failure);
+  detail::run_with_progress(n, threads, progress, 0.f, 0.99f, "linking words into the graph", "cannot add to the index: ",
+                            [&](long i, size_t thread) -> std::string {
+                              thread_local std::vector<int8_t> code;
+                              code.resize(d);
+                              const Latent u = wv.unit_vector(i);
+                              quantize(u.data(), d, inv, code.data());
+                              auto added = index.add(static_cast<uint64_t>(i),
+                                                     reinterpret_cast<const us::i8_t*>(code.data()), thread);
+                              return added ? std::string() : std::string(added.error.what());
+                            });
   report(progress, 1.f, "done");
   return idx;
 }

@@ -15,6 +15,7 @@
 
 #include "latent/errors.h"
 #include "latent/projection.h"
+#include "parallel_progress.h"
 
 namespace latent {
 
@@ -82,52 +83,19 @@ void approx_knn(const RowMatrixXf& points, int k, std::vector<int>& indices, std
   if (!made) throw Error(std::string("cannot make the neighbour index: ") + made.error.what());
   Index index = std::move(made.index);
 
-  std::atomic<long> next{0}, done{0};
-  std::atomic<bool> stop{false};
-  std::mutex failure_mutex;
-  std::string failure;
-  auto fail = [&](const char* what) {
-    std::lock_guard<std::mutex> lock(failure_mutex);
-    if (failure.empty()) failure = what;
-    stop = true;
-  };
-  // Runs body(i, thread) for i in [0, n) on `count` threads while this thread reports
-  // progress from `from` to `to`; a cancel stops the workers before it is rethrown.
-  auto run = [&](int count, float from, float to, const char* stage, auto&& body) {
-    next = 0, done = 0;
-    std::vector<std::thread> pool;
-    for (int t = 0; t < count; ++t)
-      pool.emplace_back([&, t] {
-        for (long i; !stop.load(std::memory_order_relaxed) && (i = next.fetch_add(1)) < n;) {
-          body(i, static_cast<size_t>(t));
-          done.fetch_add(1, std::memory_order_relaxed);
-        }
-      });
-    try {
-      while (done.load() < n && !stop.load()) {
-        report(progress, from + (to - from) * done.load() / n, stage);
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      }
-    } catch (...) {
-      stop = true;
-      for (auto& th : pool) th.join();
-      throw;
-    }
-    for (auto& th : pool) th.join();
-    if (!failure.empty()) throw Error(std::string("neighbour graph: ") + failure);
-  };
-
-  run(build_threads, 0.f, 0.7f, "nearest neighbours (building the graph)", [&](long i, size_t t) {
-    auto added = index.add(static_cast<uint64_t>(i), points.row(i).data(), t);
-    if (!added) fail(added.error.what());
-  });
+  detail::run_with_progress(n, build_threads, progress, 0.f, 0.7f, "nearest neighbours (building the graph)",
+                            "neighbour graph: ", [&](long i, size_t t) -> std::string {
+                              auto added = index.add(static_cast<uint64_t>(i), points.row(i).data(), t);
+                              return added ? std::string() : std::string(added.error.what());
+                            });
 
   indices.assign(static_cast<size_t>(n) * k, 0);
   sq_dists.assign(static_cast<size_t>(n) * k, 0.f);
   const size_t wanted = static_cast<size_t>(std::max(options.expansion_search, k + 1));
-  run(threads, 0.7f, 1.f, "nearest neighbours (searching)", [&](long i, size_t t) {
+  detail::run_with_progress(n, threads, progress, 0.7f, 1.f, "nearest neighbours (searching)", "neighbour graph: ",
+                            [&](long i, size_t t) -> std::string {
     auto found = index.search(points.row(i).data(), wanted, t);
-    if (!found) return fail(found.error.what());
+    if (!found) return found.error.what();
     // Best first, ties by index; the point itself (and exact duplicates beyond k) skipped.
     std::vector<std::pair<float, int>> best;
     best.reserve(found.size());
@@ -145,6 +113,7 @@ void approx_knn(const RowMatrixXf& points, int k, std::vector<int>& indices, std
       out_i[c] = p.second;
       out_d[c] = std::max(0.f, p.first);
     }
+    return {};
   });
   report(progress, 1.f, "nearest neighbours");
 }
