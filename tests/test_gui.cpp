@@ -174,7 +174,7 @@ TEST(Studio, LargeVocabulariesGetAnApproximateIndexInTheBackground) {
                     (tmp / "shot.png") + " --frames 2 --width 1280 --height 800");
   ASSERT_EQ(studio.code, 0) << studio.output;
   const auto meta = read_json(tmp / "shot.png.json");
-  EXPECT_NE(meta["word_status"].get<std::string>().find("approximate (IVF"), std::string::npos) << meta["word_status"];
+  EXPECT_NE(meta["word_status"].get<std::string>().find("approximate (HNSW"), std::string::npos) << meta["word_status"];
   EXPECT_EQ(meta["word_answers"][0]["word"], "queen");
   EXPECT_TRUE(std::filesystem::exists(tmp / "g.bin.ann"));
 }
