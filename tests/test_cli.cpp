@@ -179,9 +179,37 @@ TEST_F(Cli, ArithWithASession) {
   for (int k = 0; k < 6; ++k) EXPECT_NEAR(z[k], 0.5f + f[k] - l[k], 1e-4);
 }
 
+TEST_F(Cli, EvalImagesComparesSamplesAndTheDataFloor) {
+  ASSERT_EQ(run(cli("fit-pca " + (tmp / "data") + " --components 6 --out " + (tmp / "model"))).code, 0);
+  auto r = run(cli("eval-images " + (tmp / "model") + " " + (tmp / "data") + " --n 12 --seed 4 --json"));
+  ASSERT_EQ(r.code, 0) << r.output;
+  // Progress lines come first (stderr joins the output here), then the JSON object.
+  auto json_of = [](const std::string& out) { return nlohmann::json::parse(out.substr(out.find("\n{") + 1)); };
+  const auto j = json_of(r.output);
+  EXPECT_EQ(j["n"], 12);
+  ASSERT_EQ(j["levels"].size(), 1u);  // 16x12 images: one level, the image itself
+  EXPECT_EQ(j["levels"][0]["resolution"], 16);
+  EXPECT_GT(j["swd_x1e3_mean"].get<double>(), 0.0);
+  EXPECT_GT(j["floor_x1e3_mean"].get<double>(), 0.0);
+  EXPECT_EQ(j["descriptors_per_level"], 12 * 128);
+  // The same seed gives the same numbers; the text form ends on the summary line.
+  auto again = run(cli("eval-images " + (tmp / "model") + " " + (tmp / "data") + " --n 12 --seed 4 --json"));
+  EXPECT_EQ(json_of(again.output)["swd_x1e3_mean"], j["swd_x1e3_mean"]);
+  auto text = run(cli("eval-images " + (tmp / "model") + " " + (tmp / "data") + " --n 12 --seed 4"));
+  ASSERT_EQ(text.code, 0) << text.output;
+  EXPECT_NE(text.output.find("SWD x1e3 mean "), std::string::npos) << text.output;
+  EXPECT_NE(text.output.find("(floor "), std::string::npos) << text.output;
+  // Too few images for two halves: says how many it needs and what to use.
+  auto few = run(cli("eval-images " + (tmp / "model") + " " + (tmp / "data") + " --n 13"));
+  EXPECT_EQ(few.code, 1);
+  EXPECT_NE(few.output.find("holds 24 images; --n 13 needs 26"), std::string::npos) << few.output;
+  EXPECT_NE(few.output.find("use --n 12 or less"), std::string::npos) << few.output;
+}
+
 TEST_F(Cli, EveryCommandHasHelp) {
   for (const char* cmd : {"info", "fit-pca", "encode", "decode", "sample", "components", "arith", "neighbors",
-                          "analogy", "eval-analogies", "convert", "similarity", "doesnt-match", "build-index", "project"}) {
+                          "analogy", "eval-analogies", "convert", "similarity", "doesnt-match", "build-index", "project",
+                          "eval-images"}) {
     auto r = run(cli(std::string(cmd) + " --help"));
     EXPECT_EQ(r.code, 0) << cmd;
     EXPECT_NE(r.output.find("Usage"), std::string::npos) << cmd << ": " << r.output;

@@ -48,6 +48,9 @@ class Space {
   virtual Latent encode(const Image& image) const;
   // Latent point -> observation. Throws UnsupportedError where there is no decoder.
   virtual Image decode(const Latent& z) const;
+  // Several points at once: one decode each unless the backend batches them (the
+  // neural image models run one forward pass).
+  virtual std::vector<Image> decode_batch(const std::vector<Latent>& zs) const;
   // Text spaces (modality Text): a sentence -> its point, a point -> a sentence.
   // Throw UnsupportedError elsewhere.
   virtual Latent encode_text(const std::string& sentence) const;

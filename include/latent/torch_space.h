@@ -48,7 +48,7 @@ class TorchImageSpace : public Space {
   std::vector<float> scale() const override;
 
   // One forward pass for a batch of points (what `latent bench` times).
-  std::vector<Image> decode_batch(const std::vector<Latent>& zs) const;
+  std::vector<Image> decode_batch(const std::vector<Latent>& zs) const override;
   // What the device request resolved to ("" note when it was honoured).
   const DeviceChoice& device() const { return device_; }
   const nlohmann::json& header() const { return header_; }

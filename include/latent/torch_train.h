@@ -31,6 +31,14 @@ struct TrainImageOptions {
   long limit = 0;              // use only the first `limit` images (0: all)
   long holdout = -1;           // images kept out for metrics; -1: VAE min(500, 5%), DCGAN 0
   bool half_weights = false;   // store the package's weights as float16
+  // DCGAN on small datasets (each off by default, which is Radford et al.'s recipe):
+  double ema = 0;              // decay of a moving average of the generator's weights, the
+                               // generator then shipped (0: none; 0.999 is usual)
+  std::string augment;         // DiffAugment policy for every image the discriminator sees, real
+                               // and fake: "color,translation,cutout" or a subset ("": none)
+  bool spectral_norm = false;  // a discriminator with spectral normalisation, no batch norm
+  int swd_images = 0;          // at each epoch's end: the SWD (image_quality.h) of this many
+                               // samples against as many training images (0: not measured)
   std::string command;         // the command line, recorded in model.json
 };
 

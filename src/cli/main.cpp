@@ -35,6 +35,7 @@
 #include "progress.h"
 #include "torch_cli.h"
 #include "walk_commands.h"
+#include "eval_images.h"
 
 namespace fs = std::filesystem;
 using namespace latent;
@@ -392,6 +393,7 @@ int main(int argc, char** argv) {
     }
   }
   add_walk_commands(app);  // walk, grid: they run as callbacks during parsing
+  cli::add_eval_images_command(app);  // eval-images: the same
 
   try {
     app.parse(argc, argv);

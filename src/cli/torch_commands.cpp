@@ -88,6 +88,18 @@ TorchCommands::TorchCommands(CLI::App& app, CLI::App& train_cmd) : s_(std::make_
     c->add_flag("--resume", s.train.resume, "Continue from OUT/checkpoint");
     c->add_flag("--half", s.train.half_weights, "Store the package's weights as float16 (half the size)");
     c->add_option("--name", s.train.name, "Model name (default: the folder's name)");
+    c->add_option("--swd-n", s.train.swd_images,
+                  "At each epoch's end, log the image-quality SWD of N samples against N training images (0: off)")
+        ->capture_default_str();
+    if (std::string(kind) == "dcgan") {
+      c->add_option("--ema", s.train.ema,
+                    "Ship a moving average of the generator's weights with this decay (0.999 is usual; 0: off)")
+          ->capture_default_str();
+      c->add_option("--augment", s.train.augment,
+                    "DiffAugment for every image the discriminator sees: color,translation,cutout or a subset");
+      c->add_flag("--spectral-norm", s.train.spectral_norm,
+                  "Spectral normalisation in the discriminator instead of batch norm");
+    }
     return c;
   };
   s.train_vae = add_train("vae", "Train a convolutional VAE (32x32 or 64x64, gray or RGB) into a model package");

@@ -21,6 +21,13 @@ Image Space::decode(const Latent&) const {
   throw UnsupportedError("model '" + info().name + "' (" + info().kind + ") has no decoder");
 }
 
+std::vector<Image> Space::decode_batch(const std::vector<Latent>& zs) const {
+  std::vector<Image> out;
+  out.reserve(zs.size());
+  for (const Latent& z : zs) out.push_back(decode(z));
+  return out;
+}
+
 Latent Space::encode_text(const std::string&) const {
   throw UnsupportedError("model '" + info().name + "' (" + info().kind + ") does not read sentences");
 }

@@ -3,6 +3,7 @@
 // discriminator, and a convolutional VAE, for 32x32 or 64x64 images, gray or RGB.
 // Private to latent_core (LibTorch headers stay out of include/).
 #include <cstdio>
+#include <functional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -38,9 +39,24 @@ struct DcganGeneratorImpl : torch::nn::Module {
 };
 TORCH_MODULE(DcganGenerator);
 
-// image [B, C, S, S] in [-1, 1] -> logits [B].
+// A convolution whose weight is divided by its largest singular value (spectral
+// normalisation, Miyato et al. 2018), estimated by one power-iteration step per forward
+// pass in training mode; the estimate's vector `u` is a buffer, saved with the weights.
+struct SNConv2dImpl : torch::nn::Module {
+  SNConv2dImpl(int in, int out, int kernel, int stride, int padding);
+  torch::Tensor forward(torch::Tensor x);
+  // The current estimate of the weight's largest singular value.
+  double sigma();
+  torch::Tensor weight, bias, u;
+  int stride = 1, padding = 0;
+};
+TORCH_MODULE(SNConv2d);
+
+// image [B, C, S, S] in [-1, 1] -> logits [B]. `spectral_norm`: spectrally normalised
+// convolutions with biases and no batch norm (the discriminator is never shipped, so its
+// form is a training choice).
 struct DcganDiscriminatorImpl : torch::nn::Module {
-  explicit DcganDiscriminatorImpl(const Arch& a);
+  explicit DcganDiscriminatorImpl(const Arch& a, bool spectral_norm = false);
   torch::Tensor forward(torch::Tensor x);
   Arch arch;
   torch::nn::Sequential body{nullptr};
@@ -70,6 +86,34 @@ TORCH_MODULE(VaeDecoder);
 
 // DCGAN initialisation: conv weights N(0, 0.02), batch-norm weights N(1, 0.02), biases 0.
 void dcgan_init(torch::nn::Module& m);
+
+// DiffAugment (Zhao et al. 2020): random transforms through which gradients flow, drawn
+// per image. `policy` lists them, comma-separated: color (brightness, saturation,
+// contrast), translation (up to 1/8 of the side, zero fill), cutout (a zeroed square of
+// half the side). Applied alike to real and fake images, they keep a discriminator from
+// memorising a small dataset without teaching the generator the transforms.
+torch::Tensor diff_augment(torch::Tensor x, const std::string& policy);
+// Throws UnsupportedError naming the valid transforms unless every one in `policy` is one.
+void check_augment_policy(const std::string& policy);
+
+// avg = decay * avg + (1 - decay) * model for every parameter; buffers (batch-norm
+// statistics) are copied. Both modules must have the same structure.
+void ema_update(torch::nn::Module& avg, torch::nn::Module& model, double decay);
+
+// Batch-norm running statistics recomputed as the plain mean over `batches` forward
+// passes in training mode (BigGAN's "standing statistics"): the averaged generator's
+// own, not those its source's weights had. Leaves the module in eval mode.
+void recompute_batch_norm(torch::nn::Module& generator, int latent, int batches, int batch, torch::Device device);
+
+// One DCGAN training step: a discriminator step on real and fake images, then a
+// generator step, with the non-saturating loss. Every image the discriminator sees goes
+// through diff_augment(policy) first ("" : none).
+struct GanStepLosses {
+  double loss_d = 0, loss_g = 0, d_real = 0, d_fake = 0;
+};
+GanStepLosses gan_step(DcganGenerator& generator, const std::function<torch::Tensor(const torch::Tensor&)>& discriminator,
+                       torch::optim::Optimizer& opt_g, torch::optim::Optimizer& opt_d, const torch::Tensor& real,
+                       int latent, const std::string& policy);
 
 // [B, C, H, W] in [lo, hi] (any device) -> B images in [0, 1], channels last; `clamp`
 // clips values outside the range.

@@ -15,6 +15,7 @@
 #include "latent/dataset.h"
 #include "latent/errors.h"
 #include "latent/image.h"
+#include "latent/image_quality.h"
 #include "latent/image_io.h"
 #include "latent/model_package.h"
 #include "latent/torch_space.h"
@@ -80,6 +81,48 @@ struct Meter {
   }
 };
 
+struct RealSets {
+  std::vector<Image> reference, second;
+};
+
+RealSets pick_real_sets(const torch::Tensor& train, int n_wanted, uint64_t seed) {
+  const long n = std::min<long>(n_wanted, train.size(0) / 2);
+  std::vector<long> order(static_cast<size_t>(train.size(0)));
+  std::iota(order.begin(), order.end(), 0L);
+  std::mt19937_64 rng(seed * 2654435761ull + 99);
+  std::shuffle(order.begin(), order.end(), rng);
+  auto pick = [&](long from) {
+    const auto idx = torch::from_blob(order.data() + from, {n}, torch::kLong).clone();
+    return nets::to_images(train.index_select(0, idx), 0.f, 1.f);
+  };
+  return {pick(0), pick(n)};
+}
+
+struct SwdPair {
+  SwdResult model, floor;
+  long images = 0;
+};
+
+// The SWD of as many samples as reference images (fixed z per seed), and the floor.
+template <class MakeImages>
+SwdPair swd_of_samples(MakeImages&& make_images, const RealSets& real, int latent, float lo, uint64_t seed,
+                       torch::Device device) {
+  torch::NoGradGuard ng;
+  const long n = static_cast<long>(real.reference.size());
+  torch::manual_seed(seed * 7777ull + 5);
+  std::vector<Image> fake;
+  for (long i = 0; i < n; i += 64) {
+    const auto z = torch::randn({std::min<long>(64, n - i), latent}).to(device);
+    for (Image& img : nets::to_images(make_images(z), lo, 1.f, /*clamp=*/true)) fake.push_back(std::move(img));
+  }
+  SwdOptions so;
+  so.patches_per_image = 64;
+  so.directions = 256;
+  so.seed = seed;
+  const auto r = sliced_wasserstein_sets({&fake, &real.second}, real.reference, so);
+  return {r[0], r[1], n};
+}
+
 }  // namespace
 
 TrainResult train_image_model(const TrainImageOptions& o, const TrainProgressFn& progress) {
@@ -89,6 +132,11 @@ TrainResult train_image_model(const TrainImageOptions& o, const TrainProgressFn&
   if (o.batch < 2) throw UnsupportedError("--batch must be at least 2 (batch norm needs two images)");
   if (o.flip != "auto" && o.flip != "on" && o.flip != "off") throw UnsupportedError("--flip must be on, off or auto");
   const bool vae = o.kind == "vae";
+  if (vae && (o.ema > 0 || !o.augment.empty() || o.spectral_norm))
+    throw UnsupportedError("--ema, --augment and --spectral-norm are for `train dcgan`");
+  if (o.ema < 0 || o.ema >= 1) throw UnsupportedError("--ema must be in [0, 1) (0.999 is usual; 0: none)");
+  nets::check_augment_policy(o.augment);
+  if (o.swd_images < 0) throw UnsupportedError("--swd-n must be 0 (off) or more");
   const DeviceChoice dev = resolve_device(o.device);
   const torch::Device device = dev.used == "cuda" ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
 
@@ -110,7 +158,7 @@ TrainResult train_image_model(const TrainImageOptions& o, const TrainProgressFn&
   torch::manual_seed(o.seed);
   nets::Arch ga{vae ? "vae-decoder" : "dcgan-generator", size, channels, o.latent, width};
   nets::Arch da{vae ? "vae-encoder" : "dcgan-discriminator", size, channels, o.latent, width};
-  nets::DcganGenerator G{nullptr};
+  nets::DcganGenerator G{nullptr}, G_avg{nullptr};  // G_avg: the moving average (--ema)
   nets::DcganDiscriminator Dn{nullptr};
   nets::VaeEncoder E{nullptr};
   nets::VaeDecoder Dec{nullptr};
@@ -125,11 +173,16 @@ TrainResult train_image_model(const TrainImageOptions& o, const TrainProgressFn&
     opt_a = std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(lr));
   } else {
     G = nets::DcganGenerator(ga);
-    Dn = nets::DcganDiscriminator(da);
+    Dn = nets::DcganDiscriminator(da, o.spectral_norm);
     nets::dcgan_init(*G);
     nets::dcgan_init(*Dn);
     G->to(device);
     Dn->to(device);
+    if (o.ema > 0) {
+      G_avg = nets::DcganGenerator(ga);
+      G_avg->to(device);
+      nets::ema_update(*G_avg, *G, 0.0);  // starts as a copy
+    }
     opt_a = std::make_unique<torch::optim::Adam>(G->parameters(),
                                                  torch::optim::AdamOptions(lr).betas({0.5, 0.999}));
     opt_b = std::make_unique<torch::optim::Adam>(Dn->parameters(),
@@ -137,6 +190,9 @@ TrainResult train_image_model(const TrainImageOptions& o, const TrainProgressFn&
   }
   torch::nn::Module& net_a = vae ? static_cast<torch::nn::Module&>(*Dec) : static_cast<torch::nn::Module&>(*G);
   torch::nn::Module& net_b = vae ? static_cast<torch::nn::Module&>(*E) : static_cast<torch::nn::Module&>(*Dn);
+  // The network the package ships: the decoder, the generator, or the generator's average.
+  torch::nn::Module& shipped = G_avg ? static_cast<torch::nn::Module&>(*G_avg) : net_a;
+  auto make_images = [&](const torch::Tensor& z) { return vae ? Dec->forward(z) : (G_avg ? G_avg->forward(z) : G->forward(z)); };
 
   const fs::path out(o.out_dir);
   const fs::path ck = out / "checkpoint";
@@ -149,19 +205,31 @@ TrainResult train_image_model(const TrainImageOptions& o, const TrainProgressFn&
 
   nlohmann::json state = nlohmann::json::object();
   int start_epoch = 1;
-  const nlohmann::json run_args = {{"kind", o.kind}, {"latent", o.latent}, {"size", size}, {"channels", channels},
+  nlohmann::json run_args = {{"kind", o.kind}, {"latent", o.latent}, {"size", size}, {"channels", channels},
                                    {"width", width}, {"batch", o.batch}, {"seed", o.seed}, {"beta", o.beta},
                                    {"learning_rate", lr}, {"flip", flip}, {"holdout", holdout}};
+  nlohmann::json recipe = nlohmann::json::object();  // in run_args only when used: older checkpoints still resume
+  if (o.ema > 0) recipe["ema"] = o.ema;
+  if (!o.augment.empty()) recipe["augment"] = o.augment;
+  if (o.spectral_norm) recipe["spectral_norm"] = true;
+  if (!recipe.empty()) run_args["recipe"] = recipe;
   if (o.resume) {
     state = nets::read_checkpoint_state(ck.string(), run_args, "settings");
     nets::load_weights(net_a, (ck / "net_a.pt").string());
     nets::load_weights(net_b, (ck / "net_b.pt").string());
+    if (G_avg) nets::load_weights(*G_avg, (ck / "net_avg.pt").string());
     net_a.to(device);
     net_b.to(device);
+    if (G_avg) G_avg->to(device);
     nets::load_optimizer(*opt_a, (ck / "opt_a.pt").string());
     if (opt_b) nets::load_optimizer(*opt_b, (ck / "opt_b.pt").string());
     start_epoch = state["epoch"].get<int>() + 1;
   }
+
+  // For the per-epoch SWD: two disjoint random sets of training images (the reference, and
+  // the floor's second half), the same every run.
+  RealSets real_sets;
+  if (o.swd_images > 0) real_sets = pick_real_sets(train, o.swd_images, o.seed);
 
   const long steps = n_train / o.batch;
   const auto t_start = Clock::now();
@@ -174,7 +242,7 @@ TrainResult train_image_model(const TrainImageOptions& o, const TrainProgressFn&
 
   auto write_package = [&](int epochs_done, const nlohmann::json& metrics) {
     const std::string a_file = vae ? "decoder.pt" : "generator.pt";
-    nets::save_weights(net_a, (out / a_file).string(), o.half_weights);
+    nets::save_weights(shipped, (out / a_file).string(), o.half_weights);
     nlohmann::json torch_j = {
         {"decoder", {{"file", a_file}, {"format", "libtorch"}, {"arch", ga.to_json()}}},
         {"output_range", vae ? std::vector<float>{0.f, 1.f} : std::vector<float>{-1.f, 1.f}},
@@ -198,7 +266,7 @@ TrainResult train_image_model(const TrainImageOptions& o, const TrainProgressFn&
         {"training",
          {{"data", o.data}, {"images", n_train}, {"holdout", holdout}, {"command", o.command}, {"seed", o.seed},
           {"epochs", epochs_done}, {"batch", o.batch}, {"learning_rate", lr}, {"beta", o.beta}, {"flip", flip},
-          {"width", width}, {"device", dev.used}, {"train_seconds", train_seconds},
+          {"width", width}, {"device", dev.used}, {"train_seconds", train_seconds}, {"recipe", recipe},
           {"library", torch_build_summary()}, {"finished_utc", utc_timestamp()}}},
         {"metrics", metrics},
     };
@@ -252,28 +320,10 @@ TrainResult train_image_model(const TrainImageOptions& o, const TrainProgressFn&
         opt_a->step();
         losses = {{"loss", loss.item<double>()}, {"recon", recon.item<double>()}, {"kl", kl.item<double>()}};
       } else {
-        auto real = x * 2 - 1;
-        const long b = real.size(0);
-        auto ones = torch::ones({b}, real.options());
-        auto zeros = torch::zeros({b}, real.options());
-        opt_b->zero_grad();
-        auto out_real = Dn->forward(real);
-        auto loss_real = F::binary_cross_entropy_with_logits(out_real, ones);
-        auto fake = G->forward(torch::randn({b, o.latent}, real.options()));
-        auto out_fake = Dn->forward(fake.detach());
-        auto loss_fake = F::binary_cross_entropy_with_logits(out_fake, zeros);
-        auto loss_d = loss_real + loss_fake;
-        loss_d.backward();
-        opt_b->step();
-        opt_a->zero_grad();
-        auto out_g = Dn->forward(fake);
-        auto loss_g = F::binary_cross_entropy_with_logits(out_g, ones);
-        loss_g.backward();
-        opt_a->step();
-        losses = {{"loss_d", loss_d.item<double>()},
-                  {"loss_g", loss_g.item<double>()},
-                  {"d_real", torch::sigmoid(out_real).mean().item<double>()},
-                  {"d_fake", torch::sigmoid(out_fake).mean().item<double>()}};
+        const auto l = nets::gan_step(G, [&](const torch::Tensor& t) { return Dn->forward(t); }, *opt_a, *opt_b,
+                                      x * 2 - 1, o.latent, o.augment);
+        if (G_avg) nets::ema_update(*G_avg, *G, o.ema);
+        losses = {{"loss_d", l.loss_d}, {"loss_g", l.loss_g}, {"d_real", l.d_real}, {"d_fake", l.d_fake}};
       }
       meter.add(losses);
       images_done += o.batch;
@@ -296,10 +346,15 @@ TrainResult train_image_model(const TrainImageOptions& o, const TrainProgressFn&
     last_epoch_losses = meter.mean();
 
     // End of epoch: a sample grid, the package and a checkpoint.
+    if (G_avg) {
+      // The average's own batch statistics (a fixed seed: the next epoch re-seeds anyway).
+      torch::manual_seed(o.seed * 1000003ull + 999983ull);
+      nets::recompute_batch_norm(*G_avg, o.latent, 32, 64, device);
+    }
     {
       torch::NoGradGuard ng;
       net_a.eval();
-      auto imgs = vae ? Dec->forward(fixed_z) : G->forward(fixed_z);
+      auto imgs = make_images(fixed_z);
       char name[64];
       std::snprintf(name, sizeof name, "epoch_%03d.png", epoch);
       const Image grid = grid_of(imgs, vae ? 0.f : -1.f, 1.f, 8);
@@ -309,10 +364,23 @@ TrainResult train_image_model(const TrainImageOptions& o, const TrainProgressFn&
     }
     nlohmann::json metrics = heldout_metrics();
     for (const auto& [k, v] : last_epoch_losses) metrics["final_epoch_" + k] = v;
+    std::map<std::string, double> epoch_report = last_epoch_losses;
+    if (o.swd_images > 0) {
+      net_a.eval();
+      const SwdPair q = swd_of_samples(make_images, real_sets, o.latent, vae ? 0.f : -1.f, o.seed, device);
+      net_a.train();
+      metrics["swd_x1e3"] = q.model.mean;
+      metrics["swd_floor_x1e3"] = q.floor.mean;
+      metrics["swd_images"] = q.images;
+      for (const auto& l : q.model.levels) metrics["swd_levels_x1e3"].push_back({l.resolution, l.swd});
+      epoch_report["swd_x1e3"] = q.model.mean;
+      epoch_report["swd_floor"] = q.floor.mean;
+    }
     metrics["train_images_per_s"] = images_done / std::max(1e-9, std::chrono::duration<double>(Clock::now() - t_start).count());
     write_package(epoch, metrics);
     nets::save_weights(net_a, (ck / "net_a.pt").string(), false);
     nets::save_weights(net_b, (ck / "net_b.pt").string(), false);
+    if (G_avg) nets::save_weights(*G_avg, (ck / "net_avg.pt").string(), false);
     nets::save_optimizer(*opt_a, (ck / "opt_a.pt").string());
     if (opt_b) nets::save_optimizer(*opt_b, (ck / "opt_b.pt").string());
     state = {{"epoch", epoch}, {"args", run_args}, {"train_seconds", train_seconds}, {"losses", last_epoch_losses}};
@@ -324,7 +392,7 @@ TrainResult train_image_model(const TrainImageOptions& o, const TrainProgressFn&
       p.epoch = epoch;
       p.epochs = o.epochs;
       p.step = p.steps = steps;
-      p.losses = last_epoch_losses;
+      p.losses = epoch_report;
       p.epoch_end = true;
       p.images_per_s = metrics["train_images_per_s"].get<double>();
       if (!progress(p)) throw Cancelled();
