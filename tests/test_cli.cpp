@@ -241,9 +241,9 @@ TEST(CliLibTorch, LoadedOnlyWhenACommandOrModelNeedsIt) {
   auto train = run(kCli + " train --help");
   ASSERT_EQ(top.code, 0) << top.output;
   for (const char* name : {"import-torchscript", "bench", "invert", "story", "style", "bench-text", "sentences",
-                           "eval-text"})
+                           "eval-text", "attributes", "directions"})
     EXPECT_NE(top.output.find(std::string("  ") + name + " "), std::string::npos) << name << "\n" << top.output;
-  for (const char* name : {"vae", "dcgan", "skipthought", "word2vec"})
+  for (const char* name : {"vae", "dcgan", "skipthought", "word2vec", "attributes"})
     EXPECT_NE(train.output.find(std::string("  ") + name + " "), std::string::npos) << name << "\n" << train.output;
 }
 

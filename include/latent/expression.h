@@ -6,6 +6,7 @@
 //   lerp(@a, @b, 0.3), slerp(@a, @b, 0.3)
 //   norm(@a - @b, 10)                    a point scaled to a length
 //   enc("face.png")  z("point.json")  item(12)
+//   dir("Eyeglasses")                    a named unit direction (the package's directions.json)
 // Errors give the column and the offending token.
 #include <memory>
 #include <string>
@@ -31,6 +32,8 @@ class ExpressionEnv {
   virtual Latent item(long index) const = 0;
   // The names known, for error messages.
   virtual std::vector<std::string> names() const = 0;
+  // dir("Name"): the model's named unit direction (directions.h). The default has none.
+  virtual Latent direction(const std::string& name) const;
 };
 
 Latent evaluate_expression(const std::string& expr, const ExpressionEnv& env, int dim);
@@ -47,6 +50,8 @@ class SpaceExpressionEnv : public ExpressionEnv {
   void add_point(const std::string& name, Latent z) { points_.emplace_back(name, std::move(z)); }
   void add_group(const std::string& name, std::vector<Latent> zs) { groups_.emplace_back(name, std::move(zs)); }
   void set_items(std::vector<Latent> items) { items_ = std::move(items); }
+  // Directions from a file other than the package's directions.json.
+  void set_directions_file(std::string path) { directions_file_ = std::move(path); }
 
   bool point(const std::string& name, Latent& out) const override;
   bool group(const std::string& name, std::vector<Latent>& out) const override;
@@ -54,12 +59,14 @@ class SpaceExpressionEnv : public ExpressionEnv {
   std::vector<Latent> encode_glob(const std::string& pattern) const override;
   Latent item(long index) const override;
   std::vector<std::string> names() const override;
+  Latent direction(const std::string& name) const override;
 
  private:
   const Space& space_;
   std::vector<std::pair<std::string, Latent>> points_;
   std::vector<std::pair<std::string, std::vector<Latent>>> groups_;
   std::vector<Latent> items_;
+  std::string directions_file_;
 };
 
 }  // namespace latent

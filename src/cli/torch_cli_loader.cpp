@@ -17,9 +17,10 @@ namespace latent::cli {
 const std::vector<std::string>& torch_command_names() {
   static const std::vector<std::string> names = {
       // under train
-      "vae", "dcgan", "skipthought",
+      "vae", "dcgan", "skipthought", "attributes",
       // top level
-      "import-torchscript", "bench", "invert", "story", "style", "bench-text", "sentences", "eval-text"};
+      "import-torchscript", "bench", "invert", "story", "style", "bench-text", "sentences", "eval-text",
+      "directions"};
   return names;
 }
 

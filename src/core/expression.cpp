@@ -5,8 +5,10 @@
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 
 #include "latent/algebra.h"
+#include "latent/directions.h"
 #include "latent/errors.h"
 #include "latent/image_io.h"
 #include "latent/latent_io.h"
@@ -265,8 +267,16 @@ class Parser {
           } catch (const Error& e) {
             fail(a, e.what());
           }
+        } else if (f == "dir") {
+          const Token& a = next();
+          if (a.kind != Token::String) fail(a, "dir() takes a quoted direction name, e.g. dir(\"Eyeglasses\")");
+          try {
+            out = point(a, env_.direction(a.text));
+          } catch (const Error& e) {
+            fail(a, e.what());
+          }
         } else {
-          fail(t, "unknown function '" + f + "' (known: mean, lerp, slerp, enc, z, item)");
+          fail(t, "unknown function '" + f + "' (known: mean, lerp, slerp, norm, enc, z, item, dir)");
         }
         expect(")");
         return out;
@@ -337,6 +347,20 @@ Latent SpaceExpressionEnv::item(long index) const {
   if (index >= static_cast<long>(items_.size()))
     throw UnsupportedError("the dataset has " + std::to_string(items_.size()) + " items");
   return items_[index];
+}
+
+Latent ExpressionEnv::direction(const std::string& name) const {
+  throw UnsupportedError("dir(\"" + name + "\"): no named directions are at hand here");
+}
+
+Latent SpaceExpressionEnv::direction(const std::string& name) const {
+  const std::string path = directions_file_.empty() ? directions_path(space_.info()) : directions_file_;
+  if (path.empty() || !std::filesystem::exists(path))
+    throw UnsupportedError("dir(\"" + name + "\"): " + space_.info().name +
+                           " has no directions.json yet (make one with `latent directions MODEL`)");
+  const DirectionSet set = read_directions(path);
+  check_directions(set, space_.info(), path);
+  return set.at(name).unit;
 }
 
 std::vector<std::string> SpaceExpressionEnv::names() const {

@@ -322,6 +322,23 @@ GanStepLosses gan_step(DcganGenerator& G, const std::function<torch::Tensor(cons
   return l;
 }
 
+torch::Tensor dataset_tensor(const latent::ImageDataset& ds, int size, int channels) {
+  const long count = ds.count();
+  const long per = static_cast<long>(size) * size * channels;
+  auto hwc = torch::empty({count, size, size, channels}, torch::kFloat);
+  float* dst = hwc.data_ptr<float>();
+  const bool same = ds.width == size && ds.height == size && ds.channels == channels;
+  for (long i = 0; i < count; ++i) {
+    if (same) {
+      std::copy(ds.data.row(i).data(), ds.data.row(i).data() + per, dst + i * per);
+    } else {
+      const Image img = convert_image(ds.image(i), size, size, channels);
+      std::copy(img.pixels.begin(), img.pixels.end(), dst + i * per);
+    }
+  }
+  return hwc.permute({0, 3, 1, 2}).contiguous();
+}
+
 std::vector<Image> to_images(const torch::Tensor& t, float lo, float hi, bool clamp) {
   auto unit = (t.detach().to(torch::kCPU, torch::kFloat) - lo) / (hi - lo);
   if (clamp) unit = unit.clamp(0, 1);

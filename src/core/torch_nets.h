@@ -10,6 +10,7 @@
 #include <torch/script.h>
 #include <torch/torch.h>
 
+#include "latent/dataset.h"
 #include "latent/errors.h"
 #include "latent/image.h"
 
@@ -114,6 +115,10 @@ struct GanStepLosses {
 GanStepLosses gan_step(DcganGenerator& generator, const std::function<torch::Tensor(const torch::Tensor&)>& discriminator,
                        torch::optim::Optimizer& opt_g, torch::optim::Optimizer& opt_d, const torch::Tensor& real,
                        int latent, const std::string& policy);
+
+// A dataset as one [N, C, size, size] float tensor in [0, 1], each image converted
+// (resized, gray <-> RGB) where its shape differs.
+torch::Tensor dataset_tensor(const ImageDataset& ds, int size, int channels);
 
 // [B, C, H, W] in [lo, hi] (any device) -> B images in [0, 1], channels last; `clamp`
 // clips values outside the range.

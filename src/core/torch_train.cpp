@@ -41,19 +41,7 @@ torch::Tensor load_tensor(const TrainImageOptions& o, int& size, int& channels, 
   channels = o.channels ? o.channels : ds.channels;
   if (channels != 1 && channels != 3) throw UnsupportedError("--channels must be 1 or 3");
   count = ds.count();
-  const long per = static_cast<long>(size) * size * channels;
-  auto hwc = torch::empty({count, size, size, channels}, torch::kFloat);
-  float* dst = hwc.data_ptr<float>();
-  const bool same = ds.width == size && ds.height == size && ds.channels == channels;
-  for (long i = 0; i < count; ++i) {
-    if (same) {
-      std::copy(ds.data.row(i).data(), ds.data.row(i).data() + per, dst + i * per);
-    } else {
-      const Image img = convert_image(ds.image(i), size, size, channels);
-      std::copy(img.pixels.begin(), img.pixels.end(), dst + i * per);
-    }
-  }
-  return hwc.permute({0, 3, 1, 2}).contiguous();
+  return nets::dataset_tensor(ds, size, channels);
 }
 
 torch::Tensor maybe_flip(torch::Tensor x, bool flip) {
