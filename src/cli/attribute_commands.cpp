@@ -16,6 +16,7 @@
 #include "latent/torch_module.h"
 #include "latent/torch_space.h"
 #include "progress.h"
+#include "torch_commands.h"
 
 namespace fs = std::filesystem;
 
@@ -139,21 +140,7 @@ bool AttributeCommands::run(const std::string& command_line) {
     o.command = command_line;
     const DeviceChoice d = resolve_device(o.device);
     std::fprintf(stderr, "training an attribute classifier on %s (%s)\n", d.used.c_str(), torch_build_summary().c_str());
-    const TrainResult r = train_attribute_classifier(o, [](const TrainProgress& p) {
-      std::string losses;
-      char buf[64];
-      for (const auto& [k, v] : p.losses) {
-        std::snprintf(buf, sizeof buf, " %s %.4g", k.c_str(), v);
-        losses += buf;
-      }
-      if (p.epoch_end)
-        std::fprintf(stderr, "epoch %d/%d done |%s | %.1f img/s | checkpoint written\n", p.epoch, p.epochs,
-                     losses.c_str(), p.images_per_s);
-      else
-        std::fprintf(stderr, "epoch %d/%d step %ld/%ld |%s | %.1f img/s | ETA %s\n", p.epoch, p.epochs, p.step,
-                     p.steps, losses.c_str(), p.images_per_s, duration_text(p.eta_s).c_str());
-      return true;
-    });
+    const TrainResult r = train_attribute_classifier(o, stderr_train_progress("checkpoint written"));
     if (r.metrics.contains("per_attribute")) {
       std::fprintf(stderr, "%-20s %8s %8s %9s %8s\n", "held-out", "accuracy", "balanced", "majority", "positive");
       for (const auto& [name, m] : r.metrics["per_attribute"].items())

@@ -42,6 +42,24 @@ double parse_number(const std::string& s, const std::string& what) {
 
 }  // namespace
 
+TrainProgressFn stderr_train_progress(const std::string& written) {
+  return [written](const TrainProgress& p) {
+    std::string losses;
+    char buf[64];
+    for (const auto& [k, v] : p.losses) {
+      std::snprintf(buf, sizeof buf, " %s %.4g", k.c_str(), v);
+      losses += buf;
+    }
+    if (p.epoch_end)
+      std::fprintf(stderr, "epoch %d/%d done |%s | %.1f img/s | %s\n", p.epoch, p.epochs, losses.c_str(),
+                   p.images_per_s, written.c_str());
+    else
+      std::fprintf(stderr, "epoch %d/%d step %ld/%ld |%s | %.1f img/s | ETA %s\n", p.epoch, p.epochs, p.step, p.steps,
+                   losses.c_str(), p.images_per_s, duration_text(p.eta_s).c_str());
+    return true;
+  };
+}
+
 struct TorchCommands::State {
   // shared
   std::string model, out_dir, out_file, device = "auto";
@@ -154,21 +172,7 @@ bool TorchCommands::run(const std::string& command_line) {
     o.command = command_line;
     const DeviceChoice d = resolve_device(o.device);
     std::fprintf(stderr, "training a %s on %s (%s)\n", o.kind.c_str(), d.used.c_str(), torch_build_summary().c_str());
-    const TrainResult r = train_image_model(o, [](const TrainProgress& p) {
-      std::string losses;
-      char buf[64];
-      for (const auto& [k, v] : p.losses) {
-        std::snprintf(buf, sizeof buf, " %s %.4g", k.c_str(), v);
-        losses += buf;
-      }
-      if (p.epoch_end)
-        std::fprintf(stderr, "epoch %d/%d done |%s | %.1f img/s | checkpoint and samples written\n", p.epoch, p.epochs,
-                     losses.c_str(), p.images_per_s);
-      else
-        std::fprintf(stderr, "epoch %d/%d step %ld/%ld |%s | %.1f img/s | ETA %s\n", p.epoch, p.epochs, p.step,
-                     p.steps, losses.c_str(), p.images_per_s, duration_text(p.eta_s).c_str());
-      return true;
-    });
+    const TrainResult r = train_image_model(o, stderr_train_progress("checkpoint and samples written"));
     std::fprintf(stderr, "trained %d epochs at %.1f images/s; metrics %s\n", r.epochs_done, r.images_per_s,
                  r.metrics.dump().c_str());
     std::printf("%s\n", r.model_dir.c_str());

@@ -6,7 +6,13 @@
 
 #include <CLI/CLI.hpp>
 
+#include "latent/torch_train.h"
+
 namespace latent::cli {
+
+// A trainer's progress as lines on stderr: each step's losses, images/s and ETA, and at an
+// epoch's end the same followed by "| WRITTEN" (what the epoch wrote, e.g. "checkpoint written").
+TrainProgressFn stderr_train_progress(const std::string& written);
 
 class TorchCommands {
  public:
