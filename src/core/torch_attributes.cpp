@@ -287,19 +287,9 @@ TrainResult train_attribute_classifier(const AttributeTrainOptions& o, const Tra
       ++loss_n;
       images_done += o.batch;
       const double elapsed = std::chrono::duration<double>(Clock::now() - t_start).count();
-      if (progress && (elapsed - last_report >= 2.0 || step + 1 == steps)) {
-        last_report = elapsed;
-        TrainProgress p;
-        p.epoch = epoch;
-        p.epochs = o.epochs;
-        p.step = step + 1;
-        p.steps = steps;
-        p.images_per_s = images_done / std::max(1e-9, elapsed);
-        p.eta_s = static_cast<double>((o.epochs - epoch) * steps + (steps - step - 1)) * o.batch /
-                  std::max(1e-9, p.images_per_s);
-        p.losses = {{"loss", loss_sum / loss_n}};
-        if (!progress(p)) throw Cancelled();
-      }
+      nets::report_step(progress, elapsed, last_report, epoch, o.epochs, step, steps, o.batch, images_done, [&] {
+        return std::map<std::string, double>{{"loss", loss_sum / loss_n}};
+      });
     }
     train_seconds += std::chrono::duration<double>(Clock::now() - t_epoch).count();
     nlohmann::json metrics =

@@ -395,6 +395,23 @@ torch::jit::Module load_script(const std::string& file, const std::string& named
   }
 }
 
+void report_step(const TrainProgressFn& progress, double elapsed_s, double& last_report_s, int epoch, int epochs,
+                 long step, long steps, long batch, long images_done,
+                 const std::function<std::map<std::string, double>()>& losses) {
+  if (!progress || (elapsed_s - last_report_s < 2.0 && step + 1 != steps)) return;
+  last_report_s = elapsed_s;
+  TrainProgress p;
+  p.epoch = epoch;
+  p.epochs = epochs;
+  p.step = step + 1;
+  p.steps = steps;
+  p.images_per_s = images_done / std::max(1e-9, elapsed_s);
+  const double left = static_cast<double>((epochs - epoch) * steps + (steps - step - 1)) * batch;
+  p.eta_s = left / std::max(1e-9, p.images_per_s);
+  p.losses = losses();
+  if (!progress(p)) throw Cancelled();
+}
+
 nlohmann::json read_checkpoint_state(const std::string& checkpoint_dir, const nlohmann::json& run_args,
                                      const std::string& what) {
   const std::string sp = checkpoint_dir + "/state.json";

@@ -4,6 +4,7 @@
 // Private to latent_core (LibTorch headers stay out of include/).
 #include <cstdio>
 #include <functional>
+#include <map>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -13,6 +14,7 @@
 #include "latent/dataset.h"
 #include "latent/errors.h"
 #include "latent/image.h"
+#include "latent/torch_train.h"
 
 namespace latent::nets {
 
@@ -150,6 +152,13 @@ void load_optimizer(Opt& opt, const std::string& path) {
   a.load_from(path);
   opt.load(a);
 }
+
+// A step loop's progress for `progress` (if set), at most every 2 s and at an epoch's last
+// step (`step` is 0-based): images/s and ETA from `images_done` since the run's start,
+// `losses()` asked only when reporting. Throws Cancelled when the callback says stop.
+void report_step(const latent::TrainProgressFn& progress, double elapsed_s, double& last_report_s, int epoch,
+                 int epochs, long step, long steps, long batch, long images_done,
+                 const std::function<std::map<std::string, double>()>& losses);
 
 // A trainer's checkpoint/state.json, for --resume: refused when missing, malformed, or
 // made with other `run_args` than this run's (`what` names them: "settings").

@@ -316,19 +316,8 @@ TrainResult train_image_model(const TrainImageOptions& o, const TrainProgressFn&
       meter.add(losses);
       images_done += o.batch;
       const double elapsed = std::chrono::duration<double>(Clock::now() - t_start).count();
-      if (progress && (elapsed - last_report >= 2.0 || step + 1 == steps)) {
-        last_report = elapsed;
-        TrainProgress p;
-        p.epoch = epoch;
-        p.epochs = o.epochs;
-        p.step = step + 1;
-        p.steps = steps;
-        p.images_per_s = images_done / std::max(1e-9, elapsed);
-        const double left = static_cast<double>((o.epochs - epoch) * steps + (steps - step - 1)) * o.batch;
-        p.eta_s = left / std::max(1e-9, p.images_per_s);
-        p.losses = meter.mean();
-        if (!progress(p)) throw Cancelled();
-      }
+      nets::report_step(progress, elapsed, last_report, epoch, o.epochs, step, steps, o.batch, images_done,
+                        [&] { return meter.mean(); });
     }
     train_seconds += std::chrono::duration<double>(Clock::now() - t_epoch).count();
     last_epoch_losses = meter.mean();
