@@ -14,6 +14,7 @@
 
 #include "latent/caption_model.h"
 #include "latent/errors.h"
+#include "latent/file_ops.h"
 #include "latent/image_io.h"
 #include "latent/model_package.h"
 #include "latent/registry.h"
@@ -108,6 +109,10 @@ TEST(Text, VocabularyKeepsCaptionWordsAndNamesAndRoundTrips) {
   EXPECT_EQ(v.detokenize(tokenize_sentence("emma smiled \"")), "Emma smiled");
   EXPECT_EQ(v.detokenize(tokenize_sentence("\" i do not know , \" said emma , \" i do . \"")),
             "\"I do not know,\" said Emma, \"I do.\"");
+  // Contractions the tokenizer splits come back as written.
+  EXPECT_EQ(v.detokenize(tokenize_sentence("I can't go, she won't stay, we shan't, they don't.")),
+            "I can't go, she won't stay, we shan't, they don't.");
+  EXPECT_EQ(v.detokenize(tokenize_sentence("Can't you? Won't you?")), "Can't you? Won't you?");
   v.save(d / "vocab.tsv");
   const Vocabulary w = Vocabulary::load(d / "vocab.tsv");
   ASSERT_EQ(w.size(), v.size());
@@ -137,6 +142,34 @@ TEST(Text, MeasuresBleuNovelLikenessAndContentKept) {
   EXPECT_DOUBLE_EQ(content_kept(tokenize_sentence("a man riding a horse on a beach"),
                                 tokenize_sentence("the horses and a man by the beach")),
                    0.75);  // man, horse(s), beach kept; riding lost
+}
+
+TEST(Text, PassageMeasuresCountRepeatsStockLinesAndContent) {
+  const Vocabulary v = small_vocab();
+  EXPECT_EQ(normalised_sentence("\"No,\" she said."), normalised_sentence("No, she said!"));
+  EXPECT_EQ(normalised_sentence("\"No,\" she said."), "no she said");
+  const std::vector<std::string> captions = {"A dog on a beach.", "A man riding a horse.", "Two people on a bench.",
+                                             "A cat on a couch."};
+  const std::vector<std::vector<std::string>> passages = {
+      {"The dog ran along the beach.", "\"No,\" she said.", "No, she said!"},  // one repeat
+      {"He rode away.", "No, she said.", "Emma was very happy."},
+      {"They sat down.", "\"No,\" she said."},
+      {"Emma was very happy.", "The cat slept."}};
+  const auto r = measure_passages(v, captions, passages, 3);
+  EXPECT_EQ(r.sentences, 10);
+  EXPECT_EQ(r.repeated, 1);
+  EXPECT_EQ(r.passages_with_repeats, 1);
+  EXPECT_EQ(r.passages[0].repeated, 1);
+  ASSERT_EQ(r.stock_lines.size(), 1u);  // "no she said" in passages 1-3; "emma was very happy" in only 2
+  EXPECT_EQ(r.stock_lines[0].first, "no she said");
+  EXPECT_EQ(r.stock_lines[0].second, 3);
+  EXPECT_DOUBLE_EQ(r.passages[0].content_kept, 1.0);  // dog, beach
+  EXPECT_DOUBLE_EQ(r.passages[1].content_kept, 0.0);  // man, riding, horse: none
+  EXPECT_DOUBLE_EQ(r.passages[3].content_kept, 0.5);  // cat kept, couch lost
+  EXPECT_DOUBLE_EQ(r.min_content_kept, 0.0);
+  EXPECT_NEAR(r.content_kept, (1.0 + 0.0 + r.passages[2].content_kept + 0.5) / 4, 1e-12);
+  EXPECT_EQ(measure_passages(v, captions, passages, 2).stock_lines.size(), 2u);
+  EXPECT_THROW(measure_passages(v, {"one caption"}, passages), UnsupportedError);
 }
 
 TEST(Text, ImageCaptionsAreFoundByTheNumberInTheFileName) {
@@ -306,10 +339,68 @@ TEST_F(Trained, ReconstructsAndPredictsTheNextSentence) {
   o.role = SentenceRole::Previous;
   EXPECT_EQ(space_->decode_sentence(space_->encode_text("Elizabeth walked to the window."), o),
             "The morning was cold and grey.");
-  const auto passage = space_->tell(space_->encode_text("Jane smiled and shook her head."), 3, TextDecodeOptions{});
+  // The plain chain: each sentence from the one before it alone.
+  const PassageOptions plain{0, false, 0.f, 0, 0.f, 0.f};
+  const auto passage = space_->tell(space_->encode_text("Jane smiled and shook her head."), 3, TextDecodeOptions{}, {}, plain);
   ASSERT_EQ(passage.size(), 3u);
   EXPECT_EQ(passage[1], "The wind rose over the hills.");
   EXPECT_EQ(passage[2], "Mr. Bingley arrived at noon.");
+}
+
+TEST_F(Trained, PassagesNeverRepeatASentenceNorEndOnAStockLine) {
+  // The book is a cycle of 12 sentences, so the plain chain comes back to its start.
+  const Latent z = space_->encode_text("Jane smiled and shook her head.");
+  const PassageOptions plain{0, false, 0.f, 0, 0.f, 0.f};
+  TextDecodeOptions greedy;
+  greedy.method = "greedy";
+  const auto looping = space_->tell(z, 16, greedy, {}, plain);
+  std::set<std::string> seen;
+  int repeats = 0;
+  for (const auto& x : looping) repeats += seen.insert(normalised_sentence(x)).second ? 0 : 1;
+  EXPECT_GE(repeats, 2) << "the plain chain was expected to loop on this book";
+  // This model writes its 12 sentences for every thought: a repertoire, not stock lines.
+  EXPECT_TRUE(space_->stock_lines().empty());
+  const fs::path cache = fs::path(*out_ / "m") / "stock-lines.json";
+  ASSERT_TRUE(fs::exists(cache));
+  auto j = nlohmann::json::parse(read_whole_file(cache.string(), "stock lines"));
+  EXPECT_LE(j["distinct"].get<int>(), 256);
+  // A stock line written into the kept list (for this model.json) is read by a fresh load
+  // and never ends a sentence of a passage.
+  std::vector<int> ids;
+  for (const auto& t : tokenize_sentence("She saw her sister in the garden."))
+    if (is_word_token(t)) ids.push_back(space_->vocabulary().id(t));
+  j["lines"] = nlohmann::json::array({{{"ids", ids}, {"count", 500}, {"text", "She saw her sister in the garden"}}});
+  write(cache.string(), j.dump());
+  auto reopened = open_space(*out_ / "m");
+  const auto& again = dynamic_cast<StorytellerSpace&>(*reopened);
+  const auto stock = again.stock_lines();
+  ASSERT_EQ(stock.size(), 1u);
+  EXPECT_EQ(stock[0].first, "She saw her sister in the garden");
+  EXPECT_NEAR(stock[0].second, 500.0 / 1024.0, 1e-12);
+  TextDecodeOptions next;
+  next.method = "greedy";
+  next.role = SentenceRole::Next;
+  const Latent window = again.encode_text("Elizabeth walked to the window.");
+  ASSERT_EQ(again.decode_sentence(window, next), "She saw her sister in the garden.");
+  const auto told = again.tell(window, 2, greedy, {}, PassageOptions{0, false, 0.f, 0, 0.01f, 0.f});
+  EXPECT_EQ(told[0], "Elizabeth walked to the window.");
+  EXPECT_NE(normalised_sentence(told[1]), "she saw her sister in the garden") << told[1];
+  EXPECT_EQ(again.tell(window, 2, greedy, {}, plain)[1], "She saw her sister in the garden.");
+  fs::remove(cache);
+  const PassageOptions rules;  // the defaults
+  for (const std::string method : {"greedy", "beam"}) {
+    TextDecodeOptions o;
+    o.method = method;
+    const auto passage = space_->tell(z, 16, o, {}, rules);
+    ASSERT_EQ(passage.size(), 16u);
+    std::set<std::string> distinct;
+    for (size_t i = 0; i < passage.size(); ++i) {
+      EXPECT_TRUE(distinct.insert(normalised_sentence(passage[i])).second) << method << ": repeated " << passage[i];
+    }
+  }
+  PassageOptions bad;
+  bad.context = 1.5f;
+  EXPECT_THROW(space_->tell(z, 3, greedy, {}, bad), UnsupportedError);
 }
 
 TEST_F(Trained, DecodingIsDeterministicPerSeed) {

@@ -46,6 +46,22 @@ struct StyleVector {
   static StyleVector from_json(const nlohmann::json& j, const std::string& file);
 };
 
+// How the sentences of a passage hang together (StorytellerSpace::tell). All zero / false
+// gives the plain chain: each sentence decoded from the one before it alone.
+struct PassageOptions {
+  int no_repeat_ngram = 4;       // never write an n-gram the passage already holds, sentence starts
+                                 // counted (0: only TextDecodeOptions' within-sentence rule)
+  bool distinct = true;          // never write a sentence the passage already holds
+  float generic_penalty = 0.5f;  // maximum mutual information decoding: minus this x the log-probability
+  int generic_tokens = 4;        // of each of the first this many words under the unconditioned decoder
+                                 // (the thought of no sentence in particular: the training mean)
+  float stock_share = 0.01f;     // never end a sentence on one of the model's stock lines written for at
+                                 // least this share of thoughts (stock_lines(); 0: off)
+  float context = 0.5f;          // the next sentence is decoded from (1 - context) x the last sentence's
+                                 // thought + context x the mean thought of the passage so far (the
+                                 // style-shifted caption thought first among them)
+};
+
 struct StorytellerOptions {
   std::string device = "auto";
 };
@@ -75,12 +91,20 @@ class StorytellerSpace : public Space {
   // Greedy decoding of many thoughts in one batch (role self), as token ids.
   std::vector<std::vector<int>> greedy_ids(const std::vector<Latent>& zs, int max_tokens = 35) const;
   // A passage: the sentence decoded from z, then `sentences - 1` more, each decoded by
-  // the next-sentence decoder from the previous sentence's thought shifted by
-  // `carry` (the style, so the passage keeps it). Needs a model trained with the
-  // neighbour objective for more than one sentence.
+  // the next-sentence decoder from the thought `passage` describes (the last sentence's
+  // and the passage's so far), shifted by `carry` (a style, so the passage keeps it).
+  // Needs a model trained with the neighbour objective for more than one sentence.
   std::vector<std::string> tell(const Latent& z, int sentences, const TextDecodeOptions& options,
-                                const Latent& carry = {}) const;
+                                const Latent& carry = {}, const PassageOptions& passage = {}) const;
   bool has_neighbour_decoders() const { return neighbours_; }
+  // The model's stock lines: sentences its next-sentence decoder writes (greedy, words
+  // only) for two or more of 512 thoughts drawn from the training thoughts' normal, with
+  // the share of decodes that wrote each, most frequent first (greedy on all 512, beam 5
+  // on every 4th counted 4 times). Empty without a next-sentence decoder, and for a model
+  // whose decodes hold fewer than a quarter different sentences (a small text learnt by
+  // heart: those are its repertoire). Found on first use (7 s for the shipped model) and
+  // kept as stock-lines.json in the package, for the model.json it was found with.
+  std::vector<std::pair<std::string, double>> stock_lines() const;
 
   // Teacher-forced token accuracy and corpus BLEU-4 of greedy and beam decodes.
   struct Evaluation {

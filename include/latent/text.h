@@ -101,6 +101,31 @@ std::vector<std::string> content_words(const std::vector<std::string>& tokens);
 // occur in `output`. 1 when the source has none.
 double content_kept(const std::vector<std::string>& source, const std::vector<std::string>& output);
 
+// A sentence as compared across passages: its word tokens, lower case, one space apart
+// (punctuation and quotes dropped), so that `"No," she said.` and `No, she said!` match.
+std::string normalised_sentence(const std::string& sentence);
+
+// Measures of passages told from captions (latent eval-text --passages): passage i was
+// told from captions[i].
+struct PassageReport {
+  struct Passage {
+    std::string caption;
+    std::vector<std::string> sentences;
+    int repeated = 0;           // sentences that repeat an earlier one of the same passage (normalised)
+    double content_kept = 0;    // share of the caption's content words found anywhere in the passage
+    double novel_likeness = 0;  // over all the passage's words
+  };
+  std::vector<Passage> passages;
+  int stock_min = 3;
+  // Normalised sentences found in `stock_min` or more passages, with their passage count.
+  std::vector<std::pair<std::string, int>> stock_lines;
+  long sentences = 0, repeated = 0, passages_with_repeats = 0;
+  double content_kept = 0, novel_likeness = 0;  // means over passages
+  double min_content_kept = 0, min_novel_likeness = 0;
+};
+PassageReport measure_passages(const Vocabulary& vocab, const std::vector<std::string>& captions,
+                               const std::vector<std::vector<std::string>>& passages, int stock_min = 3);
+
 // ------------------------------------------------------------------ files
 
 // Files of text named by paths: a folder gives its .txt and .tsv files, sorted; a file

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <random>
 
 #include "latent/caption_model.h"
@@ -32,6 +33,9 @@ struct StoryCommands::State {
   float strength = -1.f;
   int sentences = 4, limit = 1000;
   TextDecodeOptions decode;
+  PassageOptions passage;
+  bool passages = false;
+  int stock_min = 3;
   bool json = false, save = true;
   int batch = 1, iters = 30;
   std::vector<std::string> files;
@@ -62,6 +66,47 @@ void add_decode_options(CLI::App* c, TextDecodeOptions& d) {
   d.no_repeat_ngram = 3;
   c->add_option("--no-repeat", d.no_repeat_ngram, "Never repeat an n-gram within a sentence (0: allow)")
       ->capture_default_str();
+}
+
+void add_passage_options(CLI::App* c, PassageOptions& p) {
+  c->add_option("--passage-no-repeat", p.no_repeat_ngram,
+                "Never repeat an n-gram of the passage, sentence starts counted (0: within a sentence only)")
+      ->capture_default_str();
+  c->add_flag("!--allow-repeats", p.distinct, "Let a passage repeat a sentence it already holds");
+  c->add_option("--generic-penalty", p.generic_penalty,
+                "Penalise generic sentences: minus this x their first words' log-probability under the "
+                "unconditioned decoder (maximum mutual information decoding; 0: off)")
+      ->capture_default_str();
+  c->add_option("--generic-words", p.generic_tokens, "Words of each sentence the generic penalty applies to")
+      ->capture_default_str();
+  c->add_option("--stock-share", p.stock_share,
+                "Never end a sentence on a stock line of the model: one its next-sentence decoder writes for at "
+                "least this share of random thoughts (0: off)")
+      ->capture_default_str();
+  c->add_option("--context", p.context,
+                "Weight of the passage's mean thought (caption first) beside the last sentence's, for the next "
+                "sentence (0: the last sentence alone)")
+      ->capture_default_str();
+}
+
+// A style saved in the model: by name, or its first when `name` is empty; none when
+// `name` is "none" or the model has none and none was named.
+std::optional<StyleVector> saved_style(const StorytellerSpace& st, const std::string& name, const std::string& model) {
+  if (name == "none") return std::nullopt;
+  const auto& all = st.styles();
+  if (all.empty()) {
+    if (name.empty()) return std::nullopt;
+    throw UnsupportedError(model + " has no saved styles; give --style A.txt:B.txt to make one");
+  }
+  auto it = name.empty() ? all.begin()
+                         : std::find_if(all.begin(), all.end(), [&](const StyleVector& v) { return v.name == name; });
+  if (it == all.end()) {
+    std::string names;
+    for (const auto& v : all) names += (names.empty() ? "" : ", ") + v.name;
+    throw UnsupportedError("no style \"" + name + "\" in " + model + " (it has: " + names +
+                           "); give A.txt:B.txt to make one");
+  }
+  return *it;
 }
 
 std::vector<std::string> read_list(const std::string& path) {
@@ -146,6 +191,7 @@ StoryCommands::StoryCommands(CLI::App& app, CLI::App& train_cmd) : s_(std::make_
   s.story->add_option("--out,-o", s.out_file, "Also write the passage to this file");
   s.story->add_flag("--json", s.json, "Print the captions, style, strength, passage and measures as JSON");
   add_decode_options(s.story, s.decode);
+  add_passage_options(s.story, s.passage);
 
   s.style_cmd = app.add_subcommand("style", "Make a style vector from two texts (mean of A - mean of B) and calibrate it");
   s.style_cmd->add_option("MODEL", s.model, "Sentence model package")->required();
@@ -171,12 +217,23 @@ StoryCommands::StoryCommands(CLI::App& app, CLI::App& train_cmd) : s_(std::make_
   s.sentences_cmd->add_option("FILE", s.files, "Text files or folders of .txt files")->required();
   s.sentences_cmd->add_flag("--tokens", s.tokens, "Print each sentence's tokens, separated by spaces");
 
-  s.eval = app.add_subcommand("eval-text", "Reconstruction of held-out sentences: token accuracy, BLEU-4 greedy and beam");
+  s.eval = app.add_subcommand("eval-text", "Reconstruction of held-out sentences (token accuracy, BLEU-4 greedy and beam), or with --passages: passages told from captions (repeats, stock lines, content kept, novel-likeness)");
   s.eval->add_option("MODEL", s.model, "Sentence model package")->required();
   s.eval->add_option("FILE", s.captions_file, "Sentences (book .txt or one per line)")->required();
   s.eval->add_option("--limit", s.limit, "Sentences evaluated: the first N of 3 to 30 tokens")->capture_default_str();
-  s.eval->add_option("--beam", s.decode.beam, "Beam width (0: greedy only)")->capture_default_str();
+  s.eval->add_option("--beam", s.decode.beam, "Beam width (0: greedy only; with --passages: the beam width)")
+      ->capture_default_str();
   s.eval->add_flag("--json", s.json, "Print JSON");
+  s.eval->add_flag("--passages", s.passages,
+                   "FILE holds captions, one per line: tell a passage from each (style at its calibrated strength) "
+                   "and measure repeated sentences, stock lines, content kept and novel-likeness");
+  s.eval->add_option("--method", s.decode.method, "With --passages: greedy, sample or beam")->capture_default_str();
+  s.eval->add_option("--sentences", s.sentences, "With --passages: sentences per passage")->capture_default_str();
+  s.eval->add_option("--style", s.style, "With --passages: a style saved in the model (default: its first), or none");
+  s.eval->add_option("--strength", s.strength, "With --passages: style strength (default: the style's calibrated one)");
+  s.eval->add_option("--stock-min", s.stock_min, "With --passages: a stock line is a sentence in this many passages")
+      ->capture_default_str();
+  add_passage_options(s.eval, s.passage);
 }
 
 StoryCommands::~StoryCommands() = default;
@@ -256,20 +313,9 @@ bool StoryCommands::run(const std::string& command_line) {
         style = make_style(*st, fs::path(fa).stem().string() + "-vs-" + fs::path(fb).stem().string(), a, b,
                            s.strength < 0 ? captions : std::vector<std::string>{}, fa, fb, stderr_progress("style", 25));
         have_style = true;
-      } else if (!st->styles().empty()) {
-        const auto& all = st->styles();
-        auto it = s.style.empty() ? all.begin()
-                                  : std::find_if(all.begin(), all.end(), [&](const StyleVector& v) { return v.name == s.style; });
-        if (it == all.end()) {
-          std::string names;
-          for (const auto& v : all) names += (names.empty() ? "" : ", ") + v.name;
-          throw UnsupportedError("no style \"" + s.style + "\" in " + s.model + " (it has: " + names +
-                                 "); give A.txt:B.txt to make one");
-        }
-        style = *it;
+      } else if (auto saved = saved_style(*st, s.style, s.model)) {
+        style = *saved;
         have_style = true;
-      } else if (!s.style.empty()) {
-        throw UnsupportedError(s.model + " has no saved styles; give --style A.txt:B.txt to make one");
       }
     }
     const float strength = have_style ? (s.strength >= 0 ? s.strength : style.default_strength) : 0.f;
@@ -277,7 +323,7 @@ bool StoryCommands::run(const std::string& command_line) {
     if (have_style)
       for (size_t i = 0; i < z.size(); ++i) z[i] += strength * style.vector[i];
     const int n = st->has_neighbour_decoders() ? std::max(1, s.sentences) : 1;
-    const auto passage = st->tell(z, n, s.decode);
+    const auto passage = st->tell(z, n, s.decode, {}, s.passage);
     std::string text;
     for (const auto& p : passage) text += (text.empty() ? "" : " ") + p;
     if (!s.out_file.empty()) write_file_atomic(s.out_file, text + "\n");
@@ -366,6 +412,68 @@ bool StoryCommands::run(const std::string& command_line) {
     if (s.json) std::printf("%s\n", j.dump().c_str());
     else std::printf("batch %d: encode %.3f ms, greedy decode %.3f ms per sentence (median of %d)\n", s.batch,
                      median(enc), median(dec), s.iters);
+    return true;
+  }
+  if (*s.eval && s.passages) {
+    auto st = open_storyteller(s.model);
+    const auto captions = read_list(s.captions_file);
+    if (!st->has_neighbour_decoders())
+      throw UnsupportedError(s.model + " has no next-sentence decoder, so it writes one sentence, not a passage");
+    if (s.stock_min < 2) throw UnsupportedError("--stock-min must be at least 2");
+    const auto style = saved_style(*st, s.style, s.model);
+    const float strength = style ? (s.strength >= 0 ? s.strength : style->default_strength) : 0.f;
+    std::vector<std::vector<std::string>> passages;
+    for (size_t i = 0; i < captions.size(); ++i) {
+      Latent z = st->encode_text(captions[i]);
+      if (style)
+        for (size_t k = 0; k < z.size(); ++k) z[k] += strength * style->vector[k];
+      TextDecodeOptions d = s.decode;
+      d.seed = s.decode.seed + i;
+      passages.push_back(st->tell(z, std::max(1, s.sentences), d, {}, s.passage));
+      if (!s.json) std::fprintf(stderr, "\rpassage %zu/%zu", i + 1, captions.size());
+    }
+    if (!s.json) std::fprintf(stderr, "\n");
+    const auto r = measure_passages(st->vocabulary(), captions, passages, s.stock_min);
+    std::vector<std::pair<std::string, double>> model_stock;
+    if (s.passage.stock_share > 0)
+      for (const auto& [line, share] : st->stock_lines())
+        if (share >= s.passage.stock_share) model_stock.emplace_back(line, share);
+    const std::string decoding = s.decode.method == "beam" ? "beam " + std::to_string(s.decode.beam) : s.decode.method;
+    if (s.json) {
+      nlohmann::json ps = nlohmann::json::array();
+      for (const auto& p : r.passages)
+        ps.push_back({{"caption", p.caption}, {"passage", p.sentences}, {"repeated_sentences", p.repeated},
+                      {"content_kept", p.content_kept}, {"novel_likeness", p.novel_likeness}});
+      nlohmann::json stock = nlohmann::json::array();
+      for (const auto& [line, n] : r.stock_lines) stock.push_back({{"sentence", line}, {"passages", n}});
+      std::printf("%s\n", nlohmann::json({{"passages", ps}, {"decoding", decoding},
+                                          {"style", style ? style->name : "none"}, {"strength", strength},
+                                          {"sentences", r.sentences}, {"repeated_sentences", r.repeated},
+                                          {"passages_with_repeats", r.passages_with_repeats},
+                                          {"stock_min", r.stock_min}, {"stock_lines", stock},
+                                          {"content_kept", r.content_kept}, {"min_content_kept", r.min_content_kept},
+                                          {"novel_likeness", r.novel_likeness},
+                                          {"min_novel_likeness", r.min_novel_likeness},
+                                          {"model_stock_lines_avoided", model_stock}})
+                                .dump(2)
+                                .c_str());
+    } else {
+      for (const auto& p : r.passages) {
+        std::string text;
+        for (const auto& x : p.sentences) text += (text.empty() ? "" : " ") + x;
+        std::printf("%s\n  -> %s\n", p.caption.c_str(), text.c_str());
+      }
+      std::printf("passages %zu, sentences %ld (%s, style %s at %.2f)\n", r.passages.size(), r.sentences,
+                  decoding.c_str(), style ? style->name.c_str() : "none", strength);
+      std::printf("repeated sentences %ld, in %ld passages\n", r.repeated, r.passages_with_repeats);
+      std::printf("stock lines (in %d or more passages) %zu\n", r.stock_min, r.stock_lines.size());
+      for (const auto& [line, n] : r.stock_lines) std::printf("  %d passages: %s\n", n, line.c_str());
+      std::printf("content kept mean %.3f (min %.3f)\nnovel-likeness mean %+.3f (min %+.3f)\n", r.content_kept,
+                  r.min_content_kept, r.novel_likeness, r.min_novel_likeness);
+      std::printf("the model's stock lines avoided (written for %.1f%% or more of random thoughts): %zu\n",
+                  100.0 * s.passage.stock_share, model_stock.size());
+      for (const auto& [line, share] : model_stock) std::printf("  %.1f%%: %s\n", 100.0 * share, line.c_str());
+    }
     return true;
   }
   if (*s.eval) {

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <unordered_set>
@@ -447,6 +448,24 @@ std::string Vocabulary::detokenize(const std::vector<std::string>& toks) const {
       cap_next = false;
     }
     if (t == "." || t == "!" || t == "?") cap_next = true;
+    if (t == "n't") {
+      // The tokenizer's "can n't", "will n't", "shall n't" are written can't, won't, shan't.
+      auto ends_with_word = [&](const char* w) {
+        const size_t n = std::strlen(w);
+        if (out.size() < n) return false;
+        for (size_t k = 0; k < n; ++k)
+          if (std::tolower(static_cast<unsigned char>(out[out.size() - n + k])) != w[k]) return false;
+        return out.size() == n || !std::isalpha(static_cast<unsigned char>(out[out.size() - n - 1]));
+      };
+      if (ends_with_word("can")) {
+        t = "'t";
+      } else if (ends_with_word("will")) {
+        out.erase(out.size() - 3);  // w|ill -> w + on't
+        t = "on't";
+      } else if (ends_with_word("shall")) {
+        out.erase(out.size() - 2);  // sha|ll -> sha + n't
+      }
+    }
     if (space) out += ' ';
     out += t;
   }
@@ -535,6 +554,55 @@ double content_kept(const std::vector<std::string>& source, const std::vector<st
   int kept = 0;
   for (const auto& w : want) kept += have.count(w) ? 1 : 0;
   return static_cast<double>(kept) / static_cast<double>(want.size());
+}
+
+std::string normalised_sentence(const std::string& sentence) {
+  std::string out;
+  for (const auto& t : tokenize_sentence(sentence))
+    if (is_word_token(t)) out += (out.empty() ? "" : " ") + t;
+  return out;
+}
+
+PassageReport measure_passages(const Vocabulary& vocab, const std::vector<std::string>& captions,
+                               const std::vector<std::vector<std::string>>& passages, int stock_min) {
+  if (captions.size() != passages.size())
+    throw UnsupportedError("measuring passages needs one caption per passage (" + std::to_string(captions.size()) +
+                           " captions, " + std::to_string(passages.size()) + " passages)");
+  PassageReport r;
+  r.stock_min = stock_min;
+  std::map<std::string, int> in_passages;  // normalised sentence -> passages holding it
+  for (size_t i = 0; i < passages.size(); ++i) {
+    PassageReport::Passage p;
+    p.caption = captions[i];
+    p.sentences = passages[i];
+    std::set<std::string> seen;
+    std::vector<std::string> tokens;
+    for (const auto& s : passages[i]) {
+      const std::string n = normalised_sentence(s);
+      if (!n.empty() && !seen.insert(n).second) ++p.repeated;
+      for (auto& t : tokenize_sentence(s)) tokens.push_back(std::move(t));
+    }
+    for (const auto& n : seen) ++in_passages[n];
+    p.content_kept = content_kept(tokenize_sentence(captions[i]), tokens);
+    p.novel_likeness = novel_likeness(vocab, tokens);
+    r.sentences += static_cast<long>(p.sentences.size());
+    r.repeated += p.repeated;
+    r.passages_with_repeats += p.repeated > 0 ? 1 : 0;
+    r.content_kept += p.content_kept;
+    r.novel_likeness += p.novel_likeness;
+    r.min_content_kept = i == 0 ? p.content_kept : std::min(r.min_content_kept, p.content_kept);
+    r.min_novel_likeness = i == 0 ? p.novel_likeness : std::min(r.min_novel_likeness, p.novel_likeness);
+    r.passages.push_back(std::move(p));
+  }
+  if (!passages.empty()) {
+    r.content_kept /= static_cast<double>(passages.size());
+    r.novel_likeness /= static_cast<double>(passages.size());
+  }
+  for (const auto& [n, count] : in_passages)
+    if (count >= stock_min) r.stock_lines.emplace_back(n, count);
+  std::sort(r.stock_lines.begin(), r.stock_lines.end(),
+            [](const auto& a, const auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
+  return r;
 }
 
 // ------------------------------------------------------------------ files

@@ -7,11 +7,13 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <mutex>
 #include <numeric>
 #include <random>
 
 #include "latent/errors.h"
+#include "latent/file_ops.h"
 #include "latent/json_file.h"
 #include "latent/model_package.h"
 #include "latent/storyteller.h"
@@ -203,24 +205,118 @@ void block_repeats(torch::Tensor& logp, long row, const std::vector<int>& ids, i
 
 float length_norm(int len, float alpha) { return std::pow((5.f + static_cast<float>(len)) / 6.f, alpha); }
 
+// The passage's n-grams, a sentence's start counted as a token: the first n-1 tokens ->
+// the tokens that followed them somewhere in the passage.
+using NgramTable = std::map<std::vector<int>, std::vector<int>>;
+
+NgramTable passage_ngrams(const PassageContext* p) {
+  NgramTable table;
+  if (!p || p->no_repeat_ngram < 2) return table;
+  const size_t k = static_cast<size_t>(p->no_repeat_ngram - 1);
+  for (const auto& sentence : p->earlier) {
+    std::vector<int> seq{Vocabulary::kBos};
+    seq.insert(seq.end(), sentence.begin(), sentence.end());
+    for (size_t i = 0; i + k < seq.size(); ++i)
+      table[std::vector<int>(seq.begin() + static_cast<long>(i), seq.begin() + static_cast<long>(i + k))].push_back(
+          seq[i + k]);
+  }
+  return table;
+}
+
+// Tokens that would repeat an n-gram of the passage, and the end of a sentence the
+// passage already holds.
+void block_passage(torch::Tensor& logp, long row, const std::vector<int>& ids, const NgramTable& table,
+                   const PassageContext* p) {
+  if (!p) return;
+  auto a = logp.accessor<float, 2>();
+  if (!table.empty()) {
+    const size_t k = table.begin()->first.size();
+    std::vector<int> seq{Vocabulary::kBos};
+    seq.insert(seq.end(), ids.begin(), ids.end());
+    if (seq.size() >= k) {
+      auto it = table.find(std::vector<int>(seq.end() - static_cast<long>(k), seq.end()));
+      if (it != table.end())
+        for (int t : it->second) a[row][t] = -std::numeric_limits<float>::infinity();
+    }
+  }
+  // A sentence whose words are those of an earlier sentence or of a stock line may not
+  // end there, nor add only punctuation: its next token must be a word.
+  if ((p->distinct || !p->stock.empty()) && p->is_word) {
+    const auto& is_word = *p->is_word;
+    auto words_of = [&](const std::vector<int>& x) {
+      std::vector<int> w;
+      for (int t : x)
+        if (is_word[static_cast<size_t>(t)]) w.push_back(t);
+      return w;
+    };
+    const std::vector<int> words = words_of(ids);
+    bool taken = p->stock.count(words) > 0;
+    if (p->distinct)
+      for (size_t i = 0; i < p->earlier.size() && !taken; ++i) taken = words_of(p->earlier[i]) == words;
+    if (taken)
+      for (size_t t = 0; t < is_word.size(); ++t)
+        if (!is_word[t]) a[row][static_cast<long>(t)] = -std::numeric_limits<float>::infinity();
+  }
+}
+
+// Maximum mutual information decoding's anti-language-model (Li et al. 2016): the
+// unconditioned decoder's log-probability of the next word, which a sentence that any
+// thought would produce ("I don't know," she said.) scores high on, is subtracted with
+// a weight for the first few words.
+struct GenericModel {
+  bool on = false;
+  torch::Tensor thought, role, h;
+  float weight = 0;
+  int tokens = 0;
+
+  GenericModel(Backend& b, const PassageContext* p, const torch::Tensor& role_one) {
+    if (!p || !p->generic_thought.defined() || p->generic_penalty <= 0 || p->generic_tokens <= 0) return;
+    on = true;
+    thought = p->generic_thought.view({1, -1});
+    role = role_one;
+    h = b.init(thought, role);
+    weight = p->generic_penalty;
+    tokens = p->generic_tokens;
+  }
+  bool active(int t) const { return on && t < tokens; }
+  // Subtracts weight x log p_generic(next | `last` tokens) from `logp` [k, vocab]; keeps
+  // the generic states of the k hypotheses (reordered by `parents` afterwards).
+  void apply(Backend& b, torch::Tensor& logp, const torch::Tensor& last) {
+    const long k = logp.size(0);
+    auto [lg, h2] = b.step(last, h.size(1) == k ? h : h.expand({-1, k, -1}).contiguous(), thought.expand({k, -1}),
+                           role.expand({k}));
+    h = h2;
+    logp -= weight * lg.clamp_min(-30.f);
+  }
+  void reorder(const torch::Tensor& parents) {
+    if (on) h = h.index_select(1, parents);
+  }
+};
+
 }  // namespace
 
-std::vector<int> decode_one(Backend& b, const torch::Tensor& thought_in, const TextDecodeOptions& o, int vocab) {
+std::vector<int> decode_one(Backend& b, const torch::Tensor& thought_in, const TextDecodeOptions& o, int vocab,
+                            const PassageContext* passage) {
   torch::NoGradGuard ng;
   const int max_tokens = std::max(1, std::min(o.max_tokens, 200));
   auto thought = thought_in.view({1, -1});
   auto role = torch::full({1}, static_cast<int64_t>(o.role), torch::kLong);
+  const NgramTable ngrams = passage_ngrams(passage);
+  GenericModel generic(b, passage, role);
   if (o.method == "greedy" || o.method == "sample") {
     std::mt19937_64 rng(o.seed);
     auto h = b.init(thought, role);
     int64_t tok = Vocabulary::kBos;
     std::vector<int> ids;
     for (int t = 0; t < max_tokens; ++t) {
-      auto [logp, h2] = b.step(torch::full({1}, tok, torch::kLong), h, thought, role);
+      auto last = torch::full({1}, tok, torch::kLong);
+      auto [logp, h2] = b.step(last, h, thought, role);
       h = h2;
       logp = logp.clone();
+      if (generic.active(t)) generic.apply(b, logp, last);
       block_specials(logp, t > 0);
       block_repeats(logp, 0, ids, o.no_repeat_ngram);
+      block_passage(logp, 0, ids, ngrams, passage);
       if (o.method == "greedy") {
         tok = logp.argmax(1).item<int64_t>();
       } else {
@@ -255,10 +351,15 @@ std::vector<int> decode_one(Backend& b, const torch::Tensor& thought_in, const T
     const long k = static_cast<long>(live.size());
     std::vector<int64_t> last(k);
     for (long i = 0; i < k; ++i) last[i] = live[i].ids.empty() ? Vocabulary::kBos : live[i].ids.back();
-    auto [logp, h2] = b.step(torch::tensor(last), h, thought.expand({k, -1}), role.expand({k}));
+    auto last_t = torch::tensor(last);
+    auto [logp, h2] = b.step(last_t, h, thought.expand({k, -1}), role.expand({k}));
     logp = logp.clone();
+    if (generic.active(t)) generic.apply(b, logp, last_t);
     block_specials(logp, t > 0);
-    for (long i = 0; i < k; ++i) block_repeats(logp, i, live[i].ids, o.no_repeat_ngram);
+    for (long i = 0; i < k; ++i) {
+      block_repeats(logp, i, live[i].ids, o.no_repeat_ngram);
+      block_passage(logp, i, live[i].ids, ngrams, passage);
+    }
     std::vector<float> base(k);
     for (long i = 0; i < k; ++i) base[i] = live[i].logp;
     auto total = logp + torch::tensor(base).view({k, 1});
@@ -283,7 +384,11 @@ std::vector<int> decode_one(Backend& b, const torch::Tensor& thought_in, const T
     }
     if (static_cast<int>(done.size()) >= width) break;
     live = std::move(next);
-    if (!live.empty()) h = h2.index_select(1, torch::tensor(parents));
+    if (!live.empty()) {
+      const auto p = torch::tensor(parents);
+      h = h2.index_select(1, p);
+      if (generic.active(t + 1)) generic.reorder(p);
+    }
   }
   for (const auto& hyp : live)
     done.emplace_back(hyp.logp / length_norm(static_cast<int>(hyp.ids.size()) + 1, o.length_penalty), hyp.ids);
@@ -441,7 +546,99 @@ struct StorytellerSpace::Impl {
   std::unique_ptr<textnet::Backend> backend;
   std::mutex mutex;  // LibTorch modules are not re-entrant for our use: one call at a time
   int max_tokens = 30;
+  // The model's stock lines (StorytellerSpace::stock_lines), found once.
+  std::once_flag stock_once;
+  std::vector<std::pair<std::vector<int>, int>> stock;  // word ids, and how often of kStockThoughts x 2
+  std::vector<char> is_word;                            // per vocabulary id: a word, not punctuation
 };
+
+namespace {
+constexpr int kStockThoughts = 512;
+}
+
+std::vector<std::pair<std::string, double>> StorytellerSpace::stock_lines() const {
+  std::call_once(impl_->stock_once, [&] {
+    if (!neighbours_) return;
+    // Kept beside the model as stock-lines.json, for the model.json it was found with.
+    const fs::path cache = fs::path(dir_) / "stock-lines.json";
+    uint64_t fingerprint = 1469598103934665603ull;  // FNV-1a of model.json
+    try {
+      for (unsigned char c : read_whole_file((fs::path(dir_) / "model.json").string(), "model"))
+        fingerprint = (fingerprint ^ c) * 1099511628211ull;
+    } catch (const Error&) {
+    }
+    const std::string key = std::to_string(fingerprint);
+    try {
+      if (fs::exists(cache)) {
+        const auto j = read_json_file(cache.string(), "stock lines");
+        if (j.value("model_json_fnv1a", std::string()) == key && j.value("thoughts", 0) == kStockThoughts) {
+          for (const auto& e : j.at("lines")) {
+            auto words = e.at("ids").get<std::vector<int>>();
+            for (int id : words)
+              if (id < 0 || id >= vocab_.size()) throw FormatError(cache.string() + ": a token id out of range");
+            impl_->stock.emplace_back(std::move(words), e.at("count").get<int>());
+          }
+          return;
+        }
+      }
+    } catch (const std::exception&) {
+      impl_->stock.clear();  // unreadable: found again below
+    }
+    const auto zs = sample(kStockThoughts, 1);
+    auto t = torch::empty({kStockThoughts, info_.dim}, torch::kFloat);
+    for (int i = 0; i < kStockThoughts; ++i) std::copy(zs[i].begin(), zs[i].end(), t[i].data_ptr<float>());
+    std::vector<std::vector<int>> out;
+    {
+      std::lock_guard<std::mutex> lock(impl_->mutex);
+      for (int i = 0; i < kStockThoughts; i += 128)
+        for (auto& ids : textnet::greedy_batch(*impl_->backend, t.slice(0, i, i + 128), SentenceRole::Next, 30,
+                                               vocab_.size()))
+          out.push_back(std::move(ids));
+    }
+    // Beam search has its own favourites ("Yes," she said.): a quarter of the thoughts
+    // again, by beam 5, each counted four times.
+    TextDecodeOptions beam;
+    beam.role = SentenceRole::Next;
+    beam.no_repeat_ngram = 3;
+    beam.max_tokens = 30;
+    std::vector<std::vector<int>> beamed;
+    {
+      std::lock_guard<std::mutex> lock(impl_->mutex);
+      for (int i = 0; i < kStockThoughts; i += 4)
+        beamed.push_back(textnet::decode_one(*impl_->backend, t[i], beam, vocab_.size()));
+    }
+    for (const auto& ids : beamed)
+      for (int k = 0; k < 4; ++k) out.push_back(ids);
+    std::map<std::vector<int>, int> count;
+    for (const auto& ids : out) {
+      std::vector<int> words;
+      for (int id : ids)
+        if (impl_->is_word[static_cast<size_t>(id)]) words.push_back(id);
+      if (!words.empty()) ++count[words];
+    }
+    // A model that writes few different sentences for all these thoughts (a small corpus
+    // learnt by heart) has a repertoire, not stock lines: nothing is banned then.
+    const bool diverse = count.size() * 4 >= out.size();
+    for (const auto& [words, n] : count)
+      if (n >= 2 && diverse) impl_->stock.emplace_back(words, n);
+    std::sort(impl_->stock.begin(), impl_->stock.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+    nlohmann::json lines = nlohmann::json::array();
+    for (const auto& [words, n] : impl_->stock)
+      lines.push_back({{"ids", words}, {"count", n}, {"text", vocab_.detokenize(words)}});
+    try {
+      write_file_atomic(cache.string(), nlohmann::json({{"model_json_fnv1a", key}, {"thoughts", kStockThoughts},
+                                                        {"decodes", 2 * kStockThoughts}, {"distinct", count.size()}, {"lines", lines}})
+                                                .dump(1) +
+                                            "\n");
+    } catch (const Error&) {
+      // A read-only package: found again next time.
+    }
+  });
+  std::vector<std::pair<std::string, double>> r;
+  for (const auto& [words, n] : impl_->stock)
+    r.emplace_back(vocab_.detokenize(words), static_cast<double>(n) / (2.0 * kStockThoughts));
+  return r;
+}
 
 StorytellerSpace::~StorytellerSpace() = default;
 
@@ -457,6 +654,9 @@ std::unique_ptr<StorytellerSpace> StorytellerSpace::load(const std::string& dir,
   const int dim = require_field<int>(header, "latent_dim", file);
   s->impl_ = std::make_unique<Impl>();
   s->impl_->max_tokens = text.value("max_tokens", 30);
+  s->impl_->is_word.assign(static_cast<size_t>(s->vocab_.size()), 0);
+  for (int i = 0; i < s->vocab_.size(); ++i)
+    s->impl_->is_word[static_cast<size_t>(i)] = is_word_token(s->vocab_.token(i)) ? 1 : 0;
   s->neighbours_ = text.value("neighbour_decoders", false);
   // Sentence models decode on the CPU whatever the device preference: decoding is a loop
   // of batch-1 steps, latency-bound (the trainer uses CUDA where there is one).
@@ -569,22 +769,56 @@ std::string StorytellerSpace::decode_sentence(const Latent& z, const TextDecodeO
 std::string StorytellerSpace::decode_text(const Latent& z) const { return decode_sentence(z, TextDecodeOptions{}); }
 
 std::vector<std::string> StorytellerSpace::tell(const Latent& z, int sentences, const TextDecodeOptions& o,
-                                                const Latent& carry) const {
-  std::vector<std::string> out;
-  TextDecodeOptions first = o;
-  first.role = SentenceRole::Self;
-  out.push_back(decode_sentence(z, first));
+                                                const Latent& carry, const PassageOptions& po) const {
+  check_latent(z);
   if (sentences > 1 && !neighbours_)
     throw UnsupportedError("model '" + info_.name + "' was trained without the next-sentence decoder, so it "
                            "writes one sentence, not a passage");
+  if (po.context < 0.f || po.context > 1.f || po.stock_share < 0.f || po.stock_share > 1.f || po.generic_penalty < 0.f || po.generic_tokens < 0 || po.no_repeat_ngram < 0)
+    throw UnsupportedError("passage settings out of range: context and the stock share must be 0..1, and the generic penalty, its "
+                           "words and the passage n-gram size at least 0");
+  textnet::PassageContext ctx;
+  ctx.no_repeat_ngram = po.no_repeat_ngram;
+  ctx.distinct = po.distinct;
+  ctx.generic_penalty = po.generic_penalty;
+  ctx.generic_tokens = po.generic_tokens;
+  if (po.generic_penalty > 0 && po.generic_tokens > 0)
+    ctx.generic_thought = torch::tensor(mean_, torch::kFloat);
+  if (po.stock_share > 0 && sentences > 1) {
+    stock_lines();
+    for (const auto& [words, n] : impl_->stock)
+      if (static_cast<double>(n) >= po.stock_share * 2.0 * kStockThoughts) ctx.stock.insert(words);
+  }
+  ctx.is_word = &impl_->is_word;
+  const auto decode = [&](const Latent& thought, const TextDecodeOptions& d, const textnet::PassageContext* p) {
+    check_latent(thought);
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    auto t = torch::from_blob(const_cast<float*>(thought.data()), {static_cast<long>(thought.size())}, torch::kFloat)
+                 .clone();
+    return textnet::decode_one(*impl_->backend, t, d, vocab_.size(), p);
+  };
+  std::vector<std::string> out;
+  TextDecodeOptions first = o;
+  first.role = SentenceRole::Self;
+  ctx.earlier.push_back(decode(z, first, nullptr));
+  out.push_back(vocab_.detokenize(ctx.earlier.back()));
+  // The passage's thought so far: the mean of the (style-shifted) caption thought and
+  // the thoughts of the sentences written after it.
+  Latent sum = z;
+  int in_sum = 1;
   TextDecodeOptions next = o;
   next.role = SentenceRole::Next;
   for (int i = 1; i < sentences; ++i) {
-    Latent t = encode_text(out.back());
-    if (!carry.empty())
-      for (size_t k = 0; k < t.size() && k < carry.size(); ++k) t[k] += carry[k];
+    const Latent last = encode_text(out.back());
+    Latent t(last.size());
+    for (size_t k = 0; k < t.size(); ++k)
+      t[k] = (1.f - po.context) * last[k] + po.context * sum[k] / static_cast<float>(in_sum) +
+             (k < carry.size() ? carry[k] : 0.f);
     next.seed = o.seed + static_cast<uint64_t>(i);
-    out.push_back(decode_sentence(t, next));
+    ctx.earlier.push_back(decode(t, next, &ctx));
+    out.push_back(vocab_.detokenize(ctx.earlier.back()));
+    for (size_t k = 0; k < sum.size(); ++k) sum[k] += last[k];
+    ++in_sum;
   }
   return out;
 }

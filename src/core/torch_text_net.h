@@ -3,6 +3,7 @@
 // (encode, init, step), for the project's own modules and for TorchScript ones.
 // Private to latent_core (LibTorch headers stay out of include/).
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -74,8 +75,22 @@ std::unique_ptr<Backend> script_backend(const std::string& encoder_file, const s
 // each: an empty sentence is "<unk>"), cut at max_tokens.
 std::pair<torch::Tensor, torch::Tensor> pad_batch(const std::vector<std::vector<int>>& ids, int max_tokens);
 
-// Decoding over any backend; `thought` is [dim].
-std::vector<int> decode_one(Backend& b, const torch::Tensor& thought, const TextDecodeOptions& o, int vocab);
+// What a sentence inside a passage must respect beyond its own words (see PassageOptions).
+struct PassageContext {
+  std::vector<std::vector<int>> earlier;  // the passage's sentences so far, as ids
+  int no_repeat_ngram = 0;                // never an n-gram (sentence start counted) that `earlier` holds
+  bool distinct = false;                  // never end on a sentence that `earlier` holds
+  std::set<std::vector<int>> stock;       // never end on these sentences (word ids only, punctuation dropped)
+  const std::vector<char>* is_word = nullptr;  // per vocabulary id: a word, not punctuation (with `stock`)
+  torch::Tensor generic_thought;          // [dim]: the unconditioned decoder's thought (undefined: none)
+  float generic_penalty = 0;              // minus this x its log-probability ...
+  int generic_tokens = 0;                 // ... for each of the first this many words
+};
+
+// Decoding over any backend; `thought` is [dim]; `passage` (may be null) adds the
+// passage-wide rules.
+std::vector<int> decode_one(Backend& b, const torch::Tensor& thought, const TextDecodeOptions& o, int vocab,
+                            const PassageContext* passage = nullptr);
 // Greedy decoding of many thoughts at once [B, dim].
 std::vector<std::vector<int>> greedy_batch(Backend& b, const torch::Tensor& thoughts, SentenceRole role,
                                            int max_tokens, int vocab);
