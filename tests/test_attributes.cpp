@@ -127,7 +127,10 @@ TEST(Attributes, TrainLabelFindDirectionsAndMoveAlongThem) {
   EXPECT_NE(nope.code, 0);
   EXPECT_NE(nope.output.find("this model's directions: Bright_Top, Red"), std::string::npos) << nope.output;
 
-  // Refusals: an unknown attribute, a model of another shape, a broken package.
+  // Refusals: SeFa on a PCA model, an unknown attribute, a model of another shape, a broken package.
+  const auto sefa = run(cli("directions " + (tmp / "pca") + " --unsupervised 2"));
+  EXPECT_NE(sefa.code, 0);
+  EXPECT_NE(sefa.output.find("already its principal directions"), std::string::npos) << sefa.output;
   const auto unknown = run(cli("directions " + (tmp / "pca") + " --classifier " + (tmp / "clf") + " --attributes Hat"));
   EXPECT_NE(unknown.code, 0);
   EXPECT_NE(unknown.output.find("knows no attribute \"Hat\"; it knows Bright_Top, Red"), std::string::npos)

@@ -3,6 +3,8 @@
 // mismatched or unknown directions are refused with messages that name what exists.
 #include <gtest/gtest.h>
 
+#include <Eigen/QR>
+
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -94,6 +96,48 @@ TEST(Directions, AKnownLinearAttributeIsRecovered) {
   for (int j = 0; j < dim; ++j)
     expect_sigma += std::pow(s2.directions[0].unit[static_cast<size_t>(j)] * scales[static_cast<size_t>(j)], 2);
   EXPECT_NEAR(s2.directions[0].sigma, std::sqrt(expect_sigma), 0.05 * std::sqrt(expect_sigma));
+}
+
+TEST(Directions, SefaFindsTheDirectionsTheFirstLayerAmplifiesMost) {
+  // W = U diag(s) V^T with known U: W W^T = U diag(s^2) U^T, so SeFa's directions are
+  // U's columns in the order of s, and their energy shares s^2 / sum(s^2).
+  const int dim = 8, out = 20;
+  std::mt19937 rng(5);
+  std::normal_distribution<float> g;
+  Eigen::MatrixXf a(dim, dim), b(out, dim);
+  for (int i = 0; i < a.size(); ++i) a.data()[i] = g(rng);
+  for (int i = 0; i < b.size(); ++i) b.data()[i] = g(rng);
+  const Eigen::MatrixXf u = Eigen::HouseholderQR<Eigen::MatrixXf>(a).householderQ();
+  const Eigen::MatrixXf v = Eigen::HouseholderQR<Eigen::MatrixXf>(b).householderQ() * Eigen::MatrixXf::Identity(out, dim);
+  const std::vector<float> s = {1.f, 5.f, 0.5f, 3.f, 0.2f, 0.1f, 2.f, 0.3f};
+  Eigen::VectorXf sv(dim);
+  for (int i = 0; i < dim; ++i) sv(i) = s[static_cast<size_t>(i)];
+  const RowMatrixXf w = u * sv.asDiagonal() * v.transpose();
+  double total = 0;
+  for (float x : s) total += x * x;
+  const RowMatrixXf z = gaussian(3000, dim, 9);
+  const DirectionSet set = sefa_directions(w, 3, &z);
+  ASSERT_EQ(set.directions.size(), 3u);
+  const int expect_col[] = {1, 3, 6};  // s = 5, 3, 2
+  for (int k = 0; k < 3; ++k) {
+    const AttributeDirection& d = set.directions[static_cast<size_t>(k)];
+    EXPECT_EQ(d.name, "sefa-" + std::to_string(k + 1));
+    const Eigen::VectorXf truth = u.col(expect_col[k]);
+    EXPECT_NEAR(std::abs(cosine(d.unit, truth)), 1.0, 1e-4) << d.name;
+    EXPECT_NEAR(d.energy_share, s[static_cast<size_t>(expect_col[k])] * s[static_cast<size_t>(expect_col[k])] / total, 1e-4);
+    EXPECT_NEAR(d.sigma, 1.0, 0.06);
+    // The sign: the largest component is positive.
+    float big = 0;
+    for (float x : d.unit)
+      if (std::abs(x) > std::abs(big)) big = x;
+    EXPECT_GT(big, 0.f);
+  }
+  // The file keeps the energy share; too many directions are refused.
+  const DirectionSet back = directions_from_json(to_json(set), "mem");
+  EXPECT_NEAR(back.directions[0].energy_share, set.directions[0].energy_share, 1e-12);
+  EXPECT_THROW(sefa_directions(w, dim + 1), UnsupportedError);
+  const RowMatrixXf wrong = gaussian(10, dim + 1, 1);
+  EXPECT_THROW(sefa_directions(w, 2, &wrong), UnsupportedError);
 }
 
 TEST(Directions, ConditionalDirectionsAreOrthogonalToTheKeptOnes) {

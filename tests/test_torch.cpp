@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "latent/directions.h"
 #include "latent/errors.h"
 #include "latent/latent_io.h"
 #include "latent/model_package.h"
@@ -118,6 +119,23 @@ TEST_F(Interop, ImportedDcganDecodesToPyTorchPixels) {
   EXPECT_EQ(space->info().dim, 16);
   EXPECT_FALSE(space->info().can_encode);
   EXPECT_EQ(space->info().observation.channels, 3);
+  // SeFa reads its first layer (a ConvTranspose [16, C, 4, 4]) and writes directions
+  // that W W^T amplifies most, in order.
+  const RowMatrixXf w = dynamic_cast<const TorchImageSpace&>(*space).first_layer_weight();
+  ASSERT_EQ(w.rows(), 16);
+  const auto sefa = run(cli("directions " + (tmp / "dcgan") + " --unsupervised 3 --check 0 --samples 200"));
+  ASSERT_EQ(sefa.code, 0) << sefa.output;
+  const DirectionSet set = read_directions(tmp / "dcgan/directions.json");
+  ASSERT_EQ(set.directions.size(), 3u);
+  const Eigen::MatrixXf gram = w * w.transpose();
+  double last = 1e30;
+  for (const auto& d : set.directions) {
+    const Eigen::Map<const Eigen::VectorXf> u(d.unit.data(), 16);
+    const double lambda = u.dot(gram * u);
+    EXPECT_LT((gram * u - lambda * u).norm(), 1e-3 * lambda) << d.name << " is not an eigenvector of W W^T";
+    EXPECT_LE(lambda, last * (1 + 1e-6));
+    last = lambda;
+  }
 }
 
 TEST_F(Interop, ImportedVaeDecodesAndEncodesLikePyTorch) {
@@ -417,4 +435,11 @@ TEST(TorchCli, TrainBenchAndInvertEndToEnd) {
                             (tmp / "each/d_002.json") + " -z " + (tmp / "mean.json") + " --cols 3 -o " + (tmp / "g.png")));
   ASSERT_EQ(grid.code, 0) << grid.output;
   EXPECT_EQ(load_image(tmp / "g.png").width, 3 * 32 + 4 * 2);
+  // SeFa on the VAE's decoder (a Linear first layer), and its refusal on a PCA model.
+  const auto sefa = run(cli("directions " + (tmp / "m") + " --unsupervised 2 --check 0 --json"));
+  ASSERT_EQ(sefa.code, 0) << sefa.output;
+  EXPECT_EQ(read_directions(tmp / "m/directions.json").names(), (std::vector<std::string>{"sefa-1", "sefa-2"}));
+  const auto too_many = run(cli("directions " + (tmp / "m") + " --unsupervised 5 --check 0"));
+  EXPECT_NE(too_many.code, 0);
+  EXPECT_NE(too_many.output.find("1 to 4 directions"), std::string::npos) << too_many.output;
 }

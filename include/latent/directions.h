@@ -30,6 +30,7 @@ struct AttributeDirection {
   double balanced_accuracy = 0; // the same, averaged over the two classes
   double positive_rate = 0;     // share of the samples the classifier called positive
   std::vector<std::string> orthogonal_to;  // the directions it was made orthogonal to
+  double energy_share = 0;      // unsupervised (SeFa): share of the first layer's energy along it
 };
 
 struct DirectionSet {
@@ -64,6 +65,13 @@ DirectionSet fit_directions(const RowMatrixXf& z, const RowMatrixXf& probabiliti
 // directions (and records them in orthogonal_to). Unknown names are refused, naming the
 // directions that exist.
 void make_orthogonal(DirectionSet& set, const std::vector<std::string>& keep, const RowMatrixXf* prior_samples = nullptr);
+
+// Unsupervised directions (SeFa, Shen & Zhou 2021): the generator's first layer reads z
+// through a weight W (one row per latent dimension, D x m); the directions that move its
+// output most are the top eigenvectors of W W^T. Named "sefa-1".."sefa-K", largest first,
+// each with its eigenvalue's share of the trace; the sign puts the largest component
+// positive; sigma from `prior_samples` (rows are z) when given, else 1.
+DirectionSet sefa_directions(const RowMatrixXf& weight, int k, const RowMatrixXf* prior_samples = nullptr);
 
 nlohmann::json to_json(const DirectionSet& set);
 // `file` names the source in errors (FormatError).

@@ -52,6 +52,10 @@ class TorchImageSpace : public Space {
   // What the device request resolved to ("" note when it was honoured).
   const DeviceChoice& device() const { return device_; }
   const nlohmann::json& header() const { return header_; }
+  // The decoder's first weight that reads z, one row per latent dimension (D x m): a
+  // ConvTranspose's [D, C, k, k] or a Linear's [m, D] transposed. What SeFa factorises.
+  // UnsupportedError when no parameter has a dimension of the latent size.
+  RowMatrixXf first_layer_weight() const;
 
   // Finds z whose decoding is closest to `target` (already at the model's shape):
   // Adam on the squared error plus a prior penalty, from `restarts` starting points run

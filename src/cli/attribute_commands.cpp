@@ -5,12 +5,14 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <numeric>
 #include <sstream>
 
 #include "latent/attribute_classifier.h"
 #include "latent/directions.h"
 #include "latent/errors.h"
 #include "latent/image_io.h"
+#include "latent/json_file.h"
 #include "latent/model_package.h"
 #include "latent/registry.h"
 #include "latent/torch_module.h"
@@ -74,7 +76,7 @@ struct AttributeCommands::State {
   bool json = false;
   // directions
   std::string model, out, keep, only;
-  int samples = 5000, check = 100;
+  int samples = 5000, check = 100, unsupervised = 0;
   double sigma = 3;
   uint64_t seed = 0;
   std::string check_keep;
@@ -125,6 +127,10 @@ AttributeCommands::AttributeCommands(CLI::App& app, CLI::App& train_cmd) : s_(st
   s.directions->add_option("--sigma", s.sigma, "How far the check moves, in sigma")->capture_default_str();
   s.directions->add_option("--check-keep", s.check_keep,
                            "Attributes whose flips the check counts (default: --keep, else Male)");
+  s.directions->add_option("--unsupervised", s.unsupervised,
+                           "Instead: K directions without labels (SeFa: the top eigenvectors of the generator's "
+                           "first layer), named sefa-1..sefa-K and added to MODEL/directions.json; the classifier, if "
+                           "it fits, says what each changes");
   s.directions->add_option("--out,-o", s.out, "Where to write (default: MODEL/directions.json)");
   s.directions->add_flag("--json", s.json, "Print the result as JSON instead of a table");
 }
@@ -181,6 +187,7 @@ bool AttributeCommands::run(const std::string& command_line) {
     }
     return true;
   }
+  if (*s.directions && s.unsupervised != 0) return run_unsupervised();
   if (*s.directions) {
     if (s.samples < 10) throw UnsupportedError("--samples must be at least 10");
     if (s.check < 0) throw UnsupportedError("--check must be 0 or more");
@@ -291,6 +298,98 @@ bool AttributeCommands::run(const std::string& command_line) {
     return true;
   }
   return false;
+}
+
+bool AttributeCommands::run_unsupervised() {
+  State& s = *s_;
+  if (s.unsupervised < 1) throw UnsupportedError("--unsupervised must be 1 or more");
+  if (s.samples < 10) throw UnsupportedError("--samples must be at least 10");
+  if (s.check < 0) throw UnsupportedError("--check must be 0 or more");
+  auto space = open_space(s.model);
+  const SpaceInfo& info = space->info();
+  const auto* neural = dynamic_cast<const TorchImageSpace*>(space.get());
+  if (!neural)
+    throw UnsupportedError(info.name + " is a " + info.kind + " model; --unsupervised (SeFa) reads a neural "
+                           "generator's first layer (a PCA model's dimensions are already its principal directions)");
+  const std::vector<Latent> zs = space->sample(s.samples, s.seed);
+  RowMatrixXf z(static_cast<long>(zs.size()), info.dim);
+  for (size_t i = 0; i < zs.size(); ++i)
+    z.row(static_cast<long>(i)) = Eigen::Map<const Eigen::RowVectorXf>(zs[i].data(), info.dim);
+  DirectionSet set = sefa_directions(neural->first_layer_weight(), s.unsupervised, &z);
+  set.model = info.name;
+
+  // What each direction changes, by the classifier where it fits the model: the mean
+  // change of every attribute's probability when fresh samples move +SIGMA along it.
+  nlohmann::json checks = nlohmann::json::object();
+  std::unique_ptr<AttributeClassifier> clf;
+  if (s.check > 0) {
+    try {
+      clf = open_classifier(s.classifier);
+      clf->check_model(info);
+    } catch (const Error& e) {
+      std::fprintf(stderr, "note: no attribute check (%s)\n", e.what());
+      clf.reset();
+    }
+  }
+  if (clf) {
+    const std::vector<Latent> base = space->sample(s.check, s.seed + 1000003);
+    const RowMatrixXf before = label_points(*space, *clf, base, {}, "");
+    const Eigen::RowVectorXf mean_before = before.colwise().mean();
+    auto progress = stderr_progress("checking");
+    for (size_t d = 0; d < set.directions.size(); ++d) {
+      const AttributeDirection& dir = set.directions[d];
+      std::vector<Latent> moved = base;
+      for (Latent& m : moved)
+        for (int j = 0; j < info.dim; ++j)
+          m[static_cast<size_t>(j)] += static_cast<float>(s.sigma * dir.sigma) * dir.unit[static_cast<size_t>(j)];
+      const Eigen::RowVectorXf delta = label_points(*space, *clf, moved, {}, "").colwise().mean() - mean_before;
+      std::vector<long> order(static_cast<size_t>(delta.size()));
+      std::iota(order.begin(), order.end(), 0L);
+      std::sort(order.begin(), order.end(), [&](long a, long b) { return std::abs(delta(a)) > std::abs(delta(b)); });
+      nlohmann::json changes = nlohmann::json::array();
+      for (size_t k = 0; k < std::min<size_t>(5, order.size()); ++k)
+        changes.push_back({{"attribute", clf->attributes()[static_cast<size_t>(order[k])]},
+                           {"change", delta(order[k])}});
+      checks[dir.name] = {{"sigma", s.sigma}, {"samples", s.check}, {"classifier", clf->name()}, {"changes", changes}};
+      if (!progress(static_cast<float>(d + 1) / set.directions.size(), "moving along each direction")) throw Cancelled();
+    }
+  }
+  // Added to the package's directions: earlier sefa-* are replaced, named ones kept.
+  const std::string out = s.out.empty() ? directions_path(info) : s.out;
+  if (out.empty()) throw UnsupportedError(info.name + " has no package folder: give --out FILE");
+  nlohmann::json doc = to_json(set);
+  for (auto& d : doc["directions"])
+    if (checks.contains(d["name"].get<std::string>())) d["check"] = checks[d["name"].get<std::string>()];
+  if (fs::exists(out)) {
+    const nlohmann::json old = read_json_file(out, "directions");
+    const DirectionSet existing = directions_from_json(old, out);
+    check_directions(existing, info, out);
+    nlohmann::json merged = old;
+    nlohmann::json kept = nlohmann::json::array();
+    for (const auto& d : old["directions"])
+      if (d.value("name", "").rfind("sefa-", 0) != 0) kept.push_back(d);
+    for (const auto& d : doc["directions"]) kept.push_back(d);
+    merged["directions"] = kept;
+    doc = merged;
+  }
+  write_file_atomic(out, doc.dump(1) + "\n");
+  if (s.json) {
+    std::printf("%s\n", doc.dump().c_str());
+  } else {
+    std::printf("%-10s %8s %6s  %s\n", "direction", "energy", "sigma",
+                clf ? ("what +" + std::to_string(static_cast<int>(s.sigma)) + " sigma changes most (" + clf->name() + ")").c_str()
+                    : "");
+    for (const auto& d : set.directions) {
+      std::printf("%-10s %8.3f %6.2f ", d.name.c_str(), d.energy_share, d.sigma);
+      if (checks.contains(d.name))
+        for (const auto& c : checks[d.name]["changes"])
+          std::printf(" %s %+.2f", c["attribute"].get<std::string>().c_str(), c["change"].get<double>());
+      std::printf("\n");
+    }
+  }
+  std::fprintf(stderr, "wrote %s (%zu unsupervised directions; use them as dir(\"sefa-1\") in expressions)\n",
+               out.c_str(), set.directions.size());
+  return true;
 }
 
 }  // namespace latent::cli

@@ -18,6 +18,7 @@ class AttributeCommands {
   bool run(const std::string& command_line);
 
  private:
+  bool run_unsupervised();  // latent directions --unsupervised K (SeFa)
   struct State;
   std::unique_ptr<State> s_;
 };

@@ -8,6 +8,7 @@
 #include <random>
 
 #include <Eigen/Cholesky>
+#include <Eigen/Eigenvalues>
 #include <Eigen/QR>
 
 #include "latent/errors.h"
@@ -197,6 +198,46 @@ void make_orthogonal(DirectionSet& set, const std::vector<std::string>& keep, co
   }
 }
 
+DirectionSet sefa_directions(const RowMatrixXf& weight, int k, const RowMatrixXf* prior_samples) {
+  const long d = weight.rows();
+  if (d < 1 || weight.cols() < 1) throw UnsupportedError("SeFa needs the generator's first-layer weight (empty here)");
+  if (k < 1 || k > d)
+    throw UnsupportedError("SeFa finds 1 to " + std::to_string(d) + " directions in this " + std::to_string(d) +
+                           "-d space, not " + std::to_string(k));
+  if (prior_samples && prior_samples->cols() != d)
+    throw UnsupportedError("SeFa: prior samples of size " + std::to_string(prior_samples->cols()) + ", latent " +
+                           std::to_string(d));
+  const Eigen::MatrixXd w = weight.cast<double>();
+  const Eigen::MatrixXd gram = w * w.transpose();
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(gram);
+  if (eig.info() != Eigen::Success) throw UnsupportedError("SeFa: the eigen decomposition of W W^T failed");
+  const double trace = std::max(1e-300, gram.trace());
+  DirectionSet set;
+  set.latent = static_cast<int>(d);
+  set.classifier = "sefa (unsupervised: the generator's first layer)";
+  set.samples = prior_samples ? prior_samples->rows() : 0;
+  for (int i = 0; i < k; ++i) {
+    const long c = d - 1 - i;  // eigenvalues ascend
+    Eigen::VectorXd v = eig.eigenvectors().col(c);
+    long arg = 0;
+    v.cwiseAbs().maxCoeff(&arg);
+    if (v(arg) < 0) v = -v;
+    AttributeDirection a;
+    a.name = "sefa-" + std::to_string(i + 1);
+    a.unit.resize(static_cast<size_t>(d));
+    for (long j = 0; j < d; ++j) a.unit[static_cast<size_t>(j)] = static_cast<float>(v(j));
+    a.energy_share = std::max(0.0, eig.eigenvalues()(c)) / trace;
+    a.scale = 0;
+    if (prior_samples && prior_samples->rows() > 1) {
+      const Eigen::VectorXd proj = prior_samples->cast<double>() * v;
+      const double mean = proj.mean();
+      a.sigma = std::sqrt((proj.array() - mean).square().sum() / static_cast<double>(proj.size() - 1));
+    }
+    set.directions.push_back(std::move(a));
+  }
+  return set;
+}
+
 nlohmann::json to_json(const DirectionSet& set) {
   nlohmann::json dirs = nlohmann::json::array();
   for (const auto& d : set.directions) {
@@ -209,6 +250,7 @@ nlohmann::json to_json(const DirectionSet& set) {
                         {"positive_rate", d.positive_rate},
                         {"unit", d.unit}};
     if (!d.orthogonal_to.empty()) j["orthogonal_to"] = d.orthogonal_to;
+    if (d.energy_share > 0) j["energy_share"] = d.energy_share;
     dirs.push_back(std::move(j));
   }
   return {{"format", "latent-studio-directions"},
@@ -242,6 +284,7 @@ DirectionSet directions_from_json(const nlohmann::json& j, const std::string& fi
       d.balanced_accuracy = e.value("balanced_accuracy", 0.0);
       d.positive_rate = e.value("positive_rate", 0.0);
       d.orthogonal_to = e.value("orthogonal_to", std::vector<std::string>{});
+      d.energy_share = e.value("energy_share", 0.0);
       if (static_cast<int>(d.unit.size()) != set.latent)
         throw bad("direction \"" + d.name + "\" has " + std::to_string(d.unit.size()) + " values, not latent_dim " +
                   std::to_string(set.latent));

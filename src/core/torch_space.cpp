@@ -314,6 +314,32 @@ std::vector<Image> TorchImageSpace::decode_batch(const std::vector<Latent>& zs) 
 
 Image TorchImageSpace::decode(const Latent& z) const { return decode_batch({z}).front(); }
 
+RowMatrixXf TorchImageSpace::first_layer_weight() const {
+  const long d = info_.dim;
+  std::vector<std::pair<std::string, torch::Tensor>> params;
+  if (impl_->ts_decoder) {
+    for (const auto& p : impl_->ts_decoder->named_parameters(true)) params.emplace_back(p.name, p.value);
+  } else {
+    const torch::nn::Module& m = !impl_->own_generator.is_empty() ? static_cast<const torch::nn::Module&>(*impl_->own_generator)
+                                                                   : static_cast<const torch::nn::Module&>(*impl_->own_decoder);
+    for (const auto& p : m.named_parameters(true)) params.emplace_back(p.key(), p.value());
+  }
+  for (const auto& [name, t] : params) {
+    if (t.dim() < 2) continue;
+    torch::Tensor w;
+    if (t.dim() >= 3 && t.size(0) == d) w = t.reshape({d, -1});          // ConvTranspose [D, C, k, k]
+    else if (t.dim() == 2 && t.size(1) == d) w = t.t();                  // Linear [m, D]
+    else if (t.dim() == 2 && t.size(0) == d) w = t;                      // a matmul's [D, m]
+    else continue;
+    w = w.to(torch::kCPU, torch::kFloat).contiguous();
+    RowMatrixXf out(d, w.size(1));
+    std::copy(w.data_ptr<float>(), w.data_ptr<float>() + out.size(), out.data());
+    return out;
+  }
+  throw UnsupportedError(info_.name + ": no weight of its decoder reads the " + std::to_string(d) +
+                         "-d latent directly (SeFa needs a first layer that is a linear map of z)");
+}
+
 Latent TorchImageSpace::encode(const Image& image) const {
   if (!impl_->has_encoder()) return Space::encode(image);
   if (image.width != impl_->W || image.height != impl_->H || image.channels != impl_->C)
