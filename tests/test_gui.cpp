@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "latent/directions.h"
 #include "latent/image_io.h"
 #include "latent/latent_io.h"
 #include "latent/session.h"
@@ -533,6 +534,105 @@ TEST(Studio, PresentationModeIsDrivenFromTheKeyboard) {
   double sum = 0;
   for (float v : black.pixels) sum += v;
   EXPECT_LT(sum / black.pixels.size(), 0.01) << "blackout shows nothing";
+}
+
+// A face model's named directions (its directions.json) are sliders in sigma: set at
+// start, dragged with a real pointer, and moved by OSC by name; each moves the point by
+// sigma x its unit vector, and the face changes.
+TEST(Studio, NamedDirectionsAreSlidersInSigma) {
+  if (run("command -v xdotool").code != 0) GTEST_SKIP() << "xdotool is not installed";
+  if (run("command -v bash").code != 0) GTEST_SKIP() << "needs bash for /dev/udp";
+  test_util::TempDir tmp;
+  const std::string gan = std::string(LATENT_SOURCE_DIR) + "/models/celeba-dcgan";
+  const DirectionSet set = read_directions(gan + "/directions.json");
+  auto step = [&](const std::string& name) {
+    const AttributeDirection& d = set.at(name);
+    Latent v(d.unit.size());
+    for (size_t k = 0; k < v.size(); ++k) v[k] = static_cast<float>(d.sigma) * d.unit[k];
+    return v;
+  };
+  auto expect_z = [&](const nlohmann::json& m, const std::vector<std::pair<std::string, float>>& moves) {
+    const Latent z = m["z"].get<Latent>();
+    ASSERT_EQ(z.size(), static_cast<size_t>(set.latent));
+    Latent want(z.size(), 0.f);
+    for (const auto& [name, sigma] : moves) {
+      const Latent v = step(name);
+      for (size_t k = 0; k < z.size(); ++k) want[k] += sigma * v[k];
+    }
+    double worst = 0;
+    for (size_t k = 0; k < z.size(); ++k) worst = std::max(worst, static_cast<double>(std::abs(z[k] - want[k])));
+    EXPECT_LT(worst, 1e-3) << "z is not the sum of the moves; directions " << m["directions"].dump().substr(0, 300)
+                           << ", live " << m.value("live_last", std::string());
+  };
+  auto sigma_of = [](const nlohmann::json& m, const std::string& name) {
+    for (const auto& d : m["directions"])
+      if (d["name"] == name) return d["sigma"].get<double>();
+    return -99.0;
+  };
+
+  auto plain = run(kStudio + " --model " + gan + " --screenshot " + (tmp / "p.png") + " --frames 4");
+  ASSERT_EQ(plain.code, 0) << plain.output;
+  const auto pm = read_json(tmp / "p.png.json");
+  ASSERT_EQ(pm["directions"].size(), set.directions.size()) << pm["directions_note"];
+  EXPECT_EQ(pm["directions"][0]["name"], set.directions[0].name);
+  expect_z(pm, {});
+
+  // From the command line: +3 sigma of Smiling and +2 of Eyeglasses.
+  auto started = run(kStudio + " --model " + gan + " --direction Smiling=3 --direction Eyeglasses=2 --screenshot " +
+                     (tmp / "s.png") + " --frames 4");
+  ASSERT_EQ(started.code, 0) << started.output;
+  const auto sm = read_json(tmp / "s.png.json");
+  EXPECT_NEAR(sigma_of(sm, "Smiling"), 3.0, 1e-6);
+  EXPECT_NEAR(sigma_of(sm, "Eyeglasses"), 2.0, 1e-6);
+  expect_z(sm, {{"Smiling", 3.f}, {"Eyeglasses", 2.f}});
+  // The face changed: the viewport's pixels differ from the plain start's.
+  const Image a = load_image(tmp / "p.png"), b = load_image(tmp / "s.png");
+  const auto& vp = pm["viewport"];
+  double diff = 0;
+  long n = 0;
+  for (int y = vp["y"].get<int>(); y < vp["y"].get<int>() + vp["h"].get<int>(); ++y)
+    for (int x = vp["x"].get<int>(); x < vp["x"].get<int>() + vp["w"].get<int>(); ++x, ++n)
+      for (int c = 0; c < 3; ++c) diff += std::abs(a.at(x, y, c) - b.at(x, y, c));
+  EXPECT_GT(diff / (3.0 * std::max(1L, n)), 0.01) << "moving along Smiling and Eyeglasses left the face as it was";
+
+  // A real drag: the first direction's slider from its middle to its right end.
+  const auto& r = pm["first_direction"];
+  ASSERT_GT(r["w"].get<double>(), 20);
+  const int y = static_cast<int>(r["y"].get<double>() + r["h"].get<double>() / 2);
+  const int x0 = static_cast<int>(r["x"].get<double>() + r["w"].get<double>() / 2);
+  const int x1 = static_cast<int>(r["x"].get<double>() + r["w"].get<double>() - 2);
+  auto dragged = run_with_input(tmp, "--model " + gan + " --screenshot " + (tmp / "d.png") + " --screenshot-after 8", 4,
+                                "xdotool mousemove " + std::to_string(x0) + " " + std::to_string(y) + " mousedown 1\n"
+                                "for p in 20 40 60 80 100; do xdotool mousemove $((" + std::to_string(x0) + " + (" +
+                                std::to_string(x1 - x0) + ") * p / 100)) " + std::to_string(y) + "; sleep 0.1; done\n"
+                                "xdotool mouseup 1\n");
+  ASSERT_EQ(dragged.code, 0) << dragged.output;
+  const auto dm = read_json(tmp / "d.png.json");
+  const std::string first = set.directions[0].name;
+  EXPECT_GT(sigma_of(dm, first), 2.5) << dm["directions"][0];
+  expect_z(dm, {{first, static_cast<float>(sigma_of(dm, first))}});
+
+  // OSC by name: /latent/direction/Smiling 2.0 (address padded to 28 bytes, ",f", a
+  // big-endian float), then a name the model lacks.
+  const int port = 20000 + static_cast<int>((getpid() + 7) % 20000);
+  const std::string script = tmp / "osc.sh";
+  {
+    std::ofstream sh(script);
+    sh << "#!/bin/bash\n"
+       << kStudio << " --model " << gan << " --osc-port " << port << " --screenshot " << (tmp / "o.png")
+       << " --screenshot-after 8 &\n"
+       << "PID=$!\n"
+       << "xdotool search --sync --name 'Latent Studio' > /dev/null\n"  // the window, then the model in it
+       << "sleep 4\n"
+       << "printf '/latent/direction/Smiling\\x00\\x00\\x00,f\\x00\\x00\\x40\\x00\\x00\\x00' > /dev/udp/127.0.0.1/" << port << "\n"
+       << "sleep 0.5\n"
+       << "wait $PID\n";
+  }
+  auto o = run("bash " + script);
+  ASSERT_EQ(o.code, 0) << o.output;
+  const auto om = read_json(tmp / "o.png.json");
+  EXPECT_NEAR(sigma_of(om, "Smiling"), 2.0, 1e-6) << om["osc_status"];
+  expect_z(om, {{"Smiling", 2.f}});
 }
 
 // OSC drives the studio: real UDP datagrams on loopback (written by bash's /dev/udp),

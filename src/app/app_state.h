@@ -118,6 +118,7 @@ struct AppState {
   Rect viewport_rect;              // where the image was drawn (for screenshots/tests)
   Rect sliders_rect;               // where the slider panel was drawn
   Rect first_slider_rect;          // the first visible slider (for scripted drags)
+  Rect first_direction_rect;       // the first visible named-direction slider
 
   // Words (word-vector models)
   std::string word_query = "king - man + woman";  // a word or an expression
@@ -223,7 +224,18 @@ struct AppState {
     int a = -1, b = -1;
     float strength = 0;
     float applied = 0;  // the strength already added to the point
+    int direction = -1; // >= 0: a named direction of the model (`directions`), strength in sigma
   };
+  // The model's named directions (its directions.json: "Smiling", "sefa-1", ...), each a
+  // live attribute in units of sigma, the prior's spread along it.
+  struct NamedDirection {
+    std::string name;
+    latent::Latent step;  // unit x sigma
+    std::string about;    // what it is, for the tooltip
+  };
+  std::vector<NamedDirection> directions;
+  std::string directions_note;  // where they came from, or why none
+  std::string direction_filter;
   std::vector<Attribute> attributes;
   bool attribute_add = false;
   long map_hover = -1;

@@ -211,7 +211,7 @@ void LiveControl::set_error(const std::string& message) {
 namespace {
 
 const char* const kOscAddresses =
-    "/latent/z/<k> f, /latent/z f..., /latent/attribute/<i> f, /latent/style f, /latent/walk/speed f, "
+    "/latent/z/<k> f, /latent/z f..., /latent/attribute/<i> f, /latent/direction/<name> f, /latent/style f, /latent/walk/speed f, "
     "/latent/walk/play, /latent/walk/pause, /latent/walk/toggle, /latent/bookmark s|i, "
     "/latent/bookmark/next, /latent/bookmark/prev, /latent/randomize, /latent/blackout i";
 
@@ -237,8 +237,10 @@ double number_arg(char t, const lo_arg* a) {
 }
 
 struct OscRoute {
+  OscRoute(Kind k, int i = -1, std::string n = {}) : kind(k), index(i), name(std::move(n)) {}
   Kind kind;
-  int index = -1;
+  int index;
+  std::string name;  // a named direction
 };
 
 // "/latent/..." to what it controls; nullopt for an address we do not know.
@@ -255,6 +257,12 @@ std::optional<OscRoute> route(const std::string& path) {
   if (rest == "z") return OscRoute{Kind::SetDims};
   if (auto r = indexed("z/", Kind::SetDim)) return r;
   if (auto r = indexed("attribute/", Kind::Attribute)) return r;
+  static const std::string dir = "direction/";
+  if (rest.compare(0, dir.size(), dir) == 0 && rest.size() > dir.size() && rest.size() <= dir.size() + 100) {
+    const std::string name = rest.substr(dir.size());
+    if (std::all_of(name.begin(), name.end(), [](unsigned char c) { return std::isalnum(c) || c == '_' || c == '-'; }))
+      return OscRoute{Kind::Attribute, -1, name};
+  }
   if (rest == "style") return OscRoute{Kind::StyleStrength};
   if (rest == "walk/speed") return OscRoute{Kind::WalkSpeed};
   if (rest == "walk/play") return OscRoute{Kind::WalkPlay};
@@ -292,6 +300,7 @@ void LiveControl::handle_osc(const char* path_c, const char* types_c, void* argv
   ControlEvent e;
   e.kind = r->kind;
   e.index = r->index;
+  e.text = r->name;
   e.source = "osc";
 
   switch (r->kind) {

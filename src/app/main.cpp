@@ -37,6 +37,8 @@ int main(int argc, char** argv) {
   app.add_flag("--isolate", o.isolate, "Show only the points the filter keeps");
   app.add_option("--expr", o.expression, "Evaluate this expression once everything has loaded; the result becomes the point");
   app.add_option("--live-attribute", o.live_attributes, "A,B,STRENGTH: a live attribute slider made at start (repeatable)");
+  app.add_option("--direction", o.directions,
+                 "NAME=SIGMA: move the model's named direction (its directions.json) to SIGMA at start (repeatable)");
   app.add_option("--pick", o.pick, "Pick this dataset item at start (its latent becomes the sliders)");
   app.add_option("--highlight", o.highlight, "Highlight this component's slider at start (1-based)")
       ->transform([](std::string v) { return std::to_string(std::stoi(v) - 1); });

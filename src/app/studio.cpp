@@ -23,6 +23,7 @@
 
 #include "fonts.h"
 #include "latent/algebra.h"
+#include "latent/directions.h"
 #include "latent/errors.h"
 #include "latent/expression.h"
 #include "latent/image_io.h"
@@ -525,8 +526,18 @@ void Studio::handle_live() {
                            std::to_string(dim) + ")";
         break;
       case Kind::Attribute:
-        if (e.index >= 0 && e.index < static_cast<int>(s.attributes.size()))
+        if (!e.text.empty()) {  // a named direction, in sigma
+          bool found = false;
+          for (auto& a : s.attributes)
+            if (a.direction >= 0 && a.direction < static_cast<int>(s.directions.size()) &&
+                s.directions[static_cast<size_t>(a.direction)].name == e.text) {
+              a.strength = e.normalized ? -3.f + 6.f * e.value : e.value;
+              found = true;
+            }
+          if (!found) s.live_last = "ignored: the model has no direction \"" + e.text + "\"";
+        } else if (e.index >= 0 && e.index < static_cast<int>(s.attributes.size())) {
           s.attributes[e.index].strength = e.normalized ? -3.f + 6.f * e.value : e.value;
+        }
         break;
       case Kind::StyleStrength:
         s.live_last = "style strength is for sentence models (not open)";
@@ -1068,6 +1079,7 @@ void Studio::install_model(LoadedModel loaded) {
   if (!first_model_ && !dataset.empty() && info.modality == latent::Modality::Image && !info.can_encode) dataset.clear();
   if (!dataset.empty()) state_.open_dataset_request = dataset;
   if (first_model_ && !opts_.then_open.empty()) state_.open_model_request = opts_.then_open;
+  load_directions();
   first_model_ = false;
   if (pending_session_) {
     // The session continues with this model.
@@ -1272,6 +1284,66 @@ bool Studio::make_group(const std::string& name_in, const std::string& query) {
   } catch (const std::exception& e) {
     state_.labels_error = e.what();
     return false;
+  }
+}
+
+void Studio::load_directions() {
+  // The previous model's directions go; group attributes stay (they follow the dataset).
+  auto& atts = state_.attributes;
+  atts.erase(std::remove_if(atts.begin(), atts.end(), [](const AppState::Attribute& a) { return a.direction >= 0; }),
+             atts.end());
+  state_.directions.clear();
+  state_.directions_note.clear();
+  const latent::SpaceInfo& info = state_.model.info;
+  const std::string path = latent::directions_path(info);
+  if (path.empty() || !std::filesystem::exists(path)) return;
+  try {
+    const latent::DirectionSet set = latent::read_directions(path);
+    latent::check_directions(set, info, path);
+    std::vector<AppState::Attribute> made;
+    for (const auto& d : set.directions) {
+      AppState::NamedDirection nd;
+      nd.name = d.name;
+      nd.step.resize(d.unit.size());
+      for (size_t k = 0; k < d.unit.size(); ++k) nd.step[k] = static_cast<float>(d.sigma) * d.unit[k];
+      char about[200];
+      if (d.energy_share > 0)
+        std::snprintf(about, sizeof about, "found without labels (SeFa): %.1f%% of the first layer's energy; sigma %.2f",
+                      100 * d.energy_share, d.sigma);
+      else
+        std::snprintf(about, sizeof about, "%s: boundary agrees %.0f%% (balanced), %.0f%% of samples positive; sigma %.2f",
+                      set.classifier.c_str(), 100 * d.balanced_accuracy, 100 * d.positive_rate, d.sigma);
+      nd.about = about;
+      if (!d.orthogonal_to.empty()) {
+        nd.about += "; orthogonal to";
+        for (const auto& o : d.orthogonal_to) nd.about += " " + o;
+      }
+      made.push_back({-1, -1, 0.f, 0.f, static_cast<int>(state_.directions.size())});
+      state_.directions.push_back(std::move(nd));
+    }
+    atts.insert(atts.begin(), made.begin(), made.end());
+    state_.directions_note = std::to_string(set.directions.size()) + " directions from " + path;
+  } catch (const std::exception& e) {
+    state_.directions_note = e.what();
+    state_.directions.clear();
+    return;
+  }
+  if (!first_model_) return;
+  for (const std::string& def : opts_.directions) {
+    const auto eq = def.rfind('=');
+    const std::string name = def.substr(0, eq);
+    float sigma = 0;
+    try {
+      if (eq == std::string::npos) throw std::invalid_argument(def);
+      sigma = std::stof(def.substr(eq + 1));
+    } catch (const std::exception&) {
+      state_.directions_note = "--direction takes NAME=SIGMA, not '" + def + "'";
+      continue;
+    }
+    bool found = false;
+    for (auto& a : atts)
+      if (a.direction >= 0 && state_.directions[static_cast<size_t>(a.direction)].name == name) a.strength = sigma, found = true;
+    if (!found) state_.directions_note = "--direction " + name + ": this model has no such direction";
   }
 }
 
@@ -1752,6 +1824,13 @@ void Studio::handle_map_requests() {
   state_.attribute_add = false;
   for (auto& at : state_.attributes) {
     if (start_pick_ >= 0 || state_.pick_request >= 0) break;  // a pick at start comes first
+    if (at.direction >= 0) {
+      if (at.strength == at.applied || at.direction >= static_cast<int>(state_.directions.size())) continue;
+      const latent::Latent& d = state_.directions[static_cast<size_t>(at.direction)].step;
+      for (size_t k = 0; k < state_.z.size() && k < d.size(); ++k) state_.z[k] += (at.strength - at.applied) * d[k];
+      at.applied = at.strength;
+      continue;
+    }
     if (at.strength == at.applied || at.a < 0 || at.b < 0 || !dataset_ || state_.z.empty() ||
         at.a >= static_cast<int>(state_.groups.size()) || at.b >= static_cast<int>(state_.groups.size()))
       continue;
@@ -1838,6 +1917,16 @@ bool Studio::write_screenshot() {
                            {"viewport_image", {{"width", state_.view_w}, {"height", state_.view_h}}},
                            {"sliders", rect(state_.sliders_rect)},
                            {"first_slider", rect(state_.first_slider_rect)},
+                           {"first_direction", rect(state_.first_direction_rect)},
+                           {"directions_note", state_.directions_note},
+                           {"directions", [&] {
+                              nlohmann::json d = nlohmann::json::array();
+                              for (const auto& a : state_.attributes)
+                                if (a.direction >= 0 && a.direction < static_cast<int>(state_.directions.size()))
+                                  d.push_back({{"name", state_.directions[static_cast<size_t>(a.direction)].name},
+                                               {"sigma", a.strength}});
+                              return d;
+                            }()},
                            {"model", state_.model.loaded ? state_.model.info.name : ""},
                            {"z", state_.z},
                            {"picked", state_.picked},

@@ -38,6 +38,7 @@ struct StudioOptions {
   std::vector<std::string> groups;   // NAME=QUERY groups to make once labels are in
   std::string attribute;             // A,B,STRENGTH: add strength x (mean A - mean B) at start
   std::vector<std::string> live_attributes;  // A,B,STRENGTH: live attribute sliders made at start
+  std::vector<std::string> directions;       // NAME=SIGMA: a named direction's slider set at start
   std::string expression;            // evaluate this expression once loading has settled (result: the point)
   std::string filter;                // map filter at start (label query or regular expression)
   bool isolate = false;              // hide what the filter leaves out
@@ -119,6 +120,9 @@ class Studio {
   bool make_group(const std::string& name, const std::string& query);
   void apply_attribute();
   latent::Latent attribute_vector(int a, int b) const;  // mean of group a - mean of group b
+  // The model's directions.json as live attribute sliders in sigma (replacing the last
+  // model's); --direction NAME=SIGMA applied for the first model.
+  void load_directions();
   void handle_session_requests();
   latent::Session make_session() const;
   void open_session(const std::string& path);

@@ -4,6 +4,7 @@
 #include <imgui_stdlib.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <numeric>
 #include <sstream>
@@ -35,6 +36,58 @@ std::vector<int> parse_dims(const std::string& text, int dim) {
 }
 
 }  // namespace
+
+// The model's named directions (directions.json), one slider each in sigma: "Smiling",
+// "Eyeglasses", "sefa-1"... A filter when there are many; MIDI learn binds them like the
+// other attribute sliders.
+void directions_section(AppState& s) {
+  if (s.directions.empty()) {
+    if (!s.directions_note.empty()) ImGui::TextColored(ImVec4(1.f, 0.6f, 0.4f, 1.f), "%s", s.directions_note.c_str());
+    return;
+  }
+  const std::string header = "Attributes (" + std::to_string(s.directions.size()) + ", in sigma)###directions";
+  if (!ImGui::CollapsingHeader(header.c_str(), ImGuiTreeNodeFlags_DefaultOpen)) return;
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", s.directions_note.c_str());
+  if (s.directions.size() > 6) {
+    ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x * 0.45f);
+    ImGui::InputTextWithHint("##dirfilter", "filter, e.g. smil", &s.direction_filter);
+    ImGui::SameLine();
+  }
+  if (ImGui::SmallButton("Zero all")) {
+    for (auto& a : s.attributes)
+      if (a.direction >= 0) a.strength = 0;  // the point moves back by what they added
+  }
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("take back what these sliders added to the point");
+  std::string filter = s.direction_filter;
+  std::transform(filter.begin(), filter.end(), filter.begin(), [](unsigned char c) { return std::tolower(c); });
+  const float rows = std::min<float>(8.f, static_cast<float>(s.directions.size()));
+  ImGui::BeginChild("directions", ImVec2(0, rows * ImGui::GetFrameHeightWithSpacing()));
+  const float name_w = ImGui::CalcTextSize("Wearing_Necktie ").x;
+  bool first = true;
+  for (size_t i = 0; i < s.attributes.size(); ++i) {
+    auto& a = s.attributes[i];
+    if (a.direction < 0 || a.direction >= static_cast<int>(s.directions.size())) continue;
+    const auto& d = s.directions[static_cast<size_t>(a.direction)];
+    std::string lower = d.name;
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (!filter.empty() && lower.find(filter) == std::string::npos) continue;
+    ImGui::PushID(static_cast<int>(i) + 5000);
+    ImGui::TextUnformatted(d.name.c_str());
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", d.about.c_str());
+    ImGui::SameLine(name_w);
+    ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x);
+    ImGui::SliderFloat("##sigma", &a.strength, -3.f, 3.f, "%+.2f sigma");
+    if (s.midi_learn_mode && ImGui::IsItemActivated()) s.learn_kind = 2, s.learn_index = static_cast<int>(i);  // 2: Attribute
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s\nOSC: /latent/direction/%s f (sigma)", d.about.c_str(), d.name.c_str());
+    if (first) {
+      const ImVec2 p0 = ImGui::GetItemRectMin(), p1 = ImGui::GetItemRectMax();
+      s.first_direction_rect = to_framebuffer(p0.x, p0.y, p1.x - p0.x, p1.y - p0.y);
+      first = false;
+    }
+    ImGui::PopID();
+  }
+  ImGui::EndChild();
+}
 
 void slider_panel(AppState& s, const Rect& r) {
   place_window(r);
@@ -68,6 +121,8 @@ void slider_panel(AppState& s, const Rect& r) {
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("multiply the current point by the truncation");
   ImGui::SameLine();
   ImGui::TextDisabled("+-%.0f sd", s.options.slider_sigmas);
+
+  directions_section(s);
 
   const int dim = static_cast<int>(s.z.size());
   if (dim > 12) {
