@@ -635,6 +635,73 @@ TEST(Studio, NamedDirectionsAreSlidersInSigma) {
   expect_z(om, {{"Smiling", 2.f}});
 }
 
+// A bare TorchScript generator, as PyTorch saves one (made here by python3-torch), dropped
+// on the studio: a separate process runs it to find what it takes and gives, the studio
+// makes a package of it in the person's models folder and opens it, and the import sheet
+// shows the guess. Real clicks correct the range and re-import. A .pt that gives no
+// images says what was tried, and the studio keeps its model.
+TEST(Studio, ADroppedBareGeneratorIsProbedImportedAndOpened) {
+  if (run("command -v xdotool").code != 0) GTEST_SKIP() << "xdotool is not installed";
+  test_util::TempDir tmp;
+  const auto made = run("/usr/bin/python3 " + std::string(LATENT_SOURCE_DIR) + "/tests/interop/make_bare_generator.py " +
+                        (tmp / "gens"));
+  if (made.code != 0) GTEST_SKIP() << "python3-torch is not usable: " << made.output;
+  std::ofstream(tmp / "trusted.json")
+      << nlohmann::json{{"places", {std::filesystem::canonical(tmp / "gens").string()}}}.dump();
+  // The person's models folder, for the studios started here.
+  struct DataHome {
+    explicit DataHome(const std::string& d) { ::setenv("XDG_DATA_HOME", d.c_str(), 1); }
+    ~DataHome() { ::unsetenv("XDG_DATA_HOME"); }
+  } data_home(tmp / "xdg");
+  const std::string env;
+  const std::string args = " --model " + kModel + " --trusted-places " + (tmp / "trusted.json") + " --drop " +
+                           (tmp / "gens/gen.pt") + " " + (tmp / "gens/identity.pt");
+  auto a = run(env + kStudio + args + " --screenshot " + (tmp / "a.png") + " --screenshot-after 14");
+  ASSERT_EQ(a.code, 0) << a.output;
+  const auto am = read_json(tmp / "a.png.json");
+  EXPECT_EQ(am["model"], "gen") << am["messages"].dump();
+  EXPECT_EQ(am["z"].size(), 24u);
+  EXPECT_EQ(am["observation"]["channels"], 3);
+  EXPECT_EQ(am["observation"]["height"], 16);
+  const auto& sheet = am["import_sheet"];
+  ASSERT_TRUE(sheet["shown"].get<bool>());
+  EXPECT_NE(sheet["found"].get<std::string>().find("latent 24 as [B,D], images 3x16x16"), std::string::npos) << sheet;
+  EXPECT_NE(sheet["found"].get<std::string>().find("output range 0..1"), std::string::npos) << sheet;
+  const std::string pkg = tmp / "xdg/latent-studio/models/gen";
+  EXPECT_EQ(sheet["out_dir"], pkg);
+  ASSERT_TRUE(std::filesystem::exists(pkg + "/model.json"));
+  EXPECT_EQ(read_json(pkg + "/model.json")["latent_dim"], 24);
+  const auto messages = am["messages"].get<std::vector<std::string>>();
+  ASSERT_EQ(messages.size(), 1u) << am["messages"].dump(1);
+  EXPECT_NE(messages[0].find("no latent size made it give images: tried"), std::string::npos) << messages[0];
+  EXPECT_NE(messages[0].find("Still showing 'gen'"), std::string::npos) << messages[0];
+  // The pixels are the generator's: not the black of an empty viewport.
+  const Image shot = load_image(tmp / "a.png");
+  const auto& vp = am["viewport"];
+  double sum = 0;
+  long n = 0;
+  for (int y = vp["y"].get<int>(); y < vp["y"].get<int>() + vp["h"].get<int>(); y += 4)
+    for (int x = vp["x"].get<int>(); x < vp["x"].get<int>() + vp["w"].get<int>(); x += 4, ++n) sum += shot.at(x, y, 1);
+  EXPECT_GT(sum / std::max(1L, n), 0.1) << "the viewport shows no decoded image";
+
+  // Correct the range with a real click on -1..1, then Re-import: the package is rewritten.
+  std::filesystem::remove_all(tmp / "xdg");
+  auto click = [](const nlohmann::json& r) {
+    return "xdotool mousemove " + std::to_string(static_cast<int>(r["x"].get<double>() + r["w"].get<double>() / 2)) + " " +
+           std::to_string(static_cast<int>(r["y"].get<double>() + r["h"].get<double>() / 2)) + " click 1\n";
+  };
+  ASSERT_GT(sheet["tanh_button"]["w"].get<double>(), 0);
+  auto b = run_with_input(tmp, "--model " + kModel + " --trusted-places " + (tmp / "trusted.json") + " --drop " +
+                                   (tmp / "gens/gen.pt") + " --screenshot " + (tmp / "b.png") + " --screenshot-after 22",
+                          0, "sleep 10\n" + click(sheet["tanh_button"]) + "sleep 1\n" + click(sheet["reimport_button"]));
+  ASSERT_EQ(b.code, 0) << b.output;
+  const auto bm = read_json(tmp / "b.png.json");
+  EXPECT_EQ(bm["model"], "gen") << bm["messages"].dump();
+  EXPECT_EQ(read_json(pkg + "/model.json")["torch"]["output_range"], nlohmann::json::array({-1.0, 1.0}));
+  EXPECT_NE(bm["import_sheet"]["found"].get<std::string>().find("output range -1..1"), std::string::npos)
+      << bm["import_sheet"];
+}
+
 // OSC drives the studio: real UDP datagrams on loopback (written by bash's /dev/udp),
 // a bookmark by name, then one dimension.
 TEST(Studio, OscMessagesMoveThePoint) {

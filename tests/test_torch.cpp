@@ -138,6 +138,47 @@ TEST_F(Interop, ImportedDcganDecodesToPyTorchPixels) {
   }
 }
 
+// A bare generator imported with no sizes given: a checking process runs it and finds the
+// latent size, the z shape, the image shape and the range; the package decodes exactly
+// as the one imported by hand.
+TEST_F(Interop, ImportWithoutSizesProbesTheGenerator) {
+  TempDir tmp;
+  const auto imp = run(cli("import-torchscript " + f("dcgan_g.pt") + " --out " + (tmp / "dcgan")));
+  ASSERT_EQ(imp.code, 0) << imp.output;
+  EXPECT_NE(imp.output.find("found: latent 16 as [B,D,1,1], images 3,32,32, range -1,1"), std::string::npos)
+      << imp.output;
+  const auto j = read_model_json(tmp / "dcgan");
+  EXPECT_EQ(j["latent_dim"], 16);
+  EXPECT_EQ(j["torch"]["z_shape"], "4d");
+  EXPECT_EQ(j["torch"]["output_range"], nlohmann::json::array({-1.0, 1.0}));
+  const std::string out = tmp / "d0.f32";
+  ASSERT_EQ(run(cli("decode " + (tmp / "dcgan") + " -z " + f("z_dcgan_0.json") + " -o " + out)).code, 0);
+  EXPECT_LT(max_abs_diff(read_f32(out), read_f32(f("ref_dcgan_0.f32"))), 1e-5f);
+
+  // A sigmoid VAE decoder with flat z; --prior is kept.
+  const auto vae = run(cli("import-torchscript " + f("vae_dec.pt") + " --prior uniform --out " + (tmp / "vae")));
+  ASSERT_EQ(vae.code, 0) << vae.output;
+  const auto v = read_model_json(tmp / "vae");
+  EXPECT_EQ(v["latent_dim"], 8);
+  EXPECT_EQ(v["torch"]["z_shape"], "flat");
+  EXPECT_EQ(v["torch"]["prior"], "uniform");
+  EXPECT_EQ(v["torch"]["output_range"], nlohmann::json::array({0.0, 1.0}));
+  EXPECT_EQ(v["observation"]["channels"], 1);
+  // What was given wins over the guess.
+  const auto given = run(cli("import-torchscript " + f("vae_dec.pt") + " --range -1,1 --out " + (tmp / "given")));
+  ASSERT_EQ(given.code, 0) << given.output;
+  EXPECT_EQ(read_model_json(tmp / "given")["torch"]["output_range"], nlohmann::json::array({-1.0, 1.0}));
+
+  // Nothing that runs: a message saying why, and no folder left.
+  const auto bad = run(cli("import-torchscript " + f("random_bytes.pt") + " --out " + (tmp / "bad")));
+  EXPECT_NE(bad.code, 0);
+  EXPECT_NE(bad.output.find("could not probe"), std::string::npos) << bad.output;
+  EXPECT_FALSE(test_util::fs::exists(tmp / "bad"));
+  const auto nan = run(cli("import-torchscript " + f("nan_out.pt") + " --out " + (tmp / "nan")));
+  EXPECT_NE(nan.code, 0);
+  EXPECT_NE(nan.output.find("NaN"), std::string::npos) << nan.output;
+}
+
 TEST_F(Interop, ImportedVaeDecodesAndEncodesLikePyTorch) {
   TempDir tmp;
   const auto imp = run(cli("import-torchscript " + f("vae_dec.pt") + " --encoder " + f("vae_enc.pt") +

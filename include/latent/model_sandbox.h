@@ -23,6 +23,11 @@ namespace latent {
 // read counts as running code only if its folder holds a .pt file.
 bool model_runs_code(const std::string& path);
 
+// A bare TorchScript file (not a package): .pt, .pth, .ptl or .torchscript, or a zip
+// archive, which is how TorchScript is saved. `check-model --child` probes such a file
+// (what latent size it takes, what images it gives: the report's "probe").
+bool is_torchscript_file(const std::string& path);
+
 // The package folder a path names (the folder, or the folder of its model.json),
 // absolute and normalised: one string per package.
 std::string model_package_key(const std::string& path);

@@ -31,6 +31,8 @@ struct TorchHooks {
   std::function<DeviceChoice(const std::string& requested)> resolve_device;
   // Opens a caption model and runs one retrieval (what `check-model --child` does to one).
   std::function<nlohmann::json(const std::string& path)> check_caption_model;
+  // Probes a bare TorchScript generator (probe_torchscript of torch_space.h), as JSON.
+  std::function<nlohmann::json(const std::string& file)> probe_torchscript;
 };
 void set_torch_hooks(TorchHooks hooks);
 
@@ -59,5 +61,6 @@ int torch_threads();
 // caption-model check that `check-model --child` runs.
 DeviceChoice resolve_torch_device(const std::string& requested);
 nlohmann::json check_caption_model(const std::string& path);
+nlohmann::json probe_torchscript_json(const std::string& file);
 
 }  // namespace latent

@@ -106,11 +106,37 @@ struct TorchScriptImport {
   int channels = 0, height = 0, width = 0;
   float range_lo = -1.f, range_hi = 1.f;
   std::string z_shape = "flat";  // flat: [B,D]; 4d: [B,D,1,1]
+  std::string prior = "normal";  // normal | uniform (in [-1, 1])
   std::string name;
   std::string out_dir;
+  bool verify = true;            // open it once in this process (false: the caller checks it in a child)
+  bool replace = false;          // an existing out_dir is removed first (a re-import)
 };
-// Copies the files into a new package and writes model.json, then opens it once on the
-// CPU to check that the generator is TorchScript and gives the declared shape.
+
+// What a bare TorchScript generator takes and gives, found by running it (in a checking
+// child: see model_sandbox.h): latent sizes tried, first one the module records in its
+// forward's input type (a traced module), then common ones, each as [B,D] and then
+// [B,D,1,1]; the first that gives an image batch [B,C,H,W] (C 1..4) wins. The output
+// range is guessed from 32 prior samples: [-1,1] (tanh), [0,1] (sigmoid), [0,255], or
+// the samples' own span. Throws UnsupportedError saying what was tried when nothing fits.
+struct TorchScriptProbe {
+  int latent = 0;
+  std::string z_shape = "flat";
+  int channels = 0, height = 0, width = 0;
+  float range_lo = -1.f, range_hi = 1.f;
+  float sample_min = 0, sample_max = 0;  // over the 32 samples
+  std::string range_guess;               // "tanh-like", "sigmoid-like", ...
+  bool declared = false;                 // the latent size came from the module's input type
+  std::vector<std::string> tried;        // "[2,100]: <error's first line>", ...
+  nlohmann::json to_json() const;
+  static TorchScriptProbe from_json(const nlohmann::json& j);
+};
+TorchScriptProbe probe_torchscript(const std::string& file);
+// The probe's guess as an import (latent, shape, range, z shape) for `out_dir`.
+TorchScriptImport import_from_probe(const TorchScriptProbe& probe, const std::string& generator,
+                                    const std::string& out_dir);
+// Copies the files into a new package and writes model.json, then (verify) opens it once
+// on the CPU to check that the generator is TorchScript and gives the declared shape.
 void import_torchscript(const TorchScriptImport& spec);
 
 }  // namespace latent

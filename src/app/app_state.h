@@ -47,8 +47,25 @@ struct Progress {
   std::string stage;
 };
 
+// A bare TorchScript generator the studio made into a package: what the probe found, in
+// fields a person can correct before re-importing.
+struct ImportSheet {
+  bool shown = false;
+  std::string generator, out_dir;
+  std::string found;      // the probe's guess in words
+  int latent = 0;
+  int z4d = 0;            // 0: [B,D]; 1: [B,D,1,1]
+  int chw[3] = {0, 0, 0};
+  float range[2] = {-1.f, 1.f};
+  int prior = 0;          // 0: normal; 1: uniform
+  bool reimport = false;  // the person pressed Re-import
+  Rect rect;              // where the window was drawn (for tests)
+  Rect tanh_button, reimport_button;
+};
+
 struct AppState {
   AppOptions options;
+  ImportSheet import_sheet;
   float applied_ui_scale = 0;  // the scale the fonts were last built for
 
   // Model

@@ -5,6 +5,7 @@
 #include "latent/torch_space.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cmath>
 #include <filesystem>
 
@@ -221,19 +222,74 @@ void Renderer::make_style(std::shared_ptr<const Space> space, std::string name, 
   });
 }
 
-void Renderer::open_model(const std::string& path, const ModelCheckOptions* check) {
+namespace {
+
+// Where the studio keeps packages it makes from bare generators:
+// $XDG_DATA_HOME/latent-studio/models (~/.local/share when unset).
+std::filesystem::path user_models_dir() {
+  namespace fs = std::filesystem;
+  if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) return fs::path(x) / "latent-studio" / "models";
+  const char* home = std::getenv("HOME");
+  return fs::path(home && *home ? home : ".") / ".local" / "share" / "latent-studio" / "models";
+}
+
+nlohmann::json import_json(const TorchScriptImport& spec, const nlohmann::json& probe) {
+  return {{"generator", spec.generator}, {"out_dir", spec.out_dir},   {"latent", spec.latent},
+          {"z_shape", spec.z_shape},     {"channels", spec.channels}, {"height", spec.height},
+          {"width", spec.width},         {"range", {spec.range_lo, spec.range_hi}},
+          {"prior", spec.prior},         {"probe", probe}};
+}
+
+// Writes the package without running the generator here, then checks the package in a
+// separate process; a package that fails is removed.
+void import_checked(const TorchScriptImport& spec, const ModelCheckOptions& check, LoadedModel& out) {
+  TorchScriptImport s = spec;
+  s.verify = false;
+  import_torchscript(s);
+  const ModelCheckResult r = check_model_in_child(s.out_dir, check);
+  if (!r.ok) {
+    std::error_code ec;
+    std::filesystem::remove_all(s.out_dir, ec);
+    throw Error(spec.generator + " was imported as latent " + std::to_string(spec.latent) + ", " +
+                std::to_string(spec.channels) + "x" + std::to_string(spec.height) + "x" + std::to_string(spec.width) +
+                " but that package did not pass its check: " + r.message);
+  }
+  out.check_seconds += r.seconds;
+  out.check_peak_mb = std::max(out.check_peak_mb, r.peak_rss_mb);
+}
+
+}  // namespace
+
+void Renderer::open_model(const std::string& path_in, const ModelCheckOptions* check) {
   std::optional<ModelCheckOptions> checked;
   if (check) checked = *check;
-  model_task = std::make_unique<Task<LoadedModel>>([path, checked](TaskContext& ctx) {
+  model_task = std::make_unique<Task<LoadedModel>>([path_in, checked](TaskContext& ctx) {
     LoadedModel out;
+    std::string path = path_in;
     if (checked) {
       ctx.progress(0.05f, "running the model in a separate process first");
       const ModelCheckResult r = check_model_in_child(path, *checked);
       if (!r.ok) throw Error(path + " was not opened: " + r.message);
       out.check_seconds = r.seconds;
       out.check_peak_mb = r.peak_rss_mb;
+      if (r.report.contains("probe")) {
+        // A bare TorchScript generator: a package from what the probe found, in the
+        // person's models folder (a new name when it is taken).
+        ctx.progress(0.3f, "making a package from what the probe found");
+        const nlohmann::json& probe = r.report["probe"];
+        const auto dir = user_models_dir();
+        const std::string stem = std::filesystem::path(path).stem().string();
+        std::filesystem::path target = dir / stem;
+        for (int k = 2; std::filesystem::exists(target); ++k) target = dir / (stem + "-" + std::to_string(k));
+        std::filesystem::create_directories(dir);
+        const TorchScriptImport spec =
+            import_from_probe(TorchScriptProbe::from_json(probe), path, target.string());
+        import_checked(spec, *checked, out);
+        out.imported = import_json(spec, probe);
+        path = target.string();
+      }
     }
-    ctx.progress(0.1f, "reading " + path);
+    ctx.progress(0.5f, "reading " + path);
     std::shared_ptr<Space> space = open_space(path);
     ctx.progress(0.7f, "preparing components");
     if (const auto* pca = dynamic_cast<const PcaSpace*>(space.get())) {
@@ -245,6 +301,22 @@ void Renderer::open_model(const std::string& path, const ModelCheckOptions* chec
     }
     out.training_data = find_training_data(space->info().source);
     out.space = std::move(space);
+    return out;
+  });
+}
+
+void Renderer::reimport_model(const TorchScriptImport& spec_in, const ModelCheckOptions& check,
+                              const nlohmann::json& probe) {
+  model_task = std::make_unique<Task<LoadedModel>>([spec_in, check, probe](TaskContext& ctx) {
+    LoadedModel out;
+    out.check_seconds = 0;
+    ctx.progress(0.1f, "re-importing " + spec_in.generator);
+    TorchScriptImport spec = spec_in;
+    spec.replace = true;
+    import_checked(spec, check, out);
+    out.imported = import_json(spec, probe);
+    ctx.progress(0.6f, "reading " + spec.out_dir);
+    out.space = open_space(spec.out_dir);
     return out;
   });
 }

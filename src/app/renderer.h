@@ -9,6 +9,7 @@
 #include "latent/dataset.h"
 #include "latent/jobs.h"
 #include "latent/model_sandbox.h"
+#include "latent/torch_space.h"
 #include "latent/space.h"
 #include "latent/word_vectors.h"
 #include "latent/approx_index.h"
@@ -28,6 +29,9 @@ struct LoadedModel {
   std::string training_data;  // the dataset it was trained on, where that still exists
   double check_seconds = -1;  // the separate-process check (models that run code), or -1
   long check_peak_mb = 0;
+  // A bare TorchScript generator made into a package: its probe, the import it made
+  // (generator, out_dir, latent, z_shape, channels, height, width, range, prior).
+  nlohmann::json imported;
 };
 
 struct LoadedDataset {
@@ -133,6 +137,10 @@ class Renderer {
   // opened and run in a separate process under it (a memory cap and a timeout); only if
   // that passes is it opened here. A failed check is the task's error, in words.
   void open_model(const std::string& path, const latent::ModelCheckOptions* check = nullptr);
+  // Re-imports a bare TorchScript generator with what the person corrected (replacing the
+  // package), checks the package in a separate process, and opens it.
+  void reimport_model(const latent::TorchScriptImport& spec, const latent::ModelCheckOptions& check,
+                      const nlohmann::json& probe);
   void open_dataset(const std::string& path, std::shared_ptr<const latent::Space> space);
 
   latent::LatestWorker<DecodeRequest, Decoded> decoder;

@@ -790,6 +790,7 @@ void Studio::layout_and_draw() {
   }
   panels::performance_panel(state_, {left + center, d.y - perf_h, right, perf_h});
   panels::messages_window(state_);
+  panels::import_sheet(state_);
   panels::consent_prompt(state_);
 }
 
@@ -933,6 +934,20 @@ void Studio::handle_requests() {
     route_dropped(p);
   }
 
+  if (state_.import_sheet.reimport && !renderer_.model_task) {
+    ImportSheet& im = state_.import_sheet;
+    im.reimport = false;
+    latent::TorchScriptImport spec;
+    spec.generator = im.generator;
+    spec.out_dir = im.out_dir;
+    spec.latent = im.latent;
+    spec.z_shape = im.z4d ? "4d" : "flat";
+    spec.channels = im.chw[0], spec.height = im.chw[1], spec.width = im.chw[2];
+    spec.range_lo = im.range[0], spec.range_hi = im.range[1];
+    spec.prior = im.prior ? "uniform" : "normal";
+    renderer_.reimport_model(spec, opts_.check, import_probe_);
+    state_.model_load = {true, 0.f, "re-importing"};
+  }
   if (!state_.open_model_request.empty() && !renderer_.model_task && state_.consent_path.empty()) {
     const bool runs_code = latent::model_runs_code(state_.open_model_request);
     if (may_open(state_.open_model_request, runs_code)) {
@@ -1025,6 +1040,31 @@ void Studio::install_model(LoadedModel loaded) {
   state_.model.info = info;
   state_.model.scale = space_->scale();
   state_.model.explained_fraction = loaded.explained_fraction;
+  import_probe_ = loaded.imported.is_object() ? loaded.imported.value("probe", nlohmann::json()) : nlohmann::json();
+  if (loaded.imported.is_object()) {
+    const auto& j = loaded.imported;
+    ImportSheet& im = state_.import_sheet;
+    im.shown = true;
+    im.reimport = false;
+    im.generator = j.value("generator", std::string());
+    im.out_dir = j.value("out_dir", std::string());
+    im.latent = j.value("latent", 0);
+    im.z4d = j.value("z_shape", std::string()) == "4d" ? 1 : 0;
+    im.chw[0] = j.value("channels", 0), im.chw[1] = j.value("height", 0), im.chw[2] = j.value("width", 0);
+    const auto r = j.value("range", std::vector<float>{-1.f, 1.f});
+    if (r.size() == 2) im.range[0] = r[0], im.range[1] = r[1];
+    im.prior = j.value("prior", std::string()) == "uniform" ? 1 : 0;
+    char found[400];
+    const auto& p = import_probe_;
+    std::snprintf(found, sizeof found, "latent %d as %s, images %dx%dx%d (C,H,W), output range %g..%g (%s; 32 samples "
+                  "span %.3f..%.3f), %s prior",
+                  im.latent, im.z4d ? "[B,D,1,1]" : "[B,D]", im.chw[0], im.chw[1], im.chw[2], im.range[0], im.range[1],
+                  p.value("range_guess", std::string("given")).c_str(), p.value("sample_min", 0.0),
+                  p.value("sample_max", 0.0), im.prior ? "uniform" : "normal");
+    im.found = found;
+  } else if (state_.import_sheet.out_dir != info.source) {
+    state_.import_sheet.shown = false;
+  }
   if (loaded.check_seconds >= 0) {
     char note[160];
     std::snprintf(note, sizeof note, "checked in a separate process first: %.1f s, %ld MB", loaded.check_seconds,
@@ -1615,7 +1655,7 @@ void Studio::open_session(const std::string& path) {
     }
     pending_session_ = std::move(ses);
     if (same_model) {
-      install_model(LoadedModel{space_, {}, state_.model.explained_fraction, {}});
+      install_model(LoadedModel{space_, {}, state_.model.explained_fraction, {}, -1, 0, {}});
       // Components were uploaded at the first install; keep them.
     } else if (!pending_session_->model.empty()) {
       state_.open_model_request = pending_session_->model;
@@ -1918,6 +1958,16 @@ bool Studio::write_screenshot() {
                            {"sliders", rect(state_.sliders_rect)},
                            {"first_slider", rect(state_.first_slider_rect)},
                            {"first_direction", rect(state_.first_direction_rect)},
+                           {"import_sheet", {{"shown", state_.import_sheet.shown},
+                                             {"generator", state_.import_sheet.generator},
+                                             {"out_dir", state_.import_sheet.out_dir},
+                                             {"found", state_.import_sheet.found},
+                                             {"rect", rect(state_.import_sheet.rect)},
+                                             {"tanh_button", rect(state_.import_sheet.tanh_button)},
+                                             {"reimport_button", rect(state_.import_sheet.reimport_button)}}},
+                           {"observation", {{"channels", state_.model.info.observation.channels},
+                                            {"height", state_.model.info.observation.height},
+                                            {"width", state_.model.info.observation.width}}},
                            {"directions_note", state_.directions_note},
                            {"directions", [&] {
                               nlohmann::json d = nlohmann::json::array();
@@ -2052,7 +2102,7 @@ void Studio::show_error(std::string& slot, const std::string& text) {
 
 Studio::DropKind Studio::drop_kind(const std::string& p) const {
   const auto modality = state_.model.info.modality;
-  if (is_model_path(p) || is_vectors_file(p)) return DropKind::Model;
+  if (is_model_path(p) || latent::is_torchscript_file(p) || is_vectors_file(p)) return DropKind::Model;
   if (is_image_path(p) && space_ && modality == latent::Modality::Image) return DropKind::Invert;
   if (is_image_path(p) && space_ && modality == latent::Modality::Text) return DropKind::Story;
   if (is_session_file(p)) return DropKind::Session;

@@ -123,6 +123,7 @@ class Studio {
   // The model's directions.json as live attribute sliders in sigma (replacing the last
   // model's); --direction NAME=SIGMA applied for the first model.
   void load_directions();
+  nlohmann::json import_probe_;  // the probe of the bare generator the open model was made from
   void handle_session_requests();
   latent::Session make_session() const;
   void open_session(const std::string& path);

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "latent/errors.h"
+#include "latent/model_sandbox.h"
 #include "latent/image_io.h"
 #include "latent/latent_io.h"
 #include "latent/registry.h"
@@ -67,7 +68,7 @@ struct TorchCommands::State {
   std::string data;
   TrainImageOptions train;
   // import
-  std::string generator, encoder, shape, range = "-1,1", z_shape = "flat", name;
+  std::string generator, encoder, shape, range, z_shape, prior = "normal", name;
   int latent = 0;
   // bench
   int batch = 1, iters = 50, warmup = 5;
@@ -126,12 +127,12 @@ TorchCommands::TorchCommands(CLI::App& app, CLI::App& train_cmd) : s_(std::make_
   s.import = app.add_subcommand("import-torchscript", "Make a model package from TorchScript files saved by PyTorch");
   s.import->add_option("GENERATOR", s.generator, "TorchScript decoder/generator: z [B,D] (or [B,D,1,1]) -> [B,C,H,W]")
       ->required();
-  s.import->add_option("--latent", s.latent, "Latent size D")->required();
-  s.import->add_option("--shape", s.shape, "Output shape C,H,W, e.g. 3,64,64")->required();
-  s.import->add_option("--range", s.range, "Output value range lo,hi: -1,1 (tanh) or 0,1 (sigmoid)")
-      ->capture_default_str();
-  s.import->add_option("--z-shape", s.z_shape, "flat: z is [B,D]; 4d: z is [B,D,1,1] (DCGAN style)")
-      ->capture_default_str();
+  s.import->add_option("--latent", s.latent, "Latent size D (default: found by running the generator in a checking process)");
+  s.import->add_option("--shape", s.shape, "Output shape C,H,W, e.g. 3,64,64 (default: found by running it)");
+  s.import->add_option("--range", s.range,
+                       "Output value range lo,hi: -1,1 (tanh) or 0,1 (sigmoid) (default: guessed from 32 samples when probing, else -1,1)");
+  s.import->add_option("--z-shape", s.z_shape, "flat: z is [B,D]; 4d: z is [B,D,1,1] (DCGAN style) (default: found when probing, else flat)");
+  s.import->add_option("--prior", s.prior, "The latent prior: normal, or uniform in [-1,1]")->capture_default_str();
   s.import->add_option("--encoder", s.encoder, "TorchScript encoder: images -> mean, or (mu, logvar)");
   s.import->add_option("--name", s.name, "Model name (default: the folder's name)");
   s.import->add_option("--out,-o", s.out_dir, "New package folder")->required();
@@ -180,19 +181,42 @@ bool TorchCommands::run(const std::string& command_line) {
   }
   if (*s.import) {
     TorchScriptImport spec;
+    // What the person did not say is found by running the generator, in a checking
+    // process (a TorchScript file is a program), and printed.
+    if (s.latent <= 0 || s.shape.empty()) {
+      std::fprintf(stderr, "probing %s in a checking process...\n", s.generator.c_str());
+      const ModelCheckResult check = check_model_in_child(s.generator);
+      if (!check.ok) throw UnsupportedError("could not probe " + s.generator + ": " + check.message);
+      if (!check.report.contains("probe"))
+        throw UnsupportedError(s.generator + " is not a bare TorchScript file (give --latent, --shape and --range)");
+      const TorchScriptProbe p = TorchScriptProbe::from_json(check.report["probe"]);
+      spec = import_from_probe(p, s.generator, s.out_dir);
+      std::fprintf(stderr,
+                   "found: latent %d as %s, images %d,%d,%d, range %g,%g (%s; 32 samples span %.3f..%.3f)%s; %zu "
+                   "inputs tried\n",
+                   p.latent, p.z_shape == "4d" ? "[B,D,1,1]" : "[B,D]", p.channels, p.height, p.width, p.range_lo,
+                   p.range_hi, p.range_guess.c_str(), p.sample_min, p.sample_max,
+                   p.declared ? " (the size the module records)" : "", p.tried.size());
+    }
     spec.generator = s.generator;
     spec.encoder = s.encoder;
-    spec.latent = s.latent;
-    const auto dims = split(s.shape, ',');
-    if (dims.size() != 3) throw UnsupportedError("--shape must be C,H,W, e.g. 3,64,64, not '" + s.shape + "'");
-    spec.channels = static_cast<int>(parse_number(dims[0], "--shape"));
-    spec.height = static_cast<int>(parse_number(dims[1], "--shape"));
-    spec.width = static_cast<int>(parse_number(dims[2], "--shape"));
-    const auto r = split(s.range, ',');
-    if (r.size() != 2) throw UnsupportedError("--range must be lo,hi, e.g. -1,1, not '" + s.range + "'");
-    spec.range_lo = static_cast<float>(parse_number(r[0], "--range"));
-    spec.range_hi = static_cast<float>(parse_number(r[1], "--range"));
-    spec.z_shape = s.z_shape;
+    spec.out_dir = s.out_dir;
+    if (s.latent > 0) spec.latent = s.latent;
+    if (!s.shape.empty()) {
+      const auto dims = split(s.shape, ',');
+      if (dims.size() != 3) throw UnsupportedError("--shape must be C,H,W, e.g. 3,64,64, not '" + s.shape + "'");
+      spec.channels = static_cast<int>(parse_number(dims[0], "--shape"));
+      spec.height = static_cast<int>(parse_number(dims[1], "--shape"));
+      spec.width = static_cast<int>(parse_number(dims[2], "--shape"));
+    }
+    if (!s.range.empty()) {
+      const auto r = split(s.range, ',');
+      if (r.size() != 2) throw UnsupportedError("--range must be lo,hi, e.g. -1,1, not '" + s.range + "'");
+      spec.range_lo = static_cast<float>(parse_number(r[0], "--range"));
+      spec.range_hi = static_cast<float>(parse_number(r[1], "--range"));
+    }
+    if (!s.z_shape.empty()) spec.z_shape = s.z_shape;
+    spec.prior = s.prior;
     spec.name = s.name;
     spec.out_dir = s.out_dir;
     import_torchscript(spec);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <fstream>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
@@ -94,9 +95,22 @@ bool is_caption_model(const std::string& path) {
 
 }  // namespace
 
+bool is_torchscript_file(const std::string& path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return false;
+  std::string ext = fs::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (ext == ".pt" || ext == ".pth" || ext == ".ptl" || ext == ".torchscript") return true;
+  // TorchScript is a zip archive; word-vector files never start so.
+  std::ifstream in(path, std::ios::binary);
+  char magic[4] = {};
+  in.read(magic, 4);
+  return in.gcount() == 4 && magic[0] == 'P' && magic[1] == 'K' && magic[2] == 3 && magic[3] == 4;
+}
+
 bool model_runs_code(const std::string& path) {
   std::error_code ec;
-  if (is_caption_model(path)) return true;
+  if (is_caption_model(path) || is_torchscript_file(path)) return true;
   if (fs::is_regular_file(path, ec) && fs::path(path).filename() != "model.json") return false;  // word vectors
   nlohmann::json header;
   try {
@@ -282,6 +296,19 @@ int run_model_check_child(const std::string& path, size_t memory_mb) {
   };
   try {
     set_torch_device_preference("cpu");  // the check runs where a memory cap means something
+    if (is_torchscript_file(path)) {
+      // A bare TorchScript file, not a package: what it takes and gives (latent_torch).
+      const nlohmann::json probe = probe_torchscript_json(path);
+      print_line({{"ok", true},
+                  {"name", fs::path(path).stem().string()},
+                  {"kind", "torchscript-probe"},
+                  {"dim", probe.value("latent", 0)},
+                  {"load_ms", ms_since(t0)},
+                  {"forward", {"probe"}},
+                  {"forward_ms", 0.0},
+                  {"probe", probe}});
+      return 0;
+    }
     if (is_caption_model(path)) {
       // Opens it and runs one retrieval (in latent_torch, opened here).
       const nlohmann::json got = check_caption_model(path);

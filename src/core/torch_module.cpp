@@ -166,6 +166,12 @@ nlohmann::json check_caption_model(const std::string& path) {
   return h.check_caption_model(path);
 }
 
+nlohmann::json probe_torchscript_json(const std::string& file) {
+  const auto h = loaded_hooks();
+  if (!h.probe_torchscript) throw UnsupportedError("liblatent_torch.so gave no TorchScript probe");
+  return h.probe_torchscript(file);
+}
+
 int torch_threads() {
   auto& s = state();
   std::lock_guard<std::mutex> lock(s.mutex);

@@ -52,6 +52,7 @@ extern "C" void latent_torch_register() {
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
     return nlohmann::json{{"name", m->name()}, {"forward_ms", ms}};
   };
+  hooks.probe_torchscript = [](const std::string& file) { return probe_torchscript(file).to_json(); };
   set_torch_hooks(std::move(hooks));
 }
 

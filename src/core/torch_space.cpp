@@ -465,8 +465,10 @@ void import_torchscript(const TorchScriptImport& spec) {
     throw UnsupportedError("--shape: height and width must be 1..4096");
   if (!(spec.range_hi > spec.range_lo)) throw UnsupportedError("--range: lo must be below hi (e.g. -1,1)");
   if (spec.z_shape != "flat" && spec.z_shape != "4d") throw UnsupportedError("--z-shape must be flat or 4d");
+  if (spec.prior != "normal" && spec.prior != "uniform") throw UnsupportedError("--prior must be normal or uniform");
   if (!fs::is_regular_file(spec.generator)) throw IoError(spec.generator + ": no such file");
   if (!spec.encoder.empty() && !fs::is_regular_file(spec.encoder)) throw IoError(spec.encoder + ": no such file");
+  if (spec.replace && fs::exists(spec.out_dir) && fs::exists(fs::path(spec.out_dir) / "model.json")) fs::remove_all(spec.out_dir);
   if (fs::exists(spec.out_dir) && !fs::is_empty(spec.out_dir))
     throw IoError(spec.out_dir + ": already exists and is not empty (choose a new --out folder)");
   fs::create_directories(spec.out_dir);
@@ -476,7 +478,7 @@ void import_torchscript(const TorchScriptImport& spec) {
         {"decoder", {{"file", "generator.pt"}, {"format", "torchscript"}}},
         {"output_range", {spec.range_lo, spec.range_hi}},
         {"z_shape", spec.z_shape},
-        {"prior", "normal"},
+        {"prior", spec.prior},
     };
     if (!spec.encoder.empty()) {
       fs::copy_file(spec.encoder, fs::path(spec.out_dir) / "encoder.pt");
@@ -495,14 +497,149 @@ void import_torchscript(const TorchScriptImport& spec) {
                            {"encoder", spec.encoder.empty() ? "" : fs::absolute(spec.encoder).string()}}},
     };
     write_file_atomic((fs::path(spec.out_dir) / "model.json").string(), header.dump(2) + "\n");
-    TorchImageSpaceOptions o;
-    o.device = "cpu";
-    TorchImageSpace::load(spec.out_dir, header, o);
+    if (spec.verify) {
+      TorchImageSpaceOptions o;
+      o.device = "cpu";
+      TorchImageSpace::load(spec.out_dir, header, o);
+    }
   } catch (...) {
     std::error_code ec;
     fs::remove_all(spec.out_dir, ec);
     throw;
   }
+}
+
+// --------------------------------------------------------------- probing a bare generator
+
+nlohmann::json TorchScriptProbe::to_json() const {
+  return {{"latent", latent},       {"z_shape", z_shape},       {"channels", channels},     {"height", height},
+          {"width", width},         {"range", {range_lo, range_hi}}, {"sample_min", sample_min},
+          {"sample_max", sample_max}, {"range_guess", range_guess}, {"declared", declared},   {"tried", tried}};
+}
+
+TorchScriptProbe TorchScriptProbe::from_json(const nlohmann::json& j) {
+  TorchScriptProbe p;
+  p.latent = j.value("latent", 0);
+  p.z_shape = j.value("z_shape", std::string("flat"));
+  p.channels = j.value("channels", 0);
+  p.height = j.value("height", 0);
+  p.width = j.value("width", 0);
+  const auto r = j.value("range", std::vector<float>{-1.f, 1.f});
+  if (r.size() == 2) p.range_lo = r[0], p.range_hi = r[1];
+  p.sample_min = j.value("sample_min", 0.f);
+  p.sample_max = j.value("sample_max", 0.f);
+  p.range_guess = j.value("range_guess", std::string());
+  p.declared = j.value("declared", false);
+  p.tried = j.value("tried", std::vector<std::string>{});
+  return p;
+}
+
+namespace {
+
+std::string shape_text(const std::vector<int64_t>& s) {
+  std::string t = "[";
+  for (size_t i = 0; i < s.size(); ++i) t += (i ? "," : "") + std::to_string(s[i]);
+  return t + "]";
+}
+
+}  // namespace
+
+TorchScriptProbe probe_torchscript(const std::string& file) {
+  if (!fs::is_regular_file(file)) throw IoError(file + ": no such file");
+  torch::NoGradGuard ng;
+  torch::jit::Module m = nets::load_script(file, "TorchScript generator");
+  m.eval();
+  TorchScriptProbe p;
+  // A traced module records its input's shape: try that first.
+  std::vector<std::pair<int, bool>> tries;  // latent, 4d
+  try {
+    const auto graph = m.get_method("forward").graph();
+    if (graph->inputs().size() >= 2)
+      if (auto tt = graph->inputs()[1]->type()->cast<c10::TensorType>())
+        if (auto sizes = tt->sizes().concrete_sizes(); sizes && sizes->size() >= 2 && (*sizes)[1] > 0 &&
+                                                       (*sizes)[1] <= 65536) {
+          const bool four = sizes->size() == 4;
+          tries.emplace_back(static_cast<int>((*sizes)[1]), four);
+          tries.emplace_back(static_cast<int>((*sizes)[1]), !four);
+        }
+  } catch (const std::exception&) {
+  }
+  const size_t declared_tries = tries.size();
+  for (int d : {100, 128, 512, 64, 256, 32, 16, 20, 10, 2, 8, 50, 120, 200, 300, 1024, 4, 3, 5, 6, 12, 24, 40, 48, 62,
+                80, 96, 150, 160, 192, 384, 768, 1000, 1})
+    for (bool four : {false, true}) tries.emplace_back(d, four);
+  torch::manual_seed(0);
+  for (size_t t = 0; t < tries.size() && p.latent == 0; ++t) {
+    const auto [d, four] = tries[t];
+    const std::vector<int64_t> in_shape = four ? std::vector<int64_t>{2, d, 1, 1} : std::vector<int64_t>{2, d};
+    try {
+      const auto out = m.forward({torch::randn(in_shape)});
+      if (!out.isTensor()) {
+        p.tried.push_back(shape_text(in_shape) + ": forward returned " + out.tagKind() + ", not a tensor");
+        continue;
+      }
+      const auto o = out.toTensor();
+      const auto os = o.sizes().vec();
+      if (o.dim() != 4 || os[0] != 2 || os[1] < 1 || os[1] > 4 || os[2] < 4 || os[3] < 4 || os[2] > 4096 ||
+          os[3] > 4096) {
+        p.tried.push_back(shape_text(in_shape) + ": gives " + shape_text(os) + ", not an image batch [B,C,H,W]");
+        continue;
+      }
+      p.latent = d;
+      p.z_shape = four ? "4d" : "flat";
+      p.channels = static_cast<int>(os[1]);
+      p.height = static_cast<int>(os[2]);
+      p.width = static_cast<int>(os[3]);
+      p.declared = t < declared_tries;
+      p.tried.push_back(shape_text(in_shape) + ": gives " + shape_text(os));
+    } catch (const std::exception& e) {
+      std::string why = e.what();
+      why = why.substr(0, why.find('\n'));
+      if (why.size() > 160) why = why.substr(0, 160) + "...";
+      p.tried.push_back(shape_text(in_shape) + ": " + why);
+    }
+  }
+  if (p.latent == 0) {
+    std::string sample;
+    for (size_t i = 0; i < std::min<size_t>(4, p.tried.size()); ++i) sample += "; " + p.tried[i];
+    throw UnsupportedError(file + ": no latent size made it give images: tried " + std::to_string(tries.size()) +
+                           " inputs (latent sizes 1 to 1024, as [B,D] and [B,D,1,1])" + sample +
+                           ". If it takes something else, import it by hand: latent import-torchscript FILE --latent D --shape C,H,W --range LO,HI --out DIR");
+  }
+  const std::vector<int64_t> in = p.z_shape == "4d" ? std::vector<int64_t>{32, p.latent, 1, 1}
+                                                    : std::vector<int64_t>{32, p.latent};
+  const auto o = m.forward({torch::randn(in)}).toTensor().to(torch::kFloat);
+  if (!torch::isfinite(o).all().item<bool>()) throw UnsupportedError(file + ": its output holds NaN or Inf values");
+  p.sample_min = o.min().item<float>();
+  p.sample_max = o.max().item<float>();
+  const float lo = p.sample_min, hi = p.sample_max;
+  if (lo >= -1.02f && hi <= 1.02f && lo < -0.05f) {
+    p.range_lo = -1, p.range_hi = 1, p.range_guess = "tanh-like: [-1, 1]";
+  } else if (lo >= -0.02f && hi <= 1.02f) {
+    p.range_lo = 0, p.range_hi = 1, p.range_guess = "sigmoid-like: [0, 1]";
+  } else if (lo >= -0.5f && hi <= 255.5f && hi > 2.f) {
+    p.range_lo = 0, p.range_hi = 255, p.range_guess = "8-bit: [0, 255]";
+  } else {
+    p.range_lo = std::floor(lo), p.range_hi = std::ceil(hi);
+    if (!(p.range_hi > p.range_lo)) p.range_hi = p.range_lo + 1;
+    p.range_guess = "unbounded: the span of 32 samples";
+  }
+  return p;
+}
+
+TorchScriptImport import_from_probe(const TorchScriptProbe& probe, const std::string& generator,
+                                    const std::string& out_dir) {
+  TorchScriptImport spec;
+  spec.generator = generator;
+  spec.latent = probe.latent;
+  spec.channels = probe.channels;
+  spec.height = probe.height;
+  spec.width = probe.width;
+  spec.range_lo = probe.range_lo;
+  spec.range_hi = probe.range_hi;
+  spec.z_shape = probe.z_shape;
+  spec.out_dir = out_dir;
+  return spec;
 }
 
 }  // namespace latent

@@ -24,6 +24,8 @@ void style_maker_panel(AppState& s, const Rect& r);
 // "A model file is a program": the consent prompt (a modal, when one is pending), and
 // the list of every error shown since the start.
 void consent_prompt(AppState& s);
+// After a bare TorchScript generator was opened: what the probe found, to correct and re-import.
+void import_sheet(AppState& s);
 void messages_window(AppState& s);
 
 // Shared by the panels: place the next window, and show an error in red, wrapped.

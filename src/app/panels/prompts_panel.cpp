@@ -1,6 +1,7 @@
 // The consent prompt for models that run code, and the list of every error shown.
 #include <imgui.h>
 
+#include <algorithm>
 #include <string>
 
 #include "panels.h"
@@ -38,6 +39,56 @@ void consent_prompt(AppState& s) {
   // Enter and Esc are read by the Studio from the window's key events.
   if (s.consent_answer != A::None || s.consent_path.empty()) ImGui::CloseCurrentPopup();
   ImGui::EndPopup();
+}
+
+void import_sheet(AppState& s) {
+  ImportSheet& im = s.import_sheet;
+  if (!im.shown) return;
+  const ImVec2 display = ImGui::GetIO().DisplaySize;
+  ImGui::SetNextWindowPos(ImVec2(display.x * 0.5f, display.y * 0.3f), ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
+  ImGui::SetNextWindowSize(ImVec2(std::min(display.x * 0.9f, ImGui::GetFontSize() * 34), 0), ImGuiCond_Appearing);
+  if (!ImGui::Begin("Imported generator", &im.shown, ImGuiWindowFlags_NoCollapse)) {
+    ImGui::End();
+    return;
+  }
+  const ImVec2 p = ImGui::GetWindowPos(), sz = ImGui::GetWindowSize();
+  im.rect = to_framebuffer(p.x, p.y, sz.x, sz.y);
+  ImGui::TextWrapped("%s", im.generator.c_str());
+  ImGui::TextWrapped("was run in a separate process and opened as:");
+  ImGui::TextWrapped("%s", im.found.c_str());
+  ImGui::TextDisabled("package: %s", im.out_dir.c_str());
+  ImGui::Separator();
+  ImGui::TextWrapped("If the faces look wrong (washed out, inverted, noise), correct the guess and re-import:");
+  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7);
+  ImGui::InputInt("latent size", &im.latent);
+  im.latent = std::clamp(im.latent, 1, 65536);
+  ImGui::SameLine();
+  static const char* kZ[] = {"z as [B,D]", "z as [B,D,1,1]"};
+  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 9);
+  ImGui::Combo("##z", &im.z4d, kZ, 2);
+  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 12);
+  ImGui::InputInt3("channels, height, width", im.chw);
+  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 12);
+  ImGui::InputFloat2("output range", im.range, "%.2f");
+  ImGui::SameLine();
+  if (ImGui::SmallButton("-1..1")) im.range[0] = -1, im.range[1] = 1;
+  auto item_rect = [] {
+    const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
+    return to_framebuffer(a.x, a.y, b.x - a.x, b.y - a.y);
+  };
+  im.tanh_button = item_rect();
+  ImGui::SameLine();
+  if (ImGui::SmallButton("0..1")) im.range[0] = 0, im.range[1] = 1;
+  static const char* kPrior[] = {"normal prior", "uniform prior (-1..1)"};
+  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 12);
+  ImGui::Combo("##prior", &im.prior, kPrior, 2);
+  ImGui::BeginDisabled(s.model_load.running);
+  if (ImGui::Button("Re-import")) im.reimport = true;
+  im.reimport_button = item_rect();
+  ImGui::EndDisabled();
+  ImGui::SameLine();
+  if (ImGui::Button("Keep it")) im.shown = false;
+  ImGui::End();
 }
 
 void messages_window(AppState& s) {
