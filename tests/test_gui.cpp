@@ -665,6 +665,7 @@ TEST(Studio, ADroppedBareGeneratorIsProbedImportedAndOpened) {
   EXPECT_EQ(am["observation"]["height"], 16);
   const auto& sheet = am["import_sheet"];
   ASSERT_TRUE(sheet["shown"].get<bool>());
+  EXPECT_EQ(sheet["preview"], 8) << "eight prior samples preview the guess";
   EXPECT_NE(sheet["found"].get<std::string>().find("latent 24 as [B,D], images 3x16x16"), std::string::npos) << sheet;
   EXPECT_NE(sheet["found"].get<std::string>().find("output range 0..1"), std::string::npos) << sheet;
   const std::string pkg = tmp / "xdg/latent-studio/models/gen";

@@ -61,6 +61,8 @@ struct ImportSheet {
   bool reimport = false;  // the person pressed Re-import
   Rect rect;              // where the window was drawn (for tests)
   Rect tanh_button, reimport_button;
+  std::vector<TextureId> preview;  // 8 prior samples of the imported package
+  int preview_w = 0, preview_h = 0;
 };
 
 struct AppState {

@@ -242,6 +242,12 @@ nlohmann::json import_json(const TorchScriptImport& spec, const nlohmann::json& 
 
 // Writes the package without running the generator here, then checks the package in a
 // separate process; a package that fails is removed.
+// The import sheet's preview: 8 prior samples (seed 0), decoded in one batch.
+std::vector<Image> preview_of(const Space& space) {
+  const auto zs = space.sample(8, 0);
+  return space.decode_batch(zs);
+}
+
 void import_checked(const TorchScriptImport& spec, const ModelCheckOptions& check, LoadedModel& out) {
   TorchScriptImport s = spec;
   s.verify = false;
@@ -300,6 +306,7 @@ void Renderer::open_model(const std::string& path_in, const ModelCheckOptions* c
       }
     }
     out.training_data = find_training_data(space->info().source);
+    if (out.imported.is_object()) out.preview = preview_of(*space);
     out.space = std::move(space);
     return out;
   });
@@ -317,6 +324,7 @@ void Renderer::reimport_model(const TorchScriptImport& spec_in, const ModelCheck
     out.imported = import_json(spec, probe);
     ctx.progress(0.6f, "reading " + spec.out_dir);
     out.space = open_space(spec.out_dir);
+    out.preview = preview_of(*out.space);
     return out;
   });
 }

@@ -32,6 +32,7 @@ struct LoadedModel {
   // A bare TorchScript generator made into a package: its probe, the import it made
   // (generator, out_dir, latent, z_shape, channels, height, width, range, prior).
   nlohmann::json imported;
+  std::vector<latent::Image> preview;  // an imported generator's first 8 prior samples
 };
 
 struct LoadedDataset {

@@ -1062,6 +1062,10 @@ void Studio::install_model(LoadedModel loaded) {
                   p.value("range_guess", std::string("given")).c_str(), p.value("sample_min", 0.0),
                   p.value("sample_max", 0.0), im.prior ? "uniform" : "normal");
     im.found = found;
+    for (TextureId t : im.preview) delete_texture(t);
+    im.preview.clear();
+    for (const latent::Image& p : loaded.preview) im.preview.push_back(create_texture(p, false));
+    im.preview_w = info.observation.width, im.preview_h = info.observation.height;
   } else if (state_.import_sheet.out_dir != info.source) {
     state_.import_sheet.shown = false;
   }
@@ -1655,7 +1659,7 @@ void Studio::open_session(const std::string& path) {
     }
     pending_session_ = std::move(ses);
     if (same_model) {
-      install_model(LoadedModel{space_, {}, state_.model.explained_fraction, {}, -1, 0, {}});
+      install_model(LoadedModel{space_, {}, state_.model.explained_fraction, {}, -1, 0, {}, {}});
       // Components were uploaded at the first install; keep them.
     } else if (!pending_session_->model.empty()) {
       state_.open_model_request = pending_session_->model;
@@ -1964,6 +1968,7 @@ bool Studio::write_screenshot() {
                                              {"found", state_.import_sheet.found},
                                              {"rect", rect(state_.import_sheet.rect)},
                                              {"tanh_button", rect(state_.import_sheet.tanh_button)},
+                                             {"preview", state_.import_sheet.preview.size()},
                                              {"reimport_button", rect(state_.import_sheet.reimport_button)}}},
                            {"observation", {{"channels", state_.model.info.observation.channels},
                                             {"height", state_.model.info.observation.height},

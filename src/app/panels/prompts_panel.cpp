@@ -57,6 +57,17 @@ void import_sheet(AppState& s) {
   ImGui::TextWrapped("was run in a separate process and opened as:");
   ImGui::TextWrapped("%s", im.found.c_str());
   ImGui::TextDisabled("package: %s", im.out_dir.c_str());
+  if (!im.preview.empty()) {
+    // Eight prior samples: what the guess makes of it.
+    const float gap = ImGui::GetStyle().ItemSpacing.x;
+    const float side = std::min(96.f * s.options.ui_scale,
+                                (ImGui::GetContentRegionAvail().x - gap * 7) / static_cast<float>(im.preview.size()));
+    const float h = side * static_cast<float>(im.preview_h) / static_cast<float>(std::max(1, im.preview_w));
+    for (size_t i = 0; i < im.preview.size(); ++i) {
+      if (i) ImGui::SameLine();
+      ImGui::Image(reinterpret_cast<ImTextureID>(im.preview[i]), ImVec2(side, h));
+    }
+  }
   ImGui::Separator();
   ImGui::TextWrapped("If the faces look wrong (washed out, inverted, noise), correct the guess and re-import:");
   ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7);
