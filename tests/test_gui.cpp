@@ -655,8 +655,8 @@ TEST(Studio, ADroppedBareGeneratorIsProbedImportedAndOpened) {
   } data_home(tmp / "xdg");
   const std::string env;
   const std::string args = " --model " + kModel + " --trusted-places " + (tmp / "trusted.json") + " --drop " +
-                           (tmp / "gens/gen.pt") + " " + (tmp / "gens/identity.pt");
-  auto a = run(env + kStudio + args + " --screenshot " + (tmp / "a.png") + " --screenshot-after 14");
+                           (tmp / "gens/gen.pt") + " " + (tmp / "gens/enc.pt") + " " + (tmp / "gens/identity.pt");
+  auto a = run(env + kStudio + args + " --screenshot " + (tmp / "a.png") + " --screenshot-after 20");
   ASSERT_EQ(a.code, 0) << a.output;
   const auto am = read_json(tmp / "a.png.json");
   EXPECT_EQ(am["model"], "gen") << am["messages"].dump();
@@ -672,6 +672,10 @@ TEST(Studio, ADroppedBareGeneratorIsProbedImportedAndOpened) {
   EXPECT_EQ(sheet["out_dir"], pkg);
   ASSERT_TRUE(std::filesystem::exists(pkg + "/model.json"));
   EXPECT_EQ(read_json(pkg + "/model.json")["latent_dim"], 24);
+  // The encoder dropped after it was paired with it by shape.
+  EXPECT_TRUE(read_json(pkg + "/model.json")["torch"].contains("encoder")) << read_json(pkg + "/model.json").dump();
+  EXPECT_NE(sheet["found"].get<std::string>().find("encoder " + (tmp / "gens/enc.pt") + " (gives mean)"),
+            std::string::npos) << sheet;
   const auto messages = am["messages"].get<std::vector<std::string>>();
   ASSERT_EQ(messages.size(), 1u) << am["messages"].dump(1);
   EXPECT_NE(messages[0].find("no latent size made it give images: tried"), std::string::npos) << messages[0];

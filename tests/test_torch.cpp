@@ -169,6 +169,18 @@ TEST_F(Interop, ImportWithoutSizesProbesTheGenerator) {
   ASSERT_EQ(given.code, 0) << given.output;
   EXPECT_EQ(read_model_json(tmp / "given")["torch"]["output_range"], nlohmann::json::array({-1.0, 1.0}));
 
+  // A bare file checked as an encoder for a generator's shape: the VAE's encoder gives
+  // (mu, logvar) for 1x32x32 images and latent 8; a generator is no encoder.
+  const auto enc = run(cli("check-model " + f("vae_enc.pt") + " --encoder-for 1,32,32,8,0,1 --json"));
+  ASSERT_EQ(enc.code, 0) << enc.output;
+  const auto ej = nlohmann::json::parse(enc.output.substr(enc.output.find('{')));
+  EXPECT_TRUE(ej["ok"].get<bool>()) << ej;
+  EXPECT_EQ(ej["report"]["encoder"]["output"], "(mu, logvar)") << ej;
+  const auto not_enc = run(cli("check-model " + f("dcgan_g.pt") + " --encoder-for 1,32,32,8,0,1 --json"));
+  const auto nj = nlohmann::json::parse(not_enc.output.substr(not_enc.output.find('{')));
+  EXPECT_FALSE(nj["ok"].get<bool>());
+  EXPECT_NE(nj["message"].get<std::string>().find("not an encoder"), std::string::npos) << nj;
+
   // Nothing that runs: a message saying why, and no folder left.
   const auto bad = run(cli("import-torchscript " + f("random_bytes.pt") + " --out " + (tmp / "bad")));
   EXPECT_NE(bad.code, 0);

@@ -40,6 +40,9 @@ struct ModelCheckOptions {
   double timeout_seconds = 60;  // load + forward passes; the child is killed after this
   size_t memory_mb = 4096;      // address-space cap of the child (RLIMIT_AS)
   std::string program;          // the `latent` program; "" finds it (find_latent_program)
+  // A bare TorchScript file checked as the encoder of a generator: "C,H,W,D,LO,HI" (its
+  // images and latent size, the generator's range); "" probes it as a generator.
+  std::string encoder_for;
 };
 
 struct ModelCheckResult {
@@ -63,7 +66,7 @@ ModelCheckResult check_model_in_child(const std::string& path, const ModelCheckO
 // sample, encode of the decoded image where there is an encoder; a sentence through a
 // text model), prints one JSON line and returns the exit code (0 ok, 3 the model was
 // refused with an Error, 4 out of memory).
-int run_model_check_child(const std::string& path, size_t memory_mb);
+int run_model_check_child(const std::string& path, size_t memory_mb, const std::string& encoder_for = "");
 
 // The `latent` program: $LATENT_PROGRAM, else `latent` beside the running program, else
 // in the build tree layout (../latent), else "" (then the PATH is searched).

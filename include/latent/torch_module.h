@@ -33,6 +33,8 @@ struct TorchHooks {
   std::function<nlohmann::json(const std::string& path)> check_caption_model;
   // Probes a bare TorchScript generator (probe_torchscript of torch_space.h), as JSON.
   std::function<nlohmann::json(const std::string& file)> probe_torchscript;
+  // Checks a bare TorchScript file as an encoder for "C,H,W,D,LO,HI" (probe_torchscript_encoder).
+  std::function<nlohmann::json(const std::string& file, const std::string& shape)> probe_encoder;
 };
 void set_torch_hooks(TorchHooks hooks);
 
@@ -62,5 +64,6 @@ int torch_threads();
 DeviceChoice resolve_torch_device(const std::string& requested);
 nlohmann::json check_caption_model(const std::string& path);
 nlohmann::json probe_torchscript_json(const std::string& file);
+nlohmann::json probe_torchscript_encoder_json(const std::string& file, const std::string& shape);
 
 }  // namespace latent

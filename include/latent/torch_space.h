@@ -132,6 +132,14 @@ struct TorchScriptProbe {
   static TorchScriptProbe from_json(const nlohmann::json& j);
 };
 TorchScriptProbe probe_torchscript(const std::string& file);
+// A bare TorchScript file as the encoder of a generator whose `shape` is "C,H,W,D,LO,HI":
+// two images of that shape in that range in, [2,D] (a mean) or a (mu, logvar) pair out.
+// Returns {"latent": D, "output": "mean" | "(mu, logvar)"}; UnsupportedError otherwise,
+// saying what it gave.
+nlohmann::json probe_torchscript_encoder(const std::string& file, const std::string& shape);
+// The same shape string for an import.
+std::string encoder_shape(const TorchScriptImport& generator);
+
 // The probe's guess as an import (latent, shape, range, z shape) for `out_dir`.
 TorchScriptImport import_from_probe(const TorchScriptProbe& probe, const std::string& generator,
                                     const std::string& out_dir);

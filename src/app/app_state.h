@@ -51,7 +51,7 @@ struct Progress {
 // fields a person can correct before re-importing.
 struct ImportSheet {
   bool shown = false;
-  std::string generator, out_dir;
+  std::string generator, encoder, out_dir;
   std::string found;      // the probe's guess in words
   int latent = 0;
   int z4d = 0;            // 0: [B,D]; 1: [B,D,1,1]

@@ -234,7 +234,7 @@ std::filesystem::path user_models_dir() {
 }
 
 nlohmann::json import_json(const TorchScriptImport& spec, const nlohmann::json& probe) {
-  return {{"generator", spec.generator}, {"out_dir", spec.out_dir},   {"latent", spec.latent},
+  return {{"generator", spec.generator}, {"encoder", spec.encoder}, {"out_dir", spec.out_dir}, {"latent", spec.latent},
           {"z_shape", spec.z_shape},     {"channels", spec.channels}, {"height", spec.height},
           {"width", spec.width},         {"range", {spec.range_lo, spec.range_hi}},
           {"prior", spec.prior},         {"probe", probe}};
@@ -266,12 +266,37 @@ void import_checked(const TorchScriptImport& spec, const ModelCheckOptions& chec
 
 }  // namespace
 
-void Renderer::open_model(const std::string& path_in, const ModelCheckOptions* check) {
+void Renderer::open_model(const std::string& path_in, const ModelCheckOptions* check,
+                          const TorchScriptImport* pair_with, const nlohmann::json& pair_probe) {
   std::optional<ModelCheckOptions> checked;
   if (check) checked = *check;
-  model_task = std::make_unique<Task<LoadedModel>>([path_in, checked](TaskContext& ctx) {
+  std::optional<TorchScriptImport> pair;
+  if (pair_with && check && is_torchscript_file(path_in)) pair = *pair_with;
+  model_task = std::make_unique<Task<LoadedModel>>([path_in, checked, pair, pair_probe](TaskContext& ctx) {
     LoadedModel out;
     std::string path = path_in;
+    if (pair) {
+      // Is it the encoder of the generator imported last? Checked in a separate process.
+      ctx.progress(0.05f, "checking it as the encoder of " + pair->generator);
+      ModelCheckOptions as_encoder = *checked;
+      as_encoder.encoder_for = encoder_shape(*pair);
+      const ModelCheckResult r = check_model_in_child(path, as_encoder);
+      if (r.ok && r.report.contains("encoder")) {
+        out.check_seconds = r.seconds;
+        out.check_peak_mb = r.peak_rss_mb;
+        TorchScriptImport spec = *pair;
+        spec.encoder = path;
+        spec.replace = true;
+        ctx.progress(0.3f, "re-importing " + spec.generator + " with its encoder");
+        import_checked(spec, *checked, out);
+        out.imported = import_json(spec, pair_probe);
+        out.imported["encoder_output"] = r.report["encoder"].value("output", std::string());
+        out.space = open_space(spec.out_dir);
+        out.preview = preview_of(*out.space);
+        return out;
+      }
+      // Not its encoder: opened as a model of its own below.
+    }
     if (checked) {
       ctx.progress(0.05f, "running the model in a separate process first");
       const ModelCheckResult r = check_model_in_child(path, *checked);

@@ -137,7 +137,11 @@ class Renderer {
   // With `check` (for models that run code, latent::model_runs_code), the model is first
   // opened and run in a separate process under it (a memory cap and a timeout); only if
   // that passes is it opened here. A failed check is the task's error, in words.
-  void open_model(const std::string& path, const latent::ModelCheckOptions* check = nullptr);
+  // With `pair_with` (the generator imported last) and a bare TorchScript file, the file
+  // is checked first as that generator's encoder: if it is one, the generator is
+  // re-imported with it; if not, it is opened as usual.
+  void open_model(const std::string& path, const latent::ModelCheckOptions* check = nullptr,
+                  const latent::TorchScriptImport* pair_with = nullptr, const nlohmann::json& pair_probe = {});
   // Re-imports a bare TorchScript generator with what the person corrected (replacing the
   // package), checks the package in a separate process, and opens it.
   void reimport_model(const latent::TorchScriptImport& spec, const latent::ModelCheckOptions& check,

@@ -945,13 +945,31 @@ void Studio::handle_requests() {
     spec.channels = im.chw[0], spec.height = im.chw[1], spec.width = im.chw[2];
     spec.range_lo = im.range[0], spec.range_hi = im.range[1];
     spec.prior = im.prior ? "uniform" : "normal";
+    spec.encoder = im.encoder;
     renderer_.reimport_model(spec, opts_.check, import_probe_);
     state_.model_load = {true, 0.f, "re-importing"};
   }
   if (!state_.open_model_request.empty() && !renderer_.model_task && state_.consent_path.empty()) {
     const bool runs_code = latent::model_runs_code(state_.open_model_request);
     if (may_open(state_.open_model_request, runs_code)) {
-      renderer_.open_model(state_.open_model_request, runs_code ? &opts_.check : nullptr);
+      // A bare TorchScript file while the generator imported last is open, without an
+      // encoder: it may be that encoder.
+      const ImportSheet& im = state_.import_sheet;
+      std::optional<latent::TorchScriptImport> pair;
+      if (runs_code && im.encoder.empty() && !im.out_dir.empty() && latent::model_package_key(state_.model.info.source) == latent::model_package_key(im.out_dir) &&
+          latent::is_torchscript_file(state_.open_model_request)) {
+        latent::TorchScriptImport g;
+        g.generator = im.generator;
+        g.out_dir = im.out_dir;
+        g.latent = im.latent;
+        g.z_shape = im.z4d ? "4d" : "flat";
+        g.channels = im.chw[0], g.height = im.chw[1], g.width = im.chw[2];
+        g.range_lo = im.range[0], g.range_hi = im.range[1];
+        g.prior = im.prior ? "uniform" : "normal";
+        pair = g;
+      }
+      renderer_.open_model(state_.open_model_request, runs_code ? &opts_.check : nullptr, pair ? &*pair : nullptr,
+                           import_probe_);
       state_.model_load = {true, 0.f, "opening"};
       state_.open_model_request.clear();
     }  // else the consent prompt is up, and the request waits for the answer
@@ -1047,6 +1065,7 @@ void Studio::install_model(LoadedModel loaded) {
     im.shown = true;
     im.reimport = false;
     im.generator = j.value("generator", std::string());
+    im.encoder = j.value("encoder", std::string());
     im.out_dir = j.value("out_dir", std::string());
     im.latent = j.value("latent", 0);
     im.z4d = j.value("z_shape", std::string()) == "4d" ? 1 : 0;
@@ -1062,6 +1081,8 @@ void Studio::install_model(LoadedModel loaded) {
                   p.value("range_guess", std::string("given")).c_str(), p.value("sample_min", 0.0),
                   p.value("sample_max", 0.0), im.prior ? "uniform" : "normal");
     im.found = found;
+    if (!im.encoder.empty())
+      im.found += "; encoder " + im.encoder + " (gives " + j.value("encoder_output", std::string("a mean")) + ")";
     for (TextureId t : im.preview) delete_texture(t);
     im.preview.clear();
     for (const latent::Image& p : loaded.preview) im.preview.push_back(create_texture(p, false));

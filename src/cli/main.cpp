@@ -207,6 +207,9 @@ int main(int argc, char** argv) {
   check_cmd->add_option("--memory-mb", check_memory_mb, "Address-space cap of the checking process")->capture_default_str();
   check_cmd->add_option("--timeout", check_timeout, "Seconds before the check is stopped")->capture_default_str();
   check_cmd->add_flag("--json", check_json, "Print the result as JSON");
+  std::string check_encoder_for;
+  check_cmd->add_option("--encoder-for", check_encoder_for,
+                        "Check a bare TorchScript file as the encoder of a generator: C,H,W,D,LO,HI");
   check_cmd->add_flag("--child", check_child, "Be the checking process itself (used by the studio and by check-model)")
       ->group("");
 
@@ -634,8 +637,9 @@ int main(int argc, char** argv) {
                    st.trained_words, st.vocab_size, st.corpus_words, st.seconds, st.words_per_second);
       std::printf("%s\n", out_file.c_str());
     } else if (*check_cmd) {
-      if (check_child) return run_model_check_child(model, check_memory_mb);
+      if (check_child) return run_model_check_child(model, check_memory_mb, check_encoder_for);
       ModelCheckOptions o;
+      o.encoder_for = check_encoder_for;
       o.memory_mb = check_memory_mb;
       o.timeout_seconds = check_timeout;
       const ModelCheckResult r = check_model_in_child(model, o);

@@ -177,7 +177,13 @@ ModelCheckResult check_model_in_child(const std::string& path, const ModelCheckO
   posix_spawnattr_setsigdefault(&attr, &defaults);
 
   const std::string memory = std::to_string(options.memory_mb);
-  std::vector<std::string> args = {program, "check-model", "--child", "--memory-mb", memory, "--", path};
+  std::vector<std::string> args = {program, "check-model", "--child", "--memory-mb", memory};
+  if (!options.encoder_for.empty()) {
+    args.push_back("--encoder-for");
+    args.push_back(options.encoder_for);
+  }
+  args.push_back("--");
+  args.push_back(path);
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -278,7 +284,7 @@ ModelCheckResult check_model_in_child(const std::string& path, const ModelCheckO
   return r;
 }
 
-int run_model_check_child(const std::string& path, size_t memory_mb) {
+int run_model_check_child(const std::string& path, size_t memory_mb, const std::string& encoder_for) {
   rlimit core{0, 0};
   ::setrlimit(RLIMIT_CORE, &core);
   if (memory_mb > 0) {
@@ -296,6 +302,19 @@ int run_model_check_child(const std::string& path, size_t memory_mb) {
   };
   try {
     set_torch_device_preference("cpu");  // the check runs where a memory cap means something
+    if (is_torchscript_file(path) && !encoder_for.empty()) {
+      // The encoder of a generator: images of its shape in, its latent out (latent_torch).
+      const nlohmann::json enc = probe_torchscript_encoder_json(path, encoder_for);
+      print_line({{"ok", true},
+                  {"name", fs::path(path).stem().string()},
+                  {"kind", "torchscript-encoder-probe"},
+                  {"dim", enc.value("latent", 0)},
+                  {"load_ms", ms_since(t0)},
+                  {"forward", {"encode"}},
+                  {"forward_ms", 0.0},
+                  {"encoder", enc}});
+      return 0;
+    }
     if (is_torchscript_file(path)) {
       // A bare TorchScript file, not a package: what it takes and gives (latent_torch).
       const nlohmann::json probe = probe_torchscript_json(path);

@@ -172,6 +172,12 @@ nlohmann::json probe_torchscript_json(const std::string& file) {
   return h.probe_torchscript(file);
 }
 
+nlohmann::json probe_torchscript_encoder_json(const std::string& file, const std::string& shape) {
+  const auto h = loaded_hooks();
+  if (!h.probe_encoder) throw UnsupportedError("liblatent_torch.so gave no TorchScript encoder probe");
+  return h.probe_encoder(file, shape);
+}
+
 int torch_threads() {
   auto& s = state();
   std::lock_guard<std::mutex> lock(s.mutex);

@@ -53,6 +53,9 @@ extern "C" void latent_torch_register() {
     return nlohmann::json{{"name", m->name()}, {"forward_ms", ms}};
   };
   hooks.probe_torchscript = [](const std::string& file) { return probe_torchscript(file).to_json(); };
+  hooks.probe_encoder = [](const std::string& file, const std::string& shape) {
+    return probe_torchscript_encoder(file, shape);
+  };
   set_torch_hooks(std::move(hooks));
 }
 

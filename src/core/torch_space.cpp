@@ -627,6 +627,47 @@ TorchScriptProbe probe_torchscript(const std::string& file) {
   return p;
 }
 
+std::string encoder_shape(const TorchScriptImport& g) {
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "%d,%d,%d,%d,%g,%g", g.channels, g.height, g.width, g.latent, g.range_lo, g.range_hi);
+  return buf;
+}
+
+nlohmann::json probe_torchscript_encoder(const std::string& file, const std::string& shape) {
+  int c = 0, h = 0, w = 0, d = 0;
+  float lo = 0, hi = 1;
+  if (std::sscanf(shape.c_str(), "%d,%d,%d,%d,%f,%f", &c, &h, &w, &d, &lo, &hi) != 6 || c < 1 || h < 1 || w < 1 ||
+      d < 1 || c > 4 || h > 4096 || w > 4096 || !(hi > lo))
+    throw UnsupportedError("an encoder check needs C,H,W,D,LO,HI, not '" + shape + "'");
+  if (!fs::is_regular_file(file)) throw IoError(file + ": no such file");
+  torch::NoGradGuard ng;
+  torch::jit::Module m = nets::load_script(file, "TorchScript encoder");
+  m.eval();
+  torch::manual_seed(0);
+  const auto x = torch::rand({2, c, h, w}) * (hi - lo) + lo;
+  c10::IValue out;
+  try {
+    out = m.forward({x});
+  } catch (const std::exception& e) {
+    std::string why = e.what();
+    why = why.substr(0, why.find('\n'));
+    throw UnsupportedError(file + " is not an encoder for " + std::to_string(c) + "x" + std::to_string(h) + "x" +
+                           std::to_string(w) + " images: " + why);
+  }
+  auto is_z = [&](const c10::IValue& v) {
+    return v.isTensor() && v.toTensor().dim() == 2 && v.toTensor().size(0) == 2 && v.toTensor().size(1) == d;
+  };
+  if (is_z(out)) return {{"latent", d}, {"output", "mean"}};
+  if (out.isTuple()) {
+    const auto& el = out.toTupleRef().elements();
+    if (el.size() == 2 && is_z(el[0]) && is_z(el[1])) return {{"latent", d}, {"output", "(mu, logvar)"}};
+  }
+  std::string got = out.isTensor() ? shape_text(out.toTensor().sizes().vec()) : std::string(out.tagKind());
+  throw UnsupportedError(file + " is not an encoder for this generator: given [2," + std::to_string(c) + "," +
+                         std::to_string(h) + "," + std::to_string(w) + "] it gives " + got + ", not [2," +
+                         std::to_string(d) + "] or a (mu, logvar) pair");
+}
+
 TorchScriptImport import_from_probe(const TorchScriptProbe& probe, const std::string& generator,
                                     const std::string& out_dir) {
   TorchScriptImport spec;

@@ -4,6 +4,7 @@ drop test: no package, no model.json, nothing said about sizes.
 
 Usage: /usr/bin/python3 tests/interop/make_bare_generator.py OUTDIR
   gen.pt       z [B,24] -> [B,3,16,16] in [0,1] (Linear + Sigmoid), scripted
+  enc.pt       its encoder: x [B,3,16,16] -> z [B,24] (Flatten + Linear), scripted
   identity.pt  z -> 2 z: runs for any input but never gives images
 """
 import os
@@ -21,6 +22,15 @@ class Gen(torch.nn.Module):
         return torch.sigmoid(self.fc(z)).view(-1, 3, 16, 16)
 
 
+class Enc(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(3 * 16 * 16, 24)
+
+    def forward(self, x):
+        return self.fc(x.flatten(1))
+
+
 class Identity(torch.nn.Module):
     def forward(self, z):
         return z * 2
@@ -34,6 +44,7 @@ def main():
     with torch.no_grad():
         g.fc.weight.mul_(4.0)  # a spread of colours, not a flat grey
     torch.jit.script(g).save(os.path.join(out, "gen.pt"))
+    torch.jit.script(Enc().eval()).save(os.path.join(out, "enc.pt"))
     torch.jit.script(Identity().eval()).save(os.path.join(out, "identity.pt"))
 
 

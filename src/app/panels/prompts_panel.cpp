@@ -57,6 +57,7 @@ void import_sheet(AppState& s) {
   ImGui::TextWrapped("was run in a separate process and opened as:");
   ImGui::TextWrapped("%s", im.found.c_str());
   ImGui::TextDisabled("package: %s", im.out_dir.c_str());
+  if (im.encoder.empty()) ImGui::TextDisabled("drop its encoder (.pt) on the window to pair it");
   if (!im.preview.empty()) {
     // Eight prior samples: what the guess makes of it.
     const float gap = ImGui::GetStyle().ItemSpacing.x;
