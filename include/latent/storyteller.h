@@ -21,6 +21,10 @@ namespace latent {
 
 enum class SentenceRole { Previous = 0, Self = 1, Next = 2 };
 
+namespace textnet {
+struct PassageContext;  // the passage-wide decoding rules (torch_text_net.h, private)
+}
+
 struct TextDecodeOptions {
   std::string method = "beam";   // greedy | sample | beam
   int beam = 5;                  // beam width
@@ -124,6 +128,9 @@ class StorytellerSpace : public Space {
 
  private:
   StorytellerSpace() = default;
+  // decode_ids under a passage's rules (null: none).
+  std::vector<int> decode_ids(const Latent& z, const TextDecodeOptions& options,
+                              const textnet::PassageContext* passage) const;
   SpaceInfo info_;
   nlohmann::json header_;
   Vocabulary vocab_;

@@ -264,6 +264,17 @@ void import_checked(const TorchScriptImport& spec, const ModelCheckOptions& chec
   out.check_peak_mb = std::max(out.check_peak_mb, r.peak_rss_mb);
 }
 
+// A re-import (replacing the package) checked in a separate process, then opened with
+// its preview: what Re-import and encoder pairing both do.
+void open_reimport(TorchScriptImport spec, const ModelCheckOptions& check, const nlohmann::json& probe,
+                   LoadedModel& out) {
+  spec.replace = true;
+  import_checked(spec, check, out);
+  out.imported = import_json(spec, probe);
+  out.space = open_space(spec.out_dir);
+  out.preview = preview_of(*out.space);
+}
+
 }  // namespace
 
 void Renderer::open_model(const std::string& path_in, const ModelCheckOptions* check,
@@ -286,13 +297,9 @@ void Renderer::open_model(const std::string& path_in, const ModelCheckOptions* c
         out.check_peak_mb = r.peak_rss_mb;
         TorchScriptImport spec = *pair;
         spec.encoder = path;
-        spec.replace = true;
         ctx.progress(0.3f, "re-importing " + spec.generator + " with its encoder");
-        import_checked(spec, *checked, out);
-        out.imported = import_json(spec, pair_probe);
+        open_reimport(spec, *checked, pair_probe, out);
         out.imported["encoder_output"] = r.report["encoder"].value("output", std::string());
-        out.space = open_space(spec.out_dir);
-        out.preview = preview_of(*out.space);
         return out;
       }
       // Not its encoder: opened as a model of its own below.
@@ -343,13 +350,7 @@ void Renderer::reimport_model(const TorchScriptImport& spec_in, const ModelCheck
     LoadedModel out;
     out.check_seconds = 0;
     ctx.progress(0.1f, "re-importing " + spec_in.generator);
-    TorchScriptImport spec = spec_in;
-    spec.replace = true;
-    import_checked(spec, check, out);
-    out.imported = import_json(spec, probe);
-    ctx.progress(0.6f, "reading " + spec.out_dir);
-    out.space = open_space(spec.out_dir);
-    out.preview = preview_of(*out.space);
+    open_reimport(spec_in, check, probe, out);
     return out;
   });
 }

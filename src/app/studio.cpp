@@ -142,6 +142,20 @@ double percentile(std::vector<double> v, double q) {
   return v[std::min(v.size() - 1, static_cast<size_t>(q * (v.size() - 1) + 0.5))];
 }
 
+// The import an import sheet describes (what the probe found, as the person corrected it).
+latent::TorchScriptImport import_spec(const ImportSheet& im) {
+  latent::TorchScriptImport spec;
+  spec.generator = im.generator;
+  spec.encoder = im.encoder;
+  spec.out_dir = im.out_dir;
+  spec.latent = im.latent;
+  spec.z_shape = im.z4d ? "4d" : "flat";
+  spec.channels = im.chw[0], spec.height = im.chw[1], spec.width = im.chw[2];
+  spec.range_lo = im.range[0], spec.range_hi = im.range[1];
+  spec.prior = im.prior ? "uniform" : "normal";
+  return spec;
+}
+
 bool is_model_path(const std::string& p) {
   return (fs::is_directory(p) && fs::exists(fs::path(p) / "model.json")) || fs::path(p).filename() == "model.json";
 }
@@ -935,18 +949,8 @@ void Studio::handle_requests() {
   }
 
   if (state_.import_sheet.reimport && !renderer_.model_task) {
-    ImportSheet& im = state_.import_sheet;
-    im.reimport = false;
-    latent::TorchScriptImport spec;
-    spec.generator = im.generator;
-    spec.out_dir = im.out_dir;
-    spec.latent = im.latent;
-    spec.z_shape = im.z4d ? "4d" : "flat";
-    spec.channels = im.chw[0], spec.height = im.chw[1], spec.width = im.chw[2];
-    spec.range_lo = im.range[0], spec.range_hi = im.range[1];
-    spec.prior = im.prior ? "uniform" : "normal";
-    spec.encoder = im.encoder;
-    renderer_.reimport_model(spec, opts_.check, import_probe_);
+    state_.import_sheet.reimport = false;
+    renderer_.reimport_model(import_spec(state_.import_sheet), opts_.check, import_probe_);
     state_.model_load = {true, 0.f, "re-importing"};
   }
   if (!state_.open_model_request.empty() && !renderer_.model_task && state_.consent_path.empty()) {
@@ -957,17 +961,8 @@ void Studio::handle_requests() {
       const ImportSheet& im = state_.import_sheet;
       std::optional<latent::TorchScriptImport> pair;
       if (runs_code && im.encoder.empty() && !im.out_dir.empty() && latent::model_package_key(state_.model.info.source) == latent::model_package_key(im.out_dir) &&
-          latent::is_torchscript_file(state_.open_model_request)) {
-        latent::TorchScriptImport g;
-        g.generator = im.generator;
-        g.out_dir = im.out_dir;
-        g.latent = im.latent;
-        g.z_shape = im.z4d ? "4d" : "flat";
-        g.channels = im.chw[0], g.height = im.chw[1], g.width = im.chw[2];
-        g.range_lo = im.range[0], g.range_hi = im.range[1];
-        g.prior = im.prior ? "uniform" : "normal";
-        pair = g;
-      }
+          latent::is_torchscript_file(state_.open_model_request))
+        pair = import_spec(im);
       renderer_.open_model(state_.open_model_request, runs_code ? &opts_.check : nullptr, pair ? &*pair : nullptr,
                            import_probe_);
       state_.model_load = {true, 0.f, "opening"};

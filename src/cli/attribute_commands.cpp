@@ -65,6 +65,16 @@ RowMatrixXf label_points(const Space& space, const AttributeClassifier& clf, con
   return out;
 }
 
+// Each point moved `sigmas` x the direction's sigma along its unit vector (the check
+// of `latent directions`).
+std::vector<Latent> moved_along(const std::vector<Latent>& base, const AttributeDirection& dir, double sigmas) {
+  std::vector<Latent> moved = base;
+  const float step = static_cast<float>(sigmas * dir.sigma);
+  for (Latent& m : moved)
+    for (size_t j = 0; j < m.size() && j < dir.unit.size(); ++j) m[j] += step * dir.unit[j];
+  return moved;
+}
+
 }  // namespace
 
 struct AttributeCommands::State {
@@ -238,11 +248,7 @@ bool AttributeCommands::run(const std::string& command_line) {
       auto progress = stderr_progress("checking");
       for (size_t d = 0; d < set.directions.size(); ++d) {
         const AttributeDirection& dir = set.directions[d];
-        std::vector<Latent> moved = base;
-        for (Latent& m : moved)
-          for (int j = 0; j < info.dim; ++j)
-            m[static_cast<size_t>(j)] += static_cast<float>(s.sigma * dir.sigma) * dir.unit[static_cast<size_t>(j)];
-        const RowMatrixXf after = label_points(*space, *clf, moved, {}, "");
+        const RowMatrixXf after = label_points(*space, *clf, moved_along(base, dir, s.sigma), {}, "");
         const long a = columns[d];
         long pos_before = 0, pos_after = 0;
         for (long i = 0; i < s.check; ++i) {
@@ -338,11 +344,8 @@ bool AttributeCommands::run_unsupervised() {
     auto progress = stderr_progress("checking");
     for (size_t d = 0; d < set.directions.size(); ++d) {
       const AttributeDirection& dir = set.directions[d];
-      std::vector<Latent> moved = base;
-      for (Latent& m : moved)
-        for (int j = 0; j < info.dim; ++j)
-          m[static_cast<size_t>(j)] += static_cast<float>(s.sigma * dir.sigma) * dir.unit[static_cast<size_t>(j)];
-      const Eigen::RowVectorXf delta = label_points(*space, *clf, moved, {}, "").colwise().mean() - mean_before;
+      const Eigen::RowVectorXf delta =
+          label_points(*space, *clf, moved_along(base, dir, s.sigma), {}, "").colwise().mean() - mean_before;
       std::vector<long> order(static_cast<size_t>(delta.size()));
       std::iota(order.begin(), order.end(), 0L);
       std::sort(order.begin(), order.end(), [&](long a, long b) { return std::abs(delta(a)) > std::abs(delta(b)); });

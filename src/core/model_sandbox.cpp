@@ -302,30 +302,20 @@ int run_model_check_child(const std::string& path, size_t memory_mb, const std::
   };
   try {
     set_torch_device_preference("cpu");  // the check runs where a memory cap means something
-    if (is_torchscript_file(path) && !encoder_for.empty()) {
-      // The encoder of a generator: images of its shape in, its latent out (latent_torch).
-      const nlohmann::json enc = probe_torchscript_encoder_json(path, encoder_for);
-      print_line({{"ok", true},
-                  {"name", fs::path(path).stem().string()},
-                  {"kind", "torchscript-encoder-probe"},
-                  {"dim", enc.value("latent", 0)},
-                  {"load_ms", ms_since(t0)},
-                  {"forward", {"encode"}},
-                  {"forward_ms", 0.0},
-                  {"encoder", enc}});
-      return 0;
-    }
     if (is_torchscript_file(path)) {
-      // A bare TorchScript file, not a package: what it takes and gives (latent_torch).
-      const nlohmann::json probe = probe_torchscript_json(path);
+      // A bare TorchScript file, not a package (latent_torch): as a generator, what it
+      // takes and gives; with `encoder_for`, whether it is that generator's encoder.
+      const bool as_encoder = !encoder_for.empty();
+      const nlohmann::json got =
+          as_encoder ? probe_torchscript_encoder_json(path, encoder_for) : probe_torchscript_json(path);
       print_line({{"ok", true},
                   {"name", fs::path(path).stem().string()},
-                  {"kind", "torchscript-probe"},
-                  {"dim", probe.value("latent", 0)},
+                  {"kind", as_encoder ? "torchscript-encoder-probe" : "torchscript-probe"},
+                  {"dim", got.value("latent", 0)},
                   {"load_ms", ms_since(t0)},
-                  {"forward", {"probe"}},
+                  {"forward", {as_encoder ? "encode" : "probe"}},
                   {"forward_ms", 0.0},
-                  {"probe", probe}});
+                  {as_encoder ? "encoder" : "probe", got}});
       return 0;
     }
     if (is_caption_model(path)) {

@@ -745,12 +745,17 @@ Latent StorytellerSpace::mean_thought(const std::vector<std::string>& sentences)
 }
 
 std::vector<int> StorytellerSpace::decode_ids(const Latent& z, const TextDecodeOptions& o) const {
+  return decode_ids(z, o, nullptr);
+}
+
+std::vector<int> StorytellerSpace::decode_ids(const Latent& z, const TextDecodeOptions& o,
+                                              const textnet::PassageContext* passage) const {
   check_latent(z);
   if (o.role != SentenceRole::Self && !neighbours_)
     throw UnsupportedError("model '" + info_.name + "' was trained without the neighbour-sentence decoders");
   std::lock_guard<std::mutex> lock(impl_->mutex);
   auto t = torch::from_blob(const_cast<float*>(z.data()), {static_cast<long>(z.size())}, torch::kFloat).clone();
-  return textnet::decode_one(*impl_->backend, t, o, vocab_.size());
+  return textnet::decode_one(*impl_->backend, t, o, vocab_.size(), passage);
 }
 
 std::vector<std::vector<int>> StorytellerSpace::greedy_ids(const std::vector<Latent>& zs, int max_tokens) const {
@@ -790,17 +795,10 @@ std::vector<std::string> StorytellerSpace::tell(const Latent& z, int sentences, 
       if (static_cast<double>(n) >= po.stock_share * 2.0 * kStockThoughts) ctx.stock.insert(words);
   }
   ctx.is_word = &impl_->is_word;
-  const auto decode = [&](const Latent& thought, const TextDecodeOptions& d, const textnet::PassageContext* p) {
-    check_latent(thought);
-    std::lock_guard<std::mutex> lock(impl_->mutex);
-    auto t = torch::from_blob(const_cast<float*>(thought.data()), {static_cast<long>(thought.size())}, torch::kFloat)
-                 .clone();
-    return textnet::decode_one(*impl_->backend, t, d, vocab_.size(), p);
-  };
   std::vector<std::string> out;
   TextDecodeOptions first = o;
   first.role = SentenceRole::Self;
-  ctx.earlier.push_back(decode(z, first, nullptr));
+  ctx.earlier.push_back(decode_ids(z, first, nullptr));
   out.push_back(vocab_.detokenize(ctx.earlier.back()));
   // The passage's thought so far: the mean of the (style-shifted) caption thought and
   // the thoughts of the sentences written after it.
@@ -815,7 +813,7 @@ std::vector<std::string> StorytellerSpace::tell(const Latent& z, int sentences, 
       t[k] = (1.f - po.context) * last[k] + po.context * sum[k] / static_cast<float>(in_sum) +
              (k < carry.size() ? carry[k] : 0.f);
     next.seed = o.seed + static_cast<uint64_t>(i);
-    ctx.earlier.push_back(decode(t, next, &ctx));
+    ctx.earlier.push_back(decode_ids(t, next, &ctx));
     out.push_back(vocab_.detokenize(ctx.earlier.back()));
     for (size_t k = 0; k < sum.size(); ++k) sum[k] += last[k];
     ++in_sum;
