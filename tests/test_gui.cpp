@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -1106,4 +1107,110 @@ TEST(Studio, AnOrphanedAutosaveIsOfferedAndRestoredByAClick) {
   EXPECT_NEAR(load_session(ses).z[0], -7.f, 1e-5) << "the autosave is the session now";
   EXPECT_NEAR(load_session(ses + ".1").z[0], 5.f, 1e-5) << "the old session is kept";
   EXPECT_FALSE(std::filesystem::exists(autosave_path(ses, pid)));
+}
+
+// The Journey menu: every shipped scene, chosen with real clicks (the menu, then its
+// item), opens its model, data, sliders and walk, and shows its caption; the screenshot
+// shows the caption's text and the scene's picture, words or passage.
+TEST(Studio, EveryJourneySceneOpensFromTheMenu) {
+  if (run("command -v xdotool").code != 0) GTEST_SKIP() << "xdotool is not installed";
+  test_util::TempDir tmp;
+  auto a = run(kStudio + " --model " + kModel + " --screenshot " + (tmp / "a.png") + " --frames 3");
+  ASSERT_EQ(a.code, 0) << a.output;
+  const auto am = read_json(tmp / "a.png.json");
+  const nlohmann::json journey = am["journey"];
+  ASSERT_EQ(journey["scenes"].size(), 6u) << journey["note"];
+  EXPECT_TRUE(journey["caption"].get<std::string>().empty());
+  auto click = [](const nlohmann::json& r) {
+    return "xdotool mousemove " + std::to_string(static_cast<int>(r["x"].get<double>() + r["w"].get<double>() / 2)) + " " +
+           std::to_string(static_cast<int>(r["y"].get<double>() + r["h"].get<double>() / 2)) + " click 1\n";
+  };
+  ASSERT_GT(journey["menu"]["w"].get<double>(), 10);
+
+  // Opened with a click, the menu lists the scenes: each item has a place, and its text
+  // is drawn there (light pixels on the popup's dark ground).
+  auto m = run_with_input(tmp, "--model " + kModel + " --screenshot " + (tmp / "m.png") + " --screenshot-after 4", 2,
+                          click(journey["menu"]));
+  ASSERT_EQ(m.code, 0) << m.output;
+  const auto mm = read_json(tmp / "m.png.json");
+  const Image menu_shot = load_image(tmp / "m.png");
+  std::vector<nlohmann::json> items;
+  for (const auto& s : mm["journey"]["scenes"]) {
+    const auto& r = s["rect"];
+    ASSERT_GT(r["w"].get<double>(), 20) << "the menu did not open: " << s["title"];
+    items.push_back(r);
+    long light = 0, total = 0;
+    for (int y = r["y"].get<int>(); y < r["y"].get<int>() + r["h"].get<int>(); ++y)
+      for (int x = r["x"].get<int>(); x < r["x"].get<int>() + r["w"].get<int>(); ++x, ++total)
+        light += menu_shot.at(x, y, 0) > 0.7f && menu_shot.at(x, y, 1) > 0.7f ? 1 : 0;
+    EXPECT_GT(light, total / 100) << "no text drawn for " << s["title"];
+  }
+
+  for (size_t i = 0; i < items.size(); ++i) {
+    const std::string path = journey["scenes"][i]["path"];
+    const Session scene = load_session(path);
+    SCOPED_TRACE(path);
+    const std::string shot = tmp / ("scene" + std::to_string(i) + ".png");
+    auto r = run_with_input(tmp, "--model " + kModel + " --screenshot " + shot + " --screenshot-after 16", 2,
+                            click(journey["menu"]) + "sleep 0.7\n" + click(items[i]));
+    ASSERT_EQ(r.code, 0) << r.output;
+    const auto sm = read_json(shot + ".json");
+    EXPECT_EQ(sm["model"], std::filesystem::path(scene.model).filename().string()) << sm["model_error"];
+    EXPECT_EQ(sm["journey"]["caption"], scene.caption);
+    EXPECT_GE(sm["journey"]["open_seconds"].get<double>(), 0.0) << "the scene had not finished opening";
+    EXPECT_TRUE(sm["model_error"].get<std::string>().empty()) << sm["model_error"];
+    const Image img = load_image(shot);
+    // The caption is drawn in its amber.
+    const auto& cr = sm["journey"]["caption_rect"];
+    long amber = 0, total = 0;
+    for (int y = cr["y"].get<int>(); y < cr["y"].get<int>() + cr["h"].get<int>(); ++y)
+      for (int x = cr["x"].get<int>(); x < cr["x"].get<int>() + cr["w"].get<int>(); ++x, ++total)
+        amber += img.at(x, y, 0) > 0.75f && img.at(x, y, 1) > 0.55f && img.at(x, y, 2) < 0.6f ? 1 : 0;
+    EXPECT_GT(amber, total / 50) << "the caption is not on screen";
+    const std::string model = sm["model"];
+    if (model == "books-word2vec") {
+      EXPECT_EQ(sm["word_query"], scene.word_query);
+      ASSERT_FALSE(sm["word_answers"].empty());
+      EXPECT_EQ(sm["word_answers"][0]["word"], "queen");
+    } else if (model == "storyteller") {
+      EXPECT_EQ(sm["story"]["image"], scene.story["image"]);
+      EXPECT_EQ(sm["story"]["style"], scene.story["style"]);
+      EXPECT_GE(sm["story"]["passage"].size(), 3u) << sm["story"]["error"];
+    } else {
+      // A picture in the viewport: not one flat colour.
+      const auto& vp = sm["viewport"];
+      double sum = 0, sq = 0;
+      long n = 0;
+      for (int y = vp["y"].get<int>(); y < vp["y"].get<int>() + vp["h"].get<int>(); y += 2)
+        for (int x = vp["x"].get<int>(); x < vp["x"].get<int>() + vp["w"].get<int>(); x += 2, ++n) {
+          const double v = img.at(x, y, 0);
+          sum += v, sq += v * v;
+        }
+      ASSERT_GT(n, 100);
+      EXPECT_GT(std::sqrt(std::max(0.0, sq / n - (sum / n) * (sum / n))), 0.05) << "the viewport shows no picture";
+    }
+    for (const auto& sl : scene.sliders) {
+      if (!sl.direction.empty()) {
+        bool found = false;
+        for (const auto& d : sm["directions"])
+          if (d["name"] == sl.direction) {
+            found = true;
+            EXPECT_NEAR(d["sigma"].get<double>(), sl.strength, 1e-6);
+          }
+        EXPECT_TRUE(found) << sl.direction;
+      } else if (test_util::has_data_dir()) {
+        ASSERT_EQ(sm["group_sliders"].size(), 1u) << sm["labels_error"];
+        EXPECT_EQ(sm["group_sliders"][0]["a"], sl.a);
+        EXPECT_EQ(sm["group_sliders"][0]["b"], sl.b);
+      }
+    }
+    if (!scene.dataset.empty() && test_util::has_data_dir()) {
+      EXPECT_GT(sm["dataset_count"].get<long>(), 0);
+      EXPECT_EQ(sm["map_method"], scene.map_method);
+    }
+    if (scene.walk_playing) {
+      EXPECT_TRUE(sm["walk_playing"].get<bool>());
+    }
+    EXPECT_EQ(sm["z"].size(), scene.z.empty() ? sm["z"].size() : scene.z.size());
+  }
 }

@@ -129,3 +129,55 @@ TEST(Session, AutosavesAreNamedByProcessAndOrphansAreFound) {
   EXPECT_TRUE(find_orphan_autosaves(tmp.path.string()).empty());
   EXPECT_EQ(load_session(path).z, changed.z);
 }
+
+// A Journey scene, written by hand: groups by query only, live sliders, a playing walk and
+// a caption; its relative paths are read beside the file when they are there.
+TEST(Session, ScenesKeepSlidersQueryGroupsAndPathsBesideTheFile) {
+  test_util::TempDir tmp;
+  std::filesystem::create_directories(tmp / "repo/assets/scenes");
+  std::filesystem::create_directories(tmp / "repo/models/m");
+  std::ofstream(tmp / "repo/image.png") << "x";
+  std::ofstream(tmp / "repo/assets/scenes/s.json") << R"({
+    "format": "latent-studio-session", "version": 1,
+    "caption": "Eigenfaces: drag a slider",
+    "model": "../../models/m", "dataset": "../../no-such-data", "z": [1, 2],
+    "groups": [{"name": "glasses", "query": "glasses=1"}, {"name": "kept", "members": [3, 4]}],
+    "sliders": [{"direction": "Smiling", "strength": 2.5}, {"a": "glasses", "b": "kept", "strength": 1, "applied": 0.5}],
+    "walk_playing": true,
+    "story": {"image": "../../image.png"}
+  })";
+  const Session s = load_session(tmp / "repo/assets/scenes/s.json");
+  EXPECT_EQ(s.caption, "Eigenfaces: drag a slider");
+  EXPECT_TRUE(std::filesystem::equivalent(s.model, tmp / "repo/models/m")) << s.model;
+  EXPECT_EQ(s.dataset, "../../no-such-data");  // not beside the file: left for the working folder
+  EXPECT_TRUE(std::filesystem::equivalent(s.story["image"].get<std::string>(), tmp / "repo/image.png"));
+  ASSERT_EQ(s.groups.size(), 2u);
+  EXPECT_FALSE(s.groups[0].members_given);
+  EXPECT_TRUE(s.groups[0].members.empty());
+  EXPECT_TRUE(s.groups[1].members_given);
+  EXPECT_EQ(s.groups[1].members, (std::vector<long>{3, 4}));
+  ASSERT_EQ(s.sliders.size(), 2u);
+  EXPECT_EQ(s.sliders[0].direction, "Smiling");
+  EXPECT_FLOAT_EQ(s.sliders[0].strength, 2.5f);
+  EXPECT_FLOAT_EQ(s.sliders[0].applied, 0.f);
+  EXPECT_EQ(s.sliders[1].a, "glasses");
+  EXPECT_FLOAT_EQ(s.sliders[1].applied, 0.5f);
+  EXPECT_TRUE(s.walk_playing);
+  // Saved and read back, all of it stays (a query-only group stays query-only).
+  save_session(s, tmp / "back.json");
+  const Session back = load_session(tmp / "back.json");
+  EXPECT_EQ(session_to_json(back), session_to_json(s));
+  EXPECT_FALSE(back.groups[0].members_given);
+
+  // A slider that names neither a direction nor two groups, and a group with neither
+  // members nor a query, are errors that say where.
+  std::ofstream(tmp / "bad.json") << R"({"format": "latent-studio-session", "version": 1, "sliders": [{"a": "x"}]})";
+  try {
+    load_session(tmp / "bad.json");
+    ADD_FAILURE() << "a slider without its groups was read";
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("slider 1"), std::string::npos) << e.what();
+  }
+  std::ofstream(tmp / "bad2.json") << R"({"format": "latent-studio-session", "version": 1, "groups": [{"name": "g"}]})";
+  EXPECT_THROW(load_session(tmp / "bad2.json"), FormatError);
+}

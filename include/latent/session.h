@@ -21,6 +21,20 @@ struct SessionGroup {
   std::string name;
   std::string query;           // how it was made (label query), if it was
   std::vector<long> members;   // dataset items
+  // A group written by hand (a Journey scene) may give only its query: the members are
+  // then found from the labels once the dataset is open.
+  bool members_given = true;
+};
+
+// A live slider kept in a session: a named direction of the model (in sigma) or the
+// attribute "mean of group A - mean of group B" (by group names). `applied` is how much of
+// it the saved point already holds; a scene written by hand leaves it 0, so opening the
+// scene adds the whole strength to its point.
+struct SessionSlider {
+  std::string direction;       // a named direction, or "" for a group attribute
+  std::string a, b;            // group names (group attributes)
+  float strength = 0.f;
+  float applied = 0.f;
 };
 
 struct Session {
@@ -44,6 +58,9 @@ struct Session {
   // Sentence models: captions, style and strength, kept passages, styles made from typed
   // text (an object, as the studio writes it; empty for other models).
   nlohmann::json story = nlohmann::json::object();
+  std::vector<SessionSlider> sliders;
+  bool walk_playing = false;   // the first walk plays once it is loaded (a projector loop)
+  std::string caption;         // one line shown on screen (the Journey's scenes)
 };
 
 nlohmann::json session_to_json(const Session& s);
@@ -55,6 +72,9 @@ Session session_from_json(const nlohmann::json& j, const std::string& file);
 // renames the new file into place. Every failure (disk full, a failed fsync or rename,
 // out of memory) is an Error that names the file; the previous file is then untouched.
 void save_session(const Session& s, const std::string& path);
+// Relative paths in a session (model, dataset, labels, the story's image) are read
+// against the session's own folder when the file is there, else against the working
+// folder as before. A scene shipped in assets/scenes/ can so name ../../models/...
 Session load_session(const std::string& path);
 
 // Autosave: the same verified save, to PATH.autosave-PID (this process's id), never

@@ -256,6 +256,21 @@ struct AppState {
   std::string directions_note;  // where they came from, or why none
   std::string direction_filter;
   std::vector<Attribute> attributes;
+
+  // The Journey menu: the essay's demos, each a session shipped in assets/scenes/ with a
+  // one-line caption. Opening one is opening that session (its paths read beside it).
+  struct Scene {
+    std::string title;    // from the file name: 03-gan-glasses-smile.json -> "Gan glasses smile"
+    std::string caption;  // the scene's one line
+    std::string path;
+  };
+  std::vector<Scene> scenes;
+  std::string scenes_note;     // where they came from, or why there are none
+  int scene_open = -1;         // open this scene now
+  std::string scene_caption;   // the open scene's line, shown under the menu bar
+  double scene_seconds = -1;   // how long the last scene took to open (click to first picture)
+  Rect menu_rect, journey_rect, caption_rect;  // framebuffer pixels (tests)
+  std::vector<Rect> scene_item_rects;          // while the Journey menu is open
   bool attribute_add = false;
   long map_hover = -1;
   struct MapView {

@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   app.add_option("--color-by", o.color_by, "Colour the map by this label column");
   app.add_option("--group", o.groups, "NAME=QUERY: make a group from the labels at start (repeatable)");
   app.add_option("--attribute", o.attribute, "A,B,STRENGTH: add STRENGTH x (mean of group A - mean of group B) at start");
+  app.add_option("--scenes", o.scenes_dir, "Folder of the Journey menu's scenes (default: the shipped assets/scenes)");
   app.add_option("--session", o.session, "Open this session (model, dataset, point, bookmarks, groups, map)");
   app.add_option("--save-session", o.save_session, "Save the session here when the studio exits");
   app.add_option("--bookmark", o.bookmark, "Bookmark the point under this name once loading has settled");
@@ -92,6 +93,8 @@ int main(int argc, char** argv) {
     // The shipped model, from the working folder or from the source tree.
     o.model = std::filesystem::exists("models/olivetti-pca/model.json") ? "models/olivetti-pca" : LATENT_DEFAULT_MODEL;
   }
+  if (o.scenes_dir.empty())
+    o.scenes_dir = std::filesystem::is_directory("assets/scenes") ? "assets/scenes" : LATENT_SCENES_DIR;
   // The shipped models' folder is trusted without asking.
   o.builtin_models = std::filesystem::path(LATENT_DEFAULT_MODEL).parent_path().string();
   try {

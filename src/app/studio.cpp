@@ -254,6 +254,7 @@ Studio::Studio(StudioOptions options) : opts_(std::move(options)) {
   state_.applied_ui_scale = state_.options.ui_scale;
 
   state_.recent_sessions = read_recent();
+  list_scenes();
   state_.autosave_offers = find_autosave_offers(state_.recent_sessions, opts_.session);
   if (!opts_.session.empty()) {
     open_session(opts_.session);
@@ -764,43 +765,45 @@ void Studio::layout_and_draw() {
     return;
   }
   const float s = state_.options.ui_scale;
+  const float top = panels::menu_bar(state_);
+  const float H = d.y - top;
   const float left = std::min(d.x * 0.3f, 360.f * s);
   const float right = std::min(d.x * 0.3f, 400.f * s);
-  const float model_h = std::min(d.y * 0.4f, 250.f * s);
-  const float strip_h = std::min(d.y * 0.3f, 200.f * s);
-  const float perf_h = std::min(d.y * 0.2f, 110.f * s);
+  const float model_h = std::min(H * 0.4f, 250.f * s);
+  const float strip_h = std::min(H * 0.3f, 200.f * s);
+  const float perf_h = std::min(H * 0.2f, 110.f * s);
   const float center = std::max(50.f, d.x - left - right);
 
-  const float marks_h = std::min(d.y * 0.25f, 210.f * s);
-  panels::model_panel(state_, {0, 0, left, model_h});
-  panels::bookmarks_panel(state_, {0, model_h, left, marks_h});
-  panels::slider_panel(state_, {0, model_h + marks_h, left, d.y - model_h - marks_h});
+  const float marks_h = std::min(H * 0.25f, 210.f * s);
+  panels::model_panel(state_, {0, top, left, model_h});
+  panels::bookmarks_panel(state_, {0, top + model_h, left, marks_h});
+  panels::slider_panel(state_, {0, top + model_h + marks_h, left, H - model_h - marks_h});
   if (state_.model.loaded && state_.model.info.modality == latent::Modality::Text) {
-    panels::story_panel(state_, {left, 0, center, d.y});
-    const float view_h = (d.y - perf_h) * 0.22f, style_h = (d.y - perf_h) * 0.36f;
-    panels::viewport_panel(state_, {left + center, 0, right, view_h});
-    panels::story_map_panel(state_, {left + center, view_h, right, d.y - perf_h - view_h - style_h});
-    panels::style_maker_panel(state_, {left + center, d.y - perf_h - style_h, right, style_h});
+    panels::story_panel(state_, {left, top, center, H});
+    const float view_h = (H - perf_h) * 0.22f, style_h = (H - perf_h) * 0.36f;
+    panels::viewport_panel(state_, {left + center, top, right, view_h});
+    panels::story_map_panel(state_, {left + center, top + view_h, right, H - perf_h - view_h - style_h});
+    panels::style_maker_panel(state_, {left + center, top + H - perf_h - style_h, right, style_h});
   } else if (state_.model.loaded && state_.model.info.modality == latent::Modality::Words) {
-    panels::words_panel(state_, {left, 0, center, d.y});
-    const float view_h = (d.y - perf_h) * 0.4f;
-    panels::viewport_panel(state_, {left + center, 0, right, view_h});
-    panels::map_panel(state_, {left + center, view_h, right, d.y - perf_h - view_h});
+    panels::words_panel(state_, {left, top, center, H});
+    const float view_h = (H - perf_h) * 0.4f;
+    panels::viewport_panel(state_, {left + center, top, right, view_h});
+    panels::map_panel(state_, {left + center, top + view_h, right, H - perf_h - view_h});
   } else {
     const float view_w = std::floor(center * 0.5f);
-    panels::viewport_panel(state_, {left, 0, view_w, d.y - strip_h});
-    panels::map_panel(state_, {left + view_w, 0, center - view_w, d.y - strip_h});
+    panels::viewport_panel(state_, {left, top, view_w, H - strip_h});
+    panels::map_panel(state_, {left + view_w, top, center - view_w, H - strip_h});
     // The bottom strip: the eigenfaces (PCA) beside the walk and export controls.
     if (!state_.component_textures.empty()) {
       const float comp_w = std::floor(center * 0.42f);
-      panels::components_panel(state_, {left, d.y - strip_h, comp_w, strip_h});
-      panels::walk_panel(state_, {left + comp_w, d.y - strip_h, center - comp_w, strip_h});
+      panels::components_panel(state_, {left, top + H - strip_h, comp_w, strip_h});
+      panels::walk_panel(state_, {left + comp_w, top + H - strip_h, center - comp_w, strip_h});
     } else {
-      panels::walk_panel(state_, {left, d.y - strip_h, center, strip_h});
+      panels::walk_panel(state_, {left, top + H - strip_h, center, strip_h});
     }
-    const float live_h = std::min(d.y * 0.3f, 230.f * s);
-    panels::dataset_panel(state_, {left + center, 0, right, d.y - perf_h - live_h});
-    panels::live_panel(state_, {left + center, d.y - perf_h - live_h, right, live_h});
+    const float live_h = std::min(H * 0.3f, 230.f * s);
+    panels::dataset_panel(state_, {left + center, top, right, H - perf_h - live_h});
+    panels::live_panel(state_, {left + center, top + H - perf_h - live_h, right, live_h});
   }
   panels::performance_panel(state_, {left + center, d.y - perf_h, right, perf_h});
   panels::messages_window(state_);
@@ -1033,6 +1036,7 @@ void Studio::handle_requests() {
   handle_story();
   handle_map_requests();
   handle_session_requests();
+  handle_journey();
   handle_walk();
   handle_live();
   if (space_ && state_.z != submitted_z_) {
@@ -1186,6 +1190,9 @@ void Studio::install_model(LoadedModel loaded) {
         if (static_cast<int>(k.z.size()) == info.dim)
           state_.walk_keys.push_back({k.name, k.z, static_cast<float>(k.seconds), static_cast<int>(k.interp)});
     }
+    pending_sliders_ = ses.sliders;
+    restore_direction_sliders();
+    if (ses.walk_playing) opts_.play_walk = true;
     state_.options.ui_scale = ses.ui_scale;
     state_.options.linear_filter = ses.linear_filter;
     if (!ses.word_query.empty()) state_.word_query = ses.word_query;
@@ -1245,15 +1252,21 @@ void Studio::install_dataset(LoadedDataset loaded) {
   }
   if (!labels.empty()) state_.labels_path_input = labels;
   for (const auto& g : pending_groups_) {
+    if (!g.members_given) {  // a query only (a scene): made once the labels are in
+      pending_query_groups_.push_back(g);
+      continue;
+    }
     StudioGroup sg{g.name, g.query, {}};
     for (long m : g.members)
       if (m >= 0 && m < state_.dataset_count) sg.members.push_back(m);
     state_.groups.push_back(std::move(sg));
   }
   pending_groups_.clear();
-  if (pending_attr_.first < static_cast<int>(state_.groups.size())) state_.attr_a = pending_attr_.first;
-  if (pending_attr_.second < static_cast<int>(state_.groups.size())) state_.attr_b = pending_attr_.second;
-  pending_attr_ = {-1, -1};
+  if (pending_query_groups_.empty()) {
+    if (pending_attr_.first < static_cast<int>(state_.groups.size())) state_.attr_a = pending_attr_.first;
+    if (pending_attr_.second < static_cast<int>(state_.groups.size())) state_.attr_b = pending_attr_.second;
+    pending_attr_ = {-1, -1};
+  }
   if (start_pick_ >= 0) {
     if (start_pick_ < state_.dataset_count) state_.pick_request = start_pick_;
     else show_error(state_.dataset_error, "no item " + std::to_string(start_pick_) + " in the dataset");
@@ -1634,6 +1647,22 @@ latent::Session Studio::make_session() const {
                            {"allow", parse_osc_allow_list(state_.osc_allow)}}}};
   }
   s.story = story_session();
+  for (const auto& at : state_.attributes) {
+    latent::SessionSlider sl;
+    if (at.direction >= 0 && at.direction < static_cast<int>(state_.directions.size())) {
+      if (at.strength == 0.f && at.applied == 0.f) continue;  // a direction at rest is not worth a line
+      sl.direction = state_.directions[static_cast<size_t>(at.direction)].name;
+    } else if (at.a >= 0 && at.b >= 0 && at.a < static_cast<int>(state_.groups.size()) &&
+               at.b < static_cast<int>(state_.groups.size())) {
+      sl.a = state_.groups[static_cast<size_t>(at.a)].name, sl.b = state_.groups[static_cast<size_t>(at.b)].name;
+    } else {
+      continue;
+    }
+    sl.strength = at.strength, sl.applied = at.applied;
+    s.sliders.push_back(std::move(sl));
+  }
+  s.walk_playing = state_.walk_playing;
+  s.caption = state_.scene_caption;
   if (state_.walk_random || state_.walk_keys.size() >= 2) {
     try {
       s.walks.push_back(make_walk());
@@ -1659,11 +1688,16 @@ void Studio::remember_recent(const std::string& path) {
   }
 }
 
-void Studio::open_session(const std::string& path) {
+void Studio::open_session(const std::string& path, bool scene) {
   try {
     latent::Session ses = latent::load_session(path);
-    remember_recent(path);
-    state_.session_path_input = path;
+    // A scene is opened, not edited: saving asks for a new path, and nothing autosaves
+    // beside the shipped file.
+    if (!scene) remember_recent(path);
+    state_.session_path_input = scene ? std::string() : path;
+    state_.scene_caption = ses.caption;
+    pending_query_groups_.clear();
+    pending_sliders_.clear();
     const bool same_model = state_.model.loaded && !ses.model.empty() &&
                             fs::exists(ses.model) && fs::equivalent(ses.model, state_.model.info.source);
     if (!ses.model.empty() && !fs::exists(ses.model)) {
@@ -1790,6 +1824,7 @@ void Studio::handle_map_requests() {
       (state_.labels_path_input.empty() || fs::is_regular_file(state_.labels_path_input)))
     load_labels(state_.labels_path_input);
   if (state_.color_column != colored_column_) update_colors();
+  make_pending_query_groups();
   if (labels_ && start_attribute_pending_ && !opts_.groups.empty()) {
     for (const std::string& def : opts_.groups) {
       const size_t eq = def.find('=');
@@ -1978,6 +2013,32 @@ bool Studio::write_screenshot() {
                            {"sliders", rect(state_.sliders_rect)},
                            {"first_slider", rect(state_.first_slider_rect)},
                            {"first_direction", rect(state_.first_direction_rect)},
+                           {"journey", {{"menu", rect(state_.journey_rect)},
+                                        {"caption", state_.scene_caption},
+                                        {"caption_rect", rect(state_.caption_rect)},
+                                        {"note", state_.scenes_note},
+                                        {"open_seconds", state_.scene_seconds},
+                                        {"scenes", [&] {
+                                           nlohmann::json l = nlohmann::json::array();
+                                           for (size_t i = 0; i < state_.scenes.size(); ++i)
+                                             l.push_back({{"title", state_.scenes[i].title},
+                                                          {"path", state_.scenes[i].path},
+                                                          {"rect", i < state_.scene_item_rects.size()
+                                                                       ? rect(state_.scene_item_rects[i])
+                                                                       : rect(Rect{})}});
+                                           return l;
+                                         }()}}},
+                           {"group_sliders", [&] {
+                              nlohmann::json l = nlohmann::json::array();
+                              for (const auto& a : state_.attributes)
+                                if (a.direction < 0 && a.a >= 0 && a.b >= 0 && a.a < static_cast<int>(state_.groups.size()) &&
+                                    a.b < static_cast<int>(state_.groups.size()))
+                                  l.push_back({{"a", state_.groups[static_cast<size_t>(a.a)].name},
+                                               {"b", state_.groups[static_cast<size_t>(a.b)].name},
+                                               {"strength", a.strength}, {"applied", a.applied}});
+                              return l;
+                            }()},
+                           {"walk_playing", state_.walk_playing},
                            {"import_sheet", {{"shown", state_.import_sheet.shown},
                                              {"generator", state_.import_sheet.generator},
                                              {"out_dir", state_.import_sheet.out_dir},

@@ -72,6 +72,7 @@ struct StudioOptions {
   // folders trusted without asking (the shipped models'), and where the person's list is.
   latent::ModelCheckOptions check;   // timeout and memory cap of that process
   std::string builtin_models;        // trusted from the start ("" = none)
+  std::string scenes_dir;            // the Journey menu's scenes ("" = none)
   std::string trusted_places_file;   // "" = $XDG_CONFIG_HOME/latent-studio/trusted-places.json
   double autosave_seconds = 60;      // autosave (to SESSION.autosave-PID) this often when something changed
   int width = 1600, height = 1000;   // window size
@@ -126,8 +127,14 @@ class Studio {
   nlohmann::json import_probe_;  // the probe of the bare generator the open model was made from
   void handle_session_requests();
   latent::Session make_session() const;
-  void open_session(const std::string& path);
+  void open_session(const std::string& path, bool scene = false);
   void remember_recent(const std::string& path);
+  // The Journey (studio_journey.cpp): scenes listed at start, opened from the menu; a
+  // session's sliders restored once their directions and groups exist.
+  void list_scenes();
+  void handle_journey();
+  void restore_direction_sliders();
+  void make_pending_query_groups();
   // Errors: shown in their panel (slot) and kept, in order, in the Messages list.
   void show_error(std::string& slot, const std::string& text);
   // Dropped files, one at a time and in order: each waits until the work it needs (the
@@ -214,6 +221,9 @@ class Studio {
   std::optional<latent::Session> pending_session_;   // waiting for its model / dataset
   std::vector<latent::SessionGroup> pending_groups_;
   std::pair<int, int> pending_attr_{-1, -1};
+  std::vector<latent::SessionGroup> pending_query_groups_;  // made once the labels are in
+  std::vector<latent::SessionSlider> pending_sliders_;      // the session's live sliders
+  double scene_opened_at_ = 0;                              // a Journey scene is opening (glfwGetTime)
   double last_autosave_ = 0;
   std::string autosaved_json_;
   std::string autosave_file_;   // this process's autosave, removed when the studio closes

@@ -34,7 +34,22 @@ nlohmann::json session_to_json(const Session& s) {
   j["bookmarks"] = nlohmann::json::array();
   for (const auto& b : s.bookmarks) j["bookmarks"].push_back({{"name", b.name}, {"z", b.z}});
   j["groups"] = nlohmann::json::array();
-  for (const auto& g : s.groups) j["groups"].push_back({{"name", g.name}, {"query", g.query}, {"members", g.members}});
+  for (const auto& g : s.groups) {
+    nlohmann::json o = {{"name", g.name}, {"query", g.query}};
+    if (g.members_given) o["members"] = g.members;
+    j["groups"].push_back(std::move(o));
+  }
+  if (!s.sliders.empty()) {
+    j["sliders"] = nlohmann::json::array();
+    for (const auto& l : s.sliders) {
+      nlohmann::json o = {{"strength", l.strength}, {"applied", l.applied}};
+      if (!l.direction.empty()) o["direction"] = l.direction;
+      else o["a"] = l.a, o["b"] = l.b;
+      j["sliders"].push_back(std::move(o));
+    }
+  }
+  if (s.walk_playing) j["walk_playing"] = true;
+  if (!s.caption.empty()) j["caption"] = s.caption;
   if (!s.controls.empty()) j["controls"] = s.controls;
   if (!s.story.empty()) j["story"] = s.story;
   j["walks"] = nlohmann::json::array();
@@ -116,6 +131,12 @@ Session session_from_json(const nlohmann::json& j, const std::string& file) {
     for (const auto& g : list_field(j, "groups", file)) {
       at = "group " + std::to_string(s.groups.size() + 1);
       SessionGroup group{g.at("name").get<std::string>(), g.value("query", ""), {}};
+      if (!g.contains("members")) {
+        if (group.query.empty()) throw FormatError(file + ": " + at + " has neither \"members\" nor a \"query\"");
+        group.members_given = false;
+        s.groups.push_back(std::move(group));
+        continue;
+      }
       if (!g.at("members").is_array()) throw FormatError(file + ": " + at + ": \"members\" must be an array");
       for (const auto& m : g.at("members")) {
         if (!m.is_number_integer())
@@ -132,6 +153,22 @@ Session session_from_json(const nlohmann::json& j, const std::string& file) {
       if (!j["controls"].is_object()) throw FormatError(file + ": \"controls\" must be an object");
       s.controls = j["controls"];
     }
+    at = "\"sliders\"";
+    for (const auto& l : list_field(j, "sliders", file)) {
+      at = "slider " + std::to_string(s.sliders.size() + 1);
+      SessionSlider sl;
+      sl.direction = l.value("direction", "");
+      sl.a = l.value("a", ""), sl.b = l.value("b", "");
+      if (sl.direction.empty() && (sl.a.empty() || sl.b.empty()))
+        throw FormatError(file + ": " + at + " needs a \"direction\", or groups \"a\" and \"b\"");
+      sl.strength = l.value("strength", 0.f);
+      sl.applied = l.value("applied", 0.f);
+      s.sliders.push_back(std::move(sl));
+    }
+    at = "\"walk_playing\"";
+    s.walk_playing = j.value("walk_playing", false);
+    at = "\"caption\"";
+    s.caption = j.value("caption", "");
     // Optional: version 1 sessions written before walks existed have none.
     at = "\"walks\"";
     for (const auto& w : list_field(j, "walks", file))
@@ -142,9 +179,31 @@ Session session_from_json(const nlohmann::json& j, const std::string& file) {
   }
 }
 
+namespace {
+
+// `p` against the session's folder when it is relative and there; else unchanged.
+std::string beside_session(const std::string& p, const fs::path& dir) {
+  if (p.empty()) return p;
+  const fs::path rel(p);
+  if (rel.is_absolute()) return p;
+  std::error_code ec;
+  const fs::path there = dir / rel;
+  if (fs::exists(there, ec)) return there.lexically_normal().string();
+  return p;
+}
+
+}  // namespace
+
 Session load_session(const std::string& path) {
   try {
-    return session_from_json(read_json_file(path, "the session"), path);
+    Session s = session_from_json(read_json_file(path, "the session"), path);
+    const fs::path dir = fs::path(path).parent_path();
+    s.model = beside_session(s.model, dir);
+    s.dataset = beside_session(s.dataset, dir);
+    s.labels = beside_session(s.labels, dir);
+    if (s.story.contains("image") && s.story["image"].is_string())
+      s.story["image"] = beside_session(s.story["image"].get<std::string>(), dir);
+    return s;
   } catch (const std::bad_alloc&) {
     throw Error(path + ": out of memory while reading the session");
   }

@@ -27,6 +27,9 @@ void consent_prompt(AppState& s);
 // After a bare TorchScript generator was opened: what the probe found, to correct and re-import.
 void import_sheet(AppState& s);
 void messages_window(AppState& s);
+// The menu bar across the top (the Journey's scenes, the open scene's caption); returns
+// its height, which the layout leaves free.
+float menu_bar(AppState& s);
 
 // Shared by the panels: place the next window, and show an error in red, wrapped.
 void place_window(const Rect& r);
