@@ -11,6 +11,7 @@ PACKAGES=(
   libimgui-dev libglfw3-dev libepoxy-dev libgl-dev libfreetype-dev fonts-dejavu-core
   librtmidi-dev liblo-dev jackd2
   libgtest-dev libbenchmark-dev
+  libgtk-3-dev
   xvfb xauth libgl1-mesa-dri xdotool
   ffmpeg
   clang-14 libclang-rt-14-dev

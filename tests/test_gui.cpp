@@ -1214,3 +1214,159 @@ TEST(Studio, EveryJourneySceneOpensFromTheMenu) {
     EXPECT_EQ(sm["z"].size(), scene.z.empty() ? sm["z"].size() : scene.z.size());
   }
 }
+
+// The map shows what it holds: computed on open, pictures in place of points where there
+// is room, larger when the wheel zooms in; hovering a point decodes its latent beside
+// its picture; the lasso's selection saved as a list and as a folder of pictures, with
+// real clicks.
+TEST(Studio, ZoomedMapShowsPicturesHoverDecodesAndSelectionSaves) {
+  if (!test_util::has_data_dir()) GTEST_SKIP() << "no shared data";
+  if (run("command -v xdotool").code != 0) GTEST_SKIP() << "xdotool is not installed";
+  test_util::TempDir tmp;
+  const std::string data = std::string(LATENT_DATA_DIR) + "/faces/olivetti";
+  const std::string args = "--model " + kModel + " --dataset " + data + " --width 1600 --height 1000";
+  // Share of a rectangle's pixels that are the faces' greys (not the dark canvas, not a
+  // coloured point).
+  auto grey_share = [](const Image& img, const nlohmann::json& r) {
+    long grey = 0, total = 0;
+    for (int y = r["y"].get<int>(); y < r["y"].get<int>() + r["h"].get<int>(); ++y)
+      for (int x = r["x"].get<int>(); x < r["x"].get<int>() + r["w"].get<int>(); ++x, ++total) {
+        const float a = img.at(x, y, 0), b = img.at(x, y, 1), c = img.at(x, y, 2);
+        grey += std::abs(a - b) < 0.02f && std::abs(b - c) < 0.02f && a > 0.3f ? 1 : 0;
+      }
+    return total ? double(grey) / total : 0.0;
+  };
+
+  // Opened without asking: a PCA map, its pictures built and drawn.
+  auto a = run(kStudio + " " + args + " --screenshot " + (tmp / "a.png") + " --frames 3");
+  ASSERT_EQ(a.code, 0) << a.output;
+  const auto am = read_json(tmp / "a.png.json");
+  EXPECT_EQ(am["map_method"], "pca");
+  EXPECT_EQ(am["map_points"], 400);
+  const auto& ap = am["map_pictures"];
+  EXPECT_EQ(ap["atlas_pages"], 1);
+  EXPECT_EQ(ap["drawn"], 400);
+  const nlohmann::json canvas = ap["canvas"];
+  const double grey_fit = grey_share(load_image(tmp / "a.png"), canvas);
+  EXPECT_GT(grey_fit, 0.03) << "no pictures on the map";
+
+  // The wheel zooms in about the canvas centre: fewer, larger pictures fill more of it.
+  const int cx = static_cast<int>(canvas["x"].get<double>() + canvas["w"].get<double>() / 2);
+  const int cy = static_cast<int>(canvas["y"].get<double>() + canvas["h"].get<double>() / 2);
+  const std::string zoom = "xdotool mousemove " + std::to_string(cx) + " " + std::to_string(cy) + "\n"
+                           "for i in 1 2 3 4 5 6 7; do xdotool click 4; sleep 0.1; done\nsleep 0.5\n";
+  auto b = run_with_input(tmp, args + " --screenshot " + (tmp / "b.png") + " --screenshot-after 6", 2,
+                          zoom + "xdotool mousemove 5 500\n");
+  ASSERT_EQ(b.code, 0) << b.output;
+  const auto bm = read_json(tmp / "b.png.json");
+  const auto& bp = bm["map_pictures"];
+  EXPECT_GT(bp["zoom"].get<double>(), 3.0);
+  EXPECT_LT(bp["drawn"].get<long>(), 400);
+  EXPECT_GT(bp["drawn"].get<long>(), 5);
+  EXPECT_GT(bp["px"].get<double>(), 1.5 * ap["px"].get<double>());
+  EXPECT_GT(grey_share(load_image(tmp / "b.png"), canvas), 1.5 * grey_fit);
+
+  // Hovering the point nearest the centre shows its decoding.
+  const auto& near = bp["centre_point"];
+  ASSERT_GE(near["index"].get<long>(), 0);
+  auto c = run_with_input(tmp, args + " --screenshot " + (tmp / "c.png") + " --screenshot-after 7", 2,
+                          zoom + "xdotool mousemove " + std::to_string(near["x"].get<int>()) + " " +
+                              std::to_string(near["y"].get<int>()) + "\nsleep 0.2\nxdotool mousemove_relative 1 0\n");
+  ASSERT_EQ(c.code, 0) << c.output;
+  const auto cm = read_json(tmp / "c.png.json");
+  EXPECT_GE(cm["map_pictures"]["hover"].get<long>(), 0);
+  EXPECT_EQ(cm["map_pictures"]["hover_decoded"], cm["map_pictures"]["hover"]);
+
+  // A lasso over the zoomed map, then "save list" and "save pictures" (found in a first run).
+  const std::string lasso = "xdotool mousemove " + std::to_string(cx - 60) + " " + std::to_string(cy - 60) +
+                            " keydown shift mousedown 1\nfor p in '" + std::to_string(cx + 60) + " " +
+                            std::to_string(cy - 60) + "' '" + std::to_string(cx + 60) + " " + std::to_string(cy + 60) +
+                            "' '" + std::to_string(cx - 60) + " " + std::to_string(cy + 60) + "' '" +
+                            std::to_string(cx - 55) + " " + std::to_string(cy - 55) +
+                            "'; do xdotool mousemove $p; sleep 0.2; done\nxdotool mouseup 1 keyup shift\nsleep 0.3\n";
+  auto d = run_with_input(tmp, args + " --screenshot " + (tmp / "d.png") + " --screenshot-after 7", 2, zoom + lasso);
+  ASSERT_EQ(d.code, 0) << d.output;
+  const auto dm = read_json(tmp / "d.png.json");
+  const long selected = dm["map_pictures"]["selection"].get<long>();
+  ASSERT_GT(selected, 0);
+  auto press = [](const nlohmann::json& r) {
+    return "xdotool mousemove " + std::to_string(static_cast<int>(r["x"].get<double>() + r["w"].get<double>() / 2)) + " " +
+           std::to_string(static_cast<int>(r["y"].get<double>() + r["h"].get<double>() / 2)) + " click 1\nsleep 1\n";
+  };
+  const std::string script = tmp / "save.sh";
+  {
+    std::ofstream sh(script);
+    sh << "#!/bin/sh\ncd " << tmp.path.string() << "\n"
+       << kStudio << " " << args << " --screenshot e.png --screenshot-after 10 &\nPID=$!\n"
+       << "xdotool search --sync --name 'Latent Studio' > /dev/null\nsleep 2\n"
+       << zoom << lasso << press(dm["map_pictures"]["save_list_button"])
+       << press(dm["map_pictures"]["save_pictures_button"]) << "wait $PID\n";
+  }
+  auto e = run("sh " + script);
+  ASSERT_EQ(e.code, 0) << e.output;
+  ASSERT_TRUE(std::filesystem::is_directory(tmp / "selection")) << read_json(tmp / "e.png.json")["map_pictures"];
+  const auto em = read_json(tmp / "e.png.json");
+  const long saved = em["map_pictures"]["selection"].get<long>();  // the lasso's path is timed by xdotool
+  EXPECT_GT(saved, 0);
+  std::ifstream list(tmp / "selection.csv");
+  ASSERT_TRUE(list.good()) << em["map_pictures"]["selection_status"];
+  std::string header, line;
+  std::getline(list, header);
+  EXPECT_EQ(header, "index,name,index,subject,shot,glasses,female");
+  long rows = 0;
+  while (std::getline(list, line)) ++rows;
+  EXPECT_EQ(rows, saved);
+  long pngs = 0;
+  for (const auto& f : std::filesystem::directory_iterator(tmp / "selection")) {
+    pngs += f.path().extension() == ".png";
+    if (pngs == 1) {
+      const Image face = load_image(f.path().string());
+      EXPECT_EQ(face.width, 64);
+    }
+  }
+  EXPECT_EQ(pngs, saved);
+}
+
+// The desktop's file dialog (GTK's, under Xvfb with no portal): a real click on the
+// session's "..." button, the path typed into the dialog and confirmed with Enter, and
+// the session opens; a dialog cancelled with Escape changes nothing.
+TEST(Studio, ANativeFileDialogChoosesTheSessionToOpen) {
+  if (run("command -v xdotool").code != 0) GTEST_SKIP() << "xdotool is not installed";
+  test_util::TempDir tmp;
+  Session ses;
+  ses.model = kModel;
+  ses.z.assign(123, 0.f);
+  ses.z[0] = 3.f, ses.z[1] = -2.f;
+  ses.bookmarks = {{"chosen in the dialog", ses.z}};
+  save_session(ses, tmp / "picked.json");
+
+  auto a = run(kStudio + " --model " + kModel + " --screenshot " + (tmp / "a.png") + " --frames 3");
+  ASSERT_EQ(a.code, 0) << a.output;
+  const auto am = read_json(tmp / "a.png.json");
+  if (!am["file_dialogs"]["available"].get<bool>()) GTEST_SKIP() << "this build has no file dialogs (no GTK 3)";
+  const auto& b = am["file_dialogs"]["buttons"]["session_open"];
+  ASSERT_GT(b["w"].get<double>(), 4) << am["file_dialogs"];
+  const std::string click = "xdotool mousemove " + std::to_string(static_cast<int>(b["x"].get<double>() + b["w"].get<double>() / 2)) +
+                            " " + std::to_string(static_cast<int>(b["y"].get<double>() + b["h"].get<double>() / 2)) +
+                            " click 1\n";
+  auto dialog = [&](const std::string& shot, const std::string& keys) {
+    return run_with_input(tmp, "--model " + kModel + " --screenshot " + shot + " --screenshot-after 12", 2,
+                          click + "W=$(xdotool search --sync --name 'Open a session' | head -1)\nsleep 1\n"
+                                  "xdotool windowfocus --sync $W 2>/dev/null || true\n" + keys);
+  };
+  auto chosen = dialog(tmp / "b.png", "xdotool type --delay 15 '" + (tmp / "picked.json") + "'\nsleep 0.5\nxdotool key Return\n");
+  ASSERT_EQ(chosen.code, 0) << chosen.output;
+  const auto bm = read_json(tmp / "b.png.json");
+  EXPECT_EQ(bm["session_path"], tmp / "picked.json") << bm["session_status"] << bm["file_dialogs"];
+  const Latent z = bm["z"].get<Latent>();
+  ASSERT_EQ(z.size(), 123u);
+  EXPECT_FLOAT_EQ(z[0], 3.f);
+  EXPECT_FLOAT_EQ(z[1], -2.f);
+
+  auto cancelled = dialog(tmp / "c.png", "xdotool key Escape\n");
+  ASSERT_EQ(cancelled.code, 0) << cancelled.output;
+  const auto cm = read_json(tmp / "c.png.json");
+  EXPECT_EQ(cm["session_path"], "");
+  EXPECT_EQ(cm["z"], am["z"]);
+  EXPECT_EQ(cm["file_dialogs"]["status"], "");
+}

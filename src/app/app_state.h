@@ -271,6 +271,15 @@ struct AppState {
   double scene_seconds = -1;   // how long the last scene took to open (click to first picture)
   Rect menu_rect, journey_rect, caption_rect;  // framebuffer pixels (tests)
   std::vector<Rect> scene_item_rects;          // while the Journey menu is open
+
+  // A path chosen with the desktop's file dialog: a panel's "..." button asks, the Studio
+  // shows the (modal) dialog between frames, puts the path in the field and does what
+  // the field's own button does (open the model, load the dataset, save the session...).
+  enum class PathFor { None, Model, Dataset, Labels, SessionOpen, SessionSave, Export, Selection };
+  PathFor file_ask = PathFor::None;
+  bool file_dialogs = false;            // this build and display can show them
+  std::string file_dialog_status;       // why a dialog could not be shown
+  std::map<int, Rect> browse_buttons;   // where each "..." button is (framebuffer pixels, tests)
   bool attribute_add = false;
   long map_hover = -1;
   struct MapView {
@@ -289,6 +298,30 @@ struct AppState {
   std::string map_filter_error;
   std::string map_filter_applied = "\x01";  // the filter map_match was computed for
   std::vector<long> map_selection;         // points chosen with the lasso (shift + drag)
+  // The dataset's pictures on the map: an atlas of small copies, drawn in place of the
+  // points once zooming leaves room for them.
+  struct MapAtlas {
+    std::vector<TextureId> pages;
+    int cell = 0, page_size = 0, per_row = 0;
+    long per_page = 0, count = 0;
+  } map_atlas;
+  Progress atlas_progress;
+  bool map_pictures = true;                // draw pictures when there is room
+  long map_thumbnails_drawn = 0;           // in the last frame (tests, performance)
+  float map_thumbnail_px = 0;              // their size then (framebuffer pixels)
+  Rect map_canvas_rect;                    // framebuffer pixels (tests)
+  long map_centre_point = -1;              // the point drawn nearest the canvas centre (tests)
+  float map_centre_point_px[2] = {0, 0};
+  // The point under the pointer, decoded by the model, shown large beside its picture.
+  TextureId hover_texture = 0;
+  long hover_decoded = -1;                 // the item hover_texture shows
+  int hover_w = 0, hover_h = 0;
+  // The lasso's selection written out: a list (PATH.csv) or a folder of pictures (PATH/).
+  std::string selection_path = "selection";
+  bool selection_save_list = false, selection_save_images = false;
+  Progress selection_progress;
+  Rect selection_list_button, selection_images_button;  // framebuffer pixels (tests)
+  std::string selection_status;
   bool group_from_selection = false;
 
   // Expressions over bookmarks (@name), groups (mean(@group)), dataset items (item(N)),

@@ -5,6 +5,7 @@
 #include "latent/torch_space.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <cmath>
 #include <filesystem>
@@ -12,6 +13,7 @@
 #include <Eigen/SVD>
 
 #include "latent/errors.h"
+#include "latent/file_ops.h"
 #include "latent/model_package.h"
 #include "latent/pca_space.h"
 #include "latent/registry.h"
@@ -209,7 +211,8 @@ Renderer::Renderer()
     : decoder(decode_checked),
       words(answer_words),
       picker(pick),
-      story([map = std::make_shared<StoryMap>()](const StoryRequest& r) { return tell_story(r, *map); }) {}
+      story([map = std::make_shared<StoryMap>()](const StoryRequest& r) { return tell_story(r, *map); }),
+      hover(decode_checked) {}
 
 void Renderer::make_style(std::shared_ptr<const Space> space, std::string name, std::vector<std::string> a,
                           std::vector<std::string> b, std::vector<std::string> probe) {
@@ -530,6 +533,91 @@ void Renderer::open_dataset(const std::string& path, std::shared_ptr<const Space
     }));
     out.data = std::move(data);
     return out;
+  });
+}
+
+int atlas_cell(long count, int side) {
+  for (int cell : {64, 48, 32, 24}) {
+    if (cell > side) continue;
+    if (static_cast<double>(count) * cell * cell <= 16.0 * 1024 * 1024) return cell;
+  }
+  return std::min(16, std::max(1, side));
+}
+
+ThumbnailAtlas make_thumbnail_atlas(const ImageDataset& data, int page_size, const std::function<bool(float)>& progress) {
+  ThumbnailAtlas a;
+  a.count = data.count();
+  a.cell = atlas_cell(a.count, std::max(data.width, data.height));
+  a.page_size = page_size;
+  a.per_row = page_size / a.cell;
+  a.per_page = static_cast<long>(a.per_row) * a.per_row;
+  if (a.count == 0) return a;
+  a.pages.resize(static_cast<size_t>((a.count + a.per_page - 1) / a.per_page));
+  for (auto& p : a.pages) p.assign(static_cast<size_t>(page_size) * page_size * 4, 0);
+  for (long i = 0; i < a.count; ++i) {
+    const Image small = convert_image(data.image(i), a.cell, a.cell, 3);
+    auto& page = a.pages[static_cast<size_t>(i / a.per_page)];
+    const long c = i % a.per_page;
+    const int x0 = static_cast<int>(c % a.per_row) * a.cell, y0 = static_cast<int>(c / a.per_row) * a.cell;
+    for (int y = 0; y < a.cell; ++y)
+      for (int x = 0; x < a.cell; ++x) {
+        uint8_t* px = &page[(static_cast<size_t>(y0 + y) * page_size + x0 + x) * 4];
+        for (int k = 0; k < 3; ++k)
+          px[k] = static_cast<uint8_t>(std::lround(std::clamp(small.at(x, y, k), 0.f, 1.f) * 255.f));
+        px[3] = 255;
+      }
+    if (progress && (i & 255) == 255 && !progress(static_cast<float>(i + 1) / a.count)) throw Cancelled();
+  }
+  return a;
+}
+
+void Renderer::build_atlas(std::shared_ptr<const ImageDataset> data) {
+  atlas_task = std::make_unique<Task<ThumbnailAtlas>>([data](TaskContext& ctx) {
+    return make_thumbnail_atlas(*data, 2048, [&ctx](float f) { return ctx.progress(f, "pictures for the map"); });
+  });
+}
+
+void Renderer::export_selection(std::shared_ptr<const ImageDataset> data, std::vector<long> items,
+                                std::vector<std::string> label_columns,
+                                std::vector<std::vector<std::string>> label_rows, std::string path, bool images) {
+  selection_task = std::make_unique<Task<std::string>>([=](TaskContext& ctx) {
+    namespace fs = std::filesystem;
+    if (items.empty()) throw UnsupportedError("nothing is selected: hold shift and drag a lasso over the map first");
+    auto name_of = [&](long i) {
+      return i < static_cast<long>(data->names.size()) ? data->names[static_cast<size_t>(i)] : "#" + std::to_string(i);
+    };
+    if (!images) {
+      // A CSV any spreadsheet reads: quoted where a field needs it.
+      auto field = [](const std::string& v) {
+        if (v.find_first_of(",\"\n") == std::string::npos) return v;
+        std::string q = "\"";
+        for (char ch : v) q += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+        return q + "\"";
+      };
+      std::string out = "index,name";
+      for (const auto& c : label_columns) out += "," + field(c);
+      out += "\n";
+      for (size_t k = 0; k < items.size(); ++k) {
+        out += std::to_string(items[k]) + "," + field(name_of(items[k]));
+        if (k < label_rows.size())
+          for (const auto& v : label_rows[k]) out += "," + field(v);
+        out += "\n";
+      }
+      const fs::path parent = fs::path(path).parent_path();
+      if (!parent.empty()) fs::create_directories(parent);
+      write_file_atomic(path, out);
+      return "wrote a list of " + std::to_string(items.size()) + " items to " + path;
+    }
+    fs::create_directories(path);
+    for (size_t k = 0; k < items.size(); ++k) {
+      std::string stem = fs::path(name_of(items[k])).stem().string();
+      if (stem.empty() || stem[0] == '#') stem = "item";
+      char num[32];
+      std::snprintf(num, sizeof num, "%06ld-", items[k]);
+      save_png(data->image(items[k]), (fs::path(path) / (num + stem + ".png")).string());
+      if (!ctx.progress(static_cast<float>(k + 1) / items.size(), "writing pictures")) throw Cancelled();
+    }
+    return "wrote " + std::to_string(items.size()) + " pictures to " + path;
   });
 }
 

@@ -18,6 +18,7 @@
 #include "latent/video_export.h"
 #include "latent/walk.h"
 
+#include <functional>
 #include <mutex>
 
 namespace studio {
@@ -130,6 +131,22 @@ struct MapSnapshot {
   uint64_t version = 0;
 };
 
+// The dataset's pictures, small, packed into square RGBA8 pages for the map: item i is
+// in page i / per_page, at cell (i % per_page) % per_row, (i % per_page) / per_row.
+struct ThumbnailAtlas {
+  int cell = 0;       // pixels per side of one picture
+  int page_size = 0;  // pixels per side of one page
+  int per_row = 0;    // cells per row of a page
+  long per_page = 0;
+  long count = 0;
+  std::vector<std::vector<uint8_t>> pages;
+};
+// The cell size for `count` pictures of `side` pixels: 64, 48, 32, 24 or 16, the largest
+// that keeps the atlas within 16 M pixels (64 MB), and no larger than the pictures.
+int atlas_cell(long count, int side);
+ThumbnailAtlas make_thumbnail_atlas(const latent::ImageDataset& data, int page_size,
+                                    const std::function<bool(float)>& progress = {});
+
 class Renderer {
  public:
   Renderer();
@@ -152,6 +169,16 @@ class Renderer {
   latent::LatestWorker<WordRequest, WordResult> words;
   latent::LatestWorker<PickRequest, PickResult> picker;
   latent::LatestWorker<StoryRequest, StoryResult> story;
+  latent::LatestWorker<DecodeRequest, Decoded> hover;  // the map point under the pointer, decoded
+  // The map's pictures, built once per dataset.
+  void build_atlas(std::shared_ptr<const latent::ImageDataset> data);
+  std::unique_ptr<latent::Task<ThumbnailAtlas>> atlas_task;
+  // The lasso's selection written out: a CSV list (index, name and the label columns) or a
+  // folder of its pictures as PNG files.
+  void export_selection(std::shared_ptr<const latent::ImageDataset> data, std::vector<long> items,
+                        std::vector<std::string> label_columns, std::vector<std::vector<std::string>> label_rows,
+                        std::string path, bool images);
+  std::unique_ptr<latent::Task<std::string>> selection_task;
   // A style vector from two lists of sentences (sentence models), calibrated on `probe`.
   void make_style(std::shared_ptr<const latent::Space> space, std::string name, std::vector<std::string> a,
                   std::vector<std::string> b, std::vector<std::string> probe);

@@ -1,4 +1,5 @@
 #include "studio.h"
+#include "file_dialog.h"
 
 #define GLFW_INCLUDE_NONE
 #include <epoxy/gl.h>
@@ -255,6 +256,7 @@ Studio::Studio(StudioOptions options) : opts_(std::move(options)) {
 
   state_.recent_sessions = read_recent();
   list_scenes();
+  state_.file_dialogs = file_dialogs_available();
   state_.autosave_offers = find_autosave_offers(state_.recent_sessions, opts_.session);
   if (!opts_.session.empty()) {
     open_session(opts_.session);
@@ -666,6 +668,7 @@ bool Studio::settled(bool waiting_expression_counts) const {
          shown_generation_ == submitted_generation_ && !renderer_.picker.busy() && pick_shown_ == pick_generation_ &&
          !renderer_.words.busy() && words_shown_ == words_generation_ && !state_.word_index.running &&
          !renderer_.story.busy() && story_shown_ == story_generation_ && !renderer_.style_task &&
+         !renderer_.atlas_task && !renderer_.selection_task && !renderer_.hover.busy() &&
          !state_.style_make_request &&
          !state_.map_progress.running && !state_.map_request &&
          state_.wanted_thumbnails.empty() && state_.open_dataset_request.empty() &&
@@ -1036,7 +1039,9 @@ void Studio::handle_requests() {
   handle_story();
   handle_map_requests();
   handle_session_requests();
+  handle_file_dialog();
   handle_journey();
+  handle_map_pictures();
   handle_walk();
   handle_live();
   if (space_ && state_.z != submitted_z_) {
@@ -1216,6 +1221,7 @@ void Studio::install_model(LoadedModel loaded) {
 
 void Studio::clear_dataset() {
   dataset_.reset();
+  clear_map_pictures();
   for (auto& [i, t] : state_.thumbnails) delete_texture(t);
   state_.thumbnails.clear();
   for (TextureId* t : {&state_.pick_original, &state_.pick_reconstruction, &state_.pick_error}) {
@@ -1266,6 +1272,12 @@ void Studio::install_dataset(LoadedDataset loaded) {
     if (pending_attr_.first < static_cast<int>(state_.groups.size())) state_.attr_a = pending_attr_.first;
     if (pending_attr_.second < static_cast<int>(state_.groups.size())) state_.attr_b = pending_attr_.second;
     pending_attr_ = {-1, -1};
+  }
+  renderer_.build_atlas(dataset_->data);
+  // The map is there on open: PCA, unless the command line or the session asks for another.
+  if (!(start_map_pending_ && !opts_.map.empty()) && !renderer_.map_task) {
+    state_.map_method = 0;
+    state_.map_request = true;
   }
   if (start_pick_ >= 0) {
     if (start_pick_ < state_.dataset_count) state_.pick_request = start_pick_;
@@ -2039,6 +2051,18 @@ bool Studio::write_screenshot() {
                               return l;
                             }()},
                            {"walk_playing", state_.walk_playing},
+                           {"file_dialogs", {{"available", state_.file_dialogs},
+                                             {"status", state_.file_dialog_status},
+                                             {"buttons", [&] {
+                                                nlohmann::json b = nlohmann::json::object();
+                                                const char* names[] = {"none", "model", "dataset", "labels", "session_open",
+                                                                       "session_save", "export", "selection"};
+                                                for (const auto& [k, r] : state_.browse_buttons)
+                                                  if (k >= 0 && k < 8) b[names[k]] = rect(r);
+                                                return b;
+                                              }()}}},
+                           {"session_path", state_.session_path_input},
+                           {"dataset_path", state_.dataset_path_input},
                            {"import_sheet", {{"shown", state_.import_sheet.shown},
                                              {"generator", state_.import_sheet.generator},
                                              {"out_dir", state_.import_sheet.out_dir},
@@ -2079,6 +2103,21 @@ bool Studio::write_screenshot() {
                            {"word_status", state_.word_status},
                            {"word_error", state_.word_error},
                            {"map_points", state_.map_xy.size() / 2},
+                           {"map_pictures", {{"atlas_pages", state_.map_atlas.pages.size()},
+                                             {"atlas_cell", state_.map_atlas.cell},
+                                             {"drawn", state_.map_thumbnails_drawn},
+                                             {"px", state_.map_thumbnail_px},
+                                             {"canvas", rect(state_.map_canvas_rect)},
+                                             {"zoom", state_.map_view.zoom},
+                                             {"hover", state_.map_hover},
+                                             {"centre_point", {{"index", state_.map_centre_point},
+                                                               {"x", state_.map_centre_point_px[0]},
+                                                               {"y", state_.map_centre_point_px[1]}}},
+                                             {"hover_decoded", state_.hover_decoded},
+                                             {"selection", state_.map_selection.size()},
+                                             {"selection_status", state_.selection_status},
+                                             {"save_list_button", rect(state_.selection_list_button)},
+                                             {"save_pictures_button", rect(state_.selection_images_button)}}},
                            {"map_method", state_.map_shown_method},
                            {"map_error", state_.map_error},
                            {"labels_error", state_.labels_error},

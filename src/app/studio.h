@@ -135,6 +135,12 @@ class Studio {
   void handle_journey();
   void restore_direction_sliders();
   void make_pending_query_groups();
+  // The map's pictures (studio_map.cpp): the atlas, the hovered point decoded, the
+  // selection written out.
+  void handle_map_pictures();
+  void clear_map_pictures();
+  // A path asked for with the desktop's file dialog (studio_files.cpp).
+  void handle_file_dialog();
   // Errors: shown in their panel (slot) and kept, in order, in the Messages list.
   void show_error(std::string& slot, const std::string& text);
   // Dropped files, one at a time and in order: each waits until the work it needs (the
@@ -223,6 +229,8 @@ class Studio {
   std::pair<int, int> pending_attr_{-1, -1};
   std::vector<latent::SessionGroup> pending_query_groups_;  // made once the labels are in
   std::vector<latent::SessionSlider> pending_sliders_;      // the session's live sliders
+  long hover_submitted_ = -1;
+  uint64_t hover_generation_ = 0, hover_shown_ = 0;
   double scene_opened_at_ = 0;                              // a Journey scene is opening (glfwGetTime)
   double last_autosave_ = 0;
   std::string autosaved_json_;

@@ -21,6 +21,18 @@ TextureId create_texture(const latent::Image& img, bool linear) {
   return tex;
 }
 
+TextureId create_texture_rgba8(int width, int height, const uint8_t* rgba, bool linear) {
+  GLuint tex = 0;
+  glGenTextures(1, &tex);
+  glBindTexture(GL_TEXTURE_2D, tex);
+  glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
+  glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, width, height, 0, GL_RGBA, GL_UNSIGNED_BYTE, rgba);
+  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+  set_texture_filter(tex, linear);
+  return tex;
+}
+
 void set_texture_filter(TextureId tex, bool linear) {
   glBindTexture(GL_TEXTURE_2D, static_cast<GLuint>(tex));
   glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, linear ? GL_LINEAR : GL_NEAREST);

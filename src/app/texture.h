@@ -9,6 +9,8 @@ namespace studio {
 TextureId create_texture(const latent::Image& img, bool linear);
 // Replaces the content of `tex` (reallocating when the size changed).
 void update_texture(TextureId tex, const latent::Image& img, bool linear);
+// A texture from 8-bit RGBA pixels, row 0 at the top.
+TextureId create_texture_rgba8(int width, int height, const uint8_t* rgba, bool linear);
 void set_texture_filter(TextureId tex, bool linear);
 void delete_texture(TextureId tex);
 

@@ -11,14 +11,21 @@ void bookmarks_panel(AppState& s, const Rect& r) {
   ImGui::Begin("Session & bookmarks", nullptr, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
   const float button_w = ImGui::CalcTextSize("Save").x + ImGui::CalcTextSize("Open").x +
                          ImGui::GetStyle().FramePadding.x * 4 + ImGui::GetStyle().ItemSpacing.x * 2;
-  ImGui::SetNextItemWidth(-button_w);
+  ImGui::SetNextItemWidth(-button_w - 2 * browse_width(s));
   ImGui::InputTextWithHint("##session", "session.json", &s.session_path_input);
+  // Save: to the typed path, or (empty) through the dialog; "..." after it saves to a
+  // path chosen in the dialog.
+  ImGui::SameLine();
+  if (ImGui::Button("Save")) {
+    if (!s.session_path_input.empty()) s.session_save_request = true;
+    else if (s.file_dialogs) s.file_ask = AppState::PathFor::SessionSave;
+  }
+  browse_button(s, AppState::PathFor::SessionSave, "save the session as... (the desktop's dialog)");
   ImGui::SameLine();
   ImGui::BeginDisabled(s.session_path_input.empty());
-  if (ImGui::Button("Save")) s.session_save_request = true;
-  ImGui::SameLine();
   if (ImGui::Button("Open")) s.session_open_request = true;
   ImGui::EndDisabled();
+  browse_button(s, AppState::PathFor::SessionOpen, "choose a session (or a Journey scene) and open it");
   if (!s.recent_sessions.empty() && ImGui::BeginCombo("recent", "", ImGuiComboFlags_NoPreview)) {
     for (const auto& p : s.recent_sessions)
       if (ImGui::Selectable(p.c_str())) s.session_path_input = p, s.session_open_request = true;
@@ -38,6 +45,7 @@ void bookmarks_panel(AppState& s, const Rect& r) {
     ImGui::PopID();
   }
   if (!s.session_status.empty()) ImGui::TextWrapped("%s", s.session_status.c_str());
+  error_text(s.file_dialog_status);
   ImGui::Separator();
 
   ImGui::BeginDisabled(s.z.empty());

@@ -21,6 +21,22 @@ void progress_line(const Progress& p) {
   ImGui::ProgressBar(p.fraction, ImVec2(-1, 0), p.stage.c_str());
 }
 
+void browse_button(AppState& s, AppState::PathFor what, const char* tooltip) {
+  if (!s.file_dialogs) return;
+  ImGui::SameLine();
+  ImGui::PushID(static_cast<int>(what));
+  if (ImGui::Button("...")) s.file_ask = what;
+  const ImVec2 a = ImGui::GetItemRectMin(), sz = ImGui::GetItemRectSize();
+  s.browse_buttons[static_cast<int>(what)] = to_framebuffer(a.x, a.y, sz.x, sz.y);
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", tooltip);
+  ImGui::PopID();
+}
+
+float browse_width(const AppState& s) {
+  if (!s.file_dialogs) return 0.f;
+  return ImGui::CalcTextSize("...").x + ImGui::GetStyle().FramePadding.x * 2 + ImGui::GetStyle().ItemSpacing.x;
+}
+
 Rect to_framebuffer(float x, float y, float w, float h) {
   const ImVec2 scale = ImGui::GetIO().DisplayFramebufferScale;
   return {x * scale.x, y * scale.y, w * scale.x, h * scale.y};

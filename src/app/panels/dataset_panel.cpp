@@ -24,9 +24,11 @@ void dataset_panel(AppState& s, const Rect& r) {
   ImGui::Begin("Dataset", nullptr, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
   ImGui::BeginDisabled(s.dataset_load.running || !s.model.loaded);
   ImGui::SetNextItemWidth(-ImGui::CalcTextSize("Load").x - ImGui::GetStyle().FramePadding.x * 2 -
-                          ImGui::GetStyle().ItemSpacing.x);
+                          ImGui::GetStyle().ItemSpacing.x - browse_width(s));
   const bool enter = ImGui::InputTextWithHint("##datapath", "image folder, IDX file or array .json",
                                               &s.dataset_path_input, ImGuiInputTextFlags_EnterReturnsTrue);
+  browse_button(s, AppState::PathFor::Dataset,
+                "choose a dataset and load it: an IDX file, an array .json, or any image in a folder of images");
   ImGui::SameLine();
   if ((ImGui::Button("Load") || enter) && !s.dataset_path_input.empty()) s.open_dataset_request = s.dataset_path_input;
   ImGui::EndDisabled();

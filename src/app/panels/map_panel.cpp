@@ -55,12 +55,15 @@ void map_panel(AppState& s, const Rect& r) {
       ImGui::TextDisabled("%s, %zu points", s.map_shown_method.c_str(), s.map_xy.size() / 2);
     }
   }
+
   error_text(s.map_error);
 
   // Labels and colour.
   if (s.model.info.modality == latent::Modality::Image) {
-    ImGui::SetNextItemWidth(-ImGui::CalcTextSize("Colour by").x - ImGui::GetStyle().ItemSpacing.x - 140.f * s.options.ui_scale);
+    ImGui::SetNextItemWidth(-ImGui::CalcTextSize("Colour by").x - ImGui::GetStyle().ItemSpacing.x - 140.f * s.options.ui_scale -
+                            browse_width(s));
     ImGui::InputTextWithHint("##labels", "labels.csv (one row per item)", &s.labels_path_input);
+    browse_button(s, AppState::PathFor::Labels, "choose the label CSV (one row per dataset item)");
     ImGui::SameLine();
     ImGui::SetNextItemWidth(140.f * s.options.ui_scale);
     const char* current = s.color_column >= 0 && s.color_column < static_cast<int>(s.label_columns.size())
@@ -76,10 +79,20 @@ void map_panel(AppState& s, const Rect& r) {
   }
 
   // Filter and selection.
-  ImGui::SetNextItemWidth(-ImGui::CalcTextSize("isolate").x - ImGui::GetFrameHeight() - ImGui::GetStyle().ItemSpacing.x * 2);
+  const bool pictures = !s.map_atlas.pages.empty();
+  const ImGuiStyle& st = ImGui::GetStyle();
+  ImGui::SetNextItemWidth(-ImGui::CalcTextSize("isolate").x - ImGui::GetFrameHeight() - st.ItemSpacing.x * 2 -
+                          (pictures ? ImGui::CalcTextSize("pictures").x + ImGui::GetFrameHeight() + st.ItemSpacing.x * 2 +
+                                          st.ItemInnerSpacing.x * 2
+                                    : 0.f));
   ImGui::InputTextWithHint("##filter", "filter: glasses=1 & female=0, or a regular expression", &s.map_filter);
   ImGui::SameLine();
   ImGui::Checkbox("isolate", &s.map_isolate);
+  if (pictures) {
+    ImGui::SameLine();
+    ImGui::Checkbox("pictures", &s.map_pictures);
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("where there is room (zoom with the mouse wheel), points are their pictures");
+  }
   error_text(s.map_filter_error);
   if (!s.map_selection.empty()) {
     ImGui::Text("%zu selected", s.map_selection.size());
@@ -88,7 +101,25 @@ void map_panel(AppState& s, const Rect& r) {
     if (s.model.info.modality == latent::Modality::Image) {
       ImGui::SameLine();
       if (ImGui::SmallButton("make a group of them")) s.group_from_selection = true;
+      // The selection written out (a second row: the first is full at the default size).
+      ImGui::BeginDisabled(s.selection_progress.running);
+      if (ImGui::SmallButton("save list")) s.selection_save_list = true;
+      s.selection_list_button = to_framebuffer(ImGui::GetItemRectMin().x, ImGui::GetItemRectMin().y,
+                                               ImGui::GetItemRectSize().x, ImGui::GetItemRectSize().y);
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("write %s.csv: index, file name and label columns", s.selection_path.c_str());
+      ImGui::SameLine();
+      if (ImGui::SmallButton("save pictures")) s.selection_save_images = true;
+      s.selection_images_button = to_framebuffer(ImGui::GetItemRectMin().x, ImGui::GetItemRectMin().y,
+                                                 ImGui::GetItemRectSize().x, ImGui::GetItemRectSize().y);
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("write the pictures as PNG files into the folder %s/", s.selection_path.c_str());
+      ImGui::EndDisabled();
+      ImGui::SameLine();
+      ImGui::SetNextItemWidth(-browse_width(s) - 1);
+      ImGui::InputTextWithHint("##selpath", "save to (path, no extension)", &s.selection_path);
+      browse_button(s, AppState::PathFor::Selection, "choose where the list or the pictures go");
     }
+    if (s.selection_progress.running) progress_line(s.selection_progress);
+    else if (!s.selection_status.empty()) ImGui::TextDisabled("%s", s.selection_status.c_str());
   } else {
     ImGui::TextDisabled("shift + drag: lasso a selection");
   }
@@ -100,6 +131,8 @@ void map_panel(AppState& s, const Rect& r) {
   ImDrawList* dl = ImGui::GetWindowDrawList();
   dl->AddRectFilled(origin, ImVec2(origin.x + size.x, origin.y + size.y), IM_COL32(22, 24, 30, 255), 4.f);
   ImGui::InvisibleButton("canvas", size, ImGuiButtonFlags_MouseButtonLeft | ImGuiButtonFlags_MouseButtonRight);
+  s.map_canvas_rect = to_framebuffer(origin.x, origin.y, size.x, size.y);
+  s.map_thumbnails_drawn = 0;
   const size_t n = s.map_xy.size() / 2;
   s.map_hover = -1;
   if (n > 0) {
@@ -139,11 +172,25 @@ void map_panel(AppState& s, const Rect& r) {
       dl->AddImage(reinterpret_cast<ImTextureID>(s.map_texture), origin, ImVec2(origin.x + size.x, origin.y + size.y),
                    ImVec2(0, 1), ImVec2(1, 0));
     float best = (6.f * s.options.ui_scale) * (6.f * s.options.ui_scale);
+    static std::vector<long> visible;  // kept points on the canvas, for the pictures
+    visible.clear();
+    float centre_d2 = 0;
+    s.map_centre_point = -1;
     for (size_t i = 0; i < n; ++i) {
       const ImVec2 p = to_screen(s.map_xy[2 * i], s.map_xy[2 * i + 1]);
       if (p.x < origin.x - rad || p.y < origin.y - rad || p.x > origin.x + size.x + rad || p.y > origin.y + size.y + rad) continue;
       const bool kept = s.map_match.empty() || s.map_match[i];
       if (!kept && s.map_isolate) continue;
+      if (kept) {
+        visible.push_back(static_cast<long>(i));
+        const float cx = p.x - origin.x - size.x / 2, cy = p.y - origin.y - size.y / 2;
+        if (s.map_centre_point < 0 || cx * cx + cy * cy < centre_d2) {
+          centre_d2 = cx * cx + cy * cy;
+          s.map_centre_point = static_cast<long>(i);
+          const ImVec2 fb = ImGui::GetIO().DisplayFramebufferScale;
+          s.map_centre_point_px[0] = p.x * fb.x, s.map_centre_point_px[1] = p.y * fb.y;
+        }
+      }
       if (!s.map_texture) {
         const int c = i < s.map_colors.size() ? s.map_colors[i] : -1;
         const ImU32 col = kept ? category_color(c) : IM_COL32(kMapDimmed[0], kMapDimmed[1], kMapDimmed[2], 255);
@@ -154,10 +201,54 @@ void map_panel(AppState& s, const Rect& r) {
         if (dx * dx + dy * dy < best) best = dx * dx + dy * dy, s.map_hover = static_cast<long>(i);
       }
     }
+    // Pictures in place of the points once there is room for them: as large as the room
+    // each point has when the map fits, times the zoom (up to a limit). Their frames, in
+    // the point's colour, are drawn first as one batch, then the pictures inset in them,
+    // page by page, so that each atlas page is one draw call.
+    const AppState::MapAtlas& atlas = s.map_atlas;
+    float pic_half = 0;
+    if (s.map_pictures && !atlas.pages.empty() && atlas.count == static_cast<long>(n) && !visible.empty()) {
+      const float room = std::sqrt(size.x * size.y / static_cast<float>(n)) * view.zoom;
+      const float side = std::min(room * 0.9f, 72.f * s.options.ui_scale);
+      if (side >= 14.f * s.options.ui_scale) {
+        std::stable_sort(visible.begin(), visible.end(), [&](long a, long b) { return a / atlas.per_page < b / atlas.per_page; });
+        const float uv = static_cast<float>(atlas.cell) / atlas.page_size, h = side / 2;
+        const float inset = std::max(1.f, std::round(1.5f * s.options.ui_scale));
+        pic_half = h;
+        for (long i : visible) {
+          const ImVec2 p = to_screen(s.map_xy[2 * i], s.map_xy[2 * i + 1]);
+          const int c = i < static_cast<long>(s.map_colors.size()) ? s.map_colors[i] : -1;
+          const bool kept = s.map_match.empty() || s.map_match[i];
+          dl->AddRectFilled(ImVec2(p.x - h, p.y - h), ImVec2(p.x + h, p.y + h),
+                            kept ? category_color(c) : IM_COL32(kMapDimmed[0], kMapDimmed[1], kMapDimmed[2], 255));
+        }
+        for (long i : visible) {
+          const ImVec2 p = to_screen(s.map_xy[2 * i], s.map_xy[2 * i + 1]);
+          const long c = i % atlas.per_page;
+          const float u0 = static_cast<float>(c % atlas.per_row) * uv, v0 = static_cast<float>(c / atlas.per_row) * uv;
+          const TextureId page = atlas.pages[static_cast<size_t>(i / atlas.per_page)];
+          dl->AddImage(reinterpret_cast<ImTextureID>(page), ImVec2(p.x - h + inset, p.y - h + inset),
+                       ImVec2(p.x + h - inset, p.y + h - inset), ImVec2(u0, v0), ImVec2(u0 + uv, v0 + uv));
+        }
+        // Under the pointer: the picture on top (drawn last) that holds it.
+        if (ImGui::IsItemHovered())
+          for (auto it = visible.rbegin(); it != visible.rend(); ++it) {
+            const ImVec2 p = to_screen(s.map_xy[2 * *it], s.map_xy[2 * *it + 1]);
+            if (std::abs(io.MousePos.x - p.x) <= h && std::abs(io.MousePos.y - p.y) <= h) {
+              s.map_hover = *it;
+              break;
+            }
+          }
+        s.map_thumbnails_drawn = static_cast<long>(visible.size());
+        s.map_thumbnail_px = side * ImGui::GetIO().DisplayFramebufferScale.x;
+      }
+    }
+    const float mark = pic_half > 0 ? pic_half : rad;
     for (long i : s.map_selection)
       if (static_cast<size_t>(i) < n) {
         const ImVec2 p = to_screen(s.map_xy[2 * i], s.map_xy[2 * i + 1]);
-        dl->AddRect(ImVec2(p.x - rad - 1.5f, p.y - rad - 1.5f), ImVec2(p.x + rad + 1.5f, p.y + rad + 1.5f), IM_COL32(255, 255, 255, 200));
+        dl->AddRect(ImVec2(p.x - mark - 1.5f, p.y - mark - 1.5f), ImVec2(p.x + mark + 1.5f, p.y + mark + 1.5f),
+                    IM_COL32(255, 255, 255, 200), 0.f, 0, pic_half > 0 ? 2.f : 1.f);
       }
     // Lasso: shift + drag with the left button.
     if (ImGui::IsItemActive() && io.KeyShift && ImGui::IsMouseDown(ImGuiMouseButton_Left)) {
@@ -188,10 +279,20 @@ void map_panel(AppState& s, const Rect& r) {
       if (!s.map_names.empty()) {
         ImGui::TextUnformatted(s.map_names[s.map_hover].c_str());
       } else {
+        // Its picture, and beside it the model's decoding of its latent, large.
+        const float big = 192 * s.options.ui_scale;
         auto it = s.thumbnails.find(s.map_hover);
-        if (it != s.thumbnails.end()) ImGui::Image(reinterpret_cast<ImTextureID>(it->second), ImVec2(96 * s.options.ui_scale, 96 * s.options.ui_scale));
+        if (it != s.thumbnails.end()) ImGui::Image(reinterpret_cast<ImTextureID>(it->second), ImVec2(big, big));
         else s.wanted_thumbnails.push_back(s.map_hover);
+        if (s.hover_texture && s.hover_decoded == s.map_hover) {
+          ImGui::SameLine();
+          ImGui::Image(reinterpret_cast<ImTextureID>(s.hover_texture), ImVec2(big * s.hover_w / std::max(1, s.hover_h), big));
+        }
         ImGui::Text("#%ld", s.map_hover);
+        if (s.hover_texture && s.hover_decoded == s.map_hover) {
+          ImGui::SameLine();
+          ImGui::TextDisabled("the picture, and the model's decoding of its latent");
+        }
       }
       if (s.map_hover < static_cast<long>(s.map_colors.size()) && s.map_colors[s.map_hover] >= 0)
         ImGui::TextDisabled("%s", s.color_names[s.map_colors[s.map_hover]].c_str());

@@ -26,9 +26,10 @@ void model_panel(AppState& s, const Rect& r) {
   ImGui::Separator();
   ImGui::BeginDisabled(s.model_load.running);
   ImGui::SetNextItemWidth(-ImGui::CalcTextSize("Open").x - ImGui::GetStyle().FramePadding.x * 2 -
-                          ImGui::GetStyle().ItemSpacing.x);
+                          ImGui::GetStyle().ItemSpacing.x - browse_width(s));
   const bool enter = ImGui::InputTextWithHint("##modelpath", "model folder or model.json", &s.model_path_input,
                                               ImGuiInputTextFlags_EnterReturnsTrue);
+  browse_button(s, AppState::PathFor::Model, "choose a model (its model.json, a vectors file or a .pt) and open it");
   ImGui::SameLine();
   if ((ImGui::Button("Open") || enter) && !s.model_path_input.empty()) s.open_model_request = s.model_path_input;
   ImGui::EndDisabled();

@@ -35,6 +35,10 @@ float menu_bar(AppState& s);
 void place_window(const Rect& r);
 void error_text(const std::string& message);
 void progress_line(const Progress& p);
+// A "..." button that asks for the desktop's file dialog for one path field (nothing
+// without dialogs), and the width to leave for it beside the field.
+void browse_button(AppState& s, AppState::PathFor what, const char* tooltip);
+float browse_width(const AppState& s);
 // Converts from ImGui screen coordinates to framebuffer pixels.
 Rect to_framebuffer(float x, float y, float w, float h);
 

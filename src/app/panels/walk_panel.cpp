@@ -111,8 +111,9 @@ void walk_panel(AppState& s, const Rect& r) {
   s.export_fps = std::clamp(s.export_fps, 1, 120);
   ImGui::SameLine();
   ImGui::Checkbox("smooth", &s.export_smooth);
-  ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x);
+  ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x - browse_width(s));
   ImGui::InputTextWithHint("##out", "output: walk.mp4, walk.gif or frames/", &s.export_path);
+  browse_button(s, AppState::PathFor::Export, "choose where the export goes (the desktop's dialog)");
   if (s.export_progress.running) {
     if (ImGui::Button("Cancel")) s.export_cancel = true;
     ImGui::SameLine();
