@@ -1370,3 +1370,70 @@ TEST(Studio, ANativeFileDialogChoosesTheSessionToOpen) {
   EXPECT_EQ(cm["z"], am["z"]);
   EXPECT_EQ(cm["file_dialogs"]["status"], "");
 }
+
+// The dockable layout: the Layout menu's Map preset chosen with real clicks, kept when
+// the studio closes and restored at the next start; a session carries its own layout; an
+// unreadable layout file falls back to the default with a message.
+TEST(Studio, ALayoutChosenIsSavedAndRestoredAfterARestart) {
+  if (run("command -v xdotool").code != 0) GTEST_SKIP() << "xdotool is not installed";
+  if (!test_util::has_data_dir()) GTEST_SKIP() << "no shared data";
+  test_util::TempDir tmp;
+  const std::string args = "--model " + kModel + " --layout-file " + (tmp / "layout.json");
+  auto width_of = [](const nlohmann::json& m) { return m["map_pictures"]["canvas"]["w"].get<double>(); };
+  auto a = run(kStudio + " " + args + " --screenshot " + (tmp / "a.png") + " --frames 3");
+  ASSERT_EQ(a.code, 0) << a.output;
+  const auto am = read_json(tmp / "a.png.json");
+  EXPECT_EQ(am["layout"]["preset"], "Explore");
+  EXPECT_EQ(am["layout"]["status"], "");
+  const double explore_w = width_of(am);
+  ASSERT_GT(explore_w, 100);
+  auto click = [](const nlohmann::json& r) {
+    return "xdotool mousemove " + std::to_string(static_cast<int>(r["x"].get<double>() + r["w"].get<double>() / 2)) + " " +
+           std::to_string(static_cast<int>(r["y"].get<double>() + r["h"].get<double>() / 2)) + " click 1\n";
+  };
+  // The menu's items, opened once.
+  auto m = run_with_input(tmp, args + " --screenshot " + (tmp / "m.png") + " --screenshot-after 4", 2,
+                          click(am["layout"]["menu"]));
+  ASSERT_EQ(m.code, 0) << m.output;
+  const auto items = read_json(tmp / "m.png.json")["layout"]["items"];
+  ASSERT_EQ(items.size(), 5u);
+  // Map (the second preset): the map takes most of the window.
+  auto b = run_with_input(tmp, args + " --screenshot " + (tmp / "b.png") + " --screenshot-after 5", 2,
+                          click(am["layout"]["menu"]) + "sleep 0.5\n" + click(items[1]));
+  ASSERT_EQ(b.code, 0) << b.output;
+  const auto bm = read_json(tmp / "b.png.json");
+  EXPECT_EQ(bm["layout"]["preset"], "Map");
+  const double map_w = width_of(bm);
+  EXPECT_GT(map_w, 1.5 * explore_w);
+  ASSERT_TRUE(std::filesystem::exists(tmp / "layout.json"));
+  // Restarted: the map is as large as it was left.
+  auto c = run(kStudio + " " + args + " --screenshot " + (tmp / "c.png") + " --frames 3");
+  ASSERT_EQ(c.code, 0) << c.output;
+  const auto cm = read_json(tmp / "c.png.json");
+  EXPECT_NEAR(width_of(cm), map_w, 2.0);
+  EXPECT_EQ(cm["layout"]["status"], "");
+  // The pixels agree: where Explore drew the dataset's thumbnails, Map draws the map.
+  const Image cshot = load_image(tmp / "c.png"), ashot = load_image(tmp / "a.png");
+  EXPECT_NE(cshot.pixels, ashot.pixels);
+
+  // A session saved in the Map layout brings it to a studio whose own layout is Explore.
+  Session ses = load_session(std::string(LATENT_SOURCE_DIR) + "/assets/scenes/01-eigenfaces.json");
+  ses.layout = "map";
+  save_session(ses, tmp / "s.json");
+  auto d = run(kStudio + " --layout-file " + (tmp / "other.json") + " --session " + (tmp / "s.json") + " --screenshot " +
+               (tmp / "d.png") + " --frames 3");
+  ASSERT_EQ(d.code, 0) << d.output;
+  const auto dm = read_json(tmp / "d.png.json");
+  EXPECT_EQ(dm["layout"]["preset"], "Map");
+  EXPECT_NEAR(width_of(dm), map_w, 40.0);
+
+  // Unreadable: the default layout and a message that names the file.
+  std::ofstream(tmp / "bad.json") << "{ not json";
+  auto e = run(kStudio + " --model " + kModel + " --layout-file " + (tmp / "bad.json") + " --screenshot " + (tmp / "e.png") +
+               " --frames 3");
+  ASSERT_EQ(e.code, 0) << e.output;
+  const auto em = read_json(tmp / "e.png.json");
+  EXPECT_EQ(em["layout"]["preset"], "Explore");
+  EXPECT_NE(em["layout"]["status"].get<std::string>().find("bad.json"), std::string::npos) << em["layout"]["status"];
+  EXPECT_NEAR(width_of(em), explore_w, 2.0);
+}

@@ -61,6 +61,9 @@ struct Session {
   std::vector<SessionSlider> sliders;
   bool walk_playing = false;   // the first walk plays once it is loaded (a projector loop)
   std::string caption;         // one line shown on screen (the Journey's scenes)
+  // The studio's layout: a preset's name ("perform") or Dear ImGui's ini text of the
+  // docked panels ("" = keep the studio's own).
+  std::string layout;
 };
 
 nlohmann::json session_to_json(const Session& s);

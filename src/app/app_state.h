@@ -280,6 +280,16 @@ struct AppState {
   bool file_dialogs = false;            // this build and display can show them
   std::string file_dialog_status;       // why a dialog could not be shown
   std::map<int, Rect> browse_buttons;   // where each "..." button is (framebuffer pixels, tests)
+
+  // The dockable layout (layout.h): a preset to build before the next panels are drawn
+  // (-1: none), the kind of model it is kept for, and what happened to the saved one.
+  int layout_request = -1;
+  std::string layout_kind;        // "image", "words", "text"
+  std::string layout_preset;      // the preset last built ("" after a saved layout was restored)
+  std::string layout_status;
+  bool layout_save = false;
+  Rect layout_menu_rect;
+  std::vector<Rect> layout_item_rects;  // while the Layout menu is open
   bool attribute_add = false;
   long map_hover = -1;
   struct MapView {

@@ -30,6 +30,8 @@ int main(int argc, char** argv) {
   app.add_option("--color-by", o.color_by, "Colour the map by this label column");
   app.add_option("--group", o.groups, "NAME=QUERY: make a group from the labels at start (repeatable)");
   app.add_option("--attribute", o.attribute, "A,B,STRENGTH: add STRENGTH x (mean of group A - mean of group B) at start");
+  app.add_option("--layout", o.layout, "Start in this layout: explore, map, words, story or perform (default: the last one)");
+  app.add_option("--layout-file", o.layout_file, "Keep the layouts in this file (default: $XDG_CONFIG_HOME/latent-studio/layout.json)");
   app.add_option("--scenes", o.scenes_dir, "Folder of the Journey menu's scenes (default: the shipped assets/scenes)");
   app.add_option("--session", o.session, "Open this session (model, dataset, point, bookmarks, groups, map)");
   app.add_option("--save-session", o.save_session, "Save the session here when the studio exits");

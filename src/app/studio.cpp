@@ -1,5 +1,6 @@
 #include "studio.h"
 #include "file_dialog.h"
+#include "layout.h"
 
 #define GLFW_INCLUDE_NONE
 #include <epoxy/gl.h>
@@ -248,7 +249,7 @@ Studio::Studio(StudioOptions options) : opts_(std::move(options)) {
 
   IMGUI_CHECKVERSION();
   ImGui::CreateContext();
-  ImGui::GetIO().IniFilename = nullptr;  // the layout is fixed; write no imgui.ini
+  start_layout();
   ImGui_ImplGlfw_InitForOpenGL(window_, true);
   ImGui_ImplOpenGL3_Init("#version 330 core");
   apply_ui_scale(state_.options.ui_scale);
@@ -273,6 +274,7 @@ Studio::~Studio() {
     std::error_code ec;
     fs::remove(autosave_file_, ec);
   }
+  save_layouts();  // the last layout, restored at the next start
   // Workers stop before GL goes away; textures die with the context.
   map_layer_.reset();
   ImGui_ImplOpenGL3_Shutdown();
@@ -710,6 +712,7 @@ void Studio::frame() {
   state_.map_texture = map_layer_->update(state_);
   state_.map_redraws = map_layer_->redraws();
   const double t_ui = glfwGetTime();
+  before_new_frame_layout();
   ImGui_ImplOpenGL3_NewFrame();
   ImGui_ImplGlfw_NewFrame();
   ImGui::NewFrame();
@@ -770,6 +773,8 @@ void Studio::layout_and_draw() {
   const float s = state_.options.ui_scale;
   const float top = panels::menu_bar(state_);
   const float H = d.y - top;
+  if (state_.layout_request >= 0) state_.layout_preset = layout_preset_name(static_cast<LayoutPreset>(state_.layout_request));
+  dock_space(std::exchange(state_.layout_request, -1), s);
   const float left = std::min(d.x * 0.3f, 360.f * s);
   const float right = std::min(d.x * 0.3f, 400.f * s);
   const float model_h = std::min(H * 0.4f, 250.f * s);
@@ -1040,6 +1045,7 @@ void Studio::handle_requests() {
   handle_map_requests();
   handle_session_requests();
   handle_file_dialog();
+  handle_layout_menu();
   handle_journey();
   handle_map_pictures();
   handle_walk();
@@ -1128,6 +1134,7 @@ void Studio::install_model(LoadedModel loaded) {
   for (const latent::Image& c : loaded.components) state_.component_textures.push_back(create_texture(c, false));
   state_.component_w = info.observation.width, state_.component_h = info.observation.height;
   glfwSetWindowTitle(window_, ("Latent Studio - " + info.name).c_str());
+  layout_for_model(info.modality);
   session_styles_.clear();
   submitted_story_.clear();
   state_.story_passage.clear();
@@ -1197,6 +1204,11 @@ void Studio::install_model(LoadedModel loaded) {
     }
     pending_sliders_ = ses.sliders;
     restore_direction_sliders();
+    if (!ses.layout.empty()) {
+      LayoutPreset p;
+      if (parse_layout_preset(ses.layout, &p)) state_.layout_request = static_cast<int>(p);
+      else layout_ini_request_ = ses.layout;
+    }
     if (ses.walk_playing) opts_.play_walk = true;
     state_.options.ui_scale = ses.ui_scale;
     state_.options.linear_filter = ses.linear_filter;
@@ -1675,6 +1687,7 @@ latent::Session Studio::make_session() const {
   }
   s.walk_playing = state_.walk_playing;
   s.caption = state_.scene_caption;
+  s.layout = layout_ini();
   if (state_.walk_random || state_.walk_keys.size() >= 2) {
     try {
       s.walks.push_back(make_walk());
@@ -2062,6 +2075,16 @@ bool Studio::write_screenshot() {
                                                 return b;
                                               }()}}},
                            {"session_path", state_.session_path_input},
+                           {"layout", {{"preset", state_.layout_preset},
+                                       {"kind", state_.layout_kind},
+                                       {"status", state_.layout_status},
+                                       {"file", layout_file_},
+                                       {"menu", rect(state_.layout_menu_rect)},
+                                       {"items", [&] {
+                                          nlohmann::json l = nlohmann::json::array();
+                                          for (const Rect& r : state_.layout_item_rects) l.push_back(rect(r));
+                                          return l;
+                                        }()}}},
                            {"dataset_path", state_.dataset_path_input},
                            {"import_sheet", {{"shown", state_.import_sheet.shown},
                                              {"generator", state_.import_sheet.generator},

@@ -1,5 +1,6 @@
 #pragma once
 #include <array>
+#include <map>
 // The studio shell: window, frame loop, layout, and the glue between the panels'
 // AppState and the Renderer's worker threads. GL uploads happen here, on the main thread.
 #include <memory>
@@ -72,6 +73,8 @@ struct StudioOptions {
   // folders trusted without asking (the shipped models'), and where the person's list is.
   latent::ModelCheckOptions check;   // timeout and memory cap of that process
   std::string builtin_models;        // trusted from the start ("" = none)
+  std::string layout;                // start in this layout preset ("" = the one saved for the model's kind)
+  std::string layout_file;           // where layouts are kept ("" = $XDG_CONFIG_HOME/latent-studio/layout.json)
   std::string scenes_dir;            // the Journey menu's scenes ("" = none)
   std::string trusted_places_file;   // "" = $XDG_CONFIG_HOME/latent-studio/trusted-places.json
   double autosave_seconds = 60;      // autosave (to SESSION.autosave-PID) this often when something changed
@@ -141,6 +144,12 @@ class Studio {
   void clear_map_pictures();
   // A path asked for with the desktop's file dialog (studio_files.cpp).
   void handle_file_dialog();
+  // The dockable layout (studio_layout.cpp).
+  void start_layout();
+  void layout_for_model(latent::Modality m);
+  void before_new_frame_layout();
+  void handle_layout_menu();
+  bool save_layouts();
   // Errors: shown in their panel (slot) and kept, in order, in the Messages list.
   void show_error(std::string& slot, const std::string& text);
   // Dropped files, one at a time and in order: each waits until the work it needs (the
@@ -231,6 +240,10 @@ class Studio {
   std::vector<latent::SessionSlider> pending_sliders_;      // the session's live sliders
   long hover_submitted_ = -1;
   uint64_t hover_generation_ = 0, hover_shown_ = 0;
+  std::map<std::string, std::string> layouts_;  // saved layouts by kind of model
+  std::string layout_file_;
+  std::string layout_ini_request_;  // applied before the next frame
+  int forced_layout_ = -1;          // --layout, for the first model
   double scene_opened_at_ = 0;                              // a Journey scene is opening (glfwGetTime)
   double last_autosave_ = 0;
   std::string autosaved_json_;

@@ -50,6 +50,7 @@ nlohmann::json session_to_json(const Session& s) {
   }
   if (s.walk_playing) j["walk_playing"] = true;
   if (!s.caption.empty()) j["caption"] = s.caption;
+  if (!s.layout.empty()) j["layout"] = s.layout;
   if (!s.controls.empty()) j["controls"] = s.controls;
   if (!s.story.empty()) j["story"] = s.story;
   j["walks"] = nlohmann::json::array();
@@ -169,6 +170,8 @@ Session session_from_json(const nlohmann::json& j, const std::string& file) {
     s.walk_playing = j.value("walk_playing", false);
     at = "\"caption\"";
     s.caption = j.value("caption", "");
+    at = "\"layout\"";
+    s.layout = j.value("layout", "");
     // Optional: version 1 sessions written before walks existed have none.
     at = "\"walks\"";
     for (const auto& w : list_field(j, "walks", file))

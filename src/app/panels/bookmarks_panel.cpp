@@ -8,7 +8,7 @@ namespace studio::panels {
 
 void bookmarks_panel(AppState& s, const Rect& r) {
   place_window(r);
-  ImGui::Begin("Session & bookmarks", nullptr, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
+  ImGui::Begin("Session & bookmarks", nullptr, panel_flags());
   const float button_w = ImGui::CalcTextSize("Save").x + ImGui::CalcTextSize("Open").x +
                          ImGui::GetStyle().FramePadding.x * 4 + ImGui::GetStyle().ItemSpacing.x * 2;
   ImGui::SetNextItemWidth(-button_w - 2 * browse_width(s));

@@ -8,7 +8,7 @@ namespace studio::panels {
 void components_panel(AppState& s, const Rect& r) {
   place_window(r);
   ImGui::Begin("Components", nullptr,
-               ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse |
+               panel_flags() |
                    ImGuiWindowFlags_HorizontalScrollbar);
   if (s.component_textures.empty()) {
     ImGui::TextDisabled("this model has no components to show");

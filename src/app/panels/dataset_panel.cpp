@@ -21,7 +21,7 @@ void labelled_image(const char* label, TextureId tex, float side) {
 
 void dataset_panel(AppState& s, const Rect& r) {
   place_window(r);
-  ImGui::Begin("Dataset", nullptr, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
+  ImGui::Begin("Dataset", nullptr, panel_flags());
   ImGui::BeginDisabled(s.dataset_load.running || !s.model.loaded);
   ImGui::SetNextItemWidth(-ImGui::CalcTextSize("Load").x - ImGui::GetStyle().FramePadding.x * 2 -
                           ImGui::GetStyle().ItemSpacing.x - browse_width(s));

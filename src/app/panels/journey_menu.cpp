@@ -41,6 +41,29 @@ float menu_bar(AppState& s) {
     if (s.scene_seconds >= 0) ImGui::TextDisabled("the last scene opened in %.1f s", s.scene_seconds);
     ImGui::EndMenu();
   }
+  // Layout: the presets, and saving the arrangement now (it is also saved on closing).
+  const bool layout_open = ImGui::BeginMenu("Layout");
+  s.layout_menu_rect = item_rect();
+  s.layout_item_rects.clear();
+  if (layout_open) {
+    static const char* kPresets[] = {"Explore", "Map", "Words", "Story", "Perform"};
+    static const char* kAbout[] = {"sliders, picture, map, dataset and live control side by side",
+                                   "the map large, the picture and the dataset beside it",
+                                   "word answers large, the map beside them",
+                                   "the passage large, the thought map and style maker beside it",
+                                   "for a projector: the output large, a row of sliders and the walk's transport"};
+    for (int i = 0; i < 5; ++i) {
+      if (ImGui::MenuItem(kPresets[i], nullptr, s.layout_preset == kPresets[i])) s.layout_request = i;
+      s.layout_item_rects.push_back(item_rect());
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", kAbout[i]);
+    }
+    ImGui::Separator();
+    if (ImGui::MenuItem("Save layout now")) s.layout_save = true;
+    ImGui::TextDisabled("drag a panel's tab to move, split or float it;");
+    ImGui::TextDisabled("the layout is kept for each kind of model");
+    if (!s.layout_status.empty()) ImGui::TextDisabled("%s", s.layout_status.c_str());
+    ImGui::EndMenu();
+  }
   if (!s.scene_caption.empty()) {
     ImGui::Spacing();
     ImGui::TextColored(ImVec4(1.f, 0.82f, 0.45f, 1.f), "%s", s.scene_caption.c_str());

@@ -10,7 +10,7 @@ namespace studio::panels {
 
 void live_panel(AppState& s, const Rect& r) {
   place_window(r);
-  ImGui::Begin("Live control", nullptr, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
+  ImGui::Begin("Live control", nullptr, panel_flags());
   // OSC
   ImGui::TextUnformatted("OSC");
   ImGui::SameLine();

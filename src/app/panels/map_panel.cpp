@@ -37,7 +37,7 @@ void map_panel(AppState& s, const Rect& r) {
   AppState::MapView& view = s.map_view;
   static std::vector<ImVec2> lasso;
   place_window(r);
-  ImGui::Begin("Map", nullptr, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
+  ImGui::Begin("Map", nullptr, panel_flags());
   const char* methods[] = {"PCA", "t-SNE", "UMAP-style"};
   ImGui::SetNextItemWidth(ImGui::CalcTextSize("UMAP-style").x * 1.6f);
   ImGui::Combo("##method", &s.map_method, methods, 3);

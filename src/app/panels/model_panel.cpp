@@ -8,7 +8,7 @@ namespace studio::panels {
 
 void model_panel(AppState& s, const Rect& r) {
   place_window(r);
-  ImGui::Begin("Model", nullptr, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
+  ImGui::Begin("Model", nullptr, panel_flags());
   if (s.model.loaded) {
     const auto& i = s.model.info;
     ImGui::Text("%s", i.name.c_str());

@@ -1,6 +1,8 @@
 #pragma once
 // One panel per file. Each reads and writes the AppState only, inside the rectangle
 // the Studio's layout gives it (ImGui coordinates).
+#include <imgui.h>
+
 #include "app_state.h"
 
 namespace studio::panels {
@@ -31,8 +33,13 @@ void messages_window(AppState& s);
 // its height, which the layout leaves free.
 float menu_bar(AppState& s);
 
-// Shared by the panels: place the next window, and show an error in red, wrapped.
+// Shared by the panels. The panels dock (Dear ImGui docking, layout.h): a panel window
+// moves, resizes, tabs and floats; the layout places it. place_window gives a window its
+// place only the first time it is ever shown (floating, outside any saved layout);
+// pin_window places it every frame (the presentation view).
+constexpr ImGuiWindowFlags panel_flags() { return ImGuiWindowFlags_NoCollapse; }
 void place_window(const Rect& r);
+void pin_window(const Rect& r);
 void error_text(const std::string& message);
 void progress_line(const Progress& p);
 // A "..." button that asks for the desktop's file dialog for one path field (nothing

@@ -7,7 +7,7 @@ namespace studio::panels {
 
 void performance_panel(AppState& s, const Rect& r) {
   place_window(r);
-  ImGui::Begin("Performance", nullptr, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
+  ImGui::Begin("Performance", nullptr, panel_flags());
   // Errors first: the panel is short, and this line is the one that needs reading.
   if (!s.messages.empty()) {
     ImGui::TextColored(ImVec4(1.f, 0.45f, 0.4f, 1.f), "%zu error%s", s.messages.size(), s.messages.size() == 1 ? "" : "s");

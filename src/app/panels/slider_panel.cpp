@@ -91,7 +91,7 @@ void directions_section(AppState& s) {
 
 void slider_panel(AppState& s, const Rect& r) {
   place_window(r);
-  ImGui::Begin("Latent sliders", nullptr, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
+  ImGui::Begin("Latent sliders", nullptr, panel_flags());
   const ImVec2 pos = ImGui::GetWindowPos(), size = ImGui::GetWindowSize();
   s.sliders_rect = to_framebuffer(pos.x, pos.y, size.x, size.y);
   if (!s.model.loaded || s.z.empty()) {

@@ -14,7 +14,7 @@ namespace studio::panels {
 
 namespace {
 
-constexpr ImGuiWindowFlags kFixed = ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse;
+constexpr ImGuiWindowFlags kFixed = panel_flags();
 
 std::string file_name(const std::string& path) { return std::filesystem::path(path).filename().string(); }
 

@@ -10,9 +10,13 @@ namespace studio::panels {
 
 void viewport_panel(AppState& s, const Rect& r) {
   place_window(r);
+  // Docked, the output shows no tab bar while it is alone in its place.
+  ImGuiWindowClass cls;
+  cls.DockNodeFlagsOverrideSet = ImGuiDockNodeFlags_AutoHideTabBar;
+  ImGui::SetNextWindowClass(&cls);
   ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(0, 0));
   ImGui::Begin("Viewport", nullptr,
-               ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse |
+               panel_flags() |
                    ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoTitleBar);
   ImGui::PopStyleVar();
   const ImVec2 avail = ImGui::GetContentRegionAvail();

@@ -12,7 +12,7 @@ namespace studio::panels {
 
 void walk_panel(AppState& s, const Rect& r) {
   place_window(r);
-  ImGui::Begin("Walk & export", nullptr, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
+  ImGui::Begin("Walk & export", nullptr, panel_flags());
   if (!s.model.loaded || s.model.info.modality != latent::Modality::Image) {
     ImGui::TextDisabled("walks and exports need an image model");
     ImGui::End();

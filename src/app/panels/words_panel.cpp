@@ -41,7 +41,7 @@ void neighbourhood_map(const AppState& s, float height) {
 
 void words_panel(AppState& s, const Rect& r) {
   place_window(r);
-  ImGui::Begin("Words", nullptr, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
+  ImGui::Begin("Words", nullptr, panel_flags());
   ImGui::SetNextItemWidth(-1);
   ImGui::InputTextWithHint("##wordquery", "a word, or an expression: king - man + woman, 0.5*happy + 0.5*sad",
                            &s.word_query);
