@@ -8,7 +8,7 @@ PACKAGES=(
   libeigen3-dev nlohmann-json3-dev libstb-dev libcli11-dev zlib1g-dev libdeflate-dev
   libopenblas-dev liblapack-dev
   libtorch-dev python3-torch python3-pil
-  libimgui-dev libglfw3-dev libepoxy-dev libgl-dev libfreetype-dev fonts-dejavu-core
+  libglfw3-dev libepoxy-dev libgl-dev libfreetype-dev fonts-dejavu-core
   librtmidi-dev liblo-dev jackd2
   libgtest-dev libbenchmark-dev
   libgtk-3-dev

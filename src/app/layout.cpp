@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <vector>
 #include <cstdlib>
 #include <filesystem>
 
@@ -24,6 +25,23 @@ const char* kNames[kLayoutPresets] = {"Explore", "Map", "Words", "Story", "Perfo
 // Every panel a model of some kind shows. Panels a model does not show are simply not
 // drawn, and their tab is not there.
 void dock(const char* window, ImGuiID node) { ImGui::DockBuilderDockWindow(window, node); }
+
+// The tab a node shows first (set after DockBuilderFinish).
+struct Shown {
+  ImGuiID node;
+  const char* window;
+};
+
+// Dear ImGui selects a tab that appears in a node (a panel shown once its model is in).
+// A preset's chosen tab is selected again whenever that happens, until the next preset.
+struct Preferred {
+  ImGuiID node, tab;
+  int tabs_seen;
+};
+std::vector<Preferred>& preferred() {
+  static std::vector<Preferred> p;
+  return p;
+}
 
 struct Split {
   ImGuiID a = 0, b = 0;  // a: the side split off (dir), b: the rest
@@ -58,6 +76,7 @@ void dock_space(int preset, float ui_scale) {
   const ImGuiID id = dock_space_id();
   if (preset >= 0 || !ImGui::DockBuilderGetNode(id)) {
     const LayoutPreset p = preset >= 0 ? static_cast<LayoutPreset>(preset) : LayoutPreset::Explore;
+    std::vector<Shown> shown;
     ImGui::DockBuilderRemoveNode(id);
     ImGui::DockBuilderAddNode(id, ImGuiDockNodeFlags_DockSpace);
     ImGui::DockBuilderSetNodePos(id, vp->WorkPos);
@@ -88,36 +107,36 @@ void dock_space(int preset, float ui_scale) {
         dock("Performance", perf.a);
         if (p == LayoutPreset::Explore) {
           const Split live = split(perf.b, ImGuiDir_Down, live_h / (H - perf_h));
-          dock("Live control", live.a);
-          dock("Dataset", live.b);
           const Split strip = split(r.b, ImGuiDir_Down, strip_h / H);
           const Split comp = split(strip.a, ImGuiDir_Left, 0.42f);
           dock("Components", comp.a);
           dock("Walk & export", comp.b);
           const Split view = split(strip.b, ImGuiDir_Left, 0.5f);
-          dock("Viewport", view.a);
-          dock("Map", view.b);
-          // Other models' panels, should one open here.
+          // Other models' panels, should one open here, first; the panels shown last.
           dock("Words", view.b);
           dock("Story", view.a);
           dock("Thought map", live.b);
           dock("Make a style", live.a);
+          dock("Viewport", view.a);
+          dock("Map", view.b);
+          dock("Live control", live.a);
+          dock("Dataset", live.b);
         } else if (p == LayoutPreset::Words) {
           const Split view = split(perf.b, ImGuiDir_Up, 0.4f);
           dock("Viewport", view.a);
-          dock("Map", view.b);
-          dock("Words", r.b);
           for (const char* w : {"Dataset", "Live control", "Thought map", "Make a style"}) dock(w, view.b);
           for (const char* w : {"Story", "Components", "Walk & export"}) dock(w, r.b);
+          dock("Map", view.b);
+          dock("Words", r.b);
         } else {
           const Split view = split(perf.b, ImGuiDir_Up, 0.22f);
           dock("Viewport", view.a);
           const Split style = split(view.b, ImGuiDir_Down, 0.36f / 0.78f);
           dock("Make a style", style.a);
-          dock("Thought map", style.b);
-          dock("Story", r.b);
           for (const char* w : {"Dataset", "Live control", "Map"}) dock(w, style.b);
           for (const char* w : {"Words", "Components", "Walk & export"}) dock(w, r.b);
+          dock("Thought map", style.b);
+          dock("Story", r.b);
         }
         break;
       }
@@ -128,9 +147,10 @@ void dock_space(int preset, float ui_scale) {
         const Split r = split(l.b, ImGuiDir_Right, 0.28f);
         const Split view = split(r.a, ImGuiDir_Up, 0.4f);
         dock("Viewport", view.a);
-        dock("Dataset", view.b);
         for (const char* w : {"Live control", "Performance", "Components", "Walk & export", "Thought map", "Make a style"})
           dock(w, view.b);
+        dock("Dataset", view.b);
+        shown.push_back({view.b, "Dataset"});
         dock("Map", r.b);
         dock("Words", r.b);
         dock("Story", r.b);
@@ -140,9 +160,10 @@ void dock_space(int preset, float ui_scale) {
         // For a projector: the output large, a row of the sliders (attributes first) and
         // the walk's transport under it; the rest tabbed away at the left.
         const Split l = split(id, ImGuiDir_Left, 0.16f);
-        for (const char* w : {"Model", "Session & bookmarks", "Dataset", "Map", "Live control", "Performance",
-                              "Components", "Words", "Story", "Thought map", "Make a style"})
+        for (const char* w : {"Session & bookmarks", "Dataset", "Map", "Live control", "Performance", "Components",
+                              "Words", "Story", "Thought map", "Make a style", "Model"})
           dock(w, l.a);
+        shown.push_back({l.a, "Model"});
         const Split bottom = split(l.b, ImGuiDir_Down, 0.28f);
         dock("Viewport", bottom.b);
         const Split row = split(bottom.a, ImGuiDir_Left, 0.5f);
@@ -152,6 +173,19 @@ void dock_space(int preset, float ui_scale) {
       }
     }
     ImGui::DockBuilderFinish(id);
+    preferred().clear();
+    for (const Shown& sh : shown)
+      if (ImGuiDockNode* node = ImGui::DockBuilderGetNode(sh.node)) {
+        node->SelectedTabId = ImHashStr("#TAB", 4, ImHashStr(sh.window));  // as ImGui names a window's tab
+        preferred().push_back({sh.node, node->SelectedTabId, 0});
+      }
+  }
+  for (Preferred& pr : preferred()) {
+    ImGuiDockNode* node = ImGui::DockBuilderGetNode(pr.node);
+    if (!node || !node->TabBar) continue;
+    if (node->TabBar->Tabs.Size > pr.tabs_seen && ImGui::TabBarFindTabByID(node->TabBar, pr.tab))
+      node->TabBar->SelectedTabId = node->TabBar->NextSelectedTabId = pr.tab;
+    pr.tabs_seen = node->TabBar->Tabs.Size;
   }
   ImGui::DockSpaceOverViewport(id, vp, ImGuiDockNodeFlags_None);
 }

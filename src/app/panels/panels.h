@@ -37,7 +37,7 @@ float menu_bar(AppState& s);
 // moves, resizes, tabs and floats; the layout places it. place_window gives a window its
 // place only the first time it is ever shown (floating, outside any saved layout);
 // pin_window places it every frame (the presentation view).
-constexpr ImGuiWindowFlags panel_flags() { return ImGuiWindowFlags_NoCollapse; }
+constexpr ImGuiWindowFlags panel_flags() { return ImGuiWindowFlags_NoCollapse | ImGuiWindowFlags_NoFocusOnAppearing; }
 void place_window(const Rect& r);
 void pin_window(const Rect& r);
 void error_text(const std::string& message);
