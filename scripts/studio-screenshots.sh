@@ -8,6 +8,7 @@ S=$B/latent-studio
 mkdir -p docs/scenes docs/layouts
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
+xdotool mousemove 1599 999 2>/dev/null || true  # the pointer away from the panels: no tooltips
 for f in assets/scenes/*.json; do
   n=$(basename "$f" .json)
   after=""
