@@ -706,6 +706,19 @@ TEST(Studio, ADroppedBareGeneratorIsProbedImportedAndOpened) {
   EXPECT_EQ(read_json(pkg + "/model.json")["torch"]["output_range"], nlohmann::json::array({-1.0, 1.0}));
   EXPECT_NE(bm["import_sheet"]["found"].get<std::string>().find("output range -1..1"), std::string::npos)
       << bm["import_sheet"];
+
+  // Dropped together with the encoder first: it fails as a generator, and once the
+  // generator is imported it is tried again as its encoder and paired.
+  std::filesystem::remove_all(tmp / "xdg");
+  auto c = run(kStudio + " --model " + kModel + " --trusted-places " + (tmp / "trusted.json") + " --drop " +
+               (tmp / "gens/enc.pt") + " " + (tmp / "gens/gen.pt") + " --screenshot " + (tmp / "c.png") +
+               " --screenshot-after 25");
+  ASSERT_EQ(c.code, 0) << c.output;
+  const auto cm = read_json(tmp / "c.png.json");
+  EXPECT_EQ(cm["model"], "gen") << cm["messages"].dump();
+  EXPECT_TRUE(read_json(pkg + "/model.json")["torch"].contains("encoder")) << read_json(pkg + "/model.json").dump();
+  EXPECT_NE(cm["import_sheet"]["found"].get<std::string>().find("encoder " + (tmp / "gens/enc.pt")), std::string::npos)
+      << cm["import_sheet"];
 }
 
 // OSC drives the studio: real UDP datagrams on loopback (written by bash's /dev/udp),

@@ -829,6 +829,10 @@ void Studio::poll_workers() {
       },
       [&](const std::string& e) {
         show_error(state_.model_error, e + (space_ ? "\nStill showing '" + space_->info().name + "'." : ""));
+        // A bare TorchScript file that is no generator may be an encoder dropped before
+        // its generator: tried again as the encoder once a generator is imported.
+        if (latent::is_torchscript_file(opening_path_) && !retried_bare_.count(opening_path_))
+          unpaired_bare_.push_back(opening_path_);
       });
   poll_task(
       renderer_.index_task, state_.word_index,
@@ -976,6 +980,7 @@ void Studio::handle_requests() {
         pair = import_spec(im);
       renderer_.open_model(state_.open_model_request, runs_code ? &opts_.check : nullptr, pair ? &*pair : nullptr,
                            import_probe_);
+      opening_path_ = state_.open_model_request;
       state_.model_load = {true, 0.f, "opening"};
       state_.open_model_request.clear();
     }  // else the consent prompt is up, and the request waits for the answer
@@ -1097,6 +1102,11 @@ void Studio::install_model(LoadedModel loaded) {
     im.preview.clear();
     for (const latent::Image& p : loaded.preview) im.preview.push_back(create_texture(p, false));
     im.preview_w = info.observation.width, im.preview_h = info.observation.height;
+    // Files that failed as generators before this one was imported: each tried once as
+    // its encoder (dropped together, in any order, they pair by shape).
+    if (state_.import_sheet.encoder.empty())
+      for (const std::string& p : std::exchange(unpaired_bare_, {}))
+        if (retried_bare_.insert(p).second) dropped_.push_back(p);
   } else if (state_.import_sheet.out_dir != info.source) {
     state_.import_sheet.shown = false;
   }

@@ -1,6 +1,7 @@
 #pragma once
 #include <array>
 #include <map>
+#include <set>
 // The studio shell: window, frame loop, layout, and the glue between the panels'
 // AppState and the Renderer's worker threads. GL uploads happen here, on the main thread.
 #include <memory>
@@ -244,6 +245,9 @@ class Studio {
   std::string layout_file_;
   std::string layout_ini_request_;  // applied before the next frame
   int forced_layout_ = -1;          // --layout, for the first model
+  std::string opening_path_;                 // the model being opened
+  std::vector<std::string> unpaired_bare_;   // bare .pt files that failed as generators
+  std::set<std::string> retried_bare_;       // ... and were tried again as an encoder
   double scene_opened_at_ = 0;                              // a Journey scene is opening (glfwGetTime)
   double last_autosave_ = 0;
   std::string autosaved_json_;
