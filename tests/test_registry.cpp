@@ -92,12 +92,49 @@ TEST(Registry, CustomKindsCanRegister) {
   test_util::TempDir tmp;
   std::filesystem::create_directories(tmp / "c");
   std::ofstream(tmp / "c/model.json") << R"({"kind": "test-kind"})";
-  register_kind("test-kind", [](const std::string&, const nlohmann::json&) -> std::unique_ptr<Space> {
-    throw UnsupportedError("reached the custom factory");
+  register_kind("test-kind", [](const std::string&, const nlohmann::json&, const OpenOptions& o) -> std::unique_ptr<Space> {
+    throw UnsupportedError("reached the custom factory on device " + o.device);
   });
-  EXPECT_NE(error_of(tmp / "c").find("reached the custom factory"), std::string::npos);
+  EXPECT_NE(error_of(tmp / "c").find("reached the custom factory on device auto"), std::string::npos);
   const auto kinds = known_kinds();
   EXPECT_NE(std::find(kinds.begin(), kinds.end(), "test-kind"), kinds.end());
+  // The options reach the factory as given: nothing about them is process-wide.
+  OpenOptions cpu;
+  cpu.device = "cuda:1";
+  try {
+    open_space(tmp / "c", cpu);
+    ADD_FAILURE() << "no error";
+  } catch (const UnsupportedError& e) {
+    EXPECT_NE(std::string(e.what()).find("on device cuda:1"), std::string::npos) << e.what();
+  }
+  EXPECT_NE(error_of(tmp / "c").find("on device auto"), std::string::npos);
+  OpenOptions tpu;
+  tpu.device = "tpu";
+  try {
+    open_space(tmp / "c", tpu);
+    ADD_FAILURE() << "no error";
+  } catch (const UnsupportedError& e) {
+    EXPECT_NE(std::string(e.what()).find("unknown device \"tpu\""), std::string::npos) << e.what();
+  }
+}
+
+// What a model can do beyond encode and decode is asked of the Space, not found by
+// testing its type: a PCA model has a linear basis and nothing else.
+TEST(Registry, CapabilitiesAreAskedOfTheSpace) {
+  test_util::TempDir tmp;
+  write_package(tmp / "m");
+  auto space = open_space(tmp / "m");
+  const Space& s = *space;
+  ASSERT_NE(s.basis(), nullptr);
+  EXPECT_EQ(s.basis()->n_samples(), 6);
+  EXPECT_GT(s.basis()->explained_fraction(), 0.0);
+  EXPECT_EQ(s.basis()->component_image(0).pixels.size(), 4u);
+  EXPECT_EQ(s.words(), nullptr);
+  EXPECT_EQ(s.sentences(), nullptr);
+  EXPECT_FALSE(s.decodes_in_batches());
+  EXPECT_FALSE(s.can_invert());
+  EXPECT_THROW(s.invert(Image(2, 2, 1, 0.5f), InvertOptions{}), UnsupportedError);
+  EXPECT_THROW(s.first_layer_weight(), UnsupportedError);
 }
 
 // The LibTorch kinds are known before latent_torch is opened, and opening a PCA package

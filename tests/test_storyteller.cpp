@@ -25,11 +25,13 @@
 
 namespace {
 // scripts/device-check.sh runs this program with LATENT_TEST_DEVICE=cuda: models opened
-// through the registry then run there ("auto", the default, picks CUDA where it is too).
-[[maybe_unused]] const bool kTestDeviceSet = [] {
-  if (const char* d = std::getenv("LATENT_TEST_DEVICE"); d && *d) latent::set_torch_device_preference(d);
-  return true;
-}();
+// through the registry with test_open() then run there ("auto", the default, picks CUDA
+// where it is too).
+latent::OpenOptions test_open() {
+  latent::OpenOptions o;
+  if (const char* d = std::getenv("LATENT_TEST_DEVICE"); d && *d) o.device = d;
+  return o;
+}
 }  // namespace
 
 using namespace latent;
@@ -257,7 +259,8 @@ TEST(SkipThought, TrainingIsReproducibleAndResumable) {
   o.resume = true;
   train_skipthought(o);
 
-  auto a = open_space(out / "a"), b = open_space(out / "b"), cc = open_space(out / "c"), d = open_space(out / "d");
+  auto a = open_space(out / "a", test_open()), b = open_space(out / "b", test_open());
+  auto cc = open_space(out / "c", test_open()), d = open_space(out / "d", test_open());
   EXPECT_EQ(a->info().kind, "skipthought");
   EXPECT_EQ(a->info().modality, Modality::Text);
   EXPECT_EQ(a->info().dim, 48);
@@ -304,7 +307,7 @@ class Trained : public ::testing::Test {
     }
     fs::copy(cache, *out_ / "m", fs::copy_options::recursive);
     result_.metrics = read_model_json(*out_ / "m")["metrics"];
-    auto s = open_space(*out_ / "m");
+    auto s = open_space(*out_ / "m", test_open());
     space_ = dynamic_cast<StorytellerSpace*>(s.release());
   }
   static void TearDownTestSuite() {
@@ -371,7 +374,7 @@ TEST_F(Trained, PassagesNeverRepeatASentenceNorEndOnAStockLine) {
     if (is_word_token(t)) ids.push_back(space_->vocabulary().id(t));
   j["lines"] = nlohmann::json::array({{{"ids", ids}, {"count", 500}, {"text", "She saw her sister in the garden"}}});
   write(cache.string(), j.dump());
-  auto reopened = open_space(*out_ / "m");
+  auto reopened = open_space(*out_ / "m", test_open());
   const auto& again = dynamic_cast<StorytellerSpace&>(*reopened);
   const auto stock = again.stock_lines();
   ASSERT_EQ(stock.size(), 1u);
@@ -466,7 +469,7 @@ TEST_F(Trained, StylesAreMeanDifferencesCalibratedAndSaved) {
   for (size_t i = 0; i < z.size(); ++i) z[i] += st.vector[i];
   for (size_t i = 0; i < z.size(); ++i) EXPECT_NEAR(z[i], ma[i], 1e-5);
   space_->put_style(st, true);
-  auto again = open_space(*out_ / "m");
+  auto again = open_space(*out_ / "m", test_open());
   auto* s2 = dynamic_cast<StorytellerSpace*>(again.get());
   ASSERT_NE(s2, nullptr);
   ASSERT_EQ(s2->styles().size(), space_->styles().size());
@@ -538,7 +541,7 @@ TEST(SkipThoughtInterop, TorchScriptPackagesMatchPyTorch) {
   const auto r = run(std::string("/usr/bin/python3 -c 'import torch' && /usr/bin/python3 ") + LATENT_SOURCE_DIR +
                      "/bench/skipthought_peer.py export --out " + d / "ts");
   if (r.code != 0) GTEST_SKIP() << "python3-torch is not usable (scripts/install-deps.sh installs it): " << r.output;
-  auto space = open_space(d / "ts");
+  auto space = open_space(d / "ts", test_open());
   auto* st = dynamic_cast<StorytellerSpace*>(space.get());
   ASSERT_NE(st, nullptr);
   std::ifstream in(d / "ts/reference.json");
@@ -557,7 +560,7 @@ TEST(SkipThoughtInterop, TorchScriptPackagesMatchPyTorch) {
   // A decoder without init/step is refused with a message.
   fs::copy_file(d / "ts/encoder.pt", d / "ts/decoder.pt", fs::copy_options::overwrite_existing);
   try {
-    open_space(d / "ts");
+    open_space(d / "ts", test_open());
     FAIL() << "a decoder without init/step opened";
   } catch (const FormatError& e) {
     EXPECT_NE(std::string(e.what()).find("init(thought, role)"), std::string::npos) << e.what();

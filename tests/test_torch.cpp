@@ -19,11 +19,13 @@
 
 namespace {
 // scripts/device-check.sh runs this program with LATENT_TEST_DEVICE=cuda: models opened
-// through the registry then run there ("auto", the default, picks CUDA where it is too).
-[[maybe_unused]] const bool kTestDeviceSet = [] {
-  if (const char* d = std::getenv("LATENT_TEST_DEVICE"); d && *d) latent::set_torch_device_preference(d);
-  return true;
-}();
+// through the registry with test_open() then run there ("auto", the default, picks CUDA
+// where it is too).
+latent::OpenOptions test_open() {
+  latent::OpenOptions o;
+  if (const char* d = std::getenv("LATENT_TEST_DEVICE"); d && *d) o.device = d;
+  return o;
+}
 }  // namespace
 
 using namespace latent;
@@ -114,7 +116,7 @@ TEST_F(Interop, ImportedDcganDecodesToPyTorchPixels) {
     EXPECT_LT(diff, 1e-5f) << "point " << k;
   }
   // The package opens through the registry too, and says what it is.
-  auto space = open_space(tmp / "dcgan");
+  auto space = open_space(tmp / "dcgan", test_open());
   EXPECT_EQ(space->info().kind, "torch-image");
   EXPECT_EQ(space->info().dim, 16);
   EXPECT_FALSE(space->info().can_encode);
@@ -209,7 +211,7 @@ TEST_F(Interop, ImportedVaeDecodesAndEncodesLikePyTorch) {
   ASSERT_EQ(mu.size(), ref.size());
   for (size_t i = 0; i < mu.size(); ++i) EXPECT_NEAR(mu[i], ref[i], 1e-5) << i;
   // ...and in memory from the float image.
-  auto space = open_space(tmp / "vae");
+  auto space = open_space(tmp / "vae", test_open());
   Image img(32, 32, 1);
   img.pixels = read_f32(f("vae_input.f32"));
   const Latent mu2 = space->encode(img);
@@ -237,7 +239,7 @@ TEST_F(Interop, BrokenFilesGiveMessagesNamingTheFile) {
 
   write_package(tmp / "nan", f("nan_out.pt"), 8, 1, 32, 32, {0, 1}, "flat");
   try {
-    open_space(tmp / "nan");
+    open_space(tmp / "nan", test_open());
     FAIL() << "NaN output opened";
   } catch (const FormatError& e) {
     EXPECT_NE(std::string(e.what()).find("NaN or Inf"), std::string::npos) << e.what();
@@ -245,17 +247,17 @@ TEST_F(Interop, BrokenFilesGiveMessagesNamingTheFile) {
   }
   // A latent of the wrong size is a message, not a crash inside LibTorch.
   write_package(tmp / "ok", f("vae_dec.pt"), 8, 1, 32, 32, {0, 1}, "flat");
-  auto space = open_space(tmp / "ok");
+  auto space = open_space(tmp / "ok", test_open());
   EXPECT_THROW(space->decode(Latent(7, 0.f)), UnsupportedError);
   // model.json saying 3 channels for a 1-channel decoder.
   write_package(tmp / "chan", f("vae_dec.pt"), 8, 3, 32, 32, {0, 1}, "flat");
-  EXPECT_THROW(open_space(tmp / "chan"), FormatError);
+  EXPECT_THROW(open_space(tmp / "chan", test_open()), FormatError);
 }
 
 TEST_F(Interop, InvertFindsAPointThatReproducesADecodedImage) {
   TempDir tmp;
   write_package(tmp / "g", f("dcgan_g.pt"), 16, 3, 32, 32, {-1, 1}, "4d");
-  auto space = open_space(tmp / "g");
+  auto space = open_space(tmp / "g", test_open());
   auto* t = dynamic_cast<TorchImageSpace*>(space.get());
   ASSERT_NE(t, nullptr);
   const Latent truth = t->sample(1, 77).front();
@@ -335,7 +337,7 @@ TrainImageOptions tiny(const std::string& kind, const std::string& data, const s
 }
 
 std::vector<Image> decode_fixed(const std::string& model) {
-  auto space = open_space(model);
+  auto space = open_space(model, test_open());
   std::vector<Image> out;
   for (const auto& z : space->sample(3, 9)) out.push_back(space->decode(z));
   return out;
@@ -419,7 +421,7 @@ TEST(TorchTrain, VaeLearnsAndItsEncoderRoundTrips) {
   const auto header = read_model_json(tmp / "vae");
   EXPECT_EQ(header["torch"]["weights_dtype"], "float16");
 
-  auto space = open_space(tmp / "vae");
+  auto space = open_space(tmp / "vae", test_open());
   ASSERT_TRUE(space->info().can_encode);
   const Image x = load_image(tmp / "data/d_090.png");  // held out
   const Latent z = space->encode(x);

@@ -13,7 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "latent/pca_space.h"
+#include "latent/types.h"
 #include "latent/space.h"
 #include "latent/torch_train.h"
 

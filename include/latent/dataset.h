@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "latent/pca_space.h"
+#include "latent/space.h"
 
 namespace latent {
 

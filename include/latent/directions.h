@@ -15,7 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "latent/pca_space.h"
+#include "latent/types.h"
 #include "latent/space.h"
 
 namespace latent {

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "latent/image.h"
-#include "latent/pca_space.h"  // ProgressFn
+#include "latent/types.h"
 
 namespace latent {
 

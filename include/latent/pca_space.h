@@ -12,12 +12,6 @@
 
 namespace latent {
 
-using RowMatrixXf = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-
-// Progress callback: fraction in [0,1] and a short stage name. Returning false
-// cancels (the operation throws Cancelled).
-using ProgressFn = std::function<bool(float fraction, const std::string& stage)>;
-
 struct PcaOptions {
   int components = 0;                // keep this many (0: decided by variance_fraction)
   double variance_fraction = 0.0;    // keep the fewest components explaining this share
@@ -25,7 +19,7 @@ struct PcaOptions {
                                      // both 0: keep every component)
 };
 
-class PcaSpace : public Space {
+class PcaSpace : public Space, public LinearBasis {
  public:
   // Fits on `data`, one observation per row (N x D, values in the observation's range).
   static std::unique_ptr<PcaSpace> fit(const RowMatrixXf& data, const ObservationShape& shape,
@@ -49,19 +43,20 @@ class PcaSpace : public Space {
   RowMatrixXf decode_rows(const RowMatrixXf& z) const;
 
   // Component k as an image (unnormalized: values around 0).
-  Image component_image(int k) const;
-  Image mean_image() const;
+  Image component_image(int k) const override;
+  Image mean_image() const override;
+  const LinearBasis* basis() const override { return this; }
 
   const Eigen::VectorXf& mean() const { return mean_; }
   const RowMatrixXf& components() const { return components_; }  // K x D, orthonormal rows
   const Eigen::VectorXd& explained_variance() const { return explained_variance_; }
   double total_variance() const { return total_variance_; }
-  double explained_fraction() const;
+  double explained_fraction() const override;
   // Root-mean-square error, per value, of reconstructing the training data from the kept
   // components (unclamped). It follows from the spectrum: the squared error is (N-1) times
   // the variance left in the discarded components, so no pass over the data is needed.
   double train_reconstruction_rmse() const;
-  long n_samples() const { return n_samples_; }
+  long n_samples() const override { return n_samples_; }
 
   void set_name(const std::string& name) { info_.name = name; }
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "latent/pca_space.h"
+#include "latent/types.h"
 
 namespace latent {
 

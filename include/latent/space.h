@@ -7,10 +7,12 @@
 #include <vector>
 
 #include "latent/image.h"
+#include "latent/types.h"
 
 namespace latent {
 
-using Latent = std::vector<float>;
+class WordVectors;       // word_vectors.h
+class StorytellerSpace;  // storyteller.h
 
 enum class Modality { Image, Words, Text };
 const char* to_string(Modality m);
@@ -38,6 +40,39 @@ struct SpaceInfo {
   std::string source;        // folder the model was opened from ("" if built in memory)
 };
 
+// Searching for the point whose decoding is closest to a target image (Space::invert):
+// Adam on the squared error plus a prior penalty, from `restarts` starting points run
+// as one batch (for a VAE the first start is the encoder's mean). steps = 0 with an
+// encoder returns the encoder's mean.
+struct InvertOptions {
+  int steps = 300;
+  int restarts = 4;
+  float learning_rate = 0.05f;
+  float prior_weight = 1e-3f;  // weight of mean(z^2)
+  uint64_t seed = 0;
+  bool use_encoder = true;     // start from the encoder's mean where there is one
+};
+struct InvertResult {
+  Latent z;
+  Image reconstruction;
+  double mse = 0;              // of the reconstruction, in [0,1] pixel units
+  double start_mse = 0;        // of the best starting point
+  int best_restart = 0;
+};
+
+// A linear model's basis (PCA): decode(z) = mean + sum z_k component_k.
+class LinearBasis {
+ public:
+  virtual ~LinearBasis() = default;
+  virtual Image mean_image() const = 0;
+  // Component k as an image (unnormalized: values around 0).
+  virtual Image component_image(int k) const = 0;
+  // Share of the training data's variance the kept components explain.
+  virtual double explained_fraction() const = 0;
+  // How many observations the basis was fitted on.
+  virtual long n_samples() const = 0;
+};
+
 class Space {
  public:
   virtual ~Space() = default;
@@ -63,6 +98,29 @@ class Space {
 
   // Throws UnsupportedError unless z has info().dim values.
   void check_latent(const Latent& z) const;
+
+  // ---- Capabilities: what more a model can do. Ask these; never test a backend's type.
+  // Words: the vocabulary, neighbours and analogies of a word-vectors space (the space
+  // itself), or nullptr.
+  virtual const WordVectors* words() const { return nullptr; }
+  WordVectors* words();
+  // Sentences: thoughts, passages and styles of a sentence model (the space itself), or
+  // nullptr.
+  virtual const StorytellerSpace* sentences() const { return nullptr; }
+  StorytellerSpace* sentences();
+  // Batch: decode_batch runs one forward pass for the whole batch, so sending many points
+  // at once pays.
+  virtual bool decodes_in_batches() const { return false; }
+  // Invertible: invert() searches by gradient for the point that decodes closest to an
+  // image (already at the model's shape). Elsewhere invert throws UnsupportedError.
+  virtual bool can_invert() const { return false; }
+  virtual InvertResult invert(const Image& target, const InvertOptions& options,
+                              const ProgressFn& progress = {}) const;
+  // Linear: the mean and component images of a linear model, or nullptr.
+  virtual const LinearBasis* basis() const { return nullptr; }
+  // A generator's first weight that reads z, one row per latent dimension (D x m): what
+  // SeFa factorises. UnsupportedError where there is none.
+  virtual RowMatrixXf first_layer_weight() const;
 };
 
 }  // namespace latent

@@ -85,6 +85,7 @@ class StorytellerSpace : public Space {
   // Thoughts drawn from a normal fitted to training thoughts (per-dimension mean, sd).
   std::vector<Latent> sample(int n, uint64_t seed) const override;
   std::vector<float> scale() const override;
+  const StorytellerSpace* sentences() const override { return this; }
 
   // Batched: one forward pass per 64 sentences.
   std::vector<Latent> encode_sentences(const std::vector<std::string>& sentences) const;
@@ -141,19 +142,17 @@ class StorytellerSpace : public Space {
   std::unique_ptr<Impl> impl_;
 };
 
-using StoryProgressFn = std::function<bool(float fraction, const std::string& stage)>;
-
 // mean(thoughts of A) - mean(thoughts of B), then calibrated on `probe` captions.
 StyleVector make_style(const StorytellerSpace& space, const std::string& name, const std::vector<std::string>& a,
                        const std::vector<std::string>& b, const std::vector<std::string>& probe,
-                       const std::string& a_source, const std::string& b_source, const StoryProgressFn& progress = {});
+                       const std::string& a_source, const std::string& b_source, const ProgressFn& progress = {});
 
 // Decodes each probe caption's thought + s * style for each strength (greedy), and
 // records mean novel-likeness and content kept; default_strength becomes the smallest
 // strength whose mean novel-likeness is >= 0 (else the one with the highest).
 void calibrate_style(const StorytellerSpace& space, StyleVector& style, const std::vector<std::string>& probe,
                      const std::vector<float>& strengths = {0.f, 0.25f, 0.5f, 0.75f, 1.f, 1.25f, 1.5f, 2.f, 2.5f, 3.f},
-                     const StoryProgressFn& progress = {});
+                     const ProgressFn& progress = {});
 
 // OpenBLAS's own threads spin beside LibTorch's intra-op thread(s) (measured: 13 s of a
 // 54 s training run in the kernel, 10% slower). While one of these lives, OpenBLAS uses

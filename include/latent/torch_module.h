@@ -50,10 +50,9 @@ const std::vector<std::string>& torch_kinds();
 // loader's path. Returns the dlopen handle; on failure nullptr and `why` says where it looked.
 void* open_project_library(const std::string& file, const char* env_var, const char* built_at, std::string& why);
 
-// These work whether or not latent_torch is open. The device preference is what models
-// opened through the registry use ("auto" unless set); names are checked here.
-void set_torch_device_preference(const std::string& device);
-std::string torch_device_preference();
+// These work whether or not latent_torch is open. A device name (cpu, cuda, cuda:N or
+// auto) is checked here: UnsupportedError for any other.
+void check_device_name(const std::string& device);
 // LibTorch intra-op threads: remembered, and applied now if latent_torch is open, else
 // when it opens.
 void configure_torch_threads(int intra_op_threads);

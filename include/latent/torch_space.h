@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "latent/pca_space.h"  // ProgressFn
+#include "latent/types.h"
 #include "latent/space.h"
 #include "latent/torch_module.h"
 
@@ -55,28 +55,14 @@ class TorchImageSpace : public Space {
   // The decoder's first weight that reads z, one row per latent dimension (D x m): a
   // ConvTranspose's [D, C, k, k] or a Linear's [m, D] transposed. What SeFa factorises.
   // UnsupportedError when no parameter has a dimension of the latent size.
-  RowMatrixXf first_layer_weight() const;
+  RowMatrixXf first_layer_weight() const override;
 
-  // Finds z whose decoding is closest to `target` (already at the model's shape):
-  // Adam on the squared error plus a prior penalty, from `restarts` starting points run
-  // as one batch (for a VAE the first start is the encoder's mean). steps = 0 with an
-  // encoder returns the encoder's mean.
-  struct InvertOptions {
-    int steps = 300;
-    int restarts = 4;
-    float learning_rate = 0.05f;
-    float prior_weight = 1e-3f;  // weight of mean(z^2)
-    uint64_t seed = 0;
-    bool use_encoder = true;     // start from the encoder's mean where there is one
-  };
-  struct InvertResult {
-    Latent z;
-    Image reconstruction;
-    double mse = 0;              // of the reconstruction, in [0,1] pixel units
-    double start_mse = 0;        // of the best starting point
-    int best_restart = 0;
-  };
-  InvertResult invert(const Image& target, const InvertOptions& options, const ProgressFn& progress = {}) const;
+  // Capabilities (space.h): one forward pass per batch, and inversion by gradient.
+  bool decodes_in_batches() const override { return true; }
+  bool can_invert() const override { return true; }
+  using InvertOptions = latent::InvertOptions;
+  using InvertResult = latent::InvertResult;
+  InvertResult invert(const Image& target, const InvertOptions& options, const ProgressFn& progress = {}) const override;
 
   struct Impl;
 

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "latent/image.h"
-#include "latent/pca_space.h"  // ProgressFn
+#include "latent/types.h"
 
 namespace latent {
 

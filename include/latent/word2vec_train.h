@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "latent/pca_space.h"  // ProgressFn
+#include "latent/types.h"
 
 namespace latent {
 

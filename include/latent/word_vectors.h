@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "latent/pca_space.h"  // ProgressFn
+#include "latent/types.h"
 #include "latent/space.h"
 
 namespace latent {
@@ -61,6 +61,7 @@ class WordVectors : public Space {
   // Space
   const SpaceInfo& info() const override { return info_; }
   std::vector<float> scale() const override;
+  const WordVectors* words() const override { return this; }
   void set_name(const std::string& name) { info_.name = name; }
 
   long size() const { return count_; }

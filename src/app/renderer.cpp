@@ -27,7 +27,7 @@ namespace {
 Decoded decode_checked(const DecodeRequest& r) {
   if (!r.space) throw UnsupportedError("no model is open");
   Decoded out;
-  if (const auto* wv = dynamic_cast<const WordVectors*>(r.space.get()))
+  if (const auto* wv = r.space->words())
     out.words = r.index ? r.index->search(*wv, r.z, 12) : wv->nearest(r.z, 12);
   else if (r.space->info().modality == Modality::Text)
     out.text = r.space->decode_text(r.z);
@@ -52,7 +52,7 @@ struct StoryMap {
 };
 
 StoryResult tell_story(const StoryRequest& r, StoryMap& map) {
-  const auto* st = dynamic_cast<const StorytellerSpace*>(r.space.get());
+  const auto* st = r.space ? r.space->sentences() : nullptr;
   if (!st) throw UnsupportedError("the open model does not write sentences");
   std::vector<std::string> captions;
   for (const auto& c : r.captions)
@@ -107,7 +107,7 @@ StoryResult tell_story(const StoryRequest& r, StoryMap& map) {
 }
 
 WordResult answer_words(const WordRequest& r) {
-  const auto* wv = dynamic_cast<const WordVectors*>(r.space.get());
+  const auto* wv = r.space ? r.space->words() : nullptr;
   if (!wv) throw UnsupportedError("the open model has no words");
   const auto terms = parse_word_expression(r.query);
   WordResult out;
@@ -217,7 +217,7 @@ Renderer::Renderer()
 void Renderer::make_style(std::shared_ptr<const Space> space, std::string name, std::vector<std::string> a,
                           std::vector<std::string> b, std::vector<std::string> probe) {
   style_task = std::make_unique<Task<StyleVector>>([=](TaskContext& ctx) {
-    const auto* st = dynamic_cast<const StorytellerSpace*>(space.get());
+    const auto* st = space ? space->sentences() : nullptr;
     if (!st) throw UnsupportedError("the open model does not read sentences");
     return latent::make_style(*st, name, a, b, probe, std::to_string(a.size()) + " sentences typed as A",
                               std::to_string(b.size()) + " sentences typed as B",
@@ -270,11 +270,11 @@ void import_checked(const TorchScriptImport& spec, const ModelCheckOptions& chec
 // A re-import (replacing the package) checked in a separate process, then opened with
 // its preview: what Re-import and encoder pairing both do.
 void open_reimport(TorchScriptImport spec, const ModelCheckOptions& check, const nlohmann::json& probe,
-                   LoadedModel& out) {
+                   const OpenOptions& open, LoadedModel& out) {
   spec.replace = true;
   import_checked(spec, check, out);
   out.imported = import_json(spec, probe);
-  out.space = open_space(spec.out_dir);
+  out.space = open_space(spec.out_dir, open);
   out.preview = preview_of(*out.space);
 }
 
@@ -286,7 +286,8 @@ void Renderer::open_model(const std::string& path_in, const ModelCheckOptions* c
   if (check) checked = *check;
   std::optional<TorchScriptImport> pair;
   if (pair_with && check && is_torchscript_file(path_in)) pair = *pair_with;
-  model_task = std::make_unique<Task<LoadedModel>>([path_in, checked, pair, pair_probe](TaskContext& ctx) {
+  model_task = std::make_unique<Task<LoadedModel>>([path_in, checked, pair, pair_probe,
+                                                    open = open_options](TaskContext& ctx) {
     LoadedModel out;
     std::string path = path_in;
     if (pair) {
@@ -301,7 +302,7 @@ void Renderer::open_model(const std::string& path_in, const ModelCheckOptions* c
         TorchScriptImport spec = *pair;
         spec.encoder = path;
         ctx.progress(0.3f, "re-importing " + spec.generator + " with its encoder");
-        open_reimport(spec, *checked, pair_probe, out);
+        open_reimport(spec, *checked, pair_probe, open, out);
         out.imported["encoder_output"] = r.report["encoder"].value("output", std::string());
         return out;
       }
@@ -331,13 +332,14 @@ void Renderer::open_model(const std::string& path_in, const ModelCheckOptions* c
       }
     }
     ctx.progress(0.5f, "reading " + path);
-    std::shared_ptr<Space> space = open_space(path);
+    std::shared_ptr<Space> space = open_space(path, open);
     ctx.progress(0.7f, "preparing components");
-    if (const auto* pca = dynamic_cast<const PcaSpace*>(space.get())) {
-      out.explained_fraction = pca->explained_fraction();
-      for (int k = 0; k < pca->info().dim; ++k) {
-        out.components.push_back(normalize_for_display(pca->component_image(k), true));
-        if (!ctx.progress(0.7f + 0.3f * k / pca->info().dim, "preparing components")) throw Cancelled();
+    if (const LinearBasis* basis = space->basis()) {
+      out.explained_fraction = basis->explained_fraction();
+      const int dim = space->info().dim;
+      for (int k = 0; k < dim; ++k) {
+        out.components.push_back(normalize_for_display(basis->component_image(k), true));
+        if (!ctx.progress(0.7f + 0.3f * k / dim, "preparing components")) throw Cancelled();
       }
     }
     out.training_data = find_training_data(space->info().source);
@@ -349,18 +351,18 @@ void Renderer::open_model(const std::string& path_in, const ModelCheckOptions* c
 
 void Renderer::reimport_model(const TorchScriptImport& spec_in, const ModelCheckOptions& check,
                               const nlohmann::json& probe) {
-  model_task = std::make_unique<Task<LoadedModel>>([spec_in, check, probe](TaskContext& ctx) {
+  model_task = std::make_unique<Task<LoadedModel>>([spec_in, check, probe, open = open_options](TaskContext& ctx) {
     LoadedModel out;
     out.check_seconds = 0;
     ctx.progress(0.1f, "re-importing " + spec_in.generator);
-    open_reimport(spec_in, check, probe, out);
+    open_reimport(spec_in, check, probe, open, out);
     return out;
   });
 }
 
 void Renderer::open_index(std::shared_ptr<const Space> space) {
   index_task = std::make_unique<Task<std::shared_ptr<const ApproxIndex>>>([space](TaskContext& ctx) {
-    const auto* wv = dynamic_cast<const WordVectors*>(space.get());
+    const auto* wv = space ? space->words() : nullptr;
     if (!wv) throw UnsupportedError("only word vectors have an approximate index");
     const std::string path = ApproxIndex::path_for(wv->info().source);
     if (std::filesystem::exists(path)) {
@@ -418,18 +420,19 @@ void Renderer::invert_image(const std::string& path, std::shared_ptr<const Space
     InvertDone out;
     out.path = path;
     out.original = convert_image(load_image(path), sh.width, sh.height, sh.channels);
-    if (const auto* t = dynamic_cast<const TorchImageSpace*>(space.get())) {
-      TorchImageSpace::InvertOptions o;
+    if (space->can_invert()) {
+      const bool encodes = space->info().can_encode;
+      InvertOptions o;
       // An encoder gives a good start: a short refinement is enough.
-      o.steps = t->info().can_encode ? 100 : 300;
-      o.restarts = t->info().can_encode ? 2 : 4;
-      const auto r = t->invert(out.original, o, [&ctx](float f, const std::string& stage) {
+      o.steps = encodes ? 100 : 300;
+      o.restarts = encodes ? 2 : 4;
+      const auto r = space->invert(out.original, o, [&ctx](float f, const std::string& stage) {
         return ctx.progress(f, stage);
       });
       out.z = r.z;
       out.reconstruction = r.reconstruction;
       out.mse = r.mse;
-      out.how = std::string(t->info().can_encode ? "encoder mean, then " : "") + "gradient descent, " +
+      out.how = std::string(encodes ? "encoder mean, then " : "") + "gradient descent, " +
                 std::to_string(o.steps) + " steps, best of " + std::to_string(o.restarts);
     } else if (space->info().can_encode) {
       out.z = space->encode(out.original);
@@ -494,15 +497,15 @@ void Renderer::rank_influence(std::shared_ptr<const Space> space, Latent z) {
     const auto sd = space->scale();
     std::vector<float> out(d, 0.f);
     const Image base = space->decode(z);
-    const auto* t = dynamic_cast<const TorchImageSpace*>(space.get());
-    const int chunk = t ? 16 : 1;
+    const bool batched = space->decodes_in_batches();
+    const int chunk = batched ? 16 : 1;
     for (int k0 = 0; k0 < d; k0 += chunk) {
       std::vector<Latent> zs;
       for (int k = k0; k < std::min(d, k0 + chunk); ++k) {
         zs.push_back(z);
         zs.back()[k] += sd[k];
       }
-      const std::vector<Image> imgs = t ? t->decode_batch(zs) : std::vector<Image>{space->decode(zs.front())};
+      const std::vector<Image> imgs = batched ? space->decode_batch(zs) : std::vector<Image>{space->decode(zs.front())};
       for (size_t j = 0; j < imgs.size(); ++j) {
         double se = 0;
         for (size_t i = 0; i < base.pixels.size(); ++i) {

@@ -9,6 +9,7 @@
 #include "latent/dataset.h"
 #include "latent/jobs.h"
 #include "latent/model_sandbox.h"
+#include "latent/registry.h"
 #include "latent/torch_space.h"
 #include "latent/space.h"
 #include "latent/word_vectors.h"
@@ -157,6 +158,8 @@ class Renderer {
   // With `pair_with` (the generator imported last) and a bare TorchScript file, the file
   // is checked first as that generator's encoder: if it is one, the generator is
   // re-imported with it; if not, it is opened as usual.
+  // How models are opened here (the device the person chose); tasks started later use it.
+  latent::OpenOptions open_options;
   void open_model(const std::string& path, const latent::ModelCheckOptions* check = nullptr,
                   const latent::TorchScriptImport* pair_with = nullptr, const nlohmann::json& pair_probe = {});
   // Re-imports a bare TorchScript generator with what the person corrected (replacing the

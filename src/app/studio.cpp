@@ -200,7 +200,8 @@ Studio::Studio(StudioOptions options) : opts_(std::move(options)) {
   latent::configure_torch_threads(1);
   try {
     latent::require_torch_module();  // linked in: registers the LibTorch kinds, applies the thread count
-    latent::set_torch_device_preference(opts_.device);
+    latent::check_device_name(opts_.device);
+    renderer_.open_options.device = opts_.device;
     state_.device = opts_.device;
     state_.device_note = latent::resolve_device(opts_.device).note;
   } catch (const std::exception& e) {
@@ -1003,7 +1004,8 @@ void Studio::handle_requests() {
   }
   if (!state_.device_request.empty()) {
     try {
-      latent::set_torch_device_preference(state_.device_request);
+      latent::check_device_name(state_.device_request);
+      renderer_.open_options.device = state_.device_request;
       state_.device = state_.device_request;
       state_.device_note = latent::resolve_device(state_.device).note;
       if (space_ && state_.model.info.kind == "torch-image") state_.open_model_request = state_.model.info.source;
@@ -1128,11 +1130,11 @@ void Studio::install_model(LoadedModel loaded) {
   if (state_.highlight_dim >= info.dim) state_.highlight_dim = -1;
   state_.influence.clear();
   if (state_.slider_top_n > 0) state_.influence_request = true;  // rank for the new model
-  state_.device_note = latent::resolve_device(latent::torch_device_preference()).note;
+  state_.device_note = latent::resolve_device(renderer_.open_options.device).note;
   word_index_.reset();
   state_.word_index_ready = false;
   state_.word_index_note.clear();
-  if (const auto* wv = dynamic_cast<const latent::WordVectors*>(space_.get())) {
+  if (const auto* wv = space_->words()) {
     if (opts_.approx_min_words > 0 && wv->size() >= opts_.approx_min_words && !renderer_.index_task) {
       renderer_.open_index(space_);
     } else {
@@ -1992,7 +1994,7 @@ void Studio::handle_map_requests() {
     state_.map_request = false;
     auto points = std::make_shared<latent::RowMatrixXf>();
     state_.map_names.clear();
-    if (const auto* wv = dynamic_cast<const latent::WordVectors*>(space_.get())) {
+    if (const auto* wv = space_->words()) {
       const long n = std::min<long>(wv->size(), 2000);  // the most frequent words
       points->resize(n, wv->dim());
       for (long i = 0; i < n; ++i) {

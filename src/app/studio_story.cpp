@@ -46,7 +46,7 @@ bool is_story_image(const fs::path& p) {
 }  // namespace
 
 const latent::StorytellerSpace* Studio::storyteller() const {
-  return dynamic_cast<const latent::StorytellerSpace*>(space_.get());
+  return space_ ? space_->sentences() : nullptr;
 }
 
 std::vector<latent::StyleVector> Studio::all_styles() const {

@@ -19,6 +19,7 @@
 #include "latent/torch_space.h"
 #include "progress.h"
 #include "torch_commands.h"
+#include "cli_options.h"
 
 namespace fs = std::filesystem;
 
@@ -47,7 +48,7 @@ std::unique_ptr<AttributeClassifier> open_classifier(const std::string& path) {
   if (path == kDefaultClassifier && !fs::exists(path))
     throw UnsupportedError(std::string("no classifier at ") + kDefaultClassifier +
                            " (run from the project folder, or give --classifier DIR)");
-  return AttributeClassifier::open(path, torch_device_preference());
+  return AttributeClassifier::open(path, open_options().device);
 }
 
 // Decodes the points in batches, labels the images; progress on stderr.
@@ -152,7 +153,7 @@ bool AttributeCommands::run(const std::string& command_line) {
   if (*s.train_cmd) {
     AttributeTrainOptions o = s.train;
     o.attributes = split_list(s.attributes_list);
-    o.device = torch_device_preference();
+    o.device = open_options().device;
     o.command = command_line;
     const DeviceChoice d = resolve_device(o.device);
     std::fprintf(stderr, "training an attribute classifier on %s (%s)\n", d.used.c_str(), torch_build_summary().c_str());
@@ -201,7 +202,7 @@ bool AttributeCommands::run(const std::string& command_line) {
   if (*s.directions) {
     if (s.samples < 10) throw UnsupportedError("--samples must be at least 10");
     if (s.check < 0) throw UnsupportedError("--check must be 0 or more");
-    auto space = open_space(s.model);
+    auto space = open_model(s.model);
     const SpaceInfo& info = space->info();
     const auto clf = open_classifier(s.classifier);
     clf->check_model(info);
@@ -311,17 +312,16 @@ bool AttributeCommands::run_unsupervised() {
   if (s.unsupervised < 1) throw UnsupportedError("--unsupervised must be 1 or more");
   if (s.samples < 10) throw UnsupportedError("--samples must be at least 10");
   if (s.check < 0) throw UnsupportedError("--check must be 0 or more");
-  auto space = open_space(s.model);
+  auto space = open_model(s.model);
   const SpaceInfo& info = space->info();
-  const auto* neural = dynamic_cast<const TorchImageSpace*>(space.get());
-  if (!neural)
+  if (space->basis())
     throw UnsupportedError(info.name + " is a " + info.kind + " model; --unsupervised (SeFa) reads a neural "
                            "generator's first layer (a PCA model's dimensions are already its principal directions)");
   const std::vector<Latent> zs = space->sample(s.samples, s.seed);
   RowMatrixXf z(static_cast<long>(zs.size()), info.dim);
   for (size_t i = 0; i < zs.size(); ++i)
     z.row(static_cast<long>(i)) = Eigen::Map<const Eigen::RowVectorXf>(zs[i].data(), info.dim);
-  DirectionSet set = sefa_directions(neural->first_layer_weight(), s.unsupervised, &z);
+  DirectionSet set = sefa_directions(space->first_layer_weight(), s.unsupervised, &z);
   set.model = info.name;
 
   // What each direction changes, by the classifier where it fits the model: the mean

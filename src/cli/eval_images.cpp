@@ -18,6 +18,7 @@
 #include "latent/image_quality.h"
 #include "latent/registry.h"
 #include "progress.h"
+#include "cli_options.h"
 
 namespace latent::cli {
 
@@ -52,7 +53,7 @@ void run(const EvalImagesArgs& a) {
   using Clock = std::chrono::steady_clock;
   const auto t0 = Clock::now();
   if (a.n < 2 || a.n > 100000) throw UnsupportedError("--n must be between 2 and 100000");
-  auto space = open_space(a.model);
+  auto space = open_model(a.model);
   const SpaceInfo& info = space->info();
   if (info.modality != Modality::Image || !info.can_decode)
     throw UnsupportedError(a.model + ": '" + info.name + "' (" + info.kind + ") does not make images");

@@ -31,6 +31,7 @@
 #include "latent/projection.h"
 #include "latent/session.h"
 #include "latent/torch_module.h"
+#include "cli_options.h"
 #include "expression_env.h"
 #include "progress.h"
 #include "torch_cli.h"
@@ -106,9 +107,9 @@ std::unique_ptr<WordVectors> open_vectors(const std::string& path, long limit, b
   opt.storage = half ? Storage::Float16 : Storage::Float32;
   opt.progress = stderr_progress("loading");
   if (fs::is_directory(path) || fs::path(path).filename() == "model.json") {
-    std::unique_ptr<Space> space = open_space(path);
-    if (auto* wv = dynamic_cast<WordVectors*>(space.get())) {
-      space.release();
+    std::unique_ptr<Space> space = cli::open_model(path);
+    if (auto* wv = space->words()) {
+      space.release();  // words() is the space itself
       return std::unique_ptr<WordVectors>(wv);
     }
     throw UnsupportedError(path + " is a '" + space->info().kind + "' model, not word vectors");
@@ -174,7 +175,7 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->each([](const std::string& d) {
         try {
-          set_torch_device_preference(d);
+          cli::set_device(d);
         } catch (const std::exception&) {
           // Reported with the other errors below.
         }
@@ -413,16 +414,16 @@ int main(int argc, char** argv) {
 
   try {
     configure_torch_threads(threads);
-    set_torch_device_preference(device);
+    cli::set_device(device);
     if (device != "auto" && device != "cpu") {  // asked for CUDA: say now if it is not there (opens LibTorch)
       const DeviceChoice d = resolve_torch_device(device);
       if (!d.note.empty()) std::fprintf(stderr, "latent: %s\n", d.note.c_str());
     }
     if (torch_commands && torch_commands->run(command_line(argc, argv))) return 0;
     if (*info_cmd) {
-      auto space = open_space(model);
+      auto space = cli::open_model(model);
       const auto& i = space->info();
-      if (auto* wv = dynamic_cast<WordVectors*>(space.get())) {
+      if (const auto* wv = space->words()) {
         std::printf("name:        %s\nkind:        %s\nwords:       %ld\ndimensions:  %d\nformat:      %s%s\nstorage:     %s\n",
                     i.name.c_str(), i.kind.c_str(), wv->size(), wv->dim(), to_string(wv->source_format()),
                     wv->memory_mapped() ? " (opened from its memory-mapped cache)" : "",
@@ -435,9 +436,9 @@ int main(int argc, char** argv) {
                   i.observation.channels, i.observation.min_value, i.observation.max_value);
       std::printf("can:         %s%s%s\ndevice:      %s\nsource:      %s\n", i.can_encode ? "encode " : "",
                   i.can_decode ? "decode " : "", i.can_sample ? "sample" : "", i.device.c_str(), i.source.c_str());
-      if (auto* pca = dynamic_cast<PcaSpace*>(space.get()))
-        std::printf("pca:         %ld samples, %.2f%% of variance explained by %d components\n", pca->n_samples(),
-                    100.0 * pca->explained_fraction(), i.dim);
+      if (const LinearBasis* basis = space->basis())
+        std::printf("pca:         %ld samples, %.2f%% of variance explained by %d components\n", basis->n_samples(),
+                    100.0 * basis->explained_fraction(), i.dim);
     } else if (*fit_cmd) {
       PcaOptions opt;
       double k = 0;
@@ -487,13 +488,13 @@ int main(int argc, char** argv) {
                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t_write).count());
       std::printf("%s\n", out_dir.c_str());
     } else if (*enc_cmd) {
-      auto space = open_space(model);
+      auto space = cli::open_model(model);
       const Image img = read_input_image(image_path, index, *space);
       const Latent z = space->encode(img);
       if (out_file.empty()) std::printf("%s\n", nlohmann::json(z).dump().c_str());
       else write_latent_json(z, out_file);
     } else if (*dec_cmd) {
-      auto space = open_space(model);
+      auto space = cli::open_model(model);
       std::vector<Image> imgs;
       for (const auto& f : z_files) imgs.push_back(space->decode(read_latent_json(f)));
       if (imgs.size() > 1) {
@@ -511,13 +512,13 @@ int main(int argc, char** argv) {
       }
     } else if (*sample_cmd) {
       if (n <= 0 || n > 10000) throw UnsupportedError("--n must be between 1 and 10000");
-      auto space = open_space(model);
+      auto space = cli::open_model(model);
       std::vector<Image> images;
       for (const Latent& z : space->sample(n, seed)) images.push_back(upscale_nearest(space->decode(z), upscale));
       save_png(make_grid(images, cols > 0 ? cols : grid_cols(images.size())), out_file);
     } else if (*ar_cmd) {
       if (out_file.empty() && z_out.empty()) throw UnsupportedError("say where the result goes: --out image.png and/or --z-out z.json");
-      auto space = open_space(model);
+      auto space = cli::open_model(model);
       std::optional<Session> session;
       if (!session_path.empty()) session = load_session(session_path);
       const auto env = cli::make_expression_env(*space, {session_path, data, labels_path, group_defs, point_defs}, session);
@@ -527,10 +528,10 @@ int main(int argc, char** argv) {
     } else if (*pr_cmd) {
       popt.method = parse_projection_method(method_name);
       popt.progress = stderr_progress("projecting");
-      auto space = open_space(model);
+      auto space = cli::open_model(model);
       RowMatrixXf points;
       std::vector<std::string> names;
-      if (auto* wv = dynamic_cast<WordVectors*>(space.get())) {
+      if (const auto* wv = space->words()) {
         std::vector<long> ids;
         if (!data.empty()) {
           std::ifstream in(data);
@@ -663,14 +664,15 @@ int main(int argc, char** argv) {
       }
       return r.ok ? 0 : 1;
     } else if (*comp_cmd) {
-      auto space = open_space(model);
-      auto* pca = dynamic_cast<PcaSpace*>(space.get());
-      if (!pca) throw UnsupportedError(model + " is a '" + space->info().kind + "' model; components need a PCA model");
-      const int count = n_components > 0 ? std::min(n_components, pca->info().dim) : pca->info().dim;
+      auto space = cli::open_model(model);
+      const LinearBasis* basis = space->basis();
+      if (!basis) throw UnsupportedError(model + " is a '" + space->info().kind + "' model; components need a PCA model");
+      const int dim = space->info().dim;
+      const int count = n_components > 0 ? std::min(n_components, dim) : dim;
       std::vector<Image> images;
-      if (with_mean) images.push_back(upscale_nearest(pca->mean_image(), upscale));
+      if (with_mean) images.push_back(upscale_nearest(basis->mean_image(), upscale));
       for (int k = 0; k < count; ++k)
-        images.push_back(upscale_nearest(normalize_for_display(pca->component_image(k), true), upscale));
+        images.push_back(upscale_nearest(normalize_for_display(basis->component_image(k), true), upscale));
       save_png(make_grid(images, cols > 0 ? cols : grid_cols(images.size())), out_file);
     }
   } catch (const std::exception& e) {

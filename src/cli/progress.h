@@ -3,7 +3,7 @@
 #include <functional>
 #include <string>
 
-#include "latent/pca_space.h"  // ProgressFn
+#include "latent/types.h"
 
 namespace latent::cli {
 

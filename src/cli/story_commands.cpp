@@ -17,6 +17,7 @@
 #include "latent/storyteller.h"
 #include "latent/torch_space.h"
 #include "progress.h"
+#include "cli_options.h"
 
 namespace fs = std::filesystem;
 
@@ -47,8 +48,8 @@ struct StoryCommands::State {
 namespace {
 
 std::unique_ptr<StorytellerSpace> open_storyteller(const std::string& path) {
-  auto space = open_space(path);
-  auto* st = dynamic_cast<StorytellerSpace*>(space.get());
+  auto space = open_model(path);
+  auto* st = space->sentences();
   if (!st)
     throw UnsupportedError(path + " is a " + space->info().kind +
                            " model; story, style and eval-text need a sentence model (kind skipthought)");
@@ -243,7 +244,7 @@ bool StoryCommands::run(const std::string& command_line) {
   const ScopedBlasThreads blas_threads;  // one thread pool at a time
   if (*s.train_cmd) {
     TrainSkipThoughtOptions o = s.train;
-    o.device = torch_device_preference();
+    o.device = open_options().device;
     o.command = command_line;
     o.calibrate = !s.no_calibrate;
     const DeviceChoice d = resolve_device(o.device);

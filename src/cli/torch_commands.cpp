@@ -2,6 +2,7 @@
 #include "torch_commands.h"
 
 #include "progress.h"
+#include "cli_options.h"
 
 #include <cmath>
 #include <cstdio>
@@ -169,7 +170,7 @@ bool TorchCommands::run(const std::string& command_line) {
   if (*s.train_vae || *s.train_dcgan) {
     TrainImageOptions o = s.train;
     o.kind = *s.train_vae ? "vae" : "dcgan";
-    o.device = torch_device_preference();
+    o.device = open_options().device;
     o.command = command_line;
     const DeviceChoice d = resolve_device(o.device);
     std::fprintf(stderr, "training a %s on %s (%s)\n", o.kind.c_str(), d.used.c_str(), torch_build_summary().c_str());
@@ -229,7 +230,7 @@ bool TorchCommands::run(const std::string& command_line) {
   if (*s.bench) {
     if (s.batch < 1 || s.batch > 4096) throw UnsupportedError("--batch must be 1..4096");
     if (s.iters < 1) throw UnsupportedError("--iters must be at least 1");
-    auto space = open_space(s.model);
+    auto space = open_model(s.model);
     const DecodeBench r = bench_decode(*space, s.batch, s.iters, s.warmup);
     const auto& i = space->info();
     if (s.json) {
@@ -247,12 +248,12 @@ bool TorchCommands::run(const std::string& command_line) {
     return true;
   }
   if (*s.invert) {
-    auto space = open_space(s.model);
+    auto space = open_model(s.model);
     const auto& sh = space->info().observation;
-    auto* t = dynamic_cast<TorchImageSpace*>(space.get());
-    if (!t && !space->info().can_encode)
+    const bool by_gradient = space->can_invert();
+    if (!by_gradient && !space->info().can_encode)
       throw UnsupportedError(s.model + " can neither encode nor be inverted by gradient descent");
-    if (t && s.inv.steps == 0 && !t->info().can_encode)
+    if (by_gradient && s.inv.steps == 0 && !space->info().can_encode)
       throw UnsupportedError(s.model + " has no encoder: give --steps above 0 to search by gradient descent");
     if (!s.each_dir.empty()) fs::create_directories(s.each_dir);
     std::vector<Image> originals, recons;
@@ -262,13 +263,13 @@ bool TorchCommands::run(const std::string& command_line) {
       const Image target = convert_image(load_image(path), sh.width, sh.height, sh.channels);
       Latent z;
       Image rec;
-      if (t) {
+      if (by_gradient) {
         auto o = s.inv;
         o.use_encoder = !s.no_encoder;
         const std::string tag = s.images.size() > 1 ? "inverting " + std::to_string(n + 1) + "/" +
                                                           std::to_string(s.images.size())
                                                     : std::string("inverting");
-        const auto res = t->invert(target, o, stderr_progress(tag, 25));
+        const auto res = space->invert(target, o, stderr_progress(tag, 25));
         std::fprintf(stderr, "%s: best of %d start(s): mse %.5f (start %.5f)\n", path.c_str(), std::max(1, o.restarts),
                      res.mse, res.start_mse);
         z = res.z;

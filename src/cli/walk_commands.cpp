@@ -24,6 +24,7 @@
 #include "latent/walk.h"
 #include "expression_env.h"
 #include "progress.h"
+#include "cli_options.h"
 
 namespace latent {
 
@@ -203,7 +204,7 @@ void run_walk(const WalkArgs& a) {
   vo.gif_dither = a.dither;
   vo.mp4_crf = a.crf;
 
-  auto space = open_space(a.model);
+  auto space = cli::open_model(a.model);
   std::optional<Session> session;
   if (!a.names.session.empty()) {
     if (!a.save_walk.empty() && !std::filesystem::exists(a.names.session)) {
@@ -279,7 +280,7 @@ void run_grid(const GridArgs& a) {
     throw UnsupportedError("--interp spline needs more than two points; a grid interpolates pairs (use linear or slerp)");
   auto mix = [&](const Latent& x, const Latent& y, float t) { return interp == Interpolation::Linear ? lerp(x, y, t) : slerp(x, y, t); };
 
-  auto space = open_space(a.model);
+  auto space = cli::open_model(a.model);
   if (!space->info().can_decode) throw UnsupportedError(a.model + " has no decoder, so a grid cannot be shown");
   std::optional<Session> session;
   if (!a.names.session.empty()) session = load_session(a.names.session);

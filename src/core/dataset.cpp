@@ -20,6 +20,7 @@
 #include "latent/errors.h"
 #include "latent/json_file.h"
 #include "latent/image_io.h"
+#include "latent/pca_space.h"
 
 namespace fs = std::filesystem;
 

@@ -301,7 +301,6 @@ int run_model_check_child(const std::string& path, size_t memory_mb, const std::
     return code;
   };
   try {
-    set_torch_device_preference("cpu");  // the check runs where a memory cap means something
     if (is_torchscript_file(path)) {
       // A bare TorchScript file, not a package (latent_torch): as a generator, what it
       // takes and gives; with `encoder_for`, whether it is that generator's encoder.
@@ -330,7 +329,9 @@ int run_model_check_child(const std::string& path, size_t memory_mb, const std::
                   {"forward_ms", got.value("forward_ms", 0.0)}});
       return 0;
     }
-    std::unique_ptr<Space> space = open_space(path);
+    OpenOptions on_cpu;
+    on_cpu.device = "cpu";  // the check runs where a memory cap means something
+    std::unique_ptr<Space> space = open_space(path, on_cpu);
     const double load_ms = ms_since(t0);
     const SpaceInfo& info = space->info();
     const auto t1 = std::chrono::steady_clock::now();

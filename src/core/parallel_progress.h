@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "latent/errors.h"
-#include "latent/pca_space.h"
+#include "latent/types.h"
 
 namespace latent::detail {
 

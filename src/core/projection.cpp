@@ -17,6 +17,7 @@
 
 #include "blas.h"
 #include "latent/errors.h"
+#include "latent/pca_space.h"
 
 namespace latent {
 

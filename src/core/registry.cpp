@@ -25,11 +25,13 @@ struct Registry {
 Registry& registry() {
   static Registry* r = [] {
     auto* reg = new Registry();  // never destroyed: usable from any thread until exit
-    reg->kinds["pca"] = [](const std::string& dir, const nlohmann::json& header) -> std::unique_ptr<Space> {
+    reg->kinds["pca"] = [](const std::string& dir, const nlohmann::json& header,
+                           const OpenOptions&) -> std::unique_ptr<Space> {
       return PcaSpace::load(dir, header);
     };
     // The LibTorch kinds (torch_kinds()) are registered by latent_torch when it is opened.
-    reg->kinds["word-vectors"] = [](const std::string& dir, const nlohmann::json& header) -> std::unique_ptr<Space> {
+    reg->kinds["word-vectors"] = [](const std::string& dir, const nlohmann::json& header,
+                                    const OpenOptions&) -> std::unique_ptr<Space> {
       const std::string file = (fs::path(dir) / "model.json").string();
       const auto files = require_field<nlohmann::json>(header, "files", file);
       auto wv = WordVectors::open((fs::path(dir) / require_field<std::string>(files, "vectors", file)).string());
@@ -66,7 +68,8 @@ void register_kind(const std::string& kind, SpaceFactory factory) {
   r.kinds[kind] = std::move(factory);
 }
 
-std::unique_ptr<Space> open_space(const std::string& path) {
+std::unique_ptr<Space> open_space(const std::string& path, const OpenOptions& options) {
+  check_device_name(options.device);
   // A bare word-vectors file (word2vec, GloVe, fastText .vec, .lsv) opens by its format.
   if (fs::is_regular_file(path) && fs::path(path).filename() != "model.json") {
     try {
@@ -106,7 +109,7 @@ std::unique_ptr<Space> open_space(const std::string& path) {
   if (!factory)
     throw UnsupportedError(file + ": unknown model kind \"" + kind + "\" (known kinds: " + join(known_kinds()) + ")");
   try {
-    return factory(dir, header);
+    return factory(dir, header, options);
   } catch (const Cancelled&) {
     throw;
   } catch (...) {

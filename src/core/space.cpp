@@ -1,5 +1,7 @@
 #include "latent/space.h"
 
+#include <utility>
+
 #include "latent/errors.h"
 
 namespace latent {
@@ -44,6 +46,20 @@ void Space::check_latent(const Latent& z) const {
   if (static_cast<int>(z.size()) != info().dim)
     throw UnsupportedError("latent has " + std::to_string(z.size()) + " values but model '" + info().name +
                            "' has " + std::to_string(info().dim) + " dimensions");
+}
+
+WordVectors* Space::words() { return const_cast<WordVectors*>(std::as_const(*this).words()); }
+
+StorytellerSpace* Space::sentences() { return const_cast<StorytellerSpace*>(std::as_const(*this).sentences()); }
+
+InvertResult Space::invert(const Image&, const InvertOptions&, const ProgressFn&) const {
+  throw UnsupportedError("model '" + info().name + "' (" + info().kind +
+                         ") cannot search for a point by gradient descent");
+}
+
+RowMatrixXf Space::first_layer_weight() const {
+  throw UnsupportedError("model '" + info().name + "' (" + info().kind +
+                         ") is not a neural generator: it has no first layer reading z");
 }
 
 }  // namespace latent

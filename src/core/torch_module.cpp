@@ -26,7 +26,6 @@ struct ModuleState {
   std::mutex mutex;
   TorchHooks hooks;
   bool loaded = false;
-  std::string device = "auto";
   int threads = 1;
 };
 
@@ -117,19 +116,10 @@ const std::vector<std::string>& torch_kinds() {
   return kinds;
 }
 
-void set_torch_device_preference(const std::string& device) {
+void check_device_name(const std::string& device) {
   // The names resolve_device (latent_torch) takes.
   const bool known = device == "cpu" || device == "auto" || device == "cuda" || device.rfind("cuda:", 0) == 0;
   if (!known) throw UnsupportedError("unknown device \"" + device + "\" (use cpu, cuda or auto)");
-  auto& s = state();
-  std::lock_guard<std::mutex> lock(s.mutex);
-  s.device = device;
-}
-
-std::string torch_device_preference() {
-  auto& s = state();
-  std::lock_guard<std::mutex> lock(s.mutex);
-  return s.device;
 }
 
 void configure_torch_threads(int intra_op_threads) {

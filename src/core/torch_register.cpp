@@ -32,14 +32,16 @@ void apply_threads(int intra_op_threads) {
 }  // namespace
 
 extern "C" void latent_torch_register() {
-  register_kind("torch-image", [](const std::string& dir, const nlohmann::json& header) -> std::unique_ptr<Space> {
+  register_kind("torch-image", [](const std::string& dir, const nlohmann::json& header,
+                                  const OpenOptions& options) -> std::unique_ptr<Space> {
     TorchImageSpaceOptions o;
-    o.device = torch_device_preference();
+    o.device = options.device;
     return TorchImageSpace::load(dir, header, o);
   });
-  register_kind("skipthought", [](const std::string& dir, const nlohmann::json& header) -> std::unique_ptr<Space> {
+  register_kind("skipthought", [](const std::string& dir, const nlohmann::json& header,
+                                  const OpenOptions& options) -> std::unique_ptr<Space> {
     StorytellerOptions o;
-    o.device = torch_device_preference();
+    o.device = options.device;
     return StorytellerSpace::load(dir, header, o);
   });
   TorchHooks hooks;

@@ -860,7 +860,7 @@ void StorytellerSpace::put_style(const StyleVector& style, bool save) {
 // --------------------------------------------------------------- styles
 
 void calibrate_style(const StorytellerSpace& space, StyleVector& style, const std::vector<std::string>& probe,
-                     const std::vector<float>& strengths, const StoryProgressFn& progress) {
+                     const std::vector<float>& strengths, const ProgressFn& progress) {
   if (probe.empty()) throw UnsupportedError("calibrating a style needs probe sentences (captions)");
   const auto thoughts = space.encode_sentences(probe);
   std::vector<std::vector<std::string>> sources;
@@ -930,7 +930,7 @@ void calibrate_style(const StorytellerSpace& space, StyleVector& style, const st
 
 StyleVector make_style(const StorytellerSpace& space, const std::string& name, const std::vector<std::string>& a,
                        const std::vector<std::string>& b, const std::vector<std::string>& probe,
-                       const std::string& a_source, const std::string& b_source, const StoryProgressFn& progress) {
+                       const std::string& a_source, const std::string& b_source, const ProgressFn& progress) {
   if (a.empty() || b.empty()) throw UnsupportedError("a style vector needs sentences on both sides (A and B)");
   if (progress && !progress(0.f, "encoding")) throw Cancelled();
   const Latent ma = space.mean_thought(a), mb = space.mean_thought(b);
