@@ -1,4 +1,6 @@
 // The `latent` command line end to end on a small set of generated images.
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -206,10 +208,58 @@ TEST_F(Cli, EvalImagesComparesSamplesAndTheDataFloor) {
   EXPECT_NE(few.output.find("use --n 12 or less"), std::string::npos) << few.output;
 }
 
+// The analyses the studio shows, from the shell: which dimensions matter at a point, and an
+// image's reconstruction with its error and heat map (analysis.h).
+TEST_F(Cli, RankAndReconstruct) {
+  ASSERT_EQ(run(cli("fit-pca " + (tmp / "data") + " --components 5 --out " + (tmp / "model"))).code, 0);
+  auto space = open_space(tmp / "model");
+  Latent z(5, 0.f);
+  z[2] = 1.5f * space->scale()[2];
+  write_latent_json(z, tmp / "z.json");
+  auto rank = run(cli("rank " + (tmp / "model") + " --z-file " + (tmp / "z.json") + " --json"));
+  ASSERT_EQ(rank.code, 0) << rank.output;
+  const size_t brace = rank.output.find('{');  // after the progress lines (stderr)
+  ASSERT_NE(brace, std::string::npos) << rank.output;
+  const auto j = nlohmann::json::parse(rank.output.substr(brace));
+  const auto dims = j["dims"].get<std::vector<int>>();
+  const auto influence = j["influence"].get<std::vector<float>>();
+  ASSERT_EQ(dims.size(), 5u);
+  std::vector<int> sorted = dims;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(sorted, (std::vector<int>{0, 1, 2, 3, 4}));  // every dimension once
+  for (size_t r = 1; r < influence.size(); ++r) EXPECT_GE(influence[r - 1], influence[r]);
+  // The first one, measured here: the RMS change of decoding z + sd along it.
+  Latent moved = z;
+  moved[static_cast<size_t>(dims[0])] += space->scale()[static_cast<size_t>(dims[0])];
+  const Image a = space->decode(z), b = space->decode(moved);
+  double se = 0;
+  for (size_t i = 0; i < a.pixels.size(); ++i) se += double(a.pixels[i] - b.pixels[i]) * (a.pixels[i] - b.pixels[i]);
+  EXPECT_NEAR(influence[0], std::sqrt(se / a.pixels.size()), 1e-5);
+  auto top = run(cli("rank " + (tmp / "model") + " --top 2"));
+  ASSERT_EQ(top.code, 0) << top.output;
+  EXPECT_NE(top.output.find("\n   2 "), std::string::npos) << top.output;
+  EXPECT_EQ(top.output.find("\n   3 "), std::string::npos) << top.output;
+
+  auto rec = run(cli("reconstruct " + (tmp / "model") + " " + (tmp / "data") + " --index 4 --heatmap " +
+                     (tmp / "heat.png") + " --z-out " + (tmp / "z4.json")));
+  ASSERT_EQ(rec.code, 0) << rec.output;
+  EXPECT_NE(rec.output.find("(encoder)"), std::string::npos) << rec.output;
+  const Latent z4 = read_latent_json(tmp / "z4.json");
+  const Image item = load_image(tmp / "data/img_004.png");
+  const Latent expect = space->encode(item);
+  for (size_t k = 0; k < 5; ++k) EXPECT_NEAR(z4[k], expect[k], 1e-5);
+  const Image sheet = load_image(tmp / "heat.png");
+  EXPECT_EQ(sheet.width, 3 * 16 + 4 * 2);  // original | reconstruction | heat map, 2-pixel gaps and margins
+  EXPECT_EQ(sheet.channels, 3);
+  auto bad = run(cli("rank " + (tmp / "model") + " --z-file " + (tmp / "missing.json")));
+  EXPECT_NE(bad.code, 0);
+  EXPECT_NE(bad.output.find("missing.json"), std::string::npos) << bad.output;
+}
+
 TEST_F(Cli, EveryCommandHasHelp) {
   for (const char* cmd : {"info", "fit-pca", "encode", "decode", "sample", "components", "arith", "neighbors",
                           "analogy", "eval-analogies", "convert", "similarity", "doesnt-match", "build-index", "project",
-                          "eval-images"}) {
+                          "eval-images", "rank", "reconstruct"}) {
     auto r = run(cli(std::string(cmd) + " --help"));
     EXPECT_EQ(r.code, 0) << cmd;
     EXPECT_NE(r.output.find("Usage"), std::string::npos) << cmd << ": " << r.output;

@@ -31,6 +31,12 @@ const char* to_string(Interpolation i);
 // "linear", "slerp" or "spline"; anything else throws UnsupportedError naming the three.
 Interpolation parse_interpolation(const std::string& name);
 
+// The point a fraction t of the way from a to b: a straight line (Linear) or the great
+// circle (Slerp; a spline through two points alone is that too). What grid sheets use.
+Latent interpolate_pair(const Latent& a, const Latent& b, float t, Interpolation interp);
+// `steps` evenly spaced points from a to b, both ends included (one step: a).
+std::vector<Latent> interpolate_row(const Latent& a, const Latent& b, int steps, Interpolation interp);
+
 struct Keyframe {
   std::string name;                             // shown to people ("smile", "key 2")
   Latent z;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "actions.h"
 #include "latent/space.h"
 
 namespace studio {
@@ -66,6 +67,8 @@ struct ImportSheet {
 };
 
 struct AppState {
+  // What the person asked for this frame (actions.h): taken and applied by the Studio.
+  Actions actions;
   AppOptions options;
   ImportSheet import_sheet;
   float applied_ui_scale = 0;  // the scale the fonts were last built for
@@ -336,14 +339,11 @@ struct AppState {
 
   // Expressions over bookmarks (@name), groups (mean(@group)), dataset items (item(N)),
   // files (enc("a.png"), z("a.json")): the result becomes the current point.
-  std::string expression;
-  bool expression_request = false;
+  std::string expression;                  // what the box holds; Go pushes act::EvaluateExpression
   std::string expression_error;
 
   // Session and bookmarks
-  std::string session_path_input;          // where Save/Open go
-  bool session_save_request = false;
-  bool session_open_request = false;
+  std::string session_path_input;          // where Save/Open go (act::SaveSession, act::OpenSession)
   std::string session_status;              // "saved 12:03:04 to ...", or the error
   std::vector<std::string> recent_sessions;
   // Autosaves left by a studio that did not close (its process is gone), found at start
@@ -355,14 +355,12 @@ struct AppState {
   std::vector<AutosaveOffer> autosave_offers;
   int autosave_restore = -1, autosave_discard = -1;  // an index into autosave_offers
   Rect restore_button_rect;                // the first offer's Restore button (for scripted clicks)
-  std::string bookmark_name;
-  bool bookmark_add = false;
+  std::string bookmark_name;               // the name act::AddBookmark is given from the panel
   struct BookmarkView {
     std::string name;
     std::vector<float> z;
   };
   std::vector<BookmarkView> bookmarks;
-  int bookmark_jump = -1, bookmark_delete = -1;
   int bookmark_rename = -1;
   std::string bookmark_rename_to;
 

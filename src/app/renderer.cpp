@@ -16,6 +16,7 @@
 #include "latent/file_ops.h"
 #include "latent/model_package.h"
 #include "latent/pca_space.h"
+#include "latent/analysis.h"
 #include "latent/registry.h"
 
 namespace studio {
@@ -133,7 +134,7 @@ WordResult answer_words(const WordRequest& r) {
     out.inputs.push_back(t.word);
     points.push_back(wv->unit_vector(wv->require(t.word)));
   }
-  const auto xy = project_2d(points);
+  const auto xy = project_small(points);
   out.answer_xy.assign(xy.begin(), xy.begin() + out.result.words.size());
   out.input_xy.assign(xy.begin() + out.result.words.size(), xy.end());
   return out;
@@ -144,14 +145,10 @@ PickResult pick(const PickRequest& r) {
   out.index = r.index;
   out.original = r.data->image(r.index);
   out.reconstruction = r.space->decode(r.z);
-  const Image diff = abs_difference(out.original, out.reconstruction);
-  double sq = 0;
-  for (float v : diff.pixels) {
-    sq += double(v) * v;
-    out.max_error = std::max(out.max_error, double(v));
-  }
-  out.rmse = std::sqrt(sq / std::max<size_t>(1, diff.pixels.size()));
-  out.error = error_heatmap(diff, 4.f);
+  const ReconstructionError e = reconstruction_error(out.original, out.reconstruction, 4.f);
+  out.rmse = e.rmse;
+  out.max_error = e.max_error;
+  out.error = e.heatmap;
   return out;
 }
 
@@ -174,38 +171,6 @@ std::string find_training_data(const std::string& model_dir) {
 }
 
 }  // namespace
-
-std::vector<std::pair<float, float>> project_2d(const std::vector<Latent>& points) {
-  std::vector<std::pair<float, float>> out(points.size(), {0.f, 0.f});
-  if (points.size() < 2) return out;
-  const long n = static_cast<long>(points.size()), d = static_cast<long>(points[0].size());
-  Eigen::MatrixXd x(n, d);
-  for (long i = 0; i < n; ++i)
-    for (long k = 0; k < d; ++k) x(i, k) = points[i][k];
-  x.rowwise() -= x.colwise().mean();
-  Eigen::JacobiSVD<Eigen::MatrixXd> svd(x, Eigen::ComputeThinU);
-  const Eigen::MatrixXd u = svd.matrixU() * svd.singularValues().asDiagonal();
-  double m = 1e-12;
-  for (long i = 0; i < n; ++i)
-    for (long k = 0; k < std::min<long>(2, u.cols()); ++k) m = std::max(m, std::fabs(u(i, k)));
-  for (long i = 0; i < n; ++i)
-    out[i] = {static_cast<float>(u(i, 0) / m), u.cols() > 1 ? static_cast<float>(u(i, 1) / m) : 0.f};
-  return out;
-}
-
-Image error_heatmap(const Image& abs_error, float gain) {
-  Image out(abs_error.width, abs_error.height, 3);
-  const size_t n = static_cast<size_t>(abs_error.width) * abs_error.height;
-  for (size_t i = 0; i < n; ++i) {
-    float e = 0;
-    for (int c = 0; c < abs_error.channels; ++c) e = std::max(e, abs_error.pixels[i * abs_error.channels + c]);
-    const float t = std::clamp(e * gain, 0.f, 1.f);
-    out.pixels[i * 3 + 0] = std::clamp(t * 2.f, 0.f, 1.f);
-    out.pixels[i * 3 + 1] = std::clamp(t * 2.f - 1.f, 0.f, 1.f);
-    out.pixels[i * 3 + 2] = 0.f;
-  }
-  return out;
-}
 
 Renderer::Renderer()
     : decoder(decode_checked),
@@ -420,33 +385,13 @@ void Renderer::invert_image(const std::string& path, std::shared_ptr<const Space
     InvertDone out;
     out.path = path;
     out.original = convert_image(load_image(path), sh.width, sh.height, sh.channels);
-    if (space->can_invert()) {
-      const bool encodes = space->info().can_encode;
-      InvertOptions o;
-      // An encoder gives a good start: a short refinement is enough.
-      o.steps = encodes ? 100 : 300;
-      o.restarts = encodes ? 2 : 4;
-      const auto r = space->invert(out.original, o, [&ctx](float f, const std::string& stage) {
-        return ctx.progress(f, stage);
-      });
-      out.z = r.z;
-      out.reconstruction = r.reconstruction;
-      out.mse = r.mse;
-      out.how = std::string(encodes ? "encoder mean, then " : "") + "gradient descent, " +
-                std::to_string(o.steps) + " steps, best of " + std::to_string(o.restarts);
-    } else if (space->info().can_encode) {
-      out.z = space->encode(out.original);
-      out.reconstruction = space->decode(out.z);
-      double se = 0;
-      for (size_t i = 0; i < out.original.pixels.size(); ++i) {
-        const double d = out.original.pixels[i] - out.reconstruction.pixels[i];
-        se += d * d;
-      }
-      out.mse = se / std::max<size_t>(1, out.original.pixels.size());
-      out.how = "encoder";
-    } else {
-      throw UnsupportedError("model '" + space->info().name + "' can neither encode images nor be inverted");
-    }
+    const Placement p = place_image(*space, out.original, [&ctx](float f, const std::string& stage) {
+      return ctx.progress(f, stage);
+    });
+    out.z = p.z;
+    out.reconstruction = p.reconstruction;
+    out.mse = p.mse;
+    out.how = p.how;
     return out;
   });
 }
@@ -476,11 +421,10 @@ void Renderer::export_grid(std::shared_ptr<const Space> space, Walk walk, std::s
     std::vector<Image> cells;
     const size_t segments = walk.keys.size() - (walk.loop ? 0 : 1);
     for (size_t sgm = 0; sgm < segments; ++sgm) {
-      const auto& a = walk.keys[sgm].z;
-      const auto& b = walk.keys[(sgm + 1) % walk.keys.size()].z;
+      const std::vector<Latent> row =
+          interpolate_row(walk.keys[sgm].z, walk.keys[(sgm + 1) % walk.keys.size()].z, steps, walk.keys[sgm].interp);
       for (int i = 0; i < steps; ++i) {
-        const float t = steps > 1 ? static_cast<float>(i) / (steps - 1) : 0.f;
-        const Latent z = walk.keys[sgm].interp == Interpolation::Linear ? lerp(a, b, t) : slerp(a, b, t);
+        const Latent& z = row[static_cast<size_t>(i)];
         cells.push_back(upscale_nearest(space->decode(z), scale));
         if (!ctx.progress(static_cast<float>(sgm * steps + i + 1) / (segments * steps), "decoding the grid"))
           throw Cancelled();
@@ -493,30 +437,7 @@ void Renderer::export_grid(std::shared_ptr<const Space> space, Walk walk, std::s
 
 void Renderer::rank_influence(std::shared_ptr<const Space> space, Latent z) {
   influence_task = std::make_unique<Task<std::vector<float>>>([space, z](TaskContext& ctx) {
-    const int d = space->info().dim;
-    const auto sd = space->scale();
-    std::vector<float> out(d, 0.f);
-    const Image base = space->decode(z);
-    const bool batched = space->decodes_in_batches();
-    const int chunk = batched ? 16 : 1;
-    for (int k0 = 0; k0 < d; k0 += chunk) {
-      std::vector<Latent> zs;
-      for (int k = k0; k < std::min(d, k0 + chunk); ++k) {
-        zs.push_back(z);
-        zs.back()[k] += sd[k];
-      }
-      const std::vector<Image> imgs = batched ? space->decode_batch(zs) : std::vector<Image>{space->decode(zs.front())};
-      for (size_t j = 0; j < imgs.size(); ++j) {
-        double se = 0;
-        for (size_t i = 0; i < base.pixels.size(); ++i) {
-          const double diff = imgs[j].pixels[i] - base.pixels[i];
-          se += diff * diff;
-        }
-        out[k0 + j] = static_cast<float>(std::sqrt(se / std::max<size_t>(1, base.pixels.size())));
-      }
-      if (!ctx.progress(static_cast<float>(k0 + chunk) / d, "ranking dimensions")) throw Cancelled();
-    }
-    return out;
+    return latent::rank_influence(*space, z, [&ctx](float f, const std::string& stage) { return ctx.progress(f, stage); });
   });
 }
 

@@ -212,10 +212,4 @@ class Renderer {
   std::shared_ptr<MapSnapshot> map_snapshot = std::make_shared<MapSnapshot>();
 };
 
-// Turns an absolute error image into a black-red-yellow heat map, `gain` x amplified.
-// 2-D coordinates (PCA, scaled to [-1, 1]) of a few vectors, for the neighbourhood map.
-std::vector<std::pair<float, float>> project_2d(const std::vector<latent::Latent>& points);
-
-latent::Image error_heatmap(const latent::Image& abs_error, float gain);
-
 }  // namespace studio

@@ -1,6 +1,7 @@
 #include "studio.h"
 #include "file_dialog.h"
 #include "layout.h"
+#include "controller/points.h"
 
 #define GLFW_INCLUDE_NONE
 #include <epoxy/gl.h>
@@ -36,6 +37,7 @@
 #include "latent/torch_space.h"
 #include "latent/video_export.h"
 #include "latent/walk.h"
+#include "latent/workspace.h"
 #include "panels/panels.h"
 #include "texture.h"
 
@@ -430,7 +432,7 @@ void Studio::apply_key(int key) {
       const bool next = key == GLFW_KEY_RIGHT || key == GLFW_KEY_PAGE_DOWN;
       state_.current_bookmark = state_.current_bookmark < 0 ? (next ? 0 : n - 1)
                                                             : (state_.current_bookmark + (next ? 1 : n - 1)) % n;
-      state_.bookmark_jump = state_.current_bookmark;
+      state_.actions.push(act::GoToBookmark{state_.current_bookmark});
       break;
     }
     case GLFW_KEY_R:
@@ -578,7 +580,7 @@ void Studio::handle_live() {
         int found = -1;
         for (int i = 0; i < static_cast<int>(s.bookmarks.size()); ++i)
           if ((!e.text.empty() && s.bookmarks[i].name == e.text) || (e.text.empty() && i == e.index)) found = i;
-        if (found >= 0) s.bookmark_jump = found, s.current_bookmark = found;
+        if (found >= 0) s.actions.push(act::GoToBookmark{found}), s.current_bookmark = found;
         else s.live_last = "no bookmark " + (e.text.empty() ? std::to_string(e.index) : "\"" + e.text + "\"");
         break;
       }
@@ -625,7 +627,7 @@ int Studio::run() {
     }
     if (!opts_.expression.empty() && settled(false) && (opts_.groups.empty() || !start_attribute_pending_)) {
       state_.expression = opts_.expression;
-      state_.expression_request = true;
+      state_.actions.push(act::EvaluateExpression{state_.expression});
       opts_.expression.clear();
     }
     if (!opts_.drop.empty() && state_.model.loaded && !state_.model_load.running && renderer_.decoder.busy() == false) {
@@ -667,7 +669,7 @@ bool Studio::save_on_exit() {
 }
 
 bool Studio::settled(bool waiting_expression_counts) const {
-  return (!waiting_expression_counts || opts_.expression.empty()) && !state_.expression_request && !state_.model_load.running && !state_.dataset_load.running && !renderer_.decoder.busy() &&
+  return (!waiting_expression_counts || opts_.expression.empty()) && state_.actions.empty() && !state_.model_load.running && !state_.dataset_load.running && !renderer_.decoder.busy() &&
          shown_generation_ == submitted_generation_ && !renderer_.picker.busy() && pick_shown_ == pick_generation_ &&
          !renderer_.words.busy() && words_shown_ == words_generation_ && !state_.word_index.running &&
          !renderer_.story.busy() && story_shown_ == story_generation_ && !renderer_.style_task &&
@@ -1757,60 +1759,23 @@ void Studio::open_session(const std::string& path, bool scene) {
 }
 
 void Studio::handle_session_requests() {
-  if (state_.bookmark_add && !state_.z.empty()) {
-    std::string name = state_.bookmark_name;
-    if (name.empty()) name = "point " + std::to_string(state_.bookmarks.size() + 1);
-    state_.bookmarks.push_back({name, state_.z});
-    state_.bookmark_name.clear();
-  }
-  state_.bookmark_add = false;
-  if (state_.bookmark_jump >= 0 && state_.bookmark_jump < static_cast<int>(state_.bookmarks.size())) {
-    const auto& b = state_.bookmarks[state_.bookmark_jump];
-    if (b.z.size() == state_.z.size()) state_.z = b.z;
-    else state_.session_status = "'" + b.name + "' has " + std::to_string(b.z.size()) + " values; this model has " +
-                                 std::to_string(state_.z.size());
-  }
-  state_.bookmark_jump = -1;
-  if (state_.bookmark_delete >= 0 && state_.bookmark_delete < static_cast<int>(state_.bookmarks.size()))
-    state_.bookmarks.erase(state_.bookmarks.begin() + state_.bookmark_delete);
-  state_.bookmark_delete = -1;
-
-  if (state_.expression_request) {
-    state_.expression_request = false;
-    try {
-      if (!space_) throw latent::UnsupportedError("open a model first");
-      latent::SpaceExpressionEnv env(*space_);
-      for (const auto& b : state_.bookmarks) env.add_point(latent::expression_name(b.name), b.z);
-      if (dataset_) {
-        for (const auto& g : state_.groups) {
-          std::vector<latent::Latent> zs;
-          for (long m : g.members) zs.push_back(dataset_->latents[m]);
-          env.add_group(latent::expression_name(g.name), std::move(zs));
-        }
-        env.set_items(dataset_->latents);
+  for (const Action& action : state_.actions.take()) {
+    const controller::PointsContext points{space_.get(), dataset_ ? &dataset_->latents : nullptr};
+    if (controller::apply_points(action, state_, points)) continue;
+    if (const auto* save = std::get_if<act::SaveSession>(&action)) {
+      try {
+        latent::save_session(make_session(), save->path);
+        remember_recent(save->path);
+        const std::time_t t = std::time(nullptr);
+        char when[16];
+        std::strftime(when, sizeof when, "%H:%M:%S", std::localtime(&t));
+        state_.session_status = std::string("saved at ") + when;
+      } catch (const std::exception& e) {
+        show_error(state_.session_status, e.what());
       }
-      state_.z = latent::evaluate_expression(state_.expression, env, space_->info().dim);
-      state_.expression_error.clear();
-    } catch (const std::exception& e) {
-      state_.expression_error = e.what();
+    } else if (const auto* open = std::get_if<act::OpenSession>(&action)) {
+      open_session(open->path);
     }
-  }
-  if (state_.session_save_request) {
-    state_.session_save_request = false;
-    try {
-      latent::save_session(make_session(), state_.session_path_input);
-      remember_recent(state_.session_path_input);
-      const std::time_t t = std::time(nullptr);
-      char when[16];
-      std::strftime(when, sizeof when, "%H:%M:%S", std::localtime(&t));
-      state_.session_status = std::string("saved at ") + when;
-    } catch (const std::exception& e) {
-      show_error(state_.session_status, e.what());
-    }
-  }
-  if (state_.session_open_request) {
-    state_.session_open_request = false;
-    open_session(state_.session_path_input);
   }
   const auto offer = [&](int& index) -> std::optional<AppState::AutosaveOffer> {
     const int i = std::exchange(index, -1);
@@ -1864,9 +1829,12 @@ void Studio::handle_map_requests() {
   make_pending_query_groups();
   if (labels_ && start_attribute_pending_ && !opts_.groups.empty()) {
     for (const std::string& def : opts_.groups) {
-      const size_t eq = def.find('=');
-      if (eq == std::string::npos) state_.labels_error = "--group takes NAME=QUERY, not '" + def + "'";
-      else make_group(def.substr(0, eq), def.substr(eq + 1));
+      try {
+        const latent::NamedValue g = latent::parse_named_value(def, "--group", "NAME=QUERY");
+        make_group(g.name, g.value);
+      } catch (const latent::Error& e) {
+        state_.labels_error = e.what();
+      }
     }
     auto group_index = [&](const std::string& name) {
       for (int g = 0; g < static_cast<int>(state_.groups.size()); ++g)

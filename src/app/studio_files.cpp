@@ -86,7 +86,7 @@ void Studio::handle_file_dialog() {
     case P::SessionSave:
       if (p.extension().empty()) p += ".json";
       state_.session_path_input = p.string();
-      state_.session_save_request = true;
+      state_.actions.push(act::SaveSession{p.string()});
       break;
     case P::Export: state_.export_path = p.string(); break;
     case P::Selection: {

@@ -14,6 +14,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "latent/analysis.h"
 #include "latent/dataset.h"
 #include "latent/errors.h"
 #include "latent/image_io.h"
@@ -250,6 +251,28 @@ int main(int argc, char** argv) {
   dec_cmd->add_option("--cols", cols, "Several points: grid columns (default: square)");
   dec_cmd->add_option("--out,-o", out_file, "PNG to write (or .f32: raw float32 pixels, HWC, in [0,1])")->required();
   dec_cmd->add_option("--scale", upscale, "Enlarge by this integer factor (nearest neighbour)")->capture_default_str();
+
+  // rank
+  std::string z_file;
+  int rank_top = 0;
+  bool as_json = false;
+  auto* rank_cmd = app.add_subcommand("rank", "Which latent dimensions change the picture most at a point (RMS pixel "
+                                                  "change for a one-sd step along each), most influential first");
+  rank_cmd->add_option("MODEL", model, "Image model package")->required();
+  rank_cmd->add_option("--z-file,-z", z_file, "The point (JSON array of floats; default: the origin)");
+  rank_cmd->add_option("--top", rank_top, "Print only the first N (default: all)");
+  rank_cmd->add_flag("--json", as_json, "One JSON object: dims and influence, in rank order");
+
+  // reconstruct
+  std::string heatmap_out;
+  auto* rec_cmd = app.add_subcommand("reconstruct", "Put an image into the model and back out: the error, where it "
+                                                     "is (a heat map) and how the point was found");
+  rec_cmd->add_option("MODEL", model, "Image model package")->required();
+  rec_cmd->add_option("IMAGE", image_path, "Image file, or a dataset with --index")->required();
+  rec_cmd->add_option("--index", index, "Item of a dataset");
+  rec_cmd->add_option("--heatmap", heatmap_out, "PNG: original | reconstruction | error heat map (4x amplified)");
+  rec_cmd->add_option("--z-out", out_file, "Also write the point (JSON)");
+  rec_cmd->add_option("--scale", upscale, "Enlarge the PNG by this integer factor")->capture_default_str();
 
   // sample
   int n = 16;
@@ -509,6 +532,36 @@ int main(int argc, char** argv) {
         write_f32_file(out_file, img.pixels.data(), img.pixels.size());
       } else {
         save_png(upscale_nearest(img, upscale), out_file);
+      }
+    } else if (*rank_cmd) {
+      auto space = cli::open_model(model);
+      const Latent z = z_file.empty() ? Latent(static_cast<size_t>(space->info().dim), 0.f) : read_latent_json(z_file);
+      const std::vector<float> influence = rank_influence(*space, z, stderr_progress("ranking", 25));
+      std::vector<int> order = influence_order(influence);
+      if (rank_top > 0 && rank_top < static_cast<int>(order.size())) order.resize(static_cast<size_t>(rank_top));
+      if (as_json) {
+        nlohmann::json j = {{"model", space->info().name}, {"dims", nlohmann::json::array()},
+                            {"influence", nlohmann::json::array()}};
+        for (int k : order) j["dims"].push_back(k), j["influence"].push_back(influence[static_cast<size_t>(k)]);
+        std::printf("%s\n", j.dump().c_str());
+      } else {
+        std::printf("rank  dim  influence (RMS pixel change for +1 sd)\n");
+        for (size_t r = 0; r < order.size(); ++r)
+          std::printf("%4zu %4d  %.5f\n", r + 1, order[r], influence[static_cast<size_t>(order[r])]);
+      }
+    } else if (*rec_cmd) {
+      auto space = cli::open_model(model);
+      const Image target = read_input_image(image_path, index, *space);
+      const Placement p = place_image(*space, target, stderr_progress("placing the image", 25));
+      const ReconstructionError e = reconstruction_error(target, p.reconstruction);
+      std::printf("rmse %.5f  max %.5f  (%s)\n", e.rmse, e.max_error, p.how.c_str());
+      if (!out_file.empty()) write_latent_json(p.z, out_file);
+      if (!heatmap_out.empty()) {
+        const auto& sh = space->info().observation;
+        std::vector<Image> cells = {convert_image(target, sh.width, sh.height, 3),
+                                    convert_image(p.reconstruction, sh.width, sh.height, 3), e.heatmap};
+        for (auto& c : cells) c = upscale_nearest(c, upscale);
+        save_png(make_grid(cells, 3), heatmap_out);
       }
     } else if (*sample_cmd) {
       if (n <= 0 || n > 10000) throw UnsupportedError("--n must be between 1 and 10000");

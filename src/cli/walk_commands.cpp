@@ -278,7 +278,6 @@ void run_grid(const GridArgs& a) {
   const Interpolation interp = parse_interpolation(a.interp);
   if (interp == Interpolation::Spline)
     throw UnsupportedError("--interp spline needs more than two points; a grid interpolates pairs (use linear or slerp)");
-  auto mix = [&](const Latent& x, const Latent& y, float t) { return interp == Interpolation::Linear ? lerp(x, y, t) : slerp(x, y, t); };
 
   auto space = cli::open_model(a.model);
   if (!space->info().can_decode) throw UnsupportedError(a.model + " has no decoder, so a grid cannot be shown");
@@ -286,7 +285,6 @@ void run_grid(const GridArgs& a) {
   if (!a.names.session.empty()) session = load_session(a.names.session);
   const auto env = make_env(*space, a.names, session);
   const int dim = space->info().dim;
-  const float last = static_cast<float>(a.steps - 1);
 
   std::vector<Latent> points;
   int rows = 0;
@@ -298,7 +296,7 @@ void run_grid(const GridArgs& a) {
         const std::vector<std::string> ends = split_top_level(row, ':');
         if (ends.size() != 2) throw UnsupportedError(what + " ('" + row + "') must be two expressions joined by ':', as in @a:@b");
         const Latent from = evaluate(ends[0], *env, dim, what + " start"), to = evaluate(ends[1], *env, dim, what + " end");
-        for (int j = 0; j < a.steps; ++j) points.push_back(mix(from, to, j / last));
+        for (Latent& z : interpolate_row(from, to, a.steps, interp)) points.push_back(std::move(z));
       }
   } else {
     const std::vector<std::string> c = split_top_level(a.corners, ',');
@@ -309,10 +307,10 @@ void run_grid(const GridArgs& a) {
     std::vector<Latent> k;
     for (int i = 0; i < 4; ++i) k.push_back(evaluate(c[i], *env, dim, std::string("--corners: ") + names[i]));
     rows = a.steps;
-    for (int r = 0; r < a.steps; ++r) {
-      const Latent left = mix(k[0], k[2], r / last), right = mix(k[1], k[3], r / last);
-      for (int j = 0; j < a.steps; ++j) points.push_back(mix(left, right, j / last));
-    }
+    const std::vector<Latent> left = interpolate_row(k[0], k[2], a.steps, interp);
+    const std::vector<Latent> right = interpolate_row(k[1], k[3], a.steps, interp);
+    for (int r = 0; r < a.steps; ++r)
+      for (Latent& z : interpolate_row(left[r], right[r], a.steps, interp)) points.push_back(std::move(z));
   }
   std::vector<Image> images;
   ProgressFn progress = cli::stderr_progress("grid", 10, [] { return g_interrupted == 0; });

@@ -89,6 +89,18 @@ Interpolation parse_interpolation(const std::string& name) {
   throw UnsupportedError("unknown interpolation '" + name + "' (known: linear, slerp, spline)");
 }
 
+Latent interpolate_pair(const Latent& a, const Latent& b, float t, Interpolation interp) {
+  return interp == Interpolation::Linear ? lerp(a, b, t) : slerp(a, b, t);
+}
+
+std::vector<Latent> interpolate_row(const Latent& a, const Latent& b, int steps, Interpolation interp) {
+  std::vector<Latent> out;
+  out.reserve(static_cast<size_t>(std::max(0, steps)));
+  for (int i = 0; i < steps; ++i)
+    out.push_back(interpolate_pair(a, b, steps > 1 ? static_cast<float>(i) / (steps - 1) : 0.f, interp));
+  return out;
+}
+
 Walk Walk::through(const std::vector<Latent>& points, double seconds_per_segment, Interpolation interp, bool loop) {
   Walk w;
   w.loop = loop;

@@ -17,18 +17,18 @@ void bookmarks_panel(AppState& s, const Rect& r) {
   // path chosen in the dialog.
   ImGui::SameLine();
   if (ImGui::Button("Save")) {
-    if (!s.session_path_input.empty()) s.session_save_request = true;
+    if (!s.session_path_input.empty()) s.actions.push(act::SaveSession{s.session_path_input});
     else if (s.file_dialogs) s.file_ask = AppState::PathFor::SessionSave;
   }
   browse_button(s, AppState::PathFor::SessionSave, "save the session as... (the desktop's dialog)");
   ImGui::SameLine();
   ImGui::BeginDisabled(s.session_path_input.empty());
-  if (ImGui::Button("Open")) s.session_open_request = true;
+  if (ImGui::Button("Open")) s.actions.push(act::OpenSession{s.session_path_input});
   ImGui::EndDisabled();
   browse_button(s, AppState::PathFor::SessionOpen, "choose a session (or a Journey scene) and open it");
   if (!s.recent_sessions.empty() && ImGui::BeginCombo("recent", "", ImGuiComboFlags_NoPreview)) {
     for (const auto& p : s.recent_sessions)
-      if (ImGui::Selectable(p.c_str())) s.session_path_input = p, s.session_open_request = true;
+      if (ImGui::Selectable(p.c_str())) s.session_path_input = p, s.actions.push(act::OpenSession{p});
     ImGui::EndCombo();
   }
   for (size_t i = 0; i < s.autosave_offers.size(); ++i) {
@@ -53,13 +53,13 @@ void bookmarks_panel(AppState& s, const Rect& r) {
   const bool run = ImGui::InputTextWithHint("##expr", "@smile - @frown + item(3), mean(@glasses) - mean(@plain)",
                                             &s.expression, ImGuiInputTextFlags_EnterReturnsTrue);
   ImGui::SameLine();
-  if ((ImGui::Button("Go##expr") || run) && !s.expression.empty()) s.expression_request = true;
+  if ((ImGui::Button("Go##expr") || run) && !s.expression.empty()) s.actions.push(act::EvaluateExpression{s.expression});
   error_text(s.expression_error);
   ImGui::SetNextItemWidth(-ImGui::CalcTextSize("Bookmark").x - ImGui::GetStyle().FramePadding.x * 2 - ImGui::GetStyle().ItemSpacing.x);
   const bool enter = ImGui::InputTextWithHint("##bmname", "name the current point", &s.bookmark_name,
                                               ImGuiInputTextFlags_EnterReturnsTrue);
   ImGui::SameLine();
-  if (ImGui::Button("Bookmark") || enter) s.bookmark_add = true;
+  if (ImGui::Button("Bookmark") || enter) s.actions.push(act::AddBookmark{s.bookmark_name});
   ImGui::EndDisabled();
   ImGui::BeginChild("bookmarks");
   for (int i = 0; i < static_cast<int>(s.bookmarks.size()); ++i) {
@@ -73,11 +73,11 @@ void bookmarks_panel(AppState& s, const Rect& r) {
         s.bookmark_rename = -1;
       }
     } else {
-      if (ImGui::SmallButton("Go")) s.bookmark_jump = i;
+      if (ImGui::SmallButton("Go")) s.actions.push(act::GoToBookmark{i});
       ImGui::SameLine();
       if (ImGui::SmallButton("Rename")) s.bookmark_rename = i, s.bookmark_rename_to = s.bookmarks[i].name;
       ImGui::SameLine();
-      if (ImGui::SmallButton("x")) s.bookmark_delete = i;
+      if (ImGui::SmallButton("x")) s.actions.push(act::DeleteBookmark{i});
       ImGui::SameLine();
       ImGui::TextUnformatted(s.bookmarks[i].name.c_str());
     }

@@ -1,0 +1,49 @@
+#pragma once
+// Analyses a person asks of a model, in the studio and from the shell (`latent rank`,
+// `latent invert --error`): which dimensions matter at a point, how far a decoding is from
+// an image and where, and the point that stands for an image.
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "latent/image.h"
+#include "latent/space.h"
+#include "latent/types.h"
+
+namespace latent {
+
+// How much each latent dimension changes the decoding at z: the RMS pixel change when
+// dimension k moves by its scale()[k]. Batched for spaces that decode in batches.
+// UnsupportedError for a space that does not decode images.
+std::vector<float> rank_influence(const Space& space, const Latent& z, const ProgressFn& progress = {});
+
+// Dimensions ordered from the most influential, ties by index.
+std::vector<int> influence_order(const std::vector<float>& influence);
+
+// How far a reconstruction is from its original: RMS and largest absolute error per
+// value, and a black-red-yellow heat map of the error amplified `gain` times.
+struct ReconstructionError {
+  double rmse = 0;
+  double max_error = 0;
+  Image heatmap;  // RGB, the original's size
+};
+ReconstructionError reconstruction_error(const Image& original, const Image& reconstruction, float gain = 4.f);
+// The heat map alone, from an absolute error image (the largest channel per pixel).
+Image error_heatmap(const Image& abs_error, float gain);
+
+// The point that stands for an image (already at the model's shape): by gradient search
+// from the encoder's mean where the space can invert (a short refinement when it has an
+// encoder), else by its encoder. UnsupportedError when it can do neither.
+struct Placement {
+  Latent z;
+  Image reconstruction;
+  double mse = 0;
+  std::string how;  // "encoder", or "encoder mean, then gradient descent, 100 steps, best of 2"
+};
+Placement place_image(const Space& space, const Image& target, const ProgressFn& progress = {});
+
+// A small set of points (a query's answers, a style's examples) on a plane: their first two
+// principal axes, scaled so the farthest coordinate is 1.
+std::vector<std::pair<float, float>> project_small(const std::vector<Latent>& points);
+
+}  // namespace latent

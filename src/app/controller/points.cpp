@@ -1,0 +1,66 @@
+#include "controller/points.h"
+
+#include <type_traits>
+
+#include "latent/errors.h"
+#include "latent/workspace.h"
+
+namespace studio::controller {
+
+namespace {
+
+void add_bookmark(const act::AddBookmark& a, AppState& s) {
+  if (s.z.empty()) return;
+  const std::string name = a.name.empty() ? "point " + std::to_string(s.bookmarks.size() + 1) : a.name;
+  s.bookmarks.push_back({name, s.z});
+  s.bookmark_name.clear();
+}
+
+void go_to_bookmark(const act::GoToBookmark& a, AppState& s) {
+  if (a.index < 0 || a.index >= static_cast<int>(s.bookmarks.size())) return;
+  const auto& b = s.bookmarks[static_cast<size_t>(a.index)];
+  if (b.z.size() == s.z.size()) s.z = b.z;
+  else s.session_status = "'" + b.name + "' has " + std::to_string(b.z.size()) + " values; this model has " +
+                          std::to_string(s.z.size());
+}
+
+void delete_bookmark(const act::DeleteBookmark& a, AppState& s) {
+  if (a.index < 0 || a.index >= static_cast<int>(s.bookmarks.size())) return;
+  s.bookmarks.erase(s.bookmarks.begin() + a.index);
+  if (s.current_bookmark >= static_cast<int>(s.bookmarks.size())) s.current_bookmark = -1;
+}
+
+void evaluate(const act::EvaluateExpression& a, AppState& s, const PointsContext& ctx) {
+  try {
+    if (!ctx.space) throw latent::UnsupportedError("open a model first");
+    latent::Workspace ws;
+    ws.space = ctx.space;
+    for (const auto& b : s.bookmarks) ws.bookmarks.push_back({b.name, b.z});
+    if (ctx.items) {  // groups are made from the dataset, so without one there are none
+      for (const auto& g : s.groups) ws.groups.push_back({g.name, g.query, g.members});
+      ws.items = *ctx.items;
+    }
+    s.z = latent::evaluate_expression(a.text, *ws.expression_env(), ctx.space->info().dim);
+    s.expression_error.clear();
+  } catch (const std::exception& e) {
+    s.expression_error = e.what();
+  }
+}
+
+}  // namespace
+
+bool apply_points(const Action& a, AppState& s, const PointsContext& ctx) {
+  return std::visit(
+      [&](const auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, act::AddBookmark>) add_bookmark(x, s);
+        else if constexpr (std::is_same_v<T, act::GoToBookmark>) go_to_bookmark(x, s);
+        else if constexpr (std::is_same_v<T, act::DeleteBookmark>) delete_bookmark(x, s);
+        else if constexpr (std::is_same_v<T, act::EvaluateExpression>) evaluate(x, s, ctx);
+        else return false;
+        return true;
+      },
+      a);
+}
+
+}  // namespace studio::controller

@@ -1,0 +1,140 @@
+// The core's analyses (analysis.h), the workspace's expression names (workspace.h) and the
+// grid rows of walk.h: what the studio and the CLI both call.
+#include "latent/analysis.h"
+
+#include <cmath>
+
+#include <gtest/gtest.h>
+
+#include "latent/errors.h"
+#include "latent/pca_space.h"
+#include "latent/walk.h"
+#include "latent/workspace.h"
+
+using namespace latent;
+
+namespace {
+
+// A PCA model whose decodings stay inside [0, 1] for a one-sd step from the origin, so
+// nothing is clamped and each dimension's influence is known: sd_k / sqrt(D).
+std::unique_ptr<PcaSpace> small_pca() {
+  RowMatrixXf x(40, 16);
+  for (long i = 0; i < x.rows(); ++i)
+    for (long j = 0; j < x.cols(); ++j)
+      x(i, j) = 0.5f + 0.15f * std::sin(0.37f * (i + 1) * (j % 5 + 1)) * (j < 8 ? 1.f : 0.3f);
+  return PcaSpace::fit(x, {4, 4, 1, 0.f, 1.f}, PcaOptions{5, 0.0});
+}
+
+}  // namespace
+
+TEST(Analysis, InfluenceIsTheRmsChangeOfAOneSdStep) {
+  const auto pca = small_pca();
+  const Latent origin(5, 0.f);
+  const std::vector<float> influence = rank_influence(*pca, origin);
+  const auto sd = pca->scale();
+  ASSERT_EQ(influence.size(), 5u);
+  for (size_t k = 0; k < 5; ++k) EXPECT_NEAR(influence[k], sd[k] / 4.0, 1e-5) << k;  // sqrt(16) = 4
+  // PCA's scales come in descending order, so the ranking is 0, 1, 2, ...
+  const std::vector<int> order = influence_order(influence);
+  for (int r = 0; r < 5; ++r) EXPECT_EQ(order[static_cast<size_t>(r)], r);
+  int calls = 0;
+  rank_influence(*pca, origin, [&](float f, const std::string&) { return ++calls > 0 && f <= 1.f; });
+  EXPECT_EQ(calls, 5);
+  EXPECT_THROW(rank_influence(*pca, origin, [](float, const std::string&) { return false; }), Cancelled);
+  EXPECT_THROW(rank_influence(*pca, Latent(3, 0.f)), UnsupportedError);
+}
+
+TEST(Analysis, InfluenceOrderKeepsTiesInIndexOrder) {
+  EXPECT_EQ(influence_order({0.1f, 0.5f, 0.1f, 0.5f}), (std::vector<int>{1, 3, 0, 2}));
+}
+
+TEST(Analysis, ReconstructionErrorAndItsHeatMap) {
+  Image a(2, 1, 1, 0.f), b(2, 1, 1, 0.f);
+  b.pixels = {0.f, 0.25f};  // one pixel off by 0.25
+  const ReconstructionError e = reconstruction_error(a, b, 4.f);
+  EXPECT_NEAR(e.rmse, std::sqrt(0.25 * 0.25 / 2), 1e-9);
+  EXPECT_NEAR(e.max_error, 0.25, 1e-9);
+  ASSERT_EQ(e.heatmap.channels, 3);
+  // No error is black; 0.25 x 4 = 1 is yellow.
+  EXPECT_EQ(e.heatmap.pixels[0], 0.f);
+  EXPECT_EQ(e.heatmap.pixels[1], 0.f);
+  EXPECT_EQ(e.heatmap.pixels[3], 1.f);
+  EXPECT_EQ(e.heatmap.pixels[4], 1.f);
+  EXPECT_EQ(e.heatmap.pixels[5], 0.f);
+}
+
+TEST(Analysis, AnImageIsPlacedByTheEncoderWhereThereIsNoGradientSearch) {
+  const auto pca = small_pca();
+  Image target(4, 4, 1, 0.5f);
+  target.pixels[3] = 0.9f;
+  const Placement p = place_image(*pca, target);
+  EXPECT_EQ(p.how, "encoder");
+  EXPECT_EQ(p.z, pca->encode(target));
+  const ReconstructionError e = reconstruction_error(target, pca->decode(p.z));
+  EXPECT_NEAR(p.mse, e.rmse * e.rmse, 1e-9);
+}
+
+TEST(Analysis, SmallProjectionsSpanTheUnitSquare) {
+  const std::vector<Latent> pts = {{0, 0, 0}, {2, 0, 0}, {0, 1, 0}, {2, 1, 0}};
+  const auto xy = project_small(pts);
+  ASSERT_EQ(xy.size(), 4u);
+  float m = 0;
+  for (const auto& [x, y] : xy) m = std::max({m, std::fabs(x), std::fabs(y)});
+  EXPECT_NEAR(m, 1.f, 1e-6);
+  // The long axis (x, spread 2) comes first: points 0 and 1 are at opposite ends of it.
+  EXPECT_NEAR(std::fabs(xy[0].first - xy[1].first), 2.f, 1e-5);
+  EXPECT_EQ(project_small({{1, 2}}).size(), 1u);
+}
+
+TEST(Workspace, BookmarksGroupsAndItemsBecomeExpressionNames) {
+  const auto pca = small_pca();
+  Workspace ws;
+  ws.space = pca.get();
+  ws.items = {Latent(5, 1.f), Latent(5, 3.f), Latent(5, 5.f)};
+  ws.bookmarks = {{"my point", Latent(5, 2.f)}};
+  ws.groups = {{"odd ones", "", {0, 2}}};
+  const auto env = ws.expression_env();
+  EXPECT_EQ(evaluate_expression("@my_point", *env, 5), Latent(5, 2.f));
+  EXPECT_EQ(evaluate_expression("mean(@odd_ones)", *env, 5), Latent(5, 3.f));
+  EXPECT_EQ(evaluate_expression("item(1)", *env, 5), Latent(5, 3.f));
+
+  ws.groups = {{"far", "", {7}}};
+  ws.where = "s.json";
+  try {
+    ws.expression_env();
+    ADD_FAILURE() << "no error";
+  } catch (const UnsupportedError& e) {
+    EXPECT_NE(std::string(e.what()).find("group @far in s.json names item 7 but the dataset has 3"), std::string::npos)
+        << e.what();
+  }
+  ws.items.clear();
+  EXPECT_THROW(ws.expression_env(), UnsupportedError);
+  EXPECT_THROW(Workspace{}.expression_env(), UnsupportedError);
+}
+
+TEST(Workspace, NamedValuesSplitAtTheFirstEquals) {
+  const NamedValue v = parse_named_value("glasses=glasses=1 & male=0", "--group", "NAME=QUERY");
+  EXPECT_EQ(v.name, "glasses");
+  EXPECT_EQ(v.value, "glasses=1 & male=0");
+  for (const char* bad : {"glasses", "=x"}) {
+    try {
+      parse_named_value(bad, "--group", "NAME=QUERY");
+      ADD_FAILURE() << bad;
+    } catch (const UnsupportedError& e) {
+      EXPECT_EQ(std::string(e.what()), std::string("--group takes NAME=QUERY, not '") + bad + "'");
+    }
+  }
+}
+
+TEST(Walk, InterpolatedRowsIncludeBothEnds) {
+  const Latent a = {1, 0}, b = {0, 1};
+  const auto lin = interpolate_row(a, b, 3, Interpolation::Linear);
+  ASSERT_EQ(lin.size(), 3u);
+  EXPECT_EQ(lin[0], a);
+  EXPECT_EQ(lin[2], b);
+  EXPECT_FLOAT_EQ(lin[1][0], 0.5f);
+  const auto sl = interpolate_row(a, b, 3, Interpolation::Slerp);
+  EXPECT_NEAR(sl[1][0], std::sqrt(0.5f), 1e-5);  // on the great circle, not the chord
+  EXPECT_EQ(interpolate_row(a, b, 1, Interpolation::Linear), std::vector<Latent>{a});
+  EXPECT_EQ(interpolate_pair(a, b, 0.5f, Interpolation::Spline), interpolate_pair(a, b, 0.5f, Interpolation::Slerp));
+}
