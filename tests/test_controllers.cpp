@@ -83,6 +83,27 @@ TEST(PointsController, ExpressionsUseBookmarksGroupsAndItems) {
   EXPECT_EQ(s.expression_error, "open a model first");
 }
 
+TEST(PointsController, RandomDrawsAndShrinkingUseTheTruncation) {
+  const auto pca = small_pca();
+  AppState s;
+  s.truncation = 0.5f;
+  s.actions.push(act::Randomize{7});
+  run_frame(s, {pca.get(), nullptr});
+  latent::Latent expect = pca->sample(1, 7).front();
+  for (float& v : expect) v *= 0.5f;
+  EXPECT_EQ(s.z, expect);
+  s.actions.push(act::Randomize{8});
+  run_frame(s, {pca.get(), nullptr});
+  EXPECT_NE(s.z, expect);  // another seed, another point
+  s.z = {2.f, -4.f, 1.f};
+  s.actions.push(act::Shrink{});
+  run_frame(s, {pca.get(), nullptr});
+  EXPECT_EQ(s.z, (std::vector<float>{1.f, -2.f, 0.5f}));
+  s.actions.push(act::Randomize{9});  // no model: nothing
+  run_frame(s, {nullptr, nullptr});
+  EXPECT_EQ(s.z, (std::vector<float>{1.f, -2.f, 0.5f}));
+}
+
 TEST(PointsController, OtherConcernsActionsAreLeftToTheirOwners) {
   AppState s;
   EXPECT_FALSE(controller::apply_points(act::SaveSession{"s.json"}, s, {}));

@@ -102,26 +102,21 @@ struct AppState {
   float slider_range(int k) const { return std::max(1e-6f, options.slider_sigmas * slider_sd(k)); }
   int highlight_dim = -1;          // slider to highlight (set by the eigenface strip)
   bool scroll_to_highlight = false;
-  bool randomize_request = false;
-  uint64_t randomize_seed = 1;
-  float truncation = 1.f;          // random samples (and "Shrink") scale toward the prior mean by this
-  bool truncate_request = false;   // multiply the current point by `truncation`
+  uint64_t randomize_seed = 1;     // the next act::Randomize's seed (Randomize, R and MIDI step it)
+  float truncation = 1.f;          // random samples (and act::Shrink) scale toward the prior mean by this
   // Many sliders (a GAN has 100): a filter ("1-10, 42") and the N most influential.
   std::string slider_filter;
   int slider_top_n = 0;            // 0: all; else only the N with the largest influence
-  bool influence_request = false;  // rank dimensions by how much they change the image here
   Progress influence_progress;
   std::vector<float> influence;    // per dimension: RMS pixel change for +1 sd (empty: not ranked)
   std::vector<int> visible_dims;   // what the slider panel showed last frame
 
   // Device for neural models (cpu, cuda, auto); a change reopens the model there.
   std::string device = "auto";
-  std::string device_request;
   std::string device_note;         // e.g. "CUDA was asked for, but ..."
 
   // An image dropped on the window (or given with --drop): put into the latent space by
   // the encoder and/or gradient descent; original and reconstruction side by side.
-  std::string invert_request;
   Progress invert_progress;
   std::string invert_error;
   std::string inverted_name;       // file shown (empty: none)
@@ -378,7 +373,6 @@ struct AppState {
   float walk_radius = 0.8f, walk_osc = 0.25f, walk_loop_seconds = 12.f;
   int walk_seed = 1;
   bool walk_playing = false;
-  bool walk_toggle = false;          // request: play/pause
   float walk_time = 0.f;             // seconds into the walk
   float walk_rate = 1.f;             // playback speed
   bool walk_scrubbed = false;        // the time slider moved
@@ -392,15 +386,14 @@ struct AppState {
   int export_size = 512, export_fps = 30;
   bool export_smooth = false;        // enlarge smoothly instead of nearest
   std::string export_path = "walk.mp4";
-  bool export_request = false, export_cancel = false, grid_request = false;
-  bool save_image_request = false, save_window_request = false;
   Progress export_progress;
   std::string export_status;
 
   // Live control: OSC (UDP) and MIDI (with MIDI learn). The Studio owns the LiveControl;
-  // panels set requests here and read the status lines.
+  // panels push act::ToggleOsc, act::ToggleMidi and act::RefreshMidiPorts and read the
+  // status lines here.
   int osc_port = 9000;
-  bool osc_running = false, osc_toggle = false;
+  bool osc_running = false;
   bool osc_all_interfaces = false;          // opt-in: listen beyond this machine (loopback otherwise)
   std::string osc_allow;                    // with all interfaces: sender addresses let in ("" = any)
   std::string osc_status;
@@ -408,7 +401,7 @@ struct AppState {
   int osc_send_port = 0;                    // 0: do not send the state out
   std::vector<std::string> midi_ports;
   std::string midi_port;                    // "" = our virtual port
-  bool midi_open = false, midi_toggle = false, midi_refresh = true;
+  bool midi_open = false;
   std::string midi_status;
   bool midi_learn_mode = false;             // clicking a control arms learn for it
   int learn_kind = -1, learn_index = -1;    // request: arm learn (ControlEvent::Kind as int)
@@ -420,7 +413,6 @@ struct AppState {
   // Presentation: the output alone, full screen on a chosen monitor, driven from the
   // keyboard (arrows: bookmarks, space: walk, R: randomize, B: blackout, H: overlay, Esc).
   bool presentation = false;
-  bool presentation_toggle = false;         // request: enter or leave
   bool overlay = true;                      // a minimal line of text over the output
   bool overlay_help = false;                // the keys over the output (the first seconds)
   bool blackout = false;
@@ -428,7 +420,6 @@ struct AppState {
   std::vector<std::string> monitor_names;   // "0: Xvfb 1600x1000", ...
   // A second window with the output only (controls stay here): for a projector.
   bool output_window = false;
-  bool output_window_toggle = false;
   int current_bookmark = -1;                // the last one jumped to from the keyboard
   std::string overlay_text;                 // what the overlay says (also for tests)
 

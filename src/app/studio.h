@@ -262,4 +262,13 @@ class Studio {
   int last_story_style_ = -1;
 };
 
+// The import an import sheet describes: what the probe found, as the person corrected it
+// (studio_model.cpp).
+latent::TorchScriptImport import_spec(const ImportSheet& im);
+
+// Recent sessions, kept in $XDG_CONFIG_HOME/latent-studio/recent-sessions.json
+// (studio_session.cpp).
+std::string recent_file();
+std::vector<std::string> read_recent();
+
 }  // namespace studio

@@ -1,11 +1,19 @@
-// The map's pictures: the dataset's atlas (built on a worker, uploaded here), the point
-// under the pointer decoded large, and the lasso's selection written out.
+// The map: labels, colours and groups (by query or lasso) with their attribute vectors, the
+// map's requests (compute, filter, pick), its pictures (the dataset's atlas, built on a
+// worker and uploaded here), the point under the pointer decoded large, and the lasso's
+// selection written out.
+#include <algorithm>
 #include <filesystem>
+#include <regex>
 
+#include "latent/algebra.h"
 #include "latent/errors.h"
+#include "latent/workspace.h"
 
 #include "studio.h"
 #include "texture.h"
+
+namespace fs = std::filesystem;
 
 namespace studio {
 
@@ -96,6 +104,283 @@ void Studio::handle_map_pictures() {
       renderer_.selection_task.reset();
     }
   }
+}
+
+void Studio::load_labels(const std::string& path) {
+  labels_loaded_path_ = path;
+  labels_.reset();
+  state_.label_columns.clear();
+  state_.labels_error.clear();
+  colored_column_ = -2;
+  if (path.empty()) return;
+  try {
+    latent::LabelTable t = latent::LabelTable::read_csv(path);
+    if (t.rows() != state_.dataset_count)
+      throw latent::FormatError(path + " has " + std::to_string(t.rows()) + " rows but the dataset has " +
+                                std::to_string(state_.dataset_count) + " items");
+    state_.label_columns = t.columns();
+    labels_ = std::move(t);
+    if (state_.color_column < 0 && !opts_.color_by.empty()) state_.color_column = labels_->column(opts_.color_by);
+  } catch (const std::exception& e) {
+    state_.labels_error = e.what();
+  }
+}
+
+void Studio::update_colors() {
+  colored_column_ = state_.color_column;
+  state_.map_colors.clear();
+  state_.color_names.clear();
+  if (!labels_ || state_.color_column < 0 || state_.color_column >= static_cast<int>(labels_->columns().size())) return;
+  for (long r = 0; r < labels_->rows(); ++r) {
+    const std::string& v = labels_->cell(r, state_.color_column);
+    auto it = std::find(state_.color_names.begin(), state_.color_names.end(), v);
+    state_.map_colors.push_back(static_cast<int>(it - state_.color_names.begin()));
+    if (it == state_.color_names.end()) state_.color_names.push_back(v);
+  }
+}
+
+bool Studio::make_group(const std::string& name_in, const std::string& query) {
+  if (!labels_) {
+    state_.labels_error = "load a label file first: groups are made by a query on its columns";
+    return false;
+  }
+  try {
+    AppState::Group g;
+    g.query = query;
+    g.members = labels_->select(query);
+    g.name = name_in.empty() ? query : name_in;
+    if (g.members.empty()) throw latent::UnsupportedError("no item matches '" + query + "'");
+    state_.groups.push_back(std::move(g));
+    const int idx = static_cast<int>(state_.groups.size()) - 1;
+    if (state_.attr_a < 0) state_.attr_a = idx;
+    else if (state_.attr_b < 0) state_.attr_b = idx;
+    state_.labels_error.clear();
+    return true;
+  } catch (const std::exception& e) {
+    state_.labels_error = e.what();
+    return false;
+  }
+}
+
+latent::Latent Studio::attribute_vector(int a, int b) const {
+  auto group_mean = [&](const AppState::Group& g) {
+    std::vector<latent::Latent> zs;
+    for (long i : g.members) zs.push_back(dataset_->latents[i]);
+    return latent::mean(zs);
+  };
+  latent::Latent d = group_mean(state_.groups[a]);
+  const latent::Latent mb = group_mean(state_.groups[b]);
+  for (size_t k = 0; k < d.size(); ++k) d[k] -= mb[k];
+  return d;
+}
+
+void Studio::apply_attribute() {
+  if (!dataset_ || state_.attr_a < 0 || state_.attr_b < 0 || state_.z.empty()) return;
+  const latent::Latent d = attribute_vector(state_.attr_a, state_.attr_b);
+  for (size_t k = 0; k < state_.z.size(); ++k) state_.z[k] += state_.attr_strength * d[k];
+}
+
+void Studio::place_current_on_map() {
+  if (!map_ || !map_points_ || state_.z.empty() || static_cast<long>(state_.z.size()) != map_points_->cols()) {
+    state_.map_current_valid = false;
+    return;
+  }
+  if (state_.z == map_placed_for_) return;
+  map_placed_for_ = state_.z;
+  Eigen::Map<const Eigen::VectorXf> z(state_.z.data(), static_cast<Eigen::Index>(state_.z.size()));
+  Eigen::VectorXf q = z;
+  if (state_.model.info.modality == latent::Modality::Words) q.normalize();  // word maps are of unit vectors
+  if (map_->linear) {
+    const Eigen::VectorXf y = map_->axes * (q - map_->mean);
+    state_.map_current[0] = y[0], state_.map_current[1] = y[1];
+  } else {
+    // Placed among its nearest neighbours, weighted by closeness.
+    const Eigen::VectorXf d = (map_points_->rowwise() - q.transpose()).rowwise().squaredNorm();
+    std::vector<std::pair<float, long>> best;
+    for (long i = 0; i < d.size(); ++i) best.push_back({d[i], i});
+    const size_t k = std::min<size_t>(5, best.size());
+    std::partial_sort(best.begin(), best.begin() + k, best.end());
+    double wx = 0, wy = 0, wsum = 0;
+    for (size_t j = 0; j < k; ++j) {
+      const double w = 1.0 / (1e-6 + std::sqrt(best[j].first));
+      wx += w * map_->xy(best[j].second, 0), wy += w * map_->xy(best[j].second, 1), wsum += w;
+    }
+    state_.map_current[0] = static_cast<float>(wx / wsum), state_.map_current[1] = static_cast<float>(wy / wsum);
+  }
+  state_.map_current_valid = true;
+}
+
+void Studio::handle_map_requests() {
+  if (state_.labels_path_input != labels_loaded_path_ && dataset_ &&
+      (state_.labels_path_input.empty() || fs::is_regular_file(state_.labels_path_input)))
+    load_labels(state_.labels_path_input);
+  if (state_.color_column != colored_column_) update_colors();
+  make_pending_query_groups();
+  if (labels_ && start_attribute_pending_ && !opts_.groups.empty()) {
+    for (const std::string& def : opts_.groups) {
+      try {
+        const latent::NamedValue g = latent::parse_named_value(def, "--group", "NAME=QUERY");
+        make_group(g.name, g.value);
+      } catch (const latent::Error& e) {
+        state_.labels_error = e.what();
+      }
+    }
+    auto group_index = [&](const std::string& name) {
+      for (int g = 0; g < static_cast<int>(state_.groups.size()); ++g)
+        if (state_.groups[g].name == name) return g;
+      state_.labels_error = "no group named '" + name + "'";
+      return -1;
+    };
+    for (const std::string& def : opts_.live_attributes) {
+      std::stringstream ss(def);
+      std::string a, b, st;
+      std::getline(ss, a, ','), std::getline(ss, b, ','), std::getline(ss, st, ',');
+      AppState::Attribute at{group_index(a), group_index(b), 0.f, 0.f};
+      try {
+        at.strength = st.empty() ? 0.f : std::stof(st);
+      } catch (const std::exception&) {
+        state_.labels_error = "--live-attribute takes A,B,STRENGTH, not '" + def + "'";
+      }
+      if (at.a >= 0 && at.b >= 0) state_.attributes.push_back(at);
+    }
+    if (!opts_.attribute.empty()) {
+      // A,B,STRENGTH by group names.
+      std::string a, b;
+      float strength = 1.f;
+      std::stringstream ss(opts_.attribute);
+      std::getline(ss, a, ','), std::getline(ss, b, ',');
+      std::string st;
+      if (std::getline(ss, st, ',')) strength = std::stof(st);
+      for (int g = 0; g < static_cast<int>(state_.groups.size()); ++g) {
+        if (state_.groups[g].name == a) state_.attr_a = g;
+        if (state_.groups[g].name == b) state_.attr_b = g;
+      }
+      state_.attr_strength = strength;
+      state_.attr_apply = true;
+    }
+    start_attribute_pending_ = false;
+  }
+  // The map filter: a label query when it compares a column, else a regular expression
+  // over the points' names (words, file names) and label rows.
+  if (state_.map_filter != state_.map_filter_applied) {
+    state_.map_filter_applied = state_.map_filter;
+    state_.map_match.clear();
+    state_.map_filter_error.clear();
+    const size_t n = state_.map_xy.size() / 2;
+    if (!state_.map_filter.empty() && n > 0) {
+      try {
+        state_.map_match.assign(n, 0);
+        const bool query = labels_ && state_.map_filter.find_first_of("=<>~") != std::string::npos &&
+                           labels_->rows() == static_cast<long>(n);
+        if (query) {
+          for (long r : labels_->select(state_.map_filter)) state_.map_match[r] = 1;
+        } else {
+          const std::regex re(state_.map_filter, std::regex::icase);
+          for (size_t i = 0; i < n; ++i) {
+            std::string text = i < state_.map_names.size() ? state_.map_names[i]
+                               : dataset_ && i < dataset_->data->names.size() ? dataset_->data->names[i] : "";
+            if (labels_ && static_cast<long>(i) < labels_->rows())
+              for (int c = 0; c < static_cast<int>(labels_->columns().size()); ++c) text += " " + labels_->cell(i, c);
+            state_.map_match[i] = std::regex_search(text, re);
+          }
+        }
+      } catch (const std::regex_error&) {
+        state_.map_match.clear();
+        state_.map_filter_error = "'" + state_.map_filter + "' is neither a label query nor a valid regular expression";
+      } catch (const std::exception& e) {
+        state_.map_match.clear();
+        state_.map_filter_error = e.what();
+      }
+    }
+  }
+  if (state_.group_from_selection) {
+    state_.group_from_selection = false;
+    AppState::Group g{state_.group_name.empty() ? "selection " + std::to_string(state_.groups.size() + 1) : state_.group_name,
+                  "", state_.map_selection};
+    if (!g.members.empty() && dataset_) {
+      state_.groups.push_back(std::move(g));
+      const int idx = static_cast<int>(state_.groups.size()) - 1;
+      if (state_.attr_a < 0) state_.attr_a = idx;
+      else if (state_.attr_b < 0) state_.attr_b = idx;
+      state_.group_name.clear();
+    }
+  }
+  if (state_.group_request) {
+    state_.group_request = false;
+    if (make_group(state_.group_name, state_.group_query)) state_.group_name.clear();
+  }
+  if (state_.attribute_add && state_.attr_a >= 0 && state_.attr_b >= 0) state_.attributes.push_back({state_.attr_a, state_.attr_b, 0.f, 0.f});
+  state_.attribute_add = false;
+  for (auto& at : state_.attributes) {
+    if (start_pick_ >= 0 || state_.pick_request >= 0) break;  // a pick at start comes first
+    if (at.direction >= 0) {
+      if (at.strength == at.applied || at.direction >= static_cast<int>(state_.directions.size())) continue;
+      const latent::Latent& d = state_.directions[static_cast<size_t>(at.direction)].step;
+      for (size_t k = 0; k < state_.z.size() && k < d.size(); ++k) state_.z[k] += (at.strength - at.applied) * d[k];
+      at.applied = at.strength;
+      continue;
+    }
+    if (at.strength == at.applied || at.a < 0 || at.b < 0 || !dataset_ || state_.z.empty() ||
+        at.a >= static_cast<int>(state_.groups.size()) || at.b >= static_cast<int>(state_.groups.size()))
+      continue;
+    const latent::Latent d = attribute_vector(at.a, at.b);
+    for (size_t k = 0; k < state_.z.size() && k < d.size(); ++k) state_.z[k] += (at.strength - at.applied) * d[k];
+    at.applied = at.strength;
+  }
+  if (state_.attr_apply) {
+    state_.attr_apply = false;
+    // Wait for a pick at start, so the attribute lands on the picked face.
+    if (start_pick_ < 0 && state_.pick_request < 0) apply_attribute();
+    else state_.attr_apply = true;
+  }
+  if (start_map_pending_ && !opts_.map.empty() && (dataset_ || (space_ && state_.model.info.modality == latent::Modality::Words))) {
+    start_map_pending_ = false;
+    try {
+      const auto m = latent::parse_projection_method(opts_.map);
+      state_.map_method = m == latent::ProjectionMethod::Pca ? 0 : m == latent::ProjectionMethod::Tsne ? 1 : 2;
+      state_.map_request = true;
+    } catch (const std::exception& e) {
+      state_.map_error = e.what();
+    }
+  }
+  if (state_.map_cancel) {
+    state_.map_cancel = false;
+    if (renderer_.map_task) renderer_.map_task->cancel();
+  }
+  if (state_.map_request && !renderer_.map_task && space_) {
+    state_.map_request = false;
+    auto points = std::make_shared<latent::RowMatrixXf>();
+    state_.map_names.clear();
+    if (const auto* wv = space_->words()) {
+      const long n = std::min<long>(wv->size(), 2000);  // the most frequent words
+      points->resize(n, wv->dim());
+      for (long i = 0; i < n; ++i) {
+        const latent::Latent u = wv->unit_vector(i);
+        std::copy(u.begin(), u.end(), points->row(i).data());
+        state_.map_names.emplace_back(wv->word(i));
+      }
+    } else if (dataset_) {
+      const auto& zs = dataset_->latents;
+      points->resize(static_cast<long>(zs.size()), space_->info().dim);
+      for (size_t i = 0; i < zs.size(); ++i) std::copy(zs[i].begin(), zs[i].end(), points->row(static_cast<long>(i)).data());
+    } else {
+      state_.map_error = "load a dataset first: the map shows its items";
+      return;
+    }
+    if (points->rows() < 3) {
+      state_.map_error = "a map needs at least 3 points";
+      return;
+    }
+    map_points_ = points;
+    map_.reset();
+    state_.map_current_valid = false;
+    static const latent::ProjectionMethod methods[] = {latent::ProjectionMethod::Pca, latent::ProjectionMethod::Tsne,
+                                                       latent::ProjectionMethod::Umap};
+    renderer_.open_map(points, methods[std::clamp(state_.map_method, 0, 2)]);
+    state_.map_progress = {true, 0.f, "starting"};
+  }
+  state_.map_request = state_.map_request && space_;  // keep a request made while a map runs
+  place_current_on_map();
 }
 
 }  // namespace studio

@@ -1,6 +1,10 @@
 #include "texture.h"
 
+#define GLFW_INCLUDE_NONE
 #include <epoxy/gl.h>
+#include <GLFW/glfw3.h>
+
+#include <vector>
 
 namespace studio {
 
@@ -43,6 +47,24 @@ void delete_texture(TextureId tex) {
   if (!tex) return;
   GLuint t = static_cast<GLuint>(tex);
   glDeleteTextures(1, &t);
+}
+
+// The current context's back buffer (last frame drawn, not yet swapped... or just swapped:
+// either way the last complete frame with preserved back buffers under Mesa).
+latent::Image read_back_buffer(GLFWwindow* w) {
+  int fw, fh;
+  glfwGetFramebufferSize(w, &fw, &fh);
+  std::vector<unsigned char> px(static_cast<size_t>(fw) * fh * 4);
+  glBindFramebuffer(GL_READ_FRAMEBUFFER, 0);
+  glReadBuffer(GL_BACK);
+  glPixelStorei(GL_PACK_ALIGNMENT, 1);
+  glReadPixels(0, 0, fw, fh, GL_RGBA, GL_UNSIGNED_BYTE, px.data());
+  latent::Image img(fw, fh, 3);
+  for (int y = 0; y < fh; ++y)
+    for (int x = 0; x < fw; ++x)
+      for (int c = 0; c < 3; ++c)
+        img.at(x, y, c) = px[(static_cast<size_t>(fh - 1 - y) * fw + x) * 4 + c] / 255.f;
+  return img;
 }
 
 }  // namespace studio

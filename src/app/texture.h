@@ -3,6 +3,8 @@
 #include "app_state.h"
 #include "latent/image.h"
 
+struct GLFWwindow;
+
 namespace studio {
 
 // Creates a texture holding `img` (RGBA8) and returns its name.
@@ -13,5 +15,9 @@ void update_texture(TextureId tex, const latent::Image& img, bool linear);
 TextureId create_texture_rgba8(int width, int height, const uint8_t* rgba, bool linear);
 void set_texture_filter(TextureId tex, bool linear);
 void delete_texture(TextureId tex);
+
+// The current context's back buffer (last frame drawn, not yet swapped... or just swapped:
+// either way the last complete frame with preserved back buffers under Mesa).
+latent::Image read_back_buffer(GLFWwindow* w);
 
 }  // namespace studio

@@ -47,6 +47,16 @@ void evaluate(const act::EvaluateExpression& a, AppState& s, const PointsContext
   }
 }
 
+void randomize(const act::Randomize& a, AppState& s, const PointsContext& ctx) {
+  if (!ctx.space) return;
+  try {
+    s.z = ctx.space->sample(1, a.seed).front();
+    for (float& v : s.z) v *= s.truncation;
+  } catch (const std::exception& e) {
+    s.decode_error = e.what();
+  }
+}
+
 }  // namespace
 
 bool apply_points(const Action& a, AppState& s, const PointsContext& ctx) {
@@ -57,6 +67,9 @@ bool apply_points(const Action& a, AppState& s, const PointsContext& ctx) {
         else if constexpr (std::is_same_v<T, act::GoToBookmark>) go_to_bookmark(x, s);
         else if constexpr (std::is_same_v<T, act::DeleteBookmark>) delete_bookmark(x, s);
         else if constexpr (std::is_same_v<T, act::EvaluateExpression>) evaluate(x, s, ctx);
+        else if constexpr (std::is_same_v<T, act::Randomize>) randomize(x, s, ctx);
+        else if constexpr (std::is_same_v<T, act::Shrink>)
+          for (float& v : s.z) v *= s.truncation;
         else return false;
         return true;
       },

@@ -1,6 +1,7 @@
 #pragma once
-// The points a person names and computes: bookmarks (add, go to, delete) and latent
-// expressions over them, the groups and the dataset's items. No GL or ImGui: tested
+// The points a person names and computes: bookmarks (add, go to, delete), latent
+// expressions over them, the groups and the dataset's items, and the current point's
+// random draws and shrinking toward the prior's mean. No GL or ImGui: tested
 // without a window (tests/test_controllers.cpp).
 #include <vector>
 

@@ -20,7 +20,7 @@ void live_panel(AppState& s, const Rect& r) {
   s.osc_port = std::clamp(s.osc_port, 0, 65535);
   ImGui::EndDisabled();
   ImGui::SameLine();
-  if (ImGui::Button(s.osc_running ? "Stop##osc" : "Listen")) s.osc_toggle = true;
+  if (ImGui::Button(s.osc_running ? "Stop##osc" : "Listen")) s.actions.push(act::ToggleOsc{});
   ImGui::SameLine();
   ImGui::BeginDisabled(s.osc_running);
   ImGui::Checkbox("all interfaces", &s.osc_all_interfaces);
@@ -54,10 +54,10 @@ void live_panel(AppState& s, const Rect& r) {
       if (ImGui::Selectable(p.c_str(), p == s.midi_port)) s.midi_port = p;
     ImGui::EndCombo();
   }
-  if (ImGui::IsItemClicked()) s.midi_refresh = true;
+  if (ImGui::IsItemClicked()) s.actions.push(act::RefreshMidiPorts{});
   ImGui::EndDisabled();
   ImGui::SameLine();
-  if (ImGui::Button(s.midi_open ? "Close##midi" : "Open##midi")) s.midi_toggle = true;
+  if (ImGui::Button(s.midi_open ? "Close##midi" : "Open##midi")) s.actions.push(act::ToggleMidi{});
   if (!s.midi_status.empty()) ImGui::TextDisabled("%s", s.midi_status.c_str());
   ImGui::Checkbox("MIDI learn", &s.midi_learn_mode);
   if (ImGui::IsItemHovered())

@@ -48,7 +48,7 @@ void model_panel(AppState& s, const Rect& r) {
     for (int i = 0; i < 3; ++i)
       if (s.device == kDevices[i]) current = i;
     ImGui::SetNextItemWidth(ImGui::CalcTextSize("cuda").x + ImGui::GetFrameHeight() * 2);
-    if (ImGui::Combo("device", &current, kDevices, 3)) s.device_request = kDevices[current];
+    if (ImGui::Combo("device", &current, kDevices, 3)) s.actions.push(act::SetDevice{kDevices[current]});
     ImGui::SameLine();
     ImGui::TextDisabled("running on %s", s.model.info.device.c_str());
     if (!s.device_note.empty()) ImGui::TextWrapped("%s", s.device_note.c_str());
@@ -61,10 +61,10 @@ void model_panel(AppState& s, const Rect& r) {
   }
   ImGui::Checkbox("Smooth (linear) magnification", &s.options.linear_filter);
   // The show: full screen on a monitor, or a second window for the projector.
-  if (ImGui::Button("Present (F5)")) s.presentation_toggle = true;
+  if (ImGui::Button("Present (F5)")) s.actions.push(act::TogglePresentation{});
   ImGui::SameLine();
   bool out = s.output_window;
-  if (ImGui::Checkbox("Output window", &out)) s.output_window_toggle = true;
+  if (ImGui::Checkbox("Output window", &out)) s.actions.push(act::ToggleOutputWindow{});
   if (s.monitor_names.size() > 1) {
     ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x * 0.6f);
     if (ImGui::BeginCombo("monitor", s.monitor_names[std::min<size_t>(s.monitor, s.monitor_names.size() - 1)].c_str())) {

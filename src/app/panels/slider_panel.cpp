@@ -101,23 +101,20 @@ void slider_panel(AppState& s, const Rect& r) {
   }
   if (ImGui::Button("Reset all")) std::fill(s.z.begin(), s.z.end(), 0.f);
   ImGui::SameLine();
-  if (ImGui::Button("Randomize")) {
-    s.randomize_request = true;
-    ++s.randomize_seed;
-  }
+  if (ImGui::Button("Randomize")) s.actions.push(act::Randomize{++s.randomize_seed});
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("a new random point from the prior (next seed), scaled by the truncation");
   ImGui::SameLine();
   ImGui::SetNextItemWidth(ImGui::CalcTextSize("000000").x + ImGui::GetFrameHeight() * 2);
   int seed = static_cast<int>(s.randomize_seed);
   if (ImGui::InputInt("seed", &seed)) {
     s.randomize_seed = static_cast<uint64_t>(std::max(0, seed));
-    s.randomize_request = true;  // re-roll with this seed
+    s.actions.push(act::Randomize{s.randomize_seed});  // re-roll with this seed
   }
   ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x * 0.45f);
   ImGui::SliderFloat("##trunc", &s.truncation, 0.f, 1.f, "truncation %.2f");
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("random points are scaled toward the prior mean by this (1: none)");
   ImGui::SameLine();
-  if (ImGui::Button("Shrink point")) s.truncate_request = true;
+  if (ImGui::Button("Shrink point")) s.actions.push(act::Shrink{});
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("multiply the current point by the truncation");
   ImGui::SameLine();
   ImGui::TextDisabled("+-%.0f sd", s.options.slider_sigmas);
@@ -133,12 +130,12 @@ void slider_panel(AppState& s, const Rect& r) {
     ImGui::SetNextItemWidth(ImGui::CalcTextSize("0000").x + ImGui::GetFrameHeight() * 2);
     if (ImGui::InputInt("top", &s.slider_top_n, 5)) {
       s.slider_top_n = std::clamp(s.slider_top_n, 0, dim);
-      if (s.slider_top_n > 0 && s.influence.empty()) s.influence_request = true;
+      if (s.slider_top_n > 0 && s.influence.empty()) s.actions.push(act::RankInfluence{});
     }
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("show only the N dimensions that change the image most here (0: all)");
     ImGui::SameLine();
     ImGui::BeginDisabled(s.influence_progress.running);
-    if (ImGui::SmallButton("Rank here")) s.influence_request = true;
+    if (ImGui::SmallButton("Rank here")) s.actions.push(act::RankInfluence{});
     ImGui::EndDisabled();
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("measure each dimension's influence at the current point");
     progress_line(s.influence_progress);

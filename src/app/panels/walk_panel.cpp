@@ -69,7 +69,7 @@ void walk_panel(AppState& s, const Rect& r) {
   ImGui::BeginChild("play", ImVec2(0, 0), false);
   const bool can_play = s.walk_random || s.walk_keys.size() >= 2;
   ImGui::BeginDisabled(!can_play);
-  if (ImGui::Button(s.walk_playing ? "Pause" : "Play")) s.walk_toggle = true;
+  if (ImGui::Button(s.walk_playing ? "Pause" : "Play")) s.actions.push(act::ToggleWalk{});
   ImGui::EndDisabled();
   ImGui::SameLine();
   ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x * 0.6f);
@@ -115,23 +115,23 @@ void walk_panel(AppState& s, const Rect& r) {
   ImGui::InputTextWithHint("##out", "output: walk.mp4, walk.gif or frames/", &s.export_path);
   browse_button(s, AppState::PathFor::Export, "choose where the export goes (the desktop's dialog)");
   if (s.export_progress.running) {
-    if (ImGui::Button("Cancel")) s.export_cancel = true;
+    if (ImGui::Button("Cancel")) s.actions.push(act::CancelExport{});
     ImGui::SameLine();
     progress_line(s.export_progress);
   } else {
     ImGui::BeginDisabled(!can_play || s.export_path.empty());
-    if (ImGui::Button("Export walk")) s.export_request = true;
+    if (ImGui::Button("Export walk")) s.actions.push(act::ExportWalk{});
     ImGui::EndDisabled();
     ImGui::SameLine();
     ImGui::BeginDisabled(s.walk_keys.size() < 2);
-    if (ImGui::Button("Grid")) s.grid_request = true;
+    if (ImGui::Button("Grid")) s.actions.push(act::ExportGrid{});
     ImGui::EndDisabled();
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("an interpolation sheet: one row per segment, 8 steps (PNG beside the output)");
     ImGui::SameLine();
-    if (ImGui::Button("Save image")) s.save_image_request = true;
+    if (ImGui::Button("Save image")) s.actions.push(act::SaveImage{});
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("the output at the export size (PNG beside the output)");
     ImGui::SameLine();
-    if (ImGui::Button("Save window")) s.save_window_request = true;
+    if (ImGui::Button("Save window")) s.actions.push(act::SaveWindow{});
   }
   if (!s.export_status.empty()) ImGui::TextWrapped("%s", s.export_status.c_str());
   ImGui::EndChild();

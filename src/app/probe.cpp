@@ -1,0 +1,261 @@
+// The test probe: --screenshot's PNG and the JSON of what the studio shows, for the GUI
+// tests and the docs' screenshots.
+#include "studio.h"
+
+#define GLFW_INCLUDE_NONE
+#include <GLFW/glfw3.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "latent/algebra.h"
+#include "latent/directions.h"
+#include "latent/errors.h"
+#include "latent/expression.h"
+#include "latent/image_io.h"
+#include "latent/latent_io.h"
+#include "latent/model_package.h"
+#include "latent/torch_space.h"
+#include "latent/walk.h"
+#include "latent/workspace.h"
+#include "texture.h"
+
+namespace fs = std::filesystem;
+
+namespace studio {
+
+namespace {
+
+double percentile(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(q * (v.size() - 1) + 0.5))];
+}
+
+}  // namespace
+
+bool Studio::write_screenshot() {
+  int fw, fh;
+  glfwGetFramebufferSize(window_, &fw, &fh);
+  const latent::Image img = read_back_buffer(window_);
+  try {
+    latent::save_png(img, opts_.screenshot);
+    if (output_) {
+      // The output window, redrawn now so its back buffer holds the current frame.
+      draw_output_window(false);
+      const latent::Image out = read_back_buffer(output_);
+      glfwSwapBuffers(output_);
+      glfwMakeContextCurrent(window_);
+      latent::save_png(out, opts_.screenshot + ".output.png");
+    }
+    // Where things are, for tests and docs.
+    auto rect = [](const Rect& r) { return nlohmann::json{{"x", r.x}, {"y", r.y}, {"w", r.w}, {"h", r.h}}; };
+    nlohmann::json meta = {{"width", fw},
+                           {"height", fh},
+                           {"viewport", rect(state_.viewport_rect)},
+                           {"viewport_image", {{"width", state_.view_w}, {"height", state_.view_h}}},
+                           {"sliders", rect(state_.sliders_rect)},
+                           {"first_slider", rect(state_.first_slider_rect)},
+                           {"first_direction", rect(state_.first_direction_rect)},
+                           {"journey", {{"menu", rect(state_.journey_rect)},
+                                        {"caption", state_.scene_caption},
+                                        {"caption_rect", rect(state_.caption_rect)},
+                                        {"note", state_.scenes_note},
+                                        {"open_seconds", state_.scene_seconds},
+                                        {"scenes", [&] {
+                                           nlohmann::json l = nlohmann::json::array();
+                                           for (size_t i = 0; i < state_.scenes.size(); ++i)
+                                             l.push_back({{"title", state_.scenes[i].title},
+                                                          {"path", state_.scenes[i].path},
+                                                          {"rect", i < state_.scene_item_rects.size()
+                                                                       ? rect(state_.scene_item_rects[i])
+                                                                       : rect(Rect{})}});
+                                           return l;
+                                         }()}}},
+                           {"group_sliders", [&] {
+                              nlohmann::json l = nlohmann::json::array();
+                              for (const auto& a : state_.attributes)
+                                if (a.direction < 0 && a.a >= 0 && a.b >= 0 && a.a < static_cast<int>(state_.groups.size()) &&
+                                    a.b < static_cast<int>(state_.groups.size()))
+                                  l.push_back({{"a", state_.groups[static_cast<size_t>(a.a)].name},
+                                               {"b", state_.groups[static_cast<size_t>(a.b)].name},
+                                               {"strength", a.strength}, {"applied", a.applied}});
+                              return l;
+                            }()},
+                           {"walk_playing", state_.walk_playing},
+                           {"file_dialogs", {{"available", state_.file_dialogs},
+                                             {"status", state_.file_dialog_status},
+                                             {"buttons", [&] {
+                                                nlohmann::json b = nlohmann::json::object();
+                                                const char* names[] = {"none", "model", "dataset", "labels", "session_open",
+                                                                       "session_save", "export", "selection"};
+                                                for (const auto& [k, r] : state_.browse_buttons)
+                                                  if (k >= 0 && k < 8) b[names[k]] = rect(r);
+                                                return b;
+                                              }()}}},
+                           {"session_path", state_.session_path_input},
+                           {"layout", {{"preset", state_.layout_preset},
+                                       {"kind", state_.layout_kind},
+                                       {"status", state_.layout_status},
+                                       {"file", layout_file_},
+                                       {"menu", rect(state_.layout_menu_rect)},
+                                       {"items", [&] {
+                                          nlohmann::json l = nlohmann::json::array();
+                                          for (const Rect& r : state_.layout_item_rects) l.push_back(rect(r));
+                                          return l;
+                                        }()}}},
+                           {"dataset_path", state_.dataset_path_input},
+                           {"import_sheet", {{"shown", state_.import_sheet.shown},
+                                             {"generator", state_.import_sheet.generator},
+                                             {"out_dir", state_.import_sheet.out_dir},
+                                             {"found", state_.import_sheet.found},
+                                             {"rect", rect(state_.import_sheet.rect)},
+                                             {"tanh_button", rect(state_.import_sheet.tanh_button)},
+                                             {"preview", state_.import_sheet.preview.size()},
+                                             {"reimport_button", rect(state_.import_sheet.reimport_button)}}},
+                           {"observation", {{"channels", state_.model.info.observation.channels},
+                                            {"height", state_.model.info.observation.height},
+                                            {"width", state_.model.info.observation.width}}},
+                           {"directions_note", state_.directions_note},
+                           {"directions", [&] {
+                              nlohmann::json d = nlohmann::json::array();
+                              for (const auto& a : state_.attributes)
+                                if (a.direction >= 0 && a.direction < static_cast<int>(state_.directions.size()))
+                                  d.push_back({{"name", state_.directions[static_cast<size_t>(a.direction)].name},
+                                               {"sigma", a.strength}});
+                              return d;
+                            }()},
+                           {"model", state_.model.loaded ? state_.model.info.name : ""},
+                           {"z", state_.z},
+                           {"picked", state_.picked},
+                           {"dataset_count", state_.dataset_count},
+                           {"model_error", state_.model_error},
+                           {"model_check", state_.model.check_note},
+                           {"consent_pending", state_.consent_path},
+                           {"autosave_offers", state_.autosave_offers.size()},
+                           {"restore_button", rect(state_.restore_button_rect)},
+                           {"messages", [&] {
+                              nlohmann::json m = nlohmann::json::array();
+                              for (const auto& x : state_.messages) m.push_back(x.text);
+                              return m;
+                            }()},
+                           {"decode_error", state_.decode_error},
+                           {"linear_filter", state_.options.linear_filter},
+                           {"word_query", state_.word_query},
+                           {"word_status", state_.word_status},
+                           {"word_error", state_.word_error},
+                           {"map_points", state_.map_xy.size() / 2},
+                           {"map_pictures", {{"atlas_pages", state_.map_atlas.pages.size()},
+                                             {"atlas_cell", state_.map_atlas.cell},
+                                             {"drawn", state_.map_thumbnails_drawn},
+                                             {"px", state_.map_thumbnail_px},
+                                             {"canvas", rect(state_.map_canvas_rect)},
+                                             {"zoom", state_.map_view.zoom},
+                                             {"hover", state_.map_hover},
+                                             {"centre_point", {{"index", state_.map_centre_point},
+                                                               {"x", state_.map_centre_point_px[0]},
+                                                               {"y", state_.map_centre_point_px[1]}}},
+                                             {"hover_decoded", state_.hover_decoded},
+                                             {"selection", state_.map_selection.size()},
+                                             {"selection_status", state_.selection_status},
+                                             {"save_list_button", rect(state_.selection_list_button)},
+                                             {"save_pictures_button", rect(state_.selection_images_button)}}},
+                           {"map_method", state_.map_shown_method},
+                           {"map_error", state_.map_error},
+                           {"labels_error", state_.labels_error},
+                           {"map_current_valid", state_.map_current_valid},
+                           {"map_current", {state_.map_current[0], state_.map_current[1]}},
+                           {"color_categories", state_.color_names},
+                           {"session_status", state_.session_status},
+                           {"expression_error", state_.expression_error},
+                           {"map_filter_error", state_.map_filter_error},
+                           {"map_matches", std::count(state_.map_match.begin(), state_.map_match.end(), 1)},
+                           {"map_selection", state_.map_selection.size()},
+                           {"ui_ms", state_.ui_ms},
+                           {"map_redraws", state_.map_redraws},
+                           {"map_gl_layer", state_.map_texture != 0},
+                           {"draw_ms", state_.draw_ms},
+                           {"frame_ms", state_.frame_ms},
+                           {"device", state_.model.loaded ? state_.model.info.device : ""},
+                           {"device_note", state_.device_note},
+                           {"visible_sliders", state_.visible_dims.size()},
+                           {"influence_ranked", !state_.influence.empty()},
+                           {"inverted", state_.inverted_name},
+                           {"invert_mse", state_.invert_mse},
+                           {"invert_how", state_.invert_how},
+                           {"invert_error", state_.invert_error},
+                           {"decodes_submitted", state_.decodes_submitted},
+                           {"presentation", state_.presentation},
+                           {"osc_status", state_.osc_status},
+                           {"osc_port", state_.osc_running ? state_.osc_port : -1},
+                           {"midi_status", state_.midi_status},
+                           {"live_last", state_.live_last},
+                           {"bindings", state_.bindings},
+                           {"walk_keys", state_.walk_keys.size()},
+                           {"walk_playing", state_.walk_playing},
+                           {"walk_time", state_.walk_time},
+                           {"walk_duration", state_.walk_duration},
+                           {"walk_error", state_.walk_error},
+                           {"export_status", state_.export_status},
+                           {"blackout", state_.blackout},
+                           {"overlay", state_.overlay ? state_.overlay_text : std::string()},
+                           {"current_bookmark", state_.current_bookmark},
+                           {"output_window", output_ != nullptr},
+                           {"monitors", state_.monitor_names},
+                           {"decodes_skipped", state_.decodes_skipped},
+                           {"decode_ms_avg", state_.decode_ms_avg}};
+    {
+      // Percentiles over the recorded frames (the last up to 2000): whole frame, UI
+      // building on the CPU, and GL drawing.
+      std::vector<double> fr, ui, dr;
+      for (const auto& f : frame_times_) fr.push_back(f[0]), ui.push_back(f[1]), dr.push_back(f[2]);
+      auto pct = [](const std::vector<double>& v) {
+        return nlohmann::json{{"p50", percentile(v, 0.5)}, {"p90", percentile(v, 0.9)}, {"p99", percentile(v, 0.99)},
+                              {"max", percentile(v, 1.0)}, {"frames", v.size()}};
+      };
+      meta["frame_times"] = {{"frame_ms", pct(fr)}, {"ui_ms", pct(ui)}, {"draw_ms", pct(dr)}};
+    }
+    for (const auto& b : state_.bookmarks) meta["bookmarks"].push_back(b.name);
+    for (const auto& g : state_.groups) meta["groups"].push_back({{"name", g.name}, {"size", g.members.size()}});
+    for (const auto& w : state_.word_answers) meta["word_answers"].push_back({{"word", w.word}, {"score", w.score}});
+    for (const auto& w : state_.view_words) meta["view_words"].push_back(w.word);
+    if (state_.model.info.modality == latent::Modality::Text) {
+      meta["story"] = {{"captions", state_.story_captions},
+                       {"image", state_.story_image_path},
+                       {"style", state_.story_style >= 0 && state_.story_style < static_cast<int>(state_.story_style_names.size())
+                                     ? state_.story_style_names[state_.story_style]
+                                     : std::string("none")},
+                       {"styles", state_.story_style_names},
+                       {"strength", state_.story_strength},
+                       {"passage", state_.story_passage},
+                       {"novel_likeness", state_.story_novel_likeness},
+                       {"content_kept", state_.story_content_kept},
+                       {"map_ready", state_.story_map_ready},
+                       {"map_rect", {{"x", state_.story_map_rect.x}, {"y", state_.story_map_rect.y},
+                                     {"w", state_.story_map_rect.w}, {"h", state_.story_map_rect.h}}},
+                       {"map_caption", {state_.story_xy_caption.first, state_.story_xy_caption.second}},
+                       {"map_shifted", {state_.story_xy_shifted.first, state_.story_xy_shifted.second}},
+                       {"story_ms", state_.story_ms},
+                       {"error", state_.story_error},
+                       {"style_status", state_.style_status},
+                       {"style_error", state_.style_error},
+                       {"kept", state_.story_kept},
+                       {"view_text", state_.view_text}};
+    }
+    std::ofstream(opts_.screenshot + ".json") << meta.dump(2) << "\n";
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "latent-studio: %s\n", e.what());
+    return false;
+  }
+  std::fprintf(stderr, "latent-studio: wrote %s\n", opts_.screenshot.c_str());
+  return true;
+}
+
+}  // namespace studio

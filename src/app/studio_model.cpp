@@ -1,0 +1,489 @@
+// Models and datasets: the requests that open them (typed, dropped, re-imported, paired,
+// another device), and installing what the workers opened in the state, with their
+// directions, labels and thumbnails.
+#include "studio.h"
+#include "layout.h"
+
+#define GLFW_INCLUDE_NONE
+#include <GLFW/glfw3.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "latent/algebra.h"
+#include "latent/directions.h"
+#include "latent/errors.h"
+#include "latent/expression.h"
+#include "latent/image_io.h"
+#include "latent/latent_io.h"
+#include "latent/model_package.h"
+#include "latent/torch_space.h"
+#include "latent/walk.h"
+#include "latent/workspace.h"
+#include "texture.h"
+
+namespace fs = std::filesystem;
+
+namespace studio {
+
+namespace {
+
+constexpr size_t kMaxThumbnails = 2048;   // uploaded dataset thumbnails kept at once
+constexpr int kThumbnailsPerFrame = 96;   // uploads per frame, so scrolling never stalls
+
+}  // namespace
+
+// The import an import sheet describes (what the probe found, as the person corrected it).
+latent::TorchScriptImport import_spec(const ImportSheet& im) {
+  latent::TorchScriptImport spec;
+  spec.generator = im.generator;
+  spec.encoder = im.encoder;
+  spec.out_dir = im.out_dir;
+  spec.latent = im.latent;
+  spec.z_shape = im.z4d ? "4d" : "flat";
+  spec.channels = im.chw[0], spec.height = im.chw[1], spec.width = im.chw[2];
+  spec.range_lo = im.range[0], spec.range_hi = im.range[1];
+  spec.prior = im.prior ? "uniform" : "normal";
+  return spec;
+}
+
+void Studio::install_model(LoadedModel loaded) {
+  const bool same_space = space_ && loaded.space == space_;
+  space_ = loaded.space;
+  const auto& info = space_->info();
+  state_.model.loaded = true;
+  state_.model.info = info;
+  state_.model.scale = space_->scale();
+  state_.model.explained_fraction = loaded.explained_fraction;
+  import_probe_ = loaded.imported.is_object() ? loaded.imported.value("probe", nlohmann::json()) : nlohmann::json();
+  if (loaded.imported.is_object()) {
+    const auto& j = loaded.imported;
+    ImportSheet& im = state_.import_sheet;
+    im.shown = true;
+    im.reimport = false;
+    im.generator = j.value("generator", std::string());
+    im.encoder = j.value("encoder", std::string());
+    im.out_dir = j.value("out_dir", std::string());
+    im.latent = j.value("latent", 0);
+    im.z4d = j.value("z_shape", std::string()) == "4d" ? 1 : 0;
+    im.chw[0] = j.value("channels", 0), im.chw[1] = j.value("height", 0), im.chw[2] = j.value("width", 0);
+    const auto r = j.value("range", std::vector<float>{-1.f, 1.f});
+    if (r.size() == 2) im.range[0] = r[0], im.range[1] = r[1];
+    im.prior = j.value("prior", std::string()) == "uniform" ? 1 : 0;
+    char found[400];
+    const auto& p = import_probe_;
+    std::snprintf(found, sizeof found, "latent %d as %s, images %dx%dx%d (C,H,W), output range %g..%g (%s; 32 samples "
+                  "span %.3f..%.3f), %s prior",
+                  im.latent, im.z4d ? "[B,D,1,1]" : "[B,D]", im.chw[0], im.chw[1], im.chw[2], im.range[0], im.range[1],
+                  p.value("range_guess", std::string("given")).c_str(), p.value("sample_min", 0.0),
+                  p.value("sample_max", 0.0), im.prior ? "uniform" : "normal");
+    im.found = found;
+    if (!im.encoder.empty())
+      im.found += "; encoder " + im.encoder + " (gives " + j.value("encoder_output", std::string("a mean")) + ")";
+    for (TextureId t : im.preview) delete_texture(t);
+    im.preview.clear();
+    for (const latent::Image& p : loaded.preview) im.preview.push_back(create_texture(p, false));
+    im.preview_w = info.observation.width, im.preview_h = info.observation.height;
+    // Files that failed as generators before this one was imported: each tried once as
+    // its encoder (dropped together, in any order, they pair by shape).
+    if (state_.import_sheet.encoder.empty())
+      for (const std::string& p : std::exchange(unpaired_bare_, {}))
+        if (retried_bare_.insert(p).second) dropped_.push_back(p);
+  } else if (state_.import_sheet.out_dir != info.source) {
+    state_.import_sheet.shown = false;
+  }
+  if (loaded.check_seconds >= 0) {
+    char note[160];
+    std::snprintf(note, sizeof note, "checked in a separate process first: %.1f s, %ld MB", loaded.check_seconds,
+                  loaded.check_peak_mb);
+    state_.model.check_note = note;
+  } else if (!same_space) {
+    state_.model.check_note.clear();
+  }
+  state_.model_path_input = info.source;
+  state_.z.assign(info.dim, 0.f);
+  if (first_model_ && start_z_) {
+    if (static_cast<int>(start_z_->size()) == info.dim) state_.z = *start_z_;
+    else show_error(state_.model_error, "the starting latent has " + std::to_string(start_z_->size()) +
+                                            " values, the model " + std::to_string(info.dim));
+  }
+  if (state_.highlight_dim >= info.dim) state_.highlight_dim = -1;
+  state_.influence.clear();
+  if (state_.slider_top_n > 0) state_.actions.push(act::RankInfluence{});  // rank for the new model
+  state_.device_note = latent::resolve_device(renderer_.open_options.device).note;
+  word_index_.reset();
+  state_.word_index_ready = false;
+  state_.word_index_note.clear();
+  if (const auto* wv = space_->words()) {
+    if (opts_.approx_min_words > 0 && wv->size() >= opts_.approx_min_words && !renderer_.index_task) {
+      renderer_.open_index(space_);
+    } else {
+      state_.word_index_note = "exact search (" + std::to_string(wv->size()) + " words)";
+    }
+  }
+  for (TextureId t : state_.component_textures) delete_texture(t);
+  state_.component_textures.clear();
+  for (const latent::Image& c : loaded.components) state_.component_textures.push_back(create_texture(c, false));
+  state_.component_w = info.observation.width, state_.component_h = info.observation.height;
+  glfwSetWindowTitle(window_, ("Latent Studio - " + info.name).c_str());
+  layout_for_model(info.modality);
+  session_styles_.clear();
+  submitted_story_.clear();
+  state_.story_passage.clear();
+  state_.story_map_ready = false;
+  state_.view_text.clear();
+  setup_story();
+
+  // The dataset must be re-encoded by the new model: reopen it.
+  std::string dataset = dataset_ ? state_.dataset_path_input : std::string();
+  if (first_model_ && dataset.empty()) {
+    // A generator without an encoder cannot map a dataset: only open one when asked.
+    dataset = opts_.dataset.empty() ? (info.can_encode ? loaded.training_data : std::string()) : opts_.dataset;
+    state_.dataset_path_input = dataset;
+  }
+  clear_dataset();
+  // A model without an encoder cannot map the open dataset: it is put away, not an error
+  // (the path stays in the box for the next model that can).
+  if (!first_model_ && !dataset.empty() && info.modality == latent::Modality::Image && !info.can_encode) dataset.clear();
+  if (!dataset.empty()) state_.open_dataset_request = dataset;
+  if (first_model_ && !opts_.then_open.empty()) state_.open_model_request = opts_.then_open;
+  load_directions();
+  first_model_ = false;
+  if (pending_session_) {
+    // The session continues with this model.
+    const latent::Session ses = *pending_session_;
+    pending_session_.reset();
+    if (!ses.z.empty() && static_cast<int>(ses.z.size()) == info.dim) state_.z = ses.z;
+    state_.bookmarks.clear();
+    for (const auto& b : ses.bookmarks) state_.bookmarks.push_back({b.name, b.z});
+    if (ses.controls.contains("midi") && live_) {
+      try {
+        live_->load_bindings(ses.controls["midi"]);
+      } catch (const std::exception& e) {
+        state_.session_status = std::string("MIDI bindings not restored: ") + e.what();
+      }
+    }
+    apply_story_session(ses.story, "the session");
+    if (ses.controls.contains("osc") && ses.controls["osc"].is_object()) {
+      const auto& o = ses.controls["osc"];
+      state_.osc_send_host = o.value("send_host", state_.osc_send_host);
+      state_.osc_send_port = o.value("send_port", 0);
+      state_.osc_all_interfaces = o.value("all_interfaces", false);
+      state_.osc_allow.clear();
+      if (o.contains("allow") && o["allow"].is_array())
+        for (const auto& a : o["allow"])
+          if (a.is_string()) state_.osc_allow += (state_.osc_allow.empty() ? "" : ", ") + a.get<std::string>();
+      if (o.value("listening", false) && !state_.osc_running) {
+        state_.osc_port = o.value("port", state_.osc_port);
+        state_.actions.push(act::ToggleOsc{});
+      }
+    }
+    if (!ses.walks.empty()) {
+      const latent::Walk& w = ses.walks.front();
+      state_.walk_name = w.name;
+      state_.walk_keys.clear();
+      state_.walk_random = w.random_loop.has_value();
+      if (w.random_loop) {
+        state_.walk_radius = w.random_loop->radius;
+        state_.walk_osc = w.random_loop->speed;
+        state_.walk_loop_seconds = static_cast<float>(w.random_loop->seconds);
+        state_.walk_seed = static_cast<int>(w.random_loop->seed);
+      }
+      state_.walk_loop = w.loop;
+      for (const auto& k : w.keys)
+        if (static_cast<int>(k.z.size()) == info.dim)
+          state_.walk_keys.push_back({k.name, k.z, static_cast<float>(k.seconds), static_cast<int>(k.interp)});
+    }
+    pending_sliders_ = ses.sliders;
+    restore_direction_sliders();
+    if (!ses.layout.empty()) {
+      LayoutPreset p;
+      if (parse_layout_preset(ses.layout, &p)) state_.layout_request = static_cast<int>(p);
+      else layout_ini_request_ = ses.layout;
+    }
+    if (ses.walk_playing) opts_.play_walk = true;
+    state_.options.ui_scale = ses.ui_scale;
+    state_.options.linear_filter = ses.linear_filter;
+    if (!ses.word_query.empty()) state_.word_query = ses.word_query;
+    if (!ses.dataset.empty()) {
+      clear_dataset();
+      state_.dataset_path_input = ses.dataset;
+      state_.open_dataset_request = ses.dataset;
+      opts_.labels = ses.labels;
+      opts_.color_by = ses.color_by;
+      opts_.map = ses.map_method;
+      start_map_pending_ = true;
+      pending_groups_ = ses.groups;
+      state_.attr_strength = ses.attr_strength;
+      pending_attr_ = {ses.attr_a, ses.attr_b};
+    }
+    state_.session_status = "opened the session" + std::string(ses.z.size() == static_cast<size_t>(info.dim) || ses.z.empty()
+                                                                   ? ""
+                                                                   : " (its point has another size: not restored)");
+  }
+}
+
+void Studio::clear_dataset() {
+  dataset_.reset();
+  clear_map_pictures();
+  for (auto& [i, t] : state_.thumbnails) delete_texture(t);
+  state_.thumbnails.clear();
+  for (TextureId* t : {&state_.pick_original, &state_.pick_reconstruction, &state_.pick_error}) {
+    delete_texture(*t);
+    *t = 0;
+  }
+  state_.dataset_count = 0;
+  state_.picked = -1;
+  if (renderer_.map_task) renderer_.map_task->cancel();
+  map_.reset();
+  map_points_.reset();
+  state_.map_xy.clear();
+  state_.map_names.clear();
+  state_.map_shown_method.clear();
+  state_.map_current_valid = false;
+  state_.groups.clear();
+  state_.attr_a = state_.attr_b = -1;
+}
+
+void Studio::install_dataset(LoadedDataset loaded) {
+  clear_dataset();
+  dataset_ = std::move(loaded);
+  state_.dataset_count = dataset_->data->count();
+  state_.dataset_name = dataset_->name;
+  // Labels: as asked, or labels.csv beside the dataset.
+  std::string labels = opts_.labels;
+  if (labels.empty()) {
+    const fs::path src = dataset_->data->source;
+    for (const fs::path& cand : {src / "labels.csv", src.parent_path() / "labels.csv"})
+      if (fs::is_regular_file(cand)) {
+        labels = cand.string();
+        break;
+      }
+  }
+  if (!labels.empty()) state_.labels_path_input = labels;
+  for (const auto& g : pending_groups_) {
+    if (!g.members_given) {  // a query only (a scene): made once the labels are in
+      pending_query_groups_.push_back(g);
+      continue;
+    }
+    AppState::Group sg{g.name, g.query, {}};
+    for (long m : g.members)
+      if (m >= 0 && m < state_.dataset_count) sg.members.push_back(m);
+    state_.groups.push_back(std::move(sg));
+  }
+  pending_groups_.clear();
+  if (pending_query_groups_.empty()) {
+    if (pending_attr_.first < static_cast<int>(state_.groups.size())) state_.attr_a = pending_attr_.first;
+    if (pending_attr_.second < static_cast<int>(state_.groups.size())) state_.attr_b = pending_attr_.second;
+    pending_attr_ = {-1, -1};
+  }
+  renderer_.build_atlas(dataset_->data);
+  // The map is there on open: PCA, unless the command line or the session asks for another.
+  if (!(start_map_pending_ && !opts_.map.empty()) && !renderer_.map_task) {
+    state_.map_method = 0;
+    state_.map_request = true;
+  }
+  if (start_pick_ >= 0) {
+    if (start_pick_ < state_.dataset_count) state_.pick_request = start_pick_;
+    else show_error(state_.dataset_error, "no item " + std::to_string(start_pick_) + " in the dataset");
+    start_pick_ = -1;
+  }
+}
+
+void Studio::upload_thumbnails() {
+  if (!dataset_) {
+    state_.wanted_thumbnails.clear();
+    return;
+  }
+  int uploaded = 0;
+  std::vector<long> still;
+  for (long i : state_.wanted_thumbnails) {
+    if (state_.thumbnails.count(i) || i < 0 || i >= state_.dataset_count) continue;
+    if (uploaded >= kThumbnailsPerFrame) {
+      still.push_back(i);
+      continue;
+    }
+    state_.thumbnails[i] = create_texture(dataset_->data->image(i), true);
+    ++uploaded;
+  }
+  // Keep memory bounded: drop the thumbnails furthest from what is on screen.
+  if (state_.thumbnails.size() > kMaxThumbnails && !state_.wanted_thumbnails.empty()) {
+    const long focus = state_.wanted_thumbnails.front();
+    while (state_.thumbnails.size() > kMaxThumbnails) {
+      auto first = state_.thumbnails.begin();
+      auto last = std::prev(state_.thumbnails.end());
+      auto victim = (focus - first->first) > (last->first - focus) ? first : last;
+      delete_texture(victim->second);
+      state_.thumbnails.erase(victim);
+    }
+  }
+  state_.wanted_thumbnails = std::move(still);
+}
+
+void Studio::load_directions() {
+  // The previous model's directions go; group attributes stay (they follow the dataset).
+  auto& atts = state_.attributes;
+  atts.erase(std::remove_if(atts.begin(), atts.end(), [](const AppState::Attribute& a) { return a.direction >= 0; }),
+             atts.end());
+  state_.directions.clear();
+  state_.directions_note.clear();
+  const latent::SpaceInfo& info = state_.model.info;
+  const std::string path = latent::directions_path(info);
+  if (path.empty() || !std::filesystem::exists(path)) return;
+  try {
+    const latent::DirectionSet set = latent::read_directions(path);
+    latent::check_directions(set, info, path);
+    std::vector<AppState::Attribute> made;
+    for (const auto& d : set.directions) {
+      AppState::NamedDirection nd;
+      nd.name = d.name;
+      nd.step.resize(d.unit.size());
+      for (size_t k = 0; k < d.unit.size(); ++k) nd.step[k] = static_cast<float>(d.sigma) * d.unit[k];
+      char about[200];
+      if (d.energy_share > 0)
+        std::snprintf(about, sizeof about, "found without labels (SeFa): %.1f%% of the first layer's energy; sigma %.2f",
+                      100 * d.energy_share, d.sigma);
+      else
+        std::snprintf(about, sizeof about, "%s: boundary agrees %.0f%% (balanced), %.0f%% of samples positive; sigma %.2f",
+                      set.classifier.c_str(), 100 * d.balanced_accuracy, 100 * d.positive_rate, d.sigma);
+      nd.about = about;
+      if (!d.orthogonal_to.empty()) {
+        nd.about += "; orthogonal to";
+        for (const auto& o : d.orthogonal_to) nd.about += " " + o;
+      }
+      made.push_back({-1, -1, 0.f, 0.f, static_cast<int>(state_.directions.size())});
+      state_.directions.push_back(std::move(nd));
+    }
+    atts.insert(atts.begin(), made.begin(), made.end());
+    state_.directions_note = std::to_string(set.directions.size()) + " directions from " + path;
+  } catch (const std::exception& e) {
+    state_.directions_note = e.what();
+    state_.directions.clear();
+    return;
+  }
+  if (!first_model_) return;
+  for (const std::string& def : opts_.directions) {
+    const auto eq = def.rfind('=');
+    const std::string name = def.substr(0, eq);
+    float sigma = 0;
+    try {
+      if (eq == std::string::npos) throw std::invalid_argument(def);
+      sigma = std::stof(def.substr(eq + 1));
+    } catch (const std::exception&) {
+      state_.directions_note = "--direction takes NAME=SIGMA, not '" + def + "'";
+      continue;
+    }
+    bool found = false;
+    for (auto& a : atts)
+      if (a.direction >= 0 && state_.directions[static_cast<size_t>(a.direction)].name == name) a.strength = sigma, found = true;
+    if (!found) state_.directions_note = "--direction " + name + ": this model has no such direction";
+  }
+}
+
+void Studio::handle_requests() {
+  handle_consent();
+  // Dropped files one at a time, each after the one before it has finished: twenty files
+  // dropped together are twenty loads (and twenty messages), not the last one only.
+  if (!dropped_.empty() && !busy_with_drop(drop_kind(dropped_.front()))) {
+    const std::string p = dropped_.front();
+    dropped_.erase(dropped_.begin());
+    route_dropped(p);
+  }
+
+  if (state_.import_sheet.reimport && !renderer_.model_task) {
+    state_.import_sheet.reimport = false;
+    renderer_.reimport_model(import_spec(state_.import_sheet), opts_.check, import_probe_);
+    state_.model_load = {true, 0.f, "re-importing"};
+  }
+  if (!state_.open_model_request.empty() && !renderer_.model_task && state_.consent_path.empty()) {
+    const bool runs_code = latent::model_runs_code(state_.open_model_request);
+    if (may_open(state_.open_model_request, runs_code)) {
+      // A bare TorchScript file while the generator imported last is open, without an
+      // encoder: it may be that encoder.
+      const ImportSheet& im = state_.import_sheet;
+      std::optional<latent::TorchScriptImport> pair;
+      if (runs_code && im.encoder.empty() && !im.out_dir.empty() && latent::model_package_key(state_.model.info.source) == latent::model_package_key(im.out_dir) &&
+          latent::is_torchscript_file(state_.open_model_request))
+        pair = import_spec(im);
+      renderer_.open_model(state_.open_model_request, runs_code ? &opts_.check : nullptr, pair ? &*pair : nullptr,
+                           import_probe_);
+      opening_path_ = state_.open_model_request;
+      state_.model_load = {true, 0.f, "opening"};
+      state_.open_model_request.clear();
+    }  // else the consent prompt is up, and the request waits for the answer
+  }
+  if (!state_.open_dataset_request.empty() && !renderer_.dataset_task && space_) {
+    renderer_.open_dataset(state_.open_dataset_request, space_);
+    state_.dataset_load = {true, 0.f, "opening"};
+    state_.open_dataset_request.clear();
+  }
+  for (const Action& a : state_.actions.take_only<act::PlaceImage, act::RankInfluence, act::SetDevice>()) {
+    if (const auto* place = std::get_if<act::PlaceImage>(&a)) {
+      if (!space_) continue;
+      renderer_.invert_image(place->path, space_);
+      state_.invert_progress = {true, 0.f, "starting"};
+      state_.invert_error.clear();
+    } else if (std::holds_alternative<act::RankInfluence>(a)) {
+      if (!space_ || state_.z.empty()) continue;
+      renderer_.rank_influence(space_, state_.z);
+      state_.influence_progress = {true, 0.f, "ranking dimensions"};
+    } else if (const auto* device = std::get_if<act::SetDevice>(&a)) {
+      try {
+        latent::check_device_name(device->device);
+        renderer_.open_options.device = device->device;
+        state_.device = device->device;
+        state_.device_note = latent::resolve_device(state_.device).note;
+        if (space_ && state_.model.info.kind == "torch-image") state_.open_model_request = state_.model.info.source;
+      } catch (const std::exception& e) {
+        state_.device_note = e.what();
+      }
+    }
+  }
+  if (state_.pick_request >= 0 && dataset_ && state_.pick_request < static_cast<long>(dataset_->latents.size())) {
+    const long i = state_.pick_request;
+    state_.picked = i;
+    state_.z = dataset_->latents[i];
+    pick_generation_ = renderer_.picker.submit({space_, dataset_->data, i, state_.z});
+  }
+  state_.pick_request = -1;
+
+  if (space_ && state_.model.info.modality == latent::Modality::Words) {
+    if (!state_.word_continue.empty()) {
+      state_.word_query = state_.word_continue;
+      state_.word_continue.clear();
+    }
+    const auto index = state_.word_use_approx ? word_index_ : nullptr;
+    const WordKey key{state_.word_query, state_.word_k, state_.word_keep_inputs, state_.word_method, space_.get(), index.get()};
+    if (!(key == submitted_words_) && !state_.word_query.empty()) {
+      submitted_words_ = key;
+      words_generation_ = renderer_.words.submit({space_, index, state_.word_query, state_.word_k, state_.word_keep_inputs,
+                                                  state_.word_method ? latent::AnalogyMethod::CosMul : latent::AnalogyMethod::CosAdd});
+    }
+  }
+  handle_story();
+  handle_map_requests();
+  handle_session_requests();
+  handle_file_dialog();
+  handle_layout_menu();
+  handle_journey();
+  handle_map_pictures();
+  handle_walk();
+  handle_live();
+  if (space_ && state_.z != submitted_z_) {
+    submitted_z_ = state_.z;
+    submitted_generation_ = renderer_.decoder.submit({space_, state_.word_use_approx ? word_index_ : nullptr, state_.z});
+  }
+  if (state_.options.linear_filter != last_linear_) {
+    last_linear_ = state_.options.linear_filter;
+    if (state_.view_texture) set_texture_filter(state_.view_texture, last_linear_);
+  }
+}
+
+}  // namespace studio

@@ -1,0 +1,215 @@
+// Sessions: what a session holds, saving and opening it, recent sessions, and the
+// frame's actions (actions.h) handed to their controllers.
+#include "studio.h"
+#include "layout.h"
+#include "controller/points.h"
+
+#define GLFW_INCLUDE_NONE
+#include <GLFW/glfw3.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "latent/algebra.h"
+#include "latent/directions.h"
+#include "latent/errors.h"
+#include "latent/expression.h"
+#include "latent/image_io.h"
+#include "latent/json_file.h"
+#include "latent/latent_io.h"
+#include "latent/model_package.h"
+#include "latent/torch_space.h"
+#include "latent/walk.h"
+#include "latent/workspace.h"
+
+namespace fs = std::filesystem;
+
+namespace studio {
+
+std::string recent_file() {
+  const char* xdg = std::getenv("XDG_CONFIG_HOME");
+  const char* home = std::getenv("HOME");
+  const fs::path base = xdg && *xdg ? fs::path(xdg) : fs::path(home ? home : ".") / ".config";
+  return (base / "latent-studio" / "recent-sessions.json").string();
+}
+std::vector<std::string> read_recent() {
+  try {
+    if (!fs::exists(recent_file())) return {};
+    return latent::read_json_file(recent_file(), "the list of recent sessions").get<std::vector<std::string>>();
+  } catch (...) {
+    return {};
+  }
+}
+
+latent::Session Studio::make_session() const {
+  latent::Session s;
+  s.model = state_.model.loaded ? state_.model.info.source : state_.model_path_input;
+  s.dataset = dataset_ ? state_.dataset_path_input : "";
+  s.labels = labels_ ? labels_loaded_path_ : "";
+  s.z = state_.z;
+  for (const auto& b : state_.bookmarks) s.bookmarks.push_back({b.name, b.z});
+  for (const auto& g : state_.groups) s.groups.push_back({g.name, g.query, g.members});
+  s.map_method = map_ ? map_->method : "";
+  s.color_by = labels_ && state_.color_column >= 0 && state_.color_column < static_cast<int>(labels_->columns().size())
+                   ? labels_->columns()[state_.color_column]
+                   : "";
+  s.attr_a = state_.attr_a, s.attr_b = state_.attr_b, s.attr_strength = state_.attr_strength;
+  s.word_query = state_.model.info.modality == latent::Modality::Words ? state_.word_query : "";
+  s.ui_scale = state_.options.ui_scale;
+  s.linear_filter = state_.options.linear_filter;
+  if (live_) {
+    s.controls = {{"midi", live_->bindings_json()},
+                  {"osc", {{"port", state_.osc_port}, {"listening", state_.osc_running},
+                           {"send_host", state_.osc_send_host}, {"send_port", state_.osc_send_port},
+                           {"all_interfaces", state_.osc_all_interfaces},
+                           {"allow", parse_osc_allow_list(state_.osc_allow)}}}};
+  }
+  s.story = story_session();
+  for (const auto& at : state_.attributes) {
+    latent::SessionSlider sl;
+    if (at.direction >= 0 && at.direction < static_cast<int>(state_.directions.size())) {
+      if (at.strength == 0.f && at.applied == 0.f) continue;  // a direction at rest is not worth a line
+      sl.direction = state_.directions[static_cast<size_t>(at.direction)].name;
+    } else if (at.a >= 0 && at.b >= 0 && at.a < static_cast<int>(state_.groups.size()) &&
+               at.b < static_cast<int>(state_.groups.size())) {
+      sl.a = state_.groups[static_cast<size_t>(at.a)].name, sl.b = state_.groups[static_cast<size_t>(at.b)].name;
+    } else {
+      continue;
+    }
+    sl.strength = at.strength, sl.applied = at.applied;
+    s.sliders.push_back(std::move(sl));
+  }
+  s.walk_playing = state_.walk_playing;
+  s.caption = state_.scene_caption;
+  s.layout = layout_ini();
+  if (state_.walk_random || state_.walk_keys.size() >= 2) {
+    try {
+      s.walks.push_back(make_walk());
+    } catch (const std::exception&) {
+      // An unfinished walk is not saved; the rest of the session is.
+    }
+  }
+  return s;
+}
+
+void Studio::remember_recent(const std::string& path) {
+  const std::string abs = fs::absolute(path).lexically_normal().string();
+  auto& r = state_.recent_sessions;
+  r.erase(std::remove(r.begin(), r.end(), abs), r.end());
+  r.insert(r.begin(), abs);
+  if (r.size() > 8) r.resize(8);
+  try {
+    fs::create_directories(fs::path(recent_file()).parent_path());
+    latent::write_file_atomic(recent_file(), nlohmann::json(r).dump(2) + "\n");
+  } catch (const std::exception&) {
+    // The list is a convenience: a read-only home folder costs nothing else.
+  }
+}
+
+void Studio::open_session(const std::string& path, bool scene) {
+  try {
+    latent::Session ses = latent::load_session(path);
+    // A scene is opened, not edited: saving asks for a new path, and nothing autosaves
+    // beside the shipped file.
+    if (!scene) remember_recent(path);
+    state_.session_path_input = scene ? std::string() : path;
+    state_.scene_caption = ses.caption;
+    pending_query_groups_.clear();
+    pending_sliders_.clear();
+    const bool same_model = state_.model.loaded && !ses.model.empty() &&
+                            fs::exists(ses.model) && fs::equivalent(ses.model, state_.model.info.source);
+    if (!ses.model.empty() && !fs::exists(ses.model)) {
+      pending_session_ = std::move(ses);
+      show_error(state_.session_status, "This session's model is not at " + pending_session_->model +
+                                            " any more. Open the model from where it is now (Model panel, or drop it "
+                                            "on the window); the session then continues with it.");
+      return;
+    }
+    pending_session_ = std::move(ses);
+    if (same_model) {
+      install_model(LoadedModel{space_, {}, state_.model.explained_fraction, {}, -1, 0, {}, {}});
+      // Components were uploaded at the first install; keep them.
+    } else if (!pending_session_->model.empty()) {
+      state_.open_model_request = pending_session_->model;
+    }
+  } catch (const std::exception& e) {
+    show_error(state_.session_status, e.what());
+  }
+}
+
+void Studio::handle_session_requests() {
+  for (const Action& action :
+       state_.actions.take_only<act::AddBookmark, act::GoToBookmark, act::DeleteBookmark, act::EvaluateExpression,
+                                act::Randomize, act::Shrink, act::SaveSession, act::OpenSession>()) {
+    const controller::PointsContext points{space_.get(), dataset_ ? &dataset_->latents : nullptr};
+    if (controller::apply_points(action, state_, points)) continue;
+    if (const auto* save = std::get_if<act::SaveSession>(&action)) {
+      try {
+        latent::save_session(make_session(), save->path);
+        remember_recent(save->path);
+        const std::time_t t = std::time(nullptr);
+        char when[16];
+        std::strftime(when, sizeof when, "%H:%M:%S", std::localtime(&t));
+        state_.session_status = std::string("saved at ") + when;
+      } catch (const std::exception& e) {
+        show_error(state_.session_status, e.what());
+      }
+    } else if (const auto* open = std::get_if<act::OpenSession>(&action)) {
+      open_session(open->path);
+    }
+  }
+  const auto offer = [&](int& index) -> std::optional<AppState::AutosaveOffer> {
+    const int i = std::exchange(index, -1);
+    if (i < 0 || i >= static_cast<int>(state_.autosave_offers.size())) return std::nullopt;
+    auto o = state_.autosave_offers[static_cast<size_t>(i)];
+    state_.autosave_offers.erase(state_.autosave_offers.begin() + i);
+    return o;
+  };
+  if (auto o = offer(state_.autosave_restore)) {
+    try {
+      latent::restore_autosave({o->autosave, o->session, o->pid});
+      open_session(o->session);
+    } catch (const std::exception& e) {
+      show_error(state_.session_status, std::string("restoring the autosave failed: ") + e.what());
+    }
+  }
+  if (auto o = offer(state_.autosave_discard)) {
+    try {
+      latent::discard_autosave({o->autosave, o->session, o->pid});
+    } catch (const std::exception& e) {
+      show_error(state_.session_status, e.what());
+    }
+  }
+  // Autosave beside the session (never over it) when something changed.
+  const double now = glfwGetTime();
+  if (opts_.autosave_seconds > 0 && !state_.session_path_input.empty() && state_.model.loaded &&
+      now - last_autosave_ > opts_.autosave_seconds) {
+    last_autosave_ = now;
+    const latent::Session session = make_session();
+    const std::string text = latent::session_to_json(session).dump();
+    if (text != autosaved_json_) {
+      try {
+        const std::string file = latent::autosave_path(state_.session_path_input, static_cast<long>(::getpid()));
+        latent::autosave_session(session, state_.session_path_input);
+        std::error_code ec;
+        if (!autosave_file_.empty() && autosave_file_ != file) fs::remove(autosave_file_, ec);
+        autosave_file_ = file;
+        autosaved_json_ = text;
+      } catch (const std::exception& e) {
+        show_error(state_.session_status, std::string("autosave failed: ") + e.what());
+      }
+    }
+  }
+}
+
+}  // namespace studio

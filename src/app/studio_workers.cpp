@@ -1,0 +1,168 @@
+// What the workers finished: each task's result or error taken into the state once a
+// frame (decodes, picks, words, stories, exports, ...).
+#include "studio.h"
+
+#define GLFW_INCLUDE_NONE
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "latent/algebra.h"
+#include "latent/directions.h"
+#include "latent/errors.h"
+#include "latent/expression.h"
+#include "latent/image_io.h"
+#include "latent/latent_io.h"
+#include "latent/model_package.h"
+#include "latent/torch_space.h"
+#include "latent/walk.h"
+#include "latent/workspace.h"
+#include "poll_task.h"
+#include "texture.h"
+
+namespace fs = std::filesystem;
+
+namespace studio {
+
+void Studio::poll_workers() {
+  poll_story();
+  poll_task(
+      renderer_.model_task, state_.model_load,
+      [&](LoadedModel m) {
+        install_model(std::move(m));
+        state_.model_error.clear();
+      },
+      [&](const std::string& e) {
+        show_error(state_.model_error, e + (space_ ? "\nStill showing '" + space_->info().name + "'." : ""));
+        // A bare TorchScript file that is no generator may be an encoder dropped before
+        // its generator: tried again as the encoder once a generator is imported.
+        if (latent::is_torchscript_file(opening_path_) && !retried_bare_.count(opening_path_))
+          unpaired_bare_.push_back(opening_path_);
+      });
+  poll_task(
+      renderer_.index_task, state_.word_index,
+      [&](std::shared_ptr<const latent::ApproxIndex> idx) {
+        word_index_ = std::move(idx);
+        state_.word_index_ready = true;
+        state_.word_index_note = word_index_->describe();
+      },
+      [&](const std::string& e) { state_.word_index_note = "no approximate index: " + e; });
+  poll_task(
+      renderer_.map_task, state_.map_progress,
+      [&](MapResult m) {
+        map_ = std::move(m);
+        state_.map_xy.assign(map_->xy.data(), map_->xy.data() + map_->xy.size());
+        state_.map_shown_method = map_->method;
+        state_.map_filter_applied = "\x01";  // recompute the filter for the new points
+        state_.map_selection.clear();
+        state_.map_error.clear();
+        map_placed_for_.clear();
+      },
+      [&](const std::string& e) { state_.map_error = e; });
+  if (state_.map_progress.running) {  // progressive: show the newest intermediate layout
+    std::lock_guard<std::mutex> lock(renderer_.map_snapshot->mutex);
+    if (renderer_.map_snapshot->version != map_snapshot_seen_) {
+      map_snapshot_seen_ = renderer_.map_snapshot->version;
+      const auto& xy = renderer_.map_snapshot->xy;
+      state_.map_xy.assign(xy.data(), xy.data() + xy.size());
+    }
+  }
+  poll_task(
+      renderer_.dataset_task, state_.dataset_load,
+      [&](LoadedDataset d) {
+        install_dataset(std::move(d));
+        state_.dataset_error.clear();
+      },
+      [&](const std::string& e) { show_error(state_.dataset_error, e); });
+  poll_task(
+      renderer_.invert_task, state_.invert_progress,
+      [&](InvertDone d) {
+        if (static_cast<int>(d.z.size()) != state_.model.info.dim) return;  // the model changed meanwhile
+        state_.z = d.z;
+        for (TextureId* t : {&state_.invert_original, &state_.invert_reconstruction}) delete_texture(*t);
+        state_.invert_original = create_texture(d.original, false);
+        state_.invert_reconstruction = create_texture(d.reconstruction, false);
+        state_.invert_mse = d.mse;
+        state_.invert_how = d.how;
+        state_.inverted_name = fs::path(d.path).filename().string();
+        state_.picked = -1;
+      },
+      [&](const std::string& e) { show_error(state_.invert_error, e); });
+  poll_task(
+      renderer_.influence_task, state_.influence_progress,
+      [&](std::vector<float> v) {
+        if (static_cast<int>(v.size()) == state_.model.info.dim) state_.influence = std::move(v);
+      },
+      [&](const std::string& e) { state_.decode_error = "ranking dimensions failed: " + e; });
+  if (auto r = renderer_.decoder.poll(shown_generation_)) {
+    shown_generation_ = r->generation;
+    if (r->value && state_.model.info.modality == latent::Modality::Text) {
+      state_.view_text = r->value->text;
+      state_.decode_error.clear();
+    } else if (r->value && !r->value->words.empty()) {
+      state_.view_words.clear();
+      for (const auto& w : r->value->words) state_.view_words.push_back({w.word, w.score});
+      state_.decode_error.clear();
+    } else if (r->value) {
+      const latent::Image& img = r->value->image;
+      last_image_ = img;
+      if (state_.view_texture && img.width == state_.view_w && img.height == state_.view_h) {
+        update_texture(state_.view_texture, img, state_.options.linear_filter);
+      } else {
+        delete_texture(state_.view_texture);
+        state_.view_texture = create_texture(img, state_.options.linear_filter);
+      }
+      state_.view_w = img.width, state_.view_h = img.height;
+      state_.decode_error.clear();
+    } else {
+      state_.decode_error = r->error;
+    }
+    state_.decode_ms = 1000.0 * r->seconds;
+    state_.decode_ms_avg = state_.decode_ms_avg == 0 ? state_.decode_ms : 0.9 * state_.decode_ms_avg + 0.1 * state_.decode_ms;
+  }
+  state_.decodes_submitted = renderer_.decoder.submitted();
+  state_.decodes_skipped = renderer_.decoder.skipped();
+  if (auto r = renderer_.words.poll(words_shown_)) {
+    words_shown_ = r->generation;
+    if (r->value) {
+      const WordResult& w = *r->value;
+      state_.word_answers.clear();
+      state_.word_inputs.clear();
+      for (size_t i = 0; i < w.result.words.size(); ++i)
+        state_.word_answers.push_back({w.result.words[i].word, w.result.words[i].score, w.answer_xy[i].first, w.answer_xy[i].second});
+      for (size_t i = 0; i < w.inputs.size(); ++i)
+        state_.word_inputs.push_back({w.inputs[i], 1.f, w.input_xy[i].first, w.input_xy[i].second, true});
+      state_.word_status = w.result.method + "; input words " + (w.result.inputs_excluded ? "excluded" : "kept");
+      state_.word_error.clear();
+      if (w.query != last_word_point_query_) {
+        // A new query moves the sliders to its point.
+        last_word_point_query_ = w.query;
+        state_.z = w.point;
+      }
+    } else {
+      state_.word_error = r->error;
+    }
+  }
+  if (auto r = renderer_.picker.poll(pick_shown_)) {
+    pick_shown_ = r->generation;
+    if (r->value && r->value->index == state_.picked) {
+      for (TextureId* t : {&state_.pick_original, &state_.pick_reconstruction, &state_.pick_error}) delete_texture(*t);
+      state_.pick_original = create_texture(r->value->original, false);
+      state_.pick_reconstruction = create_texture(r->value->reconstruction, false);
+      state_.pick_error = create_texture(r->value->error, false);
+      state_.pick_rmse = r->value->rmse;
+      state_.pick_max_error = r->value->max_error;
+    } else if (!r->value) {
+      show_error(state_.dataset_error, "could not reconstruct the picked image: " + r->error);
+    }
+  }
+}
+
+}  // namespace studio
