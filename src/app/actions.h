@@ -54,6 +54,10 @@ struct ExportGrid {};     // the keyframes' in-betweens as a contact sheet besid
 struct CancelExport {};
 struct SaveImage {};      // the decoded image, at the export size
 struct SaveWindow {};     // the window as it is drawn
+// Groups and attribute vectors on the map (studio_map.cpp).
+struct MakeGroup {};          // from the map panel's name and label query
+struct GroupFromSelection {}; // the lasso's selection, under the map panel's name
+struct AddAttribute {};       // a live slider along mean(group A) - mean(group B)
 // The shell (studio.cpp).
 struct TogglePresentation {};
 struct ToggleOutputWindow {};
@@ -67,7 +71,8 @@ using Action = std::variant<act::AddBookmark, act::GoToBookmark, act::DeleteBook
                             act::Randomize, act::Shrink, act::RankInfluence, act::SetDevice, act::PlaceImage,
                             act::SaveSession, act::OpenSession, act::ToggleWalk, act::ExportWalk, act::ExportGrid,
                             act::CancelExport, act::SaveImage, act::SaveWindow, act::TogglePresentation,
-                            act::ToggleOutputWindow, act::ToggleOsc, act::ToggleMidi, act::RefreshMidiPorts>;
+                            act::ToggleOutputWindow, act::ToggleOsc, act::ToggleMidi, act::RefreshMidiPorts,
+                            act::MakeGroup, act::GroupFromSelection, act::AddAttribute>;
 
 // The frame's queue: pushed to from anywhere on the UI thread, taken whole by the Studio.
 class Actions {

@@ -226,7 +226,6 @@ struct AppState {
   std::vector<std::string> color_names;    // category names, in palette order
   std::string group_query;                 // e.g. glasses=1
   std::string group_name;
-  bool group_request = false;
   struct Group {
     std::string name, query;
     std::vector<long> members;
@@ -288,7 +287,6 @@ struct AppState {
   bool layout_save = false;
   Rect layout_menu_rect;
   std::vector<Rect> layout_item_rects;  // while the Layout menu is open
-  bool attribute_add = false;
   long map_hover = -1;
   struct MapView {
     float cx = 0, cy = 0;      // data point at the canvas centre
@@ -330,7 +328,6 @@ struct AppState {
   Progress selection_progress;
   Rect selection_list_button, selection_images_button;  // framebuffer pixels (tests)
   std::string selection_status;
-  bool group_from_selection = false;
 
   // Expressions over bookmarks (@name), groups (mean(@group)), dataset items (item(N)),
   // files (enc("a.png"), z("a.json")): the result becomes the current point.

@@ -293,8 +293,13 @@ void Studio::handle_map_requests() {
       }
     }
   }
-  if (state_.group_from_selection) {
-    state_.group_from_selection = false;
+  const std::vector<Action> actions =
+      state_.actions.take_only<act::GroupFromSelection, act::MakeGroup, act::AddAttribute>();
+  const auto asked = [&](auto type) {
+    using T = decltype(type);
+    return std::any_of(actions.begin(), actions.end(), [](const Action& a) { return std::holds_alternative<T>(a); });
+  };
+  if (asked(act::GroupFromSelection{})) {
     AppState::Group g{state_.group_name.empty() ? "selection " + std::to_string(state_.groups.size() + 1) : state_.group_name,
                   "", state_.map_selection};
     if (!g.members.empty() && dataset_) {
@@ -305,12 +310,11 @@ void Studio::handle_map_requests() {
       state_.group_name.clear();
     }
   }
-  if (state_.group_request) {
-    state_.group_request = false;
+  if (asked(act::MakeGroup{})) {
     if (make_group(state_.group_name, state_.group_query)) state_.group_name.clear();
   }
-  if (state_.attribute_add && state_.attr_a >= 0 && state_.attr_b >= 0) state_.attributes.push_back({state_.attr_a, state_.attr_b, 0.f, 0.f});
-  state_.attribute_add = false;
+  if (asked(act::AddAttribute{}) && state_.attr_a >= 0 && state_.attr_b >= 0)
+    state_.attributes.push_back({state_.attr_a, state_.attr_b, 0.f, 0.f});
   for (auto& at : state_.attributes) {
     if (start_pick_ >= 0 || state_.pick_request >= 0) break;  // a pick at start comes first
     if (at.direction >= 0) {

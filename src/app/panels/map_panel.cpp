@@ -100,7 +100,7 @@ void map_panel(AppState& s, const Rect& r) {
     if (ImGui::SmallButton("clear")) s.map_selection.clear();
     if (s.model.info.modality == latent::Modality::Image) {
       ImGui::SameLine();
-      if (ImGui::SmallButton("make a group of them")) s.group_from_selection = true;
+      if (ImGui::SmallButton("make a group of them")) s.actions.push(act::GroupFromSelection{});
       // The selection written out (a second row: the first is full at the default size).
       ImGui::BeginDisabled(s.selection_progress.running);
       if (ImGui::SmallButton("save list")) s.selection_save_list = true;
@@ -321,7 +321,7 @@ void map_panel(AppState& s, const Rect& r) {
     ImGui::SetNextItemWidth(-ImGui::CalcTextSize("Make group").x - ImGui::GetStyle().FramePadding.x * 2 - ImGui::GetStyle().ItemSpacing.x);
     const bool enter = ImGui::InputTextWithHint("##gquery", "query: glasses=1 & female=0", &s.group_query, ImGuiInputTextFlags_EnterReturnsTrue);
     ImGui::SameLine();
-    if ((ImGui::Button("Make group") || enter) && !s.group_query.empty()) s.group_request = true;
+    if ((ImGui::Button("Make group") || enter) && !s.group_query.empty()) s.actions.push(act::MakeGroup{});
     auto group_combo = [&](const char* label, int& which) {
       ImGui::SetNextItemWidth(150.f * s.options.ui_scale);
       const char* cur = which >= 0 && which < static_cast<int>(s.groups.size()) ? s.groups[which].name.c_str() : "(group)";
@@ -344,7 +344,7 @@ void map_panel(AppState& s, const Rect& r) {
     ImGui::BeginDisabled(s.attr_a < 0 || s.attr_b < 0 || s.z.empty());
     if (ImGui::Button("Apply")) s.attr_apply = true;
     ImGui::SameLine();
-    if (ImGui::Button("Add slider")) s.attribute_add = true;
+    if (ImGui::Button("Add slider")) s.actions.push(act::AddAttribute{});
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("keep this attribute as a live slider; several can be in play at once");
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("add strength x (mean of the first group - mean of the second) to the current point");
     ImGui::EndDisabled();
