@@ -3,13 +3,16 @@
 #include "latent/analysis.h"
 
 #include <cmath>
+#include <fstream>
 
 #include <gtest/gtest.h>
 
 #include "latent/errors.h"
+#include "latent/labels.h"
 #include "latent/pca_space.h"
 #include "latent/walk.h"
 #include "latent/workspace.h"
+#include "test_util.h"
 
 using namespace latent;
 
@@ -137,4 +140,32 @@ TEST(Walk, InterpolatedRowsIncludeBothEnds) {
   EXPECT_NEAR(sl[1][0], std::sqrt(0.5f), 1e-5);  // on the great circle, not the chord
   EXPECT_EQ(interpolate_row(a, b, 1, Interpolation::Linear), std::vector<Latent>{a});
   EXPECT_EQ(interpolate_pair(a, b, 0.5f, Interpolation::Spline), interpolate_pair(a, b, 0.5f, Interpolation::Slerp));
+}
+
+// The map's filter (the studio's filter box): a label query when it compares a column and
+// the labels cover the points, else a regular expression over names and label rows.
+TEST(Analysis, MapFilterIsALabelQueryOrAnExpressionOverNamesAndLabels) {
+  test_util::TempDir tmp;
+  {
+    std::ofstream f(tmp / "labels.csv");
+    f << "person,glasses\nAnn,1\nBob,0\nCarl,1\n";
+  }
+  const LabelTable labels = LabelTable::read_csv(tmp / "labels.csv");
+  const std::vector<std::string> names = {"a.png", "b.png", "c.jpg"};
+  EXPECT_EQ(filter_points("glasses=1", 3, names, &labels), (std::vector<char>{1, 0, 1}));
+  EXPECT_EQ(filter_points("glasses=1 & person~^C", 3, names, &labels), (std::vector<char>{0, 0, 1}));
+  EXPECT_EQ(filter_points("JPG", 3, names, &labels), (std::vector<char>{0, 0, 1})) << "any case";
+  EXPECT_EQ(filter_points("bob", 3, names, &labels), (std::vector<char>{0, 1, 0})) << "the label row counts";
+  EXPECT_EQ(filter_points("", 3, names, &labels), (std::vector<char>{1, 1, 1}));
+  // Labels of another length are not a query: the text is searched as an expression.
+  EXPECT_EQ(filter_points("glasses=1", 4, names, &labels), (std::vector<char>{0, 0, 0, 0}));
+  EXPECT_EQ(filter_points("^b", 3, names, nullptr), (std::vector<char>{0, 1, 0}));
+  EXPECT_EQ(filter_points("o", 2, {"king", "queen", "rook"}, nullptr), (std::vector<char>{0, 0}));
+  try {
+    filter_points("([", 3, names, &labels);
+    FAIL() << "an invalid expression must be refused";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("neither a label query nor a valid regular expression"), std::string::npos);
+  }
+  EXPECT_THROW(filter_points("nosuch=1", 3, names, &labels), std::exception) << "the query names no column";
 }

@@ -1,7 +1,9 @@
 // The studio's controllers without a window: actions in, state out (src/app/controller/).
 #include <gtest/gtest.h>
 
+#include "controller/live.h"
 #include "controller/points.h"
+#include "controller/walk.h"
 #include "latent/pca_space.h"
 
 using namespace studio;
@@ -113,4 +115,239 @@ TEST(PointsController, OtherConcernsActionsAreLeftToTheirOwners) {
   EXPECT_FALSE(s.actions.waiting<act::SaveSession>());
   EXPECT_EQ(s.actions.take().size(), 1u);
   EXPECT_TRUE(s.actions.empty());
+}
+
+// The queue's rules that the concerns rely on: each takes only its own kinds, the newest
+// request of a kind wins, and work that cannot start yet waits without jumping ahead of
+// a newer request.
+TEST(ActionQueue, EachConcernTakesOnlyItsOwnKindsInOrder) {
+  Actions q;
+  q.push(act::ToggleWalk{});
+  q.push(act::AddBookmark{"a"});
+  q.push(act::ComputeMap{});
+  q.push(act::AddBookmark{"b"});
+  std::vector<Action> mine = q.take_only<act::AddBookmark, act::ComputeMap>();
+  ASSERT_EQ(mine.size(), 3u);
+  EXPECT_EQ(std::get<act::AddBookmark>(mine[0]).name, "a");
+  EXPECT_TRUE(std::holds_alternative<act::ComputeMap>(mine[1]));
+  EXPECT_EQ(std::get<act::AddBookmark>(mine[2]).name, "b");
+  EXPECT_TRUE(q.only<act::ToggleWalk>());
+  EXPECT_FALSE(q.only<act::ComputeMap>());
+  EXPECT_EQ(q.take().size(), 1u);
+  EXPECT_TRUE(q.only<act::ComputeMap>());  // an empty queue holds only anything
+}
+
+TEST(ActionQueue, TheNewestRequestWinsAndWaitingWorkKeepsItsPlace) {
+  Actions q;
+  EXPECT_FALSE(q.take_last<act::OpenModel>().has_value());
+  q.push(act::OpenModel{"old"});
+  q.push(act::ClearKeys{});
+  q.push(act::OpenModel{"new"});
+  EXPECT_EQ(q.last<act::OpenModel>()->path, "new");
+  std::optional<act::OpenModel> open = q.take_last<act::OpenModel>();
+  ASSERT_TRUE(open.has_value());
+  EXPECT_EQ(open->path, "new");
+  EXPECT_FALSE(q.waiting<act::OpenModel>());
+  EXPECT_EQ(q.last<act::OpenModel>(), nullptr);
+  // Cannot start this frame (a consent prompt is up): it goes back ahead of the queue,
+  // and a request pushed after it still wins on the next take.
+  q.put_back(*open);
+  EXPECT_TRUE(q.waiting<act::OpenModel>());
+  q.push(act::OpenModel{"newer"});
+  EXPECT_EQ(q.take_last<act::OpenModel>()->path, "newer");
+  q.put_back(act::OpenModel{"only"});
+  EXPECT_EQ(q.take_last<act::OpenModel>()->path, "only");
+  // Put back after a newer one came in (the frame took it, then a drop pushed another):
+  // the put-back one goes ahead, so the newer still wins.
+  q.push(act::OpenModel{"dropped later"});
+  q.put_back(act::OpenModel{"taken earlier"});
+  EXPECT_EQ(q.take_last<act::OpenModel>()->path, "dropped later");
+  EXPECT_TRUE(q.only<act::ClearKeys>());
+}
+
+TEST(ActionQueue, DropIfRemovesOnlyMatchingActionsOfThatKind) {
+  Actions q;
+  q.push(act::ShowStoryImage{1});
+  q.push(act::RemoveKey{1});
+  q.push(act::ShowStoryImage{7});
+  q.drop_if<act::ShowStoryImage>([](const act::ShowStoryImage& a) { return a.index > 3; });
+  std::vector<Action> left = q.take();
+  ASSERT_EQ(left.size(), 2u);
+  EXPECT_EQ(std::get<act::ShowStoryImage>(left[0]).index, 1);
+  EXPECT_EQ(std::get<act::RemoveKey>(left[1]).index, 1);
+  q.push(act::KeepPassage{});
+  q.push(act::KeepPassage{});
+  q.drop_if<act::KeepPassage>([](const act::KeepPassage&) { return true; });
+  EXPECT_TRUE(q.empty());
+}
+
+// Walks without a window: the shell hands in the frame's duration; here the tests do.
+TEST(WalkController, KeyframesComeFromThePointAndTheBookmarksInTheOrderAsked) {
+  AppState s;
+  s.model.info.dim = 2;
+  s.z = {1.f, 2.f};
+  s.bookmarks = {{"smile", {3.f, 4.f}}, {"other model", {1.f, 2.f, 3.f}}};
+  s.walk_keys.push_back({"old model's key", {9.f, 9.f, 9.f}});
+  EXPECT_FALSE(controller::step_walk({act::AddKeyCurrent{}}, s, 2, 0).has_value()) << "one key is no walk";
+  ASSERT_EQ(s.walk_keys.size(), 1u) << "the key of another size is dropped";
+  EXPECT_EQ(s.walk_keys[0].name, "key 1");
+  std::optional<latent::Walk> w = controller::step_walk({act::AddKeyBookmarks{}}, s, 2, 0);
+  ASSERT_EQ(s.walk_keys.size(), 2u) << "only the bookmark of this model's size";
+  EXPECT_EQ(s.walk_keys[1].name, "smile");
+  ASSERT_TRUE(w.has_value());
+  EXPECT_EQ(w->keys.size(), 2u);
+  EXPECT_GT(s.walk_duration, 0);
+  w = controller::step_walk({act::AddKeyCurrent{}, act::RemoveKey{0}, act::RemoveKey{7}}, s, 2, 0);
+  ASSERT_EQ(s.walk_keys.size(), 2u);
+  EXPECT_EQ(s.walk_keys[0].name, "smile");
+  EXPECT_EQ(s.walk_keys[1].z, (std::vector<float>{1.f, 2.f}));
+  s.walk_playing = true;
+  EXPECT_FALSE(controller::step_walk({act::ClearKeys{}}, s, 2, 0).has_value());
+  EXPECT_TRUE(s.walk_keys.empty());
+  EXPECT_FALSE(s.walk_playing);
+  EXPECT_EQ(s.walk_duration, 0);
+}
+
+TEST(WalkController, PlayingMovesThePointAlongTheWalkAndSeekingJumps) {
+  AppState s;
+  s.model.info.dim = 2;
+  s.walk_loop = false;
+  s.walk_keys = {{"a", {0.f, 0.f}, 2.f, 0}, {"b", {4.f, -2.f}, 2.f, 0}};  // linear, 2 s
+  s.z = {7.f, 7.f};
+  controller::step_walk({}, s, 2, 0.1);
+  EXPECT_EQ(s.z, (std::vector<float>{7.f, 7.f})) << "paused: the point stays";
+  EXPECT_FLOAT_EQ(static_cast<float>(s.walk_duration), 2.f);
+  controller::step_walk({act::ToggleWalk{}}, s, 2, 0.5);
+  EXPECT_TRUE(s.walk_playing);
+  EXPECT_FLOAT_EQ(s.walk_time, 0.5f);
+  EXPECT_NEAR(s.z[0], 1.f, 1e-5);
+  EXPECT_NEAR(s.z[1], -0.5f, 1e-5);
+  s.walk_rate = 2.f;
+  controller::step_walk({}, s, 2, 0.25);
+  EXPECT_FLOAT_EQ(s.walk_time, 1.f);
+  EXPECT_NEAR(s.z[0], 2.f, 1e-5);
+  controller::step_walk({}, s, 2, 5.0);  // an open walk stops at its end
+  EXPECT_FALSE(s.walk_playing);
+  EXPECT_FLOAT_EQ(s.walk_time, 2.f);
+  EXPECT_NEAR(s.z[0], 4.f, 1e-5);
+  controller::step_walk({act::ToggleWalk{}}, s, 2, 0);
+  EXPECT_TRUE(s.walk_playing);
+  EXPECT_FLOAT_EQ(s.walk_time, 0.f) << "play at the end starts again";
+  controller::step_walk({act::ToggleWalk{}, act::SeekWalk{1.5f}, act::SeekWalk{0.25f}}, s, 2, 1.0);
+  EXPECT_FALSE(s.walk_playing);
+  EXPECT_FLOAT_EQ(s.walk_time, 0.25f) << "paused, then the last seek wins";
+  EXPECT_NEAR(s.z[0], 0.5f, 1e-5);
+  controller::step_walk({act::SeekWalk{99.f}}, s, 2, 0);
+  EXPECT_FLOAT_EQ(s.walk_time, 2.f) << "a seek stays inside the walk";
+  controller::step_walk({act::SetWalkLength{6.f}}, s, 2, 0);
+  EXPECT_FLOAT_EQ(static_cast<float>(s.walk_duration), 6.f);
+  EXPECT_FLOAT_EQ(s.walk_keys[0].seconds, 6.f) << "the panel's keys take the new lengths";
+  controller::step_walk({act::SetWalkLength{-1.f}}, s, 2, 0);
+  EXPECT_FLOAT_EQ(static_cast<float>(s.walk_duration), 6.f) << "a length of no time is ignored";
+}
+
+TEST(WalkController, AClosedWalkWrapsAround) {
+  AppState s;
+  s.model.info.dim = 2;
+  s.walk_loop = true;  // b travels back to a: 4 s in all
+  s.walk_keys = {{"a", {0.f, 0.f}, 2.f, 0}, {"b", {4.f, 0.f}, 2.f, 0}};
+  controller::step_walk({act::ToggleWalk{}}, s, 2, 0);
+  EXPECT_FLOAT_EQ(static_cast<float>(s.walk_duration), 4.f);
+  controller::step_walk({}, s, 2, 5.0);
+  EXPECT_TRUE(s.walk_playing);
+  EXPECT_FLOAT_EQ(s.walk_time, 1.f);
+  EXPECT_NEAR(s.z[0], 2.f, 1e-5);
+  controller::step_walk({}, s, 2, 2.0);
+  EXPECT_NEAR(s.z[0], 2.f, 1e-5) << "at 3 s, half way back";
+}
+
+TEST(WalkController, KeysThatMakeNoWalkSayWhy) {
+  AppState s;
+  s.model.info.dim = 2;
+  s.walk_keys = {{"a", {0.f, 0.f}, 0.f, 0}, {"b", {1.f, 1.f}, 2.f, 0}};
+  s.walk_loop = false;
+  EXPECT_FALSE(controller::step_walk({act::ToggleWalk{}}, s, 2, 0.1).has_value());
+  EXPECT_FALSE(s.walk_playing);
+  EXPECT_NE(s.walk_error, "");
+}
+
+// A MIDI knob or an OSC message, without a window or a port: the event LiveControl would
+// hand over, applied to the state.
+namespace {
+ControlEvent event(ControlEvent::Kind kind, float value = 0, int index = -1, bool normalized = false) {
+  ControlEvent e;
+  e.kind = kind, e.value = value, e.index = index, e.normalized = normalized;
+  return e;
+}
+}  // namespace
+
+TEST(LiveController, KnobsMoveSlidersAcrossTheirRangeAndOscSetsValuesAsSent) {
+  using K = ControlEvent::Kind;
+  AppState s;
+  s.model.scale = {2.f, 0.5f};
+  s.options.slider_sigmas = 3.f;
+  s.z = {0.f, 0.f};
+  controller::apply_control_event(event(K::SetDim, 1.f, 0, true), s);  // a knob at the top
+  EXPECT_FLOAT_EQ(s.z[0], 6.f);
+  controller::apply_control_event(event(K::SetDim, 0.25f, 1, true), s);
+  EXPECT_FLOAT_EQ(s.z[1], -0.75f);
+  controller::apply_control_event(event(K::SetDim, 1.25f, 1), s);  // OSC: as sent
+  EXPECT_FLOAT_EQ(s.z[1], 1.25f);
+  controller::apply_control_event(event(K::SetDim, 1.f, 5, true), s);  // no such dimension
+  EXPECT_EQ(s.z, (std::vector<float>{6.f, 1.25f}));
+  ControlEvent whole = event(K::SetDims);
+  whole.values = {1.f, 2.f, 3.f};
+  controller::apply_control_event(whole, s);
+  EXPECT_EQ(s.z, (std::vector<float>{6.f, 1.25f}));
+  EXPECT_NE(s.live_last.find("3 values"), std::string::npos) << s.live_last;
+  whole.values = {1.f, 2.f};
+  controller::apply_control_event(whole, s);
+  EXPECT_EQ(s.z, whole.values);
+  s.attributes.push_back({});
+  controller::apply_control_event(event(K::Attribute, 0.75f, 0, true), s);
+  EXPECT_FLOAT_EQ(s.attributes[0].strength, 1.5f) << "-3..3 sigma";
+  controller::apply_control_event(event(K::WalkSpeed, 1.f, -1, true), s);
+  EXPECT_FLOAT_EQ(s.walk_rate, 4.f);
+  EXPECT_TRUE(s.actions.empty());
+}
+
+TEST(LiveController, ButtonsPushTheSameActionsAsTheKeysAndPanels) {
+  using K = ControlEvent::Kind;
+  AppState s;
+  s.bookmarks = {{"a", {0.f}}, {"b", {1.f}}, {"c", {2.f}}};
+  controller::apply_control_event(event(K::PrevBookmark), s);
+  controller::apply_control_event(event(K::NextBookmark), s);
+  controller::step_bookmark(s, true);  // the right arrow
+  ControlEvent named = event(K::Bookmark);
+  named.text = "b";
+  controller::apply_control_event(named, s);
+  std::vector<Action> q = s.actions.take();
+  ASSERT_EQ(q.size(), 4u);
+  EXPECT_EQ(std::get<act::GoToBookmark>(q[0]).index, 2) << "back from none: the last";
+  EXPECT_EQ(std::get<act::GoToBookmark>(q[1]).index, 0) << "on from the last: round to the first";
+  EXPECT_EQ(std::get<act::GoToBookmark>(q[2]).index, 1);
+  EXPECT_EQ(std::get<act::GoToBookmark>(q[3]).index, 1);
+  named.text = "nope";
+  controller::apply_control_event(named, s);
+  EXPECT_TRUE(s.actions.empty());
+  EXPECT_EQ(s.live_last, "no bookmark \"nope\"");
+
+  s.walk_playing = true;
+  controller::apply_control_event(event(K::WalkPlay), s);  // already playing: nothing
+  controller::apply_control_event(event(K::WalkPause), s);
+  controller::apply_control_event(event(K::WalkToggle), s);
+  EXPECT_EQ(s.actions.take().size(), 2u);
+  const uint64_t seed = s.randomize_seed;
+  controller::apply_control_event(event(K::Randomize), s);
+  controller::randomize(s);  // the R key
+  q = s.actions.take();
+  ASSERT_EQ(q.size(), 2u);
+  EXPECT_EQ(std::get<act::Randomize>(q[0]).seed, seed + 1);
+  EXPECT_EQ(std::get<act::Randomize>(q[1]).seed, seed + 2) << "each draw a new one";
+  controller::apply_control_event(event(K::Blackout, -1.f), s);
+  EXPECT_TRUE(s.blackout);
+  controller::apply_control_event(event(K::Blackout, -1.f), s);
+  EXPECT_FALSE(s.blackout);
+  controller::apply_control_event(event(K::Blackout, 1.f), s);
+  EXPECT_TRUE(s.blackout);
 }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "latent/image.h"
+#include "latent/labels.h"
 #include "latent/space.h"
 #include "latent/types.h"
 
@@ -45,5 +46,14 @@ Placement place_image(const Space& space, const Image& target, const ProgressFn&
 // A small set of points (a query's answers, a style's examples) on a plane: their first two
 // principal axes, scaled so the farthest coordinate is 1.
 std::vector<std::pair<float, float>> project_small(const std::vector<Latent>& points);
+
+// Which of n points (a map's) a filter keeps, 1 per kept point. A filter that compares a
+// column (glasses=1, age>30, name~ann) is a label query when `labels` has a row per point;
+// anything else is a case-insensitive regular expression searched in each point's name
+// (`names[i]`, a word or a file name; missing: "") followed by its label row. An empty
+// filter keeps every point. Error, with a message for people, when the filter is neither
+// a query nor a valid expression.
+std::vector<char> filter_points(const std::string& filter, size_t n, const std::vector<std::string>& names,
+                                const LabelTable* labels);
 
 }  // namespace latent

@@ -1,6 +1,7 @@
 #pragma once
-// The plain state that panels read and write. Panels never call a backend: they set
-// requests here, and the Studio turns them into work for the renderer's threads.
+// The plain state that panels read and write. Panels never call a backend: they write
+// state here and push actions (actions.h); the Studio turns those into work for the
+// workers' threads (workers.h).
 #include <algorithm>
 #include <cstdint>
 #include <map>
@@ -59,7 +60,6 @@ struct ImportSheet {
   int chw[3] = {0, 0, 0};
   float range[2] = {-1.f, 1.f};
   int prior = 0;          // 0: normal; 1: uniform
-  bool reimport = false;  // the person pressed Re-import
   Rect rect;              // where the window was drawn (for tests)
   Rect tanh_button, reimport_button;
   std::vector<TextureId> preview;  // 8 prior samples of the imported package
@@ -76,15 +76,12 @@ struct AppState {
   // Model
   ModelView model;
   std::string model_path_input;
-  std::string open_model_request;  // non-empty: open this model
   Progress model_load;
   std::string model_error;         // shown until dismissed or the next success
   // Consent: a model that runs code (TorchScript, LibTorch weights) from a folder the
   // person has not trusted waits here until they answer the prompt.
   std::string consent_path;        // non-empty: the prompt is up for this model
-  std::string consent_place;       // the folder it would trust
-  enum class ConsentAnswer { None, TrustFolder, OnceOnly, Cancel };
-  ConsentAnswer consent_answer = ConsentAnswer::None;
+  std::string consent_place;       // the folder it would trust (answered with act::AnswerConsent)
 
   // Every error shown anywhere, in order, with the time it was shown (the Messages list).
   struct Message {
@@ -146,7 +143,6 @@ struct AppState {
   std::vector<WordPoint> word_inputs;
   std::string word_status;         // how the answers were found (method, exact/approximate, inputs)
   std::string word_error;
-  std::string word_continue;       // an answer the person clicked: continue from it
   bool word_use_approx = true;     // use the approximate index once it is ready
   bool word_index_ready = false;
   Progress word_index;             // building (or reading) the approximate index
@@ -157,7 +153,6 @@ struct AppState {
   std::string story_captions;              // one caption per line
   std::vector<std::string> story_images;   // images with captions beside them (picker)
   int story_image = -1;                    // shown image (index into story_images)
-  int story_image_request = -1;            // picked, not yet handled
   std::string story_image_path;            // shown image's path (picked or dropped)
   TextureId story_image_texture = 0;
   int story_image_w = 0, story_image_h = 0;
@@ -178,7 +173,6 @@ struct AppState {
   bool story_busy = false;
   std::string story_error;
   std::vector<std::string> story_kept;     // passages the person kept
-  bool story_keep_request = false;
   // The map: the style's example sentences (A, B) and the captions' thought before and
   // after the shift, in 2-D (PCA of the examples' thoughts).
   std::vector<std::pair<float, float>> story_map_a, story_map_b;
@@ -187,14 +181,12 @@ struct AppState {
   Rect story_map_rect;                     // where the map was drawn (framebuffer pixels, for tests)
   // A style from two texts typed here (saved in the session)
   std::string style_a_text, style_b_text, style_name = "my-style";
-  bool style_make_request = false;
   Progress style_progress;
   std::string style_error, style_status;
   std::string view_text;                   // text models: the slider point decoded
 
   // Dataset
   std::string dataset_path_input;
-  std::string open_dataset_request;
   Progress dataset_load;
   std::string dataset_error;
   std::string dataset_name;
@@ -203,14 +195,12 @@ struct AppState {
   std::map<long, TextureId> thumbnails;   // uploaded so far
   std::vector<long> wanted_thumbnails;    // visible this frame, not yet uploaded
   long picked = -1;                       // dataset item whose latent is in the sliders
-  long pick_request = -1;
   TextureId pick_original = 0, pick_reconstruction = 0, pick_error = 0;
   double pick_rmse = 0, pick_max_error = 0;
 
   // Map (2-D projection of the dataset's latents, or of the first words)
   int map_method = 0;                      // 0 PCA, 1 t-SNE, 2 UMAP-style
-  bool map_request = false;                // compute a map now
-  bool map_cancel = false;
+  // (act::ComputeMap computes it with map_method, act::CancelMap stops it)
   Progress map_progress;
   std::string map_error;
   std::string map_shown_method;            // method of the map on screen
@@ -233,7 +223,6 @@ struct AppState {
   std::vector<Group> groups;
   int attr_a = -1, attr_b = -1;            // attribute vector: mean(A) - mean(B)
   float attr_strength = 1.f;
-  bool attr_apply = false;
   // Live attribute vectors: moving one's strength moves the point by the change times
   // (mean A - mean B); several can be in play at once.
   struct Attribute {
@@ -263,7 +252,6 @@ struct AppState {
   };
   std::vector<Scene> scenes;
   std::string scenes_note;     // where they came from, or why there are none
-  int scene_open = -1;         // open this scene now
   std::string scene_caption;   // the open scene's line, shown under the menu bar
   double scene_seconds = -1;   // how long the last scene took to open (click to first picture)
   Rect menu_rect, journey_rect, caption_rect;  // framebuffer pixels (tests)
@@ -272,19 +260,16 @@ struct AppState {
   // A path chosen with the desktop's file dialog: a panel's "..." button asks, the Studio
   // shows the (modal) dialog between frames, puts the path in the field and does what
   // the field's own button does (open the model, load the dataset, save the session...).
-  enum class PathFor { None, Model, Dataset, Labels, SessionOpen, SessionSave, Export, Selection };
-  PathFor file_ask = PathFor::None;
+  using PathFor = studio::PathFor;
   bool file_dialogs = false;            // this build and display can show them
   std::string file_dialog_status;       // why a dialog could not be shown
   std::map<int, Rect> browse_buttons;   // where each "..." button is (framebuffer pixels, tests)
 
   // The dockable layout (layout.h): a preset to build before the next panels are drawn
   // (-1: none), the kind of model it is kept for, and what happened to the saved one.
-  int layout_request = -1;
   std::string layout_kind;        // "image", "words", "text"
   std::string layout_preset;      // the preset last built ("" after a saved layout was restored)
   std::string layout_status;
-  bool layout_save = false;
   Rect layout_menu_rect;
   std::vector<Rect> layout_item_rects;  // while the Layout menu is open
   long map_hover = -1;
@@ -324,7 +309,6 @@ struct AppState {
   int hover_w = 0, hover_h = 0;
   // The lasso's selection written out: a list (PATH.csv) or a folder of pictures (PATH/).
   std::string selection_path = "selection";
-  bool selection_save_list = false, selection_save_images = false;
   Progress selection_progress;
   Rect selection_list_button, selection_images_button;  // framebuffer pixels (tests)
   std::string selection_status;
@@ -345,7 +329,6 @@ struct AppState {
     long pid = 0;
   };
   std::vector<AutosaveOffer> autosave_offers;
-  int autosave_restore = -1, autosave_discard = -1;  // an index into autosave_offers
   Rect restore_button_rect;                // the first offer's Restore button (for scripted clicks)
   std::string bookmark_name;               // the name act::AddBookmark is given from the panel
   struct BookmarkView {
@@ -372,12 +355,8 @@ struct AppState {
   bool walk_playing = false;
   float walk_time = 0.f;             // seconds into the walk
   float walk_rate = 1.f;             // playback speed
-  bool walk_scrubbed = false;        // the time slider moved
   double walk_duration = 0;
   std::string walk_error;
-  bool walk_add_current = false, walk_add_bookmarks = false, walk_clear = false;
-  int walk_remove = -1;
-  float walk_total_seconds = 0.f;    // set: rescale the walk to last this long
   // Export: MP4, GIF or PNG frames of the walk; a grid of its keyframes; the image; the window.
   int export_format = 0;             // 0 MP4, 1 GIF, 2 PNG frames
   int export_size = 512, export_fps = 30;
@@ -401,10 +380,8 @@ struct AppState {
   bool midi_open = false;
   std::string midi_status;
   bool midi_learn_mode = false;             // clicking a control arms learn for it
-  int learn_kind = -1, learn_index = -1;    // request: arm learn (ControlEvent::Kind as int)
   std::string learning;                     // what is armed ("dimension 4"), "" when none
   std::vector<std::string> bindings;        // "ch 1 CC 21 -> set_dim 7"
-  int binding_remove = -1;
   std::string live_last;                    // the last message, for the panel
 
   // Presentation: the output alone, full screen on a chosen monitor, driven from the

@@ -25,7 +25,7 @@
 #include "latent/torch_space.h"
 #include "latent/walk.h"
 #include "latent/workspace.h"
-#include "texture.h"
+#include "gl/texture.h"
 
 namespace fs = std::filesystem;
 

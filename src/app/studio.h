@@ -3,7 +3,7 @@
 #include <map>
 #include <set>
 // The studio shell: window, frame loop, layout, and the glue between the panels'
-// AppState and the Renderer's worker threads. GL uploads happen here, on the main thread.
+// AppState and the Workers's worker threads. GL uploads happen here, on the main thread.
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,9 +14,9 @@
 #include "latent/labels.h"
 #include "latent/model_sandbox.h"
 #include "latent/session.h"
-#include "map_layer.h"
+#include "gl/map_layer.h"
 #include "live_control.h"
-#include "renderer.h"
+#include "workers.h"
 
 struct GLFWwindow;
 
@@ -110,6 +110,8 @@ class Studio {
   latent::Walk make_walk() const;
   void poll_workers();
   void handle_requests();
+  void open_model_requested();  // the last act::OpenModel, unless it waits for consent
+  void take_model_actions();    // place image, rank, device, pick
   void install_model(LoadedModel loaded);
   void install_dataset(LoadedDataset loaded);
   void upload_thumbnails();
@@ -147,6 +149,9 @@ class Studio {
   void handle_file_dialog();
   // The dockable layout (studio_layout.cpp).
   void start_layout();
+  void apply_start_options();   // startup.cpp: options that set the state, before the window
+  void queue_start_actions();   // ... and those that become actions, once the window is up
+  void start_when_ready();      // ... and the deferred ones whose time has come, each frame
   void layout_for_model(latent::Modality m);
   void before_new_frame_layout();
   void handle_layout_menu();
@@ -187,9 +192,25 @@ class Studio {
     }
   };
 
-  StudioOptions opts_;
+  // Work named on the command line or by an opened session that waits for something to
+  // load first (the model, the dataset, the walk, the work to settle); each part is taken
+  // once (startup.cpp). The options themselves stay as given.
+  struct Deferred {
+    std::string expression;        // evaluated once the work settles (and --group's attribute is in)
+    std::vector<std::string> drop; // dropped once a model is up
+    std::string bookmark;          // the settled point, bookmarked under this name
+    bool play_walk = false;        // once the walk is in
+    double walk_time = -1;         // seek there, once the walk is in
+    std::string export_walk;       // export to this path, once the walk is in
+    std::string labels, color_by;  // the dataset's labels and colouring, once it is in
+    std::string map;               // the map's method, computed once the dataset is in
+    std::string story_image, story_captions;  // once a storyteller is up
+  };
+
+  const StudioOptions opts_;
+  Deferred later_;
   AppState state_;
-  Renderer renderer_;
+  Workers workers_;
   GLFWwindow* window_ = nullptr;
   std::unique_ptr<LiveControl> live_;
   std::vector<float> sent_z_;           // the point last sent out over OSC

@@ -78,11 +78,11 @@ Studio::DropKind Studio::drop_kind(const std::string& p) const {
 bool Studio::busy_with_drop(DropKind kind) const {
   // Whatever comes next waits for a model being opened (or waiting for consent): it
   // belongs to the model that will be there.
-  const bool model_busy = renderer_.model_task || !state_.open_model_request.empty() || !state_.consent_path.empty();
-  const bool dataset_busy = renderer_.dataset_task || !state_.open_dataset_request.empty();
+  const bool model_busy = workers_.model_task || state_.actions.waiting<act::OpenModel>() || !state_.consent_path.empty();
+  const bool dataset_busy = workers_.dataset_task || state_.actions.waiting<act::OpenDataset>();
   switch (kind) {
     case DropKind::Model: return model_busy;
-    case DropKind::Invert: return model_busy || renderer_.invert_task || state_.actions.waiting<act::PlaceImage>();
+    case DropKind::Invert: return model_busy || workers_.invert_task || state_.actions.waiting<act::PlaceImage>();
     case DropKind::Story: return model_busy || !story_drop_.empty();
     case DropKind::Session: return model_busy || dataset_busy;
     case DropKind::Dataset: return model_busy || dataset_busy;
@@ -92,11 +92,11 @@ bool Studio::busy_with_drop(DropKind kind) const {
 
 void Studio::route_dropped(const std::string& p) {
   switch (drop_kind(p)) {
-    case DropKind::Model: state_.open_model_request = p, state_.model_path_input = p; break;
+    case DropKind::Model: state_.actions.push(act::OpenModel{p}), state_.model_path_input = p; break;
     case DropKind::Invert: state_.actions.push(act::PlaceImage{p}); break;
     case DropKind::Story: story_drop_ = p; break;
     case DropKind::Session: state_.session_path_input = p, open_session(p); break;
-    case DropKind::Dataset: state_.open_dataset_request = p, state_.dataset_path_input = p; break;
+    case DropKind::Dataset: state_.actions.push(act::OpenDataset{p}), state_.dataset_path_input = p; break;
   }
 }
 
@@ -106,23 +106,24 @@ bool Studio::may_open(const std::string& path, bool runs_code) {
   if (std::find(consented_places_.begin(), consented_places_.end(), key) != consented_places_.end()) return true;
   state_.consent_path = path;
   state_.consent_place = latent::model_place(path);
-  state_.consent_answer = AppState::ConsentAnswer::None;
+  state_.actions.drop_if<act::AnswerConsent>([](const act::AnswerConsent&) { return true; });  // none left from before
   return false;
 }
 
 void Studio::handle_consent() {
-  using A = AppState::ConsentAnswer;
-  if (state_.consent_path.empty() || state_.consent_answer == A::None) return;
+  using act::Consent;
+  const auto answered = state_.actions.take_last<act::AnswerConsent>();
+  if (state_.consent_path.empty() || !answered) return;
   const std::string path = std::exchange(state_.consent_path, "");
-  const A answer = std::exchange(state_.consent_answer, A::None);
-  if (answer == A::Cancel) {
-    if (state_.open_model_request == path) state_.open_model_request.clear();
+  const Consent answer = answered->answer;
+  if (answer == Consent::Cancel) {
+    state_.actions.drop_if<act::OpenModel>([&](const act::OpenModel& o) { return o.path == path; });
     show_error(state_.model_error, path + " was not opened: you chose not to run a model from " + state_.consent_place +
                                        (space_ ? ". Still showing '" + space_->info().name + "'." : "."));
     return;
   }
   consented_places_.push_back(latent::model_package_key(path));
-  if (answer == A::TrustFolder) {
+  if (answer == Consent::TrustFolder) {
     try {
       trusted_.trust(path);
     } catch (const std::exception& e) {

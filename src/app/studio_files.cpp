@@ -22,7 +22,8 @@ bool is_picture(const fs::path& p) {
 
 void Studio::handle_file_dialog() {
   using P = AppState::PathFor;
-  const P what = std::exchange(state_.file_ask, P::None);
+  const std::optional<act::ChooseFile> ask = state_.actions.take_last<act::ChooseFile>();
+  const P what = ask ? ask->what : P::None;
   if (what == P::None) return;
   FileDialogRequest r;
   switch (what) {
@@ -74,12 +75,12 @@ void Studio::handle_file_dialog() {
     case P::Model:
       if (p.filename() == "model.json") p = p.parent_path();
       state_.model_path_input = p.string();
-      state_.open_model_request = p.string();
+      state_.actions.push(act::OpenModel{p.string()});
       break;
     case P::Dataset:
       if (is_picture(p)) p = p.parent_path();  // one picture stands for its folder
       state_.dataset_path_input = p.string();
-      state_.open_dataset_request = p.string();
+      state_.actions.push(act::OpenDataset{p.string()});
       break;
     case P::Labels: state_.labels_path_input = p.string(); break;
     case P::SessionOpen: open_session(p.string()); break;

@@ -61,20 +61,20 @@ void Studio::list_scenes() {
 }
 
 void Studio::handle_journey() {
-  const int i = std::exchange(state_.scene_open, -1);
-  if (i >= 0 && i < static_cast<int>(state_.scenes.size())) {
+  const auto scene = state_.actions.take_last<act::OpenScene>();
+  if (const int i = scene ? scene->index : -1; i >= 0 && i < static_cast<int>(state_.scenes.size())) {
     open_session(state_.scenes[static_cast<size_t>(i)].path, true);
     scene_opened_at_ = glfwGetTime();
     state_.scene_seconds = -1;
   }
   // The wait a person sees: from the click to the scene's model, data, map, sliders and
   // first picture (or its walk playing) all in place.
-  if (scene_opened_at_ > 0 && !state_.model_load.running && state_.open_model_request.empty() && !pending_session_ &&
-      !state_.dataset_load.running && state_.open_dataset_request.empty() && !state_.map_progress.running &&
-      !state_.map_request && !(start_map_pending_ && !opts_.map.empty() && dataset_) && pending_query_groups_.empty() && pending_sliders_.empty() &&
-      !renderer_.story.busy() && story_shown_ == story_generation_ && !opts_.play_walk &&
-      !renderer_.words.busy() && words_shown_ == words_generation_ &&
-      (state_.walk_playing || (!renderer_.decoder.busy() && shown_generation_ == submitted_generation_))) {
+  if (scene_opened_at_ > 0 && !state_.model_load.running && !state_.actions.waiting<act::OpenModel>() && !pending_session_ &&
+      !state_.dataset_load.running && !state_.actions.waiting<act::OpenDataset>() && !state_.map_progress.running &&
+      !state_.actions.waiting<act::ComputeMap>() && !(start_map_pending_ && !later_.map.empty() && dataset_) && pending_query_groups_.empty() && pending_sliders_.empty() &&
+      !workers_.story.busy() && story_shown_ == story_generation_ && !later_.play_walk &&
+      !workers_.words.busy() && words_shown_ == words_generation_ &&
+      (state_.walk_playing || (!workers_.decoder.busy() && shown_generation_ == submitted_generation_))) {
     state_.scene_seconds = glfwGetTime() - scene_opened_at_;
     scene_opened_at_ = 0;
   }

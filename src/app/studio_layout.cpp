@@ -45,7 +45,7 @@ void Studio::start_layout() {
       layouts_.erase(it);
     }
   }
-  if (!restored) state_.layout_request = static_cast<int>(LayoutPreset::Explore);
+  if (!restored) state_.actions.push(act::ApplyLayout{static_cast<int>(LayoutPreset::Explore)});
   if (!opts_.layout.empty()) {
     LayoutPreset p;
     if (parse_layout_preset(opts_.layout, &p)) forced_layout_ = static_cast<int>(p);
@@ -61,9 +61,9 @@ void Studio::layout_for_model(latent::Modality m) {
     state_.layout_kind = kind;
     const auto it = layouts_.find(kind);
     if (it != layouts_.end()) layout_ini_request_ = it->second;
-    else state_.layout_request = static_cast<int>(natural_preset(kind));
+    else state_.actions.push(act::ApplyLayout{static_cast<int>(natural_preset(kind))});
   }
-  if (forced_layout_ >= 0) state_.layout_request = std::exchange(forced_layout_, -1);
+  if (forced_layout_ >= 0) state_.actions.push(act::ApplyLayout{std::exchange(forced_layout_, -1)});
 }
 
 void Studio::before_new_frame_layout() {
@@ -71,13 +71,12 @@ void Studio::before_new_frame_layout() {
   const std::string text = std::exchange(layout_ini_request_, std::string());
   if (!apply_layout_ini(text)) {
     show_error(state_.layout_status, "that layout has no place for the studio's panels; the preset is used instead");
-    state_.layout_request = static_cast<int>(natural_preset(state_.layout_kind));
+    state_.actions.push(act::ApplyLayout{static_cast<int>(natural_preset(state_.layout_kind))});
   }
 }
 
 void Studio::handle_layout_menu() {
-  if (state_.layout_save) {
-    state_.layout_save = false;
+  if (state_.actions.take_last<act::SaveLayout>()) {
     save_layouts();
     if (state_.layout_status.empty() || state_.layout_status.rfind("saved", 0) == 0)
       state_.layout_status = "saved to " + layout_file_;

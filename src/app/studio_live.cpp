@@ -1,32 +1,16 @@
-// Keys, MIDI and OSC: what the keyboard and the live controllers do in the studio.
+// Keys, MIDI and OSC: the show's keys, and the live controllers' ports, learn and
+// bindings; their events are applied by controller/live.cpp.
 #include "studio.h"
 
 #define GLFW_INCLUDE_NONE
 #include <GLFW/glfw3.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <utility>
 
-#include <nlohmann/json.hpp>
-
-#include "latent/algebra.h"
-#include "latent/directions.h"
-#include "latent/errors.h"
-#include "latent/expression.h"
-#include "latent/image_io.h"
-#include "latent/latent_io.h"
-#include "latent/model_package.h"
-#include "latent/torch_space.h"
-#include "latent/walk.h"
-#include "latent/workspace.h"
+#include "controller/live.h"
 #include "panels/panels.h"
-
-namespace fs = std::filesystem;
 
 namespace studio {
 
@@ -41,17 +25,11 @@ void Studio::apply_key(int key) {
     case GLFW_KEY_RIGHT:
     case GLFW_KEY_LEFT:
     case GLFW_KEY_PAGE_DOWN:
-    case GLFW_KEY_PAGE_UP: {
-      const int n = static_cast<int>(state_.bookmarks.size());
-      if (n == 0) break;
-      const bool next = key == GLFW_KEY_RIGHT || key == GLFW_KEY_PAGE_DOWN;
-      state_.current_bookmark = state_.current_bookmark < 0 ? (next ? 0 : n - 1)
-                                                            : (state_.current_bookmark + (next ? 1 : n - 1)) % n;
-      state_.actions.push(act::GoToBookmark{state_.current_bookmark});
+    case GLFW_KEY_PAGE_UP:
+      controller::step_bookmark(state_, key == GLFW_KEY_RIGHT || key == GLFW_KEY_PAGE_DOWN);
       break;
-    }
     case GLFW_KEY_R:
-      state_.actions.push(act::Randomize{++state_.randomize_seed});
+      controller::randomize(state_);
       break;
     case GLFW_KEY_SPACE:
       state_.actions.push(act::ToggleWalk{});
@@ -79,8 +57,8 @@ void Studio::handle_keys() {
     // The consent prompt: Enter trusts the folder, Esc cancels. Read from GLFW's key
     // events (a press and release within one frame never reach ImGui 1.86's key state).
     for (int k : keys) {
-      if (k == GLFW_KEY_ENTER || k == GLFW_KEY_KP_ENTER) state_.consent_answer = AppState::ConsentAnswer::TrustFolder;
-      if (k == GLFW_KEY_ESCAPE) state_.consent_answer = AppState::ConsentAnswer::Cancel;
+      if (k == GLFW_KEY_ENTER || k == GLFW_KEY_KP_ENTER) state_.actions.push(act::AnswerConsent{act::Consent::TrustFolder});
+      if (k == GLFW_KEY_ESCAPE) state_.actions.push(act::AnswerConsent{act::Consent::Cancel});
     }
     return;
   }
@@ -94,7 +72,21 @@ void Studio::handle_keys() {
 void Studio::handle_live() {
   auto& s = state_;
   using Kind = ControlEvent::Kind;
-  for (const Action& a : s.actions.take_only<act::ToggleOsc, act::RefreshMidiPorts, act::ToggleMidi>()) {
+  for (const Action& a :
+       s.actions.take_only<act::ToggleOsc, act::RefreshMidiPorts, act::ToggleMidi, act::ArmLearn, act::RemoveBinding>()) {
+    if (const auto* learn = std::get_if<act::ArmLearn>(&a)) {
+      live_->arm_learn({static_cast<Kind>(learn->kind), learn->index});
+      s.learning = learn->kind == 0 ? "dimension " + std::to_string(learn->index + 1)
+                                    : std::string(kind_name(static_cast<Kind>(learn->kind))) +
+                                          (learn->index >= 0 ? " " + std::to_string(learn->index + 1) : "");
+      continue;
+    }
+    if (const auto* remove = std::get_if<act::RemoveBinding>(&a)) {
+      const auto all = live_->bindings();
+      if (remove->index >= 0 && remove->index < static_cast<int>(all.size()))
+        live_->remove_binding(all[static_cast<size_t>(remove->index)].control);
+      continue;
+    }
     if (std::holds_alternative<act::ToggleOsc>(a)) {
       if (live_->status().osc_running) {
         live_->stop_osc();
@@ -109,22 +101,10 @@ void Studio::handle_live() {
       s.midi_status = live_->last_error();
     }
   }
-  if (s.learn_kind >= 0) {
-    live_->arm_learn({static_cast<Kind>(s.learn_kind), s.learn_index});
-    s.learning = s.learn_kind == 0 ? "dimension " + std::to_string(s.learn_index + 1)
-                                   : std::string(kind_name(static_cast<Kind>(s.learn_kind))) +
-                                         (s.learn_index >= 0 ? " " + std::to_string(s.learn_index + 1) : "");
-    s.learn_kind = -1;
-  }
   if (!s.midi_learn_mode && live_->learning()) live_->cancel_learn(), s.learning.clear();
   if (auto b = live_->take_learned()) {
     s.learning.clear();
     s.live_last = "bound " + describe(*b);
-  }
-  if (s.binding_remove >= 0) {
-    const auto all = live_->bindings();
-    if (s.binding_remove < static_cast<int>(all.size())) live_->remove_binding(all[s.binding_remove].control);
-    s.binding_remove = -1;
   }
   s.bindings.clear();
   for (const auto& b : live_->bindings()) s.bindings.push_back(describe(b));
@@ -142,74 +122,8 @@ void Studio::handle_live() {
   if (st.midi_open)
     s.midi_status = st.midi_backend + ": " + st.midi_port + ", " + std::to_string(st.midi_messages) + " messages";
 
-  // Events: MIDI values come 0..1 and are mapped onto each control's range; OSC values
-  // are used as sent.
-  const int dim = static_cast<int>(s.z.size());
-  for (const ControlEvent& e : live_->poll()) {
-    s.live_last = describe(e);
-    switch (e.kind) {
-      case Kind::SetDim:
-        if (e.index >= 0 && e.index < dim) {
-          const float range = s.slider_range(e.index);
-          s.z[e.index] = e.normalized ? -range + 2.f * range * e.value : e.value;
-        }
-        break;
-      case Kind::SetDims:
-        if (static_cast<int>(e.values.size()) == dim) s.z = e.values;
-        else s.live_last = "ignored /latent/z with " + std::to_string(e.values.size()) + " values (the model has " +
-                           std::to_string(dim) + ")";
-        break;
-      case Kind::Attribute:
-        if (!e.text.empty()) {  // a named direction, in sigma
-          bool found = false;
-          for (auto& a : s.attributes)
-            if (a.direction >= 0 && a.direction < static_cast<int>(s.directions.size()) &&
-                s.directions[static_cast<size_t>(a.direction)].name == e.text) {
-              a.strength = e.normalized ? -3.f + 6.f * e.value : e.value;
-              found = true;
-            }
-          if (!found) s.live_last = "ignored: the model has no direction \"" + e.text + "\"";
-        } else if (e.index >= 0 && e.index < static_cast<int>(s.attributes.size())) {
-          s.attributes[e.index].strength = e.normalized ? -3.f + 6.f * e.value : e.value;
-        }
-        break;
-      case Kind::StyleStrength:
-        s.live_last = "style strength is for sentence models (not open)";
-        break;
-      case Kind::WalkSpeed:
-        s.walk_rate = std::clamp(e.normalized ? 0.1f + 3.9f * e.value : e.value, 0.f, 16.f);
-        break;
-      case Kind::WalkPlay:
-        if (!s.walk_playing) s.actions.push(act::ToggleWalk{});
-        break;
-      case Kind::WalkPause:
-        if (s.walk_playing) s.actions.push(act::ToggleWalk{});
-        break;
-      case Kind::WalkToggle:
-        s.actions.push(act::ToggleWalk{});
-        break;
-      case Kind::Bookmark: {
-        int found = -1;
-        for (int i = 0; i < static_cast<int>(s.bookmarks.size()); ++i)
-          if ((!e.text.empty() && s.bookmarks[i].name == e.text) || (e.text.empty() && i == e.index)) found = i;
-        if (found >= 0) s.actions.push(act::GoToBookmark{found}), s.current_bookmark = found;
-        else s.live_last = "no bookmark " + (e.text.empty() ? std::to_string(e.index) : "\"" + e.text + "\"");
-        break;
-      }
-      case Kind::NextBookmark:
-        apply_key(GLFW_KEY_RIGHT);
-        break;
-      case Kind::PrevBookmark:
-        apply_key(GLFW_KEY_LEFT);
-        break;
-      case Kind::Randomize:
-        apply_key(GLFW_KEY_R);
-        break;
-      case Kind::Blackout:
-        s.blackout = e.value < 0 ? !s.blackout : e.value > 0;
-        break;
-    }
-  }
+  // Events, applied by controller/live.cpp as the keys' and panels' actions are.
+  for (const ControlEvent& e : live_->poll()) controller::apply_control_event(e, s);
   // The state out, at most 30 times a second and only when the point moved.
   if (s.osc_send_port > 0 && !s.osc_send_host.empty() && s.z != sent_z_ && glfwGetTime() - sent_at_ > 1.0 / 30) {
     if (live_->set_send_target(s.osc_send_host, s.osc_send_port) && live_->send_state(s.z)) {

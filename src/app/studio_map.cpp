@@ -4,22 +4,22 @@
 // selection written out.
 #include <algorithm>
 #include <filesystem>
-#include <regex>
 
 #include "latent/algebra.h"
+#include "latent/analysis.h"
 #include "latent/errors.h"
 #include "latent/workspace.h"
 
 #include "studio.h"
-#include "texture.h"
+#include "gl/texture.h"
 
 namespace fs = std::filesystem;
 
 namespace studio {
 
 void Studio::clear_map_pictures() {
-  if (renderer_.atlas_task) renderer_.atlas_task->cancel();
-  renderer_.atlas_task.reset();
+  if (workers_.atlas_task) workers_.atlas_task->cancel();
+  workers_.atlas_task.reset();
   for (TextureId t : state_.map_atlas.pages) delete_texture(t);
   state_.map_atlas = {};
   state_.atlas_progress = {};
@@ -31,12 +31,12 @@ void Studio::clear_map_pictures() {
 
 void Studio::handle_map_pictures() {
   // The atlas, once built.
-  if (renderer_.atlas_task) {
-    state_.atlas_progress = {true, renderer_.atlas_task->progress(), renderer_.atlas_task->stage()};
-    if (renderer_.atlas_task->done()) {
+  if (workers_.atlas_task) {
+    state_.atlas_progress = {true, workers_.atlas_task->progress(), workers_.atlas_task->stage()};
+    if (workers_.atlas_task->done()) {
       state_.atlas_progress.running = false;
       try {
-        ThumbnailAtlas a = renderer_.atlas_task->take();
+        ThumbnailAtlas a = workers_.atlas_task->take();
         if (dataset_ && a.count == state_.dataset_count) {
           for (TextureId t : state_.map_atlas.pages) delete_texture(t);
           state_.map_atlas = {};
@@ -49,7 +49,7 @@ void Studio::handle_map_pictures() {
       } catch (const std::exception& e) {
         show_error(state_.map_error, std::string("the map's pictures could not be made: ") + e.what());
       }
-      renderer_.atlas_task.reset();
+      workers_.atlas_task.reset();
     }
   }
 
@@ -57,9 +57,9 @@ void Studio::handle_map_pictures() {
   if (space_ && dataset_ && state_.map_names.empty() && state_.map_hover >= 0 &&
       state_.map_hover < static_cast<long>(dataset_->latents.size()) && state_.map_hover != hover_submitted_) {
     hover_submitted_ = state_.map_hover;
-    hover_generation_ = renderer_.hover.submit({space_, nullptr, dataset_->latents[static_cast<size_t>(state_.map_hover)]});
+    hover_generation_ = workers_.hover.submit({space_, nullptr, dataset_->latents[static_cast<size_t>(state_.map_hover)]});
   }
-  if (auto r = renderer_.hover.poll(hover_shown_)) {
+  if (auto r = workers_.hover.poll(hover_shown_)) {
     hover_shown_ = r->generation;
     if (r->value && !r->value->image.empty() && r->generation == hover_generation_) {
       const latent::Image& img = r->value->image;
@@ -73,8 +73,9 @@ void Studio::handle_map_pictures() {
   }
 
   // The lasso's selection as a list or a folder of pictures.
-  if ((state_.selection_save_list || state_.selection_save_images) && dataset_ && !renderer_.selection_task) {
-    const bool images = state_.selection_save_images;
+  const auto save = state_.actions.take_last<act::SaveSelection>();
+  if (save && dataset_ && !workers_.selection_task) {
+    const bool images = save->pictures;
     std::string path = state_.selection_path.empty() ? std::string("selection") : state_.selection_path;
     if (!images && std::filesystem::path(path).extension() != ".csv") path += ".csv";
     std::vector<std::string> columns;
@@ -87,21 +88,20 @@ void Studio::handle_map_pictures() {
         rows.push_back(std::move(row));
       }
     }
-    renderer_.export_selection(dataset_->data, state_.map_selection, std::move(columns), std::move(rows), path, images);
+    workers_.export_selection(dataset_->data, state_.map_selection, std::move(columns), std::move(rows), path, images);
     state_.selection_status.clear();
   }
-  state_.selection_save_list = state_.selection_save_images = false;
-  if (renderer_.selection_task) {
-    state_.selection_progress = {true, renderer_.selection_task->progress(), renderer_.selection_task->stage()};
-    if (renderer_.selection_task->done()) {
+  if (workers_.selection_task) {
+    state_.selection_progress = {true, workers_.selection_task->progress(), workers_.selection_task->stage()};
+    if (workers_.selection_task->done()) {
       state_.selection_progress.running = false;
       try {
-        state_.selection_status = renderer_.selection_task->take();
+        state_.selection_status = workers_.selection_task->take();
       } catch (const latent::Cancelled&) {
       } catch (const std::exception& e) {
         show_error(state_.selection_status, e.what());
       }
-      renderer_.selection_task.reset();
+      workers_.selection_task.reset();
     }
   }
 }
@@ -120,7 +120,7 @@ void Studio::load_labels(const std::string& path) {
                                 std::to_string(state_.dataset_count) + " items");
     state_.label_columns = t.columns();
     labels_ = std::move(t);
-    if (state_.color_column < 0 && !opts_.color_by.empty()) state_.color_column = labels_->column(opts_.color_by);
+    if (state_.color_column < 0 && !later_.color_by.empty()) state_.color_column = labels_->column(later_.color_by);
   } catch (const std::exception& e) {
     state_.labels_error = e.what();
   }
@@ -256,7 +256,7 @@ void Studio::handle_map_requests() {
         if (state_.groups[g].name == b) state_.attr_b = g;
       }
       state_.attr_strength = strength;
-      state_.attr_apply = true;
+      state_.actions.push(act::ApplyAttribute{});
     }
     start_attribute_pending_ = false;
   }
@@ -269,24 +269,10 @@ void Studio::handle_map_requests() {
     const size_t n = state_.map_xy.size() / 2;
     if (!state_.map_filter.empty() && n > 0) {
       try {
-        state_.map_match.assign(n, 0);
-        const bool query = labels_ && state_.map_filter.find_first_of("=<>~") != std::string::npos &&
-                           labels_->rows() == static_cast<long>(n);
-        if (query) {
-          for (long r : labels_->select(state_.map_filter)) state_.map_match[r] = 1;
-        } else {
-          const std::regex re(state_.map_filter, std::regex::icase);
-          for (size_t i = 0; i < n; ++i) {
-            std::string text = i < state_.map_names.size() ? state_.map_names[i]
-                               : dataset_ && i < dataset_->data->names.size() ? dataset_->data->names[i] : "";
-            if (labels_ && static_cast<long>(i) < labels_->rows())
-              for (int c = 0; c < static_cast<int>(labels_->columns().size()); ++c) text += " " + labels_->cell(i, c);
-            state_.map_match[i] = std::regex_search(text, re);
-          }
-        }
-      } catch (const std::regex_error&) {
-        state_.map_match.clear();
-        state_.map_filter_error = "'" + state_.map_filter + "' is neither a label query nor a valid regular expression";
+        // Words for a word model's map, else the dataset's file names (analysis.h).
+        const std::vector<std::string>& names =
+            !state_.map_names.empty() || !dataset_ ? state_.map_names : dataset_->data->names;
+        state_.map_match = latent::filter_points(state_.map_filter, n, names, labels_ ? &*labels_ : nullptr);
       } catch (const std::exception& e) {
         state_.map_match.clear();
         state_.map_filter_error = e.what();
@@ -294,7 +280,7 @@ void Studio::handle_map_requests() {
     }
   }
   const std::vector<Action> actions =
-      state_.actions.take_only<act::GroupFromSelection, act::MakeGroup, act::AddAttribute>();
+      state_.actions.take_only<act::GroupFromSelection, act::MakeGroup, act::AddAttribute, act::CancelMap>();
   const auto asked = [&](auto type) {
     using T = decltype(type);
     return std::any_of(actions.begin(), actions.end(), [](const Action& a) { return std::holds_alternative<T>(a); });
@@ -315,8 +301,9 @@ void Studio::handle_map_requests() {
   }
   if (asked(act::AddAttribute{}) && state_.attr_a >= 0 && state_.attr_b >= 0)
     state_.attributes.push_back({state_.attr_a, state_.attr_b, 0.f, 0.f});
+  const bool picking = start_pick_ >= 0 || state_.actions.waiting<act::PickItem>();
   for (auto& at : state_.attributes) {
-    if (start_pick_ >= 0 || state_.pick_request >= 0) break;  // a pick at start comes first
+    if (picking) break;  // a pick at start comes first
     if (at.direction >= 0) {
       if (at.strength == at.applied || at.direction >= static_cast<int>(state_.directions.size())) continue;
       const latent::Latent& d = state_.directions[static_cast<size_t>(at.direction)].step;
@@ -331,28 +318,22 @@ void Studio::handle_map_requests() {
     for (size_t k = 0; k < state_.z.size() && k < d.size(); ++k) state_.z[k] += (at.strength - at.applied) * d[k];
     at.applied = at.strength;
   }
-  if (state_.attr_apply) {
-    state_.attr_apply = false;
-    // Wait for a pick at start, so the attribute lands on the picked face.
-    if (start_pick_ < 0 && state_.pick_request < 0) apply_attribute();
-    else state_.attr_apply = true;
-  }
-  if (start_map_pending_ && !opts_.map.empty() && (dataset_ || (space_ && state_.model.info.modality == latent::Modality::Words))) {
+  // Wait for a pick at start, so the attribute lands on the picked face.
+  if (!picking && state_.actions.take_last<act::ApplyAttribute>()) apply_attribute();
+  if (start_map_pending_ && !later_.map.empty() && (dataset_ || (space_ && state_.model.info.modality == latent::Modality::Words))) {
     start_map_pending_ = false;
     try {
-      const auto m = latent::parse_projection_method(opts_.map);
+      const auto m = latent::parse_projection_method(later_.map);
       state_.map_method = m == latent::ProjectionMethod::Pca ? 0 : m == latent::ProjectionMethod::Tsne ? 1 : 2;
-      state_.map_request = true;
+      state_.actions.push(act::ComputeMap{});
     } catch (const std::exception& e) {
       state_.map_error = e.what();
     }
   }
-  if (state_.map_cancel) {
-    state_.map_cancel = false;
-    if (renderer_.map_task) renderer_.map_task->cancel();
-  }
-  if (state_.map_request && !renderer_.map_task && space_) {
-    state_.map_request = false;
+  if (asked(act::CancelMap{}) && workers_.map_task) workers_.map_task->cancel();
+  // A map asked for while one is computed waits for it; without a model it is dropped.
+  if (!space_) state_.actions.drop_if<act::ComputeMap>([](const act::ComputeMap&) { return true; });
+  if (!workers_.map_task && state_.actions.take_last<act::ComputeMap>()) {
     auto points = std::make_shared<latent::RowMatrixXf>();
     state_.map_names.clear();
     if (const auto* wv = space_->words()) {
@@ -380,10 +361,9 @@ void Studio::handle_map_requests() {
     state_.map_current_valid = false;
     static const latent::ProjectionMethod methods[] = {latent::ProjectionMethod::Pca, latent::ProjectionMethod::Tsne,
                                                        latent::ProjectionMethod::Umap};
-    renderer_.open_map(points, methods[std::clamp(state_.map_method, 0, 2)]);
+    workers_.open_map(points, methods[std::clamp(state_.map_method, 0, 2)]);
     state_.map_progress = {true, 0.f, "starting"};
   }
-  state_.map_request = state_.map_request && space_;  // keep a request made while a map runs
   place_current_on_map();
 }
 

@@ -27,7 +27,7 @@
 #include "latent/torch_space.h"
 #include "latent/walk.h"
 #include "latent/workspace.h"
-#include "texture.h"
+#include "gl/texture.h"
 
 namespace fs = std::filesystem;
 
@@ -67,7 +67,7 @@ void Studio::install_model(LoadedModel loaded) {
     const auto& j = loaded.imported;
     ImportSheet& im = state_.import_sheet;
     im.shown = true;
-    im.reimport = false;
+    state_.actions.drop_if<act::Reimport>([](const act::Reimport&) { return true; });
     im.generator = j.value("generator", std::string());
     im.encoder = j.value("encoder", std::string());
     im.out_dir = j.value("out_dir", std::string());
@@ -117,13 +117,13 @@ void Studio::install_model(LoadedModel loaded) {
   if (state_.highlight_dim >= info.dim) state_.highlight_dim = -1;
   state_.influence.clear();
   if (state_.slider_top_n > 0) state_.actions.push(act::RankInfluence{});  // rank for the new model
-  state_.device_note = latent::resolve_device(renderer_.open_options.device).note;
+  state_.device_note = latent::resolve_device(workers_.open_options.device).note;
   word_index_.reset();
   state_.word_index_ready = false;
   state_.word_index_note.clear();
   if (const auto* wv = space_->words()) {
-    if (opts_.approx_min_words > 0 && wv->size() >= opts_.approx_min_words && !renderer_.index_task) {
-      renderer_.open_index(space_);
+    if (opts_.approx_min_words > 0 && wv->size() >= opts_.approx_min_words && !workers_.index_task) {
+      workers_.open_index(space_);
     } else {
       state_.word_index_note = "exact search (" + std::to_string(wv->size()) + " words)";
     }
@@ -152,8 +152,8 @@ void Studio::install_model(LoadedModel loaded) {
   // A model without an encoder cannot map the open dataset: it is put away, not an error
   // (the path stays in the box for the next model that can).
   if (!first_model_ && !dataset.empty() && info.modality == latent::Modality::Image && !info.can_encode) dataset.clear();
-  if (!dataset.empty()) state_.open_dataset_request = dataset;
-  if (first_model_ && !opts_.then_open.empty()) state_.open_model_request = opts_.then_open;
+  if (!dataset.empty()) state_.actions.push(act::OpenDataset{dataset});
+  if (first_model_ && !opts_.then_open.empty()) state_.actions.push(act::OpenModel{opts_.then_open});
   load_directions();
   first_model_ = false;
   if (pending_session_) {
@@ -205,20 +205,20 @@ void Studio::install_model(LoadedModel loaded) {
     restore_direction_sliders();
     if (!ses.layout.empty()) {
       LayoutPreset p;
-      if (parse_layout_preset(ses.layout, &p)) state_.layout_request = static_cast<int>(p);
+      if (parse_layout_preset(ses.layout, &p)) state_.actions.push(act::ApplyLayout{static_cast<int>(p)});
       else layout_ini_request_ = ses.layout;
     }
-    if (ses.walk_playing) opts_.play_walk = true;
+    if (ses.walk_playing) later_.play_walk = true;
     state_.options.ui_scale = ses.ui_scale;
     state_.options.linear_filter = ses.linear_filter;
     if (!ses.word_query.empty()) state_.word_query = ses.word_query;
     if (!ses.dataset.empty()) {
       clear_dataset();
       state_.dataset_path_input = ses.dataset;
-      state_.open_dataset_request = ses.dataset;
-      opts_.labels = ses.labels;
-      opts_.color_by = ses.color_by;
-      opts_.map = ses.map_method;
+      state_.actions.push(act::OpenDataset{ses.dataset});
+      later_.labels = ses.labels;
+      later_.color_by = ses.color_by;
+      later_.map = ses.map_method;
       start_map_pending_ = true;
       pending_groups_ = ses.groups;
       state_.attr_strength = ses.attr_strength;
@@ -241,7 +241,7 @@ void Studio::clear_dataset() {
   }
   state_.dataset_count = 0;
   state_.picked = -1;
-  if (renderer_.map_task) renderer_.map_task->cancel();
+  if (workers_.map_task) workers_.map_task->cancel();
   map_.reset();
   map_points_.reset();
   state_.map_xy.clear();
@@ -258,7 +258,7 @@ void Studio::install_dataset(LoadedDataset loaded) {
   state_.dataset_count = dataset_->data->count();
   state_.dataset_name = dataset_->name;
   // Labels: as asked, or labels.csv beside the dataset.
-  std::string labels = opts_.labels;
+  std::string labels = later_.labels;
   if (labels.empty()) {
     const fs::path src = dataset_->data->source;
     for (const fs::path& cand : {src / "labels.csv", src.parent_path() / "labels.csv"})
@@ -284,14 +284,14 @@ void Studio::install_dataset(LoadedDataset loaded) {
     if (pending_attr_.second < static_cast<int>(state_.groups.size())) state_.attr_b = pending_attr_.second;
     pending_attr_ = {-1, -1};
   }
-  renderer_.build_atlas(dataset_->data);
+  workers_.build_atlas(dataset_->data);
   // The map is there on open: PCA, unless the command line or the session asks for another.
-  if (!(start_map_pending_ && !opts_.map.empty()) && !renderer_.map_task) {
+  if (!(start_map_pending_ && !later_.map.empty()) && !workers_.map_task) {
     state_.map_method = 0;
-    state_.map_request = true;
+    state_.actions.push(act::ComputeMap{});
   }
   if (start_pick_ >= 0) {
-    if (start_pick_ < state_.dataset_count) state_.pick_request = start_pick_;
+    if (start_pick_ < state_.dataset_count) state_.actions.push(act::PickItem{start_pick_});
     else show_error(state_.dataset_error, "no item " + std::to_string(start_pick_) + " in the dataset");
     start_pick_ = -1;
   }
@@ -397,73 +397,26 @@ void Studio::handle_requests() {
     route_dropped(p);
   }
 
-  if (state_.import_sheet.reimport && !renderer_.model_task) {
-    state_.import_sheet.reimport = false;
-    renderer_.reimport_model(import_spec(state_.import_sheet), opts_.check, import_probe_);
+  if (!workers_.model_task && state_.actions.take_last<act::Reimport>()) {
+    workers_.reimport_model(import_spec(state_.import_sheet), opts_.check, import_probe_);
     state_.model_load = {true, 0.f, "re-importing"};
   }
-  if (!state_.open_model_request.empty() && !renderer_.model_task && state_.consent_path.empty()) {
-    const bool runs_code = latent::model_runs_code(state_.open_model_request);
-    if (may_open(state_.open_model_request, runs_code)) {
-      // A bare TorchScript file while the generator imported last is open, without an
-      // encoder: it may be that encoder.
-      const ImportSheet& im = state_.import_sheet;
-      std::optional<latent::TorchScriptImport> pair;
-      if (runs_code && im.encoder.empty() && !im.out_dir.empty() && latent::model_package_key(state_.model.info.source) == latent::model_package_key(im.out_dir) &&
-          latent::is_torchscript_file(state_.open_model_request))
-        pair = import_spec(im);
-      renderer_.open_model(state_.open_model_request, runs_code ? &opts_.check : nullptr, pair ? &*pair : nullptr,
-                           import_probe_);
-      opening_path_ = state_.open_model_request;
-      state_.model_load = {true, 0.f, "opening"};
-      state_.open_model_request.clear();
-    }  // else the consent prompt is up, and the request waits for the answer
-  }
-  if (!state_.open_dataset_request.empty() && !renderer_.dataset_task && space_) {
-    renderer_.open_dataset(state_.open_dataset_request, space_);
-    state_.dataset_load = {true, 0.f, "opening"};
-    state_.open_dataset_request.clear();
-  }
-  for (const Action& a : state_.actions.take_only<act::PlaceImage, act::RankInfluence, act::SetDevice>()) {
-    if (const auto* place = std::get_if<act::PlaceImage>(&a)) {
-      if (!space_) continue;
-      renderer_.invert_image(place->path, space_);
-      state_.invert_progress = {true, 0.f, "starting"};
-      state_.invert_error.clear();
-    } else if (std::holds_alternative<act::RankInfluence>(a)) {
-      if (!space_ || state_.z.empty()) continue;
-      renderer_.rank_influence(space_, state_.z);
-      state_.influence_progress = {true, 0.f, "ranking dimensions"};
-    } else if (const auto* device = std::get_if<act::SetDevice>(&a)) {
-      try {
-        latent::check_device_name(device->device);
-        renderer_.open_options.device = device->device;
-        state_.device = device->device;
-        state_.device_note = latent::resolve_device(state_.device).note;
-        if (space_ && state_.model.info.kind == "torch-image") state_.open_model_request = state_.model.info.source;
-      } catch (const std::exception& e) {
-        state_.device_note = e.what();
-      }
+  if (!workers_.model_task && state_.consent_path.empty()) open_model_requested();
+  if (!workers_.dataset_task && space_) {
+    if (const auto open = state_.actions.take_last<act::OpenDataset>()) {
+      workers_.open_dataset(open->path, space_);
+      state_.dataset_load = {true, 0.f, "opening"};
     }
   }
-  if (state_.pick_request >= 0 && dataset_ && state_.pick_request < static_cast<long>(dataset_->latents.size())) {
-    const long i = state_.pick_request;
-    state_.picked = i;
-    state_.z = dataset_->latents[i];
-    pick_generation_ = renderer_.picker.submit({space_, dataset_->data, i, state_.z});
-  }
-  state_.pick_request = -1;
-
+  take_model_actions();
+  const auto cont = state_.actions.take_last<act::ContinueWords>();
   if (space_ && state_.model.info.modality == latent::Modality::Words) {
-    if (!state_.word_continue.empty()) {
-      state_.word_query = state_.word_continue;
-      state_.word_continue.clear();
-    }
+    if (cont) state_.word_query = cont->word;
     const auto index = state_.word_use_approx ? word_index_ : nullptr;
     const WordKey key{state_.word_query, state_.word_k, state_.word_keep_inputs, state_.word_method, space_.get(), index.get()};
     if (!(key == submitted_words_) && !state_.word_query.empty()) {
       submitted_words_ = key;
-      words_generation_ = renderer_.words.submit({space_, index, state_.word_query, state_.word_k, state_.word_keep_inputs,
+      words_generation_ = workers_.words.submit({space_, index, state_.word_query, state_.word_k, state_.word_keep_inputs,
                                                   state_.word_method ? latent::AnalogyMethod::CosMul : latent::AnalogyMethod::CosAdd});
     }
   }
@@ -478,11 +431,65 @@ void Studio::handle_requests() {
   handle_live();
   if (space_ && state_.z != submitted_z_) {
     submitted_z_ = state_.z;
-    submitted_generation_ = renderer_.decoder.submit({space_, state_.word_use_approx ? word_index_ : nullptr, state_.z});
+    submitted_generation_ = workers_.decoder.submit({space_, state_.word_use_approx ? word_index_ : nullptr, state_.z});
   }
   if (state_.options.linear_filter != last_linear_) {
     last_linear_ = state_.options.linear_filter;
     if (state_.view_texture) set_texture_filter(state_.view_texture, last_linear_);
+  }
+}
+
+void Studio::open_model_requested() {
+  const auto open = state_.actions.take_last<act::OpenModel>();
+  if (!open) return;
+  const std::string& path = open->path;
+  {
+    const bool runs_code = latent::model_runs_code(path);
+    if (may_open(path, runs_code)) {
+      // A bare TorchScript file while the generator imported last is open, without an
+      // encoder: it may be that encoder.
+      const ImportSheet& im = state_.import_sheet;
+      std::optional<latent::TorchScriptImport> pair;
+      if (runs_code && im.encoder.empty() && !im.out_dir.empty() && latent::model_package_key(state_.model.info.source) == latent::model_package_key(im.out_dir) &&
+          latent::is_torchscript_file(path))
+        pair = import_spec(im);
+      workers_.open_model(path, runs_code ? &opts_.check : nullptr, pair ? &*pair : nullptr, import_probe_);
+      opening_path_ = path;
+      state_.model_load = {true, 0.f, "opening"};
+    } else {
+      state_.actions.put_back(*open);  // the consent prompt is up: the request waits for the answer
+    }
+  }
+}
+
+void Studio::take_model_actions() {
+  for (const Action& a : state_.actions.take_only<act::PlaceImage, act::RankInfluence, act::SetDevice, act::PickItem>()) {
+    if (const auto* place = std::get_if<act::PlaceImage>(&a)) {
+      if (!space_) continue;
+      workers_.invert_image(place->path, space_);
+      state_.invert_progress = {true, 0.f, "starting"};
+      state_.invert_error.clear();
+    } else if (std::holds_alternative<act::RankInfluence>(a)) {
+      if (!space_ || state_.z.empty()) continue;
+      workers_.rank_influence(space_, state_.z);
+      state_.influence_progress = {true, 0.f, "ranking dimensions"};
+    } else if (const auto* device = std::get_if<act::SetDevice>(&a)) {
+      try {
+        latent::check_device_name(device->device);
+        workers_.open_options.device = device->device;
+        state_.device = device->device;
+        state_.device_note = latent::resolve_device(state_.device).note;
+        if (space_ && state_.model.info.kind == "torch-image") state_.actions.push(act::OpenModel{state_.model.info.source});
+      } catch (const std::exception& e) {
+        state_.device_note = e.what();
+      }
+    } else if (const auto* pick = std::get_if<act::PickItem>(&a)) {
+      const long i = pick->index;
+      if (!dataset_ || i < 0 || i >= static_cast<long>(dataset_->latents.size())) continue;
+      state_.picked = i;
+      state_.z = dataset_->latents[i];
+      pick_generation_ = workers_.picker.submit({space_, dataset_->data, i, state_.z});
+    }
   }
 }
 

@@ -140,7 +140,7 @@ void Studio::open_session(const std::string& path, bool scene) {
       install_model(LoadedModel{space_, {}, state_.model.explained_fraction, {}, -1, 0, {}, {}});
       // Components were uploaded at the first install; keep them.
     } else if (!pending_session_->model.empty()) {
-      state_.open_model_request = pending_session_->model;
+      state_.actions.push(act::OpenModel{pending_session_->model});
     }
   } catch (const std::exception& e) {
     show_error(state_.session_status, e.what());
@@ -168,26 +168,22 @@ void Studio::handle_session_requests() {
       open_session(open->path);
     }
   }
-  const auto offer = [&](int& index) -> std::optional<AppState::AutosaveOffer> {
-    const int i = std::exchange(index, -1);
-    if (i < 0 || i >= static_cast<int>(state_.autosave_offers.size())) return std::nullopt;
-    auto o = state_.autosave_offers[static_cast<size_t>(i)];
+  // The autosaves offered at start: each answered offer leaves the list.
+  for (const Action& a : state_.actions.take_only<act::RestoreAutosave, act::DiscardAutosave>()) {
+    const auto* restore = std::get_if<act::RestoreAutosave>(&a);
+    const int i = restore ? restore->index : std::get<act::DiscardAutosave>(a).index;
+    if (i < 0 || i >= static_cast<int>(state_.autosave_offers.size())) continue;
+    const AppState::AutosaveOffer o = state_.autosave_offers[static_cast<size_t>(i)];
     state_.autosave_offers.erase(state_.autosave_offers.begin() + i);
-    return o;
-  };
-  if (auto o = offer(state_.autosave_restore)) {
     try {
-      latent::restore_autosave({o->autosave, o->session, o->pid});
-      open_session(o->session);
+      if (restore) {
+        latent::restore_autosave({o.autosave, o.session, o.pid});
+        open_session(o.session);
+      } else {
+        latent::discard_autosave({o.autosave, o.session, o.pid});
+      }
     } catch (const std::exception& e) {
-      show_error(state_.session_status, std::string("restoring the autosave failed: ") + e.what());
-    }
-  }
-  if (auto o = offer(state_.autosave_discard)) {
-    try {
-      latent::discard_autosave({o->autosave, o->session, o->pid});
-    } catch (const std::exception& e) {
-      show_error(state_.session_status, e.what());
+      show_error(state_.session_status, restore ? std::string("restoring the autosave failed: ") + e.what() : e.what());
     }
   }
   // Autosave beside the session (never over it) when something changed.

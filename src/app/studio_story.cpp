@@ -10,7 +10,7 @@
 #include "latent/image_io.h"
 #include "latent/storyteller.h"
 #include "studio.h"
-#include "texture.h"
+#include "gl/texture.h"
 
 namespace fs = std::filesystem;
 
@@ -95,16 +95,16 @@ void Studio::setup_story() {
     std::sort(state_.story_images.begin(), state_.story_images.end());
     if (!state_.story_images.empty()) break;
   }
-  if (!opts_.story_image.empty()) {
-    show_story_image(opts_.story_image);
-    opts_.story_image.clear();
+  if (!later_.story_image.empty()) {
+    show_story_image(later_.story_image);
+    later_.story_image.clear();
   } else if (state_.story_captions.empty()) {
     if (!state_.story_images.empty()) show_story_image(state_.story_images.front());
     else state_.story_captions = "A man riding a horse on a beach.";
   }
-  if (!opts_.story_captions.empty()) {
-    state_.story_captions = opts_.story_captions;
-    opts_.story_captions.clear();
+  if (!later_.story_captions.empty()) {
+    state_.story_captions = later_.story_captions;
+    later_.story_captions.clear();
   }
   if (!opts_.story_style.empty()) {
     const auto it = std::find(state_.story_style_names.begin(), state_.story_style_names.end(), opts_.story_style);
@@ -124,7 +124,7 @@ void Studio::setup_story() {
       state_.style_a_text = join_lines(latent::read_sentences(opts_.style_a));
       state_.style_b_text = join_lines(latent::read_sentences(opts_.style_b));
       state_.style_name = opts_.style_name.empty() ? "typed" : opts_.style_name;
-      state_.style_make_request = true;
+      state_.actions.push(act::MakeStyle{});
     } catch (const std::exception& e) {
       state_.style_error = e.what();
     }
@@ -174,27 +174,28 @@ void Studio::show_story_image(const std::string& path) {
 }
 
 void Studio::handle_story() {
-  if (!storyteller()) return;
+  if (!storyteller()) {
+    state_.actions.take_only<act::ShowStoryImage, act::KeepPassage>();  // no story without a storyteller
+    return;
+  }
   if (!story_drop_.empty()) {
     show_story_image(story_drop_);
     story_drop_.clear();
   }
-  if (state_.story_image_request >= 0 && state_.story_image_request < static_cast<int>(state_.story_images.size()))
-    show_story_image(state_.story_images[state_.story_image_request]);
-  state_.story_image_request = -1;
+  if (const auto pick = state_.actions.take_last<act::ShowStoryImage>())
+    if (pick->index >= 0 && pick->index < static_cast<int>(state_.story_images.size()))
+      show_story_image(state_.story_images[static_cast<size_t>(pick->index)]);
   if (state_.story_style != last_story_style_) {
     last_story_style_ = state_.story_style;
     if (state_.story_strength_default && state_.story_style >= 0)
       state_.story_strength = state_.story_style_defaults[state_.story_style];
   }
-  if (state_.story_keep_request) {
-    state_.story_keep_request = false;
+  if (state_.actions.take_last<act::KeepPassage>()) {
     std::string text;
     for (const auto& p : state_.story_passage) text += (text.empty() ? "" : " ") + p;
     if (!text.empty() && (state_.story_kept.empty() || state_.story_kept.back() != text)) state_.story_kept.push_back(text);
   }
-  if (state_.style_make_request && !renderer_.style_task) {
-    state_.style_make_request = false;
+  if (!workers_.style_task && state_.actions.take_last<act::MakeStyle>()) {
     const auto a = lines_of(state_.style_a_text), b = lines_of(state_.style_b_text);
     if (a.empty() || b.empty()) {
       state_.style_error = "type at least one sentence in A and one in B (one per line)";
@@ -203,7 +204,7 @@ void Studio::handle_story() {
     } else {
       auto probe = lines_of(state_.story_captions);
       if (probe.empty()) probe.assign(b.begin(), b.begin() + std::min<size_t>(20, b.size()));
-      renderer_.make_style(space_, state_.style_name, a, b, probe);
+      workers_.make_style(space_, state_.style_name, a, b, probe);
       state_.style_error.clear();
       state_.style_status.clear();
       state_.style_progress = {true, 0.f, "encoding"};
@@ -234,18 +235,18 @@ void Studio::handle_story() {
     req.decode.no_repeat_ngram = 3;  // passages without loops ("and I have been ... and I have been")
     req.sentences = state_.story_sentences;
     req.key = key;
-    story_generation_ = renderer_.story.submit(std::move(req));
+    story_generation_ = workers_.story.submit(std::move(req));
   }
-  state_.story_busy = renderer_.story.busy() || story_shown_ != story_generation_;
+  state_.story_busy = workers_.story.busy() || story_shown_ != story_generation_;
 }
 
 void Studio::poll_story() {
-  if (renderer_.style_task) {
-    state_.style_progress = {true, renderer_.style_task->progress(), renderer_.style_task->stage()};
-    if (renderer_.style_task->done()) {
+  if (workers_.style_task) {
+    state_.style_progress = {true, workers_.style_task->progress(), workers_.style_task->stage()};
+    if (workers_.style_task->done()) {
       state_.style_progress.running = false;
       try {
-        latent::StyleVector s = renderer_.style_task->take();
+        latent::StyleVector s = workers_.style_task->take();
         auto it = std::find_if(session_styles_.begin(), session_styles_.end(),
                                [&](const latent::StyleVector& v) { return v.name == s.name; });
         if (it != session_styles_.end()) *it = s;
@@ -262,10 +263,10 @@ void Studio::poll_story() {
       } catch (const std::exception& e) {
         state_.style_error = e.what();
       }
-      renderer_.style_task.reset();
+      workers_.style_task.reset();
     }
   }
-  if (auto r = renderer_.story.poll(story_shown_)) {
+  if (auto r = workers_.story.poll(story_shown_)) {
     story_shown_ = r->generation;
     state_.story_ms = 1000.0 * r->seconds;
     if (r->value) {

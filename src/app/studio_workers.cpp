@@ -25,7 +25,7 @@
 #include "latent/walk.h"
 #include "latent/workspace.h"
 #include "poll_task.h"
-#include "texture.h"
+#include "gl/texture.h"
 
 namespace fs = std::filesystem;
 
@@ -34,7 +34,7 @@ namespace studio {
 void Studio::poll_workers() {
   poll_story();
   poll_task(
-      renderer_.model_task, state_.model_load,
+      workers_.model_task, state_.model_load,
       [&](LoadedModel m) {
         install_model(std::move(m));
         state_.model_error.clear();
@@ -47,7 +47,7 @@ void Studio::poll_workers() {
           unpaired_bare_.push_back(opening_path_);
       });
   poll_task(
-      renderer_.index_task, state_.word_index,
+      workers_.index_task, state_.word_index,
       [&](std::shared_ptr<const latent::ApproxIndex> idx) {
         word_index_ = std::move(idx);
         state_.word_index_ready = true;
@@ -55,7 +55,7 @@ void Studio::poll_workers() {
       },
       [&](const std::string& e) { state_.word_index_note = "no approximate index: " + e; });
   poll_task(
-      renderer_.map_task, state_.map_progress,
+      workers_.map_task, state_.map_progress,
       [&](MapResult m) {
         map_ = std::move(m);
         state_.map_xy.assign(map_->xy.data(), map_->xy.data() + map_->xy.size());
@@ -67,22 +67,22 @@ void Studio::poll_workers() {
       },
       [&](const std::string& e) { state_.map_error = e; });
   if (state_.map_progress.running) {  // progressive: show the newest intermediate layout
-    std::lock_guard<std::mutex> lock(renderer_.map_snapshot->mutex);
-    if (renderer_.map_snapshot->version != map_snapshot_seen_) {
-      map_snapshot_seen_ = renderer_.map_snapshot->version;
-      const auto& xy = renderer_.map_snapshot->xy;
+    std::lock_guard<std::mutex> lock(workers_.map_snapshot->mutex);
+    if (workers_.map_snapshot->version != map_snapshot_seen_) {
+      map_snapshot_seen_ = workers_.map_snapshot->version;
+      const auto& xy = workers_.map_snapshot->xy;
       state_.map_xy.assign(xy.data(), xy.data() + xy.size());
     }
   }
   poll_task(
-      renderer_.dataset_task, state_.dataset_load,
+      workers_.dataset_task, state_.dataset_load,
       [&](LoadedDataset d) {
         install_dataset(std::move(d));
         state_.dataset_error.clear();
       },
       [&](const std::string& e) { show_error(state_.dataset_error, e); });
   poll_task(
-      renderer_.invert_task, state_.invert_progress,
+      workers_.invert_task, state_.invert_progress,
       [&](InvertDone d) {
         if (static_cast<int>(d.z.size()) != state_.model.info.dim) return;  // the model changed meanwhile
         state_.z = d.z;
@@ -96,12 +96,12 @@ void Studio::poll_workers() {
       },
       [&](const std::string& e) { show_error(state_.invert_error, e); });
   poll_task(
-      renderer_.influence_task, state_.influence_progress,
+      workers_.influence_task, state_.influence_progress,
       [&](std::vector<float> v) {
         if (static_cast<int>(v.size()) == state_.model.info.dim) state_.influence = std::move(v);
       },
       [&](const std::string& e) { state_.decode_error = "ranking dimensions failed: " + e; });
-  if (auto r = renderer_.decoder.poll(shown_generation_)) {
+  if (auto r = workers_.decoder.poll(shown_generation_)) {
     shown_generation_ = r->generation;
     if (r->value && state_.model.info.modality == latent::Modality::Text) {
       state_.view_text = r->value->text;
@@ -127,9 +127,9 @@ void Studio::poll_workers() {
     state_.decode_ms = 1000.0 * r->seconds;
     state_.decode_ms_avg = state_.decode_ms_avg == 0 ? state_.decode_ms : 0.9 * state_.decode_ms_avg + 0.1 * state_.decode_ms;
   }
-  state_.decodes_submitted = renderer_.decoder.submitted();
-  state_.decodes_skipped = renderer_.decoder.skipped();
-  if (auto r = renderer_.words.poll(words_shown_)) {
+  state_.decodes_submitted = workers_.decoder.submitted();
+  state_.decodes_skipped = workers_.decoder.skipped();
+  if (auto r = workers_.words.poll(words_shown_)) {
     words_shown_ = r->generation;
     if (r->value) {
       const WordResult& w = *r->value;
@@ -150,7 +150,7 @@ void Studio::poll_workers() {
       state_.word_error = r->error;
     }
   }
-  if (auto r = renderer_.picker.poll(pick_shown_)) {
+  if (auto r = workers_.picker.poll(pick_shown_)) {
     pick_shown_ = r->generation;
     if (r->value && r->value->index == state_.picked) {
       for (TextureId* t : {&state_.pick_original, &state_.pick_reconstruction, &state_.pick_error}) delete_texture(*t);

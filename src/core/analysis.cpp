@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <regex>
 
 #include <Eigen/SVD>
 
@@ -125,6 +126,31 @@ std::vector<std::pair<float, float>> project_small(const std::vector<Latent>& po
     out[static_cast<size_t>(i)] = {static_cast<float>(u(i, 0) / m),
                                    u.cols() > 1 ? static_cast<float>(u(i, 1) / m) : 0.f};
   return out;
+}
+
+std::vector<char> filter_points(const std::string& filter, size_t n, const std::vector<std::string>& names,
+                                const LabelTable* labels) {
+  std::vector<char> keep(n, filter.empty() ? 1 : 0);
+  if (filter.empty() || n == 0) return keep;
+  const bool query = labels && filter.find_first_of("=<>~") != std::string::npos && labels->rows() == static_cast<long>(n);
+  if (query) {
+    for (long r : labels->select(filter)) keep[static_cast<size_t>(r)] = 1;
+    return keep;
+  }
+  std::regex re;
+  try {
+    re = std::regex(filter, std::regex::icase);
+  } catch (const std::regex_error&) {
+    throw Error("'" + filter + "' is neither a label query nor a valid regular expression");
+  }
+  std::string text;
+  for (size_t i = 0; i < n; ++i) {
+    text = i < names.size() ? names[i] : std::string();
+    if (labels && static_cast<long>(i) < labels->rows())
+      for (int c = 0; c < static_cast<int>(labels->columns().size()); ++c) text += " " + labels->cell(static_cast<long>(i), c);
+    keep[i] = std::regex_search(text, re) ? 1 : 0;
+  }
+  return keep;
 }
 
 }  // namespace latent

@@ -18,7 +18,7 @@ void bookmarks_panel(AppState& s, const Rect& r) {
   ImGui::SameLine();
   if (ImGui::Button("Save")) {
     if (!s.session_path_input.empty()) s.actions.push(act::SaveSession{s.session_path_input});
-    else if (s.file_dialogs) s.file_ask = AppState::PathFor::SessionSave;
+    else if (s.file_dialogs) s.actions.push(act::ChooseFile{AppState::PathFor::SessionSave});
   }
   browse_button(s, AppState::PathFor::SessionSave, "save the session as... (the desktop's dialog)");
   ImGui::SameLine();
@@ -35,13 +35,13 @@ void bookmarks_panel(AppState& s, const Rect& r) {
     const auto& o = s.autosave_offers[i];
     ImGui::PushID(static_cast<int>(i));
     ImGui::TextWrapped("%s has an autosave from a studio that did not close (process %ld).", o.session.c_str(), o.pid);
-    if (ImGui::Button("Restore")) s.autosave_restore = static_cast<int>(i);
+    if (ImGui::Button("Restore")) s.actions.push(act::RestoreAutosave{static_cast<int>(i)});
     if (i == 0) {
       const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
       s.restore_button_rect = to_framebuffer(a.x, a.y, b.x - a.x, b.y - a.y);
     }
     ImGui::SameLine();
-    if (ImGui::Button("Discard")) s.autosave_discard = static_cast<int>(i);
+    if (ImGui::Button("Discard")) s.actions.push(act::DiscardAutosave{static_cast<int>(i)});
     ImGui::PopID();
   }
   if (!s.session_status.empty()) ImGui::TextWrapped("%s", s.session_status.c_str());

@@ -30,7 +30,7 @@ void browse_button(AppState& s, AppState::PathFor what, const char* tooltip) {
   if (!s.file_dialogs) return;
   ImGui::SameLine();
   ImGui::PushID(static_cast<int>(what));
-  if (ImGui::Button("...")) s.file_ask = what;
+  if (ImGui::Button("...")) s.actions.push(act::ChooseFile{what});
   const ImVec2 a = ImGui::GetItemRectMin(), sz = ImGui::GetItemRectSize();
   s.browse_buttons[static_cast<int>(what)] = to_framebuffer(a.x, a.y, sz.x, sz.y);
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", tooltip);

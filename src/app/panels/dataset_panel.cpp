@@ -30,7 +30,7 @@ void dataset_panel(AppState& s, const Rect& r) {
   browse_button(s, AppState::PathFor::Dataset,
                 "choose a dataset and load it: an IDX file, an array .json, or any image in a folder of images");
   ImGui::SameLine();
-  if ((ImGui::Button("Load") || enter) && !s.dataset_path_input.empty()) s.open_dataset_request = s.dataset_path_input;
+  if ((ImGui::Button("Load") || enter) && !s.dataset_path_input.empty()) s.actions.push(act::OpenDataset{s.dataset_path_input});
   ImGui::EndDisabled();
   progress_line(s.dataset_load);
   error_text(s.dataset_error);
@@ -100,7 +100,7 @@ void dataset_panel(AppState& s, const Rect& r) {
           }
           ImGui::PopStyleVar();
           ImGui::PopStyleColor();
-          if (clicked) s.pick_request = i;
+          if (clicked) s.actions.push(act::PickItem{i});
           if (ImGui::IsItemHovered()) ImGui::SetTooltip("#%ld", i);
           ImGui::PopID();
         }

@@ -26,7 +26,7 @@ float menu_bar(AppState& s) {
   if (open) {
     for (size_t i = 0; i < s.scenes.size(); ++i) {
       const AppState::Scene& sc = s.scenes[i];
-      if (ImGui::MenuItem(sc.title.c_str())) s.scene_open = static_cast<int>(i);
+      if (ImGui::MenuItem(sc.title.c_str())) s.actions.push(act::OpenScene{static_cast<int>(i)});
       s.scene_item_rects.push_back(item_rect());
       if (ImGui::IsItemHovered() && !sc.caption.empty()) {
         ImGui::BeginTooltip();
@@ -53,12 +53,12 @@ float menu_bar(AppState& s) {
                                    "the passage large, the thought map and style maker beside it",
                                    "for a projector: the output large, a row of sliders and the walk's transport"};
     for (int i = 0; i < 5; ++i) {
-      if (ImGui::MenuItem(kPresets[i], nullptr, s.layout_preset == kPresets[i])) s.layout_request = i;
+      if (ImGui::MenuItem(kPresets[i], nullptr, s.layout_preset == kPresets[i])) s.actions.push(act::ApplyLayout{i});
       s.layout_item_rects.push_back(item_rect());
       if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", kAbout[i]);
     }
     ImGui::Separator();
-    if (ImGui::MenuItem("Save layout now")) s.layout_save = true;
+    if (ImGui::MenuItem("Save layout now")) s.actions.push(act::SaveLayout{});
     ImGui::TextDisabled("drag a panel's tab to move, split or float it;");
     ImGui::TextDisabled("the layout is kept for each kind of model");
     if (!s.layout_status.empty()) ImGui::TextDisabled("%s", s.layout_status.c_str());

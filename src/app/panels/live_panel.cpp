@@ -71,13 +71,13 @@ void live_panel(AppState& s, const Rect& r) {
                                  {"prev mark", 10}, {"random", 11},    {"blackout", 12}};
     for (int i = 0; i < 6; ++i) {
       if (i % 3) ImGui::SameLine();
-      if (ImGui::SmallButton(kTargets[i].label)) s.learn_kind = kTargets[i].kind, s.learn_index = -1;
+      if (ImGui::SmallButton(kTargets[i].label)) s.actions.push(act::ArmLearn{kTargets[i].kind, -1});
     }
     if (!s.learning.empty()) ImGui::TextColored(ImVec4(1.f, 0.8f, 0.3f, 1.f), "waiting for a control: %s", s.learning.c_str());
   }
   for (int i = 0; i < static_cast<int>(s.bindings.size()); ++i) {
     ImGui::PushID(i);
-    if (ImGui::SmallButton("x")) s.binding_remove = i;
+    if (ImGui::SmallButton("x")) s.actions.push(act::RemoveBinding{static_cast<int>(i)});
     ImGui::SameLine();
     ImGui::TextUnformatted(s.bindings[i].c_str());
     ImGui::PopID();

@@ -43,12 +43,12 @@ void map_panel(AppState& s, const Rect& r) {
   ImGui::Combo("##method", &s.map_method, methods, 3);
   ImGui::SameLine();
   if (s.map_progress.running) {
-    if (ImGui::Button("Cancel")) s.map_cancel = true;
+    if (ImGui::Button("Cancel")) s.actions.push(act::CancelMap{});
     ImGui::SameLine();
     ImGui::ProgressBar(s.map_progress.fraction, ImVec2(-1, 0), s.map_progress.stage.c_str());
   } else {
     ImGui::BeginDisabled(!s.model.loaded);
-    if (ImGui::Button("Compute map")) s.map_request = true;
+    if (ImGui::Button("Compute map")) s.actions.push(act::ComputeMap{});
     ImGui::EndDisabled();
     if (!s.map_shown_method.empty()) {
       ImGui::SameLine();
@@ -103,12 +103,12 @@ void map_panel(AppState& s, const Rect& r) {
       if (ImGui::SmallButton("make a group of them")) s.actions.push(act::GroupFromSelection{});
       // The selection written out (a second row: the first is full at the default size).
       ImGui::BeginDisabled(s.selection_progress.running);
-      if (ImGui::SmallButton("save list")) s.selection_save_list = true;
+      if (ImGui::SmallButton("save list")) s.actions.push(act::SaveSelection{false});
       s.selection_list_button = to_framebuffer(ImGui::GetItemRectMin().x, ImGui::GetItemRectMin().y,
                                                ImGui::GetItemRectSize().x, ImGui::GetItemRectSize().y);
       if (ImGui::IsItemHovered()) ImGui::SetTooltip("write %s.csv: index, file name and label columns", s.selection_path.c_str());
       ImGui::SameLine();
-      if (ImGui::SmallButton("save pictures")) s.selection_save_images = true;
+      if (ImGui::SmallButton("save pictures")) s.actions.push(act::SaveSelection{true});
       s.selection_images_button = to_framebuffer(ImGui::GetItemRectMin().x, ImGui::GetItemRectMin().y,
                                                  ImGui::GetItemRectSize().x, ImGui::GetItemRectSize().y);
       if (ImGui::IsItemHovered()) ImGui::SetTooltip("write the pictures as PNG files into the folder %s/", s.selection_path.c_str());
@@ -298,8 +298,8 @@ void map_panel(AppState& s, const Rect& r) {
         ImGui::TextDisabled("%s", s.color_names[s.map_colors[s.map_hover]].c_str());
       ImGui::EndTooltip();
       if (ImGui::IsItemClicked(ImGuiMouseButton_Left) && !io.KeyShift) {
-        if (!s.map_names.empty()) s.word_continue = s.map_names[s.map_hover];
-        else s.pick_request = s.map_hover;
+        if (!s.map_names.empty()) s.actions.push(act::ContinueWords{s.map_names[s.map_hover]});
+        else s.actions.push(act::PickItem{s.map_hover});
       }
     }
     // Legend.
@@ -342,7 +342,7 @@ void map_panel(AppState& s, const Rect& r) {
     ImGui::SliderFloat("strength", &s.attr_strength, -3.f, 3.f, "%.2f");
     ImGui::SameLine();
     ImGui::BeginDisabled(s.attr_a < 0 || s.attr_b < 0 || s.z.empty());
-    if (ImGui::Button("Apply")) s.attr_apply = true;
+    if (ImGui::Button("Apply")) s.actions.push(act::ApplyAttribute{});
     ImGui::SameLine();
     if (ImGui::Button("Add slider")) s.actions.push(act::AddAttribute{});
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("keep this attribute as a live slider; several can be in play at once");
@@ -355,7 +355,7 @@ void map_panel(AppState& s, const Rect& r) {
       const std::string label = s.groups[at.a].name + " - " + s.groups[at.b].name;
       ImGui::SetNextItemWidth(200.f * s.options.ui_scale);
       ImGui::SliderFloat(label.c_str(), &at.strength, -3.f, 3.f, "%.2f");
-      if (s.midi_learn_mode && ImGui::IsItemActivated()) s.learn_kind = 2, s.learn_index = i;  // 2: Attribute
+      if (s.midi_learn_mode && ImGui::IsItemActivated()) s.actions.push(act::ArmLearn{2, static_cast<int>(i)});  // 2: Attribute
       ImGui::SameLine();
       if (ImGui::SmallButton("x")) at.a = -1;  // removed (its contribution stays in the point)
       ImGui::PopID();

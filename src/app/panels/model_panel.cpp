@@ -31,7 +31,7 @@ void model_panel(AppState& s, const Rect& r) {
                                               ImGuiInputTextFlags_EnterReturnsTrue);
   browse_button(s, AppState::PathFor::Model, "choose a model (its model.json, a vectors file or a .pt) and open it");
   ImGui::SameLine();
-  if ((ImGui::Button("Open") || enter) && !s.model_path_input.empty()) s.open_model_request = s.model_path_input;
+  if ((ImGui::Button("Open") || enter) && !s.model_path_input.empty()) s.actions.push(act::OpenModel{s.model_path_input});
   ImGui::EndDisabled();
   ImGui::TextDisabled(s.model.loaded && s.model.info.modality == latent::Modality::Image
                           ? "or drop a model folder, or an image to put into this space"

@@ -17,7 +17,6 @@ void consent_prompt(AppState& s) {
   ImGui::SetNextWindowPos(ImVec2(display.x * 0.5f, display.y * 0.4f), ImGuiCond_Always, ImVec2(0.5f, 0.5f));
   ImGui::SetNextWindowSize(ImVec2(std::min(display.x * 0.9f, ImGui::GetFontSize() * 38), 0));
   if (!ImGui::BeginPopupModal(kTitle, nullptr, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize)) return;
-  using A = AppState::ConsentAnswer;
   ImGui::TextWrapped("%s", s.consent_path.c_str());
   ImGui::Spacing();
   ImGui::TextWrapped(
@@ -30,14 +29,14 @@ void consent_prompt(AppState& s) {
   ImGui::Spacing();
   ImGui::TextWrapped("Open it only if you trust where it came from.");
   ImGui::Separator();
-  if (ImGui::Button("Open, and trust this folder (Enter)"))
-    s.consent_answer = A::TrustFolder;
+  using act::Consent;
+  if (ImGui::Button("Open, and trust this folder (Enter)")) s.actions.push(act::AnswerConsent{Consent::TrustFolder});
   ImGui::SameLine();
-  if (ImGui::Button("Open this model once")) s.consent_answer = A::OnceOnly;
+  if (ImGui::Button("Open this model once")) s.actions.push(act::AnswerConsent{Consent::OnceOnly});
   ImGui::SameLine();
-  if (ImGui::Button("Cancel (Esc)")) s.consent_answer = A::Cancel;
+  if (ImGui::Button("Cancel (Esc)")) s.actions.push(act::AnswerConsent{Consent::Cancel});
   // Enter and Esc are read by the Studio from the window's key events.
-  if (s.consent_answer != A::None || s.consent_path.empty()) ImGui::CloseCurrentPopup();
+  if (s.actions.waiting<act::AnswerConsent>() || s.consent_path.empty()) ImGui::CloseCurrentPopup();
   ImGui::EndPopup();
 }
 
@@ -95,7 +94,7 @@ void import_sheet(AppState& s) {
   ImGui::SetNextItemWidth(ImGui::GetFontSize() * 12);
   ImGui::Combo("##prior", &im.prior, kPrior, 2);
   ImGui::BeginDisabled(s.model_load.running);
-  if (ImGui::Button("Re-import")) im.reimport = true;
+  if (ImGui::Button("Re-import")) s.actions.push(act::Reimport{});
   im.reimport_button = item_rect();
   ImGui::EndDisabled();
   ImGui::SameLine();

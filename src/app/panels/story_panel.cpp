@@ -32,7 +32,7 @@ void story_panel(AppState& s, const Rect& r) {
     if (ImGui::BeginCombo("image with captions", current.c_str())) {
       for (size_t i = 0; i < s.story_images.size(); ++i)
         if (ImGui::Selectable(file_name(s.story_images[i]).c_str(), static_cast<int>(i) == s.story_image))
-          s.story_image_request = static_cast<int>(i);
+          s.actions.push(act::ShowStoryImage{static_cast<int>(i)});
       ImGui::EndCombo();
     }
   } else {
@@ -121,7 +121,7 @@ void story_panel(AppState& s, const Rect& r) {
   }
   ImGui::SetWindowFontScale(1.f);
   ImGui::EndChild();
-  if (ImGui::Button("Keep this passage")) s.story_keep_request = true;
+  if (ImGui::Button("Keep this passage")) s.actions.push(act::KeepPassage{});
   ImGui::SameLine();
   if (ImGui::Button("Copy")) {
     std::string text;
@@ -196,7 +196,7 @@ void style_maker_panel(AppState& s, const Rect& r) {
   ImGui::InputText("name", &s.style_name);
   ImGui::SameLine();
   ImGui::BeginDisabled(s.style_progress.running);
-  if (ImGui::Button("Make")) s.style_make_request = true;
+  if (ImGui::Button("Make")) s.actions.push(act::MakeStyle{});
   ImGui::EndDisabled();
   if (s.style_progress.running) progress_line(s.style_progress);
   error_text(s.style_error);

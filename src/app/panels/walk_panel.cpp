@@ -33,13 +33,13 @@ void walk_panel(AppState& s, const Rect& r) {
     ImGui::SetNextItemWidth(col * 0.45f);
     ImGui::InputInt("seed##walk", &s.walk_seed);
   } else {
-    if (ImGui::SmallButton("+ current point")) s.walk_add_current = true;
+    if (ImGui::SmallButton("+ current point")) s.actions.push(act::AddKeyCurrent{});
     ImGui::SameLine();
     ImGui::BeginDisabled(s.bookmarks.empty());
-    if (ImGui::SmallButton("+ all bookmarks")) s.walk_add_bookmarks = true;
+    if (ImGui::SmallButton("+ all bookmarks")) s.actions.push(act::AddKeyBookmarks{});
     ImGui::EndDisabled();
     ImGui::SameLine();
-    if (ImGui::SmallButton("clear")) s.walk_clear = true;
+    if (ImGui::SmallButton("clear")) s.actions.push(act::ClearKeys{});
     ImGui::SameLine();
     ImGui::Checkbox("loop", &s.walk_loop);
     static const char* kInterp[] = {"linear", "slerp", "spline"};
@@ -57,7 +57,7 @@ void walk_panel(AppState& s, const Rect& r) {
         ImGui::Combo("##interp", &k.interp, kInterp, 3);
         ImGui::SameLine();
       }
-      if (ImGui::SmallButton("x")) s.walk_remove = i;
+      if (ImGui::SmallButton("x")) s.actions.push(act::RemoveKey{static_cast<int>(i)});
       ImGui::PopID();
     }
     if (s.walk_keys.size() < 2) ImGui::TextDisabled("add two keyframes or more");
@@ -76,14 +76,15 @@ void walk_panel(AppState& s, const Rect& r) {
   char label[48];
   std::snprintf(label, sizeof label, "%%.2f / %.2f s", s.walk_duration);
   if (ImGui::SliderFloat("##time", &s.walk_time, 0.f, static_cast<float>(std::max(0.01, s.walk_duration)), label))
-    s.walk_scrubbed = true;
+    s.actions.push(act::SeekWalk{s.walk_time});
   ImGui::SameLine();
   ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x);
   ImGui::SliderFloat("##rate", &s.walk_rate, 0.1f, 4.f, "x%.2f");
   if (!s.walk_random) {
     ImGui::SetNextItemWidth(ImGui::CalcTextSize("000.00 s").x + 20);
     float total = static_cast<float>(s.walk_duration);
-    if (ImGui::DragFloat("length", &total, 0.1f, 0.1f, 600.f, "%.2f s") && total > 0) s.walk_total_seconds = total;
+    if (ImGui::DragFloat("length", &total, 0.1f, 0.1f, 600.f, "%.2f s") && total > 0)
+      s.actions.push(act::SetWalkLength{total});
     ImGui::SameLine();
   }
   ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x);

@@ -79,7 +79,7 @@ void words_panel(AppState& s, const Rect& r) {
       ImGui::TableNextColumn();
       ImGui::Text("%zu", i + 1);
       ImGui::TableNextColumn();
-      if (ImGui::Selectable(a.word.c_str(), false, ImGuiSelectableFlags_SpanAllColumns)) s.word_continue = a.word;
+      if (ImGui::Selectable(a.word.c_str(), false, ImGuiSelectableFlags_SpanAllColumns)) s.actions.push(act::ContinueWords{a.word});
       ImGui::TableNextColumn();
       ImGui::Text("%.4f", a.score);
     }

@@ -1,4 +1,4 @@
-#include "texture.h"
+#include "gl/texture.h"
 
 #define GLFW_INCLUDE_NONE
 #include <epoxy/gl.h>

@@ -1,4 +1,4 @@
-#include "renderer.h"
+#include "workers.h"
 
 #include "latent/algebra.h"
 #include "latent/image_io.h"
@@ -172,14 +172,14 @@ std::string find_training_data(const std::string& model_dir) {
 
 }  // namespace
 
-Renderer::Renderer()
+Workers::Workers()
     : decoder(decode_checked),
       words(answer_words),
       picker(pick),
       story([map = std::make_shared<StoryMap>()](const StoryRequest& r) { return tell_story(r, *map); }),
       hover(decode_checked) {}
 
-void Renderer::make_style(std::shared_ptr<const Space> space, std::string name, std::vector<std::string> a,
+void Workers::make_style(std::shared_ptr<const Space> space, std::string name, std::vector<std::string> a,
                           std::vector<std::string> b, std::vector<std::string> probe) {
   style_task = std::make_unique<Task<StyleVector>>([=](TaskContext& ctx) {
     const auto* st = space ? space->sentences() : nullptr;
@@ -245,7 +245,7 @@ void open_reimport(TorchScriptImport spec, const ModelCheckOptions& check, const
 
 }  // namespace
 
-void Renderer::open_model(const std::string& path_in, const ModelCheckOptions* check,
+void Workers::open_model(const std::string& path_in, const ModelCheckOptions* check,
                           const TorchScriptImport* pair_with, const nlohmann::json& pair_probe) {
   std::optional<ModelCheckOptions> checked;
   if (check) checked = *check;
@@ -314,7 +314,7 @@ void Renderer::open_model(const std::string& path_in, const ModelCheckOptions* c
   });
 }
 
-void Renderer::reimport_model(const TorchScriptImport& spec_in, const ModelCheckOptions& check,
+void Workers::reimport_model(const TorchScriptImport& spec_in, const ModelCheckOptions& check,
                               const nlohmann::json& probe) {
   model_task = std::make_unique<Task<LoadedModel>>([spec_in, check, probe, open = open_options](TaskContext& ctx) {
     LoadedModel out;
@@ -325,7 +325,7 @@ void Renderer::reimport_model(const TorchScriptImport& spec_in, const ModelCheck
   });
 }
 
-void Renderer::open_index(std::shared_ptr<const Space> space) {
+void Workers::open_index(std::shared_ptr<const Space> space) {
   index_task = std::make_unique<Task<std::shared_ptr<const ApproxIndex>>>([space](TaskContext& ctx) {
     const auto* wv = space ? space->words() : nullptr;
     if (!wv) throw UnsupportedError("only word vectors have an approximate index");
@@ -348,7 +348,7 @@ void Renderer::open_index(std::shared_ptr<const Space> space) {
   });
 }
 
-void Renderer::open_map(std::shared_ptr<const RowMatrixXf> points, ProjectionMethod method) {
+void Workers::open_map(std::shared_ptr<const RowMatrixXf> points, ProjectionMethod method) {
   auto snapshot = map_snapshot;
   map_task = std::make_unique<Task<MapResult>>([points, method, snapshot](TaskContext& ctx) {
     MapResult out;
@@ -376,7 +376,7 @@ void Renderer::open_map(std::shared_ptr<const RowMatrixXf> points, ProjectionMet
   });
 }
 
-void Renderer::invert_image(const std::string& path, std::shared_ptr<const Space> space) {
+void Workers::invert_image(const std::string& path, std::shared_ptr<const Space> space) {
   invert_task = std::make_unique<Task<InvertDone>>([path, space](TaskContext& ctx) {
     if (!space || space->info().modality != Modality::Image)
       throw UnsupportedError("open an image model to put an image into its latent space");
@@ -396,7 +396,7 @@ void Renderer::invert_image(const std::string& path, std::shared_ptr<const Space
   });
 }
 
-void Renderer::export_walk(std::shared_ptr<const Space> space, Walk walk, std::string path, VideoOptions options) {
+void Workers::export_walk(std::shared_ptr<const Space> space, Walk walk, std::string path, VideoOptions options) {
   export_task = std::make_unique<Task<std::string>>([space, walk, path, options](TaskContext& ctx) mutable {
     walk.validate(space->info().dim);
     const int n = walk.frame_count(options.fps);
@@ -415,7 +415,7 @@ void Renderer::export_walk(std::shared_ptr<const Space> space, Walk walk, std::s
   });
 }
 
-void Renderer::export_grid(std::shared_ptr<const Space> space, Walk walk, std::string path, int steps, int scale) {
+void Workers::export_grid(std::shared_ptr<const Space> space, Walk walk, std::string path, int steps, int scale) {
   export_task = std::make_unique<Task<std::string>>([space, walk, path, steps, scale](TaskContext& ctx) {
     walk.validate(space->info().dim);
     std::vector<Image> cells;
@@ -435,13 +435,13 @@ void Renderer::export_grid(std::shared_ptr<const Space> space, Walk walk, std::s
   });
 }
 
-void Renderer::rank_influence(std::shared_ptr<const Space> space, Latent z) {
+void Workers::rank_influence(std::shared_ptr<const Space> space, Latent z) {
   influence_task = std::make_unique<Task<std::vector<float>>>([space, z](TaskContext& ctx) {
     return latent::rank_influence(*space, z, [&ctx](float f, const std::string& stage) { return ctx.progress(f, stage); });
   });
 }
 
-void Renderer::open_dataset(const std::string& path, std::shared_ptr<const Space> space) {
+void Workers::open_dataset(const std::string& path, std::shared_ptr<const Space> space) {
   dataset_task = std::make_unique<Task<LoadedDataset>>([path, space](TaskContext& ctx) {
     if (!space) throw UnsupportedError("open a model before a dataset");
     if (space->info().modality != Modality::Image || !space->info().can_encode)
@@ -495,13 +495,13 @@ ThumbnailAtlas make_thumbnail_atlas(const ImageDataset& data, int page_size, con
   return a;
 }
 
-void Renderer::build_atlas(std::shared_ptr<const ImageDataset> data) {
+void Workers::build_atlas(std::shared_ptr<const ImageDataset> data) {
   atlas_task = std::make_unique<Task<ThumbnailAtlas>>([data](TaskContext& ctx) {
     return make_thumbnail_atlas(*data, 2048, [&ctx](float f) { return ctx.progress(f, "pictures for the map"); });
   });
 }
 
-void Renderer::export_selection(std::shared_ptr<const ImageDataset> data, std::vector<long> items,
+void Workers::export_selection(std::shared_ptr<const ImageDataset> data, std::vector<long> items,
                                 std::vector<std::string> label_columns,
                                 std::vector<std::vector<std::string>> label_rows, std::string path, bool images) {
   selection_task = std::make_unique<Task<std::string>>([=](TaskContext& ctx) {

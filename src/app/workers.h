@@ -1,6 +1,7 @@
 #pragma once
-// Holds the model and the dataset and does all work on them, off the UI thread.
-// Includes no ImGui and no GL: it produces images; the Studio uploads them.
+// The studio's workers (formerly the Renderer): they hold the model and the dataset and do
+// all work on them, off the UI thread. Includes no ImGui and no GL: it produces images;
+// the Studio uploads them.
 #include <memory>
 #include <optional>
 #include <string>
@@ -148,9 +149,9 @@ int atlas_cell(long count, int side);
 ThumbnailAtlas make_thumbnail_atlas(const latent::ImageDataset& data, int page_size,
                                     const std::function<bool(float)>& progress = {});
 
-class Renderer {
+class Workers {
  public:
-  Renderer();
+  Workers();
 
   // With `check` (for models that run code, latent::model_runs_code), the model is first
   // opened and run in a separate process under it (a memory cap and a timeout); only if

@@ -1,4 +1,4 @@
-#include "fonts.h"
+#include "gl/fonts.h"
 
 #include <filesystem>
 

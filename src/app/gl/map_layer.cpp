@@ -1,4 +1,4 @@
-#include "map_layer.h"
+#include "gl/map_layer.h"
 
 #include <epoxy/gl.h>
 

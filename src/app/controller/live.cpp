@@ -1,0 +1,83 @@
+#include "controller/live.h"
+
+#include <algorithm>
+#include <string>
+
+namespace studio::controller {
+
+void step_bookmark(AppState& s, bool next) {
+  const int n = static_cast<int>(s.bookmarks.size());
+  if (n == 0) return;
+  s.current_bookmark = s.current_bookmark < 0 ? (next ? 0 : n - 1) : (s.current_bookmark + (next ? 1 : n - 1)) % n;
+  s.actions.push(act::GoToBookmark{s.current_bookmark});
+}
+
+void randomize(AppState& s) { s.actions.push(act::Randomize{++s.randomize_seed}); }
+
+void apply_control_event(const ControlEvent& e, AppState& s) {
+  using Kind = ControlEvent::Kind;
+  s.live_last = describe(e);
+  const int dim = static_cast<int>(s.z.size());
+  switch (e.kind) {
+    case Kind::SetDim:
+      if (e.index >= 0 && e.index < dim) {
+        const float range = s.slider_range(e.index);
+        s.z[e.index] = e.normalized ? -range + 2.f * range * e.value : e.value;
+      }
+      break;
+    case Kind::SetDims:
+      if (static_cast<int>(e.values.size()) == dim) s.z = e.values;
+      else s.live_last = "ignored /latent/z with " + std::to_string(e.values.size()) + " values (the model has " +
+                         std::to_string(dim) + ")";
+      break;
+    case Kind::Attribute:
+      if (!e.text.empty()) {  // a named direction, in sigma
+        bool found = false;
+        for (auto& a : s.attributes)
+          if (a.direction >= 0 && a.direction < static_cast<int>(s.directions.size()) &&
+              s.directions[static_cast<size_t>(a.direction)].name == e.text) {
+            a.strength = e.normalized ? -3.f + 6.f * e.value : e.value;
+            found = true;
+          }
+        if (!found) s.live_last = "ignored: the model has no direction \"" + e.text + "\"";
+      } else if (e.index >= 0 && e.index < static_cast<int>(s.attributes.size())) {
+        s.attributes[e.index].strength = e.normalized ? -3.f + 6.f * e.value : e.value;
+      }
+      break;
+    case Kind::StyleStrength:
+      s.live_last = "style strength is for sentence models (not open)";
+      break;
+    case Kind::WalkSpeed:
+      s.walk_rate = std::clamp(e.normalized ? 0.1f + 3.9f * e.value : e.value, 0.f, 16.f);
+      break;
+    case Kind::WalkPlay:
+      if (!s.walk_playing) s.actions.push(act::ToggleWalk{});
+      break;
+    case Kind::WalkPause:
+      if (s.walk_playing) s.actions.push(act::ToggleWalk{});
+      break;
+    case Kind::WalkToggle:
+      s.actions.push(act::ToggleWalk{});
+      break;
+    case Kind::Bookmark: {
+      int found = -1;
+      for (int i = 0; i < static_cast<int>(s.bookmarks.size()); ++i)
+        if ((!e.text.empty() && s.bookmarks[i].name == e.text) || (e.text.empty() && i == e.index)) found = i;
+      if (found >= 0) s.actions.push(act::GoToBookmark{found}), s.current_bookmark = found;
+      else s.live_last = "no bookmark " + (e.text.empty() ? std::to_string(e.index) : "\"" + e.text + "\"");
+      break;
+    }
+    case Kind::NextBookmark:
+    case Kind::PrevBookmark:
+      step_bookmark(s, e.kind == Kind::NextBookmark);
+      break;
+    case Kind::Randomize:
+      randomize(s);
+      break;
+    case Kind::Blackout:
+      s.blackout = e.value < 0 ? !s.blackout : e.value > 0;
+      break;
+  }
+}
+
+}  // namespace studio::controller
