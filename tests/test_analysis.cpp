@@ -2,6 +2,7 @@
 // grid rows of walk.h: what the studio and the CLI both call.
 #include "latent/analysis.h"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 
@@ -168,4 +169,41 @@ TEST(Analysis, MapFilterIsALabelQueryOrAnExpressionOverNamesAndLabels) {
     EXPECT_NE(std::string(e.what()).find("neither a label query nor a valid regular expression"), std::string::npos);
   }
   EXPECT_THROW(filter_points("nosuch=1", 3, names, &labels), std::exception) << "the query names no column";
+}
+
+TEST(Analysis, AttributeVectorIsTheDifferenceOfTheGroupsMeans) {
+  const std::vector<Latent> items = {{1.f, 0.f}, {3.f, 2.f}, {0.f, 1.f}, {0.f, 5.f}};
+  const Latent d = attribute_vector(items, {0, 1}, {2, 3});  // (2, 1) - (0, 3)
+  EXPECT_EQ(d, (Latent{2.f, -2.f}));
+  EXPECT_EQ(attribute_vector(items, {3}, {3}), (Latent{0.f, 0.f}));
+  try {
+    attribute_vector(items, {0}, {});
+    FAIL() << "an empty group has no mean";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("group B"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(attribute_vector(items, {0, 4}, {1}), Error) << "an index past the items";
+  EXPECT_THROW(attribute_vector(items, {-1}, {1}), Error);
+}
+
+TEST(Analysis, AStyleMapPutsItsExamplesApartAlongTheStyleAndPlacesOtherThoughts) {
+  // Style A sits at +x, B at -x, with a little spread along y; the style points B -> A.
+  const std::vector<Latent> a = {{2.f, 0.5f, 0.f}, {2.f, -0.5f, 0.f}, {1.8f, 0.f, 0.f}};
+  const std::vector<Latent> b = {{-2.f, 0.4f, 0.f}, {-2.2f, -0.4f, 0.f}};
+  for (const float sign : {1.f, -1.f}) {  // the style's sign turns the first axis
+    const StyleMap map(a, b, Latent{sign * 4.f, 0.f, 0.f});
+    ASSERT_EQ(map.a().size(), 3u);
+    ASSERT_EQ(map.b().size(), 2u);
+    float far = 0;
+    for (const auto& p : map.a()) EXPECT_GT(sign * p.first, 0.5f);
+    for (const auto& p : map.b()) EXPECT_LT(sign * p.first, -0.5f);
+    for (const auto& v : {map.a(), map.b()})
+      for (const auto& p : v) far = std::max({far, std::fabs(p.first), std::fabs(p.second)});
+    EXPECT_NEAR(far, 1.f, 1e-5) << "scaled so the farthest example is at 1";
+    const auto caption = map.place({0.f, 0.f, 0.f}), shifted = map.place({2.f, 0.f, 0.f});
+    EXPECT_GT(sign * (shifted.first - caption.first), 0.4f) << "a shift towards A moves right";
+    EXPECT_EQ(map.place({1.f}), (std::pair<float, float>{0.f, 0.f})) << "a thought of another size";
+  }
+  EXPECT_THROW(StyleMap(a, {}, Latent{1.f, 0.f, 0.f}), UnsupportedError);
+  EXPECT_THROW(StyleMap(a, {{1.f, 2.f}}, Latent{1.f, 0.f, 0.f}), UnsupportedError);
 }

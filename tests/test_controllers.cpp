@@ -50,13 +50,13 @@ TEST(PointsController, BookmarksAreAddedVisitedAndDeleted) {
   EXPECT_EQ(s.z, (std::vector<float>{1.f, 2.f, 3.f}));
   EXPECT_NE(s.session_status.find("'wide' has 5 values; this model has 3"), std::string::npos) << s.session_status;
 
-  s.current_bookmark = 2;
+  s.show.current_bookmark = 2;
   s.actions.push(act::DeleteBookmark{2});
   s.actions.push(act::DeleteBookmark{7});  // out of range: nothing
   s.actions.push(act::GoToBookmark{-1});   // nothing
   run_frame(s, ctx);
   EXPECT_EQ(s.bookmarks.size(), 2u);
-  EXPECT_EQ(s.current_bookmark, -1);  // the keyboard's next bookmark starts again
+  EXPECT_EQ(s.show.current_bookmark, -1);  // the keyboard's next bookmark starts again
 }
 
 TEST(PointsController, ExpressionsUseBookmarksGroupsAndItems) {
@@ -187,75 +187,75 @@ TEST(WalkController, KeyframesComeFromThePointAndTheBookmarksInTheOrderAsked) {
   s.model.info.dim = 2;
   s.z = {1.f, 2.f};
   s.bookmarks = {{"smile", {3.f, 4.f}}, {"other model", {1.f, 2.f, 3.f}}};
-  s.walk_keys.push_back({"old model's key", {9.f, 9.f, 9.f}});
+  s.walk.keys.push_back({"old model's key", {9.f, 9.f, 9.f}});
   EXPECT_FALSE(controller::step_walk({act::AddKeyCurrent{}}, s, 2, 0).has_value()) << "one key is no walk";
-  ASSERT_EQ(s.walk_keys.size(), 1u) << "the key of another size is dropped";
-  EXPECT_EQ(s.walk_keys[0].name, "key 1");
+  ASSERT_EQ(s.walk.keys.size(), 1u) << "the key of another size is dropped";
+  EXPECT_EQ(s.walk.keys[0].name, "key 1");
   std::optional<latent::Walk> w = controller::step_walk({act::AddKeyBookmarks{}}, s, 2, 0);
-  ASSERT_EQ(s.walk_keys.size(), 2u) << "only the bookmark of this model's size";
-  EXPECT_EQ(s.walk_keys[1].name, "smile");
+  ASSERT_EQ(s.walk.keys.size(), 2u) << "only the bookmark of this model's size";
+  EXPECT_EQ(s.walk.keys[1].name, "smile");
   ASSERT_TRUE(w.has_value());
   EXPECT_EQ(w->keys.size(), 2u);
-  EXPECT_GT(s.walk_duration, 0);
+  EXPECT_GT(s.walk.duration, 0);
   w = controller::step_walk({act::AddKeyCurrent{}, act::RemoveKey{0}, act::RemoveKey{7}}, s, 2, 0);
-  ASSERT_EQ(s.walk_keys.size(), 2u);
-  EXPECT_EQ(s.walk_keys[0].name, "smile");
-  EXPECT_EQ(s.walk_keys[1].z, (std::vector<float>{1.f, 2.f}));
-  s.walk_playing = true;
+  ASSERT_EQ(s.walk.keys.size(), 2u);
+  EXPECT_EQ(s.walk.keys[0].name, "smile");
+  EXPECT_EQ(s.walk.keys[1].z, (std::vector<float>{1.f, 2.f}));
+  s.walk.playing = true;
   EXPECT_FALSE(controller::step_walk({act::ClearKeys{}}, s, 2, 0).has_value());
-  EXPECT_TRUE(s.walk_keys.empty());
-  EXPECT_FALSE(s.walk_playing);
-  EXPECT_EQ(s.walk_duration, 0);
+  EXPECT_TRUE(s.walk.keys.empty());
+  EXPECT_FALSE(s.walk.playing);
+  EXPECT_EQ(s.walk.duration, 0);
 }
 
 TEST(WalkController, PlayingMovesThePointAlongTheWalkAndSeekingJumps) {
   AppState s;
   s.model.info.dim = 2;
-  s.walk_loop = false;
-  s.walk_keys = {{"a", {0.f, 0.f}, 2.f, 0}, {"b", {4.f, -2.f}, 2.f, 0}};  // linear, 2 s
+  s.walk.loop = false;
+  s.walk.keys = {{"a", {0.f, 0.f}, 2.f, 0}, {"b", {4.f, -2.f}, 2.f, 0}};  // linear, 2 s
   s.z = {7.f, 7.f};
   controller::step_walk({}, s, 2, 0.1);
   EXPECT_EQ(s.z, (std::vector<float>{7.f, 7.f})) << "paused: the point stays";
-  EXPECT_FLOAT_EQ(static_cast<float>(s.walk_duration), 2.f);
+  EXPECT_FLOAT_EQ(static_cast<float>(s.walk.duration), 2.f);
   controller::step_walk({act::ToggleWalk{}}, s, 2, 0.5);
-  EXPECT_TRUE(s.walk_playing);
-  EXPECT_FLOAT_EQ(s.walk_time, 0.5f);
+  EXPECT_TRUE(s.walk.playing);
+  EXPECT_FLOAT_EQ(s.walk.time, 0.5f);
   EXPECT_NEAR(s.z[0], 1.f, 1e-5);
   EXPECT_NEAR(s.z[1], -0.5f, 1e-5);
-  s.walk_rate = 2.f;
+  s.walk.rate = 2.f;
   controller::step_walk({}, s, 2, 0.25);
-  EXPECT_FLOAT_EQ(s.walk_time, 1.f);
+  EXPECT_FLOAT_EQ(s.walk.time, 1.f);
   EXPECT_NEAR(s.z[0], 2.f, 1e-5);
   controller::step_walk({}, s, 2, 5.0);  // an open walk stops at its end
-  EXPECT_FALSE(s.walk_playing);
-  EXPECT_FLOAT_EQ(s.walk_time, 2.f);
+  EXPECT_FALSE(s.walk.playing);
+  EXPECT_FLOAT_EQ(s.walk.time, 2.f);
   EXPECT_NEAR(s.z[0], 4.f, 1e-5);
   controller::step_walk({act::ToggleWalk{}}, s, 2, 0);
-  EXPECT_TRUE(s.walk_playing);
-  EXPECT_FLOAT_EQ(s.walk_time, 0.f) << "play at the end starts again";
+  EXPECT_TRUE(s.walk.playing);
+  EXPECT_FLOAT_EQ(s.walk.time, 0.f) << "play at the end starts again";
   controller::step_walk({act::ToggleWalk{}, act::SeekWalk{1.5f}, act::SeekWalk{0.25f}}, s, 2, 1.0);
-  EXPECT_FALSE(s.walk_playing);
-  EXPECT_FLOAT_EQ(s.walk_time, 0.25f) << "paused, then the last seek wins";
+  EXPECT_FALSE(s.walk.playing);
+  EXPECT_FLOAT_EQ(s.walk.time, 0.25f) << "paused, then the last seek wins";
   EXPECT_NEAR(s.z[0], 0.5f, 1e-5);
   controller::step_walk({act::SeekWalk{99.f}}, s, 2, 0);
-  EXPECT_FLOAT_EQ(s.walk_time, 2.f) << "a seek stays inside the walk";
+  EXPECT_FLOAT_EQ(s.walk.time, 2.f) << "a seek stays inside the walk";
   controller::step_walk({act::SetWalkLength{6.f}}, s, 2, 0);
-  EXPECT_FLOAT_EQ(static_cast<float>(s.walk_duration), 6.f);
-  EXPECT_FLOAT_EQ(s.walk_keys[0].seconds, 6.f) << "the panel's keys take the new lengths";
+  EXPECT_FLOAT_EQ(static_cast<float>(s.walk.duration), 6.f);
+  EXPECT_FLOAT_EQ(s.walk.keys[0].seconds, 6.f) << "the panel's keys take the new lengths";
   controller::step_walk({act::SetWalkLength{-1.f}}, s, 2, 0);
-  EXPECT_FLOAT_EQ(static_cast<float>(s.walk_duration), 6.f) << "a length of no time is ignored";
+  EXPECT_FLOAT_EQ(static_cast<float>(s.walk.duration), 6.f) << "a length of no time is ignored";
 }
 
 TEST(WalkController, AClosedWalkWrapsAround) {
   AppState s;
   s.model.info.dim = 2;
-  s.walk_loop = true;  // b travels back to a: 4 s in all
-  s.walk_keys = {{"a", {0.f, 0.f}, 2.f, 0}, {"b", {4.f, 0.f}, 2.f, 0}};
+  s.walk.loop = true;  // b travels back to a: 4 s in all
+  s.walk.keys = {{"a", {0.f, 0.f}, 2.f, 0}, {"b", {4.f, 0.f}, 2.f, 0}};
   controller::step_walk({act::ToggleWalk{}}, s, 2, 0);
-  EXPECT_FLOAT_EQ(static_cast<float>(s.walk_duration), 4.f);
+  EXPECT_FLOAT_EQ(static_cast<float>(s.walk.duration), 4.f);
   controller::step_walk({}, s, 2, 5.0);
-  EXPECT_TRUE(s.walk_playing);
-  EXPECT_FLOAT_EQ(s.walk_time, 1.f);
+  EXPECT_TRUE(s.walk.playing);
+  EXPECT_FLOAT_EQ(s.walk.time, 1.f);
   EXPECT_NEAR(s.z[0], 2.f, 1e-5);
   controller::step_walk({}, s, 2, 2.0);
   EXPECT_NEAR(s.z[0], 2.f, 1e-5) << "at 3 s, half way back";
@@ -264,11 +264,11 @@ TEST(WalkController, AClosedWalkWrapsAround) {
 TEST(WalkController, KeysThatMakeNoWalkSayWhy) {
   AppState s;
   s.model.info.dim = 2;
-  s.walk_keys = {{"a", {0.f, 0.f}, 0.f, 0}, {"b", {1.f, 1.f}, 2.f, 0}};
-  s.walk_loop = false;
+  s.walk.keys = {{"a", {0.f, 0.f}, 0.f, 0}, {"b", {1.f, 1.f}, 2.f, 0}};
+  s.walk.loop = false;
   EXPECT_FALSE(controller::step_walk({act::ToggleWalk{}}, s, 2, 0.1).has_value());
-  EXPECT_FALSE(s.walk_playing);
-  EXPECT_NE(s.walk_error, "");
+  EXPECT_FALSE(s.walk.playing);
+  EXPECT_NE(s.walk.error, "");
 }
 
 // A MIDI knob or an OSC message, without a window or a port: the event LiveControl would
@@ -299,7 +299,7 @@ TEST(LiveController, KnobsMoveSlidersAcrossTheirRangeAndOscSetsValuesAsSent) {
   whole.values = {1.f, 2.f, 3.f};
   controller::apply_control_event(whole, s);
   EXPECT_EQ(s.z, (std::vector<float>{6.f, 1.25f}));
-  EXPECT_NE(s.live_last.find("3 values"), std::string::npos) << s.live_last;
+  EXPECT_NE(s.live.last.find("3 values"), std::string::npos) << s.live.last;
   whole.values = {1.f, 2.f};
   controller::apply_control_event(whole, s);
   EXPECT_EQ(s.z, whole.values);
@@ -307,7 +307,7 @@ TEST(LiveController, KnobsMoveSlidersAcrossTheirRangeAndOscSetsValuesAsSent) {
   controller::apply_control_event(event(K::Attribute, 0.75f, 0, true), s);
   EXPECT_FLOAT_EQ(s.attributes[0].strength, 1.5f) << "-3..3 sigma";
   controller::apply_control_event(event(K::WalkSpeed, 1.f, -1, true), s);
-  EXPECT_FLOAT_EQ(s.walk_rate, 4.f);
+  EXPECT_FLOAT_EQ(s.walk.rate, 4.f);
   EXPECT_TRUE(s.actions.empty());
 }
 
@@ -330,9 +330,9 @@ TEST(LiveController, ButtonsPushTheSameActionsAsTheKeysAndPanels) {
   named.text = "nope";
   controller::apply_control_event(named, s);
   EXPECT_TRUE(s.actions.empty());
-  EXPECT_EQ(s.live_last, "no bookmark \"nope\"");
+  EXPECT_EQ(s.live.last, "no bookmark \"nope\"");
 
-  s.walk_playing = true;
+  s.walk.playing = true;
   controller::apply_control_event(event(K::WalkPlay), s);  // already playing: nothing
   controller::apply_control_event(event(K::WalkPause), s);
   controller::apply_control_event(event(K::WalkToggle), s);
@@ -345,9 +345,9 @@ TEST(LiveController, ButtonsPushTheSameActionsAsTheKeysAndPanels) {
   EXPECT_EQ(std::get<act::Randomize>(q[0]).seed, seed + 1);
   EXPECT_EQ(std::get<act::Randomize>(q[1]).seed, seed + 2) << "each draw a new one";
   controller::apply_control_event(event(K::Blackout, -1.f), s);
-  EXPECT_TRUE(s.blackout);
+  EXPECT_TRUE(s.show.blackout);
   controller::apply_control_event(event(K::Blackout, -1.f), s);
-  EXPECT_FALSE(s.blackout);
+  EXPECT_FALSE(s.show.blackout);
   controller::apply_control_event(event(K::Blackout, 1.f), s);
-  EXPECT_TRUE(s.blackout);
+  EXPECT_TRUE(s.show.blackout);
 }

@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include <Eigen/Core>
+
 #include "latent/image.h"
 #include "latent/labels.h"
 #include "latent/space.h"
@@ -46,6 +48,30 @@ Placement place_image(const Space& space, const Image& target, const ProgressFn&
 // A small set of points (a query's answers, a style's examples) on a plane: their first two
 // principal axes, scaled so the farthest coordinate is 1.
 std::vector<std::pair<float, float>> project_small(const std::vector<Latent>& points);
+
+// A style's map (the story panel's): the thoughts of the style's example sentences, A and
+// B, on their first two principal axes, the first turned to point from B towards A along
+// the style's `direction`, scaled so the farthest example sits at 1. Other thoughts (the
+// captions' before and after the shift) are placed on the same plane. UnsupportedError
+// when a group is empty or the thoughts differ in size.
+class StyleMap {
+ public:
+  StyleMap(const std::vector<Latent>& a, const std::vector<Latent>& b, const Latent& direction);
+  const std::vector<std::pair<float, float>>& a() const { return a_; }
+  const std::vector<std::pair<float, float>>& b() const { return b_; }
+  std::pair<float, float> place(const Latent& z) const;
+
+ private:
+  Eigen::VectorXf mean_;
+  Eigen::MatrixXf axes_;  // D x 2
+  float scale_ = 1;
+  std::vector<std::pair<float, float>> a_, b_;
+};
+
+// The attribute vector of the essay's arithmetic (glasses - plain): the mean of the items
+// in group `a` minus the mean of those in `b`, each an index into `items`. Error, naming
+// the group, when one is empty or holds an index out of range.
+Latent attribute_vector(const std::vector<Latent>& items, const std::vector<long>& a, const std::vector<long>& b);
 
 // Which of n points (a map's) a filter keeps, 1 per kept point. A filter that compares a
 // column (glasses=1, age>30, name~ann) is a label query when `labels` has a row per point;

@@ -146,13 +146,14 @@ using Action =
     std::variant<act::AddBookmark, act::GoToBookmark, act::DeleteBookmark, act::EvaluateExpression, act::Randomize,
                  act::Shrink, act::OpenModel, act::Reimport, act::AnswerConsent, act::OpenDataset, act::PickItem,
                  act::ContinueWords, act::RankInfluence, act::SetDevice, act::PlaceImage, act::SaveSession,
-                 act::OpenSession, act::RestoreAutosave, act::DiscardAutosave, act::ToggleWalk, act::SeekWalk, act::SetWalkLength, act::ExportWalk,
-                 act::ExportGrid, act::CancelExport, act::SaveImage, act::SaveWindow, act::AddKeyCurrent,
-                 act::AddKeyBookmarks, act::ClearKeys, act::RemoveKey, act::ComputeMap, act::CancelMap,
-                 act::SaveSelection, act::MakeGroup, act::GroupFromSelection, act::AddAttribute, act::ApplyAttribute,
-                 act::ShowStoryImage, act::KeepPassage, act::MakeStyle, act::ApplyLayout, act::SaveLayout,
-                 act::OpenScene, act::ChooseFile, act::TogglePresentation, act::ToggleOutputWindow, act::ToggleOsc, act::ToggleMidi,
-                 act::RefreshMidiPorts, act::ArmLearn, act::RemoveBinding>;
+                 act::OpenSession, act::RestoreAutosave, act::DiscardAutosave, act::ToggleWalk, act::SeekWalk,
+                 act::SetWalkLength, act::ExportWalk, act::ExportGrid, act::CancelExport, act::SaveImage,
+                 act::SaveWindow, act::AddKeyCurrent, act::AddKeyBookmarks, act::ClearKeys, act::RemoveKey,
+                 act::ComputeMap, act::CancelMap, act::SaveSelection, act::MakeGroup, act::GroupFromSelection,
+                 act::AddAttribute, act::ApplyAttribute, act::ShowStoryImage, act::KeepPassage, act::MakeStyle,
+                 act::ApplyLayout, act::SaveLayout, act::OpenScene, act::ChooseFile, act::TogglePresentation,
+                 act::ToggleOutputWindow, act::ToggleOsc, act::ToggleMidi, act::RefreshMidiPorts, act::ArmLearn,
+                 act::RemoveBinding>;
 
 // The frame's queue: pushed to from anywhere on the UI thread, taken whole by the Studio.
 class Actions {
@@ -189,9 +190,8 @@ class Actions {
   // Drops the queued actions of type T that `pred` holds for.
   template <class T, class Pred>
   void drop_if(Pred pred) {
-    pending_.erase(std::remove_if(pending_.begin(), pending_.end(),
-                                  [&](const Action& a) { return std::holds_alternative<T>(a) && pred(std::get<T>(a)); }),
-                   pending_.end());
+    const auto match = [&](const Action& a) { return std::holds_alternative<T>(a) && pred(std::get<T>(a)); };
+    pending_.erase(std::remove_if(pending_.begin(), pending_.end(), match), pending_.end());
   }
   // The last queued action of type T, left in the queue (nullptr: none).
   template <class T>

@@ -134,55 +134,59 @@ struct AppState {
   Rect first_slider_rect;          // the first visible slider (for scripted drags)
   Rect first_direction_rect;       // the first visible named-direction slider
 
-  // Words (word-vector models)
-  std::string word_query = "king - man + woman";  // a word or an expression
-  bool word_keep_inputs = false;   // default: input words are excluded from the answers
-  int word_method = 0;             // 0: 3CosAdd, 1: 3CosMul
-  int word_k = 12;                 // answers to show
-  std::vector<WordPoint> word_answers;
-  std::vector<WordPoint> word_inputs;
-  std::string word_status;         // how the answers were found (method, exact/approximate, inputs)
-  std::string word_error;
-  bool word_use_approx = true;     // use the approximate index once it is ready
-  bool word_index_ready = false;
-  Progress word_index;             // building (or reading) the approximate index
-  std::string word_index_note;     // why there is none, or what it is
+  // Words (word-vector models): the query, its answers and the approximate index.
+  struct WordsPart {
+    std::string query = "king - man + woman";  // a word or an expression
+    bool keep_inputs = false;   // default: input words are excluded from the answers
+    int method = 0;             // 0: 3CosAdd, 1: 3CosMul
+    int k = 12;                 // answers to show
+    std::vector<WordPoint> answers;
+    std::vector<WordPoint> inputs;
+    std::string status;         // how the answers were found (method, exact/approximate, inputs)
+    std::string error;
+    bool use_approx = true;     // use the approximate index once it is ready
+    bool index_ready = false;
+    Progress index;             // building (or reading) the approximate index
+    std::string index_note;     // why there is none, or what it is
+  } words;
   std::vector<WordPoint> view_words;  // the words nearest the slider point
 
-  // Story (sentence models): captions -> mean thought + strength x style -> a passage
-  std::string story_captions;              // one caption per line
-  std::vector<std::string> story_images;   // images with captions beside them (picker)
-  int story_image = -1;                    // shown image (index into story_images)
-  std::string story_image_path;            // shown image's path (picked or dropped)
-  TextureId story_image_texture = 0;
-  int story_image_w = 0, story_image_h = 0;
-  std::vector<std::string> story_style_names;  // the model's styles, then the session's
-  std::vector<std::string> story_style_notes;  // where each came from, calibrated strength
-  std::vector<float> story_style_defaults;
-  int story_style = 0;                     // index; -1: no style
-  float story_strength = 1.f;
-  bool story_strength_default = true;      // follow the style's calibrated strength
-  int story_method = 0;                    // 0 greedy (live), 1 beam, 2 sample
-  int story_beam = 5;
-  float story_temperature = 0.8f;
-  int story_seed = 0;
-  int story_sentences = 4;
-  std::vector<std::string> story_passage;  // the newest finished passage
-  std::string story_passage_for;           // what it was made from (captions | style | strength)
-  double story_novel_likeness = 0, story_content_kept = 0, story_ms = 0;
-  bool story_busy = false;
-  std::string story_error;
-  std::vector<std::string> story_kept;     // passages the person kept
-  // The map: the style's example sentences (A, B) and the captions' thought before and
-  // after the shift, in 2-D (PCA of the examples' thoughts).
-  std::vector<std::pair<float, float>> story_map_a, story_map_b;
-  std::pair<float, float> story_xy_caption{0, 0}, story_xy_shifted{0, 0};
-  bool story_map_ready = false;
-  Rect story_map_rect;                     // where the map was drawn (framebuffer pixels, for tests)
-  // A style from two texts typed here (saved in the session)
-  std::string style_a_text, style_b_text, style_name = "my-style";
-  Progress style_progress;
-  std::string style_error, style_status;
+  // Story (sentence models): captions -> mean thought + strength x style -> a passage.
+  struct StoryPart {
+    std::string captions;              // one caption per line
+    std::vector<std::string> images;   // images with captions beside them (picker)
+    int image = -1;                    // shown image (index into images)
+    std::string image_path;            // shown image's path (picked or dropped)
+    TextureId image_texture = 0;
+    int image_w = 0, image_h = 0;
+    std::vector<std::string> style_names;  // the model's styles, then the session's
+    std::vector<std::string> style_notes;  // where each came from, calibrated strength
+    std::vector<float> style_defaults;
+    int style = 0;                     // index; -1: no style
+    float strength = 1.f;
+    bool strength_default = true;      // follow the style's calibrated strength
+    int method = 0;                    // 0 greedy (live), 1 beam, 2 sample
+    int beam = 5;
+    float temperature = 0.8f;
+    int seed = 0;
+    int sentences = 4;
+    std::vector<std::string> passage;  // the newest finished passage
+    std::string passage_for;           // what it was made from (captions | style | strength)
+    double novel_likeness = 0, content_kept = 0, ms = 0;
+    bool busy = false;
+    std::string error;
+    std::vector<std::string> kept;     // passages the person kept
+    // The map: the style's example sentences (A, B) and the captions' thought before and
+    // after the shift, in 2-D (PCA of the examples' thoughts).
+    std::vector<std::pair<float, float>> map_a, map_b;
+    std::pair<float, float> xy_caption{0, 0}, xy_shifted{0, 0};
+    bool map_ready = false;
+    Rect map_rect;                     // where the map was drawn (framebuffer pixels, for tests)
+    // A style from two texts typed here (saved in the session)
+    std::string style_a_text, style_b_text, style_name = "my-style";
+    Progress style_progress;
+    std::string style_error, style_status;
+  } story;
   std::string view_text;                   // text models: the slider point decoded
 
   // Dataset
@@ -198,21 +202,64 @@ struct AppState {
   TextureId pick_original = 0, pick_reconstruction = 0, pick_error = 0;
   double pick_rmse = 0, pick_max_error = 0;
 
-  // Map (2-D projection of the dataset's latents, or of the first words)
-  int map_method = 0;                      // 0 PCA, 1 t-SNE, 2 UMAP-style
-  // (act::ComputeMap computes it with map_method, act::CancelMap stops it)
-  Progress map_progress;
-  std::string map_error;
-  std::string map_shown_method;            // method of the map on screen
-  std::vector<float> map_xy;               // x0, y0, x1, y1, ... (data units)
-  std::vector<std::string> map_names;      // words, for word models
-  float map_current[2] = {0, 0};           // where the current latent is on the map
-  bool map_current_valid = false;
+  // Map (2-D projection of the dataset's latents, or of the first words): the projection,
+  // its view, filter, lasso and pictures.
+  struct MapPart {
+    int method = 0;                      // 0 PCA, 1 t-SNE, 2 UMAP-style
+    // (act::ComputeMap computes it with this method, act::CancelMap stops it)
+    Progress progress;
+    std::string error;
+    std::string shown_method;            // method of the map on screen
+    std::vector<float> xy;               // x0, y0, x1, y1, ... (data units)
+    std::vector<std::string> names;      // words, for word models
+    float current[2] = {0, 0};           // where the current latent is on the map
+    bool current_valid = false;
+    std::vector<int> colors;             // category per point (-1: none)
+    long hover = -1;
+    float canvas_px[2] = {0, 0};   // canvas size in framebuffer pixels
+    float point_px = 6;            // point size in framebuffer pixels
+    TextureId texture = 0;         // the points, drawn by the GL layer (0: the panel draws them)
+    uint64_t redraws = 0;
+    std::string filter;                  // a label query (glasses=1) or a regular expression over names
+    bool isolate = false;                // hide the points the filter leaves out
+    std::vector<char> match;             // per point: 1 if the filter keeps it (empty: all)
+    std::string filter_error;
+    std::string filter_applied = "\x01";  // the filter `match` was computed for
+    std::vector<long> selection;         // points chosen with the lasso (shift + drag)
+    bool pictures = true;                // draw pictures when there is room
+    long thumbnails_drawn = 0;           // in the last frame (tests, performance)
+    float thumbnail_px = 0;              // their size then (framebuffer pixels)
+    Rect canvas_rect;                    // framebuffer pixels (tests)
+    long centre_point = -1;              // the point drawn nearest the canvas centre (tests)
+    float centre_point_px[2] = {0, 0};
+    struct MapView {
+      float cx = 0, cy = 0;      // data point at the canvas centre
+      float scale_px = 1;        // pixels per data unit
+      float zoom = 1;            // over the fit
+      size_t fitted_for = 0;     // point count the view was fitted to
+    } view;
+    // The dataset's pictures on the map: an atlas of small copies, drawn in place of the
+    // points once zooming leaves room for them.
+    struct MapAtlas {
+      std::vector<TextureId> pages;
+      int cell = 0, page_size = 0, per_row = 0;
+      long per_page = 0, count = 0;
+    } atlas;
+    Progress atlas_progress;                 // building the map's picture atlas
+    // The point under the pointer, decoded by the model, shown large beside its picture.
+    TextureId hover_texture = 0;
+    long hover_decoded = -1;                 // the item hover_texture shows
+    int hover_w = 0, hover_h = 0;
+    // The lasso's selection written out: a list (PATH.csv) or a folder of pictures (PATH/).
+    std::string selection_path = "selection";
+    Progress selection_progress;
+    Rect selection_list_button, selection_images_button;  // framebuffer pixels (tests)
+    std::string selection_status;
+  } map;
   std::string labels_path_input;           // CSV with one row per dataset item
   std::string labels_error;
   std::vector<std::string> label_columns;  // from the loaded labels
   int color_column = -1;                   // colour the map by this column (-1: none)
-  std::vector<int> map_colors;             // category per point (-1: none)
   std::vector<std::string> color_names;    // category names, in palette order
   std::string group_query;                 // e.g. glasses=1
   std::string group_name;
@@ -272,46 +319,6 @@ struct AppState {
   std::string layout_status;
   Rect layout_menu_rect;
   std::vector<Rect> layout_item_rects;  // while the Layout menu is open
-  long map_hover = -1;
-  struct MapView {
-    float cx = 0, cy = 0;      // data point at the canvas centre
-    float scale_px = 1;        // pixels per data unit
-    float zoom = 1;            // over the fit
-    size_t fitted_for = 0;     // point count the view was fitted to
-  } map_view;
-  float map_canvas_px[2] = {0, 0};   // canvas size in framebuffer pixels
-  float map_point_px = 6;            // point size in framebuffer pixels
-  TextureId map_texture = 0;         // the points, drawn by the GL layer (0: the panel draws them)
-  uint64_t map_redraws = 0;
-  std::string map_filter;                  // a label query (glasses=1) or a regular expression over names
-  bool map_isolate = false;                // hide the points the filter leaves out
-  std::vector<char> map_match;             // per point: 1 if the filter keeps it (empty: all)
-  std::string map_filter_error;
-  std::string map_filter_applied = "\x01";  // the filter map_match was computed for
-  std::vector<long> map_selection;         // points chosen with the lasso (shift + drag)
-  // The dataset's pictures on the map: an atlas of small copies, drawn in place of the
-  // points once zooming leaves room for them.
-  struct MapAtlas {
-    std::vector<TextureId> pages;
-    int cell = 0, page_size = 0, per_row = 0;
-    long per_page = 0, count = 0;
-  } map_atlas;
-  Progress atlas_progress;
-  bool map_pictures = true;                // draw pictures when there is room
-  long map_thumbnails_drawn = 0;           // in the last frame (tests, performance)
-  float map_thumbnail_px = 0;              // their size then (framebuffer pixels)
-  Rect map_canvas_rect;                    // framebuffer pixels (tests)
-  long map_centre_point = -1;              // the point drawn nearest the canvas centre (tests)
-  float map_centre_point_px[2] = {0, 0};
-  // The point under the pointer, decoded by the model, shown large beside its picture.
-  TextureId hover_texture = 0;
-  long hover_decoded = -1;                 // the item hover_texture shows
-  int hover_w = 0, hover_h = 0;
-  // The lasso's selection written out: a list (PATH.csv) or a folder of pictures (PATH/).
-  std::string selection_path = "selection";
-  Progress selection_progress;
-  Rect selection_list_button, selection_images_button;  // framebuffer pixels (tests)
-  std::string selection_status;
 
   // Expressions over bookmarks (@name), groups (mean(@group)), dataset items (item(N)),
   // files (enc("a.png"), z("a.json")): the result becomes the current point.
@@ -346,67 +353,77 @@ struct AppState {
     float seconds = 2.f;   // to the next keyframe
     int interp = 1;        // 0 linear, 1 slerp, 2 spline
   };
-  std::vector<WalkKey> walk_keys;
-  std::string walk_name = "walk";
-  bool walk_loop = true;
-  bool walk_random = false;          // a random loop around the current point instead
-  float walk_radius = 0.8f, walk_osc = 0.25f, walk_loop_seconds = 12.f;
-  int walk_seed = 1;
-  bool walk_playing = false;
-  float walk_time = 0.f;             // seconds into the walk
-  float walk_rate = 1.f;             // playback speed
-  double walk_duration = 0;
-  std::string walk_error;
+  // The walk: keyframes, how it moves, and where it is (controller/walk.h).
+  struct WalkPart {
+    std::vector<WalkKey> keys;
+    std::string name = "walk";
+    bool loop = true;
+    bool random = false;          // a random loop around the current point instead
+    float radius = 0.8f, osc = 0.25f, loop_seconds = 12.f;
+    int seed = 1;
+    bool playing = false;
+    float time = 0.f;             // seconds into the walk
+    float rate = 1.f;             // playback speed
+    double duration = 0;
+    std::string error;
+  } walk;
   // Export: MP4, GIF or PNG frames of the walk; a grid of its keyframes; the image; the window.
-  int export_format = 0;             // 0 MP4, 1 GIF, 2 PNG frames
-  int export_size = 512, export_fps = 30;
-  bool export_smooth = false;        // enlarge smoothly instead of nearest
-  std::string export_path = "walk.mp4";
-  Progress export_progress;
-  std::string export_status;
+  struct ExportPart {
+    int format = 0;             // 0 MP4, 1 GIF, 2 PNG frames
+    int size = 512, fps = 30;
+    bool smooth = false;        // enlarge smoothly instead of nearest
+    std::string path = "walk.mp4";
+    Progress progress;
+    std::string status;
+  } exports;
 
   // Live control: OSC (UDP) and MIDI (with MIDI learn). The Studio owns the LiveControl;
   // panels push act::ToggleOsc, act::ToggleMidi and act::RefreshMidiPorts and read the
   // status lines here.
-  int osc_port = 9000;
-  bool osc_running = false;
-  bool osc_all_interfaces = false;          // opt-in: listen beyond this machine (loopback otherwise)
-  std::string osc_allow;                    // with all interfaces: sender addresses let in ("" = any)
-  std::string osc_status;
-  std::string osc_send_host = "127.0.0.1";
-  int osc_send_port = 0;                    // 0: do not send the state out
-  std::vector<std::string> midi_ports;
-  std::string midi_port;                    // "" = our virtual port
-  bool midi_open = false;
-  std::string midi_status;
-  bool midi_learn_mode = false;             // clicking a control arms learn for it
-  std::string learning;                     // what is armed ("dimension 4"), "" when none
-  std::vector<std::string> bindings;        // "ch 1 CC 21 -> set_dim 7"
-  std::string live_last;                    // the last message, for the panel
+  struct LivePart {
+    int osc_port = 9000;
+    bool osc_running = false;
+    bool osc_all_interfaces = false;          // opt-in: listen beyond this machine (loopback otherwise)
+    std::string osc_allow;                    // with all interfaces: sender addresses let in ("" = any)
+    std::string osc_status;
+    std::string osc_send_host = "127.0.0.1";
+    int osc_send_port = 0;                    // 0: do not send the state out
+    std::vector<std::string> midi_ports;
+    std::string midi_port;                    // "" = our virtual port
+    bool midi_open = false;
+    std::string midi_status;
+    bool midi_learn_mode = false;             // clicking a control arms learn for it
+    std::string learning;                     // what is armed ("dimension 4"), "" when none
+    std::vector<std::string> bindings;        // "ch 1 CC 21 -> set_dim 7"
+    std::string last;                         // the last message, for the panel
+  } live;
 
   // Presentation: the output alone, full screen on a chosen monitor, driven from the
   // keyboard (arrows: bookmarks, space: walk, R: randomize, B: blackout, H: overlay, Esc).
-  bool presentation = false;
-  bool overlay = true;                      // a minimal line of text over the output
-  bool overlay_help = false;                // the keys over the output (the first seconds)
-  bool blackout = false;
-  int monitor = 0;                          // index into monitor_names
-  std::vector<std::string> monitor_names;   // "0: Xvfb 1600x1000", ...
-  // A second window with the output only (controls stay here): for a projector.
-  bool output_window = false;
-  int current_bookmark = -1;                // the last one jumped to from the keyboard
-  std::string overlay_text;                 // what the overlay says (also for tests)
+  struct ShowPart {
+    bool presentation = false;
+    bool overlay = true;                      // a minimal line of text over the output
+    bool overlay_help = false;                // the keys over the output (the first seconds)
+    bool blackout = false;
+    int monitor = 0;                          // index into monitor_names
+    std::vector<std::string> monitor_names;   // "0: Xvfb 1600x1000", ...
+    bool output_window = false;               // a second window with the output only: for a projector
+    int current_bookmark = -1;                // the last one jumped to from the keyboard
+    std::string overlay_text;                 // what the overlay says (also for tests)
+  } show;
 
-  // Performance
-  double decode_ms = 0;          // last decode, on the worker
-  double decode_ms_avg = 0;      // smoothed
-  double frame_ms = 0;
-  double ui_ms = 0;              // building the UI (panels, draw lists) on the CPU, smoothed
-  double draw_ms = 0;            // OpenGL drawing of it, smoothed (software GL makes this large)
-  double fps = 0;
-  uint64_t decodes_submitted = 0;
-  uint64_t decodes_skipped = 0;  // replaced by a newer request before they ran
-  uint64_t frames = 0;
+  // Performance: decode, frame, UI and draw times and counts.
+  struct PerfPart {
+    double decode_ms = 0;          // last decode, on the worker
+    double decode_ms_avg = 0;      // smoothed
+    double frame_ms = 0;
+    double ui_ms = 0;              // building the UI (panels, draw lists) on the CPU, smoothed
+    double draw_ms = 0;            // OpenGL drawing of it, smoothed (software GL makes this large)
+    double fps = 0;
+    uint64_t decodes_submitted = 0;
+    uint64_t decodes_skipped = 0;  // replaced by a newer request before they ran
+    uint64_t frames = 0;
+  } perf;
 };
 
 }  // namespace studio

@@ -42,9 +42,9 @@ void Studio::apply_start_options() {
   state_.model_path_input = opts_.model;
   state_.dataset_path_input = opts_.dataset;
   state_.highlight_dim = opts_.highlight;
-  if (!opts_.word_query.empty()) state_.word_query = opts_.word_query;
-  state_.map_filter = opts_.filter;
-  state_.map_isolate = opts_.isolate;
+  if (!opts_.word_query.empty()) state_.words.query = opts_.word_query;
+  state_.map.filter = opts_.filter;
+  state_.map.isolate = opts_.isolate;
   state_.scroll_to_highlight = opts_.highlight >= 0;
   start_pick_ = opts_.pick;
   state_.slider_filter = opts_.slider_filter;
@@ -92,14 +92,14 @@ void Studio::apply_start_options() {
 // actions the menus, panels and keys push. A session named here opens now; its model
 // wins over --model.
 void Studio::queue_start_actions() {
-  state_.monitor = std::clamp(opts_.monitor, 0, std::max(0, static_cast<int>(state_.monitor_names.size()) - 1));
+  state_.show.monitor = std::clamp(opts_.monitor, 0, std::max(0, static_cast<int>(state_.show.monitor_names.size()) - 1));
   if (opts_.present) state_.actions.push(act::TogglePresentation{});
   live_ = std::make_unique<LiveControl>();
   state_.actions.push(act::RefreshMidiPorts{});
-  state_.osc_all_interfaces = opts_.osc_all_interfaces;
-  state_.osc_allow = opts_.osc_allow;
-  if (opts_.osc_port >= 0) state_.osc_port = opts_.osc_port, state_.actions.push(act::ToggleOsc{});
-  if (!opts_.midi.empty()) state_.midi_port = opts_.midi == "virtual" ? "" : opts_.midi, state_.actions.push(act::ToggleMidi{});
+  state_.live.osc_all_interfaces = opts_.osc_all_interfaces;
+  state_.live.osc_allow = opts_.osc_allow;
+  if (opts_.osc_port >= 0) state_.live.osc_port = opts_.osc_port, state_.actions.push(act::ToggleOsc{});
+  if (!opts_.midi.empty()) state_.live.midi_port = opts_.midi == "virtual" ? "" : opts_.midi, state_.actions.push(act::ToggleMidi{});
   if (opts_.output_window) state_.actions.push(act::ToggleOutputWindow{});
   state_.autosave_offers = find_autosave_offers(state_.recent_sessions, opts_.session);
   std::string model = opts_.model;
@@ -122,14 +122,14 @@ void Studio::start_when_ready() {
     later_.drop.clear();
   }
   // Walk actions, once the session's walk is in.
-  if ((later_.play_walk || later_.walk_time >= 0 || !later_.export_walk.empty()) && state_.walk_duration > 0 &&
+  if ((later_.play_walk || later_.walk_time >= 0 || !later_.export_walk.empty()) && state_.walk.duration > 0 &&
       !state_.model_load.running) {
     if (later_.walk_time >= 0) state_.actions.push(act::SeekWalk{static_cast<float>(later_.walk_time)});
     if (later_.play_walk) state_.actions.push(act::ToggleWalk{});
     if (!later_.export_walk.empty()) {
-      state_.export_path = later_.export_walk;
-      state_.export_size = opts_.export_size;
-      state_.export_fps = opts_.export_fps;
+      state_.exports.path = later_.export_walk;
+      state_.exports.size = opts_.export_size;
+      state_.exports.fps = opts_.export_fps;
       state_.actions.push(act::ExportWalk{});
     }
     later_.play_walk = false, later_.walk_time = -1, later_.export_walk.clear();

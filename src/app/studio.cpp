@@ -137,10 +137,10 @@ bool Studio::settled(bool waiting_expression_counts) const {
   return (!waiting_expression_counts || later_.expression.empty()) && actions_done &&
          !state_.model_load.running && !state_.dataset_load.running && !workers_.decoder.busy() &&
          shown_generation_ == submitted_generation_ && !workers_.picker.busy() && pick_shown_ == pick_generation_ &&
-         !workers_.words.busy() && words_shown_ == words_generation_ && !state_.word_index.running &&
+         !workers_.words.busy() && words_shown_ == words_generation_ && !state_.words.index.running &&
          !workers_.story.busy() && story_shown_ == story_generation_ && !workers_.style_task &&
          !workers_.atlas_task && !workers_.selection_task && !workers_.hover.busy() &&
-         !state_.map_progress.running && state_.wanted_thumbnails.empty() &&
+         !state_.map.progress.running && state_.wanted_thumbnails.empty() &&
          (dropped_.empty() || !state_.consent_path.empty()) &&
          !workers_.export_task && !workers_.invert_task && !workers_.influence_task &&
          later_.drop.empty() && later_.export_walk.empty() && later_.walk_time < 0;
@@ -153,7 +153,7 @@ void Studio::frame() {
     state_.applied_ui_scale = state_.options.ui_scale;
   }
   for (const Action& a : state_.actions.take_only<act::TogglePresentation, act::ToggleOutputWindow>()) {
-    if (std::holds_alternative<act::TogglePresentation>(a)) set_presentation(!state_.presentation);
+    if (std::holds_alternative<act::TogglePresentation>(a)) set_presentation(!state_.show.presentation);
     else set_output_window(!output_);
   }
   poll_workers();
@@ -170,8 +170,8 @@ void Studio::frame() {
 
   // The map's points: redrawn into their texture only when something that shows changed.
   if (!map_layer_) map_layer_ = std::make_unique<MapLayer>();
-  state_.map_texture = map_layer_->update(state_);
-  state_.map_redraws = map_layer_->redraws();
+  state_.map.texture = map_layer_->update(state_);
+  state_.map.redraws = map_layer_->redraws();
   const double t_ui = glfwGetTime();
   before_new_frame_layout();
   ImGui_ImplOpenGL3_NewFrame();
@@ -191,24 +191,24 @@ void Studio::frame() {
   if (!pending_window_shot_.empty()) {
     try {
       latent::save_png(read_back_buffer(window_), pending_window_shot_);
-      state_.export_status = "saved the window to " + pending_window_shot_;
+      state_.exports.status = "saved the window to " + pending_window_shot_;
     } catch (const std::exception& e) {
-      state_.export_status = std::string("could not save the window: ") + e.what();
+      state_.exports.status = std::string("could not save the window: ") + e.what();
     }
     pending_window_shot_.clear();
   }
   draw_output_window();
   const double t_end = glfwGetTime();
   auto smooth = [](double& avg, double v) { avg = avg == 0 ? v : 0.9 * avg + 0.1 * v; };
-  smooth(state_.ui_ms, 1000.0 * (t_draw - t_ui));
-  smooth(state_.draw_ms, 1000.0 * (t_end - t_draw));
+  smooth(state_.perf.ui_ms, 1000.0 * (t_draw - t_ui));
+  smooth(state_.perf.draw_ms, 1000.0 * (t_end - t_draw));
 
   const ImGuiIO& io = ImGui::GetIO();
-  state_.fps = io.Framerate;
-  state_.frame_ms = 1000.0 * io.DeltaTime;
+  state_.perf.fps = io.Framerate;
+  state_.perf.frame_ms = 1000.0 * io.DeltaTime;
   if (frame_times_.size() >= 2000) frame_times_.erase(frame_times_.begin(), frame_times_.begin() + 1000);
-  frame_times_.push_back({state_.frame_ms, 1000.0 * (t_draw - t_ui), 1000.0 * (t_end - t_draw)});
-  ++state_.frames;
+  frame_times_.push_back({state_.perf.frame_ms, 1000.0 * (t_draw - t_ui), 1000.0 * (t_end - t_draw)});
+  ++state_.perf.frames;
 }
 
 void Studio::layout_and_draw() {
@@ -216,17 +216,17 @@ void Studio::layout_and_draw() {
   handle_keys();
   {
     std::string t = state_.model.loaded ? state_.model.info.name : std::string("no model");
-    if (state_.current_bookmark >= 0 && state_.current_bookmark < static_cast<int>(state_.bookmarks.size()))
-      t += "  |  " + state_.bookmarks[state_.current_bookmark].name;
-    if (state_.walk_playing) {
+    if (state_.show.current_bookmark >= 0 && state_.show.current_bookmark < static_cast<int>(state_.bookmarks.size()))
+      t += "  |  " + state_.bookmarks[state_.show.current_bookmark].name;
+    if (state_.walk.playing) {
       char buf[64];
-      std::snprintf(buf, sizeof buf, "  |  walk %.1f / %.1f s", state_.walk_time, state_.walk_duration);
+      std::snprintf(buf, sizeof buf, "  |  walk %.1f / %.1f s", state_.walk.time, state_.walk.duration);
       t += buf;
     }
-    state_.overlay_text = t;
+    state_.show.overlay_text = t;
   }
-  if (state_.presentation) {
-    state_.overlay_help = glfwGetTime() < help_until_;
+  if (state_.show.presentation) {
+    state_.show.overlay_help = glfwGetTime() < help_until_;
     panels::presentation_view(state_, {0, 0, d.x, d.y});
     panels::consent_prompt(state_);
     return;

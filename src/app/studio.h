@@ -126,7 +126,7 @@ class Studio {
   void place_current_on_map();
   bool make_group(const std::string& name, const std::string& query);
   void apply_attribute();
-  latent::Latent attribute_vector(int a, int b) const;  // mean of group a - mean of group b
+  std::optional<latent::Latent> attribute_vector(int a, int b);  // mean of group a - mean of group b
   // The model's directions.json as live attribute sliders in sigma (replacing the last
   // model's); --direction NAME=SIGMA applied for the first model.
   void load_directions();

@@ -51,11 +51,11 @@ void Studio::handle_file_dialog() {
            {{"Sessions (.json)", "*.json"}}};
       break;
     case P::Export:
-      r = {FileDialogKind::Save, "Export the walk to", state_.export_path,
+      r = {FileDialogKind::Save, "Export the walk to", state_.exports.path,
            {{"Video and animation (.mp4, .gif)", "*.mp4;*.gif"}, {"All files", "*"}}};
       break;
     case P::Selection:
-      r = {FileDialogKind::Save, "Save the selection to", state_.selection_path, {}};
+      r = {FileDialogKind::Save, "Save the selection to", state_.map.selection_path, {}};
       break;
     case P::None: return;
   }
@@ -89,10 +89,10 @@ void Studio::handle_file_dialog() {
       state_.session_path_input = p.string();
       state_.actions.push(act::SaveSession{p.string()});
       break;
-    case P::Export: state_.export_path = p.string(); break;
+    case P::Export: state_.exports.path = p.string(); break;
     case P::Selection: {
       if (p.extension() == ".csv") p.replace_extension();
-      state_.selection_path = p.string();
+      state_.map.selection_path = p.string();
       break;
     }
     case P::None: break;

@@ -70,11 +70,11 @@ void Studio::handle_journey() {
   // The wait a person sees: from the click to the scene's model, data, map, sliders and
   // first picture (or its walk playing) all in place.
   if (scene_opened_at_ > 0 && !state_.model_load.running && !state_.actions.waiting<act::OpenModel>() && !pending_session_ &&
-      !state_.dataset_load.running && !state_.actions.waiting<act::OpenDataset>() && !state_.map_progress.running &&
+      !state_.dataset_load.running && !state_.actions.waiting<act::OpenDataset>() && !state_.map.progress.running &&
       !state_.actions.waiting<act::ComputeMap>() && !(start_map_pending_ && !later_.map.empty() && dataset_) && pending_query_groups_.empty() && pending_sliders_.empty() &&
       !workers_.story.busy() && story_shown_ == story_generation_ && !later_.play_walk &&
       !workers_.words.busy() && words_shown_ == words_generation_ &&
-      (state_.walk_playing || (!workers_.decoder.busy() && shown_generation_ == submitted_generation_))) {
+      (state_.walk.playing || (!workers_.decoder.busy() && shown_generation_ == submitted_generation_))) {
     state_.scene_seconds = glfwGetTime() - scene_opened_at_;
     scene_opened_at_ = 0;
   }

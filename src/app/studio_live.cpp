@@ -17,7 +17,7 @@ namespace studio {
 void Studio::apply_key(int key) {
   switch (key) {
     case GLFW_KEY_ESCAPE:
-      if (state_.presentation) state_.actions.push(act::TogglePresentation{});
+      if (state_.show.presentation) state_.actions.push(act::TogglePresentation{});
       break;
     case GLFW_KEY_F5:
       state_.actions.push(act::TogglePresentation{});
@@ -35,10 +35,10 @@ void Studio::apply_key(int key) {
       state_.actions.push(act::ToggleWalk{});
       break;
     case GLFW_KEY_B:
-      state_.blackout = !state_.blackout;
+      state_.show.blackout = !state_.show.blackout;
       break;
     case GLFW_KEY_H:
-      state_.overlay = !state_.overlay;
+      state_.show.overlay = !state_.show.overlay;
       help_until_ = glfwGetTime() + 4;
       break;
     default:
@@ -65,7 +65,7 @@ void Studio::handle_keys() {
   const ImGuiIO& io = ImGui::GetIO();
   if (io.WantTextInput) return;
   for (int k : keys) {
-    if (k == GLFW_KEY_F5 || state_.presentation) apply_key(k);
+    if (k == GLFW_KEY_F5 || state_.show.presentation) apply_key(k);
   }
 }
 
@@ -76,7 +76,7 @@ void Studio::handle_live() {
        s.actions.take_only<act::ToggleOsc, act::RefreshMidiPorts, act::ToggleMidi, act::ArmLearn, act::RemoveBinding>()) {
     if (const auto* learn = std::get_if<act::ArmLearn>(&a)) {
       live_->arm_learn({static_cast<Kind>(learn->kind), learn->index});
-      s.learning = learn->kind == 0 ? "dimension " + std::to_string(learn->index + 1)
+      s.live.learning = learn->kind == 0 ? "dimension " + std::to_string(learn->index + 1)
                                     : std::string(kind_name(static_cast<Kind>(learn->kind))) +
                                           (learn->index >= 0 ? " " + std::to_string(learn->index + 1) : "");
       continue;
@@ -90,43 +90,43 @@ void Studio::handle_live() {
     if (std::holds_alternative<act::ToggleOsc>(a)) {
       if (live_->status().osc_running) {
         live_->stop_osc();
-      } else if (!live_->start_osc(s.osc_port, {s.osc_all_interfaces, parse_osc_allow_list(s.osc_allow)})) {
-        s.osc_status = live_->last_error();
+      } else if (!live_->start_osc(s.live.osc_port, {s.live.osc_all_interfaces, parse_osc_allow_list(s.live.osc_allow)})) {
+        s.live.osc_status = live_->last_error();
       }
     } else if (std::holds_alternative<act::RefreshMidiPorts>(a)) {
-      s.midi_ports = live_->midi_ports();
+      s.live.midi_ports = live_->midi_ports();
     } else if (live_->midi_open()) {
       live_->close_midi();
-    } else if (!live_->open_midi(s.midi_port)) {
-      s.midi_status = live_->last_error();
+    } else if (!live_->open_midi(s.live.midi_port)) {
+      s.live.midi_status = live_->last_error();
     }
   }
-  if (!s.midi_learn_mode && live_->learning()) live_->cancel_learn(), s.learning.clear();
+  if (!s.live.midi_learn_mode && live_->learning()) live_->cancel_learn(), s.live.learning.clear();
   if (auto b = live_->take_learned()) {
-    s.learning.clear();
-    s.live_last = "bound " + describe(*b);
+    s.live.learning.clear();
+    s.live.last = "bound " + describe(*b);
   }
-  s.bindings.clear();
-  for (const auto& b : live_->bindings()) s.bindings.push_back(describe(b));
+  s.live.bindings.clear();
+  for (const auto& b : live_->bindings()) s.live.bindings.push_back(describe(b));
   const LiveStatus st = live_->status();
-  s.osc_running = st.osc_running;
+  s.live.osc_running = st.osc_running;
   if (st.osc_running) {
-    s.osc_port = st.osc_port;
-    s.osc_status = "listening on UDP " + std::to_string(st.osc_port) +
+    s.live.osc_port = st.osc_port;
+    s.live.osc_status = "listening on UDP " + std::to_string(st.osc_port) +
                    (st.osc_all_interfaces ? " (all interfaces)" : " (this machine only)") + ", " +
                    std::to_string(st.osc_messages) + " messages, " + std::to_string(st.osc_errors) + " errors" +
                    (st.osc_refused ? ", " + std::to_string(st.osc_refused) + " refused" : "") +
                    (st.last_error.empty() ? "" : " (" + st.last_error + ")");
   }
-  s.midi_open = st.midi_open;
+  s.live.midi_open = st.midi_open;
   if (st.midi_open)
-    s.midi_status = st.midi_backend + ": " + st.midi_port + ", " + std::to_string(st.midi_messages) + " messages";
+    s.live.midi_status = st.midi_backend + ": " + st.midi_port + ", " + std::to_string(st.midi_messages) + " messages";
 
   // Events, applied by controller/live.cpp as the keys' and panels' actions are.
   for (const ControlEvent& e : live_->poll()) controller::apply_control_event(e, s);
   // The state out, at most 30 times a second and only when the point moved.
-  if (s.osc_send_port > 0 && !s.osc_send_host.empty() && s.z != sent_z_ && glfwGetTime() - sent_at_ > 1.0 / 30) {
-    if (live_->set_send_target(s.osc_send_host, s.osc_send_port) && live_->send_state(s.z)) {
+  if (s.live.osc_send_port > 0 && !s.live.osc_send_host.empty() && s.z != sent_z_ && glfwGetTime() - sent_at_ > 1.0 / 30) {
+    if (live_->set_send_target(s.live.osc_send_host, s.live.osc_send_port) && live_->send_state(s.z)) {
       sent_z_ = s.z;
       sent_at_ = glfwGetTime();
     }

@@ -20,55 +20,55 @@ namespace studio {
 void Studio::clear_map_pictures() {
   if (workers_.atlas_task) workers_.atlas_task->cancel();
   workers_.atlas_task.reset();
-  for (TextureId t : state_.map_atlas.pages) delete_texture(t);
-  state_.map_atlas = {};
-  state_.atlas_progress = {};
-  delete_texture(state_.hover_texture);
-  state_.hover_texture = 0;
-  state_.hover_decoded = -1;
+  for (TextureId t : state_.map.atlas.pages) delete_texture(t);
+  state_.map.atlas = {};
+  state_.map.atlas_progress = {};
+  delete_texture(state_.map.hover_texture);
+  state_.map.hover_texture = 0;
+  state_.map.hover_decoded = -1;
   hover_submitted_ = -1;
 }
 
 void Studio::handle_map_pictures() {
   // The atlas, once built.
   if (workers_.atlas_task) {
-    state_.atlas_progress = {true, workers_.atlas_task->progress(), workers_.atlas_task->stage()};
+    state_.map.atlas_progress = {true, workers_.atlas_task->progress(), workers_.atlas_task->stage()};
     if (workers_.atlas_task->done()) {
-      state_.atlas_progress.running = false;
+      state_.map.atlas_progress.running = false;
       try {
         ThumbnailAtlas a = workers_.atlas_task->take();
         if (dataset_ && a.count == state_.dataset_count) {
-          for (TextureId t : state_.map_atlas.pages) delete_texture(t);
-          state_.map_atlas = {};
+          for (TextureId t : state_.map.atlas.pages) delete_texture(t);
+          state_.map.atlas = {};
           for (const auto& page : a.pages)
-            state_.map_atlas.pages.push_back(create_texture_rgba8(a.page_size, a.page_size, page.data(), true));
-          state_.map_atlas.cell = a.cell, state_.map_atlas.page_size = a.page_size, state_.map_atlas.per_row = a.per_row;
-          state_.map_atlas.per_page = a.per_page, state_.map_atlas.count = a.count;
+            state_.map.atlas.pages.push_back(create_texture_rgba8(a.page_size, a.page_size, page.data(), true));
+          state_.map.atlas.cell = a.cell, state_.map.atlas.page_size = a.page_size, state_.map.atlas.per_row = a.per_row;
+          state_.map.atlas.per_page = a.per_page, state_.map.atlas.count = a.count;
         }
       } catch (const latent::Cancelled&) {
       } catch (const std::exception& e) {
-        show_error(state_.map_error, std::string("the map's pictures could not be made: ") + e.what());
+        show_error(state_.map.error, std::string("the map's pictures could not be made: ") + e.what());
       }
       workers_.atlas_task.reset();
     }
   }
 
   // The hovered point, decoded by the model (image datasets: every item has a latent).
-  if (space_ && dataset_ && state_.map_names.empty() && state_.map_hover >= 0 &&
-      state_.map_hover < static_cast<long>(dataset_->latents.size()) && state_.map_hover != hover_submitted_) {
-    hover_submitted_ = state_.map_hover;
-    hover_generation_ = workers_.hover.submit({space_, nullptr, dataset_->latents[static_cast<size_t>(state_.map_hover)]});
+  if (space_ && dataset_ && state_.map.names.empty() && state_.map.hover >= 0 &&
+      state_.map.hover < static_cast<long>(dataset_->latents.size()) && state_.map.hover != hover_submitted_) {
+    hover_submitted_ = state_.map.hover;
+    hover_generation_ = workers_.hover.submit({space_, nullptr, dataset_->latents[static_cast<size_t>(state_.map.hover)]});
   }
   if (auto r = workers_.hover.poll(hover_shown_)) {
     hover_shown_ = r->generation;
     if (r->value && !r->value->image.empty() && r->generation == hover_generation_) {
       const latent::Image& img = r->value->image;
-      if (state_.hover_texture && img.width == state_.hover_w && img.height == state_.hover_h)
-        update_texture(state_.hover_texture, img, false);
+      if (state_.map.hover_texture && img.width == state_.map.hover_w && img.height == state_.map.hover_h)
+        update_texture(state_.map.hover_texture, img, false);
       else
-        delete_texture(state_.hover_texture), state_.hover_texture = create_texture(img, false);
-      state_.hover_w = img.width, state_.hover_h = img.height;
-      state_.hover_decoded = hover_submitted_;
+        delete_texture(state_.map.hover_texture), state_.map.hover_texture = create_texture(img, false);
+      state_.map.hover_w = img.width, state_.map.hover_h = img.height;
+      state_.map.hover_decoded = hover_submitted_;
     }
   }
 
@@ -76,30 +76,30 @@ void Studio::handle_map_pictures() {
   const auto save = state_.actions.take_last<act::SaveSelection>();
   if (save && dataset_ && !workers_.selection_task) {
     const bool images = save->pictures;
-    std::string path = state_.selection_path.empty() ? std::string("selection") : state_.selection_path;
+    std::string path = state_.map.selection_path.empty() ? std::string("selection") : state_.map.selection_path;
     if (!images && std::filesystem::path(path).extension() != ".csv") path += ".csv";
     std::vector<std::string> columns;
     std::vector<std::vector<std::string>> rows;
     if (labels_) {
       columns = labels_->columns();
-      for (long i : state_.map_selection) {
+      for (long i : state_.map.selection) {
         std::vector<std::string> row;
         for (size_t c = 0; c < columns.size(); ++c) row.push_back(labels_->cell(i, static_cast<int>(c)));
         rows.push_back(std::move(row));
       }
     }
-    workers_.export_selection(dataset_->data, state_.map_selection, std::move(columns), std::move(rows), path, images);
-    state_.selection_status.clear();
+    workers_.export_selection(dataset_->data, state_.map.selection, std::move(columns), std::move(rows), path, images);
+    state_.map.selection_status.clear();
   }
   if (workers_.selection_task) {
-    state_.selection_progress = {true, workers_.selection_task->progress(), workers_.selection_task->stage()};
+    state_.map.selection_progress = {true, workers_.selection_task->progress(), workers_.selection_task->stage()};
     if (workers_.selection_task->done()) {
-      state_.selection_progress.running = false;
+      state_.map.selection_progress.running = false;
       try {
-        state_.selection_status = workers_.selection_task->take();
+        state_.map.selection_status = workers_.selection_task->take();
       } catch (const latent::Cancelled&) {
       } catch (const std::exception& e) {
-        show_error(state_.selection_status, e.what());
+        show_error(state_.map.selection_status, e.what());
       }
       workers_.selection_task.reset();
     }
@@ -128,13 +128,13 @@ void Studio::load_labels(const std::string& path) {
 
 void Studio::update_colors() {
   colored_column_ = state_.color_column;
-  state_.map_colors.clear();
+  state_.map.colors.clear();
   state_.color_names.clear();
   if (!labels_ || state_.color_column < 0 || state_.color_column >= static_cast<int>(labels_->columns().size())) return;
   for (long r = 0; r < labels_->rows(); ++r) {
     const std::string& v = labels_->cell(r, state_.color_column);
     auto it = std::find(state_.color_names.begin(), state_.color_names.end(), v);
-    state_.map_colors.push_back(static_cast<int>(it - state_.color_names.begin()));
+    state_.map.colors.push_back(static_cast<int>(it - state_.color_names.begin()));
     if (it == state_.color_names.end()) state_.color_names.push_back(v);
   }
 }
@@ -162,27 +162,28 @@ bool Studio::make_group(const std::string& name_in, const std::string& query) {
   }
 }
 
-latent::Latent Studio::attribute_vector(int a, int b) const {
-  auto group_mean = [&](const AppState::Group& g) {
-    std::vector<latent::Latent> zs;
-    for (long i : g.members) zs.push_back(dataset_->latents[i]);
-    return latent::mean(zs);
-  };
-  latent::Latent d = group_mean(state_.groups[a]);
-  const latent::Latent mb = group_mean(state_.groups[b]);
-  for (size_t k = 0; k < d.size(); ++k) d[k] -= mb[k];
-  return d;
+// mean(group a) - mean(group b) over the dataset's points (analysis.h); nothing, with the
+// reason in the map panel, when a group is empty.
+std::optional<latent::Latent> Studio::attribute_vector(int a, int b) {
+  try {
+    return latent::attribute_vector(dataset_->latents, state_.groups.at(static_cast<size_t>(a)).members,
+                                    state_.groups.at(static_cast<size_t>(b)).members);
+  } catch (const std::exception& e) {
+    show_error(state_.labels_error, std::string("no attribute vector: ") + e.what());
+    return std::nullopt;
+  }
 }
 
 void Studio::apply_attribute() {
   if (!dataset_ || state_.attr_a < 0 || state_.attr_b < 0 || state_.z.empty()) return;
-  const latent::Latent d = attribute_vector(state_.attr_a, state_.attr_b);
-  for (size_t k = 0; k < state_.z.size(); ++k) state_.z[k] += state_.attr_strength * d[k];
+  const std::optional<latent::Latent> d = attribute_vector(state_.attr_a, state_.attr_b);
+  if (!d) return;
+  for (size_t k = 0; k < state_.z.size() && k < d->size(); ++k) state_.z[k] += state_.attr_strength * (*d)[k];
 }
 
 void Studio::place_current_on_map() {
   if (!map_ || !map_points_ || state_.z.empty() || static_cast<long>(state_.z.size()) != map_points_->cols()) {
-    state_.map_current_valid = false;
+    state_.map.current_valid = false;
     return;
   }
   if (state_.z == map_placed_for_) return;
@@ -192,7 +193,7 @@ void Studio::place_current_on_map() {
   if (state_.model.info.modality == latent::Modality::Words) q.normalize();  // word maps are of unit vectors
   if (map_->linear) {
     const Eigen::VectorXf y = map_->axes * (q - map_->mean);
-    state_.map_current[0] = y[0], state_.map_current[1] = y[1];
+    state_.map.current[0] = y[0], state_.map.current[1] = y[1];
   } else {
     // Placed among its nearest neighbours, weighted by closeness.
     const Eigen::VectorXf d = (map_points_->rowwise() - q.transpose()).rowwise().squaredNorm();
@@ -205,9 +206,9 @@ void Studio::place_current_on_map() {
       const double w = 1.0 / (1e-6 + std::sqrt(best[j].first));
       wx += w * map_->xy(best[j].second, 0), wy += w * map_->xy(best[j].second, 1), wsum += w;
     }
-    state_.map_current[0] = static_cast<float>(wx / wsum), state_.map_current[1] = static_cast<float>(wy / wsum);
+    state_.map.current[0] = static_cast<float>(wx / wsum), state_.map.current[1] = static_cast<float>(wy / wsum);
   }
-  state_.map_current_valid = true;
+  state_.map.current_valid = true;
 }
 
 void Studio::handle_map_requests() {
@@ -262,20 +263,20 @@ void Studio::handle_map_requests() {
   }
   // The map filter: a label query when it compares a column, else a regular expression
   // over the points' names (words, file names) and label rows.
-  if (state_.map_filter != state_.map_filter_applied) {
-    state_.map_filter_applied = state_.map_filter;
-    state_.map_match.clear();
-    state_.map_filter_error.clear();
-    const size_t n = state_.map_xy.size() / 2;
-    if (!state_.map_filter.empty() && n > 0) {
+  if (state_.map.filter != state_.map.filter_applied) {
+    state_.map.filter_applied = state_.map.filter;
+    state_.map.match.clear();
+    state_.map.filter_error.clear();
+    const size_t n = state_.map.xy.size() / 2;
+    if (!state_.map.filter.empty() && n > 0) {
       try {
         // Words for a word model's map, else the dataset's file names (analysis.h).
         const std::vector<std::string>& names =
-            !state_.map_names.empty() || !dataset_ ? state_.map_names : dataset_->data->names;
-        state_.map_match = latent::filter_points(state_.map_filter, n, names, labels_ ? &*labels_ : nullptr);
+            !state_.map.names.empty() || !dataset_ ? state_.map.names : dataset_->data->names;
+        state_.map.match = latent::filter_points(state_.map.filter, n, names, labels_ ? &*labels_ : nullptr);
       } catch (const std::exception& e) {
-        state_.map_match.clear();
-        state_.map_filter_error = e.what();
+        state_.map.match.clear();
+        state_.map.filter_error = e.what();
       }
     }
   }
@@ -287,7 +288,7 @@ void Studio::handle_map_requests() {
   };
   if (asked(act::GroupFromSelection{})) {
     AppState::Group g{state_.group_name.empty() ? "selection " + std::to_string(state_.groups.size() + 1) : state_.group_name,
-                  "", state_.map_selection};
+                  "", state_.map.selection};
     if (!g.members.empty() && dataset_) {
       state_.groups.push_back(std::move(g));
       const int idx = static_cast<int>(state_.groups.size()) - 1;
@@ -314,9 +315,10 @@ void Studio::handle_map_requests() {
     if (at.strength == at.applied || at.a < 0 || at.b < 0 || !dataset_ || state_.z.empty() ||
         at.a >= static_cast<int>(state_.groups.size()) || at.b >= static_cast<int>(state_.groups.size()))
       continue;
-    const latent::Latent d = attribute_vector(at.a, at.b);
-    for (size_t k = 0; k < state_.z.size() && k < d.size(); ++k) state_.z[k] += (at.strength - at.applied) * d[k];
-    at.applied = at.strength;
+    const std::optional<latent::Latent> d = attribute_vector(at.a, at.b);
+    if (d)
+      for (size_t k = 0; k < state_.z.size() && k < d->size(); ++k) state_.z[k] += (at.strength - at.applied) * (*d)[k];
+    at.applied = at.strength;  // a failed one is reported once, not every frame
   }
   // Wait for a pick at start, so the attribute lands on the picked face.
   if (!picking && state_.actions.take_last<act::ApplyAttribute>()) apply_attribute();
@@ -324,10 +326,10 @@ void Studio::handle_map_requests() {
     start_map_pending_ = false;
     try {
       const auto m = latent::parse_projection_method(later_.map);
-      state_.map_method = m == latent::ProjectionMethod::Pca ? 0 : m == latent::ProjectionMethod::Tsne ? 1 : 2;
+      state_.map.method = m == latent::ProjectionMethod::Pca ? 0 : m == latent::ProjectionMethod::Tsne ? 1 : 2;
       state_.actions.push(act::ComputeMap{});
     } catch (const std::exception& e) {
-      state_.map_error = e.what();
+      state_.map.error = e.what();
     }
   }
   if (asked(act::CancelMap{}) && workers_.map_task) workers_.map_task->cancel();
@@ -335,34 +337,34 @@ void Studio::handle_map_requests() {
   if (!space_) state_.actions.drop_if<act::ComputeMap>([](const act::ComputeMap&) { return true; });
   if (!workers_.map_task && state_.actions.take_last<act::ComputeMap>()) {
     auto points = std::make_shared<latent::RowMatrixXf>();
-    state_.map_names.clear();
+    state_.map.names.clear();
     if (const auto* wv = space_->words()) {
       const long n = std::min<long>(wv->size(), 2000);  // the most frequent words
       points->resize(n, wv->dim());
       for (long i = 0; i < n; ++i) {
         const latent::Latent u = wv->unit_vector(i);
         std::copy(u.begin(), u.end(), points->row(i).data());
-        state_.map_names.emplace_back(wv->word(i));
+        state_.map.names.emplace_back(wv->word(i));
       }
     } else if (dataset_) {
       const auto& zs = dataset_->latents;
       points->resize(static_cast<long>(zs.size()), space_->info().dim);
       for (size_t i = 0; i < zs.size(); ++i) std::copy(zs[i].begin(), zs[i].end(), points->row(static_cast<long>(i)).data());
     } else {
-      state_.map_error = "load a dataset first: the map shows its items";
+      state_.map.error = "load a dataset first: the map shows its items";
       return;
     }
     if (points->rows() < 3) {
-      state_.map_error = "a map needs at least 3 points";
+      state_.map.error = "a map needs at least 3 points";
       return;
     }
     map_points_ = points;
     map_.reset();
-    state_.map_current_valid = false;
+    state_.map.current_valid = false;
     static const latent::ProjectionMethod methods[] = {latent::ProjectionMethod::Pca, latent::ProjectionMethod::Tsne,
                                                        latent::ProjectionMethod::Umap};
-    workers_.open_map(points, methods[std::clamp(state_.map_method, 0, 2)]);
-    state_.map_progress = {true, 0.f, "starting"};
+    workers_.open_map(points, methods[std::clamp(state_.map.method, 0, 2)]);
+    state_.map.progress = {true, 0.f, "starting"};
   }
   place_current_on_map();
 }

@@ -119,13 +119,13 @@ void Studio::install_model(LoadedModel loaded) {
   if (state_.slider_top_n > 0) state_.actions.push(act::RankInfluence{});  // rank for the new model
   state_.device_note = latent::resolve_device(workers_.open_options.device).note;
   word_index_.reset();
-  state_.word_index_ready = false;
-  state_.word_index_note.clear();
+  state_.words.index_ready = false;
+  state_.words.index_note.clear();
   if (const auto* wv = space_->words()) {
     if (opts_.approx_min_words > 0 && wv->size() >= opts_.approx_min_words && !workers_.index_task) {
       workers_.open_index(space_);
     } else {
-      state_.word_index_note = "exact search (" + std::to_string(wv->size()) + " words)";
+      state_.words.index_note = "exact search (" + std::to_string(wv->size()) + " words)";
     }
   }
   for (TextureId t : state_.component_textures) delete_texture(t);
@@ -136,8 +136,8 @@ void Studio::install_model(LoadedModel loaded) {
   layout_for_model(info.modality);
   session_styles_.clear();
   submitted_story_.clear();
-  state_.story_passage.clear();
-  state_.story_map_ready = false;
+  state_.story.passage.clear();
+  state_.story.map_ready = false;
   state_.view_text.clear();
   setup_story();
 
@@ -173,33 +173,33 @@ void Studio::install_model(LoadedModel loaded) {
     apply_story_session(ses.story, "the session");
     if (ses.controls.contains("osc") && ses.controls["osc"].is_object()) {
       const auto& o = ses.controls["osc"];
-      state_.osc_send_host = o.value("send_host", state_.osc_send_host);
-      state_.osc_send_port = o.value("send_port", 0);
-      state_.osc_all_interfaces = o.value("all_interfaces", false);
-      state_.osc_allow.clear();
+      state_.live.osc_send_host = o.value("send_host", state_.live.osc_send_host);
+      state_.live.osc_send_port = o.value("send_port", 0);
+      state_.live.osc_all_interfaces = o.value("all_interfaces", false);
+      state_.live.osc_allow.clear();
       if (o.contains("allow") && o["allow"].is_array())
         for (const auto& a : o["allow"])
-          if (a.is_string()) state_.osc_allow += (state_.osc_allow.empty() ? "" : ", ") + a.get<std::string>();
-      if (o.value("listening", false) && !state_.osc_running) {
-        state_.osc_port = o.value("port", state_.osc_port);
+          if (a.is_string()) state_.live.osc_allow += (state_.live.osc_allow.empty() ? "" : ", ") + a.get<std::string>();
+      if (o.value("listening", false) && !state_.live.osc_running) {
+        state_.live.osc_port = o.value("port", state_.live.osc_port);
         state_.actions.push(act::ToggleOsc{});
       }
     }
     if (!ses.walks.empty()) {
       const latent::Walk& w = ses.walks.front();
-      state_.walk_name = w.name;
-      state_.walk_keys.clear();
-      state_.walk_random = w.random_loop.has_value();
+      state_.walk.name = w.name;
+      state_.walk.keys.clear();
+      state_.walk.random = w.random_loop.has_value();
       if (w.random_loop) {
-        state_.walk_radius = w.random_loop->radius;
-        state_.walk_osc = w.random_loop->speed;
-        state_.walk_loop_seconds = static_cast<float>(w.random_loop->seconds);
-        state_.walk_seed = static_cast<int>(w.random_loop->seed);
+        state_.walk.radius = w.random_loop->radius;
+        state_.walk.osc = w.random_loop->speed;
+        state_.walk.loop_seconds = static_cast<float>(w.random_loop->seconds);
+        state_.walk.seed = static_cast<int>(w.random_loop->seed);
       }
-      state_.walk_loop = w.loop;
+      state_.walk.loop = w.loop;
       for (const auto& k : w.keys)
         if (static_cast<int>(k.z.size()) == info.dim)
-          state_.walk_keys.push_back({k.name, k.z, static_cast<float>(k.seconds), static_cast<int>(k.interp)});
+          state_.walk.keys.push_back({k.name, k.z, static_cast<float>(k.seconds), static_cast<int>(k.interp)});
     }
     pending_sliders_ = ses.sliders;
     restore_direction_sliders();
@@ -211,7 +211,7 @@ void Studio::install_model(LoadedModel loaded) {
     if (ses.walk_playing) later_.play_walk = true;
     state_.options.ui_scale = ses.ui_scale;
     state_.options.linear_filter = ses.linear_filter;
-    if (!ses.word_query.empty()) state_.word_query = ses.word_query;
+    if (!ses.word_query.empty()) state_.words.query = ses.word_query;
     if (!ses.dataset.empty()) {
       clear_dataset();
       state_.dataset_path_input = ses.dataset;
@@ -244,10 +244,10 @@ void Studio::clear_dataset() {
   if (workers_.map_task) workers_.map_task->cancel();
   map_.reset();
   map_points_.reset();
-  state_.map_xy.clear();
-  state_.map_names.clear();
-  state_.map_shown_method.clear();
-  state_.map_current_valid = false;
+  state_.map.xy.clear();
+  state_.map.names.clear();
+  state_.map.shown_method.clear();
+  state_.map.current_valid = false;
   state_.groups.clear();
   state_.attr_a = state_.attr_b = -1;
 }
@@ -287,7 +287,7 @@ void Studio::install_dataset(LoadedDataset loaded) {
   workers_.build_atlas(dataset_->data);
   // The map is there on open: PCA, unless the command line or the session asks for another.
   if (!(start_map_pending_ && !later_.map.empty()) && !workers_.map_task) {
-    state_.map_method = 0;
+    state_.map.method = 0;
     state_.actions.push(act::ComputeMap{});
   }
   if (start_pick_ >= 0) {
@@ -411,13 +411,13 @@ void Studio::handle_requests() {
   take_model_actions();
   const auto cont = state_.actions.take_last<act::ContinueWords>();
   if (space_ && state_.model.info.modality == latent::Modality::Words) {
-    if (cont) state_.word_query = cont->word;
-    const auto index = state_.word_use_approx ? word_index_ : nullptr;
-    const WordKey key{state_.word_query, state_.word_k, state_.word_keep_inputs, state_.word_method, space_.get(), index.get()};
-    if (!(key == submitted_words_) && !state_.word_query.empty()) {
+    if (cont) state_.words.query = cont->word;
+    const auto index = state_.words.use_approx ? word_index_ : nullptr;
+    const WordKey key{state_.words.query, state_.words.k, state_.words.keep_inputs, state_.words.method, space_.get(), index.get()};
+    if (!(key == submitted_words_) && !state_.words.query.empty()) {
       submitted_words_ = key;
-      words_generation_ = workers_.words.submit({space_, index, state_.word_query, state_.word_k, state_.word_keep_inputs,
-                                                  state_.word_method ? latent::AnalogyMethod::CosMul : latent::AnalogyMethod::CosAdd});
+      words_generation_ = workers_.words.submit({space_, index, state_.words.query, state_.words.k, state_.words.keep_inputs,
+                                                  state_.words.method ? latent::AnalogyMethod::CosMul : latent::AnalogyMethod::CosAdd});
     }
   }
   handle_story();
@@ -431,7 +431,7 @@ void Studio::handle_requests() {
   handle_live();
   if (space_ && state_.z != submitted_z_) {
     submitted_z_ = state_.z;
-    submitted_generation_ = workers_.decoder.submit({space_, state_.word_use_approx ? word_index_ : nullptr, state_.z});
+    submitted_generation_ = workers_.decoder.submit({space_, state_.words.use_approx ? word_index_ : nullptr, state_.z});
   }
   if (state_.options.linear_filter != last_linear_) {
     last_linear_ = state_.options.linear_filter;

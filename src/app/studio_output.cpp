@@ -26,18 +26,18 @@ void output_key_callback(GLFWwindow* w, int key, int, int action, int) {
 void Studio::refresh_monitors() {
   int count = 0;
   GLFWmonitor** mons = glfwGetMonitors(&count);
-  state_.monitor_names.clear();
+  state_.show.monitor_names.clear();
   for (int i = 0; i < count; ++i) {
     const GLFWvidmode* mode = glfwGetVideoMode(mons[i]);
     const char* name = glfwGetMonitorName(mons[i]);
-    state_.monitor_names.push_back(std::to_string(i) + ": " + (name ? name : "monitor") +
+    state_.show.monitor_names.push_back(std::to_string(i) + ": " + (name ? name : "monitor") +
                                    (mode ? " " + std::to_string(mode->width) + "x" + std::to_string(mode->height) : ""));
   }
 }
 
 void Studio::set_presentation(bool on) {
-  if (on == state_.presentation) return;
-  GLFWmonitor* mon = monitor_at(state_.monitor);
+  if (on == state_.show.presentation) return;
+  GLFWmonitor* mon = monitor_at(state_.show.monitor);
   if (on) {
     glfwGetWindowPos(window_, &windowed_[0], &windowed_[1]);
     glfwGetWindowSize(window_, &windowed_[2], &windowed_[3]);
@@ -49,8 +49,8 @@ void Studio::set_presentation(bool on) {
     glfwSetWindowMonitor(window_, nullptr, windowed_[0], windowed_[1], std::max(320, windowed_[2]),
                          std::max(240, windowed_[3]), 0);
   }
-  state_.presentation = on;
-  state_.blackout = false;
+  state_.show.presentation = on;
+  state_.show.blackout = false;
   help_until_ = glfwGetTime() + 4;
 }
 
@@ -60,7 +60,7 @@ void Studio::set_output_window(bool on) {
     // On another monitor when there is one (the projector), else a window of its own.
     int count = 0;
     glfwGetMonitors(&count);
-    GLFWmonitor* mon = count > 1 ? monitor_at(state_.monitor) : nullptr;
+    GLFWmonitor* mon = count > 1 ? monitor_at(state_.show.monitor) : nullptr;
     const GLFWvidmode* mode = mon ? glfwGetVideoMode(mon) : nullptr;
     glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
     glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
@@ -70,7 +70,7 @@ void Studio::set_output_window(bool on) {
                                window_);
     if (!output_) {
       state_.model_error = "could not open the output window";
-      state_.output_window = false;
+      state_.show.output_window = false;
       return;
     }
     glfwSetWindowUserPointer(output_, this);
@@ -87,7 +87,7 @@ void Studio::set_output_window(bool on) {
     glfwDestroyWindow(output_);
     output_ = nullptr;
   }
-  state_.output_window = on;
+  state_.show.output_window = on;
 }
 
 // The output window shows the viewport texture alone, scaled to fit (letterboxed): a blit
@@ -105,7 +105,7 @@ void Studio::draw_output_window(bool swap) {
   glViewport(0, 0, fw, fh);
   glClearColor(0.f, 0.f, 0.f, 1.f);
   glClear(GL_COLOR_BUFFER_BIT);
-  if (!state_.blackout && state_.view_texture && state_.view_w > 0 && state_.view_h > 0) {
+  if (!state_.show.blackout && state_.view_texture && state_.view_w > 0 && state_.view_h > 0) {
     glBindFramebuffer(GL_READ_FRAMEBUFFER, output_fbo_);
     glFramebufferTexture2D(GL_READ_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D,
                            static_cast<GLuint>(state_.view_texture), 0);

@@ -64,15 +64,15 @@ latent::Session Studio::make_session() const {
                    ? labels_->columns()[state_.color_column]
                    : "";
   s.attr_a = state_.attr_a, s.attr_b = state_.attr_b, s.attr_strength = state_.attr_strength;
-  s.word_query = state_.model.info.modality == latent::Modality::Words ? state_.word_query : "";
+  s.word_query = state_.model.info.modality == latent::Modality::Words ? state_.words.query : "";
   s.ui_scale = state_.options.ui_scale;
   s.linear_filter = state_.options.linear_filter;
   if (live_) {
     s.controls = {{"midi", live_->bindings_json()},
-                  {"osc", {{"port", state_.osc_port}, {"listening", state_.osc_running},
-                           {"send_host", state_.osc_send_host}, {"send_port", state_.osc_send_port},
-                           {"all_interfaces", state_.osc_all_interfaces},
-                           {"allow", parse_osc_allow_list(state_.osc_allow)}}}};
+                  {"osc", {{"port", state_.live.osc_port}, {"listening", state_.live.osc_running},
+                           {"send_host", state_.live.osc_send_host}, {"send_port", state_.live.osc_send_port},
+                           {"all_interfaces", state_.live.osc_all_interfaces},
+                           {"allow", parse_osc_allow_list(state_.live.osc_allow)}}}};
   }
   s.story = story_session();
   for (const auto& at : state_.attributes) {
@@ -89,10 +89,10 @@ latent::Session Studio::make_session() const {
     sl.strength = at.strength, sl.applied = at.applied;
     s.sliders.push_back(std::move(sl));
   }
-  s.walk_playing = state_.walk_playing;
+  s.walk_playing = state_.walk.playing;
   s.caption = state_.scene_caption;
   s.layout = layout_ini();
-  if (state_.walk_random || state_.walk_keys.size() >= 2) {
+  if (state_.walk.random || state_.walk.keys.size() >= 2) {
     try {
       s.walks.push_back(make_walk());
     } catch (const std::exception&) {

@@ -35,7 +35,7 @@ void Studio::handle_walk() {
   const double dt = last_frame_time_ > 0 ? std::min(0.25, now - last_frame_time_) : 0;
   last_frame_time_ = now;
   if (!space_ || s.model.info.modality != latent::Modality::Image) {
-    s.walk_playing = false;
+    s.walk.playing = false;
     return;
   }
   // Keyframes, play, pause and seek, and the point at the walk's time (controller/walk.cpp).
@@ -43,58 +43,58 @@ void Studio::handle_walk() {
 
   // Exports run on a task; the panel shows progress and can cancel.
   poll_task(
-      workers_.export_task, s.export_progress, [&](std::string msg) { s.export_status = msg; },
-      [&](const std::string& e) { s.export_status = "export failed: " + e; });
+      workers_.export_task, s.exports.progress, [&](std::string msg) { s.exports.status = msg; },
+      [&](const std::string& e) { s.exports.status = "export failed: " + e; });
   if (asked(act::CancelExport{})) {
     if (workers_.export_task) workers_.export_task->cancel();
-    s.export_status = "export cancelled: nothing was written";
+    s.exports.status = "export cancelled: nothing was written";
   }
   const auto beside = [&](const std::string& suffix) {
-    fs::path p(s.export_path.empty() ? "walk" : s.export_path);
+    fs::path p(s.exports.path.empty() ? "walk" : s.exports.path);
     if (p.filename().empty()) p = p.parent_path();
     return (p.parent_path() / (p.stem().string() + suffix)).string();
   };
   if (asked(act::ExportWalk{}) && !workers_.export_task) {
     if (!walk) {
-      s.export_status = "nothing to export: add two keyframes or more, or choose a random loop";
+      s.exports.status = "nothing to export: add two keyframes or more, or choose a random loop";
     } else {
       latent::VideoOptions o;
-      o.fps = s.export_fps;
+      o.fps = s.exports.fps;
       const auto& obs = s.model.info.observation;
       const float aspect = static_cast<float>(obs.width) / std::max(1, obs.height);
-      o.width = aspect >= 1 ? s.export_size : static_cast<int>(s.export_size * aspect);
-      o.height = aspect >= 1 ? static_cast<int>(s.export_size / aspect) : s.export_size;
+      o.width = aspect >= 1 ? s.exports.size : static_cast<int>(s.exports.size * aspect);
+      o.height = aspect >= 1 ? static_cast<int>(s.exports.size / aspect) : s.exports.size;
       o.width += o.width % 2, o.height += o.height % 2;  // MP4 wants even sizes
-      o.resize = s.export_smooth ? latent::ResizeFilter::Smooth : latent::ResizeFilter::Nearest;
+      o.resize = s.exports.smooth ? latent::ResizeFilter::Smooth : latent::ResizeFilter::Nearest;
       try {
-        latent::video_format_for(s.export_path);
-        workers_.export_walk(space_, *walk, s.export_path, o);
-        s.export_progress = {true, 0.f, "starting"};
-        s.export_status.clear();
+        latent::video_format_for(s.exports.path);
+        workers_.export_walk(space_, *walk, s.exports.path, o);
+        s.exports.progress = {true, 0.f, "starting"};
+        s.exports.status.clear();
       } catch (const std::exception& e) {
-        s.export_status = e.what();
+        s.exports.status = e.what();
       }
     }
   }
   if (asked(act::ExportGrid{}) && !workers_.export_task) {
     if (walk && !walk->random_loop) {
-      const int scale = std::max(1, s.export_size / std::max(1, s.model.info.observation.width) / 4);
+      const int scale = std::max(1, s.exports.size / std::max(1, s.model.info.observation.width) / 4);
       workers_.export_grid(space_, *walk, beside("-grid.png"), 8, scale);
-      s.export_progress = {true, 0.f, "starting"};
+      s.exports.progress = {true, 0.f, "starting"};
     }
   }
   if (asked(act::SaveImage{})) {
     try {
       if (last_image_.empty()) throw latent::Error("nothing decoded yet");
       const std::string path = beside("-image.png");
-      const int w = s.export_size, h = static_cast<int>(std::lround(
-                                           static_cast<double>(s.export_size) * last_image_.height / last_image_.width));
+      const int w = s.exports.size, h = static_cast<int>(std::lround(
+                                           static_cast<double>(s.exports.size) * last_image_.height / last_image_.width));
       latent::save_png(latent::fit_frame(last_image_, w, h, last_image_.channels,
-                                         s.export_smooth ? latent::ResizeFilter::Smooth : latent::ResizeFilter::Nearest),
+                                         s.exports.smooth ? latent::ResizeFilter::Smooth : latent::ResizeFilter::Nearest),
                        path);
-      s.export_status = "saved the image (" + std::to_string(w) + "x" + std::to_string(h) + ") to " + path;
+      s.exports.status = "saved the image (" + std::to_string(w) + "x" + std::to_string(h) + ") to " + path;
     } catch (const std::exception& e) {
-      s.export_status = std::string("could not save the image: ") + e.what();
+      s.exports.status = std::string("could not save the image: ") + e.what();
     }
   }
   if (asked(act::SaveWindow{})) pending_window_shot_ = beside("-window.png");

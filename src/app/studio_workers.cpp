@@ -47,31 +47,31 @@ void Studio::poll_workers() {
           unpaired_bare_.push_back(opening_path_);
       });
   poll_task(
-      workers_.index_task, state_.word_index,
+      workers_.index_task, state_.words.index,
       [&](std::shared_ptr<const latent::ApproxIndex> idx) {
         word_index_ = std::move(idx);
-        state_.word_index_ready = true;
-        state_.word_index_note = word_index_->describe();
+        state_.words.index_ready = true;
+        state_.words.index_note = word_index_->describe();
       },
-      [&](const std::string& e) { state_.word_index_note = "no approximate index: " + e; });
+      [&](const std::string& e) { state_.words.index_note = "no approximate index: " + e; });
   poll_task(
-      workers_.map_task, state_.map_progress,
+      workers_.map_task, state_.map.progress,
       [&](MapResult m) {
         map_ = std::move(m);
-        state_.map_xy.assign(map_->xy.data(), map_->xy.data() + map_->xy.size());
-        state_.map_shown_method = map_->method;
-        state_.map_filter_applied = "\x01";  // recompute the filter for the new points
-        state_.map_selection.clear();
-        state_.map_error.clear();
+        state_.map.xy.assign(map_->xy.data(), map_->xy.data() + map_->xy.size());
+        state_.map.shown_method = map_->method;
+        state_.map.filter_applied = "\x01";  // recompute the filter for the new points
+        state_.map.selection.clear();
+        state_.map.error.clear();
         map_placed_for_.clear();
       },
-      [&](const std::string& e) { state_.map_error = e; });
-  if (state_.map_progress.running) {  // progressive: show the newest intermediate layout
+      [&](const std::string& e) { state_.map.error = e; });
+  if (state_.map.progress.running) {  // progressive: show the newest intermediate layout
     std::lock_guard<std::mutex> lock(workers_.map_snapshot->mutex);
     if (workers_.map_snapshot->version != map_snapshot_seen_) {
       map_snapshot_seen_ = workers_.map_snapshot->version;
       const auto& xy = workers_.map_snapshot->xy;
-      state_.map_xy.assign(xy.data(), xy.data() + xy.size());
+      state_.map.xy.assign(xy.data(), xy.data() + xy.size());
     }
   }
   poll_task(
@@ -124,30 +124,30 @@ void Studio::poll_workers() {
     } else {
       state_.decode_error = r->error;
     }
-    state_.decode_ms = 1000.0 * r->seconds;
-    state_.decode_ms_avg = state_.decode_ms_avg == 0 ? state_.decode_ms : 0.9 * state_.decode_ms_avg + 0.1 * state_.decode_ms;
+    state_.perf.decode_ms = 1000.0 * r->seconds;
+    state_.perf.decode_ms_avg = state_.perf.decode_ms_avg == 0 ? state_.perf.decode_ms : 0.9 * state_.perf.decode_ms_avg + 0.1 * state_.perf.decode_ms;
   }
-  state_.decodes_submitted = workers_.decoder.submitted();
-  state_.decodes_skipped = workers_.decoder.skipped();
+  state_.perf.decodes_submitted = workers_.decoder.submitted();
+  state_.perf.decodes_skipped = workers_.decoder.skipped();
   if (auto r = workers_.words.poll(words_shown_)) {
     words_shown_ = r->generation;
     if (r->value) {
       const WordResult& w = *r->value;
-      state_.word_answers.clear();
-      state_.word_inputs.clear();
+      state_.words.answers.clear();
+      state_.words.inputs.clear();
       for (size_t i = 0; i < w.result.words.size(); ++i)
-        state_.word_answers.push_back({w.result.words[i].word, w.result.words[i].score, w.answer_xy[i].first, w.answer_xy[i].second});
+        state_.words.answers.push_back({w.result.words[i].word, w.result.words[i].score, w.answer_xy[i].first, w.answer_xy[i].second});
       for (size_t i = 0; i < w.inputs.size(); ++i)
-        state_.word_inputs.push_back({w.inputs[i], 1.f, w.input_xy[i].first, w.input_xy[i].second, true});
-      state_.word_status = w.result.method + "; input words " + (w.result.inputs_excluded ? "excluded" : "kept");
-      state_.word_error.clear();
+        state_.words.inputs.push_back({w.inputs[i], 1.f, w.input_xy[i].first, w.input_xy[i].second, true});
+      state_.words.status = w.result.method + "; input words " + (w.result.inputs_excluded ? "excluded" : "kept");
+      state_.words.error.clear();
       if (w.query != last_word_point_query_) {
         // A new query moves the sliders to its point.
         last_word_point_query_ = w.query;
         state_.z = w.point;
       }
     } else {
-      state_.word_error = r->error;
+      state_.words.error = r->error;
     }
   }
   if (auto r = workers_.picker.poll(pick_shown_)) {

@@ -36,20 +36,11 @@ Decoded decode_checked(const DecodeRequest& r) {
   return out;
 }
 
-// The story worker's map: PCA of a style's example thoughts, kept while the model and
-// style stay the same.
+// The story worker's map of a style (analysis.h), kept while the model and style stay the same.
 struct StoryMap {
   const void* space = nullptr;
   std::string style;
-  Eigen::VectorXf mean;
-  Eigen::MatrixXf axes;  // D x 2
-  float scale = 1;
-  std::vector<std::pair<float, float>> a, b;
-  std::pair<float, float> place(const Latent& z) const {
-    Eigen::Map<const Eigen::VectorXf> v(z.data(), static_cast<Eigen::Index>(z.size()));
-    const Eigen::Vector2f p = axes.transpose() * (v - mean) / scale;
-    return {p.x(), p.y()};
-  }
+  std::optional<StyleMap> map;
 };
 
 StoryResult tell_story(const StoryRequest& r, StoryMap& map) {
@@ -75,34 +66,16 @@ StoryResult tell_story(const StoryRequest& r, StoryMap& map) {
   out.content_kept = content_kept(source, first);
   if (!r.style.a_examples.empty() && !r.style.b_examples.empty() &&
       (map.space != r.space.get() || map.style != r.style.name)) {
-    const auto a = st->encode_sentences(r.style.a_examples), b = st->encode_sentences(r.style.b_examples);
-    const Eigen::Index d = static_cast<Eigen::Index>(base.size()), n_all = static_cast<Eigen::Index>(a.size() + b.size());
-    Eigen::MatrixXf m(n_all, d);
-    for (size_t i = 0; i < a.size(); ++i) m.row(static_cast<Eigen::Index>(i)) = Eigen::Map<const Eigen::RowVectorXf>(a[i].data(), d);
-    for (size_t i = 0; i < b.size(); ++i)
-      m.row(static_cast<Eigen::Index>(a.size() + i)) = Eigen::Map<const Eigen::RowVectorXf>(b[i].data(), d);
-    map.mean = m.colwise().mean().transpose();
-    const Eigen::MatrixXf c = m.rowwise() - map.mean.transpose();
-    Eigen::JacobiSVD<Eigen::MatrixXf> svd(c, Eigen::ComputeThinV);
-    map.axes = svd.matrixV().leftCols(2);
-    // Point the first axis from B towards A, so the style's direction reads left to right.
-    const Eigen::VectorXf dir = Eigen::Map<const Eigen::VectorXf>(r.style.vector.data(), d);
-    if (map.axes.col(0).dot(dir) < 0) map.axes.col(0) *= -1;
-    const Eigen::MatrixXf xy = c * map.axes;
-    map.scale = std::max(1e-6f, xy.cwiseAbs().maxCoeff());
-    map.a.clear();
-    map.b.clear();
-    for (Eigen::Index i = 0; i < n_all; ++i)
-      (i < static_cast<Eigen::Index>(a.size()) ? map.a : map.b).emplace_back(xy(i, 0) / map.scale, xy(i, 1) / map.scale);
+    map.map.emplace(st->encode_sentences(r.style.a_examples), st->encode_sentences(r.style.b_examples), r.style.vector);
     map.space = r.space.get();
     map.style = r.style.name;
   }
-  if (map.space == r.space.get() && map.style == r.style.name && !map.a.empty()) {
+  if (map.space == r.space.get() && map.style == r.style.name && map.map) {
     out.has_map = true;
-    out.map_a = map.a;
-    out.map_b = map.b;
-    out.caption_xy = map.place(base);
-    out.shifted_xy = map.place(out.shifted);
+    out.map_a = map.map->a();
+    out.map_b = map.map->b();
+    out.caption_xy = map.map->place(base);
+    out.shifted_xy = map.map->place(out.shifted);
   }
   return out;
 }

@@ -7,6 +7,7 @@
 
 #include <Eigen/SVD>
 
+#include "latent/algebra.h"
 #include "latent/errors.h"
 
 namespace latent {
@@ -126,6 +127,58 @@ std::vector<std::pair<float, float>> project_small(const std::vector<Latent>& po
     out[static_cast<size_t>(i)] = {static_cast<float>(u(i, 0) / m),
                                    u.cols() > 1 ? static_cast<float>(u(i, 1) / m) : 0.f};
   return out;
+}
+
+StyleMap::StyleMap(const std::vector<Latent>& a, const std::vector<Latent>& b, const Latent& direction) {
+  if (a.empty() || b.empty()) throw UnsupportedError("a style's map needs example sentences on both sides");
+  const Eigen::Index d = static_cast<Eigen::Index>(a.front().size());
+  const Eigen::Index n = static_cast<Eigen::Index>(a.size() + b.size());
+  Eigen::MatrixXf m(n, d);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const Latent& z = i < static_cast<Eigen::Index>(a.size()) ? a[static_cast<size_t>(i)] : b[static_cast<size_t>(i) - a.size()];
+    if (static_cast<Eigen::Index>(z.size()) != d) throw UnsupportedError("a style's example thoughts differ in size");
+    m.row(i) = Eigen::Map<const Eigen::RowVectorXf>(z.data(), d);
+  }
+  mean_ = m.colwise().mean().transpose();
+  const Eigen::MatrixXf c = m.rowwise() - mean_.transpose();
+  Eigen::JacobiSVD<Eigen::MatrixXf> svd(c, Eigen::ComputeThinV);
+  axes_ = Eigen::MatrixXf::Zero(d, 2);
+  const Eigen::Index k = std::min<Eigen::Index>(2, svd.matrixV().cols());
+  axes_.leftCols(k) = svd.matrixV().leftCols(k);
+  // Point the first axis from B towards A, so the style's direction reads left to right.
+  if (static_cast<Eigen::Index>(direction.size()) == d &&
+      axes_.col(0).dot(Eigen::Map<const Eigen::VectorXf>(direction.data(), d)) < 0)
+    axes_.col(0) *= -1;
+  const Eigen::MatrixXf xy = c * axes_;
+  scale_ = std::max(1e-6f, xy.cwiseAbs().maxCoeff());
+  for (Eigen::Index i = 0; i < n; ++i)
+    (i < static_cast<Eigen::Index>(a.size()) ? a_ : b_).emplace_back(xy(i, 0) / scale_, xy(i, 1) / scale_);
+}
+
+std::pair<float, float> StyleMap::place(const Latent& z) const {
+  if (static_cast<Eigen::Index>(z.size()) != mean_.size()) return {0.f, 0.f};
+  Eigen::Map<const Eigen::VectorXf> v(z.data(), static_cast<Eigen::Index>(z.size()));
+  const Eigen::Vector2f p = axes_.transpose() * (v - mean_) / scale_;
+  return {p.x(), p.y()};
+}
+
+Latent attribute_vector(const std::vector<Latent>& items, const std::vector<long>& a, const std::vector<long>& b) {
+  const auto group_mean = [&](const std::vector<long>& members, const char* which) {
+    if (members.empty()) throw Error(std::string("group ") + which + " of the attribute vector has no items");
+    std::vector<Latent> zs;
+    zs.reserve(members.size());
+    for (long i : members) {
+      if (i < 0 || static_cast<size_t>(i) >= items.size())
+        throw Error(std::string("group ") + which + " names item " + std::to_string(i) + ", but there are " +
+                    std::to_string(items.size()));
+      zs.push_back(items[static_cast<size_t>(i)]);
+    }
+    return mean(zs);
+  };
+  Latent d = group_mean(a, "A");
+  const Latent mb = group_mean(b, "B");
+  for (size_t k = 0; k < d.size(); ++k) d[k] -= mb[k];
+  return d;
 }
 
 std::vector<char> filter_points(const std::string& filter, size_t n, const std::vector<std::string>& names,

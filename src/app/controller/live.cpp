@@ -8,15 +8,16 @@ namespace studio::controller {
 void step_bookmark(AppState& s, bool next) {
   const int n = static_cast<int>(s.bookmarks.size());
   if (n == 0) return;
-  s.current_bookmark = s.current_bookmark < 0 ? (next ? 0 : n - 1) : (s.current_bookmark + (next ? 1 : n - 1)) % n;
-  s.actions.push(act::GoToBookmark{s.current_bookmark});
+  int& at = s.show.current_bookmark;
+  at = at < 0 ? (next ? 0 : n - 1) : (at + (next ? 1 : n - 1)) % n;
+  s.actions.push(act::GoToBookmark{s.show.current_bookmark});
 }
 
 void randomize(AppState& s) { s.actions.push(act::Randomize{++s.randomize_seed}); }
 
 void apply_control_event(const ControlEvent& e, AppState& s) {
   using Kind = ControlEvent::Kind;
-  s.live_last = describe(e);
+  s.live.last = describe(e);
   const int dim = static_cast<int>(s.z.size());
   switch (e.kind) {
     case Kind::SetDim:
@@ -27,7 +28,7 @@ void apply_control_event(const ControlEvent& e, AppState& s) {
       break;
     case Kind::SetDims:
       if (static_cast<int>(e.values.size()) == dim) s.z = e.values;
-      else s.live_last = "ignored /latent/z with " + std::to_string(e.values.size()) + " values (the model has " +
+      else s.live.last = "ignored /latent/z with " + std::to_string(e.values.size()) + " values (the model has " +
                          std::to_string(dim) + ")";
       break;
     case Kind::Attribute:
@@ -39,22 +40,22 @@ void apply_control_event(const ControlEvent& e, AppState& s) {
             a.strength = e.normalized ? -3.f + 6.f * e.value : e.value;
             found = true;
           }
-        if (!found) s.live_last = "ignored: the model has no direction \"" + e.text + "\"";
+        if (!found) s.live.last = "ignored: the model has no direction \"" + e.text + "\"";
       } else if (e.index >= 0 && e.index < static_cast<int>(s.attributes.size())) {
         s.attributes[e.index].strength = e.normalized ? -3.f + 6.f * e.value : e.value;
       }
       break;
     case Kind::StyleStrength:
-      s.live_last = "style strength is for sentence models (not open)";
+      s.live.last = "style strength is for sentence models (not open)";
       break;
     case Kind::WalkSpeed:
-      s.walk_rate = std::clamp(e.normalized ? 0.1f + 3.9f * e.value : e.value, 0.f, 16.f);
+      s.walk.rate = std::clamp(e.normalized ? 0.1f + 3.9f * e.value : e.value, 0.f, 16.f);
       break;
     case Kind::WalkPlay:
-      if (!s.walk_playing) s.actions.push(act::ToggleWalk{});
+      if (!s.walk.playing) s.actions.push(act::ToggleWalk{});
       break;
     case Kind::WalkPause:
-      if (s.walk_playing) s.actions.push(act::ToggleWalk{});
+      if (s.walk.playing) s.actions.push(act::ToggleWalk{});
       break;
     case Kind::WalkToggle:
       s.actions.push(act::ToggleWalk{});
@@ -63,8 +64,8 @@ void apply_control_event(const ControlEvent& e, AppState& s) {
       int found = -1;
       for (int i = 0; i < static_cast<int>(s.bookmarks.size()); ++i)
         if ((!e.text.empty() && s.bookmarks[i].name == e.text) || (e.text.empty() && i == e.index)) found = i;
-      if (found >= 0) s.actions.push(act::GoToBookmark{found}), s.current_bookmark = found;
-      else s.live_last = "no bookmark " + (e.text.empty() ? std::to_string(e.index) : "\"" + e.text + "\"");
+      if (found >= 0) s.actions.push(act::GoToBookmark{found}), s.show.current_bookmark = found;
+      else s.live.last = "no bookmark " + (e.text.empty() ? std::to_string(e.index) : "\"" + e.text + "\"");
       break;
     }
     case Kind::NextBookmark:
@@ -75,7 +76,7 @@ void apply_control_event(const ControlEvent& e, AppState& s) {
       randomize(s);
       break;
     case Kind::Blackout:
-      s.blackout = e.value < 0 ? !s.blackout : e.value > 0;
+      s.show.blackout = e.value < 0 ? !s.show.blackout : e.value > 0;
       break;
   }
 }

@@ -16,7 +16,7 @@ void step_bookmark(AppState& s, bool next);
 // A random draw from the prior with the next seed (the R key, MIDI and OSC "randomize").
 void randomize(AppState& s);
 
-// Applies one event; `s.live_last` says what it did, or why it was ignored. MIDI values
+// Applies one event; `s.live.last` says what it did, or why it was ignored. MIDI values
 // come 0..1 and are mapped onto each control's range (a dimension's slider range, -3..3
 // sigma for an attribute, 0.1..4 for the walk's rate); OSC values are used as sent.
 void apply_control_event(const ControlEvent& e, AppState& s);

@@ -27,7 +27,7 @@ void go_to_bookmark(const act::GoToBookmark& a, AppState& s) {
 void delete_bookmark(const act::DeleteBookmark& a, AppState& s) {
   if (a.index < 0 || a.index >= static_cast<int>(s.bookmarks.size())) return;
   s.bookmarks.erase(s.bookmarks.begin() + a.index);
-  if (s.current_bookmark >= static_cast<int>(s.bookmarks.size())) s.current_bookmark = -1;
+  if (s.show.current_bookmark >= static_cast<int>(s.bookmarks.size())) s.show.current_bookmark = -1;
 }
 
 void evaluate(const act::EvaluateExpression& a, AppState& s, const PointsContext& ctx) {

@@ -69,8 +69,8 @@ bool MapLayer::init() {
 }
 
 TextureId MapLayer::update(const AppState& s) {
-  const size_t n = s.map_xy.size() / 2;
-  const int w = static_cast<int>(s.map_canvas_px[0]), h = static_cast<int>(s.map_canvas_px[1]);
+  const size_t n = s.map.xy.size() / 2;
+  const int w = static_cast<int>(s.map.canvas_px[0]), h = static_cast<int>(s.map.canvas_px[1]);
   if (n == 0 || w <= 0 || h <= 0 || failed_) return 0;
   if (!program_ && !init()) {
     failed_ = true;  // the panel falls back to drawing points itself
@@ -78,12 +78,12 @@ TextureId MapLayer::update(const AppState& s) {
   }
   // Everything that decides what the layer shows.
   latent::Fnv1a key;
-  key.add(s.map_xy.data(), s.map_xy.size() * sizeof(float));
-  key.add(s.map_colors.data(), s.map_colors.size() * sizeof(int));
-  key.add(s.map_match.data(), s.map_match.size());
-  key.add_value(s.map_isolate);
-  key.add_value(s.map_view);
-  key.add_value(s.map_point_px);
+  key.add(s.map.xy.data(), s.map.xy.size() * sizeof(float));
+  key.add(s.map.colors.data(), s.map.colors.size() * sizeof(int));
+  key.add(s.map.match.data(), s.map.match.size());
+  key.add_value(s.map.isolate);
+  key.add_value(s.map.view);
+  key.add_value(s.map.point_px);
   key.add_value(w), key.add_value(h);
   if (key.value == key_ && tex_) return tex_;
   key_ = key.value;
@@ -105,13 +105,13 @@ TextureId MapLayer::update(const AppState& s) {
   buffer_.resize(n * 6);
   for (size_t i = 0; i < n; ++i) {
     uint8_t rgba[4];
-    const bool kept = s.map_match.empty() || s.map_match[i];
-    if (kept) map_category_rgba(i < s.map_colors.size() ? s.map_colors[i] : -1, rgba);
+    const bool kept = s.map.match.empty() || s.map.match[i];
+    if (kept) map_category_rgba(i < s.map.colors.size() ? s.map.colors[i] : -1, rgba);
     else std::memcpy(rgba, kMapDimmed, 4);
     float* v = buffer_.data() + i * 6;
-    v[0] = s.map_xy[2 * i], v[1] = s.map_xy[2 * i + 1];
+    v[0] = s.map.xy[2 * i], v[1] = s.map.xy[2 * i + 1];
     for (int c = 0; c < 3; ++c) v[2 + c] = rgba[c] / 255.f;
-    v[5] = (!kept && s.map_isolate) ? 0.f : 1.f;
+    v[5] = (!kept && s.map.isolate) ? 0.f : 1.f;
   }
   GLint viewport[4];
   glGetIntegerv(GL_VIEWPORT, viewport);
@@ -123,9 +123,9 @@ TextureId MapLayer::update(const AppState& s) {
   glDisable(GL_SCISSOR_TEST);
   glEnable(GL_PROGRAM_POINT_SIZE);
   glUseProgram(program_);
-  glUniform2f(glGetUniformLocation(program_, "centre"), s.map_view.cx, s.map_view.cy);
-  glUniform2f(glGetUniformLocation(program_, "scale"), 2.f * s.map_view.scale_px / w, 2.f * s.map_view.scale_px / h);
-  glUniform1f(glGetUniformLocation(program_, "point_size"), s.map_point_px);
+  glUniform2f(glGetUniformLocation(program_, "centre"), s.map.view.cx, s.map.view.cy);
+  glUniform2f(glGetUniformLocation(program_, "scale"), 2.f * s.map.view.scale_px / w, 2.f * s.map.view.scale_px / h);
+  glUniform1f(glGetUniformLocation(program_, "point_size"), s.map.point_px);
   glBindVertexArray(vao_);
   glBindBuffer(GL_ARRAY_BUFFER, vbo_);
   glBufferData(GL_ARRAY_BUFFER, static_cast<GLsizeiptr>(buffer_.size() * sizeof(float)), buffer_.data(), GL_DYNAMIC_DRAW);

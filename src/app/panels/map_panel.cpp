@@ -34,29 +34,29 @@ bool inside(const std::vector<ImVec2>& poly, ImVec2 p) {
 }  // namespace
 
 void map_panel(AppState& s, const Rect& r) {
-  AppState::MapView& view = s.map_view;
+  AppState::MapPart::MapView& view = s.map.view;
   static std::vector<ImVec2> lasso;
   place_window(r);
   ImGui::Begin("Map", nullptr, panel_flags());
   const char* methods[] = {"PCA", "t-SNE", "UMAP-style"};
   ImGui::SetNextItemWidth(ImGui::CalcTextSize("UMAP-style").x * 1.6f);
-  ImGui::Combo("##method", &s.map_method, methods, 3);
+  ImGui::Combo("##method", &s.map.method, methods, 3);
   ImGui::SameLine();
-  if (s.map_progress.running) {
+  if (s.map.progress.running) {
     if (ImGui::Button("Cancel")) s.actions.push(act::CancelMap{});
     ImGui::SameLine();
-    ImGui::ProgressBar(s.map_progress.fraction, ImVec2(-1, 0), s.map_progress.stage.c_str());
+    ImGui::ProgressBar(s.map.progress.fraction, ImVec2(-1, 0), s.map.progress.stage.c_str());
   } else {
     ImGui::BeginDisabled(!s.model.loaded);
     if (ImGui::Button("Compute map")) s.actions.push(act::ComputeMap{});
     ImGui::EndDisabled();
-    if (!s.map_shown_method.empty()) {
+    if (!s.map.shown_method.empty()) {
       ImGui::SameLine();
-      ImGui::TextDisabled("%s, %zu points", s.map_shown_method.c_str(), s.map_xy.size() / 2);
+      ImGui::TextDisabled("%s, %zu points", s.map.shown_method.c_str(), s.map.xy.size() / 2);
     }
   }
 
-  error_text(s.map_error);
+  error_text(s.map.error);
 
   // Labels and colour.
   if (s.model.info.modality == latent::Modality::Image) {
@@ -79,47 +79,47 @@ void map_panel(AppState& s, const Rect& r) {
   }
 
   // Filter and selection.
-  const bool pictures = !s.map_atlas.pages.empty();
+  const bool pictures = !s.map.atlas.pages.empty();
   const ImGuiStyle& st = ImGui::GetStyle();
   ImGui::SetNextItemWidth(-ImGui::CalcTextSize("isolate").x - ImGui::GetFrameHeight() - st.ItemSpacing.x * 2 -
                           (pictures ? ImGui::CalcTextSize("pictures").x + ImGui::GetFrameHeight() + st.ItemSpacing.x * 2 +
                                           st.ItemInnerSpacing.x * 2
                                     : 0.f));
-  ImGui::InputTextWithHint("##filter", "filter: glasses=1 & female=0, or a regular expression", &s.map_filter);
+  ImGui::InputTextWithHint("##filter", "filter: glasses=1 & female=0, or a regular expression", &s.map.filter);
   ImGui::SameLine();
-  ImGui::Checkbox("isolate", &s.map_isolate);
+  ImGui::Checkbox("isolate", &s.map.isolate);
   if (pictures) {
     ImGui::SameLine();
-    ImGui::Checkbox("pictures", &s.map_pictures);
+    ImGui::Checkbox("pictures", &s.map.pictures);
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("where there is room (zoom with the mouse wheel), points are their pictures");
   }
-  error_text(s.map_filter_error);
-  if (!s.map_selection.empty()) {
-    ImGui::Text("%zu selected", s.map_selection.size());
+  error_text(s.map.filter_error);
+  if (!s.map.selection.empty()) {
+    ImGui::Text("%zu selected", s.map.selection.size());
     ImGui::SameLine();
-    if (ImGui::SmallButton("clear")) s.map_selection.clear();
+    if (ImGui::SmallButton("clear")) s.map.selection.clear();
     if (s.model.info.modality == latent::Modality::Image) {
       ImGui::SameLine();
       if (ImGui::SmallButton("make a group of them")) s.actions.push(act::GroupFromSelection{});
       // The selection written out (a second row: the first is full at the default size).
-      ImGui::BeginDisabled(s.selection_progress.running);
+      ImGui::BeginDisabled(s.map.selection_progress.running);
       if (ImGui::SmallButton("save list")) s.actions.push(act::SaveSelection{false});
-      s.selection_list_button = to_framebuffer(ImGui::GetItemRectMin().x, ImGui::GetItemRectMin().y,
+      s.map.selection_list_button = to_framebuffer(ImGui::GetItemRectMin().x, ImGui::GetItemRectMin().y,
                                                ImGui::GetItemRectSize().x, ImGui::GetItemRectSize().y);
-      if (ImGui::IsItemHovered()) ImGui::SetTooltip("write %s.csv: index, file name and label columns", s.selection_path.c_str());
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("write %s.csv: index, file name and label columns", s.map.selection_path.c_str());
       ImGui::SameLine();
       if (ImGui::SmallButton("save pictures")) s.actions.push(act::SaveSelection{true});
-      s.selection_images_button = to_framebuffer(ImGui::GetItemRectMin().x, ImGui::GetItemRectMin().y,
+      s.map.selection_images_button = to_framebuffer(ImGui::GetItemRectMin().x, ImGui::GetItemRectMin().y,
                                                  ImGui::GetItemRectSize().x, ImGui::GetItemRectSize().y);
-      if (ImGui::IsItemHovered()) ImGui::SetTooltip("write the pictures as PNG files into the folder %s/", s.selection_path.c_str());
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("write the pictures as PNG files into the folder %s/", s.map.selection_path.c_str());
       ImGui::EndDisabled();
       ImGui::SameLine();
       ImGui::SetNextItemWidth(-browse_width(s) - 1);
-      ImGui::InputTextWithHint("##selpath", "save to (path, no extension)", &s.selection_path);
+      ImGui::InputTextWithHint("##selpath", "save to (path, no extension)", &s.map.selection_path);
       browse_button(s, AppState::PathFor::Selection, "choose where the list or the pictures go");
     }
-    if (s.selection_progress.running) progress_line(s.selection_progress);
-    else if (!s.selection_status.empty()) ImGui::TextDisabled("%s", s.selection_status.c_str());
+    if (s.map.selection_progress.running) progress_line(s.map.selection_progress);
+    else if (!s.map.selection_status.empty()) ImGui::TextDisabled("%s", s.map.selection_status.c_str());
   } else {
     ImGui::TextDisabled("shift + drag: lasso a selection");
   }
@@ -131,22 +131,22 @@ void map_panel(AppState& s, const Rect& r) {
   ImDrawList* dl = ImGui::GetWindowDrawList();
   dl->AddRectFilled(origin, ImVec2(origin.x + size.x, origin.y + size.y), IM_COL32(22, 24, 30, 255), 4.f);
   ImGui::InvisibleButton("canvas", size, ImGuiButtonFlags_MouseButtonLeft | ImGuiButtonFlags_MouseButtonRight);
-  s.map_canvas_rect = to_framebuffer(origin.x, origin.y, size.x, size.y);
-  s.map_thumbnails_drawn = 0;
-  const size_t n = s.map_xy.size() / 2;
-  s.map_hover = -1;
+  s.map.canvas_rect = to_framebuffer(origin.x, origin.y, size.x, size.y);
+  s.map.thumbnails_drawn = 0;
+  const size_t n = s.map.xy.size() / 2;
+  s.map.hover = -1;
   if (n > 0) {
     float minx = 1e30f, maxx = -1e30f, miny = 1e30f, maxy = -1e30f;
     for (size_t i = 0; i < n; ++i) {
-      minx = std::min(minx, s.map_xy[2 * i]), maxx = std::max(maxx, s.map_xy[2 * i]);
-      miny = std::min(miny, s.map_xy[2 * i + 1]), maxy = std::max(maxy, s.map_xy[2 * i + 1]);
+      minx = std::min(minx, s.map.xy[2 * i]), maxx = std::max(maxx, s.map.xy[2 * i]);
+      miny = std::min(miny, s.map.xy[2 * i + 1]), maxy = std::max(maxy, s.map.xy[2 * i + 1]);
     }
     if (view.fitted_for != n) view = {(minx + maxx) / 2, (miny + maxy) / 2, 1.f, 1.f, n};
     const float span = std::max({maxx - minx, maxy - miny, 1e-9f});
     const float scale = std::min(size.x, size.y) * 0.9f / span * view.zoom;
     const ImVec2 fb = ImGui::GetIO().DisplayFramebufferScale;
     view.scale_px = scale * fb.x;
-    s.map_canvas_px[0] = size.x * fb.x, s.map_canvas_px[1] = size.y * fb.y;
+    s.map.canvas_px[0] = size.x * fb.x, s.map.canvas_px[1] = size.y * fb.y;
     auto to_screen = [&](float x, float y) {
       return ImVec2(origin.x + size.x / 2 + (x - view.cx) * scale, origin.y + size.y / 2 - (y - view.cy) * scale);
     };
@@ -165,49 +165,49 @@ void map_panel(AppState& s, const Rect& r) {
     }
     dl->PushClipRect(origin, ImVec2(origin.x + size.x, origin.y + size.y), true);
     const float rad = std::max(1.5f, 3.f * s.options.ui_scale * (n > 5000 ? 0.6f : 1.f));
-    s.map_point_px = 2 * rad * fb.x;
+    s.map.point_px = 2 * rad * fb.x;
     // The points come from the GL layer's texture (redrawn only on change); without it
     // they are drawn here, one rectangle each.
-    if (s.map_texture)
-      dl->AddImage(reinterpret_cast<ImTextureID>(s.map_texture), origin, ImVec2(origin.x + size.x, origin.y + size.y),
+    if (s.map.texture)
+      dl->AddImage(reinterpret_cast<ImTextureID>(s.map.texture), origin, ImVec2(origin.x + size.x, origin.y + size.y),
                    ImVec2(0, 1), ImVec2(1, 0));
     float best = (6.f * s.options.ui_scale) * (6.f * s.options.ui_scale);
     static std::vector<long> visible;  // kept points on the canvas, for the pictures
     visible.clear();
     float centre_d2 = 0;
-    s.map_centre_point = -1;
+    s.map.centre_point = -1;
     for (size_t i = 0; i < n; ++i) {
-      const ImVec2 p = to_screen(s.map_xy[2 * i], s.map_xy[2 * i + 1]);
+      const ImVec2 p = to_screen(s.map.xy[2 * i], s.map.xy[2 * i + 1]);
       if (p.x < origin.x - rad || p.y < origin.y - rad || p.x > origin.x + size.x + rad || p.y > origin.y + size.y + rad) continue;
-      const bool kept = s.map_match.empty() || s.map_match[i];
-      if (!kept && s.map_isolate) continue;
+      const bool kept = s.map.match.empty() || s.map.match[i];
+      if (!kept && s.map.isolate) continue;
       if (kept) {
         visible.push_back(static_cast<long>(i));
         const float cx = p.x - origin.x - size.x / 2, cy = p.y - origin.y - size.y / 2;
-        if (s.map_centre_point < 0 || cx * cx + cy * cy < centre_d2) {
+        if (s.map.centre_point < 0 || cx * cx + cy * cy < centre_d2) {
           centre_d2 = cx * cx + cy * cy;
-          s.map_centre_point = static_cast<long>(i);
+          s.map.centre_point = static_cast<long>(i);
           const ImVec2 fb = ImGui::GetIO().DisplayFramebufferScale;
-          s.map_centre_point_px[0] = p.x * fb.x, s.map_centre_point_px[1] = p.y * fb.y;
+          s.map.centre_point_px[0] = p.x * fb.x, s.map.centre_point_px[1] = p.y * fb.y;
         }
       }
-      if (!s.map_texture) {
-        const int c = i < s.map_colors.size() ? s.map_colors[i] : -1;
+      if (!s.map.texture) {
+        const int c = i < s.map.colors.size() ? s.map.colors[i] : -1;
         const ImU32 col = kept ? category_color(c) : IM_COL32(kMapDimmed[0], kMapDimmed[1], kMapDimmed[2], 255);
         dl->AddRectFilled(ImVec2(p.x - rad, p.y - rad), ImVec2(p.x + rad, p.y + rad), col);
       }
       if (ImGui::IsItemHovered()) {
         const float dx = p.x - io.MousePos.x, dy = p.y - io.MousePos.y;
-        if (dx * dx + dy * dy < best) best = dx * dx + dy * dy, s.map_hover = static_cast<long>(i);
+        if (dx * dx + dy * dy < best) best = dx * dx + dy * dy, s.map.hover = static_cast<long>(i);
       }
     }
     // Pictures in place of the points once there is room for them: as large as the room
     // each point has when the map fits, times the zoom (up to a limit). Their frames, in
     // the point's colour, are drawn first as one batch, then the pictures inset in them,
     // page by page, so that each atlas page is one draw call.
-    const AppState::MapAtlas& atlas = s.map_atlas;
+    const AppState::MapPart::MapAtlas& atlas = s.map.atlas;
     float pic_half = 0;
-    if (s.map_pictures && !atlas.pages.empty() && atlas.count == static_cast<long>(n) && !visible.empty()) {
+    if (s.map.pictures && !atlas.pages.empty() && atlas.count == static_cast<long>(n) && !visible.empty()) {
       const float room = std::sqrt(size.x * size.y / static_cast<float>(n)) * view.zoom;
       const float side = std::min(room * 0.9f, 72.f * s.options.ui_scale);
       if (side >= 14.f * s.options.ui_scale) {
@@ -216,14 +216,14 @@ void map_panel(AppState& s, const Rect& r) {
         const float inset = std::max(1.f, std::round(1.5f * s.options.ui_scale));
         pic_half = h;
         for (long i : visible) {
-          const ImVec2 p = to_screen(s.map_xy[2 * i], s.map_xy[2 * i + 1]);
-          const int c = i < static_cast<long>(s.map_colors.size()) ? s.map_colors[i] : -1;
-          const bool kept = s.map_match.empty() || s.map_match[i];
+          const ImVec2 p = to_screen(s.map.xy[2 * i], s.map.xy[2 * i + 1]);
+          const int c = i < static_cast<long>(s.map.colors.size()) ? s.map.colors[i] : -1;
+          const bool kept = s.map.match.empty() || s.map.match[i];
           dl->AddRectFilled(ImVec2(p.x - h, p.y - h), ImVec2(p.x + h, p.y + h),
                             kept ? category_color(c) : IM_COL32(kMapDimmed[0], kMapDimmed[1], kMapDimmed[2], 255));
         }
         for (long i : visible) {
-          const ImVec2 p = to_screen(s.map_xy[2 * i], s.map_xy[2 * i + 1]);
+          const ImVec2 p = to_screen(s.map.xy[2 * i], s.map.xy[2 * i + 1]);
           const long c = i % atlas.per_page;
           const float u0 = static_cast<float>(c % atlas.per_row) * uv, v0 = static_cast<float>(c / atlas.per_row) * uv;
           const TextureId page = atlas.pages[static_cast<size_t>(i / atlas.per_page)];
@@ -233,20 +233,20 @@ void map_panel(AppState& s, const Rect& r) {
         // Under the pointer: the picture on top (drawn last) that holds it.
         if (ImGui::IsItemHovered())
           for (auto it = visible.rbegin(); it != visible.rend(); ++it) {
-            const ImVec2 p = to_screen(s.map_xy[2 * *it], s.map_xy[2 * *it + 1]);
+            const ImVec2 p = to_screen(s.map.xy[2 * *it], s.map.xy[2 * *it + 1]);
             if (std::abs(io.MousePos.x - p.x) <= h && std::abs(io.MousePos.y - p.y) <= h) {
-              s.map_hover = *it;
+              s.map.hover = *it;
               break;
             }
           }
-        s.map_thumbnails_drawn = static_cast<long>(visible.size());
-        s.map_thumbnail_px = side * ImGui::GetIO().DisplayFramebufferScale.x;
+        s.map.thumbnails_drawn = static_cast<long>(visible.size());
+        s.map.thumbnail_px = side * ImGui::GetIO().DisplayFramebufferScale.x;
       }
     }
     const float mark = pic_half > 0 ? pic_half : rad;
-    for (long i : s.map_selection)
+    for (long i : s.map.selection)
       if (static_cast<size_t>(i) < n) {
-        const ImVec2 p = to_screen(s.map_xy[2 * i], s.map_xy[2 * i + 1]);
+        const ImVec2 p = to_screen(s.map.xy[2 * i], s.map.xy[2 * i + 1]);
         dl->AddRect(ImVec2(p.x - mark - 1.5f, p.y - mark - 1.5f), ImVec2(p.x + mark + 1.5f, p.y + mark + 1.5f),
                     IM_COL32(255, 255, 255, 200), 0.f, 0, pic_half > 0 ? 2.f : 1.f);
       }
@@ -255,51 +255,51 @@ void map_panel(AppState& s, const Rect& r) {
       if (lasso.empty() || std::hypot(lasso.back().x - io.MousePos.x, lasso.back().y - io.MousePos.y) > 3.f) lasso.push_back(io.MousePos);
     } else if (!lasso.empty()) {
       if (lasso.size() >= 3) {
-        s.map_selection.clear();
+        s.map.selection.clear();
         for (size_t i = 0; i < n; ++i) {
-          if (!s.map_match.empty() && !s.map_match[i] && s.map_isolate) continue;
-          if (inside(lasso, to_screen(s.map_xy[2 * i], s.map_xy[2 * i + 1]))) s.map_selection.push_back(static_cast<long>(i));
+          if (!s.map.match.empty() && !s.map.match[i] && s.map.isolate) continue;
+          if (inside(lasso, to_screen(s.map.xy[2 * i], s.map.xy[2 * i + 1]))) s.map.selection.push_back(static_cast<long>(i));
         }
       }
       lasso.clear();
     }
     if (lasso.size() >= 2) dl->AddPolyline(lasso.data(), static_cast<int>(lasso.size()), IM_COL32(255, 255, 255, 220), ImDrawFlags_Closed, 1.5f);
     if (s.picked >= 0 && static_cast<size_t>(s.picked) < n) {
-      const ImVec2 p = to_screen(s.map_xy[2 * s.picked], s.map_xy[2 * s.picked + 1]);
+      const ImVec2 p = to_screen(s.map.xy[2 * s.picked], s.map.xy[2 * s.picked + 1]);
       dl->AddCircle(p, rad * 3, IM_COL32(255, 200, 60, 255), 0, 2.f);
     }
-    if (s.map_current_valid) {  // the current latent, moving with the sliders
-      const ImVec2 p = to_screen(s.map_current[0], s.map_current[1]);
+    if (s.map.current_valid) {  // the current latent, moving with the sliders
+      const ImVec2 p = to_screen(s.map.current[0], s.map.current[1]);
       dl->AddCircleFilled(p, rad * 2.2f, IM_COL32(255, 255, 255, 255));
       dl->AddCircle(p, rad * 3.2f, IM_COL32(255, 60, 60, 255), 0, 2.5f);
     }
     dl->PopClipRect();
-    if (s.map_hover >= 0) {
+    if (s.map.hover >= 0) {
       ImGui::BeginTooltip();
-      if (!s.map_names.empty()) {
-        ImGui::TextUnformatted(s.map_names[s.map_hover].c_str());
+      if (!s.map.names.empty()) {
+        ImGui::TextUnformatted(s.map.names[s.map.hover].c_str());
       } else {
         // Its picture, and beside it the model's decoding of its latent, large.
         const float big = 192 * s.options.ui_scale;
-        auto it = s.thumbnails.find(s.map_hover);
+        auto it = s.thumbnails.find(s.map.hover);
         if (it != s.thumbnails.end()) ImGui::Image(reinterpret_cast<ImTextureID>(it->second), ImVec2(big, big));
-        else s.wanted_thumbnails.push_back(s.map_hover);
-        if (s.hover_texture && s.hover_decoded == s.map_hover) {
+        else s.wanted_thumbnails.push_back(s.map.hover);
+        if (s.map.hover_texture && s.map.hover_decoded == s.map.hover) {
           ImGui::SameLine();
-          ImGui::Image(reinterpret_cast<ImTextureID>(s.hover_texture), ImVec2(big * s.hover_w / std::max(1, s.hover_h), big));
+          ImGui::Image(reinterpret_cast<ImTextureID>(s.map.hover_texture), ImVec2(big * s.map.hover_w / std::max(1, s.map.hover_h), big));
         }
-        ImGui::Text("#%ld", s.map_hover);
-        if (s.hover_texture && s.hover_decoded == s.map_hover) {
+        ImGui::Text("#%ld", s.map.hover);
+        if (s.map.hover_texture && s.map.hover_decoded == s.map.hover) {
           ImGui::SameLine();
           ImGui::TextDisabled("the picture, and the model's decoding of its latent");
         }
       }
-      if (s.map_hover < static_cast<long>(s.map_colors.size()) && s.map_colors[s.map_hover] >= 0)
-        ImGui::TextDisabled("%s", s.color_names[s.map_colors[s.map_hover]].c_str());
+      if (s.map.hover < static_cast<long>(s.map.colors.size()) && s.map.colors[s.map.hover] >= 0)
+        ImGui::TextDisabled("%s", s.color_names[s.map.colors[s.map.hover]].c_str());
       ImGui::EndTooltip();
       if (ImGui::IsItemClicked(ImGuiMouseButton_Left) && !io.KeyShift) {
-        if (!s.map_names.empty()) s.actions.push(act::ContinueWords{s.map_names[s.map_hover]});
-        else s.actions.push(act::PickItem{s.map_hover});
+        if (!s.map.names.empty()) s.actions.push(act::ContinueWords{s.map.names[s.map.hover]});
+        else s.actions.push(act::PickItem{s.map.hover});
       }
     }
     // Legend.
@@ -308,7 +308,7 @@ void map_panel(AppState& s, const Rect& r) {
       dl->AddRectFilled(ImVec2(p.x, p.y + 3), ImVec2(p.x + 8, p.y + 11), category_color(static_cast<int>(c)));
       dl->AddText(ImVec2(p.x + 12, p.y), IM_COL32(220, 220, 220, 255), s.color_names[c].c_str());
     }
-  } else if (!s.map_progress.running) {
+  } else if (!s.map.progress.running) {
     dl->AddText(ImVec2(origin.x + 12, origin.y + 12), IM_COL32(150, 150, 150, 255),
                 "Compute a map of the dataset (or of the first words).");
   }
@@ -355,7 +355,7 @@ void map_panel(AppState& s, const Rect& r) {
       const std::string label = s.groups[at.a].name + " - " + s.groups[at.b].name;
       ImGui::SetNextItemWidth(200.f * s.options.ui_scale);
       ImGui::SliderFloat(label.c_str(), &at.strength, -3.f, 3.f, "%.2f");
-      if (s.midi_learn_mode && ImGui::IsItemActivated()) s.actions.push(act::ArmLearn{2, static_cast<int>(i)});  // 2: Attribute
+      if (s.live.midi_learn_mode && ImGui::IsItemActivated()) s.actions.push(act::ArmLearn{2, static_cast<int>(i)});  // 2: Attribute
       ImGui::SameLine();
       if (ImGui::SmallButton("x")) at.a = -1;  // removed (its contribution stays in the point)
       ImGui::PopID();

@@ -63,13 +63,13 @@ void model_panel(AppState& s, const Rect& r) {
   // The show: full screen on a monitor, or a second window for the projector.
   if (ImGui::Button("Present (F5)")) s.actions.push(act::TogglePresentation{});
   ImGui::SameLine();
-  bool out = s.output_window;
+  bool out = s.show.output_window;
   if (ImGui::Checkbox("Output window", &out)) s.actions.push(act::ToggleOutputWindow{});
-  if (s.monitor_names.size() > 1) {
+  if (s.show.monitor_names.size() > 1) {
     ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x * 0.6f);
-    if (ImGui::BeginCombo("monitor", s.monitor_names[std::min<size_t>(s.monitor, s.monitor_names.size() - 1)].c_str())) {
-      for (int i = 0; i < static_cast<int>(s.monitor_names.size()); ++i)
-        if (ImGui::Selectable(s.monitor_names[i].c_str(), i == s.monitor)) s.monitor = i;
+    if (ImGui::BeginCombo("monitor", s.show.monitor_names[std::min<size_t>(s.show.monitor, s.show.monitor_names.size() - 1)].c_str())) {
+      for (int i = 0; i < static_cast<int>(s.show.monitor_names.size()); ++i)
+        if (ImGui::Selectable(s.show.monitor_names[i].c_str(), i == s.show.monitor)) s.show.monitor = i;
       ImGui::EndCombo();
     }
   }

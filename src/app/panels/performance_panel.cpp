@@ -14,11 +14,11 @@ void performance_panel(AppState& s, const Rect& r) {
     ImGui::SameLine();
     if (ImGui::SmallButton(s.show_messages ? "Hide" : "Show all")) s.show_messages = !s.show_messages;
   }
-  ImGui::Text("frame   %6.2f ms  (%5.1f fps)", s.frame_ms, s.fps);
-  ImGui::Text("ui %5.2f ms, drawing %5.2f ms", s.ui_ms, s.draw_ms);
-  ImGui::Text("decode  %6.2f ms  (avg %.2f ms)", s.decode_ms, s.decode_ms_avg);
-  ImGui::Text("decodes %llu, %llu skipped (stale)", static_cast<unsigned long long>(s.decodes_submitted),
-              static_cast<unsigned long long>(s.decodes_skipped));
+  ImGui::Text("frame   %6.2f ms  (%5.1f fps)", s.perf.frame_ms, s.perf.fps);
+  ImGui::Text("ui %5.2f ms, drawing %5.2f ms", s.perf.ui_ms, s.perf.draw_ms);
+  ImGui::Text("decode  %6.2f ms  (avg %.2f ms)", s.perf.decode_ms, s.perf.decode_ms_avg);
+  ImGui::Text("decodes %llu, %llu skipped (stale)", static_cast<unsigned long long>(s.perf.decodes_submitted),
+              static_cast<unsigned long long>(s.perf.decodes_skipped));
   ImGui::End();
 }
 

@@ -19,7 +19,7 @@ void presentation_view(AppState& s, const Rect& r) {
                    ImGuiWindowFlags_NoBringToFrontOnFocus | ImGuiWindowFlags_NoSavedSettings);
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   s.viewport_rect = {};
-  if (!s.blackout && s.view_texture && s.view_w > 0 && s.view_h > 0) {
+  if (!s.show.blackout && s.view_texture && s.view_w > 0 && s.view_h > 0) {
     float scale = std::min(avail.x / s.view_w, avail.y / s.view_h);
     if (!s.options.linear_filter && scale >= 1.f) scale = std::floor(scale);
     const ImVec2 size(s.view_w * scale, s.view_h * scale);
@@ -30,12 +30,12 @@ void presentation_view(AppState& s, const Rect& r) {
     ImGui::Image(reinterpret_cast<ImTextureID>(s.view_texture), size);
     s.viewport_rect = to_framebuffer(top_left.x, top_left.y, size.x, size.y);
   }
-  if (s.overlay && !s.blackout) {
+  if (s.show.overlay && !s.show.blackout) {
     // Large type: the font is already scaled by ui_scale; the overlay doubles it.
     ImGui::SetWindowFontScale(1.6f);
     ImGui::SetCursorPos(ImVec2(24, 16));
     ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1, 1, 1, 0.85f));
-    ImGui::TextUnformatted(s.overlay_text.c_str());
+    ImGui::TextUnformatted(s.show.overlay_text.c_str());
     ImGui::PopStyleColor();
     // The keys, one per line at the bottom left: in the black margin beside the output
     // when it is wide enough, else over the output for the first seconds only.
@@ -44,7 +44,7 @@ void presentation_view(AppState& s, const Rect& r) {
     float widest = 0;
     for (const char* k : kKeys) widest = std::max(widest, ImGui::CalcTextSize(k).x);
     const float margin = s.viewport_rect.w > 0 ? (avail.x - s.viewport_rect.w) * 0.5f : avail.x;
-    if (widest + 48 <= margin || s.overlay_help) {
+    if (widest + 48 <= margin || s.show.overlay_help) {
       const float line = ImGui::GetTextLineHeightWithSpacing();
       ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1, 1, 1, 0.45f));
       for (int i = 0; i < 6; ++i) {

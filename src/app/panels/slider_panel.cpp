@@ -77,7 +77,7 @@ void directions_section(AppState& s) {
     ImGui::SameLine(name_w);
     ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x);
     ImGui::SliderFloat("##sigma", &a.strength, -3.f, 3.f, "%+.2f sigma");
-    if (s.midi_learn_mode && ImGui::IsItemActivated()) s.actions.push(act::ArmLearn{2, static_cast<int>(i)});  // 2: Attribute
+    if (s.live.midi_learn_mode && ImGui::IsItemActivated()) s.actions.push(act::ArmLearn{2, static_cast<int>(i)});  // 2: Attribute
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s\nOSC: /latent/direction/%s f (sigma)", d.about.c_str(), d.name.c_str());
     if (first) {
       const ImVec2 p0 = ImGui::GetItemRectMin(), p1 = ImGui::GetItemRectMax();
@@ -181,7 +181,7 @@ void slider_panel(AppState& s, const Rect& r) {
     ImGui::SameLine(label_w);  // sliders line up whatever the number's width
     ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x - reset_w - ImGui::GetStyle().ItemSpacing.x);
     ImGui::SliderFloat("##z", &s.z[k], -range, range, "%.2f");
-    if (s.midi_learn_mode && ImGui::IsItemActivated()) s.actions.push(act::ArmLearn{0, k});  // 0: SetDim
+    if (s.live.midi_learn_mode && ImGui::IsItemActivated()) s.actions.push(act::ArmLearn{0, k});  // 0: SetDim
     if (row == 0) {
       const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
       s.first_slider_rect = to_framebuffer(a.x, a.y, b.x - a.x, b.y - a.y);

@@ -26,12 +26,12 @@ void story_panel(AppState& s, const Rect& r) {
   const float scale = s.options.ui_scale;
 
   // Caption source: an image with captions, or captions typed here.
-  if (!s.story_images.empty()) {
+  if (!s.story.images.empty()) {
     ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x * 0.6f);
-    const std::string current = s.story_image >= 0 ? file_name(s.story_images[s.story_image]) : std::string("(dropped or none)");
+    const std::string current = s.story.image >= 0 ? file_name(s.story.images[s.story.image]) : std::string("(dropped or none)");
     if (ImGui::BeginCombo("image with captions", current.c_str())) {
-      for (size_t i = 0; i < s.story_images.size(); ++i)
-        if (ImGui::Selectable(file_name(s.story_images[i]).c_str(), static_cast<int>(i) == s.story_image))
+      for (size_t i = 0; i < s.story.images.size(); ++i)
+        if (ImGui::Selectable(file_name(s.story.images[i]).c_str(), static_cast<int>(i) == s.story.image))
           s.actions.push(act::ShowStoryImage{static_cast<int>(i)});
       ImGui::EndCombo();
     }
@@ -39,42 +39,42 @@ void story_panel(AppState& s, const Rect& r) {
     ImGui::TextDisabled("drop an image with a captions.tsv beside it, or type captions below");
   }
   const float img_h = std::min(220.f * scale, ImGui::GetContentRegionAvail().y * 0.3f);
-  if (s.story_image_texture && s.story_image_h > 0) {
-    const float w = img_h * s.story_image_w / s.story_image_h;
-    ImGui::Image(reinterpret_cast<ImTextureID>(s.story_image_texture), ImVec2(w, img_h));
+  if (s.story.image_texture && s.story.image_h > 0) {
+    const float w = img_h * s.story.image_w / s.story.image_h;
+    ImGui::Image(reinterpret_cast<ImTextureID>(s.story.image_texture), ImVec2(w, img_h));
     ImGui::SameLine();
   }
   ImGui::BeginGroup();
   ImGui::TextDisabled("captions, one per line (their mean thought is used)");
-  ImGui::InputTextMultiline("##captions", &s.story_captions, ImVec2(-1, img_h - ImGui::GetTextLineHeightWithSpacing()));
+  ImGui::InputTextMultiline("##captions", &s.story.captions, ImVec2(-1, img_h - ImGui::GetTextLineHeightWithSpacing()));
   ImGui::EndGroup();
 
   // Style and strength.
   ImGui::Separator();
   ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x * 0.45f);
-  const std::string style_label = s.story_style >= 0 && s.story_style < static_cast<int>(s.story_style_names.size())
-                                      ? s.story_style_names[s.story_style]
+  const std::string style_label = s.story.style >= 0 && s.story.style < static_cast<int>(s.story.style_names.size())
+                                      ? s.story.style_names[s.story.style]
                                       : std::string("no style");
   if (ImGui::BeginCombo("style", style_label.c_str())) {
-    if (ImGui::Selectable("no style", s.story_style < 0)) s.story_style = -1;
-    for (size_t i = 0; i < s.story_style_names.size(); ++i) {
-      if (ImGui::Selectable(s.story_style_names[i].c_str(), static_cast<int>(i) == s.story_style)) s.story_style = static_cast<int>(i);
-      if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", s.story_style_notes[i].c_str());
+    if (ImGui::Selectable("no style", s.story.style < 0)) s.story.style = -1;
+    for (size_t i = 0; i < s.story.style_names.size(); ++i) {
+      if (ImGui::Selectable(s.story.style_names[i].c_str(), static_cast<int>(i) == s.story.style)) s.story.style = static_cast<int>(i);
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", s.story.style_notes[i].c_str());
     }
     ImGui::EndCombo();
   }
-  if (s.story_style >= 0 && s.story_style < static_cast<int>(s.story_style_notes.size())) {
+  if (s.story.style >= 0 && s.story.style < static_cast<int>(s.story.style_notes.size())) {
     ImGui::SameLine();
     ImGui::TextDisabled("(?)");
-    if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", s.story_style_notes[s.story_style].c_str());
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", s.story.style_notes[s.story.style].c_str());
   }
-  if (s.story_style >= 0) {
+  if (s.story.style >= 0) {
     ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x * 0.6f);
-    if (ImGui::SliderFloat("strength", &s.story_strength, 0.f, 3.f, "%.2f")) s.story_strength_default = false;
+    if (ImGui::SliderFloat("strength", &s.story.strength, 0.f, 3.f, "%.2f")) s.story.strength_default = false;
     ImGui::SameLine();
-    if (ImGui::Button("calibrated") && s.story_style < static_cast<int>(s.story_style_defaults.size())) {
-      s.story_strength = s.story_style_defaults[s.story_style];
-      s.story_strength_default = true;
+    if (ImGui::Button("calibrated") && s.story.style < static_cast<int>(s.story.style_defaults.size())) {
+      s.story.strength = s.story.style_defaults[s.story.style];
+      s.story.strength_default = true;
     }
     if (ImGui::IsItemHovered())
       ImGui::SetTooltip("the smallest strength at which decoded captions read as the style's side A\n"
@@ -82,41 +82,41 @@ void story_panel(AppState& s, const Rect& r) {
   }
   const char* methods[] = {"greedy", "beam", "sample"};
   ImGui::SetNextItemWidth(ImGui::CalcTextSize("sample").x * 2.5f);
-  ImGui::Combo("decoding", &s.story_method, methods, 3);
+  ImGui::Combo("decoding", &s.story.method, methods, 3);
   ImGui::SameLine();
-  if (s.story_method == 1) {
+  if (s.story.method == 1) {
     ImGui::SetNextItemWidth(ImGui::CalcTextSize("00").x * 4.f);
-    ImGui::SliderInt("beam", &s.story_beam, 1, 10);
+    ImGui::SliderInt("beam", &s.story.beam, 1, 10);
     ImGui::SameLine();
-  } else if (s.story_method == 2) {
+  } else if (s.story.method == 2) {
     ImGui::SetNextItemWidth(ImGui::CalcTextSize("0.00").x * 3.f);
-    ImGui::SliderFloat("temperature", &s.story_temperature, 0.1f, 2.f, "%.2f");
+    ImGui::SliderFloat("temperature", &s.story.temperature, 0.1f, 2.f, "%.2f");
     ImGui::SameLine();
     ImGui::SetNextItemWidth(ImGui::CalcTextSize("0000").x * 2.f);
-    ImGui::InputInt("seed", &s.story_seed);
+    ImGui::InputInt("seed", &s.story.seed);
     ImGui::SameLine();
   }
   ImGui::SetNextItemWidth(ImGui::CalcTextSize("00").x * 4.f);
-  ImGui::SliderInt("sentences", &s.story_sentences, 1, 8);
+  ImGui::SliderInt("sentences", &s.story.sentences, 1, 8);
 
   // The passage.
   ImGui::Separator();
-  error_text(s.story_error);
-  if (s.story_busy) {
+  error_text(s.story.error);
+  if (s.story.busy) {
     ImGui::TextDisabled("writing...");
     ImGui::SameLine();
   }
-  if (!s.story_passage.empty()) {
+  if (!s.story.passage.empty()) {
     ImGui::TextDisabled("novel-likeness %+.2f (book sentences about +2.2, captions about -2.3); caption words kept %.0f%%; %.0f ms",
-                        s.story_novel_likeness, 100.0 * s.story_content_kept, s.story_ms);
+                        s.story.novel_likeness, 100.0 * s.story.content_kept, s.story.ms);
   } else {
     ImGui::NewLine();
   }
-  const float kept_h = s.story_kept.empty() ? 0.f : std::min(160.f * scale, ImGui::GetContentRegionAvail().y * 0.3f);
+  const float kept_h = s.story.kept.empty() ? 0.f : std::min(160.f * scale, ImGui::GetContentRegionAvail().y * 0.3f);
   ImGui::BeginChild("passage", ImVec2(0, ImGui::GetContentRegionAvail().y - kept_h - ImGui::GetFrameHeightWithSpacing()),
                     true);
   ImGui::SetWindowFontScale(1.25f);
-  for (const auto& line : s.story_passage) {
+  for (const auto& line : s.story.passage) {
     ImGui::TextWrapped("%s", line.c_str());
   }
   ImGui::SetWindowFontScale(1.f);
@@ -125,22 +125,22 @@ void story_panel(AppState& s, const Rect& r) {
   ImGui::SameLine();
   if (ImGui::Button("Copy")) {
     std::string text;
-    for (const auto& p : s.story_passage) text += (text.empty() ? "" : " ") + p;
+    for (const auto& p : s.story.passage) text += (text.empty() ? "" : " ") + p;
     ImGui::SetClipboardText(text.c_str());
   }
   ImGui::SameLine();
-  ImGui::TextDisabled("kept: %zu (saved with the session)", s.story_kept.size());
-  if (!s.story_kept.empty()) {
+  ImGui::TextDisabled("kept: %zu (saved with the session)", s.story.kept.size());
+  if (!s.story.kept.empty()) {
     ImGui::BeginChild("kept", ImVec2(0, 0), true);
-    for (size_t i = 0; i < s.story_kept.size(); ++i) {
+    for (size_t i = 0; i < s.story.kept.size(); ++i) {
       ImGui::PushID(static_cast<int>(i));
       if (ImGui::SmallButton("x")) {
-        s.story_kept.erase(s.story_kept.begin() + static_cast<long>(i));
+        s.story.kept.erase(s.story.kept.begin() + static_cast<long>(i));
         ImGui::PopID();
         break;
       }
       ImGui::SameLine();
-      ImGui::TextWrapped("%s", s.story_kept[i].c_str());
+      ImGui::TextWrapped("%s", s.story.kept[i].c_str());
       ImGui::PopID();
     }
     ImGui::EndChild();
@@ -151,8 +151,8 @@ void story_panel(AppState& s, const Rect& r) {
 void story_map_panel(AppState& s, const Rect& r) {
   place_window(r);
   ImGui::Begin("Thought map", nullptr, kFixed);
-  if (!s.story_map_ready) {
-    ImGui::TextWrapped("%s", s.story_style < 0 ? "choose a style to see where the thought sits between its two sides"
+  if (!s.story.map_ready) {
+    ImGui::TextWrapped("%s", s.story.style < 0 ? "choose a style to see where the thought sits between its two sides"
                                                : "the map appears with the first passage");
     ImGui::End();
     return;
@@ -162,16 +162,16 @@ void story_map_panel(AppState& s, const Rect& r) {
   const ImVec2 size = ImGui::GetContentRegionAvail();
   ImDrawList* dl = ImGui::GetWindowDrawList();
   dl->AddRectFilled(origin, ImVec2(origin.x + size.x, origin.y + size.y), IM_COL32(22, 24, 30, 255), 4.f);
-  s.story_map_rect = to_framebuffer(origin.x, origin.y, size.x, size.y);
+  s.story.map_rect = to_framebuffer(origin.x, origin.y, size.x, size.y);
   const float pad = 16.f * s.options.ui_scale;
   auto place = [&](std::pair<float, float> p) {
     return ImVec2(origin.x + pad + (std::clamp(p.first, -1.2f, 1.2f) / 2.4f + 0.5f) * (size.x - 2 * pad),
                   origin.y + pad + (0.5f - std::clamp(p.second, -1.2f, 1.2f) / 2.4f) * (size.y - 2 * pad));
   };
   const float r0 = 2.5f * s.options.ui_scale;
-  for (const auto& p : s.story_map_b) dl->AddCircleFilled(place(p), r0, IM_COL32(90, 160, 255, 160));
-  for (const auto& p : s.story_map_a) dl->AddCircleFilled(place(p), r0, IM_COL32(255, 120, 150, 160));
-  const ImVec2 c = place(s.story_xy_caption), t = place(s.story_xy_shifted);
+  for (const auto& p : s.story.map_b) dl->AddCircleFilled(place(p), r0, IM_COL32(90, 160, 255, 160));
+  for (const auto& p : s.story.map_a) dl->AddCircleFilled(place(p), r0, IM_COL32(255, 120, 150, 160));
+  const ImVec2 c = place(s.story.xy_caption), t = place(s.story.xy_shifted);
   dl->AddLine(c, t, IM_COL32(255, 255, 255, 200), 2.f);
   dl->AddCircleFilled(c, r0 * 2.5f, IM_COL32(120, 200, 255, 255));
   dl->AddCircleFilled(t, r0 * 2.5f, IM_COL32(255, 200, 60, 255));
@@ -190,17 +190,17 @@ void style_maker_panel(AppState& s, const Rect& r) {
   ImGui::Begin("Make a style", nullptr, kFixed);
   ImGui::TextWrapped("style = mean thought of A - mean thought of B (one sentence per line)");
   const float box_h = std::max(40.f, (ImGui::GetContentRegionAvail().y - 4 * ImGui::GetFrameHeightWithSpacing()) * 0.5f);
-  ImGui::InputTextMultiline("A##stylea", &s.style_a_text, ImVec2(-ImGui::CalcTextSize("A ").x, box_h));
-  ImGui::InputTextMultiline("B##styleb", &s.style_b_text, ImVec2(-ImGui::CalcTextSize("A ").x, box_h));
+  ImGui::InputTextMultiline("A##stylea", &s.story.style_a_text, ImVec2(-ImGui::CalcTextSize("A ").x, box_h));
+  ImGui::InputTextMultiline("B##styleb", &s.story.style_b_text, ImVec2(-ImGui::CalcTextSize("A ").x, box_h));
   ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x * 0.5f);
-  ImGui::InputText("name", &s.style_name);
+  ImGui::InputText("name", &s.story.style_name);
   ImGui::SameLine();
-  ImGui::BeginDisabled(s.style_progress.running);
+  ImGui::BeginDisabled(s.story.style_progress.running);
   if (ImGui::Button("Make")) s.actions.push(act::MakeStyle{});
   ImGui::EndDisabled();
-  if (s.style_progress.running) progress_line(s.style_progress);
-  error_text(s.style_error);
-  if (!s.style_status.empty()) ImGui::TextWrapped("%s", s.style_status.c_str());
+  if (s.story.style_progress.running) progress_line(s.story.style_progress);
+  error_text(s.story.style_error);
+  if (!s.story.style_status.empty()) ImGui::TextWrapped("%s", s.story.style_status.c_str());
   ImGui::End();
 }
 

@@ -24,12 +24,12 @@ void neighbourhood_map(const AppState& s, float height) {
                   origin.y + pad * 0.5f + (0.5f - p.y * 0.5f) * (size.y - pad));
   };
   const float r = 4.f * s.options.ui_scale;
-  for (const auto& p : s.word_answers) {
+  for (const auto& p : s.words.answers) {
     const ImVec2 c = place(p);
     dl->AddCircleFilled(c, r, IM_COL32(90, 160, 255, 255));
     dl->AddText(ImVec2(c.x + r + 2, c.y - ImGui::GetTextLineHeight() * 0.5f), IM_COL32(200, 220, 255, 255), p.word.c_str());
   }
-  for (const auto& p : s.word_inputs) {
+  for (const auto& p : s.words.inputs) {
     const ImVec2 c = place(p);
     dl->AddCircleFilled(c, r * 1.3f, IM_COL32(255, 170, 40, 255));
     dl->AddText(ImVec2(c.x + r + 2, c.y - ImGui::GetTextLineHeight() * 0.5f), IM_COL32(255, 200, 120, 255), p.word.c_str());
@@ -44,26 +44,26 @@ void words_panel(AppState& s, const Rect& r) {
   ImGui::Begin("Words", nullptr, panel_flags());
   ImGui::SetNextItemWidth(-1);
   ImGui::InputTextWithHint("##wordquery", "a word, or an expression: king - man + woman, 0.5*happy + 0.5*sad",
-                           &s.word_query);
-  ImGui::Checkbox("keep input words in the answers", &s.word_keep_inputs);
+                           &s.words.query);
+  ImGui::Checkbox("keep input words in the answers", &s.words.keep_inputs);
   ImGui::SameLine();
   ImGui::SetNextItemWidth(ImGui::CalcTextSize("3CosMul").x * 2.2f);
   const char* methods[] = {"3CosAdd", "3CosMul"};
-  ImGui::Combo("##method", &s.word_method, methods, 2);
+  ImGui::Combo("##method", &s.words.method, methods, 2);
   ImGui::SameLine();
   ImGui::SetNextItemWidth(ImGui::CalcTextSize("000").x * 3.f);
-  ImGui::SliderInt("answers", &s.word_k, 1, 50);
-  if (s.word_index.running) {
-    ImGui::ProgressBar(s.word_index.fraction, ImVec2(-1, 0), ("approximate index: " + s.word_index.stage).c_str());
-  } else if (s.word_index_ready) {
-    ImGui::Checkbox("approximate search", &s.word_use_approx);
+  ImGui::SliderInt("answers", &s.words.k, 1, 50);
+  if (s.words.index.running) {
+    ImGui::ProgressBar(s.words.index.fraction, ImVec2(-1, 0), ("approximate index: " + s.words.index.stage).c_str());
+  } else if (s.words.index_ready) {
+    ImGui::Checkbox("approximate search", &s.words.use_approx);
     ImGui::SameLine();
-    ImGui::TextDisabled("%s", s.word_index_note.c_str());
-  } else if (!s.word_index_note.empty()) {
-    ImGui::TextDisabled("%s", s.word_index_note.c_str());
+    ImGui::TextDisabled("%s", s.words.index_note.c_str());
+  } else if (!s.words.index_note.empty()) {
+    ImGui::TextDisabled("%s", s.words.index_note.c_str());
   }
-  error_text(s.word_error);
-  if (!s.word_status.empty()) ImGui::TextDisabled("%s", s.word_status.c_str());
+  error_text(s.words.error);
+  if (!s.words.status.empty()) ImGui::TextDisabled("%s", s.words.status.c_str());
   ImGui::Separator();
 
   const float map_h = ImGui::GetContentRegionAvail().y * 0.5f;
@@ -73,8 +73,8 @@ void words_panel(AppState& s, const Rect& r) {
     ImGui::TableSetupColumn("answer (click to continue from it)");
     ImGui::TableSetupColumn("similarity", ImGuiTableColumnFlags_WidthFixed, ImGui::CalcTextSize("similarity").x);
     ImGui::TableHeadersRow();
-    for (size_t i = 0; i < s.word_answers.size(); ++i) {
-      const auto& a = s.word_answers[i];
+    for (size_t i = 0; i < s.words.answers.size(); ++i) {
+      const auto& a = s.words.answers[i];
       ImGui::TableNextRow();
       ImGui::TableNextColumn();
       ImGui::Text("%zu", i + 1);
