@@ -1,10 +1,15 @@
 // The studio's controllers without a window: actions in, state out (src/app/controller/).
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
+#include "controller/drops.h"
 #include "controller/live.h"
 #include "controller/points.h"
 #include "controller/walk.h"
 #include "latent/pca_space.h"
+#include "test_util.h"
 
 using namespace studio;
 
@@ -350,4 +355,98 @@ TEST(LiveController, ButtonsPushTheSameActionsAsTheKeysAndPanels) {
   EXPECT_FALSE(s.show.blackout);
   controller::apply_control_event(event(K::Blackout, 1.f), s);
   EXPECT_TRUE(s.show.blackout);
+}
+
+// Dropped files and the consent prompt, without a window: temporary files stand for what
+// a person drops, and a temporary list for their trusted folders.
+namespace {
+void touch(const std::string& path, const std::string& text = "x") {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  std::ofstream(path) << text;
+}
+}  // namespace
+
+TEST(DropsController, ADroppedPathIsAModelAPictureASessionOrADataset) {
+  using controller::DropKind;
+  test_util::TempDir tmp;
+  touch(tmp / "vae/model.json", "{}");
+  touch(tmp / "glove.vec");
+  touch(tmp / "face.png");
+  touch(tmp / "s.json", R"({"format": "latent-studio-session", "version": 1})");
+  touch(tmp / "other.json", "{}");
+  std::filesystem::create_directories(tmp / "faces");
+  AppState s;
+  EXPECT_EQ(controller::classify_drop(tmp / "vae", s), DropKind::Model);
+  EXPECT_EQ(controller::classify_drop(tmp / "vae/model.json", s), DropKind::Model);
+  EXPECT_EQ(controller::classify_drop(tmp / "glove.vec", s), DropKind::Model);
+  EXPECT_EQ(controller::classify_drop(tmp / "s.json", s), DropKind::Session);
+  EXPECT_EQ(controller::classify_drop(tmp / "other.json", s), DropKind::Dataset);
+  EXPECT_EQ(controller::classify_drop(tmp / "faces", s), DropKind::Dataset);
+  EXPECT_EQ(controller::classify_drop(tmp / "face.png", s), DropKind::Dataset) << "no model open: a picture's folder";
+  s.model.loaded = true;
+  s.model.info.modality = latent::Modality::Image;
+  EXPECT_EQ(controller::classify_drop(tmp / "face.png", s), DropKind::Invert);
+  s.model.info.modality = latent::Modality::Text;
+  EXPECT_EQ(controller::classify_drop(tmp / "face.png", s), DropKind::Story);
+  s.model.info.modality = latent::Modality::Words;
+  EXPECT_EQ(controller::classify_drop(tmp / "face.png", s), DropKind::Dataset);
+}
+
+TEST(DropsController, AModelThatRunsCodeAsksFirstAndTheAnswerIsKept) {
+  test_util::TempDir tmp;
+  touch(tmp / "downloads/gan/model.json", "{}");
+  touch(tmp / "elsewhere/vae/model.json", "{}");
+  const std::string gan = tmp / "downloads/gan", vae = tmp / "elsewhere/vae";
+  latent::TrustedPlaces trusted(tmp / "config/trusted.json");
+  std::vector<std::string> this_run;
+  const controller::ConsentPlaces places{&trusted, &this_run};
+  AppState s;
+
+  EXPECT_TRUE(controller::may_open(gan, false, s, places)) << "no code, no question";
+  EXPECT_EQ(s.consent_path, "");
+  s.actions.push(act::AnswerConsent{act::Consent::OnceOnly});  // left from before
+  EXPECT_FALSE(controller::may_open(gan, true, s, places));
+  EXPECT_EQ(s.consent_path, gan);
+  EXPECT_EQ(s.consent_place, latent::model_place(gan));
+  EXPECT_FALSE(s.actions.waiting<act::AnswerConsent>()) << "an old answer does not answer a new question";
+
+  // Cancel: the waiting request goes, and the person is told what is still showing.
+  s.actions.push(act::OpenModel{gan});
+  s.actions.push(act::AnswerConsent{act::Consent::Cancel});
+  const std::string said = controller::answer_consent(s, places, "faces");
+  EXPECT_NE(said.find("was not opened"), std::string::npos) << said;
+  EXPECT_NE(said.find("Still showing 'faces'"), std::string::npos) << said;
+  EXPECT_FALSE(s.actions.waiting<act::OpenModel>());
+  EXPECT_EQ(s.consent_path, "");
+  EXPECT_EQ(controller::answer_consent(s, places, ""), "") << "no prompt up, no answer";
+
+  // Open once: this run only, nothing written down.
+  EXPECT_FALSE(controller::may_open(gan, true, s, places));
+  s.actions.push(act::AnswerConsent{act::Consent::OnceOnly});
+  EXPECT_EQ(controller::answer_consent(s, places, ""), "");
+  EXPECT_TRUE(controller::may_open(gan, true, s, places));
+  EXPECT_FALSE(std::filesystem::exists(trusted.file()));
+  EXPECT_FALSE(controller::may_open(vae, true, s, places)) << "another folder asks again";
+
+  // Trust the folder: written, so the next start trusts it too.
+  s.actions.push(act::AnswerConsent{act::Consent::TrustFolder});
+  EXPECT_EQ(controller::answer_consent(s, places, ""), "");
+  EXPECT_TRUE(controller::may_open(vae, true, s, places));
+  EXPECT_TRUE(latent::TrustedPlaces(trusted.file()).trusted(vae));
+  EXPECT_FALSE(latent::TrustedPlaces(trusted.file()).trusted(gan));
+}
+
+TEST(DropsController, TrustThatCannotBeWrittenStillOpensThisOnce) {
+  test_util::TempDir tmp;
+  touch(tmp / "gan/model.json", "{}");
+  touch(tmp / "blocked");  // a file where the list's folder would go
+  latent::TrustedPlaces trusted(tmp / "blocked/trusted.json");
+  std::vector<std::string> this_run;
+  const controller::ConsentPlaces places{&trusted, &this_run};
+  AppState s;
+  EXPECT_FALSE(controller::may_open(tmp / "gan", true, s, places));
+  s.actions.push(act::AnswerConsent{act::Consent::TrustFolder});
+  const std::string said = controller::answer_consent(s, places, "");
+  EXPECT_NE(said.find("you will be asked again"), std::string::npos) << said;
+  EXPECT_TRUE(controller::may_open(tmp / "gan", true, s, places)) << "this run goes ahead";
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "app_state.h"
+#include "controller/drops.h"
 #include "latent/caption_model.h"
 #include "latent/labels.h"
 #include "latent/model_sandbox.h"
@@ -160,7 +161,7 @@ class Studio {
   void show_error(std::string& slot, const std::string& text);
   // Dropped files, one at a time and in order: each waits until the work it needs (the
   // model, the dataset, the inversion) is free, so several dropped together all count.
-  enum class DropKind { Model, Invert, Story, Session, Dataset };
+  using DropKind = controller::DropKind;
   DropKind drop_kind(const std::string& path) const;
   bool busy_with_drop(DropKind kind) const;
   void route_dropped(const std::string& path);
