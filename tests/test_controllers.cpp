@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "controller/drops.h"
+#include "controller/groups.h"
 #include "controller/live.h"
 #include "controller/points.h"
 #include "controller/walk.h"
@@ -449,4 +450,55 @@ TEST(DropsController, TrustThatCannotBeWrittenStillOpensThisOnce) {
   const std::string said = controller::answer_consent(s, places, "");
   EXPECT_NE(said.find("you will be asked again"), std::string::npos) << said;
   EXPECT_TRUE(controller::may_open(tmp / "gan", true, s, places)) << "this run goes ahead";
+}
+
+// Groups and attribute sliders, without a window: a temporary label table stands for the
+// dataset's labels.
+TEST(GroupsController, GroupsByQueryOrLassoFillTheAttributeVectorsAThenB) {
+  test_util::TempDir tmp;
+  touch(tmp / "labels.csv", "glasses,male\n1,1\n0,1\n1,0\n0,0\n");
+  const latent::LabelTable labels = latent::LabelTable::read_csv(tmp / "labels.csv");
+  AppState s;
+  // Without labels, a query cannot make a group.
+  EXPECT_FALSE(controller::make_group(s, nullptr, "", "glasses=1"));
+  EXPECT_NE(s.labels_error.find("load a label file"), std::string::npos);
+  s.group_name = "specs";
+  s.group_query = "glasses=1";
+  EXPECT_TRUE(controller::apply_groups(act::MakeGroup{}, s, {&labels, true}));
+  ASSERT_EQ(s.groups.size(), 1u);
+  EXPECT_EQ(s.groups[0].name, "specs");
+  EXPECT_EQ(s.groups[0].members, (std::vector<long>{0, 2}));
+  EXPECT_EQ(s.attr_a, 0);
+  EXPECT_EQ(s.group_name, "") << "the name field empties for the next group";
+  EXPECT_EQ(s.labels_error, "");
+  s.group_query = "glasses=7";
+  controller::apply_groups(act::MakeGroup{}, s, {&labels, true});
+  EXPECT_EQ(s.groups.size(), 1u);
+  EXPECT_NE(s.labels_error.find("no item matches"), std::string::npos) << s.labels_error;
+  EXPECT_TRUE(controller::make_group(s, &labels, "", "glasses=0"));
+  EXPECT_EQ(s.groups[1].name, "glasses=0") << "unnamed: the query names it";
+  EXPECT_EQ(s.attr_b, 1);
+  // The lasso: its items, as a group, only with a dataset open and something selected.
+  s.map.selection = {3, 1};
+  controller::apply_groups(act::GroupFromSelection{}, s, {&labels, false});
+  EXPECT_EQ(s.groups.size(), 2u);
+  controller::apply_groups(act::GroupFromSelection{}, s, {&labels, true});
+  ASSERT_EQ(s.groups.size(), 3u);
+  EXPECT_EQ(s.groups[2].name, "selection 3");
+  EXPECT_EQ(s.groups[2].members, (std::vector<long>{3, 1}));
+  EXPECT_EQ(s.attr_a, 0) << "A and B stay once chosen";
+  EXPECT_EQ(s.attr_b, 1);
+  s.map.selection.clear();
+  controller::apply_groups(act::GroupFromSelection{}, s, {&labels, true});
+  EXPECT_EQ(s.groups.size(), 3u);
+  // A live slider along A - B.
+  EXPECT_TRUE(controller::apply_groups(act::AddAttribute{}, s, {}));
+  ASSERT_EQ(s.attributes.size(), 1u);
+  EXPECT_EQ(s.attributes[0].a, 0);
+  EXPECT_EQ(s.attributes[0].b, 1);
+  EXPECT_EQ(s.attributes[0].strength, 0.f);
+  s.attr_b = -1;
+  controller::apply_groups(act::AddAttribute{}, s, {});
+  EXPECT_EQ(s.attributes.size(), 1u) << "no B chosen: no slider";
+  EXPECT_FALSE(controller::apply_groups(act::ComputeMap{}, s, {})) << "not this concern's";
 }

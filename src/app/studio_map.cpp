@@ -10,6 +10,7 @@
 #include "latent/errors.h"
 #include "latent/workspace.h"
 
+#include "controller/groups.h"
 #include "studio.h"
 #include "gl/texture.h"
 
@@ -139,27 +140,8 @@ void Studio::update_colors() {
   }
 }
 
-bool Studio::make_group(const std::string& name_in, const std::string& query) {
-  if (!labels_) {
-    state_.labels_error = "load a label file first: groups are made by a query on its columns";
-    return false;
-  }
-  try {
-    AppState::Group g;
-    g.query = query;
-    g.members = labels_->select(query);
-    g.name = name_in.empty() ? query : name_in;
-    if (g.members.empty()) throw latent::UnsupportedError("no item matches '" + query + "'");
-    state_.groups.push_back(std::move(g));
-    const int idx = static_cast<int>(state_.groups.size()) - 1;
-    if (state_.attr_a < 0) state_.attr_a = idx;
-    else if (state_.attr_b < 0) state_.attr_b = idx;
-    state_.labels_error.clear();
-    return true;
-  } catch (const std::exception& e) {
-    state_.labels_error = e.what();
-    return false;
-  }
+bool Studio::make_group(const std::string& name, const std::string& query) {
+  return controller::make_group(state_, labels_ ? &*labels_ : nullptr, name, query);
 }
 
 // mean(group a) - mean(group b) over the dataset's points (analysis.h); nothing, with the
@@ -280,28 +262,15 @@ void Studio::handle_map_requests() {
       }
     }
   }
+  // Groups (by query or lasso) and attribute sliders (controller/groups.cpp), in the order asked.
   const std::vector<Action> actions =
       state_.actions.take_only<act::GroupFromSelection, act::MakeGroup, act::AddAttribute, act::CancelMap>();
+  for (const Action& a : actions)
+    controller::apply_groups(a, state_, {labels_ ? &*labels_ : nullptr, dataset_.has_value()});
   const auto asked = [&](auto type) {
     using T = decltype(type);
     return std::any_of(actions.begin(), actions.end(), [](const Action& a) { return std::holds_alternative<T>(a); });
   };
-  if (asked(act::GroupFromSelection{})) {
-    AppState::Group g{state_.group_name.empty() ? "selection " + std::to_string(state_.groups.size() + 1) : state_.group_name,
-                  "", state_.map.selection};
-    if (!g.members.empty() && dataset_) {
-      state_.groups.push_back(std::move(g));
-      const int idx = static_cast<int>(state_.groups.size()) - 1;
-      if (state_.attr_a < 0) state_.attr_a = idx;
-      else if (state_.attr_b < 0) state_.attr_b = idx;
-      state_.group_name.clear();
-    }
-  }
-  if (asked(act::MakeGroup{})) {
-    if (make_group(state_.group_name, state_.group_query)) state_.group_name.clear();
-  }
-  if (asked(act::AddAttribute{}) && state_.attr_a >= 0 && state_.attr_b >= 0)
-    state_.attributes.push_back({state_.attr_a, state_.attr_b, 0.f, 0.f});
   const bool picking = start_pick_ >= 0 || state_.actions.waiting<act::PickItem>();
   for (auto& at : state_.attributes) {
     if (picking) break;  // a pick at start comes first

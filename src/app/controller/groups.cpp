@@ -1,0 +1,59 @@
+#include "controller/groups.h"
+
+#include <utility>
+
+#include "latent/errors.h"
+
+namespace studio::controller {
+
+namespace {
+
+// A new group fills the attribute vector's A, then its B.
+void add_group(AppState& s, AppState::Group g) {
+  s.groups.push_back(std::move(g));
+  const int idx = static_cast<int>(s.groups.size()) - 1;
+  if (s.attr_a < 0) s.attr_a = idx;
+  else if (s.attr_b < 0) s.attr_b = idx;
+}
+
+}  // namespace
+
+bool make_group(AppState& s, const latent::LabelTable* labels, const std::string& name, const std::string& query) {
+  if (!labels) {
+    s.labels_error = "load a label file first: groups are made by a query on its columns";
+    return false;
+  }
+  try {
+    AppState::Group g;
+    g.query = query;
+    g.members = labels->select(query);
+    g.name = name.empty() ? query : name;
+    if (g.members.empty()) throw latent::UnsupportedError("no item matches '" + query + "'");
+    add_group(s, std::move(g));
+    s.labels_error.clear();
+    return true;
+  } catch (const std::exception& e) {
+    s.labels_error = e.what();
+    return false;
+  }
+}
+
+bool apply_groups(const Action& a, AppState& s, const GroupsContext& ctx) {
+  if (std::holds_alternative<act::MakeGroup>(a)) {
+    if (make_group(s, ctx.labels, s.group_name, s.group_query)) s.group_name.clear();
+  } else if (std::holds_alternative<act::GroupFromSelection>(a)) {
+    AppState::Group g{s.group_name.empty() ? "selection " + std::to_string(s.groups.size() + 1) : s.group_name, "",
+                      s.map.selection};
+    if (!g.members.empty() && ctx.dataset) {
+      add_group(s, std::move(g));
+      s.group_name.clear();
+    }
+  } else if (std::holds_alternative<act::AddAttribute>(a)) {
+    if (s.attr_a >= 0 && s.attr_b >= 0) s.attributes.push_back({s.attr_a, s.attr_b, 0.f, 0.f});
+  } else {
+    return false;
+  }
+  return true;
+}
+
+}  // namespace studio::controller
