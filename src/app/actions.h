@@ -193,13 +193,6 @@ class Actions {
     const auto match = [&](const Action& a) { return std::holds_alternative<T>(a) && pred(std::get<T>(a)); };
     pending_.erase(std::remove_if(pending_.begin(), pending_.end(), match), pending_.end());
   }
-  // The last queued action of type T, left in the queue (nullptr: none).
-  template <class T>
-  const T* last() const {
-    for (auto it = pending_.rbegin(); it != pending_.rend(); ++it)
-      if (const T* t = std::get_if<T>(&*it)) return t;
-    return nullptr;
-  }
   // Whether every queued action is of one of the given types (none queued: true).
   template <class... Ts>
   bool only() const {

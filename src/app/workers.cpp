@@ -10,8 +10,6 @@
 #include <cmath>
 #include <filesystem>
 
-#include <Eigen/SVD>
-
 #include "latent/errors.h"
 #include "latent/file_ops.h"
 #include "latent/model_package.h"

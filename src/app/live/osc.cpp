@@ -380,52 +380,36 @@ void LiveControl::clear_send_target() {
   send_target_.clear();
 }
 
-namespace {
-// Sends and frees `m`; "" on success, else why.
-std::string send_message(lo_address a, const char* path, lo_message m) {
-  const int r = lo_send_message(a, path, m);
-  lo_message_free(m);
-  if (r >= 0) return "";
-  const char* why = lo_address_errstr(a);
-  return why && *why ? why : "send failed";
-}
-}  // namespace
-
-bool LiveControl::send_state(const std::vector<float>& z) {
+bool LiveControl::send_floats(const char* path, const float* values, size_t count) {
   std::string error;
   {
     std::lock_guard<std::mutex> lock(send_mutex_);
     if (!send_address_) {
       error = "OSC out: no target set";
     } else {
+      const auto a = static_cast<lo_address>(send_address_);
       lo_message m = lo_message_new();
-      for (float v : z) lo_message_add_float(m, v);
-      const std::string why = send_message(static_cast<lo_address>(send_address_), "/latent/state/z", m);
-      if (!why.empty()) error = "OSC out to " + send_target_ + ": " + why;
+      for (size_t i = 0; i < count; ++i) lo_message_add_float(m, values[i]);
+      const int r = lo_send_message(a, path, m);
+      lo_message_free(m);
+      if (r < 0) {
+        const char* why = lo_address_errstr(a);
+        error = "OSC out to " + send_target_ + ": " + (why && *why ? why : "send failed");
+      }
     }
   }
   if (!error.empty()) set_error(error);
   return error.empty();
 }
+
+bool LiveControl::send_state(const std::vector<float>& z) { return send_floats("/latent/state/z", z.data(), z.size()); }
 
 bool LiveControl::send_value(const std::string& address, float value) {
   if (address.empty() || address[0] != '/') {
     set_error("OSC out: an address starts with '/' (got \"" + address + "\")");
     return false;
   }
-  std::string error;
-  {
-    std::lock_guard<std::mutex> lock(send_mutex_);
-    if (!send_address_) {
-      error = "OSC out: no target set";
-    } else {
-      lo_message m = lo_message_new();
-      lo_message_add_float(m, value);
-      const std::string why = send_message(static_cast<lo_address>(send_address_), address.c_str(), m);
-      if (!why.empty()) error = "OSC out to " + send_target_ + ": " + why;
-    }
-  }
-  if (!error.empty()) set_error(error);
-  return error.empty();
+  return send_floats(address.c_str(), &value, 1);
 }
+
 }  // namespace studio

@@ -224,6 +224,9 @@ class LiveControl {
   int osc_wake_[2] = {-1, -1};  // a pipe that wakes the listening thread to stop
   std::thread osc_thread_;
   std::vector<uint32_t> osc_allow_;  // network byte order; empty: everyone the binding lets in
+  // Sends `count` floats to `path` at the send target; false, with the error set, when
+  // there is no target or the send failed.
+  bool send_floats(const char* path, const float* values, size_t count);
   std::mutex send_mutex_;
   void* send_address_ = nullptr;  // lo_address
   std::string send_target_;
