@@ -36,12 +36,5 @@ wait \$PID
 SCRIPT
 echo "dragging the first slider of $MODEL for about 6 s..." >&2
 xvfb-run -a -s "-screen 0 1600x1000x24" sh "$OUT/drag.sh"
-/usr/bin/python3 - "$OUT/shot.png.json" <<'PY'
-import json, sys
-m = json.load(open(sys.argv[1]))
-t = m["frame_times"]
-print(json.dumps({"model": m["model"], "device": m["device"], "frames": t["frame_ms"]["frames"],
-                  "decodes": m["decodes_submitted"], "decodes_skipped_stale": m["decodes_skipped"],
-                  "decode_ms_avg": m["decode_ms_avg"], "z0": m["z"][0],
-                  "frame_ms": t["frame_ms"], "ui_ms": t["ui_ms"], "draw_ms": t["draw_ms"]}, indent=1))
-PY
+/usr/bin/python3 "$(dirname "$0")/studio_frame_times.py" "$OUT/shot.png.json" model device decodes_submitted \
+  decodes_skipped decode_ms_avg

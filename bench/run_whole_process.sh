@@ -60,6 +60,15 @@
 #              sample walk-export; cache-3m and approx-3m still need WP_3M=1)
 #   WP_SMALL=1 a small trial: PCA on the first 5000 images, a 20,000-word file; the
 #              projections on the first 2000 images, sample --n 16, a 12-frame walk
+#   WP_PROJ_N  images the projection jobs map (default 10,000; 2,000 with WP_SMALL=1).
+#              Up to 60,000 they are the first of the train images; above, the train
+#              then the test images (70,000), and past those shifted copies of both
+#              (bench/gen_fmnist_million.py, up to 1,050,000). Between 50,001 and
+#              100,000 the t-SNE job also runs ours with --fft-above 0 --approx-knn-above 0
+#              (Barnes-Hut on the exact graph) as "ours-bh", the reference map
+#   WP_PROJ_PEERS  the projection peers to run: all (default), none, or a list of
+#              sklearn, umap-learn, uwot (a 70,000-point TSNE in scikit-learn takes long)
+#   WP_TRUST_SUB  points in the trustworthiness subsample (default 5000)
 #   WP_PROJ_K  components of the PCA package the projection jobs map (default 64; 784
 #              keeps every dimension, a rotation of the raw pixels)
 #   WP_WALK_FORMAT  mp4 (default; needs ffmpeg, else gif is used) or gif
@@ -447,10 +456,25 @@ fi
 # (fitted once per run by `latent fit-pca`, untimed). Ours reads the package and the IDX
 # file and encodes; the peers read the same two and encode with NumPy (uwot: R).
 if [[ $SMALL == 1 ]]; then PROJ_N=2000; else PROJ_N=10000; fi
+PROJ_N=${WP_PROJ_N:-$PROJ_N}
+[[ $PROJ_N =~ ^[1-9][0-9]*$ ]] || die "WP_PROJ_N must be a positive whole number, not '$PROJ_N'"
 PROJ_K=${WP_PROJ_K:-64}
 [[ $PROJ_K =~ ^[1-9][0-9]*$ ]] || die "WP_PROJ_K must be a positive whole number, not '$PROJ_K'"
-PERPLEXITY=30 NEIGHBORS=15 MIN_DIST=0.1 PROJ_SEED=1 TRUST_SUB=5000
-PROJ_DATA=$DATA/$(basename "$IDX" .gz).first$PROJ_N
+TRUST_SUB=${WP_TRUST_SUB:-5000}
+[[ $TRUST_SUB =~ ^[1-9][0-9]*$ ]] || die "WP_TRUST_SUB must be a positive whole number, not '$TRUST_SUB'"
+PROJ_PEERS=" ${WP_PROJ_PEERS:-all} "
+PROJ_PEERS=${PROJ_PEERS//,/ }
+proj_peer() { [[ $PROJ_PEERS == *" all "* || $PROJ_PEERS == *" $1 "* ]]; }
+PERPLEXITY=30 NEIGHBORS=15 MIN_DIST=0.1 PROJ_SEED=1
+if ((PROJ_N <= 60000)); then
+  PROJ_DATA=$DATA/$(basename "$IDX" .gz).first$PROJ_N
+else
+  PROJ_DATA=$DATA/fashion-mnist-train-test-shifted.first$PROJ_N
+fi
+# What ours does at this size (latent/projection.h's defaults).
+if ((PROJ_N > 100000)); then OURS_KNN="approximate k-NN (HNSW)"; else OURS_KNN="exact k-NN"; fi
+if ((PROJ_N > 50000)); then OURS_TSNE="FFT-interpolated repulsion (FIt-SNE)"; else OURS_TSNE="Barnes-Hut"; fi
+if ((PROJ_N > 10000)); then OURS_EPOCHS=200; else OURS_EPOCHS=500; fi
 PROJ_MODEL=$WORK/fmnist-first$PROJ_N-pca$PROJ_K
 RSCRIPT=${RSCRIPT:-Rscript}
 UWOT_R=$WORK/uwot_peer.R
@@ -467,8 +491,13 @@ prepare_projection() {  # untimed, once for both projection jobs
     return 0
   fi
   if [[ ! -f $PROJ_DATA || $IDX -nt $PROJ_DATA ]]; then
-    note "writing the first $PROJ_N images of $(basename "$IDX") to $PROJ_DATA (once, untimed)"
-    "$PY" "$PEERS" idx-subset "$IDX" "$PROJ_N" "$PROJ_DATA" || die "could not write $PROJ_DATA"
+    if ((PROJ_N <= 60000)); then
+      note "writing the first $PROJ_N images of $(basename "$IDX") to $PROJ_DATA (once, untimed)"
+      "$PY" "$PEERS" idx-subset "$IDX" "$PROJ_N" "$PROJ_DATA" || die "could not write $PROJ_DATA"
+    else
+      note "writing $PROJ_N images (train, test, then shifted copies) to $PROJ_DATA (once, untimed)"
+      "$PY" "$HERE/gen_fmnist_million.py" "$PROJ_DATA" --n "$PROJ_N" || die "could not write $PROJ_DATA"
+    fi
   fi
   note "fitting the PCA-$PROJ_K package both sides read (untimed): latent fit-pca $(basename "$PROJ_DATA") -k $PROJ_K"
   "$LATENT" fit-pca "$PROJ_DATA" -k "$PROJ_K" -o "$PROJ_MODEL" > "$LOGS/project.fit-pca.out" 2> "$LOGS/project.fit-pca.err" ||
@@ -517,6 +546,8 @@ project_run() {  # WHO ROUND (PJ_JOB, PJ_METHOD set by project_job)
         timed "$PJ_JOB" ours "$2" "$LATENT" project "$PROJ_MODEL" "$PROJ_DATA" --method umap \
           --neighbors "$NEIGHBORS" --min-dist "$MIN_DIST" --seed "$PROJ_SEED" -o "$csv"
       fi ;;
+    ours-bh) timed "$PJ_JOB" ours-bh "$2" "$LATENT" project "$PROJ_MODEL" "$PROJ_DATA" --method tsne \
+               --perplexity "$PERPLEXITY" --seed "$PROJ_SEED" --fft-above 0 --approx-knn-above 0 -o "$csv" ;;
     sklearn) timed "$PJ_JOB" sklearn "$2" "$PY" "$PEERS" sklearn-tsne "$PROJ_MODEL" "$PROJ_DATA" "$csv" \
                --perplexity "$PERPLEXITY" --seed "$PROJ_SEED" ;;
     umap-learn) timed "$PJ_JOB" umap-learn "$2" "$PY" "$PEERS" umap-learn "$PROJ_MODEL" "$PROJ_DATA" "$csv" \
@@ -534,7 +565,10 @@ project_job() {  # JOB METHOD
   else
     title="project-umap: latent project --method umap (n_neighbors $NEIGHBORS, min_dist $MIN_DIST) vs umap-learn and uwot"
   fi
-  title+=", the first $PROJ_N Fashion-MNIST images, PCA-$PROJ_K encodings"
+  if ((PROJ_N <= 60000)); then title+=", the first $PROJ_N Fashion-MNIST images"
+  elif ((PROJ_N <= 70000)); then title+=", $PROJ_N Fashion-MNIST images (train, then test)"
+  else title+=", $PROJ_N Fashion-MNIST images (train and test, then shifted copies)"; fi
+  title+=", PCA-$PROJ_K encodings"
   [[ $SMALL != 1 ]] || title+=" (WP_SMALL=1)"
   prepare_projection
   if [[ $proj_ready != ok ]]; then
@@ -543,18 +577,29 @@ project_job() {  # JOB METHOD
   fi
   members=(ours)
   if [[ $method == tsne ]]; then
-    if has_module sklearn; then members+=(sklearn); else meta "job.$job.note" "scikit-learn peer skipped: $PY lacks sklearn (apt-get install python3-sklearn)"; fi
+    if ((PROJ_N > 50000 && PROJ_N <= 100000)); then
+      members+=(ours-bh)
+      meta "job.$job.label.ours-bh" "ours, Barnes-Hut on the exact graph"
+      meta "job.$job.cmd.ours-bh" "latent project PCA DATA --method tsne --perplexity $PERPLEXITY --seed $PROJ_SEED --fft-above 0 --approx-knn-above 0 -o \$TMP/map.csv (exact k-NN, Barnes-Hut: the reference map)"
+    fi
+    if ! proj_peer sklearn; then
+      meta "job.$job.note" "scikit-learn peer not asked for (WP_PROJ_PEERS)"
+    elif has_module sklearn; then members+=(sklearn); else meta "job.$job.note" "scikit-learn peer skipped: $PY lacks sklearn (apt-get install python3-sklearn)"; fi
     meta "job.$job.label.sklearn" "scikit-learn TSNE"
-    meta "job.$job.cmd.ours" "latent project PCA DATA --method tsne --perplexity $PERPLEXITY --seed $PROJ_SEED -o \$TMP/map.csv (exact k-NN, Barnes-Hut, 1000 iterations: bench/run_projection_bench.sh's settings)"
+    meta "job.$job.cmd.ours" "latent project PCA DATA --method tsne --perplexity $PERPLEXITY --seed $PROJ_SEED -o \$TMP/map.csv ($OURS_KNN, $OURS_TSNE, 1000 iterations: bench/run_projection_bench.sh's settings)"
     meta "job.$job.cmd.sklearn" "whole_process_peers.py sklearn-tsne PCA DATA \$TMP/map.csv: read the IDX (/255 float32) and the package's mean.f32 + components.f32, z = (x - mean) C^T (float32), TSNE(n_components=2, perplexity=$PERPLEXITY, n_iter=1000, init='pca', learning_rate='auto', angle=0.5, method='barnes_hut', random_state=$PROJ_SEED).fit_transform(z), write index,name,x,y"
   else
-    if has_module umap; then
+    if ! proj_peer umap-learn; then
+      meta "job.$job.note" "umap-learn peer not asked for (WP_PROJ_PEERS)"
+    elif has_module umap; then
       members+=(umap-learn)
       meta "job.$job.versions" "$("$PY" "$PEERS" versions-extra 2> /dev/null | cut -d, -f3- | sed "s/^ //")"
     else
       meta "job.$job.note" "umap-learn peer skipped: $PY lacks umap (apt-get install umap-learn)"
     fi
-    if ! command -v "$RSCRIPT" > /dev/null; then
+    if ! proj_peer uwot; then
+      meta "job.$job.note" "uwot peer not asked for (WP_PROJ_PEERS)"
+    elif ! command -v "$RSCRIPT" > /dev/null; then
       meta "job.$job.note" "uwot peer skipped: $RSCRIPT not found (apt-get install r-cran-uwot)"
     elif ! "$RSCRIPT" --vanilla -e 'suppressPackageStartupMessages(library(uwot))' > /dev/null 2>&1; then
       meta "job.$job.note" "uwot peer skipped: R has no uwot package (apt-get install r-cran-uwot)"
@@ -564,9 +609,9 @@ project_job() {  # JOB METHOD
     fi
     meta "job.$job.label.umap-learn" "umap-learn"
     meta "job.$job.label.uwot" "uwot (R)"
-    meta "job.$job.cmd.ours" "latent project PCA DATA --method umap --neighbors $NEIGHBORS --min-dist $MIN_DIST --seed $PROJ_SEED -o \$TMP/map.csv (exact k-NN, 500 epochs)"
-    meta "job.$job.cmd.umap-learn" "whole_process_peers.py umap-learn PCA DATA \$TMP/map.csv: the same read and encoding, umap.UMAP(n_neighbors=$NEIGHBORS, min_dist=$MIN_DIST, random_state=$PROJ_SEED).fit_transform(z) (NN-descent, spectral init, 500 epochs; numba compiles in each fresh process except what it finds in its on-disk cache), write index,name,x,y"
-    meta "job.$job.cmd.uwot" "Rscript --vanilla uwot_peer.R: readBin of the IDX and of mean.f32 + components.f32, z = sweep(x, 2, mean) %*% t(C) (double), set.seed($PROJ_SEED); uwot::umap(z, n_neighbors=$NEIGHBORS, min_dist=$MIN_DIST, n_threads=$(nproc), n_sgd_threads=0) (Annoy k-NN, spectral init, 500 epochs), write index,name,x,y"
+    meta "job.$job.cmd.ours" "latent project PCA DATA --method umap --neighbors $NEIGHBORS --min-dist $MIN_DIST --seed $PROJ_SEED -o \$TMP/map.csv ($OURS_KNN, $OURS_EPOCHS epochs)"
+    meta "job.$job.cmd.umap-learn" "whole_process_peers.py umap-learn PCA DATA \$TMP/map.csv: the same read and encoding, umap.UMAP(n_neighbors=$NEIGHBORS, min_dist=$MIN_DIST, random_state=$PROJ_SEED).fit_transform(z) (NN-descent, spectral init, $OURS_EPOCHS epochs; numba compiles in each fresh process except what it finds in its on-disk cache), write index,name,x,y"
+    meta "job.$job.cmd.uwot" "Rscript --vanilla uwot_peer.R: readBin of the IDX and of mean.f32 + components.f32, z = sweep(x, 2, mean) %*% t(C) (double), set.seed($PROJ_SEED); uwot::umap(z, n_neighbors=$NEIGHBORS, min_dist=$MIN_DIST, n_threads=$(nproc), n_sgd_threads=0) (Annoy k-NN, spectral init, $OURS_EPOCHS epochs), write index,name,x,y"
   fi
   meta "job.$job.title" "$title"
   meta "job.$job.file" "$PROJ_DATA ($PROJ_N x 784 uint8, uncompressed IDX); PCA package $(basename "$PROJ_MODEL") from latent fit-pca -k $PROJ_K"

@@ -286,12 +286,52 @@ TEST(Studio, LargeMapsAreDrawnOnceNotEveryFrame) {
   EXPECT_EQ(meta["map_points"], 60000);
   EXPECT_TRUE(meta["map_gl_layer"].get<bool>());
   EXPECT_EQ(meta["map_redraws"], 1);  // 20 settled frames, one drawing of the points
+  EXPECT_EQ(meta["map_uploads"], 1);  // and one upload of them
   // And the points are there: many pixels of the default point colour.
   const Image shot = load_image(tmp / "shot.png");
   long points = 0;
   for (float* p = const_cast<float*>(shot.pixels.data()); p < shot.pixels.data() + shot.pixels.size(); p += 3)
     points += std::lround(p[0] * 255) == 150 && std::lround(p[1] * 255) == 170 && std::lround(p[2] * 255) == 200;
   EXPECT_GT(points, 10000);
+}
+
+// A real right-button drag pans the 60,000-point map: the points are drawn again from the
+// buffer already on the GPU (no new upload), and hover still finds the point under the
+// pointer through the map's grid.
+TEST(Studio, LargeMapsPanFromTheGpuBufferAndHoverFindsPoints) {
+  const std::string fm = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz";
+  if (!std::filesystem::exists(fm)) GTEST_SKIP() << "no Fashion-MNIST";
+  if (run("command -v xdotool").code != 0) GTEST_SKIP() << "xdotool is not installed";
+  test_util::TempDir tmp;
+  ASSERT_EQ(run(kCli + " fit-pca " + fm + " -k 16 --out " + (tmp / "fm")).code, 0);
+  const std::string args = "--model " + (tmp / "fm") + " --dataset " + fm + " --map pca --width 1280 --height 800";
+  auto a = run(kStudio + " " + args + " --screenshot " + (tmp / "a.png") + " --frames 20");
+  ASSERT_EQ(a.code, 0) << a.output;
+  const auto am = read_json(tmp / "a.png.json");
+  const auto& canvas = am["map_pictures"]["canvas"];
+  const int cx = static_cast<int>(canvas["x"].get<double>() + canvas["w"].get<double>() / 2);
+  const int cy = static_cast<int>(canvas["y"].get<double>() + canvas["h"].get<double>() / 2);
+  const auto& near = am["map_pictures"]["centre_point"];
+  ASSERT_GE(near["index"].get<long>(), 0);
+  // Pan a quarter of the canvas to the right in 5 steps, then rest the pointer on the
+  // point that was nearest the canvas centre, where the drag moved it.
+  const int pan = static_cast<int>(canvas["w"].get<double>() / 4) / 5 * 5;
+  const int hx = near["x"].get<int>() + pan, hy = near["y"].get<int>();
+  auto b = run_with_input(tmp, args + " --screenshot " + (tmp / "b.png") + " --screenshot-after 8", 3,
+                          "xdotool mousemove " + std::to_string(cx) + " " + std::to_string(cy) + " mousedown 3\n"
+                          "for i in 1 2 3 4 5; do xdotool mousemove $((" + std::to_string(cx) + " + i * " +
+                              std::to_string(pan / 5) + ")) " + std::to_string(cy) + "; sleep 0.2; done\n"
+                          "xdotool mouseup 3\nsleep 0.3\nxdotool mousemove " + std::to_string(hx) + " " +
+                              std::to_string(hy) + "\nsleep 0.2\nxdotool mousemove_relative 1 0\n");
+  ASSERT_EQ(b.code, 0) << b.output;
+  const auto bm = read_json(tmp / "b.png.json");
+  EXPECT_EQ(bm["map_uploads"], 1) << "a pan uploaded the points again";
+  EXPECT_GE(bm["map_redraws"].get<long>(), 2) << "the pan did not draw the points again";
+  EXPECT_NE(bm["map_pictures"]["centre_point"]["index"], near["index"]) << "the view did not move";
+  EXPECT_GE(bm["map_pictures"]["hover"].get<long>(), 0)
+      << "hover found no point under the pointer at " << hx << "," << hy << ": " << bm["map_pictures"].dump() << " before "
+      << am["map_pictures"].dump();
+  EXPECT_GT(bm["ui_ms"].get<double>(), 0.0);
 }
 
 TEST(Studio, ExpressionBoxEvaluatesOverGroupsItemsAndBookmarks) {

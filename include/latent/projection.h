@@ -21,6 +21,9 @@ struct ProjectionOptions {
   double perplexity = 30.0;
   int tsne_iterations = 1000;
   double theta = 0.5;            // Barnes-Hut accuracy (0: exact, slow)
+  // Above this many points the repulsion is FFT-interpolated (FIt-SNE) instead of
+  // Barnes-Hut; 0: always Barnes-Hut.
+  long tsne_fft_above = 50000;
   // UMAP-style
   int neighbors = 15;
   int umap_epochs = 0;           // 0: 500 for up to 10,000 points, else 200
@@ -44,8 +47,8 @@ void exact_knn(const RowMatrixXf& points, int k, std::vector<int>& indices, std:
 // one search per row. Deterministic when `deterministic` (the graph is built on one
 // thread; the searches run on all). Recall@k is typically 0.95-1 (docs/benchmarks.md).
 struct ApproxKnnOptions {
-  int connectivity = 16;      // HNSW's M
-  int expansion_add = 64;     // efConstruction
+  int connectivity = 12;      // HNSW's M
+  int expansion_add = 32;     // efConstruction
   int expansion_search = 64;  // candidates per search (at least k + 1)
   int threads = 0;            // 0: the machine's cores
   bool deterministic = true;
@@ -56,6 +59,42 @@ void approx_knn(const RowMatrixXf& points, int k, std::vector<int>& indices, std
 // exact_knn up to `approx_above` points (0: always), approx_knn above.
 void knn_graph(const RowMatrixXf& points, int k, std::vector<int>& indices, std::vector<float>& sq_dists,
                long approx_above, const ProgressFn& progress = {});
+
+// t-SNE's repulsion on a layout y (N x 2): returns Z = sum over i != j of q_ij and sets
+// force (N x 2) to sum_j q_ij^2 (y_i - y_j), with q_ij = 1 / (1 + |y_i - y_j|^2). By
+// Barnes-Hut (theta; 0 is exact) or by FFT interpolation, as the t-SNE map computes it;
+// for tests and benchmarks.
+enum class TsneRepulsion { BarnesHut, Fft };
+double tsne_repulsion(const RowMatrixXf& y, TsneRepulsion method, double theta, RowMatrixXf& force);
+
+// A 2-D map's points (x0 y0 x1 y1 ...) in a uniform grid of about two points a cell: the
+// nearest point to a position and the points inside a rectangle, visiting only the cells
+// around them (the studio's hover and zoomed-in pictures on maps of a million points).
+class MapIndex {
+ public:
+  MapIndex() = default;
+  MapIndex(const float* xy, long n);
+  long size() const { return static_cast<long>(xy_.size() / 2); }
+  // Bounds of the points (all 0 when there are none).
+  float min_x() const { return min_x_; }
+  float min_y() const { return min_y_; }
+  float max_x() const { return max_x_; }
+  float max_y() const { return max_y_; }
+  // The nearest point to (x, y) at most max_dist away for which keep(i) holds (every
+  // point when keep is empty); ties go to the lower index; -1 when there is none.
+  long nearest(float x, float y, float max_dist, const std::function<bool(long)>& keep = {}) const;
+  // The points with x0 <= x <= x1 and y0 <= y <= y1, in index order.
+  std::vector<long> inside(float x0, float y0, float x1, float y1) const;
+
+ private:
+  long grid_col(float x) const;  // the cell column of x, clamped to the grid
+  long grid_row(float y) const;
+  std::vector<float> xy_;
+  float min_x_ = 0, min_y_ = 0, max_x_ = 0, max_y_ = 0, cell_ = 1;
+  long cols_ = 0, rows_ = 0;
+  std::vector<long> start_;  // per cell (row-major), its first entry in items_; one more at the end
+  std::vector<int> items_;
+};
 
 // Trustworthiness (Venna & Kaski) of a layout with k neighbours: 1 is perfect.
 double trustworthiness(const RowMatrixXf& high, const RowMatrixXf& low, int k);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "actions.h"
+#include "latent/projection.h"
 #include "latent/space.h"
 
 namespace studio {
@@ -211,6 +212,10 @@ struct AppState {
     std::string error;
     std::string shown_method;            // method of the map on screen
     std::vector<float> xy;               // x0, y0, x1, y1, ... (data units)
+    uint64_t xy_version = 0;             // bumped whenever xy changes
+    uint64_t style_version = 0;          // bumped whenever colors or match change
+    latent::MapIndex index;              // xy in a grid (the panel's, for hover and pictures)
+    uint64_t index_version = ~0ULL;      // the xy_version it was built for
     std::vector<std::string> names;      // words, for word models
     float current[2] = {0, 0};           // where the current latent is on the map
     bool current_valid = false;
@@ -219,7 +224,8 @@ struct AppState {
     float canvas_px[2] = {0, 0};   // canvas size in framebuffer pixels
     float point_px = 6;            // point size in framebuffer pixels
     TextureId texture = 0;         // the points, drawn by the GL layer (0: the panel draws them)
-    uint64_t redraws = 0;
+    uint64_t redraws = 0;          // times the GL layer drew the points...
+    uint64_t uploads = 0;          // ...and uploaded them (a pan or zoom only draws)
     std::string filter;                  // a label query (glasses=1) or a regular expression over names
     bool isolate = false;                // hide the points the filter leaves out
     std::vector<char> match;             // per point: 1 if the filter keeps it (empty: all)

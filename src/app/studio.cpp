@@ -172,6 +172,7 @@ void Studio::frame() {
   if (!map_layer_) map_layer_ = std::make_unique<MapLayer>();
   state_.map.texture = map_layer_->update(state_);
   state_.map.redraws = map_layer_->redraws();
+  state_.map.uploads = map_layer_->uploads();
   const double t_ui = glfwGetTime();
   before_new_frame_layout();
   ImGui_ImplOpenGL3_NewFrame();

@@ -129,6 +129,7 @@ void Studio::load_labels(const std::string& path) {
 
 void Studio::update_colors() {
   colored_column_ = state_.color_column;
+  ++state_.map.style_version;
   state_.map.colors.clear();
   state_.color_names.clear();
   if (!labels_ || state_.color_column < 0 || state_.color_column >= static_cast<int>(labels_->columns().size())) return;
@@ -247,6 +248,7 @@ void Studio::handle_map_requests() {
   // over the points' names (words, file names) and label rows.
   if (state_.map.filter != state_.map.filter_applied) {
     state_.map.filter_applied = state_.map.filter;
+    ++state_.map.style_version;
     state_.map.match.clear();
     state_.map.filter_error.clear();
     const size_t n = state_.map.xy.size() / 2;

@@ -245,6 +245,7 @@ void Studio::clear_dataset() {
   map_.reset();
   map_points_.reset();
   state_.map.xy.clear();
+  ++state_.map.xy_version;
   state_.map.names.clear();
   state_.map.shown_method.clear();
   state_.map.current_valid = false;

@@ -59,6 +59,7 @@ void Studio::poll_workers() {
       [&](MapResult m) {
         map_ = std::move(m);
         state_.map.xy.assign(map_->xy.data(), map_->xy.data() + map_->xy.size());
+        ++state_.map.xy_version;
         state_.map.shown_method = map_->method;
         state_.map.filter_applied = "\x01";  // recompute the filter for the new points
         state_.map.selection.clear();
@@ -72,6 +73,7 @@ void Studio::poll_workers() {
       map_snapshot_seen_ = workers_.map_snapshot->version;
       const auto& xy = workers_.map_snapshot->xy;
       state_.map.xy.assign(xy.data(), xy.data() + xy.size());
+      ++state_.map.xy_version;
     }
   }
   poll_task(

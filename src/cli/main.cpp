@@ -335,6 +335,9 @@ int main(int argc, char** argv) {
   pr_cmd->add_option("--approx-knn-above", popt.approx_knn_above,
                      "Above this many points the neighbour graph is approximate (HNSW); 0: always exact")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
+  pr_cmd->add_option("--fft-above", popt.tsne_fft_above,
+                     "t-SNE: above this many points the repulsion is FFT-interpolated (FIt-SNE); 0: always Barnes-Hut")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
 
   // word vectors
   std::string vectors, word, expr, questions;

@@ -1,9 +1,7 @@
 #pragma once
-// Runs body(i, thread) for i in [0, n) on `threads` worker threads while the calling
-// thread reports progress from `from` to `to` under `stage` every 50 ms. body returns ""
-// or what failed; the first failure stops the workers and is thrown as Error(prefix +
-// failure). A cancel (progress returning false) stops the workers before Cancelled is
-// rethrown. Internal to the core (the HNSW index and the approximate k-NN graph).
+// Work split over the machine's cores, internal to the core: plain chunks (the maps, the
+// t-SNE grid) and a pool with progress and cancel (the HNSW index, the approximate k-NN graph).
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -16,6 +14,29 @@
 
 namespace latent::detail {
 
+// Runs f(begin, end) over [0, n) split into contiguous chunks, one per hardware thread
+// but at least min_per_thread items each (the calling thread takes the first). f must
+// not throw.
+template <class F>
+void parallel_chunks(long n, F&& f, long min_per_thread = 256) {
+  const unsigned hw = std::thread::hardware_concurrency();
+  const long t = std::min<long>(std::clamp<unsigned>(hw, 1, 16), std::max<long>(1, n / min_per_thread));
+  if (t <= 1) {
+    f(0L, n);
+    return;
+  }
+  std::vector<std::thread> threads;
+  threads.reserve(t - 1);
+  for (long c = 1; c < t; ++c) threads.emplace_back([&f, n, t, c] { f(n * c / t, n * (c + 1) / t); });
+  f(0L, n / t);
+  for (auto& th : threads) th.join();
+}
+
+// Runs body(i, thread) for i in [0, n) on `threads` worker threads while the calling
+// thread reports progress from `from` to `to` under `stage` every 50 ms. body returns ""
+// or what failed; the first failure stops the workers and is thrown as Error(prefix +
+// failure). A cancel (progress returning false) stops the workers before Cancelled is
+// rethrown.
 template <class Body>
 void run_with_progress(long n, int threads, const ProgressFn& progress, float from, float to, const std::string& stage,
                        const std::string& prefix, Body&& body) {

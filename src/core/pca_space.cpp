@@ -8,6 +8,7 @@
 #include "latent/errors.h"
 #include "latent/model_package.h"
 #include "linalg.h"
+#include "parallel_progress.h"
 
 namespace fs = std::filesystem;
 
@@ -153,7 +154,19 @@ RowMatrixXf PcaSpace::encode_rows(const RowMatrixXf& data) const {
   if (data.cols() != mean_.size())
     throw UnsupportedError("rows have " + std::to_string(data.cols()) + " values, model takes " +
                            std::to_string(mean_.size()));
-  return (data.rowwise() - mean_.transpose()) * components_.transpose();
+  // In blocks of rows, on the machine's cores: no rows x values temporary (for a million
+  // images that would be gigabytes of fresh memory, slow to touch on some machines).
+  RowMatrixXf out(data.rows(), components_.rows());
+  constexpr long kBlock = 2048;
+  detail::parallel_chunks((data.rows() + kBlock - 1) / kBlock, [&](long b0, long b1) {
+    RowMatrixXf centred;
+    for (long b = b0; b < b1; ++b) {
+      const long r0 = b * kBlock, rows = std::min(kBlock, data.rows() - r0);
+      centred = data.middleRows(r0, rows).rowwise() - mean_.transpose();
+      out.middleRows(r0, rows).noalias() = centred * components_.transpose();
+    }
+  }, 1);
+  return out;
 }
 
 RowMatrixXf PcaSpace::decode_rows(const RowMatrixXf& z) const {

@@ -18,31 +18,17 @@
 #include "blas.h"
 #include "latent/errors.h"
 #include "latent/pca_space.h"
+#include "parallel_progress.h"
+#include "tsne_fft.h"
 
 namespace latent {
 
 namespace {
 
+using detail::parallel_chunks;
+
 void report(const ProgressFn& p, float f, const std::string& stage) {
   if (p && !p(f, stage)) throw Cancelled();
-}
-
-// Runs f(begin, end) over [0, n) split into contiguous chunks, one per hardware thread
-// but at least min_per_thread items each (the calling thread takes the first). f must
-// not throw.
-template <class F>
-void parallel_chunks(long n, F&& f, long min_per_thread = 256) {
-  const unsigned hw = std::thread::hardware_concurrency();
-  const long t = std::min<long>(std::clamp<unsigned>(hw, 1, 16), std::max<long>(1, n / min_per_thread));
-  if (t <= 1) {
-    f(0L, n);
-    return;
-  }
-  std::vector<std::thread> threads;
-  threads.reserve(t - 1);
-  for (long c = 1; c < t; ++c) threads.emplace_back([&f, n, t, c] { f(n * c / t, n * (c + 1) / t); });
-  f(0L, n / t);
-  for (auto& th : threads) th.join();
 }
 
 RowMatrixXf pca_2d(const RowMatrixXf& x) {
@@ -429,47 +415,85 @@ RowMatrixXf tsne_layout(const RowMatrixXf& x, const ProjectionOptions& o, double
   parallel_chunks(n, [&](long begin, long end) {
     for (long i = begin; i < end; ++i) {
       const float* di = d2.data() + static_cast<size_t>(i) * k;
-      double beta = 1, lo = -1e300, hi = 1e300;
+      // The entropy H(beta) = beta E[gap] + log sum exp(-beta gap) falls as beta grows,
+      // with slope -beta Var[gap]: Newton steps, kept inside the bracket [lo, hi] that
+      // the signs so far allow (a step that leaves it bisects instead). A handful of
+      // steps where bisection alone takes twenty or more.
+      const double mean_gap = (di[k - 1] - di[0]) / 2;
+      double beta = mean_gap > 0 ? 1.0 / mean_gap : 1.0, lo = 0, hi = 1e300;
       double* pi = p.data() + static_cast<size_t>(i) * k;
       for (int it = 0; it < 100; ++it) {
-        double sum = 0, h = 0;
-        for (int j = 0; j < k; ++j) sum += pi[j] = std::exp(-beta * (di[j] - di[0]));
-        for (int j = 0; j < k; ++j) h += beta * (di[j] - di[0]) * pi[j];
-        h = h / sum + std::log(sum);
+        double sum = 0, m1 = 0, m2 = 0;
+        for (int j = 0; j < k; ++j) {
+          const double gap = di[j] - di[0];
+          sum += pi[j] = std::exp(-beta * gap);
+          m1 += gap * pi[j], m2 += gap * gap * pi[j];
+        }
+        m1 /= sum, m2 /= sum;
+        const double h = beta * m1 + std::log(sum);
         if (std::fabs(h - log_u) < 1e-5) break;
-        if (h > log_u) lo = beta, beta = hi >= 1e300 ? beta * 2 : (beta + hi) / 2;
-        else hi = beta, beta = lo <= -1e300 ? beta / 2 : (beta + lo) / 2;
+        if (h > log_u) lo = beta;
+        else hi = beta;
+        const double slope = -beta * (m2 - m1 * m1);
+        double next = slope < 0 ? beta - (h - log_u) / slope : -1;
+        if (!(next > lo && next < hi)) next = hi >= 1e300 ? beta * 2 : (lo + hi) / 2;
+        beta = next;
       }
       double sum = 0;
       for (int j = 0; j < k; ++j) sum += pi[j];
       for (int j = 0; j < k; ++j) pi[j] /= sum;
     }
   });
-  // Symmetrise into CSR: P_ij = (p_j|i + p_i|j) / 2N.
-  std::vector<std::vector<std::pair<int, double>>> rows(n);
-  for (long i = 0; i < n; ++i)
-    for (int j = 0; j < k; ++j) {
-      const int t = nn[static_cast<size_t>(i) * k + j];
-      const double v = p[static_cast<size_t>(i) * k + j] / (2.0 * n);
-      rows[i].push_back({t, v});
-      rows[t].push_back({static_cast<int>(i), v});
-    }
-  std::vector<int> row_start(n + 1, 0), col;
-  std::vector<double> val;
+  // Symmetrise into CSR: P_ij = (p_j|i + p_i|j) / 2N. Each row gathers its own k entries
+  // and those of the points that list it; sorted by column (then value, so that the sums
+  // do not depend on the order they were gathered in), duplicates summed.
+  std::vector<long> fill(n + 1, 0);
   for (long i = 0; i < n; ++i) {
-    auto& r = rows[i];
-    std::sort(r.begin(), r.end());
-    for (size_t e = 0; e < r.size();) {
-      size_t f = e;
-      double v = 0;
-      while (f < r.size() && r[f].first == r[e].first) v += r[f++].second;
-      col.push_back(r[e].first);
-      val.push_back(v);
-      e = f;
-    }
-    row_start[i + 1] = static_cast<int>(col.size());
-    std::vector<std::pair<int, double>>().swap(r);
+    fill[i + 1] += k;
+    for (int j = 0; j < k; ++j) ++fill[nn[static_cast<size_t>(i) * k + j] + 1];
   }
+  for (long i = 0; i < n; ++i) fill[i + 1] += fill[i];
+  std::vector<std::pair<int, float>> entries(fill[n]);  // (column, value): 8 bytes, for memory's sake
+  {
+    std::vector<long> at(fill.begin(), fill.end() - 1);
+    for (long i = 0; i < n; ++i)
+      for (int j = 0; j < k; ++j) {
+        const int t = nn[static_cast<size_t>(i) * k + j];
+        const float v = static_cast<float>(p[static_cast<size_t>(i) * k + j] / (2.0 * n));
+        entries[at[i]++] = {t, v};
+        entries[at[t]++] = {static_cast<int>(i), v};
+      }
+  }
+  std::vector<double>().swap(p);
+  std::vector<int> kept(n);
+  parallel_chunks(n, [&](long b, long e) {
+    for (long i = b; i < e; ++i) {
+      auto* first = entries.data() + fill[i];
+      auto* last = entries.data() + fill[i + 1];
+      std::sort(first, last);
+      int w = 0;
+      for (auto* r = first; r < last;) {
+        auto* f = r;
+        float v = 0;
+        while (f < last && f->first == r->first) v += (f++)->second;
+        first[w++] = {r->first, v};
+        r = f;
+      }
+      kept[i] = w;
+    }
+  });
+  std::vector<int> row_start(n + 1, 0);
+  for (long i = 0; i < n; ++i) row_start[i + 1] = row_start[i] + kept[i];
+  std::vector<int> col(row_start[n]);
+  std::vector<float> pval(row_start[n]);
+  parallel_chunks(n, [&](long b, long e) {
+    for (long i = b; i < e; ++i)
+      for (int c = 0; c < kept[i]; ++c) {
+        const auto& en = entries[fill[i] + c];
+        col[row_start[i] + c] = en.first, pval[row_start[i] + c] = en.second;
+      }
+  });
+  std::vector<std::pair<int, float>>().swap(entries);
 
   // Initial layout: PCA scaled so the first axis has sd 1e-4 (as scikit-learn does).
   RowMatrixXf y = pca_2d(x);
@@ -481,13 +505,47 @@ RowMatrixXf tsne_layout(const RowMatrixXf& x, const ProjectionOptions& o, double
   const double exaggeration = 12.0;
   const double lr = std::max(n / exaggeration / 4.0, 50.0);
   const int iters = std::max(o.tsne_iterations, 251);
-  const std::vector<float> pval(val.begin(), val.end());
   // Per point: the gradient's repulsive and attractive parts and the point's share of Z,
   // computed in parallel (each point on its own, Z summed in point order afterwards, so
-  // the result does not depend on the number of threads).
+  // the result does not depend on the number of threads). The repulsion comes from a
+  // Barnes-Hut tree, or above tsne_fft_above points from FFT interpolation (tsne_fft.h).
   std::vector<double> update(2 * n, 0.0), gains(2 * n, 1.0), attract(2 * n), repulse(2 * n), zpart(n);
+  const bool use_fft = o.tsne_fft_above > 0 && n > o.tsne_fft_above;
   QuadTree tree;
+  detail::TsneFftRepulsion fft;
+  // Attraction on point i at (yi0, yi1): sum_j p_ij q_ij (y_i - y_j) (q unnormalised),
+  // four neighbours at a time.
+  auto attraction = [&](long i, float yi0, float yi1, double exag) {
+    const float* yd = y.data();
+    int e = row_start[i];
+    const int e_end = row_start[i + 1];
+    F4 ax4 = {0, 0, 0, 0}, ay4 = ax4;
+    for (; e + 4 <= e_end; e += 4) {
+      const int* c = col.data() + e;
+      const F4 xj = {yd[2 * c[0]], yd[2 * c[1]], yd[2 * c[2]], yd[2 * c[3]]};
+      const F4 yj = {yd[2 * c[0] + 1], yd[2 * c[1] + 1], yd[2 * c[2] + 1], yd[2 * c[3] + 1]};
+      F4 pv;
+      std::memcpy(&pv, pval.data() + e, 16);
+      const F4 dx = yi0 - xj, dy = yi1 - yj, pq = pv / (1.f + dx * dx + dy * dy);
+      ax4 += pq * dx, ay4 += pq * dy;
+    }
+    float ax = (ax4[0] + ax4[1]) + (ax4[2] + ax4[3]), ay = (ay4[0] + ay4[1]) + (ay4[2] + ay4[3]);
+    for (; e < e_end; ++e) {
+      const int j = col[e];
+      const float dx = yi0 - yd[2 * j], dy = yi1 - yd[2 * j + 1];
+      const float pq = pval[e] / (1.f + dx * dx + dy * dy);
+      ax += pq * dx, ay += pq * dy;
+    }
+    attract[2 * i] = exag * ax, attract[2 * i + 1] = exag * ay;
+  };
   auto forces = [&](double exag) {
+    if (use_fft) {
+      const double z = fft.compute(y.data(), n, repulse.data());
+      parallel_chunks(n, [&](long b, long e) {
+        for (long i = b; i < e; ++i) attraction(i, y(i, 0), y(i, 1), exag);
+      });
+      return z;
+    }
     tree.build(y, o.theta);
     // Four points at a time, in Morton order (neighbours walk the same cells).
     auto packets = [&](long p0, long p1) {
@@ -503,29 +561,7 @@ RowMatrixXf tsne_layout(const RowMatrixXf& x, const ProjectionOptions& o, double
           const long i = idx[l];
           zpart[i] = double(zq[l]) - 1.0;  // without the point itself
           repulse[2 * i] = fx[l], repulse[2 * i + 1] = fy[l];
-          // Attraction: sum_j p_ij q_ij (y_i - y_j) (q unnormalised), four neighbours at a time.
-          const float yi0 = px[l], yi1 = py[l];
-          const float* yd = y.data();
-          int e = row_start[i];
-          const int e_end = row_start[i + 1];
-          F4 ax4 = {0, 0, 0, 0}, ay4 = ax4;
-          for (; e + 4 <= e_end; e += 4) {
-            const int* c = col.data() + e;
-            const F4 xj = {yd[2 * c[0]], yd[2 * c[1]], yd[2 * c[2]], yd[2 * c[3]]};
-            const F4 yj = {yd[2 * c[0] + 1], yd[2 * c[1] + 1], yd[2 * c[2] + 1], yd[2 * c[3] + 1]};
-            F4 pv;
-            std::memcpy(&pv, pval.data() + e, 16);
-            const F4 dx = yi0 - xj, dy = yi1 - yj, pq = pv / (1.f + dx * dx + dy * dy);
-            ax4 += pq * dx, ay4 += pq * dy;
-          }
-          float ax = (ax4[0] + ax4[1]) + (ax4[2] + ax4[3]), ay = (ay4[0] + ay4[1]) + (ay4[2] + ay4[3]);
-          for (; e < e_end; ++e) {
-            const int j = col[e];
-            const float dx = yi0 - yd[2 * j], dy = yi1 - yd[2 * j + 1];
-            const float pq = pval[e] / (1.f + dx * dx + dy * dy);
-            ax += pq * dx, ay += pq * dy;
-          }
-          attract[2 * i] = exag * ax, attract[2 * i + 1] = exag * ay;
+          attraction(i, px[l], py[l], exag);
         }
       }
     };
@@ -534,10 +570,62 @@ RowMatrixXf tsne_layout(const RowMatrixXf& x, const ProjectionOptions& o, double
     for (long i = 0; i < n; ++i) z += zpart[i];
     return z;
   };
+  // On large maps the points are renumbered in the Morton order of the layout (at the
+  // start and again when the clusters have formed), so that a point's neighbours sit near
+  // it in memory: the attraction's reads of their positions then mostly hit the cache.
+  // original[r] is the caller's index of point r.
+  std::vector<int> original, col_spare;
+  std::vector<float> pval_spare;
+  auto renumber = [&] {
+    if (original.empty()) {
+      original.resize(n);
+      std::iota(original.begin(), original.end(), 0);
+    }
+    const float minx = y.col(0).minCoeff(), miny = y.col(1).minCoeff();
+    const double span = std::max<double>({y.col(0).maxCoeff() - minx, y.col(1).maxCoeff() - miny, 1e-30});
+    const double cells = double((1 << 21) - 1) / span;
+    std::vector<std::pair<uint64_t, int>> code(n);
+    for (long i = 0; i < n; ++i)
+      code[i] = {QuadTree::interleave(static_cast<uint64_t>((y(i, 0) - minx) * cells)) |
+                     QuadTree::interleave(static_cast<uint64_t>((y(i, 1) - miny) * cells)) << 1,
+                 static_cast<int>(i)};
+    std::sort(code.begin(), code.end());
+    std::vector<int> inv(n);
+    for (long r = 0; r < n; ++r) inv[code[r].second] = static_cast<int>(r);
+    RowMatrixXf y2(n, 2);
+    std::vector<double> update2(2 * n), gains2(2 * n);
+    std::vector<int> original2(n), row_start2(n + 1, 0);
+    col_spare.resize(col.size()), pval_spare.resize(pval.size());  // fresh memory the first time only
+    for (long r = 0; r < n; ++r) {
+      const int o = code[r].second;
+      y2.row(r) = y.row(o);
+      update2[2 * r] = update[2 * o], update2[2 * r + 1] = update[2 * o + 1];
+      gains2[2 * r] = gains[2 * o], gains2[2 * r + 1] = gains[2 * o + 1];
+      original2[r] = original[o];
+      row_start2[r + 1] = row_start2[r] + (row_start[o + 1] - row_start[o]);
+    }
+    parallel_chunks(n, [&](long b, long e) {
+      for (long r = b; r < e; ++r) {
+        const int o = code[r].second;
+        for (int f = row_start[o], t = row_start2[r]; f < row_start[o + 1]; ++f, ++t)
+          col_spare[t] = inv[col[f]], pval_spare[t] = pval[f];
+      }
+    });
+    y.swap(y2), update.swap(update2), gains.swap(gains2), original.swap(original2);
+    row_start.swap(row_start2), col.swap(col_spare), pval.swap(pval_spare);
+  };
+  // The layout in the caller's order.
+  auto in_caller_order = [&] {
+    if (original.empty()) return y;
+    RowMatrixXf out(n, 2);
+    for (long r = 0; r < n; ++r) out.row(original[r]) = y.row(r);
+    return out;
+  };
   for (int it = 0; it < iters; ++it) {
     const bool early = it < 250;
     const double exag = early ? exaggeration : 1.0;
     const double momentum = early ? 0.5 : 0.8;
+    if (use_fft && (it == 0 || it == 250)) renumber();
     const double z = forces(exag);
     const double inv_z = 1.0 / z;
     float* yd = y.data();
@@ -549,8 +637,10 @@ RowMatrixXf tsne_layout(const RowMatrixXf& x, const ProjectionOptions& o, double
       yd[c] += static_cast<float>(update[c]);
     }
     if (it % 10 == 0 || it == iters - 1) {
-      report(o.progress, 0.2f + 0.8f * (it + 1) / iters, early ? "t-SNE (early exaggeration)" : "t-SNE");
-      if (o.snapshot) o.snapshot(y);
+      report(o.progress, 0.2f + 0.8f * (it + 1) / iters,
+             early ? (use_fft ? "t-SNE (early exaggeration, FFT)" : "t-SNE (early exaggeration)")
+                   : (use_fft ? "t-SNE (FFT)" : "t-SNE"));
+      if (o.snapshot) o.snapshot(in_caller_order());
     }
   }
   if (kl_out) {
@@ -561,11 +651,11 @@ RowMatrixXf tsne_layout(const RowMatrixXf& x, const ProjectionOptions& o, double
         const int j = col[e];
         const double dx = y(i, 0) - y(j, 0), dy = y(i, 1) - y(j, 1);
         const double q = 1.0 / (1.0 + dx * dx + dy * dy) / z;
-        if (val[e] > 0) kl += val[e] * std::log(val[e] / std::max(q, 1e-300));
+        if (pval[e] > 0) kl += pval[e] * std::log(pval[e] / std::max(q, 1e-300));
       }
     *kl_out = kl;
   }
-  return y;
+  return in_caller_order();
 }
 
 }  // namespace
@@ -691,6 +781,29 @@ void exact_knn(const RowMatrixXf& points, int k, std::vector<int>& indices, std:
   });
 }
 
+double tsne_repulsion(const RowMatrixXf& y, TsneRepulsion method, double theta, RowMatrixXf& force) {
+  if (y.cols() != 2 || y.rows() < 2) throw UnsupportedError("t-SNE's repulsion needs a layout of at least 2 points in 2-D");
+  const long n = y.rows();
+  force.resize(n, 2);
+  std::vector<double> f(2 * n);
+  double z = 0;
+  if (method == TsneRepulsion::Fft) {
+    detail::TsneFftRepulsion fft;
+    z = fft.compute(y.data(), n, f.data());
+  } else {
+    QuadTree tree;
+    tree.build(y, theta);
+    for (long i = 0; i < n; ++i) {
+      F4 fx, fy;
+      const F4 px = {y(i, 0), y(i, 0), y(i, 0), y(i, 0)}, py = {y(i, 1), y(i, 1), y(i, 1), y(i, 1)};
+      z += double(tree.repulse4(px, py, fx, fy)[0]) - 1.0;
+      f[2 * i] = fx[0], f[2 * i + 1] = fy[0];
+    }
+  }
+  for (long i = 0; i < n; ++i) force(i, 0) = static_cast<float>(f[2 * i]), force(i, 1) = static_cast<float>(f[2 * i + 1]);
+  return z;
+}
+
 double trustworthiness(const RowMatrixXf& high, const RowMatrixXf& low, int k) {
   const long n = high.rows();
   // Ranks in the high-dimensional space: full distance ordering per point.
@@ -725,6 +838,90 @@ RowMatrixXf project_2d(const RowMatrixXf& points, const ProjectionOptions& optio
     case ProjectionMethod::Tsne: return tsne_layout(points, options);
   }
   throw UnsupportedError("unknown projection method");
+}
+
+}  // namespace latent
+
+namespace latent {
+
+MapIndex::MapIndex(const float* xy, long n) : xy_(xy, xy + 2 * std::max(0L, n)) {
+  if (n <= 0) return;
+  min_x_ = max_x_ = xy[0], min_y_ = max_y_ = xy[1];
+  for (long i = 1; i < n; ++i) {
+    min_x_ = std::min(min_x_, xy[2 * i]), max_x_ = std::max(max_x_, xy[2 * i]);
+    min_y_ = std::min(min_y_, xy[2 * i + 1]), max_y_ = std::max(max_y_, xy[2 * i + 1]);
+  }
+  // Square cells, about n / 2 of them over the bounding box.
+  const double w = std::max<double>(max_x_ - min_x_, 1e-30), h = std::max<double>(max_y_ - min_y_, 1e-30);
+  cell_ = static_cast<float>(std::max(std::sqrt(w * h / std::max(1.0, n / 2.0)), std::max(w, h) / 4096.0));
+  cols_ = std::clamp<long>(static_cast<long>(w / cell_) + 1, 1, 4097);
+  rows_ = std::clamp<long>(static_cast<long>(h / cell_) + 1, 1, 4097);
+  auto cell_of = [&](long i) { return grid_row(xy[2 * i + 1]) * cols_ + grid_col(xy[2 * i]); };
+  start_.assign(static_cast<size_t>(cols_ * rows_ + 1), 0);
+  for (long i = 0; i < n; ++i) ++start_[cell_of(i) + 1];
+  for (size_t c = 1; c < start_.size(); ++c) start_[c] += start_[c - 1];
+  items_.resize(n);
+  std::vector<long> at(start_.begin(), start_.end() - 1);
+  for (long i = 0; i < n; ++i) items_[at[cell_of(i)]++] = static_cast<int>(i);  // index order within a cell
+}
+
+namespace {
+long clamped_cell(double v, double origin, double cell, long count) {  // NaN goes to cell 0
+  const double c = std::floor((v - origin) / cell);
+  return c >= 0 ? static_cast<long>(std::min(c, static_cast<double>(count - 1))) : 0;
+}
+}  // namespace
+
+long MapIndex::grid_col(float x) const { return clamped_cell(x, min_x_, cell_, cols_); }
+long MapIndex::grid_row(float y) const { return clamped_cell(y, min_y_, cell_, rows_); }
+
+long MapIndex::nearest(float x, float y, float max_dist, const std::function<bool(long)>& keep) const {
+  if (xy_.empty() || !(max_dist >= 0)) return -1;
+  // The search starts from the grid's cell nearest the query (a query outside the grid
+  // starts at its edge: cells r rings from there are still more than r - 1 cells away).
+  const long cx = grid_col(x), cy = grid_row(y);
+  long best = -1;
+  double best_d2 = static_cast<double>(max_dist) * max_dist;
+  // Rings of cells around the query's cell; a ring r cells out is more than r - 1 cells
+  // away, so the search stops once that is farther than the best so far, or once the
+  // rings have covered every cell.
+  for (long r = 0;; ++r) {
+    const double ring_gap = std::max(0.0, static_cast<double>(r - 1)) * cell_;
+    if (ring_gap * ring_gap > best_d2) break;
+    for (long gy = cy - r; gy <= cy + r; ++gy) {
+      if (gy < 0 || gy >= rows_) continue;
+      const bool edge_row = gy == cy - r || gy == cy + r;
+      for (long gx = cx - r; gx <= cx + r; gx += (edge_row || r == 0) ? 1 : 2 * r) {
+        if (gx < 0 || gx >= cols_) continue;
+        const long c = gy * cols_ + gx;
+        for (long e = start_[c]; e < start_[c + 1]; ++e) {
+          const long i = items_[e];
+          const double dx = xy_[2 * i] - static_cast<double>(x), dy = xy_[2 * i + 1] - static_cast<double>(y);
+          const double d2 = dx * dx + dy * dy;
+          if ((d2 < best_d2 || (d2 == best_d2 && (best < 0 || i < best))) && (!keep || keep(i))) best_d2 = d2, best = i;
+        }
+      }
+    }
+    if (cx - r <= 0 && cy - r <= 0 && cx + r >= cols_ - 1 && cy + r >= rows_ - 1) break;  // every cell seen
+  }
+  return best;
+}
+
+std::vector<long> MapIndex::inside(float x0, float y0, float x1, float y1) const {
+  std::vector<long> out;
+  if (xy_.empty() || !(x0 <= x1) || !(y0 <= y1)) return out;
+  if (x1 < min_x_ || y1 < min_y_ || x0 > max_x_ || y0 > max_y_) return out;
+  for (long gy = grid_row(y0); gy <= grid_row(y1); ++gy)
+    for (long gx = grid_col(x0); gx <= grid_col(x1); ++gx) {
+      const long c = gy * cols_ + gx;
+      for (long e = start_[c]; e < start_[c + 1]; ++e) {
+        const long i = items_[e];
+        const float x = xy_[2 * i], y = xy_[2 * i + 1];
+        if (x >= x0 && x <= x1 && y >= y0 && y <= y1) out.push_back(i);
+      }
+    }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 }  // namespace latent

@@ -76,17 +76,16 @@ TextureId MapLayer::update(const AppState& s) {
     failed_ = true;  // the panel falls back to drawing points itself
     return 0;
   }
-  // Everything that decides what the layer shows.
-  latent::Fnv1a key;
-  key.add(s.map.xy.data(), s.map.xy.size() * sizeof(float));
-  key.add(s.map.colors.data(), s.map.colors.size() * sizeof(int));
-  key.add(s.map.match.data(), s.map.match.size());
-  key.add_value(s.map.isolate);
-  key.add_value(s.map.view);
-  key.add_value(s.map.point_px);
-  key.add_value(w), key.add_value(h);
-  if (key.value == key_ && tex_) return tex_;
-  key_ = key.value;
+  // What the points are (positions, colours, filter: uploaded again when it changes) and
+  // how they are seen (view, size, canvas: a pan or a zoom only draws them again, from the
+  // buffer already on the GPU).
+  latent::Fnv1a data_key, view_key;
+  data_key.add_value(s.map.xy_version), data_key.add_value(s.map.style_version), data_key.add_value(s.map.isolate);
+  data_key.add_value(n);
+  view_key.add_value(s.map.view), view_key.add_value(s.map.point_px), view_key.add_value(w), view_key.add_value(h);
+  const bool new_data = data_key.value != data_key_;
+  if (!new_data && view_key.value == view_key_ && tex_) return tex_;
+  data_key_ = data_key.value, view_key_ = view_key.value;
 
   if (w != w_ || h != h_) {
     glBindTexture(GL_TEXTURE_2D, tex_);
@@ -102,16 +101,22 @@ TextureId MapLayer::update(const AppState& s) {
     }
     w_ = w, h_ = h;
   }
-  buffer_.resize(n * 6);
-  for (size_t i = 0; i < n; ++i) {
-    uint8_t rgba[4];
-    const bool kept = s.map.match.empty() || s.map.match[i];
-    if (kept) map_category_rgba(i < s.map.colors.size() ? s.map.colors[i] : -1, rgba);
-    else std::memcpy(rgba, kMapDimmed, 4);
-    float* v = buffer_.data() + i * 6;
-    v[0] = s.map.xy[2 * i], v[1] = s.map.xy[2 * i + 1];
-    for (int c = 0; c < 3; ++c) v[2 + c] = rgba[c] / 255.f;
-    v[5] = (!kept && s.map.isolate) ? 0.f : 1.f;
+  if (new_data) {
+    buffer_.resize(n * 6);
+    for (size_t i = 0; i < n; ++i) {
+      uint8_t rgba[4];
+      const bool kept = s.map.match.empty() || s.map.match[i];
+      if (kept) map_category_rgba(i < s.map.colors.size() ? s.map.colors[i] : -1, rgba);
+      else std::memcpy(rgba, kMapDimmed, 4);
+      float* v = buffer_.data() + i * 6;
+      v[0] = s.map.xy[2 * i], v[1] = s.map.xy[2 * i + 1];
+      for (int c = 0; c < 3; ++c) v[2 + c] = rgba[c] / 255.f;
+      v[5] = (!kept && s.map.isolate) ? 0.f : 1.f;
+    }
+    glBindBuffer(GL_ARRAY_BUFFER, vbo_);
+    glBufferData(GL_ARRAY_BUFFER, static_cast<GLsizeiptr>(buffer_.size() * sizeof(float)), buffer_.data(), GL_STATIC_DRAW);
+    points_ = n;
+    ++uploads_;
   }
   GLint viewport[4];
   glGetIntegerv(GL_VIEWPORT, viewport);
@@ -127,9 +132,7 @@ TextureId MapLayer::update(const AppState& s) {
   glUniform2f(glGetUniformLocation(program_, "scale"), 2.f * s.map.view.scale_px / w, 2.f * s.map.view.scale_px / h);
   glUniform1f(glGetUniformLocation(program_, "point_size"), s.map.point_px);
   glBindVertexArray(vao_);
-  glBindBuffer(GL_ARRAY_BUFFER, vbo_);
-  glBufferData(GL_ARRAY_BUFFER, static_cast<GLsizeiptr>(buffer_.size() * sizeof(float)), buffer_.data(), GL_DYNAMIC_DRAW);
-  glDrawArrays(GL_POINTS, 0, static_cast<GLsizei>(n));
+  glDrawArrays(GL_POINTS, 0, static_cast<GLsizei>(points_));
   glBindVertexArray(0);
   glUseProgram(0);
   glBindFramebuffer(GL_FRAMEBUFFER, 0);

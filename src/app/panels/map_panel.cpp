@@ -136,11 +136,14 @@ void map_panel(AppState& s, const Rect& r) {
   const size_t n = s.map.xy.size() / 2;
   s.map.hover = -1;
   if (n > 0) {
-    float minx = 1e30f, maxx = -1e30f, miny = 1e30f, maxy = -1e30f;
-    for (size_t i = 0; i < n; ++i) {
-      minx = std::min(minx, s.map.xy[2 * i]), maxx = std::max(maxx, s.map.xy[2 * i]);
-      miny = std::min(miny, s.map.xy[2 * i + 1]), maxy = std::max(maxy, s.map.xy[2 * i + 1]);
+    // The points in a grid, rebuilt when they change (a new map, or the next layout of one
+    // being computed): hover, the centre point and the pictures visit only nearby cells.
+    if (s.map.index_version != s.map.xy_version || s.map.index.size() != static_cast<long>(n)) {
+      s.map.index = latent::MapIndex(s.map.xy.data(), static_cast<long>(n));
+      s.map.index_version = s.map.xy_version;
     }
+    const latent::MapIndex& index = s.map.index;
+    const float minx = index.min_x(), maxx = index.max_x(), miny = index.min_y(), maxy = index.max_y();
     if (view.fitted_for != n) view = {(minx + maxx) / 2, (miny + maxy) / 2, 1.f, 1.f, n};
     const float span = std::max({maxx - minx, maxy - miny, 1e-9f});
     const float scale = std::min(size.x, size.y) * 0.9f / span * view.zoom;
@@ -171,35 +174,58 @@ void map_panel(AppState& s, const Rect& r) {
     if (s.map.texture)
       dl->AddImage(reinterpret_cast<ImTextureID>(s.map.texture), origin, ImVec2(origin.x + size.x, origin.y + size.y),
                    ImVec2(0, 1), ImVec2(1, 0));
-    float best = (6.f * s.options.ui_scale) * (6.f * s.options.ui_scale);
+    const float hover_px = 6.f * s.options.ui_scale;
+    float best = hover_px * hover_px;
     static std::vector<long> visible;  // kept points on the canvas, for the pictures
     visible.clear();
     float centre_d2 = 0;
     s.map.centre_point = -1;
-    for (size_t i = 0; i < n; ++i) {
-      const ImVec2 p = to_screen(s.map.xy[2 * i], s.map.xy[2 * i + 1]);
-      if (p.x < origin.x - rad || p.y < origin.y - rad || p.x > origin.x + size.x + rad || p.y > origin.y + size.y + rad) continue;
-      const bool kept = s.map.match.empty() || s.map.match[i];
-      if (!kept && s.map.isolate) continue;
-      if (kept) {
-        visible.push_back(static_cast<long>(i));
-        const float cx = p.x - origin.x - size.x / 2, cy = p.y - origin.y - size.y / 2;
-        if (s.map.centre_point < 0 || cx * cx + cy * cy < centre_d2) {
-          centre_d2 = cx * cx + cy * cy;
-          s.map.centre_point = static_cast<long>(i);
-          const ImVec2 fb = ImGui::GetIO().DisplayFramebufferScale;
-          s.map.centre_point_px[0] = p.x * fb.x, s.map.centre_point_px[1] = p.y * fb.y;
+    auto kept = [&](long i) { return s.map.match.empty() || s.map.match[static_cast<size_t>(i)]; };
+    auto on_canvas = [&](const ImVec2& p) {
+      return !(p.x < origin.x - rad || p.y < origin.y - rad || p.x > origin.x + size.x + rad || p.y > origin.y + size.y + rad);
+    };
+    // The canvas in data units, with a point's radius around it.
+    const float half_w = (size.x / 2 + rad) / scale, half_h = (size.y / 2 + rad) / scale;
+    const float vx0 = view.cx - half_w, vx1 = view.cx + half_w, vy0 = view.cy - half_h, vy1 = view.cy + half_h;
+    if (!s.map.texture) {
+      // No GL layer: every point on the canvas is drawn here, one rectangle each, and the
+      // same pass finds the hover, the centre point and the pictures' points.
+      for (long i : index.inside(vx0, vy0, vx1, vy1)) {
+        const ImVec2 p = to_screen(s.map.xy[2 * i], s.map.xy[2 * i + 1]);
+        if (!on_canvas(p)) continue;
+        if (!kept(i) && s.map.isolate) continue;
+        if (kept(i)) {
+          visible.push_back(i);
+          const float cx = p.x - origin.x - size.x / 2, cy = p.y - origin.y - size.y / 2;
+          if (s.map.centre_point < 0 || cx * cx + cy * cy < centre_d2) {
+            centre_d2 = cx * cx + cy * cy;
+            s.map.centre_point = i;
+          }
+        }
+        const int c = i < static_cast<long>(s.map.colors.size()) ? s.map.colors[i] : -1;
+        const ImU32 col = kept(i) ? category_color(c) : IM_COL32(kMapDimmed[0], kMapDimmed[1], kMapDimmed[2], 255);
+        dl->AddRectFilled(ImVec2(p.x - rad, p.y - rad), ImVec2(p.x + rad, p.y + rad), col);
+        if (ImGui::IsItemHovered()) {
+          const float dx = p.x - io.MousePos.x, dy = p.y - io.MousePos.y;
+          if (dx * dx + dy * dy < best) best = dx * dx + dy * dy, s.map.hover = i;
         }
       }
-      if (!s.map.texture) {
-        const int c = i < s.map.colors.size() ? s.map.colors[i] : -1;
-        const ImU32 col = kept ? category_color(c) : IM_COL32(kMapDimmed[0], kMapDimmed[1], kMapDimmed[2], 255);
-        dl->AddRectFilled(ImVec2(p.x - rad, p.y - rad), ImVec2(p.x + rad, p.y + rad), col);
-      }
+    } else {
+      // The GL layer draws the points: only the cells near the pointer and the centre are visited.
       if (ImGui::IsItemHovered()) {
-        const float dx = p.x - io.MousePos.x, dy = p.y - io.MousePos.y;
-        if (dx * dx + dy * dy < best) best = dx * dx + dy * dy, s.map.hover = static_cast<long>(i);
+        const float mx = view.cx + (io.MousePos.x - origin.x - size.x / 2) / scale;
+        const float my = view.cy - (io.MousePos.y - origin.y - size.y / 2) / scale;
+        s.map.hover = index.nearest(mx, my, hover_px / scale, [&](long i) {
+          return (kept(i) || !s.map.isolate) && on_canvas(to_screen(s.map.xy[2 * i], s.map.xy[2 * i + 1]));
+        });
       }
+      s.map.centre_point = index.nearest(view.cx, view.cy, std::hypot(half_w, half_h), [&](long i) {
+        return kept(i) && on_canvas(to_screen(s.map.xy[2 * i], s.map.xy[2 * i + 1]));
+      });
+    }
+    if (s.map.centre_point >= 0) {
+      const ImVec2 p = to_screen(s.map.xy[2 * s.map.centre_point], s.map.xy[2 * s.map.centre_point + 1]);
+      s.map.centre_point_px[0] = p.x * fb.x, s.map.centre_point_px[1] = p.y * fb.y;
     }
     // Pictures in place of the points once there is room for them: as large as the room
     // each point has when the map fits, times the zoom (up to a limit). Their frames, in
@@ -207,10 +233,14 @@ void map_panel(AppState& s, const Rect& r) {
     // page by page, so that each atlas page is one draw call.
     const AppState::MapPart::MapAtlas& atlas = s.map.atlas;
     float pic_half = 0;
-    if (s.map.pictures && !atlas.pages.empty() && atlas.count == static_cast<long>(n) && !visible.empty()) {
+    if (s.map.pictures && !atlas.pages.empty() && atlas.count == static_cast<long>(n)) {
       const float room = std::sqrt(size.x * size.y / static_cast<float>(n)) * view.zoom;
       const float side = std::min(room * 0.9f, 72.f * s.options.ui_scale);
-      if (side >= 14.f * s.options.ui_scale) {
+      if (side >= 14.f * s.options.ui_scale && s.map.texture) {
+        for (long i : index.inside(vx0, vy0, vx1, vy1))
+          if (kept(i) && on_canvas(to_screen(s.map.xy[2 * i], s.map.xy[2 * i + 1]))) visible.push_back(i);
+      }
+      if (side >= 14.f * s.options.ui_scale && !visible.empty()) {
         std::stable_sort(visible.begin(), visible.end(), [&](long a, long b) { return a / atlas.per_page < b / atlas.per_page; });
         const float uv = static_cast<float>(atlas.cell) / atlas.page_size, h = side / 2;
         const float inset = std::max(1.f, std::round(1.5f * s.options.ui_scale));
