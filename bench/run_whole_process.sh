@@ -469,10 +469,10 @@ PERPLEXITY=30 NEIGHBORS=15 MIN_DIST=0.1 PROJ_SEED=1
 if ((PROJ_N <= 60000)); then
   PROJ_DATA=$DATA/$(basename "$IDX" .gz).first$PROJ_N
 else
-  PROJ_DATA=$DATA/fashion-mnist-train-test-shifted.first$PROJ_N
+  PROJ_DATA=$DATA/fashion-mnist-train-test-shifted.first$PROJ_N.idx
 fi
 # What ours does at this size (latent/projection.h's defaults).
-if ((PROJ_N > 100000)); then OURS_KNN="approximate k-NN (HNSW)"; else OURS_KNN="exact k-NN"; fi
+if ((PROJ_N > 50000)); then OURS_KNN="approximate k-NN (HNSW)"; else OURS_KNN="exact k-NN"; fi
 if ((PROJ_N > 50000)); then OURS_TSNE="FFT-interpolated repulsion (FIt-SNE)"; else OURS_TSNE="Barnes-Hut"; fi
 if ((PROJ_N > 10000)); then OURS_EPOCHS=200; else OURS_EPOCHS=500; fi
 PROJ_MODEL=$WORK/fmnist-first$PROJ_N-pca$PROJ_K

@@ -29,7 +29,7 @@ struct ProjectionOptions {
   int umap_epochs = 0;           // 0: 500 for up to 10,000 points, else 200
   double min_dist = 0.1;
   // Above this many points the neighbour graph is approximate (approx_knn); 0: always exact.
-  long approx_knn_above = 100000;
+  long approx_knn_above = 50000;
   ProgressFn progress;           // fraction and stage; false cancels (throws Cancelled)
   // Called now and then with the current layout (N x 2), for progressive display.
   std::function<void(const RowMatrixXf&)> snapshot;
