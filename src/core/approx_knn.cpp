@@ -9,7 +9,6 @@
 #include <cstring>
 #include <limits>
 #include <mutex>
-#include <thread>
 
 #include <usearch/index_dense.hpp>
 
@@ -72,7 +71,7 @@ void approx_knn(const RowMatrixXf& points, int k, std::vector<int>& indices, std
   if (k <= 0 || k >= n) throw UnsupportedError("k must be between 1 and the number of points minus 1");
   if (n >= (1L << 31)) throw UnsupportedError("too many points for a neighbour graph");
   const int threads = options.threads > 0 ? options.threads
-                                          : static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 16u));
+                                          : static_cast<int>(detail::worker_threads());
   us::index_dense_config_t config(static_cast<size_t>(options.connectivity), static_cast<size_t>(options.expansion_add),
                                   static_cast<size_t>(std::max(options.expansion_search, k + 1)));
   config.enable_key_lookups = false;

@@ -9,7 +9,6 @@
 #include <numeric>
 #include <queue>
 #include <random>
-#include <thread>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -303,7 +302,9 @@ struct QuadTree {
   const float* y = nullptr;
   double root_width = 0, inv_theta2 = 0;
 
-  void build(const RowMatrixXf& pts, double theta) {
+  // Sorts the points by their Morton code in the square around them, ties in index order
+  // (`order`): the tree's leaf order, and the order large maps renumber their points in.
+  void sort_morton(const RowMatrixXf& pts) {
     y = pts.data();
     const long n = pts.rows();
     float minx = y[0], maxx = y[0], miny = y[1], maxy = y[1];
@@ -312,7 +313,6 @@ struct QuadTree {
       miny = std::min(miny, y[2 * i + 1]), maxy = std::max(maxy, y[2 * i + 1]);
     }
     root_width = std::max<double>(std::max(maxx - minx, maxy - miny), 1e-30) * (1 + 1e-6);
-    inv_theta2 = theta > 0 ? 1.0 / (theta * theta) : std::numeric_limits<double>::infinity();
     const double scale = double(1 << kBits) / root_width;
     order.resize(n);
     for (long i = 0; i < n; ++i) {
@@ -331,6 +331,11 @@ struct QuadTree {
       for (const auto& e : order) scratch[count[(e.first >> shift) & 2047]++] = e;
       order.swap(scratch);
     }
+  }
+  void build(const RowMatrixXf& pts, double theta) {
+    sort_morton(pts);
+    inv_theta2 = theta > 0 ? 1.0 / (theta * theta) : std::numeric_limits<double>::infinity();
+    const long n = pts.rows();
     nodes.clear();
     nodes.reserve(static_cast<size_t>(n) * 2);
     double sx, sy;
@@ -581,15 +586,9 @@ RowMatrixXf tsne_layout(const RowMatrixXf& x, const ProjectionOptions& o, double
       original.resize(n);
       std::iota(original.begin(), original.end(), 0);
     }
-    const float minx = y.col(0).minCoeff(), miny = y.col(1).minCoeff();
-    const double span = std::max<double>({y.col(0).maxCoeff() - minx, y.col(1).maxCoeff() - miny, 1e-30});
-    const double cells = double((1 << 21) - 1) / span;
-    std::vector<std::pair<uint64_t, int>> code(n);
-    for (long i = 0; i < n; ++i)
-      code[i] = {QuadTree::interleave(static_cast<uint64_t>((y(i, 0) - minx) * cells)) |
-                     QuadTree::interleave(static_cast<uint64_t>((y(i, 1) - miny) * cells)) << 1,
-                 static_cast<int>(i)};
-    std::sort(code.begin(), code.end());
+    QuadTree morton;
+    morton.sort_morton(y);
+    const auto& code = morton.order;
     std::vector<int> inv(n);
     for (long r = 0; r < n; ++r) inv[code[r].second] = static_cast<int>(r);
     RowMatrixXf y2(n, 2);
@@ -839,10 +838,6 @@ RowMatrixXf project_2d(const RowMatrixXf& points, const ProjectionOptions& optio
   }
   throw UnsupportedError("unknown projection method");
 }
-
-}  // namespace latent
-
-namespace latent {
 
 MapIndex::MapIndex(const float* xy, long n) : xy_(xy, xy + 2 * std::max(0L, n)) {
   if (n <= 0) return;

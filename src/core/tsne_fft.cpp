@@ -5,7 +5,6 @@
 #include <cstring>
 #include <limits>
 #include <stdexcept>
-#include <thread>
 
 #include "parallel_progress.h"
 
@@ -76,8 +75,6 @@ void butterflies(float* tr, float* ti, int S, int log2s, const float* wr, const 
       }
   }
 }
-
-unsigned thread_count() { return std::clamp(std::thread::hardware_concurrency(), 1u, 16u); }
 
 }  // namespace
 
@@ -184,11 +181,10 @@ double TsneFftRepulsion::compute(const float* y, long n, double* force) {
   const int nodes = boxes * p;
   int S = kLanes;
   while (S < 2 * nodes) S *= 2;
-  fft_ = nullptr;
+  const Fft2d* fft = nullptr;
   for (const auto& f : ffts_)
-    if (f.size() == S) fft_ = &f;
-  if (!fft_) fft_ = &ffts_.emplace_back(S);
-  boxes_ = boxes;
+    if (f.size() == S) fft = &f;
+  if (!fft) fft = &ffts_.emplace_back(S);
   const size_t plane = static_cast<size_t>(S) * S;
   for (auto& v : planes_) v.resize(plane);
 
@@ -232,7 +228,7 @@ double TsneFftRepulsion::compute(const float* y, long n, double* force) {
     std::vector<long> at(start.begin(), start.end() - 1);
     for (long i = 0; i < n; ++i) order_[at[box_row[i]]++] = static_cast<int>(i);
   }
-  const long segments = std::min<long>(thread_count(), boxes);
+  const long segments = std::min<long>(worker_threads(), boxes);
   std::vector<int> cut(segments + 1, boxes);
   cut[0] = 0;
   for (long t = 1, b = 0; t < segments; ++t) {
@@ -282,11 +278,11 @@ double TsneFftRepulsion::compute(const float* y, long n, double* force) {
         std::fill(ki + static_cast<size_t>(r) * S, ki + static_cast<size_t>(r + 1) * S, 0.f);
       }
     }, 16);
-    fft_->forward(kr, ki, S);
+    fft->forward(kr, ki, S);
     kernel_size_ = S, kernel_spacing_ = h;
   }
-  fft_->forward(c0, c1, nodes);
-  fft_->forward(c2, c3, nodes);
+  fft->forward(c0, c1, nodes);
+  fft->forward(c2, c3, nodes);
   const float scale = 1.f / (static_cast<float>(S) * static_cast<float>(S));
   parallel_chunks(static_cast<long>(plane), [&](long b, long e) {
     for (long k = b; k < e; ++k) {
@@ -294,8 +290,8 @@ double TsneFftRepulsion::compute(const float* y, long n, double* force) {
       c0[k] *= g, c1[k] *= g, c2[k] *= g, c3[k] *= g;
     }
   }, 65536);
-  fft_->inverse(c0, c1, nodes);
-  fft_->inverse(c2, c3, nodes);
+  fft->inverse(c0, c1, nodes);
+  fft->inverse(c2, c3, nodes);
 
   // Potentials back at the points; the force and each point's part of Z from them:
   //   sum_j q_ij^2 (y_i - y_j)       = y_i phi(1) - phi(y)

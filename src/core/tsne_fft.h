@@ -52,8 +52,6 @@ class TsneFftRepulsion {
   // y: n points as x0 y0 x1 y1 ...; writes force[2i], force[2i + 1] = sum_j q_ij^2 (y_i - y_j)
   // and returns Z = sum_{i != j} q_ij, with q = 1 / (1 + |y_i - y_j|^2).
   double compute(const float* y, long n, double* force);
-  int last_grid() const { return fft_ ? fft_->size() : 0; }  // S of the last call's FFT
-  int last_boxes() const { return boxes_; }                  // boxes a side
 
  private:
   Settings s_;
@@ -62,8 +60,6 @@ class TsneFftRepulsion {
   std::vector<int> base_, order_;  // per point: first node (row * S + column); points sorted by box row
   std::vector<float> weights_;     // per point: p x weights, then p y weights
   std::vector<Fft2d> ffts_;        // kept by size
-  const Fft2d* fft_ = nullptr;
-  int boxes_ = 0;
   int kernel_size_ = 0;  // the grid and spacing planes_[4] holds the kernel's spectrum for
   double kernel_spacing_ = 0;
 };
