@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <memory>
 
 #include <gtest/gtest.h>
 
@@ -94,7 +95,9 @@ TEST(Workspace, BookmarksGroupsAndItemsBecomeExpressionNames) {
   const auto pca = small_pca();
   Workspace ws;
   ws.space = pca.get();
-  ws.items = {Latent(5, 1.f), Latent(5, 3.f), Latent(5, 5.f)};
+  auto items = std::make_shared<RowMatrixXf>(3, 5);
+  for (int r = 0; r < 3; ++r) items->row(r).setConstant(1.f + 2.f * r);
+  ws.items = items;
   ws.bookmarks = {{"my point", Latent(5, 2.f)}};
   ws.groups = {{"odd ones", "", {0, 2}}};
   const auto env = ws.expression_env();
@@ -111,8 +114,10 @@ TEST(Workspace, BookmarksGroupsAndItemsBecomeExpressionNames) {
     EXPECT_NE(std::string(e.what()).find("group @far in s.json names item 7 but the dataset has 3"), std::string::npos)
         << e.what();
   }
-  ws.items.clear();
+  ws.items.reset();
   EXPECT_THROW(ws.expression_env(), UnsupportedError);
+  ws.items = std::make_shared<RowMatrixXf>(0, 5);
+  EXPECT_THROW(ws.expression_env(), UnsupportedError) << "an empty dataset is no dataset";
   EXPECT_THROW(Workspace{}.expression_env(), UnsupportedError);
 }
 
@@ -172,7 +177,8 @@ TEST(Analysis, MapFilterIsALabelQueryOrAnExpressionOverNamesAndLabels) {
 }
 
 TEST(Analysis, AttributeVectorIsTheDifferenceOfTheGroupsMeans) {
-  const std::vector<Latent> items = {{1.f, 0.f}, {3.f, 2.f}, {0.f, 1.f}, {0.f, 5.f}};
+  RowMatrixXf items(4, 2);
+  items << 1.f, 0.f, 3.f, 2.f, 0.f, 1.f, 0.f, 5.f;
   const Latent d = attribute_vector(items, {0, 1}, {2, 3});  // (2, 1) - (0, 3)
   EXPECT_EQ(d, (Latent{2.f, -2.f}));
   EXPECT_EQ(attribute_vector(items, {3}, {3}), (Latent{0.f, 0.f}));

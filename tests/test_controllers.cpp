@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <memory>
 
 #include "controller/drops.h"
 #include "controller/groups.h"
@@ -67,13 +68,14 @@ TEST(PointsController, BookmarksAreAddedVisitedAndDeleted) {
 
 TEST(PointsController, ExpressionsUseBookmarksGroupsAndItems) {
   const auto pca = small_pca();
-  const std::vector<latent::Latent> items = {{1, 1, 1}, {3, 3, 3}, {5, 5, 5}};
+  auto items = std::make_shared<latent::RowMatrixXf>(3, 3);
+  *items << 1, 1, 1, 3, 3, 3, 5, 5, 5;
   AppState s;
   s.z = {0.f, 0.f, 0.f};
   s.bookmarks.push_back({"my point", {1.f, 0.f, 0.f}});
   s.groups.push_back({"ends", "", {0, 2}});
   s.actions.push(act::EvaluateExpression{"@my_point + mean(@ends) - item(1)"});
-  run_frame(s, {pca.get(), &items});
+  run_frame(s, {pca.get(), items});
   EXPECT_TRUE(s.expression_error.empty()) << s.expression_error;
   EXPECT_EQ(s.z, (std::vector<float>{1.f, 0.f, 0.f}));
 
@@ -84,7 +86,7 @@ TEST(PointsController, ExpressionsUseBookmarksGroupsAndItems) {
   EXPECT_EQ(s.z, (std::vector<float>{1.f, 0.f, 0.f}));
 
   s.actions.push(act::EvaluateExpression{"@my_point +"});
-  run_frame(s, {pca.get(), &items});
+  run_frame(s, {pca.get(), items});
   EXPECT_FALSE(s.expression_error.empty());
   s.actions.push(act::EvaluateExpression{"@my_point"});
   run_frame(s, {nullptr, nullptr});

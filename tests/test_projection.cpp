@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <complex>
+#include <limits>
 #include <random>
 
 #include <gtest/gtest.h>
@@ -290,4 +291,45 @@ TEST(Projection, MapIndexFindsWhatAFullScanFinds) {
   const float one[2] = {3.f, 4.f};
   EXPECT_EQ(MapIndex(one, 1).nearest(100, 100, 1e9f), 0);
   EXPECT_EQ(MapIndex(one, 1).nearest(100, 100, 10.f), -1);
+}
+
+// The cases a uniform grid handled worst: nearly every point in one tiny spot with a few far
+// away, exact duplicates (ties go to the lower index), and coordinates that are not finite.
+TEST(Projection, MapIndexHandlesClumpsDuplicatesAndNonFinitePoints) {
+  std::mt19937 rng(5);
+  std::normal_distribution<float> tiny(0.f, 1e-4f), wide(0.f, 1e4f);
+  const long n = 30001;
+  std::vector<float> xy(2 * n);
+  for (long i = 0; i < n; ++i) {
+    const bool far = i % 1000 == 0;
+    xy[2 * i] = far ? wide(rng) : tiny(rng), xy[2 * i + 1] = far ? wide(rng) : tiny(rng);
+  }
+  for (long i = 20000; i < 20100; ++i) xy[2 * i] = 0.5f, xy[2 * i + 1] = -0.25f;  // duplicates
+  xy[2 * 7] = std::nanf(""), xy[2 * 11 + 1] = std::numeric_limits<float>::infinity();
+  const MapIndex index(xy.data(), n);
+  EXPECT_EQ(index.size(), n);
+  auto finite = [&](long i) { return std::isfinite(xy[2 * i]) && std::isfinite(xy[2 * i + 1]); };
+  std::uniform_real_distribution<float> u(-1e-3f, 1e-3f), r(0.f, 2e-4f);
+  for (int q = 0; q < 200; ++q) {
+    float x = u(rng), v = u(rng);
+    if (q % 10 == 0) x = 0.5f, v = -0.25f;
+    if (q % 10 == 1) x = wide(rng), v = wide(rng);
+    long want = -1;
+    double best = 1e300;
+    for (long i = 0; i < n; ++i) {
+      if (!finite(i)) continue;
+      const double dx = double(xy[2 * i]) - x, dy = double(xy[2 * i + 1]) - v, d2 = dx * dx + dy * dy;
+      if (d2 < best) best = d2, want = i;
+    }
+    EXPECT_EQ(index.nearest(x, v, 1e30f), want) << "query " << q;
+    if (q % 10 == 0) EXPECT_EQ(want, 20000) << "a tie goes to the lower index";
+    const float w = r(rng);
+    std::vector<long> in;
+    for (long i = 0; i < n; ++i)
+      if (finite(i) && xy[2 * i] >= x && xy[2 * i] <= x + w && xy[2 * i + 1] >= v && xy[2 * i + 1] <= v + w) in.push_back(i);
+    EXPECT_EQ(index.inside(x, v, x + w, v + w), in) << "query " << q;
+  }
+  EXPECT_EQ(index.inside(-1e9f, -1e9f, 1e9f, 1e9f).size(), size_t(n - 2)) << "every finite point, once";
+  const float bad[4] = {std::nanf(""), 0.f, 1.f, std::nanf("")};
+  EXPECT_EQ(MapIndex(bad, 2).nearest(0, 0, 1e30f), -1);
 }

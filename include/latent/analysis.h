@@ -71,7 +71,7 @@ class StyleMap {
 // The attribute vector of the essay's arithmetic (glasses - plain): the mean of the items
 // in group `a` minus the mean of those in `b`, each an index into `items`. Error, naming
 // the group, when one is empty or holds an index out of range.
-Latent attribute_vector(const std::vector<Latent>& items, const std::vector<long>& a, const std::vector<long>& b);
+Latent attribute_vector(const RowMatrixXf& items, const std::vector<long>& a, const std::vector<long>& b);
 
 // Which of n points (a map's) a filter keeps, 1 per kept point. A filter that compares a
 // column (glasses=1, age>30, name~ann) is a label query when `labels` has a row per point;

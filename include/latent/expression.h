@@ -49,7 +49,8 @@ class SpaceExpressionEnv : public ExpressionEnv {
   explicit SpaceExpressionEnv(const Space& space) : space_(space) {}
   void add_point(const std::string& name, Latent z) { points_.emplace_back(name, std::move(z)); }
   void add_group(const std::string& name, std::vector<Latent> zs) { groups_.emplace_back(name, std::move(zs)); }
-  void set_items(std::vector<Latent> items) { items_ = std::move(items); }
+  // The dataset's points, one row each: shared, not copied (a million of them are 200 MB).
+  void set_items(std::shared_ptr<const RowMatrixXf> items) { items_ = std::move(items); }
   // Directions from a file other than the package's directions.json.
   void set_directions_file(std::string path) { directions_file_ = std::move(path); }
 
@@ -65,7 +66,7 @@ class SpaceExpressionEnv : public ExpressionEnv {
   const Space& space_;
   std::vector<std::pair<std::string, Latent>> points_;
   std::vector<std::pair<std::string, std::vector<Latent>>> groups_;
-  std::vector<Latent> items_;
+  std::shared_ptr<const RowMatrixXf> items_;
   std::string directions_file_;
 };
 

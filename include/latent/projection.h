@@ -67,15 +67,17 @@ void knn_graph(const RowMatrixXf& points, int k, std::vector<int>& indices, std:
 enum class TsneRepulsion { BarnesHut, Fft };
 double tsne_repulsion(const RowMatrixXf& y, TsneRepulsion method, double theta, RowMatrixXf& force);
 
-// A 2-D map's points (x0 y0 x1 y1 ...) in a uniform grid of about two points a cell: the
-// nearest point to a position and the points inside a rectangle, visiting only the cells
-// around them (the studio's hover and zoomed-in pictures on maps of a million points).
+// A 2-D map's points (x0 y0 x1 y1 ...) in a balanced 2-d tree (leaves of at most 8
+// points, a bounding box per node): the nearest point to a position in O(log n) steps for
+// points spread over the map, and the points inside a rectangle, visiting only the nodes
+// that meet it (the studio's hover, centre point and zoomed-in pictures on maps of a
+// million points). Points with a coordinate that is not finite are never found.
 class MapIndex {
  public:
   MapIndex() = default;
   MapIndex(const float* xy, long n);
-  long size() const { return static_cast<long>(xy_.size() / 2); }
-  // Bounds of the points (all 0 when there are none).
+  long size() const { return count_; }
+  // Bounds of the (finite) points (all 0 when there are none).
   float min_x() const { return min_x_; }
   float min_y() const { return min_y_; }
   float max_x() const { return max_x_; }
@@ -87,13 +89,21 @@ class MapIndex {
   std::vector<long> inside(float x0, float y0, float x1, float y1) const;
 
  private:
-  long grid_col(float x) const;  // the cell column of x, clamped to the grid
-  long grid_row(float y) const;
-  std::vector<float> xy_;
-  float min_x_ = 0, min_y_ = 0, max_x_ = 0, max_y_ = 0, cell_ = 1;
-  long cols_ = 0, rows_ = 0;
-  std::vector<long> start_;  // per cell (row-major), its first entry in items_; one more at the end
-  std::vector<int> items_;
+  struct Point {
+    float x, y;
+    int id;
+  };
+  struct Box {
+    float x0, y0, x1, y1;
+  };
+  void build(size_t node, long lo, long hi);
+  void nearest_in(size_t node, long lo, long hi, double x, double y, const std::function<bool(long)>& keep,
+                  double& best_d2, long& best) const;
+  void inside_in(size_t node, long lo, long hi, const Box& r, std::vector<long>& out) const;
+  long count_ = 0;              // every point, finite or not
+  std::vector<Point> points_;   // the finite points in tree order
+  std::vector<Box> boxes_;      // per node, in heap order (node k's children: 2k + 1, 2k + 2)
+  float min_x_ = 0, min_y_ = 0, max_x_ = 0, max_y_ = 0;
 };
 
 // Trustworthiness (Venna & Kaski) of a layout with k neighbours: 1 is perfect.

@@ -21,10 +21,13 @@ NamedValue parse_named_value(const std::string& definition, const std::string& o
 
 struct Workspace {
   const Space* space = nullptr;
-  std::vector<Latent> items;          // the dataset's points: item(N); group members index them
+  // The dataset's points, a row each (shared, never copied): item(N); group members index them.
+  std::shared_ptr<const RowMatrixXf> items;
   std::vector<Bookmark> bookmarks;    // @name points (names made expression-safe)
   std::vector<SessionGroup> groups;   // @name groups (members index items)
   std::string where;                  // names the session in errors ("" = none)
+
+  long item_count() const { return items ? static_cast<long>(items->rows()) : 0; }
 
   // An environment over `space` with the bookmarks, then the groups, then the items.
   // A group member outside the items is an UnsupportedError naming the group and `where`.

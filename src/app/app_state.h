@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -214,7 +215,9 @@ struct AppState {
     std::vector<float> xy;               // x0, y0, x1, y1, ... (data units)
     uint64_t xy_version = 0;             // bumped whenever xy changes
     uint64_t style_version = 0;          // bumped whenever colors or match change
-    latent::MapIndex index;              // xy in a grid (the panel's, for hover and pictures)
+    // xy in a 2-d tree (hover, the centre point, pictures): built by the map's worker
+    // with each layout, or by the panel for points set another way.
+    std::shared_ptr<const latent::MapIndex> index;
     uint64_t index_version = ~0ULL;      // the xy_version it was built for
     std::vector<std::string> names;      // words, for word models
     float current[2] = {0, 0};           // where the current latent is on the map

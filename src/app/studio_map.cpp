@@ -56,9 +56,9 @@ void Studio::handle_map_pictures() {
 
   // The hovered point, decoded by the model (image datasets: every item has a latent).
   if (space_ && dataset_ && state_.map.names.empty() && state_.map.hover >= 0 &&
-      state_.map.hover < static_cast<long>(dataset_->latents.size()) && state_.map.hover != hover_submitted_) {
+      state_.map.hover < dataset_->latents->rows() && state_.map.hover != hover_submitted_) {
     hover_submitted_ = state_.map.hover;
-    hover_generation_ = workers_.hover.submit({space_, nullptr, dataset_->latents[static_cast<size_t>(state_.map.hover)]});
+    hover_generation_ = workers_.hover.submit({space_, nullptr, dataset_latent(state_.map.hover)});
   }
   if (auto r = workers_.hover.poll(hover_shown_)) {
     hover_shown_ = r->generation;
@@ -145,11 +145,16 @@ bool Studio::make_group(const std::string& name, const std::string& query) {
   return controller::make_group(state_, labels_ ? &*labels_ : nullptr, name, query);
 }
 
+latent::Latent Studio::dataset_latent(long i) const {
+  const auto& rows = *dataset_->latents;
+  return latent::Latent(rows.row(i).data(), rows.row(i).data() + rows.cols());
+}
+
 // mean(group a) - mean(group b) over the dataset's points (analysis.h); nothing, with the
 // reason in the map panel, when a group is empty.
 std::optional<latent::Latent> Studio::attribute_vector(int a, int b) {
   try {
-    return latent::attribute_vector(dataset_->latents, state_.groups.at(static_cast<size_t>(a)).members,
+    return latent::attribute_vector(*dataset_->latents, state_.groups.at(static_cast<size_t>(a)).members,
                                     state_.groups.at(static_cast<size_t>(b)).members);
   } catch (const std::exception& e) {
     show_error(state_.labels_error, std::string("no attribute vector: ") + e.what());
@@ -307,20 +312,19 @@ void Studio::handle_map_requests() {
   // A map asked for while one is computed waits for it; without a model it is dropped.
   if (!space_) state_.actions.drop_if<act::ComputeMap>([](const act::ComputeMap&) { return true; });
   if (!workers_.map_task && state_.actions.take_last<act::ComputeMap>()) {
-    auto points = std::make_shared<latent::RowMatrixXf>();
+    std::shared_ptr<const latent::RowMatrixXf> points;
     state_.map.names.clear();
     if (const auto* wv = space_->words()) {
       const long n = std::min<long>(wv->size(), 2000);  // the most frequent words
-      points->resize(n, wv->dim());
+      auto words = std::make_shared<latent::RowMatrixXf>(n, wv->dim());
       for (long i = 0; i < n; ++i) {
         const latent::Latent u = wv->unit_vector(i);
-        std::copy(u.begin(), u.end(), points->row(i).data());
+        std::copy(u.begin(), u.end(), words->row(i).data());
         state_.map.names.emplace_back(wv->word(i));
       }
+      points = std::move(words);
     } else if (dataset_) {
-      const auto& zs = dataset_->latents;
-      points->resize(static_cast<long>(zs.size()), space_->info().dim);
-      for (size_t i = 0; i < zs.size(); ++i) std::copy(zs[i].begin(), zs[i].end(), points->row(static_cast<long>(i)).data());
+      points = dataset_->latents;  // shared with the map's worker, not copied
     } else {
       state_.map.error = "load a dataset first: the map shows its items";
       return;

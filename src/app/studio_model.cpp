@@ -486,9 +486,9 @@ void Studio::take_model_actions() {
       }
     } else if (const auto* pick = std::get_if<act::PickItem>(&a)) {
       const long i = pick->index;
-      if (!dataset_ || i < 0 || i >= static_cast<long>(dataset_->latents.size())) continue;
+      if (!dataset_ || i < 0 || i >= dataset_->latents->rows()) continue;
       state_.picked = i;
-      state_.z = dataset_->latents[i];
+      state_.z = dataset_latent(i);
       pick_generation_ = workers_.picker.submit({space_, dataset_->data, i, state_.z});
     }
   }

@@ -151,7 +151,7 @@ void Studio::handle_session_requests() {
   for (const Action& action :
        state_.actions.take_only<act::AddBookmark, act::GoToBookmark, act::DeleteBookmark, act::EvaluateExpression,
                                 act::Randomize, act::Shrink, act::SaveSession, act::OpenSession>()) {
-    const controller::PointsContext points{space_.get(), dataset_ ? &dataset_->latents : nullptr};
+    const controller::PointsContext points{space_.get(), dataset_ ? dataset_->latents : nullptr};
     if (controller::apply_points(action, state_, points)) continue;
     if (const auto* save = std::get_if<act::SaveSession>(&action)) {
       try {

@@ -60,6 +60,7 @@ void Studio::poll_workers() {
         map_ = std::move(m);
         state_.map.xy.assign(map_->xy.data(), map_->xy.data() + map_->xy.size());
         ++state_.map.xy_version;
+        if (map_->index) state_.map.index = map_->index, state_.map.index_version = state_.map.xy_version;
         state_.map.shown_method = map_->method;
         state_.map.filter_applied = "\x01";  // recompute the filter for the new points
         state_.map.selection.clear();
@@ -74,6 +75,8 @@ void Studio::poll_workers() {
       const auto& xy = workers_.map_snapshot->xy;
       state_.map.xy.assign(xy.data(), xy.data() + xy.size());
       ++state_.map.xy_version;
+      if (workers_.map_snapshot->index)
+        state_.map.index = workers_.map_snapshot->index, state_.map.index_version = state_.map.xy_version;
     }
   }
   poll_task(

@@ -5,6 +5,7 @@
 #include "latent/torch_space.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cmath>
@@ -332,17 +333,30 @@ void Workers::open_map(std::shared_ptr<const RowMatrixXf> points, ProjectionMeth
       out.linear = true;
       out.mean = pca->mean();
       out.axes = pca->components();
+      out.index = std::make_shared<const MapIndex>(out.xy.data(), static_cast<long>(out.xy.rows()));
       return out;
     }
     ProjectionOptions opt;
     opt.method = method;
     opt.progress = [&ctx](float f, const std::string& stage) { return ctx.progress(f, stage); };
-    opt.snapshot = [snapshot](const RowMatrixXf& y) {
-      std::lock_guard<std::mutex> lock(snapshot->mutex);
-      snapshot->xy = y;
-      ++snapshot->version;
+    // Each layout shown is copied and indexed here, not on the UI thread (a million points
+    // take about 0.4 s); a layout comes at most every 19 times that, so showing them costs
+    // the map at most 5% of its time. The first always comes.
+    opt.snapshot = [snapshot, next = std::chrono::steady_clock::time_point{}](const RowMatrixXf& y) mutable {
+      const auto t0 = std::chrono::steady_clock::now();
+      if (t0 < next) return;
+      auto index = std::make_shared<const MapIndex>(y.data(), static_cast<long>(y.rows()));
+      {
+        std::lock_guard<std::mutex> lock(snapshot->mutex);
+        snapshot->xy = y;
+        snapshot->index = std::move(index);
+        ++snapshot->version;
+      }
+      const auto t1 = std::chrono::steady_clock::now();
+      next = t1 + 19 * (t1 - t0);
     };
     out.xy = project_2d(*points, opt);
+    out.index = std::make_shared<const MapIndex>(out.xy.data(), static_cast<long>(out.xy.rows()));
     return out;
   });
 }
@@ -423,7 +437,7 @@ void Workers::open_dataset(const std::string& path, std::shared_ptr<const Space>
     auto data = std::make_shared<ImageDataset>(load_dataset_for(*space, path, opt));
     out.name = std::filesystem::path(path).filename().string();
     ctx.progress(0.5f, "encoding");
-    out.latents = to_latents(encode_dataset(*space, *data, [&ctx](float f, const std::string& stage) {
+    out.latents = std::make_shared<const RowMatrixXf>(encode_dataset(*space, *data, [&ctx](float f, const std::string& stage) {
       return ctx.progress(0.5f + 0.5f * f, stage);
     }));
     out.data = std::move(data);

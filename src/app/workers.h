@@ -40,7 +40,7 @@ struct LoadedModel {
 
 struct LoadedDataset {
   std::shared_ptr<const latent::ImageDataset> data;  // converted to the model's shape
-  std::vector<latent::Latent> latents;               // every item encoded
+  std::shared_ptr<const latent::RowMatrixXf> latents; // every item encoded, a row each (never null)
   std::string name;
 };
 
@@ -120,6 +120,7 @@ struct InvertDone {
 // exactly).
 struct MapResult {
   latent::RowMatrixXf xy;                 // N x 2
+  std::shared_ptr<const latent::MapIndex> index;  // of xy, built on the worker
   bool linear = false;
   Eigen::VectorXf mean;                   // linear maps: y = axes (z - mean)
   latent::RowMatrixXf axes;               // 2 x D
@@ -130,6 +131,7 @@ struct MapResult {
 struct MapSnapshot {
   std::mutex mutex;
   latent::RowMatrixXf xy;
+  std::shared_ptr<const latent::MapIndex> index;  // of xy, built on the worker
   uint64_t version = 0;
 };
 

@@ -20,13 +20,13 @@ std::unique_ptr<SpaceExpressionEnv> make_expression_env(const Space& space, cons
     if (data.empty()) data = session->dataset;
     ws.bookmarks = session->bookmarks;
   }
-  if (!data.empty()) ws.items = to_latents(encode_dataset(space, load_dataset_for(space, data)));
+  if (!data.empty()) ws.items = std::make_shared<const RowMatrixXf>(encode_dataset(space, load_dataset_for(space, data)));
   if (!names.groups.empty()) {
-    if (names.labels.empty() || ws.items.empty()) throw UnsupportedError("--group needs --data and --labels");
+    if (names.labels.empty() || ws.item_count() == 0) throw UnsupportedError("--group needs --data and --labels");
     const LabelTable labels = LabelTable::read_csv(names.labels);
-    if (labels.rows() != static_cast<long>(ws.items.size()))
+    if (labels.rows() != ws.item_count())
       throw UnsupportedError(names.labels + " has " + std::to_string(labels.rows()) + " rows but the dataset has " +
-                             std::to_string(ws.items.size()) + " items");
+                             std::to_string(ws.item_count()) + " items");
     for (const auto& def : names.groups) {
       const NamedValue g = parse_named_value(def, "--group", "NAME=QUERY");
       SessionGroup group{g.name, g.value, labels.select(g.value)};
@@ -35,7 +35,7 @@ std::unique_ptr<SpaceExpressionEnv> make_expression_env(const Space& space, cons
     }
   }
   if (session) {
-    if (!session->groups.empty() && ws.items.empty())
+    if (!session->groups.empty() && ws.item_count() == 0)
       throw UnsupportedError(names.session_path + " has groups but no dataset to take them from (give --data)");
     ws.groups.insert(ws.groups.end(), session->groups.begin(), session->groups.end());
   }

@@ -162,16 +162,16 @@ std::pair<float, float> StyleMap::place(const Latent& z) const {
   return {p.x(), p.y()};
 }
 
-Latent attribute_vector(const std::vector<Latent>& items, const std::vector<long>& a, const std::vector<long>& b) {
+Latent attribute_vector(const RowMatrixXf& items, const std::vector<long>& a, const std::vector<long>& b) {
   const auto group_mean = [&](const std::vector<long>& members, const char* which) {
     if (members.empty()) throw Error(std::string("group ") + which + " of the attribute vector has no items");
     std::vector<Latent> zs;
     zs.reserve(members.size());
     for (long i : members) {
-      if (i < 0 || static_cast<size_t>(i) >= items.size())
+      if (i < 0 || i >= items.rows())
         throw Error(std::string("group ") + which + " names item " + std::to_string(i) + ", but there are " +
-                    std::to_string(items.size()));
-      zs.push_back(items[static_cast<size_t>(i)]);
+                    std::to_string(items.rows()));
+      zs.emplace_back(items.row(i).data(), items.row(i).data() + items.cols());
     }
     return mean(zs);
   };

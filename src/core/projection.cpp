@@ -839,84 +839,106 @@ RowMatrixXf project_2d(const RowMatrixXf& points, const ProjectionOptions& optio
   throw UnsupportedError("unknown projection method");
 }
 
-MapIndex::MapIndex(const float* xy, long n) : xy_(xy, xy + 2 * std::max(0L, n)) {
-  if (n <= 0) return;
-  min_x_ = max_x_ = xy[0], min_y_ = max_y_ = xy[1];
-  for (long i = 1; i < n; ++i) {
-    min_x_ = std::min(min_x_, xy[2 * i]), max_x_ = std::max(max_x_, xy[2 * i]);
-    min_y_ = std::min(min_y_, xy[2 * i + 1]), max_y_ = std::max(max_y_, xy[2 * i + 1]);
+namespace {
+constexpr long kMapLeaf = 8;  // points per leaf of the map's 2-d tree
+// A node covering [lo, hi) splits at lo + (hi - lo) / 2, so the ranges follow from the
+// node alone and need not be stored.
+inline long map_mid(long lo, long hi) { return lo + (hi - lo) / 2; }
+}  // namespace
+
+MapIndex::MapIndex(const float* xy, long n) : count_(std::max(0L, n)) {
+  points_.reserve(static_cast<size_t>(count_));
+  for (long i = 0; i < count_; ++i)
+    if (std::isfinite(xy[2 * i]) && std::isfinite(xy[2 * i + 1])) points_.push_back({xy[2 * i], xy[2 * i + 1], static_cast<int>(i)});
+  const long m = static_cast<long>(points_.size());
+  if (m == 0) return;
+  // Depth: ranges at one depth differ by at most one point, so a node is a leaf by that depth.
+  int depth = 0;
+  while ((m + (1L << depth) - 1) >> depth > kMapLeaf) ++depth;
+  boxes_.resize((size_t{2} << depth) - 1);
+  build(0, 0, m);
+  min_x_ = boxes_[0].x0, min_y_ = boxes_[0].y0, max_x_ = boxes_[0].x1, max_y_ = boxes_[0].y1;
+}
+
+void MapIndex::build(size_t node, long lo, long hi) {
+  Box b{points_[lo].x, points_[lo].y, points_[lo].x, points_[lo].y};
+  for (long e = lo + 1; e < hi; ++e) {
+    b.x0 = std::min(b.x0, points_[e].x), b.x1 = std::max(b.x1, points_[e].x);
+    b.y0 = std::min(b.y0, points_[e].y), b.y1 = std::max(b.y1, points_[e].y);
   }
-  // Square cells, about n / 2 of them over the bounding box.
-  const double w = std::max<double>(max_x_ - min_x_, 1e-30), h = std::max<double>(max_y_ - min_y_, 1e-30);
-  cell_ = static_cast<float>(std::max(std::sqrt(w * h / std::max(1.0, n / 2.0)), std::max(w, h) / 4096.0));
-  cols_ = std::clamp<long>(static_cast<long>(w / cell_) + 1, 1, 4097);
-  rows_ = std::clamp<long>(static_cast<long>(h / cell_) + 1, 1, 4097);
-  auto cell_of = [&](long i) { return grid_row(xy[2 * i + 1]) * cols_ + grid_col(xy[2 * i]); };
-  start_.assign(static_cast<size_t>(cols_ * rows_ + 1), 0);
-  for (long i = 0; i < n; ++i) ++start_[cell_of(i) + 1];
-  for (size_t c = 1; c < start_.size(); ++c) start_[c] += start_[c - 1];
-  items_.resize(n);
-  std::vector<long> at(start_.begin(), start_.end() - 1);
-  for (long i = 0; i < n; ++i) items_[at[cell_of(i)]++] = static_cast<int>(i);  // index order within a cell
+  boxes_[node] = b;
+  if (hi - lo <= kMapLeaf) return;
+  // Split the wider side at the median.
+  const long mid = map_mid(lo, hi);
+  const bool by_x = b.x1 - b.x0 >= b.y1 - b.y0;
+  std::nth_element(points_.begin() + lo, points_.begin() + mid, points_.begin() + hi,
+                   [by_x](const Point& p, const Point& q) { return by_x ? p.x < q.x : p.y < q.y; });
+  build(2 * node + 1, lo, mid);
+  build(2 * node + 2, mid, hi);
 }
 
 namespace {
-long clamped_cell(double v, double origin, double cell, long count) {  // NaN goes to cell 0
-  const double c = std::floor((v - origin) / cell);
-  return c >= 0 ? static_cast<long>(std::min(c, static_cast<double>(count - 1))) : 0;
+double box_d2(double x0, double y0, double x1, double y1, double x, double y) {  // 0 inside
+  const double dx = x < x0 ? x0 - x : x > x1 ? x - x1 : 0.0, dy = y < y0 ? y0 - y : y > y1 ? y - y1 : 0.0;
+  return dx * dx + dy * dy;
 }
 }  // namespace
 
-long MapIndex::grid_col(float x) const { return clamped_cell(x, min_x_, cell_, cols_); }
-long MapIndex::grid_row(float y) const { return clamped_cell(y, min_y_, cell_, rows_); }
-
 long MapIndex::nearest(float x, float y, float max_dist, const std::function<bool(long)>& keep) const {
-  if (xy_.empty() || !(max_dist >= 0)) return -1;
-  // The search starts from the grid's cell nearest the query (a query outside the grid
-  // starts at its edge: cells r rings from there are still more than r - 1 cells away).
-  const long cx = grid_col(x), cy = grid_row(y);
-  long best = -1;
+  if (points_.empty() || !(max_dist >= 0)) return -1;
   double best_d2 = static_cast<double>(max_dist) * max_dist;
-  // Rings of cells around the query's cell; a ring r cells out is more than r - 1 cells
-  // away, so the search stops once that is farther than the best so far, or once the
-  // rings have covered every cell.
-  for (long r = 0;; ++r) {
-    const double ring_gap = std::max(0.0, static_cast<double>(r - 1)) * cell_;
-    if (ring_gap * ring_gap > best_d2) break;
-    for (long gy = cy - r; gy <= cy + r; ++gy) {
-      if (gy < 0 || gy >= rows_) continue;
-      const bool edge_row = gy == cy - r || gy == cy + r;
-      for (long gx = cx - r; gx <= cx + r; gx += (edge_row || r == 0) ? 1 : 2 * r) {
-        if (gx < 0 || gx >= cols_) continue;
-        const long c = gy * cols_ + gx;
-        for (long e = start_[c]; e < start_[c + 1]; ++e) {
-          const long i = items_[e];
-          const double dx = xy_[2 * i] - static_cast<double>(x), dy = xy_[2 * i + 1] - static_cast<double>(y);
-          const double d2 = dx * dx + dy * dy;
-          if ((d2 < best_d2 || (d2 == best_d2 && (best < 0 || i < best))) && (!keep || keep(i))) best_d2 = d2, best = i;
-        }
-      }
-    }
-    if (cx - r <= 0 && cy - r <= 0 && cx + r >= cols_ - 1 && cy + r >= rows_ - 1) break;  // every cell seen
-  }
+  long best = -1;
+  nearest_in(0, 0, static_cast<long>(points_.size()), x, y, keep, best_d2, best);
   return best;
+}
+
+void MapIndex::nearest_in(size_t node, long lo, long hi, double x, double y, const std::function<bool(long)>& keep,
+                          double& best_d2, long& best) const {
+  if (hi - lo <= kMapLeaf) {
+    for (long e = lo; e < hi; ++e) {
+      const Point& p = points_[e];
+      const double dx = p.x - x, dy = p.y - y, d2 = dx * dx + dy * dy;
+      if ((d2 < best_d2 || (d2 == best_d2 && (best < 0 || p.id < best))) && (!keep || keep(p.id))) best_d2 = d2, best = p.id;
+    }
+    return;
+  }
+  // The nearer child first; a child farther than the best so far is skipped (one exactly
+  // as far is still visited: it may hold a lower index at the same distance).
+  const long mid = map_mid(lo, hi);
+  const size_t l = 2 * node + 1, r = l + 1;
+  const Box &bl = boxes_[l], &br = boxes_[r];
+  const double dl = box_d2(bl.x0, bl.y0, bl.x1, bl.y1, x, y), dr = box_d2(br.x0, br.y0, br.x1, br.y1, x, y);
+  if (dl <= dr) {
+    if (dl <= best_d2) nearest_in(l, lo, mid, x, y, keep, best_d2, best);
+    if (dr <= best_d2) nearest_in(r, mid, hi, x, y, keep, best_d2, best);
+  } else {
+    if (dr <= best_d2) nearest_in(r, mid, hi, x, y, keep, best_d2, best);
+    if (dl <= best_d2) nearest_in(l, lo, mid, x, y, keep, best_d2, best);
+  }
 }
 
 std::vector<long> MapIndex::inside(float x0, float y0, float x1, float y1) const {
   std::vector<long> out;
-  if (xy_.empty() || !(x0 <= x1) || !(y0 <= y1)) return out;
-  if (x1 < min_x_ || y1 < min_y_ || x0 > max_x_ || y0 > max_y_) return out;
-  for (long gy = grid_row(y0); gy <= grid_row(y1); ++gy)
-    for (long gx = grid_col(x0); gx <= grid_col(x1); ++gx) {
-      const long c = gy * cols_ + gx;
-      for (long e = start_[c]; e < start_[c + 1]; ++e) {
-        const long i = items_[e];
-        const float x = xy_[2 * i], y = xy_[2 * i + 1];
-        if (x >= x0 && x <= x1 && y >= y0 && y <= y1) out.push_back(i);
-      }
-    }
+  if (points_.empty() || !(x0 <= x1) || !(y0 <= y1)) return out;
+  inside_in(0, 0, static_cast<long>(points_.size()), Box{x0, y0, x1, y1}, out);
   std::sort(out.begin(), out.end());
   return out;
+}
+
+void MapIndex::inside_in(size_t node, long lo, long hi, const Box& r, std::vector<long>& out) const {
+  const Box& b = boxes_[node];
+  if (b.x1 < r.x0 || b.y1 < r.y0 || b.x0 > r.x1 || b.y0 > r.y1) return;  // apart
+  const bool all = b.x0 >= r.x0 && b.x1 <= r.x1 && b.y0 >= r.y0 && b.y1 <= r.y1;
+  if (all || hi - lo <= kMapLeaf) {
+    for (long e = lo; e < hi; ++e) {
+      const Point& p = points_[e];
+      if (all || (p.x >= r.x0 && p.x <= r.x1 && p.y >= r.y0 && p.y <= r.y1)) out.push_back(p.id);
+    }
+    return;
+  }
+  const long mid = map_mid(lo, hi);
+  inside_in(2 * node + 1, lo, mid, r, out);
+  inside_in(2 * node + 2, mid, hi, r, out);
 }
 
 }  // namespace latent

@@ -16,17 +16,17 @@ std::unique_ptr<SpaceExpressionEnv> Workspace::expression_env() const {
   auto env = std::make_unique<SpaceExpressionEnv>(*space);
   for (const auto& b : bookmarks) env->add_point(expression_name(b.name), b.z);
   for (const auto& g : groups) {
-    if (!g.members.empty() && items.empty())
+    if (!g.members.empty() && item_count() == 0)
       throw UnsupportedError((where.empty() ? std::string("the session") : where) + " has group @" + g.name +
                              " but no dataset to take its members from");
     std::vector<Latent> zs;
     zs.reserve(g.members.size());
     for (long m : g.members) {
-      if (m < 0 || m >= static_cast<long>(items.size()))
+      if (m < 0 || m >= item_count())
         throw UnsupportedError("group @" + g.name + (where.empty() ? std::string() : " in " + where) +
                                " names item " + std::to_string(m) + " but the dataset has " +
-                               std::to_string(items.size()));
-      zs.push_back(items[static_cast<size_t>(m)]);
+                               std::to_string(item_count()));
+      zs.emplace_back(items->row(m).data(), items->row(m).data() + items->cols());
     }
     env->add_group(expression_name(g.name), std::move(zs));
   }

@@ -38,7 +38,7 @@ void evaluate(const act::EvaluateExpression& a, AppState& s, const PointsContext
     for (const auto& b : s.bookmarks) ws.bookmarks.push_back({b.name, b.z});
     if (ctx.items) {  // groups are made from the dataset, so without one there are none
       for (const auto& g : s.groups) ws.groups.push_back({g.name, g.query, g.members});
-      ws.items = *ctx.items;
+      ws.items = ctx.items;
     }
     s.z = latent::evaluate_expression(a.text, *ws.expression_env(), ctx.space->info().dim);
     s.expression_error.clear();

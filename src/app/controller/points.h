@@ -3,6 +3,7 @@
 // expressions over them, the groups and the dataset's items, and the current point's
 // random draws and shrinking toward the prior's mean. No GL or ImGui: tested
 // without a window (tests/test_controllers.cpp).
+#include <memory>
 #include <vector>
 
 #include "actions.h"
@@ -13,7 +14,7 @@ namespace studio::controller {
 
 struct PointsContext {
   const latent::Space* space = nullptr;             // the open model, or nullptr
-  const std::vector<latent::Latent>* items = nullptr;  // the open dataset's points, or nullptr
+  std::shared_ptr<const latent::RowMatrixXf> items;  // the open dataset's points (shared), or nullptr
 };
 
 // Applies `a` to `s` if it is one of this concern's actions; returns whether it was.

@@ -136,13 +136,14 @@ void map_panel(AppState& s, const Rect& r) {
   const size_t n = s.map.xy.size() / 2;
   s.map.hover = -1;
   if (n > 0) {
-    // The points in a grid, rebuilt when they change (a new map, or the next layout of one
-    // being computed): hover, the centre point and the pictures visit only nearby cells.
-    if (s.map.index_version != s.map.xy_version || s.map.index.size() != static_cast<long>(n)) {
-      s.map.index = latent::MapIndex(s.map.xy.data(), static_cast<long>(n));
+    // The points in a 2-d tree (hover, the centre point and the pictures visit only nearby
+    // nodes). The map's worker builds it with each layout; points set another way (a
+    // session, a word model's map) get theirs here, once.
+    if (!s.map.index || s.map.index_version != s.map.xy_version || s.map.index->size() != static_cast<long>(n)) {
+      s.map.index = std::make_shared<const latent::MapIndex>(s.map.xy.data(), static_cast<long>(n));
       s.map.index_version = s.map.xy_version;
     }
-    const latent::MapIndex& index = s.map.index;
+    const latent::MapIndex& index = *s.map.index;
     const float minx = index.min_x(), maxx = index.max_x(), miny = index.min_y(), maxy = index.max_y();
     if (view.fitted_for != n) view = {(minx + maxx) / 2, (miny + maxy) / 2, 1.f, 1.f, n};
     const float span = std::max({maxx - minx, maxy - miny, 1e-9f});
