@@ -159,6 +159,58 @@ TEST_F(Cli, ArithWithGroupsFromLabels) {
   EXPECT_NE(bad.output.find("no point or group named 'nobody'"), std::string::npos) << bad.output;
 }
 
+// The studio's map filter from the shell: a label query or a regular expression over the
+// names; a kept column, or only the kept rows with --isolate; the plot draws the rest faint.
+TEST_F(Cli, ProjectWithTheMapFilter) {
+  ASSERT_EQ(run(cli("fit-pca " + (tmp / "data") + " -k 8 --out " + (tmp / "m"))).code, 0);
+  {
+    std::ofstream labels(tmp / "labels.csv");
+    labels << "index,bright\n";
+    for (int i = 0; i < 24; ++i) labels << i << "," << (i % 3 == 0) << "\n";
+  }
+  const auto read_lines = [](const std::string& path) {
+    std::ifstream in(path);
+    std::vector<std::string> lines;
+    for (std::string l; std::getline(in, l);) lines.push_back(l);
+    return lines;
+  };
+  const std::string base = "project " + (tmp / "m") + " " + (tmp / "data") + " --labels " + (tmp / "labels.csv");
+  auto r = run(cli(base + " --filter 'bright=1' -o " + (tmp / "all.csv") + " --plot " + (tmp / "all.png")));
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("keeps 8 of 24 points"), std::string::npos) << r.output;
+  const auto all = read_lines(tmp / "all.csv");
+  ASSERT_EQ(all.size(), 25u);
+  EXPECT_EQ(all[0], "index,name,x,y,kept");
+  for (int i = 0; i < 24; ++i) EXPECT_EQ(all[i + 1].back(), i % 3 == 0 ? '1' : '0') << all[i + 1];
+  // Faint grey points under the coloured ones.
+  const Image plot = load_image(tmp / "all.png");
+  long faint = 0, coloured = 0;
+  for (int y = 0; y < plot.height; ++y)
+    for (int x = 0; x < plot.width; ++x) {
+      const float r0 = plot.at(x, y, 0), g0 = plot.at(x, y, 1), b0 = plot.at(x, y, 2);
+      if (std::abs(r0 - 0.86f) < 0.01f && std::abs(g0 - 0.86f) < 0.01f && std::abs(b0 - 0.86f) < 0.01f) ++faint;
+      else if (std::abs(r0 - g0) > 0.1f || std::abs(g0 - b0) > 0.1f) ++coloured;
+    }
+  EXPECT_GT(faint, 0) << "the dropped points are drawn faint";
+  EXPECT_GT(coloured, 0) << "the kept points keep their colour";
+
+  r = run(cli(base + " --filter 'img_00[0-4]' --isolate -o " + (tmp / "some.csv")));
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto some = read_lines(tmp / "some.csv");
+  ASSERT_EQ(some.size(), 6u) << "a regular expression over the names: img_000 to img_004";
+  EXPECT_EQ(some[0], "index,name,x,y");
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(some[i + 1].substr(0, 2), std::to_string(i) + ",");
+  // The rows keep the full map's coordinates.
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(some[i + 1], all[i + 1].substr(0, all[i + 1].rfind(',')));
+
+  r = run(cli(base + " --filter '(' -o " + (tmp / "bad.csv")));
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.output.find("regular expression"), std::string::npos) << r.output;
+  r = run(cli(base + " --isolate -o " + (tmp / "bad.csv")));
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.output.find("--isolate needs --filter"), std::string::npos) << r.output;
+}
+
 TEST_F(Cli, ArithWithASession) {
   ASSERT_EQ(run(cli("fit-pca " + (tmp / "data") + " -k 6 --out " + (tmp / "m"))).code, 0);
   auto space = open_space(tmp / "m");

@@ -140,6 +140,7 @@ bool Studio::settled(bool waiting_expression_counts) const {
          !workers_.words.busy() && words_shown_ == words_generation_ && !state_.words.index.running &&
          !workers_.story.busy() && story_shown_ == story_generation_ && !workers_.style_task &&
          !workers_.atlas_task && !workers_.selection_task && !workers_.hover.busy() &&
+         !workers_.filter.busy() && filter_shown_ >= filter_generation_ &&
          !state_.map.progress.running && state_.wanted_thumbnails.empty() &&
          (dropped_.empty() || !state_.consent_path.empty()) &&
          !workers_.export_task && !workers_.invert_task && !workers_.influence_task &&

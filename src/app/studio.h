@@ -253,7 +253,7 @@ class Studio {
   std::shared_ptr<const latent::RowMatrixXf> map_points_;  // what the map was made from
   uint64_t map_snapshot_seen_ = 0;
   std::vector<float> map_placed_for_;
-  std::optional<latent::LabelTable> labels_;
+  std::shared_ptr<const latent::LabelTable> labels_;
   std::string labels_loaded_path_;
   int colored_column_ = -2;
   bool start_map_pending_ = true, start_attribute_pending_ = true;
@@ -264,6 +264,7 @@ class Studio {
   std::vector<latent::SessionSlider> pending_sliders_;      // the session's live sliders
   long hover_submitted_ = -1;
   uint64_t hover_generation_ = 0, hover_shown_ = 0;
+  uint64_t filter_generation_ = 0, filter_shown_ = 0;  // the map filter asked for, and the newest result seen
   std::map<std::string, std::string> layouts_;  // saved layouts by kind of model
   std::string layout_file_;
   std::string layout_ini_request_;  // applied before the next frame

@@ -120,7 +120,8 @@ void Studio::load_labels(const std::string& path) {
       throw latent::FormatError(path + " has " + std::to_string(t.rows()) + " rows but the dataset has " +
                                 std::to_string(state_.dataset_count) + " items");
     state_.label_columns = t.columns();
-    labels_ = std::move(t);
+    labels_ = std::make_shared<const latent::LabelTable>(std::move(t));
+    state_.map.filter_applied = "\x01";  // a label query may mean something now
     if (state_.color_column < 0 && !later_.color_by.empty()) state_.color_column = labels_->column(later_.color_by);
   } catch (const std::exception& e) {
     state_.labels_error = e.what();
@@ -250,23 +251,34 @@ void Studio::handle_map_requests() {
     start_attribute_pending_ = false;
   }
   // The map filter: a label query when it compares a column, else a regular expression
-  // over the points' names (words, file names) and label rows.
+  // over the points' names (words, file names) and label rows. It runs on the filter's
+  // worker (the newest text wins); the points show unfiltered until its answer comes.
+  const size_t n = state_.map.xy.size() / 2;
+  if (!state_.map.match.empty() && state_.map.match.size() != n) {  // made for other points
+    state_.map.match.clear();
+    ++state_.map.style_version;
+  }
   if (state_.map.filter != state_.map.filter_applied) {
     state_.map.filter_applied = state_.map.filter;
-    ++state_.map.style_version;
-    state_.map.match.clear();
-    state_.map.filter_error.clear();
-    const size_t n = state_.map.xy.size() / 2;
-    if (!state_.map.filter.empty() && n > 0) {
-      try {
-        // Words for a word model's map, else the dataset's file names (analysis.h).
-        const std::vector<std::string>& names =
-            !state_.map.names.empty() || !dataset_ ? state_.map.names : dataset_->data->names;
-        state_.map.match = latent::filter_points(state_.map.filter, n, names, labels_ ? &*labels_ : nullptr);
-      } catch (const std::exception& e) {
-        state_.map.match.clear();
-        state_.map.filter_error = e.what();
-      }
+    if (state_.map.filter.empty() || n == 0) {
+      filter_generation_ = 0;  // an answer still on its way is dropped
+      if (!state_.map.match.empty() || !state_.map.filter_error.empty()) ++state_.map.style_version;
+      state_.map.match.clear();
+      state_.map.filter_error.clear();
+    } else {
+      FilterRequest r{state_.map.filter, n, nullptr, nullptr, labels_};
+      // Words for a word model's map, else the dataset's file names.
+      if (!state_.map.names.empty() || !dataset_) r.names = std::make_shared<const std::vector<std::string>>(state_.map.names);
+      else r.data = dataset_->data;
+      filter_generation_ = workers_.filter.submit(std::move(r));
+    }
+  }
+  if (auto r = workers_.filter.poll(filter_shown_)) {
+    filter_shown_ = r->generation;
+    if (r->generation == filter_generation_ && (!r->value || r->value->match.size() == n)) {
+      state_.map.match = r->value ? std::move(r->value->match) : std::vector<char>();
+      state_.map.filter_error = r->value ? std::string() : r->error;
+      ++state_.map.style_version;
     }
   }
   // Groups (by query or lasso) and attribute sliders (controller/groups.cpp), in the order asked.

@@ -149,7 +149,12 @@ Workers::Workers()
       words(answer_words),
       picker(pick),
       story([map = std::make_shared<StoryMap>()](const StoryRequest& r) { return tell_story(r, *map); }),
-      hover(decode_checked) {}
+      hover(decode_checked),
+      filter([](const FilterRequest& r) {
+        static const std::vector<std::string> none;
+        const std::vector<std::string>& names = r.names ? *r.names : r.data ? r.data->names : none;
+        return FilterResult{filter_points(r.filter, r.count, names, r.labels.get())};
+      }) {}
 
 void Workers::make_style(std::shared_ptr<const Space> space, std::string name, std::vector<std::string> a,
                           std::vector<std::string> b, std::vector<std::string> probe) {

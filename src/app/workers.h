@@ -9,6 +9,7 @@
 
 #include "latent/dataset.h"
 #include "latent/jobs.h"
+#include "latent/labels.h"
 #include "latent/model_sandbox.h"
 #include "latent/registry.h"
 #include "latent/torch_space.h"
@@ -128,6 +129,19 @@ struct MapResult {
 };
 
 // The newest intermediate layout of a running map, shared with the UI thread.
+// The map filter (analysis.h, filter_points) over the map's points, off the UI thread: a
+// regular expression over a million names takes about a second.
+struct FilterRequest {
+  std::string filter;
+  size_t count = 0;                                        // points on the map
+  std::shared_ptr<const std::vector<std::string>> names;   // a word map's words, or
+  std::shared_ptr<const latent::ImageDataset> data;        // the dataset whose file names are searched
+  std::shared_ptr<const latent::LabelTable> labels;        // for label queries, or nullptr
+};
+struct FilterResult {
+  std::vector<char> match;  // 1 per kept point
+};
+
 struct MapSnapshot {
   std::mutex mutex;
   latent::RowMatrixXf xy;
@@ -176,6 +190,7 @@ class Workers {
   latent::LatestWorker<PickRequest, PickResult> picker;
   latent::LatestWorker<StoryRequest, StoryResult> story;
   latent::LatestWorker<DecodeRequest, Decoded> hover;  // the map point under the pointer, decoded
+  latent::LatestWorker<FilterRequest, FilterResult> filter;  // the map filter, newest text wins
   // The map's pictures, built once per dataset.
   void build_atlas(std::shared_ptr<const latent::ImageDataset> data);
   std::unique_ptr<latent::Task<ThumbnailAtlas>> atlas_task;

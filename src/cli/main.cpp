@@ -1,6 +1,7 @@
 // latent: the command line. Everything the studio does to a model, it does here too.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -74,7 +75,10 @@ Image read_input_image(const std::string& path, long index, const Space& space) 
 }
 
 // A scatter plot of a 2-D map, coloured by a label column (categories get a palette).
-Image plot_map(const RowMatrixXf& y, const std::vector<std::string>& categories, int size) {
+// With `kept` (one per point), the points a filter drops are drawn faint, beneath the rest,
+// as the studio's map shows them.
+Image plot_map(const RowMatrixXf& y, const std::vector<std::string>& categories, int size,
+               const std::vector<char>& kept = {}) {
   Image img(size, size, 3, 1.f);
   const float minx = y.col(0).minCoeff(), maxx = y.col(0).maxCoeff(), miny = y.col(1).minCoeff(), maxy = y.col(1).maxCoeff();
   const float span = std::max({maxx - minx, maxy - miny, 1e-12f});
@@ -83,16 +87,21 @@ Image plot_map(const RowMatrixXf& y, const std::vector<std::string>& categories,
                                      {0.74f, 0.74f, 0.13f}, {0.09f, 0.75f, 0.81f}};
   std::vector<std::string> seen;
   const int margin = size / 20, r = std::max(2, size / 250);
+  static const float faint[3] = {0.86f, 0.86f, 0.86f};
+  for (int pass = kept.empty() ? 1 : 0; pass < 2; ++pass)  // the dropped points first, then the kept
   for (long i = 0; i < y.rows(); ++i) {
+    const bool dropped = !kept.empty() && !kept[static_cast<size_t>(i)];
+    if (dropped != (pass == 0)) continue;
     size_t c = 0;
     if (!categories.empty()) {
       auto it = std::find(seen.begin(), seen.end(), categories[i]);
       c = static_cast<size_t>(it - seen.begin());
       if (it == seen.end()) seen.push_back(categories[i]);
     }
-    const float* col = palette[c % 10];
-    const int px = margin + static_cast<int>((y(i, 0) - minx) / span * (size - 2 * margin));
-    const int py = size - 1 - margin - static_cast<int>((y(i, 1) - miny) / span * (size - 2 * margin));
+    const float* col = dropped ? faint : palette[c % 10];
+    // The narrower side is centred.
+    const int px = margin + static_cast<int>((y(i, 0) - minx + (span - (maxx - minx)) / 2) / span * (size - 2 * margin));
+    const int py = size - 1 - margin - static_cast<int>((y(i, 1) - miny + (span - (maxy - miny)) / 2) / span * (size - 2 * margin));
     for (int dy = -r; dy <= r; ++dy)
       for (int dx = -r; dx <= r; ++dx)
         if (dx * dx + dy * dy <= r * r && px + dx >= 0 && px + dx < size && py + dy >= 0 && py + dy < size)
@@ -315,7 +324,8 @@ int main(int argc, char** argv) {
   ar_cmd->add_option("--scale", upscale, "Enlarge by this integer factor")->capture_default_str();
 
   // project
-  std::string method_name = "pca", plot_path, color_by, words_file;
+  std::string method_name = "pca", plot_path, color_by, words_file, map_filter;
+  bool isolate = false;
   long first_words = 1000;
   ProjectionOptions popt;
   auto* pr_cmd = app.add_subcommand("project", "Map a dataset's latents (or words) to 2-D: PCA, t-SNE or UMAP-style");
@@ -326,6 +336,11 @@ int main(int argc, char** argv) {
   pr_cmd->add_option("--plot", plot_path, "Also draw the map to this PNG");
   pr_cmd->add_option("--labels", labels_path, "CSV with one row per item, to colour the plot");
   pr_cmd->add_option("--color-by", color_by, "Label column that colours the plot");
+  pr_cmd->add_option("--filter", map_filter,
+                     "The studio's map filter: a label query (glasses=1 & male=0; needs --labels) or a regular "
+                     "expression over the names and label rows. The CSV gains a kept column (1/0) and the plot "
+                     "draws the other points faint");
+  pr_cmd->add_flag("--isolate", isolate, "With --filter: write and draw only the points it keeps");
   pr_cmd->add_option("--first", first_words, "Word vectors without DATA: map the first N words")->capture_default_str();
   pr_cmd->add_option("--perplexity", popt.perplexity, "t-SNE perplexity")->capture_default_str();
   pr_cmd->add_option("--iterations", popt.tsne_iterations, "t-SNE iterations")->capture_default_str();
@@ -613,26 +628,54 @@ int main(int argc, char** argv) {
       const RowMatrixXf y = project_2d(points, popt);
       std::fprintf(stderr, "mapped %ld points with %s in %.2f s\n", static_cast<long>(y.rows()), method_name.c_str(),
                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-      std::string csv = "index,name,x,y\n";
+      std::optional<LabelTable> labels;
+      if (!labels_path.empty()) {
+        labels = LabelTable::read_csv(labels_path);
+        if (labels->rows() != y.rows())
+          throw UnsupportedError(labels_path + " has " + std::to_string(labels->rows()) + " rows for " +
+                                 std::to_string(y.rows()) + " points");
+      }
+      // The filter, as the studio's map applies it (analysis.h).
+      std::vector<char> kept;
+      if (isolate && map_filter.empty()) throw UnsupportedError("--isolate needs --filter");
+      if (!map_filter.empty()) {
+        kept = filter_points(map_filter, static_cast<size_t>(y.rows()), names, labels ? &*labels : nullptr);
+        std::fprintf(stderr, "filter '%s' keeps %ld of %ld points\n", map_filter.c_str(),
+                     static_cast<long>(std::count(kept.begin(), kept.end(), 1)), static_cast<long>(y.rows()));
+      }
+      std::string csv = kept.empty() || isolate ? "index,name,x,y\n" : "index,name,x,y,kept\n";
       for (long i = 0; i < y.rows(); ++i) {
+        if (isolate && !kept[static_cast<size_t>(i)]) continue;
         char line[128];
-        std::snprintf(line, sizeof line, ",%.6g,%.6g\n", y(i, 0), y(i, 1));
+        std::snprintf(line, sizeof line, ",%.6g,%.6g", y(i, 0), y(i, 1));
         csv += std::to_string(i) + "," + names[i] + line;
+        if (!kept.empty() && !isolate) csv += kept[static_cast<size_t>(i)] ? ",1" : ",0";
+        csv += "\n";
       }
       write_file_atomic(out_file, csv);
       if (!plot_path.empty()) {
         std::vector<std::string> cats;
         if (!color_by.empty()) {
-          if (labels_path.empty()) throw UnsupportedError("--color-by needs --labels");
-          const LabelTable labels = LabelTable::read_csv(labels_path);
-          const int c = labels.column(color_by);
+          if (!labels) throw UnsupportedError("--color-by needs --labels");
+          const int c = labels->column(color_by);
           if (c < 0) throw UnsupportedError(labels_path + " has no column '" + color_by + "'");
-          if (labels.rows() != y.rows())
-            throw UnsupportedError(labels_path + " has " + std::to_string(labels.rows()) + " rows for " +
-                                   std::to_string(y.rows()) + " points");
-          for (long i = 0; i < y.rows(); ++i) cats.push_back(labels.cell(i, c));
+          for (long i = 0; i < y.rows(); ++i) cats.push_back(labels->cell(i, c));
         }
-        save_png(plot_map(y, cats, 800), plot_path);
+        if (isolate) {  // only the kept points
+          std::vector<long> rows;
+          for (long i = 0; i < y.rows(); ++i)
+            if (kept[static_cast<size_t>(i)]) rows.push_back(i);
+          RowMatrixXf ky(static_cast<long>(rows.size()), 2);
+          std::vector<std::string> kcats;
+          for (size_t r = 0; r < rows.size(); ++r) {
+            ky.row(static_cast<long>(r)) = y.row(rows[r]);
+            if (!cats.empty()) kcats.push_back(cats[static_cast<size_t>(rows[r])]);
+          }
+          if (rows.empty()) throw UnsupportedError("the filter '" + map_filter + "' keeps no point to draw");
+          save_png(plot_map(ky, kcats, 800), plot_path);
+        } else {
+          save_png(plot_map(y, cats, 800, kept), plot_path);
+        }
       }
     } else if (*nb_cmd) {
       auto wv = open_vectors(vectors, limit, false);
