@@ -417,6 +417,7 @@ approx_run() {  # WHO ROUND
   case $1 in
     ours) timed approx-3m ours "$2" "$LATENT" neighbors "$AJ_FILE" "$AJ_WORD" --k "$TOPN" --approx ;;
     exact) timed approx-3m exact "$2" "$LATENT" neighbors "$AJ_FILE" "$AJ_WORD" --k "$TOPN" ;;
+    hnswlib) timed approx-3m hnswlib "$2" "$PY" "$HERE/ann_peers.py" --open-query "$AJ_HNSW" --dim 300 --query-id "$AJ_ID" ;;
   esac
 }
 if want approx-3m && [[ $BIG == 1 && $SMALL != 1 ]]; then
@@ -445,7 +446,17 @@ if want approx-3m && [[ $BIG == 1 && $SMALL != 1 ]]; then
     meta job.approx-3m.cmd.ours "latent neighbors $APPROX_NAME $AJ_WORD --k $TOPN --approx (cache and index memory-mapped)"
     meta job.approx-3m.cmd.exact "latent neighbors $APPROX_NAME $AJ_WORD --k $TOPN (exact: every vector read)"
     JOBS+=(approx-3m)
-    interleave approx-3m approx_run ours exact
+    # hnswlib's saved index of the same file (bench/ann_peers.py --save-hnswlib), when there is one.
+    AJ_HNSW=${AJ_FILE%.bin}.hnsw
+    if [[ -f $AJ_HNSW ]]; then
+      AJ_ID=$("$PY" "$PEERS" query-word "$AJ_FILE" --print-index)
+      warm "$AJ_HNSW"
+      meta job.approx-3m.label.hnswlib "hnswlib: load its saved index + one query"
+      meta job.approx-3m.cmd.hnswlib "ann_peers.py --open-query $(basename "$AJ_HNSW") (hnswlib.Index.load_index: graph and float32 vectors read into memory, $(stat -c %s "$AJ_HNSW") bytes) + knn_query of word $AJ_ID, ef 64"
+      interleave approx-3m approx_run ours exact hnswlib
+    else
+      interleave approx-3m approx_run ours exact
+    fi
   fi
 elif want approx-3m; then
   meta skipped.3m "the approximate 3M job did not run (it needs WP_3M=1 and a full run)"

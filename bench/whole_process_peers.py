@@ -8,7 +8,7 @@ writing the result), timed from outside like `latent`.
   whole_process_peers.py gensim-bin-query FILE.bin WORD [--k 10]
   whole_process_peers.py gensim-kv-query  FILE.kv  WORD [--k 10]
   whole_process_peers.py gensim-save FILE.bin FILE.kv          (preparation, not timed)
-  whole_process_peers.py query-word  FILE.bin [--seed 42]      (preparation, not timed)
+  whole_process_peers.py query-word  FILE.bin [--seed 42] [--print-index]  (preparation, not timed)
   whole_process_peers.py versions                              (numpy, scikit-learn, gensim)
   whole_process_peers.py sklearn-tsne MODEL DATA OUT.csv [--perplexity 30] [--iterations 1000] [--seed 1]
   whole_process_peers.py umap-learn   MODEL DATA OUT.csv [--neighbors 15] [--min-dist 0.1] [--seed 1]
@@ -171,7 +171,7 @@ def query_word(args):
                 sys.exit(f"{args.file}: no word at record {i} of {count} (not a word2vec binary?)")
             if i == target:
                 # word2vec.c writes a newline after each vector, before the next word.
-                print(head[:space].lstrip(b"\n").decode("utf-8"))
+                print(target if args.print_index else head[:space].lstrip(b"\n").decode("utf-8"))
                 return
             f.seek(space + 1 - len(head) + row, os.SEEK_CUR)
 
@@ -569,6 +569,7 @@ def main():
     p = sub.add_parser("query-word")
     p.add_argument("file")
     p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--print-index", action="store_true", help="print the word's index, not the word")
     p.set_defaults(fn=query_word)
     p = sub.add_parser("versions")
     p.set_defaults(fn=versions)
