@@ -308,6 +308,9 @@ TEST(Studio, LargeMapsPanFromTheGpuBufferAndHoverFindsPoints) {
   auto a = run(kStudio + " " + args + " --screenshot " + (tmp / "a.png") + " --frames 20");
   ASSERT_EQ(a.code, 0) << a.output;
   const auto am = read_json(tmp / "a.png.json");
+  // 60,000 pictures of 16 px are 4 atlas pages, uploaded two a frame: all there once settled.
+  EXPECT_EQ(am["map_pictures"]["atlas_cell"], 16);
+  EXPECT_EQ(am["map_pictures"]["atlas_pages"], 4);
   const auto& canvas = am["map_pictures"]["canvas"];
   const int cx = static_cast<int>(canvas["x"].get<double>() + canvas["w"].get<double>() / 2);
   const int cy = static_cast<int>(canvas["y"].get<double>() + canvas["h"].get<double>() / 2);

@@ -139,7 +139,7 @@ bool Studio::settled(bool waiting_expression_counts) const {
          shown_generation_ == submitted_generation_ && !workers_.picker.busy() && pick_shown_ == pick_generation_ &&
          !workers_.words.busy() && words_shown_ == words_generation_ && !state_.words.index.running &&
          !workers_.story.busy() && story_shown_ == story_generation_ && !workers_.style_task &&
-         !workers_.atlas_task && !workers_.selection_task && !workers_.hover.busy() &&
+         !workers_.atlas_task && !atlas_pending_ && !workers_.selection_task && !workers_.hover.busy() &&
          !workers_.filter.busy() && filter_shown_ >= filter_generation_ &&
          !state_.map.progress.running && state_.wanted_thumbnails.empty() &&
          (dropped_.empty() || !state_.consent_path.empty()) &&

@@ -230,6 +230,7 @@ class Studio {
   std::shared_ptr<const latent::Space> space_;
   std::shared_ptr<const latent::ApproxIndex> word_index_;
   std::optional<LoadedDataset> dataset_;
+  std::optional<ThumbnailAtlas> atlas_pending_;  // the map's pictures, their pages uploaded a few a frame
   std::vector<float> submitted_z_;
   WordKey submitted_words_;
   uint64_t words_generation_ = 0, words_shown_ = 0;

@@ -21,6 +21,7 @@ namespace studio {
 void Studio::clear_map_pictures() {
   if (workers_.atlas_task) workers_.atlas_task->cancel();
   workers_.atlas_task.reset();
+  atlas_pending_.reset();
   for (TextureId t : state_.map.atlas.pages) delete_texture(t);
   state_.map.atlas = {};
   state_.map.atlas_progress = {};
@@ -41,16 +42,34 @@ void Studio::handle_map_pictures() {
         if (dataset_ && a.count == state_.dataset_count) {
           for (TextureId t : state_.map.atlas.pages) delete_texture(t);
           state_.map.atlas = {};
-          for (const auto& page : a.pages)
-            state_.map.atlas.pages.push_back(create_texture_rgba8(a.page_size, a.page_size, page.data(), true));
-          state_.map.atlas.cell = a.cell, state_.map.atlas.page_size = a.page_size, state_.map.atlas.per_row = a.per_row;
-          state_.map.atlas.per_page = a.per_page, state_.map.atlas.count = a.count;
+          atlas_pending_ = std::move(a);
         }
       } catch (const latent::Cancelled&) {
       } catch (const std::exception& e) {
         show_error(state_.map.error, std::string("the map's pictures could not be made: ") + e.what());
       }
       workers_.atlas_task.reset();
+    }
+  }
+  // Its pages go to the GPU a few a frame: a million pictures are 62 pages of 16 MB, and
+  // uploading them in one frame stalled the UI for about a second. The map draws pictures
+  // once every page is there (atlas.count is set last).
+  if (atlas_pending_) {
+    constexpr size_t kAtlasPagesPerFrame = 2;
+    ThumbnailAtlas& a = *atlas_pending_;
+    auto& pages = state_.map.atlas.pages;
+    for (size_t k = 0; k < kAtlasPagesPerFrame && pages.size() < a.pages.size(); ++k) {
+      std::vector<uint8_t>& page = a.pages[pages.size()];
+      pages.push_back(create_texture_rgba8(a.page_size, a.page_size, page.data(), true));
+      std::vector<uint8_t>().swap(page);  // its copy on the GPU is the one kept
+    }
+    if (pages.size() == a.pages.size()) {
+      state_.map.atlas.cell = a.cell, state_.map.atlas.page_size = a.page_size, state_.map.atlas.per_row = a.per_row;
+      state_.map.atlas.per_page = a.per_page, state_.map.atlas.count = a.count;
+      state_.map.atlas_progress = {};
+      atlas_pending_.reset();
+    } else {
+      state_.map.atlas_progress = {true, static_cast<float>(pages.size()) / a.pages.size(), "uploading the map's pictures"};
     }
   }
 
