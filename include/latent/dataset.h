@@ -39,9 +39,6 @@ ImageDataset load_dataset_for(const Space& space, const std::string& path, Datas
 // progress callback may cancel.
 RowMatrixXf encode_dataset(const Space& space, const ImageDataset& data, const ProgressFn& progress = {});
 
-// The rows of a matrix as latent points.
-std::vector<Latent> to_latents(const RowMatrixXf& rows);
-
 ImageDataset load_image_folder(const std::string& dir, const DatasetOptions& options = {});
 ImageDataset load_idx(const std::string& path, const DatasetOptions& options = {});
 ImageDataset load_raw_array(const std::string& json_path, const DatasetOptions& options = {});

@@ -128,7 +128,6 @@ class Studio {
   bool make_group(const std::string& name, const std::string& query);
   void apply_attribute();
   std::optional<latent::Latent> attribute_vector(int a, int b);  // mean of group a - mean of group b
-  latent::Latent dataset_latent(long i) const;  // item i's encoding (the dataset is open, i in range)
   // The model's directions.json as live attribute sliders in sigma (replacing the last
   // model's); --direction NAME=SIGMA applied for the first model.
   void load_directions();

@@ -77,7 +77,7 @@ void Studio::handle_map_pictures() {
   if (space_ && dataset_ && state_.map.names.empty() && state_.map.hover >= 0 &&
       state_.map.hover < dataset_->latents->rows() && state_.map.hover != hover_submitted_) {
     hover_submitted_ = state_.map.hover;
-    hover_generation_ = workers_.hover.submit({space_, nullptr, dataset_latent(state_.map.hover)});
+    hover_generation_ = workers_.hover.submit({space_, nullptr, latent::row_latent(*dataset_->latents, state_.map.hover)});
   }
   if (auto r = workers_.hover.poll(hover_shown_)) {
     hover_shown_ = r->generation;
@@ -163,11 +163,6 @@ void Studio::update_colors() {
 
 bool Studio::make_group(const std::string& name, const std::string& query) {
   return controller::make_group(state_, labels_ ? &*labels_ : nullptr, name, query);
-}
-
-latent::Latent Studio::dataset_latent(long i) const {
-  const auto& rows = *dataset_->latents;
-  return latent::Latent(rows.row(i).data(), rows.row(i).data() + rows.cols());
 }
 
 // mean(group a) - mean(group b) over the dataset's points (analysis.h); nothing, with the

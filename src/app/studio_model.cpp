@@ -488,7 +488,7 @@ void Studio::take_model_actions() {
       const long i = pick->index;
       if (!dataset_ || i < 0 || i >= dataset_->latents->rows()) continue;
       state_.picked = i;
-      state_.z = dataset_latent(i);
+      state_.z = latent::row_latent(*dataset_->latents, i);
       pick_generation_ = workers_.picker.submit({space_, dataset_->data, i, state_.z});
     }
   }

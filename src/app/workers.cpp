@@ -325,6 +325,13 @@ void Workers::open_index(std::shared_ptr<const Space> space) {
   });
 }
 
+namespace {
+// A layout's points (N x 2) for the map panel's hover and pictures, built on the worker.
+std::shared_ptr<const MapIndex> index_of(const RowMatrixXf& xy) {
+  return std::make_shared<const MapIndex>(xy.data(), static_cast<long>(xy.rows()));
+}
+}  // namespace
+
 void Workers::open_map(std::shared_ptr<const RowMatrixXf> points, ProjectionMethod method) {
   auto snapshot = map_snapshot;
   map_task = std::make_unique<Task<MapResult>>([points, method, snapshot](TaskContext& ctx) {
@@ -338,7 +345,7 @@ void Workers::open_map(std::shared_ptr<const RowMatrixXf> points, ProjectionMeth
       out.linear = true;
       out.mean = pca->mean();
       out.axes = pca->components();
-      out.index = std::make_shared<const MapIndex>(out.xy.data(), static_cast<long>(out.xy.rows()));
+      out.index = index_of(out.xy);
       return out;
     }
     ProjectionOptions opt;
@@ -350,7 +357,7 @@ void Workers::open_map(std::shared_ptr<const RowMatrixXf> points, ProjectionMeth
     opt.snapshot = [snapshot, next = std::chrono::steady_clock::time_point{}](const RowMatrixXf& y) mutable {
       const auto t0 = std::chrono::steady_clock::now();
       if (t0 < next) return;
-      auto index = std::make_shared<const MapIndex>(y.data(), static_cast<long>(y.rows()));
+      auto index = index_of(y);
       {
         std::lock_guard<std::mutex> lock(snapshot->mutex);
         snapshot->xy = y;
@@ -361,7 +368,7 @@ void Workers::open_map(std::shared_ptr<const RowMatrixXf> points, ProjectionMeth
       next = t1 + 19 * (t1 - t0);
     };
     out.xy = project_2d(*points, opt);
-    out.index = std::make_shared<const MapIndex>(out.xy.data(), static_cast<long>(out.xy.rows()));
+    out.index = index_of(out.xy);
     return out;
   });
 }

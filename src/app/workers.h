@@ -128,7 +128,6 @@ struct MapResult {
   std::string method;
 };
 
-// The newest intermediate layout of a running map, shared with the UI thread.
 // The map filter (analysis.h, filter_points) over the map's points, off the UI thread: a
 // regular expression over a million names takes about a second.
 struct FilterRequest {
@@ -142,6 +141,7 @@ struct FilterResult {
   std::vector<char> match;  // 1 per kept point
 };
 
+// The newest intermediate layout of a running map, shared with the UI thread.
 struct MapSnapshot {
   std::mutex mutex;
   latent::RowMatrixXf xy;

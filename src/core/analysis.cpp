@@ -171,7 +171,7 @@ Latent attribute_vector(const RowMatrixXf& items, const std::vector<long>& a, co
       if (i < 0 || i >= items.rows())
         throw Error(std::string("group ") + which + " names item " + std::to_string(i) + ", but there are " +
                     std::to_string(items.rows()));
-      zs.emplace_back(items.row(i).data(), items.row(i).data() + items.cols());
+      zs.push_back(row_latent(items, i));
     }
     return mean(zs);
   };

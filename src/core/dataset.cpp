@@ -371,13 +371,6 @@ RowMatrixXf encode_dataset(const Space& space, const ImageDataset& data, const P
   return out;
 }
 
-std::vector<Latent> to_latents(const RowMatrixXf& rows) {
-  std::vector<Latent> out;
-  out.reserve(rows.rows());
-  for (long i = 0; i < rows.rows(); ++i) out.emplace_back(rows.row(i).data(), rows.row(i).data() + rows.cols());
-  return out;
-}
-
 ImageDataset load_image_dataset(const std::string& path, const DatasetOptions& options) {
   try {
     fs::path p(path);

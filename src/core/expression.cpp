@@ -345,7 +345,7 @@ std::vector<Latent> SpaceExpressionEnv::encode_glob(const std::string& pattern) 
 Latent SpaceExpressionEnv::item(long index) const {
   if (!items_ || items_->rows() == 0) throw UnsupportedError("no dataset is loaded (give one with --data)");
   if (index >= items_->rows()) throw UnsupportedError("the dataset has " + std::to_string(items_->rows()) + " items");
-  return Latent(items_->row(index).data(), items_->row(index).data() + items_->cols());
+  return row_latent(*items_, index);
 }
 
 Latent ExpressionEnv::direction(const std::string& name) const {

@@ -14,12 +14,12 @@
 
 namespace latent::detail {
 
-// Runs f(begin, end) over [0, n) split into contiguous chunks, one per hardware thread
-// but at least min_per_thread items each (the calling thread takes the first). f must
-// not throw.
 // Worker threads for the core's parallel loops: the machine's cores, 1 to 16.
 inline unsigned worker_threads() { return std::clamp(std::thread::hardware_concurrency(), 1u, 16u); }
 
+// Runs f(begin, end) over [0, n) split into contiguous chunks, one per hardware thread
+// but at least min_per_thread items each (the calling thread takes the first). f must
+// not throw.
 template <class F>
 void parallel_chunks(long n, F&& f, long min_per_thread = 256) {
   const long t = std::min<long>(worker_threads(), std::max<long>(1, n / min_per_thread));

@@ -26,7 +26,7 @@ std::unique_ptr<SpaceExpressionEnv> Workspace::expression_env() const {
         throw UnsupportedError("group @" + g.name + (where.empty() ? std::string() : " in " + where) +
                                " names item " + std::to_string(m) + " but the dataset has " +
                                std::to_string(item_count()));
-      zs.emplace_back(items->row(m).data(), items->row(m).data() + items->cols());
+      zs.push_back(row_latent(*items, m));
     }
     env->add_group(expression_name(g.name), std::move(zs));
   }
