@@ -440,6 +440,112 @@ TEST(TorchTrain, VaeLearnsAndItsEncoderRoundTrips) {
   for (size_t i = 0; i < z.size(); ++i) EXPECT_NEAR(enc_only.z[i], z[i], 1e-6);
 }
 
+namespace {
+
+// The cosine of each point's encoding of its own decoding with the point, averaged.
+double round_trip_cosine(const Space& space, int n, uint64_t seed) {
+  double sum = 0;
+  for (const auto& z : space.sample(n, seed)) {
+    const Latent e = space.encode(space.decode(z));
+    double dot = 0, a = 0, b = 0;
+    for (size_t i = 0; i < z.size(); ++i) {
+      dot += z[i] * e[i];
+      a += z[i] * z[i];
+      b += e[i] * e[i];
+    }
+    sum += dot / std::sqrt(a * b + 1e-12);
+  }
+  return sum / n;
+}
+
+}  // namespace
+
+TEST(TorchTrain, AnEncoderLearnedThroughAGeneratorRoundTrips) {
+  TempDir tmp;
+  write_disc_folder(tmp / "data", 96, 32);
+  auto g = tiny("dcgan", tmp / "data", tmp / "gan");
+  g.epochs = 30;  // fewer, and its pictures hardly depend on z
+  train_image_model(g);
+
+  TrainEncoderOptions o;
+  o.model = tmp / "gan";
+  o.data = tmp / "data";
+  o.out_dir = tmp / "enc";
+  o.width = 8;
+  o.batch = 16;
+  o.synthetic_rounds = 1;
+  o.round_steps = 40;
+  o.epochs = 0;
+  o.holdout = 16;
+  o.seed = 3;
+  o.device = "cpu";
+  o.command = "test";
+  const auto first = train_encoder(o);
+  o.synthetic_rounds = 3;
+  o.epochs = 2;
+  o.resume = true;
+  std::vector<std::string> keys;
+  const auto done = train_encoder(o, [&](const TrainProgress& p) {
+    if (p.epoch_end && p.epoch == 5) for (const auto& [k, v] : p.losses) keys.push_back(k);
+    return true;
+  });
+  EXPECT_EQ(done.epochs_done, 5);
+  EXPECT_NE(std::find(keys.begin(), keys.end(), "real_mse"), keys.end()) << "stage 2 reports the real images' error";
+  // Training recovers the codes better, and real held-out images come back closer.
+  EXPECT_GT(done.metrics["synthetic_z_cosine"].get<double>(), first.metrics["synthetic_z_cosine"].get<double>() + 0.1);
+  EXPECT_GT(done.metrics["synthetic_z_cosine"].get<double>(), 0.7);
+  EXPECT_LT(done.metrics["heldout_image_rmse"].get<double>(), first.metrics["heldout_image_rmse"].get<double>());
+
+  // The copy can encode; the generator's own package is untouched.
+  EXPECT_FALSE(read_model_json(tmp / "gan")["torch"].contains("encoder"));
+  const auto header = read_model_json(tmp / "enc");
+  EXPECT_EQ(header["torch"]["encoder"]["arch"]["type"], "vae-encoder");
+  EXPECT_EQ(header["encoder_training"]["real_epochs"], 2);
+  EXPECT_EQ(header["encoder_training"]["synthetic_steps"], 120);
+  EXPECT_EQ(header["metrics"]["encoder"]["heldout_images"], 16);
+  auto space = open_space(tmp / "enc", test_open());
+  ASSERT_TRUE(space->info().can_encode);
+  const double cosine = round_trip_cosine(*space, 32, 77);
+  EXPECT_GT(cosine, 0.7) << "encode(decode(z)) points where z does";
+  // Inversion starts from the encoder.
+  auto* t = dynamic_cast<TorchImageSpace*>(space.get());
+  TorchImageSpace::InvertOptions io;
+  io.steps = 0;
+  io.restarts = 1;
+  const Image x = load_image(tmp / "data/d_090.png");  // held out
+  const auto enc_only = t->invert(x, io);
+  const Latent z = space->encode(x);
+  for (size_t i = 0; i < z.size(); ++i) EXPECT_NEAR(enc_only.z[i], z[i], 1e-6);
+
+  // Stopped and resumed, it is the same encoder as one straight run.
+  auto straight = o;
+  straight.resume = false;
+  straight.out_dir = tmp / "straight";
+  train_encoder(straight);
+  const Latent zs = open_space(tmp / "straight", test_open())->encode(x);
+  for (size_t i = 0; i < z.size(); ++i) EXPECT_FLOAT_EQ(zs[i], z[i]);
+
+  // What cannot be done says why.
+  auto other = o;
+  other.width = 16;
+  EXPECT_THROW(train_encoder(other), UnsupportedError) << "resuming with other settings";
+  auto no_data = straight;
+  no_data.data.clear();
+  no_data.out_dir = tmp / "x";
+  EXPECT_THROW(train_encoder(no_data), UnsupportedError) << "real epochs without images";
+  const auto pca = run(cli("fit-pca " + (tmp / "data") + " --components 4 --out " + (tmp / "pca")));
+  ASSERT_EQ(pca.code, 0) << pca.output;
+  const auto refused = run(cli("train encoder " + (tmp / "pca") + " --rounds 1 --round-steps 1 --epochs 0"));
+  EXPECT_NE(refused.code, 0);
+  EXPECT_NE(refused.output.find("torch-image"), std::string::npos) << refused.output;
+  // From the shell, in place: the package gains its encoder.
+  const auto cl = run(cli("train encoder " + (tmp / "gan") + " --rounds 1 --round-steps 5 --epochs 0 --width 8 --batch 8"));
+  ASSERT_EQ(cl.code, 0) << cl.output;
+  EXPECT_NE(cl.output.find("synthetic_z_cosine"), std::string::npos) << cl.output;
+  const auto enc = run(cli("encode " + (tmp / "gan") + " " + (tmp / "data/d_001.png")));
+  EXPECT_EQ(enc.code, 0) << enc.output;
+}
+
 TEST(TorchTrain, BadRequestsAreMessages) {
   TempDir tmp;
   write_disc_folder(tmp / "data", 8, 32);

@@ -64,7 +64,9 @@ class TorchImageSpace : public Space {
   using InvertResult = latent::InvertResult;
   InvertResult invert(const Image& target, const InvertOptions& options, const ProgressFn& progress = {}) const override;
 
+  // LibTorch's side, complete only inside the core (torch_nets.h's space_decoder uses it).
   struct Impl;
+  const Impl& impl() const { return *impl_; }
 
  private:
   TorchImageSpace() = default;

@@ -62,4 +62,43 @@ struct TrainResult {
 
 TrainResult train_image_model(const TrainImageOptions& options, const TrainProgressFn& progress = {});
 
+// `latent train encoder`: an encoder for an image generator that has none (a GAN), so that
+// a photo goes into its space in one forward pass instead of a gradient search. Two
+// stages, each counted in rounds with a checkpoint after every round:
+//  1. synthetic_rounds rounds of round_steps steps on pairs (z, G(z)), z from the prior:
+//     loss |E(G(z)) - z|^2 + synthetic_image_weight * |G(E(G(z))) - G(z)|^2;
+//  2. `epochs` passes over the real images of `data` (if given), each step half real and
+//     half generated: the real half's loss is image_weight * |G(E(x)) - x|^2 +
+//     prior_weight * (mean(E(x)^2) - 1)^2 (codes kept on the prior's shell); the generated
+//     half's is the code loss alone, which keeps the encoder true to the prior.
+// A pixel loss costs a backward pass through the generator (about 2.3x the step on the
+// CPU), so stage 1 goes without it by default.
+// Pixel errors are mean squares in [0,1] units. The generator is frozen. The encoder is
+// the VAE's ("vae-encoder": its mean head is the code), and the result is the model
+// package with `torch.encoder` added (in place, or copied to out_dir), with its metrics:
+// code and image error on fresh prior samples, and image error on held-out real images.
+struct TrainEncoderOptions {
+  std::string model;            // a torch-image package whose decoder is differentiable
+  std::string data;             // real images for stage 2 ("": stage 1 only)
+  std::string out_dir;          // "": the model's own folder (its model.json is rewritten)
+  int width = 32;               // the encoder's base width
+  int batch = 64;
+  int synthetic_rounds = 4;
+  int round_steps = 1000;
+  int epochs = 4;               // stage 2's passes over the real images
+  double learning_rate = 5e-4;  // Adam
+  double image_weight = 20;
+  double prior_weight = 0.1;
+  double synthetic_image_weight = 0;
+  long holdout = -1;            // real images kept out for metrics; -1: min(500, 5%)
+  std::string flip = "auto";    // stage 2's horizontal flips: on, off, auto (under 50,000 images)
+  uint64_t seed = 0;
+  std::string device = "auto";
+  bool resume = false;          // continue from OUT/checkpoint-encoder
+  long limit = 0;               // use only the first `limit` real images (0: all)
+  std::string command;          // recorded in model.json
+};
+
+TrainResult train_encoder(const TrainEncoderOptions& options, const TrainProgressFn& progress = {});
+
 }  // namespace latent

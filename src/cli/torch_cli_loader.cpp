@@ -17,7 +17,7 @@ namespace latent::cli {
 const std::vector<std::string>& torch_command_names() {
   static const std::vector<std::string> names = {
       // under train
-      "vae", "dcgan", "skipthought", "attributes",
+      "vae", "dcgan", "encoder", "skipthought", "attributes",
       // top level
       "import-torchscript", "bench", "invert", "story", "style", "bench-text", "sentences", "eval-text",
       "directions"};

@@ -1,4 +1,4 @@
-// The CLI's neural-image commands: train vae|dcgan, import-torchscript, bench, invert.
+// The CLI's neural-image commands: train vae|dcgan|encoder, import-torchscript, bench, invert.
 #include "torch_commands.h"
 
 #include "progress.h"
@@ -68,6 +68,7 @@ struct TorchCommands::State {
   // train
   std::string data;
   TrainImageOptions train;
+  TrainEncoderOptions enc;
   // import
   std::string generator, encoder, shape, range, z_shape, prior = "normal", name;
   int latent = 0;
@@ -80,7 +81,7 @@ struct TorchCommands::State {
   TorchImageSpace::InvertOptions inv;
   bool no_encoder = false;
 
-  CLI::App *train_vae = nullptr, *train_dcgan = nullptr, *import = nullptr, *bench = nullptr, *invert = nullptr;
+  CLI::App *train_vae = nullptr, *train_dcgan = nullptr, *train_encoder = nullptr, *import = nullptr, *bench = nullptr, *invert = nullptr;
 };
 
 TorchCommands::TorchCommands(CLI::App& app, CLI::App& train_cmd) : s_(std::make_unique<State>()) {
@@ -124,6 +125,34 @@ TorchCommands::TorchCommands(CLI::App& app, CLI::App& train_cmd) : s_(std::make_
   };
   s.train_vae = add_train("vae", "Train a convolutional VAE (32x32 or 64x64, gray or RGB) into a model package");
   s.train_dcgan = add_train("dcgan", "Train a DCGAN generator (Radford et al.) into a model package");
+
+  s.train_encoder = train_cmd.add_subcommand(
+      "encoder", "Train an encoder for a generator (a GAN) through it: first on its own (z, G(z)) pairs, then on "
+                 "real images; the package gains an encoder (latent encode, invert's start, datasets in one pass)");
+  {
+    auto* c = s.train_encoder;
+    auto& e = s.enc;
+    c->add_option("MODEL", e.model, "Model package with a neural image generator")->required();
+    c->add_option("DATA", e.data, "Real images for the second stage (folder, IDX or raw-array JSON); none: pairs only");
+    c->add_option("--out,-o", e.out_dir, "Package folder to write (a copy of MODEL with the encoder; default: MODEL itself)");
+    c->add_option("--width", e.width, "The encoder's base width (channels of its first convolution)")->capture_default_str();
+    c->add_option("--batch", e.batch, "Images per step (half real, half generated in the second stage)")->capture_default_str();
+    c->add_option("--rounds", e.synthetic_rounds, "First stage: rounds on generated pairs")->capture_default_str();
+    c->add_option("--round-steps", e.round_steps, "Steps per first-stage round")->capture_default_str();
+    c->add_option("--epochs", e.epochs, "Second stage: passes over the real images")->capture_default_str();
+    c->add_option("--lr", e.learning_rate, "Adam learning rate")->capture_default_str();
+    c->add_option("--image-weight", e.image_weight, "Second stage: weight of the pixel error |G(E(x)) - x|^2 on real images")->capture_default_str();
+    c->add_option("--prior-weight", e.prior_weight, "Weight of (mean(E(x)^2) - 1)^2 on real images' codes")
+        ->capture_default_str();
+    c->add_option("--synthetic-image-weight", e.synthetic_image_weight,
+                  "First stage: weight of the pixel error |G(E(G(z))) - G(z)|^2 (slower steps)")
+        ->capture_default_str();
+    c->add_option("--holdout", e.holdout, "Real images kept out for metrics (default: 5% up to 500)");
+    c->add_option("--flip", e.flip, "Horizontal flips of real images: on, off, auto")->capture_default_str();
+    c->add_option("--seed", e.seed, "Random seed")->capture_default_str();
+    c->add_option("--limit", e.limit, "Use only the first N real images");
+    c->add_flag("--resume", e.resume, "Continue from OUT/checkpoint-encoder");
+  }
 
   s.import = app.add_subcommand("import-torchscript", "Make a model package from TorchScript files saved by PyTorch");
   s.import->add_option("GENERATOR", s.generator, "TorchScript decoder/generator: z [B,D] (or [B,D,1,1]) -> [B,C,H,W]")
@@ -176,6 +205,18 @@ bool TorchCommands::run(const std::string& command_line) {
     std::fprintf(stderr, "training a %s on %s (%s)\n", o.kind.c_str(), d.used.c_str(), torch_build_summary().c_str());
     const TrainResult r = train_image_model(o, stderr_train_progress("checkpoint and samples written"));
     std::fprintf(stderr, "trained %d epochs at %.1f images/s; metrics %s\n", r.epochs_done, r.images_per_s,
+                 r.metrics.dump().c_str());
+    std::printf("%s\n", r.model_dir.c_str());
+    return true;
+  }
+  if (*s.train_encoder) {
+    TrainEncoderOptions o = s.enc;
+    o.device = open_options().device;
+    o.command = command_line;
+    std::fprintf(stderr, "training an encoder for %s on %s (%s)\n", o.model.c_str(), resolve_device(o.device).used.c_str(),
+                 torch_build_summary().c_str());
+    const TrainResult r = train_encoder(o, stderr_train_progress("encoder and checkpoint written"));
+    std::fprintf(stderr, "trained %d rounds at %.1f images/s; metrics %s\n", r.epochs_done, r.images_per_s,
                  r.metrics.dump().c_str());
     std::printf("%s\n", r.model_dir.c_str());
     return true;

@@ -1,5 +1,5 @@
 #pragma once
-// The CLI's neural-image commands (train vae|dcgan, import-torchscript, bench, invert),
+// The CLI's neural-image commands (train vae|dcgan|encoder, import-torchscript, bench, invert),
 // kept apart from main.cpp so that LibTorch-specific options live in one place.
 #include <memory>
 #include <string>

@@ -14,6 +14,7 @@
 #include "latent/dataset.h"
 #include "latent/errors.h"
 #include "latent/image.h"
+#include "latent/torch_space.h"
 #include "latent/torch_train.h"
 
 namespace latent::nets {
@@ -117,6 +118,18 @@ struct GanStepLosses {
 GanStepLosses gan_step(DcganGenerator& generator, const std::function<torch::Tensor(const torch::Tensor&)>& discriminator,
                        torch::optim::Optimizer& opt_g, torch::optim::Optimizer& opt_d, const torch::Tensor& real,
                        int latent, const std::string& policy);
+
+// An opened image space's decoder as a differentiable function, for trainers that learn
+// through it (`train encoder`): z [B, D] on `device` -> images [B, C, H, W] in [lo, hi].
+// Its weights are frozen; gradients reach z.
+struct SpaceDecoder {
+  std::function<torch::Tensor(const torch::Tensor&)> decode;
+  torch::Device device{torch::kCPU};
+  float lo = -1.f, hi = 1.f;
+  int channels = 3, height = 64, width = 64, latent = 0;
+  std::string file;  // the decoder's file, for messages
+};
+SpaceDecoder space_decoder(const TorchImageSpace& space);
 
 // A dataset as one [N, C, size, size] float tensor in [0, 1], each image converted
 // (resized, gray <-> RGB) where its shape differs.

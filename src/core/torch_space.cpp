@@ -340,6 +340,21 @@ RowMatrixXf TorchImageSpace::first_layer_weight() const {
                          "-d latent directly (SeFa needs a first layer that is a linear map of z)");
 }
 
+nets::SpaceDecoder nets::space_decoder(const TorchImageSpace& space) {
+  const TorchImageSpace::Impl& im = space.impl();
+  SpaceDecoder d;
+  d.decode = [&im](const torch::Tensor& z) { return im.decode(z); };
+  d.device = im.device;
+  d.lo = im.lo;
+  d.hi = im.hi;
+  d.channels = im.C;
+  d.height = im.H;
+  d.width = im.W;
+  d.latent = im.D;
+  d.file = im.decoder_file;
+  return d;
+}
+
 Latent TorchImageSpace::encode(const Image& image) const {
   if (!impl_->has_encoder()) return Space::encode(image);
   if (image.width != impl_->W || image.height != impl_->H || image.channels != impl_->C)
