@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "latent/dataset.h"
 #include "latent/directions.h"
 #include "latent/errors.h"
 #include "latent/latent_io.h"
@@ -516,6 +517,19 @@ TEST(TorchTrain, AnEncoderLearnedThroughAGeneratorRoundTrips) {
   const auto enc_only = t->invert(x, io);
   const Latent z = space->encode(x);
   for (size_t i = 0; i < z.size(); ++i) EXPECT_NEAR(enc_only.z[i], z[i], 1e-6);
+  // A batch is one forward pass with the same answers; a dataset is encoded in batches.
+  const Image x2 = load_image(tmp / "data/d_091.png");
+  const auto both = space->encode_batch({x, x2});
+  ASSERT_EQ(both.size(), 2u);
+  const Latent z2 = space->encode(x2);
+  for (size_t i = 0; i < z.size(); ++i) {
+    EXPECT_NEAR(both[0][i], z[i], 1e-5);
+    EXPECT_NEAR(both[1][i], z2[i], 1e-5);
+  }
+  const RowMatrixXf rows = encode_dataset(*space, load_dataset_for(*space, tmp / "data"));
+  ASSERT_EQ(rows.rows(), 96);
+  for (size_t i = 0; i < z.size(); ++i) EXPECT_NEAR(rows(90, static_cast<long>(i)), z[i], 1e-5);
+  EXPECT_THROW(space->encode_batch({x, Image(16, 16, 3)}), UnsupportedError);
 
   // Stopped and resumed, it is the same encoder as one straight run.
   auto straight = o;

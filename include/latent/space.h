@@ -81,6 +81,9 @@ class Space {
 
   // Observation -> latent point. Throws UnsupportedError where there is no encoder.
   virtual Latent encode(const Image& image) const;
+  // Several images at once: one encode each unless the backend batches them (a neural
+  // encoder runs one forward pass).
+  virtual std::vector<Latent> encode_batch(const std::vector<Image>& images) const;
   // Latent point -> observation. Throws UnsupportedError where there is no decoder.
   virtual Image decode(const Latent& z) const;
   // Several points at once: one decode each unless the backend batches them (the

@@ -43,6 +43,7 @@ class TorchImageSpace : public Space {
 
   const SpaceInfo& info() const override { return info_; }
   Latent encode(const Image& image) const override;
+  std::vector<Latent> encode_batch(const std::vector<Image>& images) const override;
   Image decode(const Latent& z) const override;
   std::vector<Latent> sample(int n, uint64_t seed) const override;
   std::vector<float> scale() const override;

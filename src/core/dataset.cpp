@@ -362,11 +362,16 @@ RowMatrixXf encode_dataset(const Space& space, const ImageDataset& data, const P
   if (space.info().modality != Modality::Image || !space.info().can_encode)
     throw UnsupportedError("model '" + space.info().name + "' cannot encode images");
   if (const auto* pca = dynamic_cast<const PcaSpace*>(&space)) return pca->encode_rows(data.data);
+  // In batches: a neural encoder runs one forward pass for each.
+  constexpr long kBatch = 64;
   RowMatrixXf out(data.count(), space.info().dim);
-  for (long i = 0; i < data.count(); ++i) {
-    const Latent z = space.encode(data.image(i));
-    std::copy(z.begin(), z.end(), out.row(i).data());
-    if (progress && !progress(float(i + 1) / data.count(), "encoding")) throw Cancelled();
+  std::vector<Image> batch;
+  for (long i = 0; i < data.count(); i += kBatch) {
+    batch.clear();
+    for (long j = i; j < std::min(data.count(), i + kBatch); ++j) batch.push_back(data.image(j));
+    const auto zs = space.encode_batch(batch);
+    for (size_t k = 0; k < zs.size(); ++k) std::copy(zs[k].begin(), zs[k].end(), out.row(i + static_cast<long>(k)).data());
+    if (progress && !progress(float(i + static_cast<long>(batch.size())) / data.count(), "encoding")) throw Cancelled();
   }
   return out;
 }

@@ -23,6 +23,13 @@ Image Space::decode(const Latent&) const {
   throw UnsupportedError("model '" + info().name + "' (" + info().kind + ") has no decoder");
 }
 
+std::vector<Latent> Space::encode_batch(const std::vector<Image>& images) const {
+  std::vector<Latent> out;
+  out.reserve(images.size());
+  for (const auto& img : images) out.push_back(encode(img));
+  return out;
+}
+
 std::vector<Image> Space::decode_batch(const std::vector<Latent>& zs) const {
   std::vector<Image> out;
   out.reserve(zs.size());

@@ -357,19 +357,38 @@ nets::SpaceDecoder nets::space_decoder(const TorchImageSpace& space) {
 
 Latent TorchImageSpace::encode(const Image& image) const {
   if (!impl_->has_encoder()) return Space::encode(image);
-  if (image.width != impl_->W || image.height != impl_->H || image.channels != impl_->C)
-    throw UnsupportedError("the encoder takes " + std::to_string(impl_->W) + "x" + std::to_string(impl_->H) + "x" +
-                           std::to_string(impl_->C) + " images");
+  return encode_batch({image}).front();
+}
+
+std::vector<Latent> TorchImageSpace::encode_batch(const std::vector<Image>& images) const {
+  if (!impl_->has_encoder()) return Space::encode_batch(images);
+  const Impl& im = *impl_;
+  for (const Image& image : images)
+    if (image.width != im.W || image.height != im.H || image.channels != im.C)
+      throw UnsupportedError("the encoder takes " + std::to_string(im.W) + "x" + std::to_string(im.H) + "x" +
+                             std::to_string(im.C) + " images, not " + std::to_string(image.width) + "x" +
+                             std::to_string(image.height) + "x" + std::to_string(image.channels));
+  if (images.empty()) return {};
   try {
     c10::InferenceMode guard;
-    auto mu = impl_->encode(impl_->image_tensor(image)).to(torch::kCPU, torch::kFloat).contiguous();
+    std::vector<torch::Tensor> xs;
+    xs.reserve(images.size());
+    for (const Image& image : images) xs.push_back(im.image_tensor(image));
+    auto mu = im.encode(torch::cat(xs, 0)).to(torch::kCPU, torch::kFloat).contiguous();
+    if (mu.size(0) != static_cast<long>(images.size()) || mu.size(1) != im.D)
+      throw FormatError(im.encoder_file + ": the encoder gives [" + std::to_string(mu.size(0)) + "," +
+                        std::to_string(mu.size(1)) + "] for " + std::to_string(images.size()) + " images of a " +
+                        std::to_string(im.D) + "-d space");
     if (!torch::isfinite(mu).all().item<bool>())
-      throw FormatError(impl_->encoder_file + ": the encoder's output has NaN or Inf values");
-    return Latent(mu.data_ptr<float>(), mu.data_ptr<float>() + impl_->D);
+      throw FormatError(im.encoder_file + ": the encoder's output has NaN or Inf values");
+    std::vector<Latent> out(images.size());
+    for (size_t i = 0; i < images.size(); ++i)
+      out[i].assign(mu.data_ptr<float>() + i * im.D, mu.data_ptr<float>() + (i + 1) * im.D);
+    return out;
   } catch (const Error&) {
     throw;
   } catch (const std::exception& e) {
-    throw FormatError(impl_->encoder_file + ": encoding failed (" + short_what(e) + ")");
+    throw FormatError(im.encoder_file + ": encoding failed (" + short_what(e) + ")");
   }
 }
 
