@@ -560,6 +560,47 @@ TEST(TorchTrain, AnEncoderLearnedThroughAGeneratorRoundTrips) {
   EXPECT_EQ(enc.code, 0) << enc.output;
 }
 
+TEST(TorchTrain, AWhitenedVaeSamplesWhereItsCodesAre) {
+  TempDir tmp;
+  write_disc_folder(tmp / "data", 96, 32);
+  auto o = tiny("vae", tmp / "data", tmp / "plain");
+  o.epochs = 3;
+  o.holdout = 16;
+  o.beta = 0.1f;
+  train_image_model(o);
+  o.out_dir = tmp / "white";
+  o.whiten = true;
+  const auto r = train_image_model(o);
+  ASSERT_TRUE(r.metrics.contains("prior"));
+  EXPECT_EQ(r.metrics["prior"]["codes"], 80);
+  EXPECT_GE(r.metrics["prior"]["variance_largest"].get<double>(), r.metrics["prior"]["variance_smallest"].get<double>());
+  EXPECT_TRUE(read_model_json(tmp / "white")["training"]["whiten"].get<bool>());
+
+  auto plain = open_space(tmp / "plain", test_open());
+  auto white = open_space(tmp / "white", test_open());
+  // The same model, re-coordinated: a held-out face comes back the same through both.
+  const Image x = load_image(tmp / "data/d_090.png");
+  const Image a = plain->decode(plain->encode(x)), b = white->decode(white->encode(x));
+  ASSERT_EQ(a.pixels.size(), b.pixels.size());
+  for (size_t i = 0; i < a.pixels.size(); ++i) ASSERT_NEAR(a.pixels[i], b.pixels[i], 2e-3) << i;
+  // The training images' codes are white: mean 0, covariance I, widest axis first.
+  DatasetOptions first80;
+  first80.limit = 80;
+  const RowMatrixXf codes = encode_dataset(*white, load_dataset_for(*white, tmp / "data", first80));
+  const Eigen::MatrixXd c = codes.cast<double>();
+  const Eigen::RowVectorXd mean = c.colwise().mean();
+  const Eigen::MatrixXd centred = c.rowwise() - mean;
+  const Eigen::MatrixXd cov = centred.transpose() * centred / (c.rows() - 1);
+  for (long i = 0; i < cov.rows(); ++i) {
+    EXPECT_NEAR(mean(i), 0.0, 1e-3);
+    for (long j = 0; j < cov.cols(); ++j) EXPECT_NEAR(cov(i, j), i == j ? 1.0 : 0.0, 1e-3) << i << "," << j;
+  }
+  // A GAN has no codes to fit.
+  auto gan = tiny("dcgan", tmp / "data", tmp / "gan");
+  gan.whiten = true;
+  EXPECT_THROW(train_image_model(gan), UnsupportedError);
+}
+
 TEST(TorchTrain, BadRequestsAreMessages) {
   TempDir tmp;
   write_disc_folder(tmp / "data", 8, 32);

@@ -37,6 +37,12 @@ struct TrainImageOptions {
   std::string augment;         // DiffAugment policy for every image the discriminator sees, real
                                // and fake: "color,translation,cutout" or a subset ("": none)
   bool spectral_norm = false;  // a discriminator with spectral normalisation, no batch norm
+  // VAE: an ex-post Gaussian prior (Ghosh et al. 2020). The training images' codes (the
+  // encoder's means) have mean m and covariance V L V^T (eigenvalues L descending); the
+  // shipped decoder reads z' with x = dec(m + V L^1/2 z') and the encoder gives
+  // z' = L^-1/2 V^T (mu - m), both folded exactly into their linear heads. The package's
+  // prior N(0, I) then samples where the codes are, and z'_1 is the codes' widest axis.
+  bool whiten = false;
   int swd_images = 0;          // at each epoch's end: the SWD (image_quality.h) of this many
                                // samples against as many training images (0: not measured)
   std::string command;         // the command line, recorded in model.json

@@ -98,7 +98,12 @@ TorchCommands::TorchCommands(CLI::App& app, CLI::App& train_cmd) : s_(std::make_
     c->add_option("--width", s.train.width,
                   std::string("Network width: ") + (std::string(kind) == "vae" ? "base channels (default 32)"
                                                                                  : "ngf = ndf (default 64)"));
-    if (std::string(kind) == "vae") c->add_option("--beta", s.train.beta, "Weight of the KL term")->capture_default_str();
+    if (std::string(kind) == "vae") {
+      c->add_option("--beta", s.train.beta, "Weight of the KL term")->capture_default_str();
+      c->add_flag("--whiten", s.train.whiten,
+                  "Ship an ex-post Gaussian prior: the training codes' mean and covariance folded into the encoder's "
+                  "and decoder's linear heads, so N(0,I) samples where the codes are (Ghosh et al. 2020)");
+    }
     c->add_option("--lr", s.train.learning_rate, "Learning rate (default: 2e-4 DCGAN, 1e-3 VAE)");
     c->add_option("--flip", s.train.flip, "Horizontal-flip augmentation: on, off, auto (on under 50,000 images)")
         ->capture_default_str();

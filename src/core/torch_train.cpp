@@ -111,6 +111,60 @@ SwdPair swd_of_samples(MakeImages&& make_images, const RealSets& real, int laten
   return {r[0], r[1], n};
 }
 
+// The VAE's pair with an ex-post Gaussian prior folded in (TrainImageOptions::whiten): copies
+// of the encoder and decoder whose mean head and first layer read the whitened code.
+struct Whitened {
+  nets::VaeEncoder encoder{nullptr};
+  nets::VaeDecoder decoder{nullptr};
+  nlohmann::json info;
+};
+
+Whitened whiten_vae(nets::VaeEncoder& E, nets::VaeDecoder& Dec, const nets::Arch& encoder_arch,
+                    const nets::Arch& decoder_arch, const torch::Tensor& images, torch::Device device) {
+  torch::NoGradGuard ng;
+  Whitened w;
+  w.encoder = nets::VaeEncoder(encoder_arch);
+  w.decoder = nets::VaeDecoder(decoder_arch);
+  w.encoder->to(device);
+  w.decoder->to(device);
+  nets::ema_update(*w.encoder, *E, 0.0);  // copies
+  nets::ema_update(*w.decoder, *Dec, 0.0);
+  w.encoder->eval();
+  w.decoder->eval();
+  const bool was_training = E->is_training();
+  E->eval();
+  std::vector<torch::Tensor> codes;
+  for (long i = 0; i < images.size(0); i += 256)
+    codes.push_back(E->forward(images.narrow(0, i, std::min<long>(256, images.size(0) - i)).to(device)).first.to(torch::kDouble));
+  if (was_training) E->train();
+  const auto c = torch::cat(codes, 0);
+  const auto mean = c.mean(0);
+  const auto centred = c - mean;
+  const auto cov = centred.t().mm(centred) / std::max<long>(1, c.size(0) - 1);
+  auto [evals, evecs] = torch::linalg::eigh(cov, "L");  // ascending
+  evals = evals.flip({0}).clamp_min(1e-8 * std::max(1e-30, evals.max().item<double>()));
+  evecs = evecs.flip({1});
+  const auto root = evals.sqrt();
+  const auto lift = evecs * root.unsqueeze(0);          // V L^1/2: z' -> code offset
+  const auto lower = evecs.t() / root.unsqueeze(1);     // L^-1/2 V^T: code offset -> z'
+  auto& fc = w.decoder->fc;
+  const auto W = fc->weight.to(torch::kDouble), b = fc->bias.to(torch::kDouble);
+  fc->weight.copy_(W.mm(lift).to(torch::kFloat));
+  fc->bias.copy_((W.mv(mean) + b).to(torch::kFloat));
+  auto& mu = w.encoder->mu;
+  const auto A = mu->weight.to(torch::kDouble), a = mu->bias.to(torch::kDouble);
+  mu->weight.copy_(lower.mm(A).to(torch::kFloat));
+  mu->bias.copy_(lower.mv(a - mean).to(torch::kFloat));
+  const auto ev = evals.to(torch::kCPU);
+  w.info = {{"method", "ex-post Gaussian prior (Ghosh et al. 2020): the codes' mean and covariance folded into the heads"},
+            {"codes", c.size(0)},
+            {"code_norm_mean", c.norm(2, 1).mean().item<double>()},
+            {"variance_largest", ev[0].item<double>()},
+            {"variance_smallest", ev[ev.size(0) - 1].item<double>()},
+            {"variance_median", ev[ev.size(0) / 2].item<double>()}};
+  return w;
+}
+
 }  // namespace
 
 TrainResult train_image_model(const TrainImageOptions& o, const TrainProgressFn& progress) {
@@ -122,6 +176,7 @@ TrainResult train_image_model(const TrainImageOptions& o, const TrainProgressFn&
   const bool vae = o.kind == "vae";
   if (vae && (o.ema > 0 || !o.augment.empty() || o.spectral_norm))
     throw UnsupportedError("--ema, --augment and --spectral-norm are for `train dcgan`");
+  if (!vae && o.whiten) throw UnsupportedError("--whiten is for `train vae` (a GAN has no codes to fit)");
   if (o.ema < 0 || o.ema >= 1) throw UnsupportedError("--ema must be in [0, 1) (0.999 is usual; 0: none)");
   nets::check_augment_policy(o.augment);
   if (o.swd_images < 0) throw UnsupportedError("--swd-n must be 0 (off) or more");
@@ -180,7 +235,11 @@ TrainResult train_image_model(const TrainImageOptions& o, const TrainProgressFn&
   torch::nn::Module& net_b = vae ? static_cast<torch::nn::Module&>(*E) : static_cast<torch::nn::Module&>(*Dn);
   // The network the package ships: the decoder, the generator, or the generator's average.
   torch::nn::Module& shipped = G_avg ? static_cast<torch::nn::Module&>(*G_avg) : net_a;
-  auto make_images = [&](const torch::Tensor& z) { return vae ? Dec->forward(z) : (G_avg ? G_avg->forward(z) : G->forward(z)); };
+  Whitened whitened;  // --whiten: the shipped pair, remade at each epoch's end
+  auto make_images = [&](const torch::Tensor& z) {
+    if (whitened.decoder) return whitened.decoder->forward(z);
+    return vae ? Dec->forward(z) : (G_avg ? G_avg->forward(z) : G->forward(z));
+  };
 
   const fs::path out(o.out_dir);
   const fs::path ck = out / "checkpoint";
@@ -230,7 +289,8 @@ TrainResult train_image_model(const TrainImageOptions& o, const TrainProgressFn&
 
   auto write_package = [&](int epochs_done, const nlohmann::json& metrics) {
     const std::string a_file = vae ? "decoder.pt" : "generator.pt";
-    nets::save_weights(shipped, (out / a_file).string(), o.half_weights);
+    nets::save_weights(whitened.decoder ? static_cast<torch::nn::Module&>(*whitened.decoder) : shipped,
+                       (out / a_file).string(), o.half_weights);
     nlohmann::json torch_j = {
         {"decoder", {{"file", a_file}, {"format", "libtorch"}, {"arch", ga.to_json()}}},
         {"output_range", vae ? std::vector<float>{0.f, 1.f} : std::vector<float>{-1.f, 1.f}},
@@ -239,7 +299,8 @@ TrainResult train_image_model(const TrainImageOptions& o, const TrainProgressFn&
         {"weights_dtype", o.half_weights ? "float16" : "float32"},
     };
     if (vae) {
-      nets::save_weights(net_b, (out / "encoder.pt").string(), o.half_weights);
+      nets::save_weights(whitened.encoder ? static_cast<torch::nn::Module&>(*whitened.encoder) : net_b,
+                         (out / "encoder.pt").string(), o.half_weights);
       torch_j["encoder"] = {{"file", "encoder.pt"}, {"format", "libtorch"}, {"arch", da.to_json()}};
     }
     ObservationShape obs{size, size, channels, 0.f, 1.f};
@@ -255,6 +316,7 @@ TrainResult train_image_model(const TrainImageOptions& o, const TrainProgressFn&
          {{"data", o.data}, {"images", n_train}, {"holdout", holdout}, {"command", o.command}, {"seed", o.seed},
           {"epochs", epochs_done}, {"batch", o.batch}, {"learning_rate", lr}, {"beta", o.beta}, {"flip", flip},
           {"width", width}, {"device", dev.used}, {"train_seconds", train_seconds}, {"recipe", recipe},
+          {"whiten", o.whiten},
           {"library", torch_build_summary()}, {"finished_utc", utc_timestamp()}}},
         {"metrics", metrics},
     };
@@ -328,6 +390,8 @@ TrainResult train_image_model(const TrainImageOptions& o, const TrainProgressFn&
       torch::manual_seed(o.seed * 1000003ull + 999983ull);
       nets::recompute_batch_norm(*G_avg, o.latent, 32, 64, device);
     }
+    // The VAE's arches: ga is the decoder's, da the encoder's.
+    if (o.whiten) whitened = whiten_vae(E, Dec, da, ga, train, device);
     {
       torch::NoGradGuard ng;
       net_a.eval();
@@ -340,6 +404,7 @@ TrainResult train_image_model(const TrainImageOptions& o, const TrainProgressFn&
       net_a.train();
     }
     nlohmann::json metrics = heldout_metrics();
+    if (whitened.encoder) metrics["prior"] = whitened.info;
     for (const auto& [k, v] : last_epoch_losses) metrics["final_epoch_" + k] = v;
     std::map<std::string, double> epoch_report = last_epoch_losses;
     if (o.swd_images > 0) {
