@@ -46,4 +46,4 @@ wait \$PID
 SCRIPT
 xvfb-run -a -s "-screen 0 1600x1000x24" sh "$OUT/pan.sh"
 /usr/bin/python3 "$(dirname "$0")/studio_frame_times.py" "$OUT/shot.png.json" map_points map_method map_progress \
-  map_redraws map_uploads
+  map_redraws map_uploads section_max_ms

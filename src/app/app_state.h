@@ -237,6 +237,7 @@ struct AppState {
     std::vector<long> selection;         // points chosen with the lasso (shift + drag)
     bool pictures = true;                // draw pictures when there is room
     long thumbnails_drawn = 0;           // in the last frame (tests, performance)
+    long panel_points_drawn = 0;         // points the panel drew itself (no GL layer), since the start
     float thumbnail_px = 0;              // their size then (framebuffer pixels)
     Rect canvas_rect;                    // framebuffer pixels (tests)
     long centre_point = -1;              // the point drawn nearest the canvas centre (tests)
@@ -432,6 +433,10 @@ struct AppState {
     uint64_t decodes_submitted = 0;
     uint64_t decodes_skipped = 0;  // replaced by a newer request before they ran
     uint64_t frames = 0;
+    // The slowest time, in ms, of each part of a frame since the start: the work before the
+    // UI (polling workers, requests, thumbnails, the map's layer) and each panel. What a
+    // long frame was spent on (the probe reports it).
+    std::map<std::string, double> section_max_ms;
   } perf;
 };
 

@@ -185,6 +185,7 @@ bool Studio::write_screenshot() {
                            {"map_redraws", state_.map.redraws},
                            {"map_uploads", state_.map.uploads},
                            {"map_gl_layer", state_.map.texture != 0},
+                           {"map_panel_points", state_.map.panel_points_drawn},
                            {"draw_ms", state_.perf.draw_ms},
                            {"frame_ms", state_.perf.frame_ms},
                            {"device", state_.model.loaded ? state_.model.info.device : ""},
@@ -214,7 +215,8 @@ bool Studio::write_screenshot() {
                            {"output_window", output_ != nullptr},
                            {"monitors", state_.show.monitor_names},
                            {"decodes_skipped", state_.perf.decodes_skipped},
-                           {"decode_ms_avg", state_.perf.decode_ms_avg}};
+                           {"decode_ms_avg", state_.perf.decode_ms_avg},
+                           {"section_max_ms", state_.perf.section_max_ms}};
     {
       // Percentiles over the recorded frames (the last up to 2000): whole frame, UI
       // building on the CPU, and GL drawing.

@@ -157,9 +157,9 @@ void Studio::frame() {
     if (std::holds_alternative<act::TogglePresentation>(a)) set_presentation(!state_.show.presentation);
     else set_output_window(!output_);
   }
-  poll_workers();
-  handle_requests();
-  upload_thumbnails();
+  timed("poll_workers", [&] { poll_workers(); });
+  timed("handle_requests", [&] { handle_requests(); });
+  timed("upload_thumbnails", [&] { upload_thumbnails(); });
   // Memory ran out somewhere and the reserve was used: say so once, and set it aside again.
   if (const int uses = latent::memory_reserve_uses(); uses > reserve_uses_seen_) {
     reserve_uses_seen_ = uses;
@@ -171,16 +171,16 @@ void Studio::frame() {
 
   // The map's points: redrawn into their texture only when something that shows changed.
   if (!map_layer_) map_layer_ = std::make_unique<MapLayer>();
-  state_.map.texture = map_layer_->update(state_);
+  timed("map_layer", [&] { state_.map.texture = map_layer_->update(state_); });
   state_.map.redraws = map_layer_->redraws();
   state_.map.uploads = map_layer_->uploads();
   const double t_ui = glfwGetTime();
-  before_new_frame_layout();
+  timed("before_new_frame_layout", [&] { before_new_frame_layout(); });
   ImGui_ImplOpenGL3_NewFrame();
   ImGui_ImplGlfw_NewFrame();
   ImGui::NewFrame();
   layout_and_draw();
-  ImGui::Render();
+  timed("imgui_render", [&] { ImGui::Render(); });
   const double t_draw = glfwGetTime();
 
   int fw, fh;
@@ -229,12 +229,13 @@ void Studio::layout_and_draw() {
   }
   if (state_.show.presentation) {
     state_.show.overlay_help = glfwGetTime() < help_until_;
-    panels::presentation_view(state_, {0, 0, d.x, d.y});
-    panels::consent_prompt(state_);
+    timed("presentation_view", [&] { panels::presentation_view(state_, {0, 0, d.x, d.y}); });
+    timed("consent_prompt", [&] { panels::consent_prompt(state_); });
     return;
   }
   const float s = state_.options.ui_scale;
-  const float top = panels::menu_bar(state_);
+  float top = 0;
+  timed("menu_bar", [&] { top = panels::menu_bar(state_); });
   const float H = d.y - top;
   const auto layout = state_.actions.take_last<act::ApplyLayout>();
   if (layout) state_.layout_preset = layout_preset_name(static_cast<LayoutPreset>(layout->preset));
@@ -247,40 +248,48 @@ void Studio::layout_and_draw() {
   const float center = std::max(50.f, d.x - left - right);
 
   const float marks_h = std::min(H * 0.25f, 210.f * s);
-  panels::model_panel(state_, {0, top, left, model_h});
-  panels::bookmarks_panel(state_, {0, top + model_h, left, marks_h});
-  panels::slider_panel(state_, {0, top + model_h + marks_h, left, H - model_h - marks_h});
+  timed("model_panel", [&] { panels::model_panel(state_, {0, top, left, model_h}); });
+  timed("bookmarks_panel", [&] { panels::bookmarks_panel(state_, {0, top + model_h, left, marks_h}); });
+  timed("slider_panel", [&] {
+    panels::slider_panel(state_, {0, top + model_h + marks_h, left, H - model_h - marks_h});
+  });
   if (state_.model.loaded && state_.model.info.modality == latent::Modality::Text) {
-    panels::story_panel(state_, {left, top, center, H});
+    timed("story_panel", [&] { panels::story_panel(state_, {left, top, center, H}); });
     const float view_h = (H - perf_h) * 0.22f, style_h = (H - perf_h) * 0.36f;
-    panels::viewport_panel(state_, {left + center, top, right, view_h});
-    panels::story_map_panel(state_, {left + center, top + view_h, right, H - perf_h - view_h - style_h});
-    panels::style_maker_panel(state_, {left + center, top + H - perf_h - style_h, right, style_h});
+    timed("viewport_panel", [&] { panels::viewport_panel(state_, {left + center, top, right, view_h}); });
+    timed("story_map_panel", [&] {
+      panels::story_map_panel(state_, {left + center, top + view_h, right, H - perf_h - view_h - style_h});
+    });
+    timed("style_maker_panel", [&] {
+      panels::style_maker_panel(state_, {left + center, top + H - perf_h - style_h, right, style_h});
+    });
   } else if (state_.model.loaded && state_.model.info.modality == latent::Modality::Words) {
-    panels::words_panel(state_, {left, top, center, H});
+    timed("words_panel", [&] { panels::words_panel(state_, {left, top, center, H}); });
     const float view_h = (H - perf_h) * 0.4f;
-    panels::viewport_panel(state_, {left + center, top, right, view_h});
-    panels::map_panel(state_, {left + center, top + view_h, right, H - perf_h - view_h});
+    timed("viewport_panel", [&] { panels::viewport_panel(state_, {left + center, top, right, view_h}); });
+    timed("map_panel", [&] { panels::map_panel(state_, {left + center, top + view_h, right, H - perf_h - view_h}); });
   } else {
     const float view_w = std::floor(center * 0.5f);
-    panels::viewport_panel(state_, {left, top, view_w, H - strip_h});
-    panels::map_panel(state_, {left + view_w, top, center - view_w, H - strip_h});
+    timed("viewport_panel", [&] { panels::viewport_panel(state_, {left, top, view_w, H - strip_h}); });
+    timed("map_panel", [&] { panels::map_panel(state_, {left + view_w, top, center - view_w, H - strip_h}); });
     // The bottom strip: the eigenfaces (PCA) beside the walk and export controls.
     if (!state_.component_textures.empty()) {
       const float comp_w = std::floor(center * 0.42f);
-      panels::components_panel(state_, {left, top + H - strip_h, comp_w, strip_h});
-      panels::walk_panel(state_, {left + comp_w, top + H - strip_h, center - comp_w, strip_h});
+      timed("components_panel", [&] { panels::components_panel(state_, {left, top + H - strip_h, comp_w, strip_h}); });
+      timed("walk_panel", [&] {
+        panels::walk_panel(state_, {left + comp_w, top + H - strip_h, center - comp_w, strip_h});
+      });
     } else {
-      panels::walk_panel(state_, {left, top + H - strip_h, center, strip_h});
+      timed("walk_panel", [&] { panels::walk_panel(state_, {left, top + H - strip_h, center, strip_h}); });
     }
     const float live_h = std::min(H * 0.3f, 230.f * s);
-    panels::dataset_panel(state_, {left + center, top, right, H - perf_h - live_h});
-    panels::live_panel(state_, {left + center, top + H - perf_h - live_h, right, live_h});
+    timed("dataset_panel", [&] { panels::dataset_panel(state_, {left + center, top, right, H - perf_h - live_h}); });
+    timed("live_panel", [&] { panels::live_panel(state_, {left + center, top + H - perf_h - live_h, right, live_h}); });
   }
-  panels::performance_panel(state_, {left + center, d.y - perf_h, right, perf_h});
-  panels::messages_window(state_);
-  panels::import_sheet(state_);
-  panels::consent_prompt(state_);
+  timed("performance_panel", [&] { panels::performance_panel(state_, {left + center, d.y - perf_h, right, perf_h}); });
+  timed("messages_window", [&] { panels::messages_window(state_); });
+  timed("import_sheet", [&] { panels::import_sheet(state_); });
+  timed("consent_prompt", [&] { panels::consent_prompt(state_); });
 }
 
 // ------------------------------------------------------------------ errors, drops, consent

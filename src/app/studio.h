@@ -1,4 +1,5 @@
 #pragma once
+#include <chrono>
 #include <array>
 #include <map>
 #include <set>
@@ -97,6 +98,14 @@ class Studio {
  private:
   void frame();
   void layout_and_draw();
+  // Runs f, keeping the slowest time of the frame's part `name` (PerfPart::section_max_ms).
+  template <class F>
+  void timed(const char* name, F&& f) {
+    const auto t0 = std::chrono::steady_clock::now();
+    f();
+    double& slowest = state_.perf.section_max_ms[name];
+    slowest = std::max(slowest, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
   // Presentation and the output window.
   void handle_keys();
   void apply_key(int glfw_key);

@@ -76,6 +76,9 @@ TextureId MapLayer::update(const AppState& s) {
     failed_ = true;  // the panel falls back to drawing points itself
     return 0;
   }
+  // Points the map panel has not fitted its view to yet (the first frame of a new map):
+  // the texture stays as it is for that frame; the view is known by the next.
+  if (s.map.view.fitted_for != n) return tex_;
   // What the points are (positions, colours, filter: uploaded again when it changes) and
   // how they are seen (view, size, canvas: a pan or a zoom only draws them again, from the
   // buffer already on the GPU).

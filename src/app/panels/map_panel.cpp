@@ -133,6 +133,11 @@ void map_panel(AppState& s, const Rect& r) {
   ImGui::InvisibleButton("canvas", size, ImGuiButtonFlags_MouseButtonLeft | ImGuiButtonFlags_MouseButtonRight);
   s.map.canvas_rect = to_framebuffer(origin.x, origin.y, size.x, size.y);
   s.map.thumbnails_drawn = 0;
+  // The canvas's size in pixels, known before the first points arrive: the GL layer
+  // (drawn before the panels) needs it for them, or this panel would draw a first layout
+  // of a million points itself, one rectangle each (a 1.6 s frame, and as long to draw).
+  const ImVec2 fb = ImGui::GetIO().DisplayFramebufferScale;
+  s.map.canvas_px[0] = size.x * fb.x, s.map.canvas_px[1] = size.y * fb.y;
   const size_t n = s.map.xy.size() / 2;
   s.map.hover = -1;
   if (n > 0) {
@@ -148,9 +153,7 @@ void map_panel(AppState& s, const Rect& r) {
     if (view.fitted_for != n) view = {(minx + maxx) / 2, (miny + maxy) / 2, 1.f, 1.f, n};
     const float span = std::max({maxx - minx, maxy - miny, 1e-9f});
     const float scale = std::min(size.x, size.y) * 0.9f / span * view.zoom;
-    const ImVec2 fb = ImGui::GetIO().DisplayFramebufferScale;
     view.scale_px = scale * fb.x;
-    s.map.canvas_px[0] = size.x * fb.x, s.map.canvas_px[1] = size.y * fb.y;
     auto to_screen = [&](float x, float y) {
       return ImVec2(origin.x + size.x / 2 + (x - view.cx) * scale, origin.y + size.y / 2 - (y - view.cy) * scale);
     };
@@ -206,6 +209,7 @@ void map_panel(AppState& s, const Rect& r) {
         const int c = i < static_cast<long>(s.map.colors.size()) ? s.map.colors[i] : -1;
         const ImU32 col = kept(i) ? category_color(c) : IM_COL32(kMapDimmed[0], kMapDimmed[1], kMapDimmed[2], 255);
         dl->AddRectFilled(ImVec2(p.x - rad, p.y - rad), ImVec2(p.x + rad, p.y + rad), col);
+        ++s.map.panel_points_drawn;
         if (ImGui::IsItemHovered()) {
           const float dx = p.x - io.MousePos.x, dy = p.y - io.MousePos.y;
           if (dx * dx + dy * dy < best) best = dx * dx + dy * dy, s.map.hover = i;
