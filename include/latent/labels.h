@@ -27,4 +27,15 @@ class LabelTable {
   std::vector<std::vector<std::string>> cells_;
 };
 
+// Whether every cell of a column is 0, 1 or -1 (a yes/no attribute; 1 is yes), and the
+// table has rows.
+bool is_binary_column(const LabelTable& table, int col);
+
+// The table's row for each of `count` dataset items: matched by the table's "file" column
+// where it has one and the items are files (`file_names`: each item's path or file name;
+// empty for IDX and raw arrays), else by row order. UnsupportedError, naming
+// `labels_path`, when an item has no row.
+std::vector<long> rows_for_items(const LabelTable& table, const std::string& labels_path,
+                                 const std::vector<std::string>& file_names, long count);
+
 }  // namespace latent

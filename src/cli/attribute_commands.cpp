@@ -9,10 +9,12 @@
 #include <sstream>
 
 #include "latent/attribute_classifier.h"
+#include "latent/dataset.h"
 #include "latent/directions.h"
 #include "latent/errors.h"
 #include "latent/image_io.h"
 #include "latent/json_file.h"
+#include "latent/labels.h"
 #include "latent/model_package.h"
 #include "latent/registry.h"
 #include "latent/torch_module.h"
@@ -91,6 +93,7 @@ struct AttributeCommands::State {
   double sigma = 3;
   uint64_t seed = 0;
   std::string check_keep;
+  std::string data, labels;  // --data: boundaries on encoded real faces with their labels
 
   CLI::App *train_cmd = nullptr, *attributes = nullptr, *directions = nullptr;
 };
@@ -142,6 +145,11 @@ AttributeCommands::AttributeCommands(CLI::App& app, CLI::App& train_cmd) : s_(st
                            "Instead: K directions without labels (SeFa: the top eigenvectors of the generator's "
                            "first layer), named sefa-1..sefa-K and added to MODEL/directions.json; the classifier, if "
                            "it fits, says what each changes");
+  s.directions->add_option("--data", s.data,
+                           "Instead of labelled samples: fit each boundary on this dataset's faces, encoded (the model "
+                           "needs an encoder), with their labels (--labels); the classifier still checks");
+  s.directions->add_option("--labels", s.labels, "With --data: CSV, one row per image, 0/1 attribute columns "
+                                                 "(default: labels.csv beside DATA)");
   s.directions->add_option("--out,-o", s.out, "Where to write (default: MODEL/directions.json)");
   s.directions->add_flag("--json", s.json, "Print the result as JSON instead of a table");
 }
@@ -221,20 +229,65 @@ bool AttributeCommands::run(const std::string& command_line) {
       if (std::find(names.begin(), names.end(), k) == names.end())
         throw UnsupportedError("--keep " + k + ": not among the attributes (" + joined(names) + ")");
 
-    std::fprintf(stderr, "labelling %d samples of %s with %s\n", s.samples, info.name.c_str(), clf->name().c_str());
-    const std::vector<Latent> zs = space->sample(s.samples, s.seed);
-    const RowMatrixXf all_p = label_points(*space, *clf, zs, stderr_progress("directions"), "decoding and labelling");
-    RowMatrixXf p(all_p.rows(), static_cast<long>(columns.size()));
-    for (size_t c = 0; c < columns.size(); ++c) p.col(static_cast<long>(c)) = all_p.col(columns[c]);
-    RowMatrixXf z(static_cast<long>(zs.size()), info.dim);
-    for (size_t i = 0; i < zs.size(); ++i)
-      z.row(static_cast<long>(i)) = Eigen::Map<const Eigen::RowVectorXf>(zs[i].data(), info.dim);
+    RowMatrixXf z, p;
+    std::string source;
+    if (!s.data.empty()) {
+      // Real faces, put into the space by the encoder, labelled by the CSV.
+      if (!info.can_encode)
+        throw UnsupportedError(info.name + " has no encoder, so --data cannot put faces into it (latent train encoder "
+                               "gives a generator one)");
+      const std::string labels_path =
+          s.labels.empty() ? (fs::path(s.data).parent_path() / "labels.csv").string() : s.labels;
+      const LabelTable table = LabelTable::read_csv(labels_path);
+      std::fprintf(stderr, "encoding %s with %s\n", s.data.c_str(), info.name.c_str());
+      const ImageDataset faces = load_dataset_for(*space, s.data);
+      const std::vector<long> rows =
+          rows_for_items(table, labels_path, faces.format == "folder" ? faces.names : std::vector<std::string>(),
+                         faces.count());
+      std::vector<int> cols;
+      for (const auto& n : names) {
+        const int c = table.column(n);
+        if (c < 0) throw UnsupportedError(labels_path + " has no column \"" + n + "\" (use --attributes)");
+        if (!is_binary_column(table, c))
+          throw UnsupportedError(labels_path + ": column \"" + n + "\" is not all 0/1 (or -1/1)");
+        cols.push_back(c);
+      }
+      z = encode_dataset(*space, faces, stderr_progress("directions"));
+      p.resize(z.rows(), static_cast<long>(names.size()));
+      for (long i = 0; i < z.rows(); ++i)
+        for (size_t c = 0; c < cols.size(); ++c)
+          p(i, static_cast<long>(c)) = table.cell(rows[static_cast<size_t>(i)], cols[c]) == "1" ? 1.f : 0.f;
+      source = "the labels of " + std::to_string(z.rows()) + " encoded faces (" + labels_path + ")";
+    } else {
+      std::fprintf(stderr, "labelling %d samples of %s with %s\n", s.samples, info.name.c_str(), clf->name().c_str());
+      const std::vector<Latent> zs = space->sample(s.samples, s.seed);
+      const RowMatrixXf all_p = label_points(*space, *clf, zs, stderr_progress("directions"), "decoding and labelling");
+      p.resize(all_p.rows(), static_cast<long>(columns.size()));
+      for (size_t c = 0; c < columns.size(); ++c) p.col(static_cast<long>(c)) = all_p.col(columns[c]);
+      z.resize(static_cast<long>(zs.size()), info.dim);
+      for (size_t i = 0; i < zs.size(); ++i)
+        z.row(static_cast<long>(i)) = Eigen::Map<const Eigen::RowVectorXf>(zs[i].data(), info.dim);
+    }
     DirectionFitOptions fo;
     fo.seed = s.seed;
     DirectionSet set = fit_directions(z, p, names, fo);
-    make_orthogonal(set, keep, &z);
+    if (source.empty()) {
+      make_orthogonal(set, keep, &z);
+    } else {
+      // Sigma is the prior's spread along each direction, not the encoded faces'.
+      const std::vector<Latent> prior = space->sample(2000, s.seed + 7);
+      RowMatrixXf prior_z(static_cast<long>(prior.size()), info.dim);
+      for (size_t i = 0; i < prior.size(); ++i)
+        prior_z.row(static_cast<long>(i)) = Eigen::Map<const Eigen::RowVectorXf>(prior[i].data(), info.dim);
+      make_orthogonal(set, keep, &prior_z);
+      for (auto& d : set.directions) {
+        const Eigen::VectorXf proj = prior_z * Eigen::Map<const Eigen::VectorXf>(d.unit.data(), info.dim);
+        const double mean = proj.mean();
+        d.sigma = std::sqrt((proj.array() - mean).square().sum() / static_cast<double>(proj.size() - 1));
+      }
+    }
     set.model = info.name;
-    set.classifier = clf->name();
+    set.classifier = source.empty() ? clf->name() : source;
 
     // The check: fresh samples, each moved +sigma along each direction.
     std::vector<std::string> watch = s.check_keep.empty() ? keep : split_list(s.check_keep);

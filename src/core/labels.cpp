@@ -1,6 +1,10 @@
 #include "latent/labels.h"
 
+#include <algorithm>
 #include <charconv>
+#include <filesystem>
+#include <numeric>
+#include <unordered_map>
 #include <fstream>
 #include <regex>
 
@@ -155,6 +159,37 @@ std::vector<long> LabelTable::select(const std::string& query) const {
     if (match_any) out.push_back(r);
   }
   return out;
+}
+
+bool is_binary_column(const LabelTable& t, int col) {
+  for (long r = 0; r < t.rows(); ++r) {
+    const std::string& v = t.cell(r, col);
+    if (v != "0" && v != "1" && v != "-1") return false;
+  }
+  return t.rows() > 0;
+}
+
+std::vector<long> rows_for_items(const LabelTable& table, const std::string& labels_path,
+                                 const std::vector<std::string>& file_names, long count) {
+  std::vector<long> row_of(static_cast<size_t>(std::max(0L, count)));
+  const int file_col = table.column("file");
+  if (file_col >= 0 && static_cast<long>(file_names.size()) == count) {
+    std::unordered_map<std::string, long> by_name;
+    for (long r = 0; r < table.rows(); ++r) by_name[table.cell(r, file_col)] = r;
+    for (long i = 0; i < count; ++i) {
+      const std::string base = std::filesystem::path(file_names[static_cast<size_t>(i)]).filename().string();
+      const auto it = by_name.find(base);
+      if (it == by_name.end())
+        throw UnsupportedError(labels_path + " has no row for " + base + " (its \"file\" column names the images)");
+      row_of[static_cast<size_t>(i)] = it->second;
+    }
+  } else {
+    if (table.rows() < count)
+      throw UnsupportedError(labels_path + " has " + std::to_string(table.rows()) + " rows but the data has " +
+                             std::to_string(count) + " images");
+    std::iota(row_of.begin(), row_of.end(), 0L);
+  }
+  return row_of;
 }
 
 }  // namespace latent

@@ -8,7 +8,6 @@
 #include <filesystem>
 #include <numeric>
 #include <random>
-#include <unordered_map>
 
 #include <torch/torch.h>
 
@@ -87,14 +86,6 @@ struct AttributeNetImpl : nn::Module {
 };
 TORCH_MODULE(AttributeNet);
 
-bool is_binary_column(const LabelTable& t, int col) {
-  for (long r = 0; r < t.rows(); ++r) {
-    const std::string& v = t.cell(r, col);
-    if (v != "0" && v != "1" && v != "-1") return false;
-  }
-  return t.rows() > 0;
-}
-
 // The label matrix [N, A] in {0, 1}, row i for dataset item i: matched by the table's
 // "file" column where it has one, else by row order.
 torch::Tensor label_tensor(const LabelTable& table, const std::string& labels_path, const ImageDataset& ds,
@@ -115,24 +106,8 @@ torch::Tensor label_tensor(const LabelTable& table, const std::string& labels_pa
     if (!is_binary_column(table, c)) throw UnsupportedError(labels_path + ": column \"" + a + "\" is not all 0/1 (or -1/1)");
     cols.push_back(c);
   }
-  std::vector<long> row_of(static_cast<size_t>(ds.count()));
-  const int file_col = table.column("file");
-  if (file_col >= 0 && ds.format == "folder") {
-    std::unordered_map<std::string, long> by_name;
-    for (long r = 0; r < table.rows(); ++r) by_name[table.cell(r, file_col)] = r;
-    for (long i = 0; i < ds.count(); ++i) {
-      const std::string base = fs::path(ds.names[static_cast<size_t>(i)]).filename().string();
-      const auto it = by_name.find(base);
-      if (it == by_name.end())
-        throw UnsupportedError(labels_path + " has no row for " + base + " (its \"file\" column names the images)");
-      row_of[static_cast<size_t>(i)] = it->second;
-    }
-  } else {
-    if (table.rows() < ds.count())
-      throw UnsupportedError(labels_path + " has " + std::to_string(table.rows()) + " rows but the data has " +
-                             std::to_string(ds.count()) + " images");
-    std::iota(row_of.begin(), row_of.end(), 0L);
-  }
+  const std::vector<long> row_of =
+      rows_for_items(table, labels_path, ds.format == "folder" ? ds.names : std::vector<std::string>(), ds.count());
   auto y = torch::empty({ds.count(), static_cast<long>(cols.size())}, torch::kFloat);
   auto acc = y.accessor<float, 2>();
   for (long i = 0; i < ds.count(); ++i)
