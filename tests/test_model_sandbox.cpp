@@ -85,8 +85,10 @@ TEST(ModelSandbox, ShippedModelsPassTheirCheck) {
     EXPECT_GT(r.peak_rss_mb, 20);
     EXPECT_FALSE(r.report["forward"].empty()) << "a forward pass ran";
   }
-  const ModelCheckResult vae = check_model_in_child(kModels + "/celeba-vae", options());
-  EXPECT_EQ(vae.report["forward"].back(), "encode(image)");
+  for (const std::string name : {"celeba-vae", "celeba-dcgan"}) {  // the GAN has an encoder too
+    const ModelCheckResult r = check_model_in_child(kModels + "/" + name, options());
+    EXPECT_EQ(r.report["forward"].back(), "encode(image)") << name;
+  }
 }
 
 TEST(ModelSandbox, ABrokenPackageIsAnErrorInWords) {
