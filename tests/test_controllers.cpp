@@ -5,12 +5,16 @@
 #include <fstream>
 #include <memory>
 
+#include <unistd.h>
+
 #include "controller/drops.h"
 #include "controller/groups.h"
 #include "controller/live.h"
 #include "controller/points.h"
+#include "controller/session_saver.h"
 #include "controller/walk.h"
 #include "latent/pca_space.h"
+#include "latent/session.h"
 #include "test_util.h"
 
 using namespace studio;
@@ -35,34 +39,34 @@ TEST(PointsController, BookmarksAreAddedVisitedAndDeleted) {
   const auto pca = small_pca();
   AppState s;
   const controller::PointsContext ctx{pca.get(), nullptr};
-  s.z = {1.f, 2.f, 3.f};
-  s.bookmark_name = "smile";
-  s.actions.push(act::AddBookmark{s.bookmark_name});
+  s.sliders.z = {1.f, 2.f, 3.f};
+  s.points.bookmark_name = "smile";
+  s.actions.push(act::AddBookmark{s.points.bookmark_name});
   s.actions.push(act::AddBookmark{});
   run_frame(s, ctx);
-  ASSERT_EQ(s.bookmarks.size(), 2u);
-  EXPECT_EQ(s.bookmarks[0].name, "smile");
-  EXPECT_EQ(s.bookmarks[1].name, "point 2");
-  EXPECT_TRUE(s.bookmark_name.empty());  // the box is cleared for the next name
+  ASSERT_EQ(s.points.bookmarks.size(), 2u);
+  EXPECT_EQ(s.points.bookmarks[0].name, "smile");
+  EXPECT_EQ(s.points.bookmarks[1].name, "point 2");
+  EXPECT_TRUE(s.points.bookmark_name.empty());  // the box is cleared for the next name
 
-  s.z = {0.f, 0.f, 0.f};
+  s.sliders.z = {0.f, 0.f, 0.f};
   s.actions.push(act::GoToBookmark{0});
   run_frame(s, ctx);
-  EXPECT_EQ(s.z, (std::vector<float>{1.f, 2.f, 3.f}));
+  EXPECT_EQ(s.sliders.z, (std::vector<float>{1.f, 2.f, 3.f}));
 
   // Another model's bookmark says so and leaves the point where it is.
-  s.bookmarks.push_back({"wide", std::vector<float>(5, 1.f)});
+  s.points.bookmarks.push_back({"wide", std::vector<float>(5, 1.f)});
   s.actions.push(act::GoToBookmark{2});
   run_frame(s, ctx);
-  EXPECT_EQ(s.z, (std::vector<float>{1.f, 2.f, 3.f}));
-  EXPECT_NE(s.session_status.find("'wide' has 5 values; this model has 3"), std::string::npos) << s.session_status;
+  EXPECT_EQ(s.sliders.z, (std::vector<float>{1.f, 2.f, 3.f}));
+  EXPECT_NE(s.session.status.find("'wide' has 5 values; this model has 3"), std::string::npos) << s.session.status;
 
   s.show.current_bookmark = 2;
   s.actions.push(act::DeleteBookmark{2});
   s.actions.push(act::DeleteBookmark{7});  // out of range: nothing
   s.actions.push(act::GoToBookmark{-1});   // nothing
   run_frame(s, ctx);
-  EXPECT_EQ(s.bookmarks.size(), 2u);
+  EXPECT_EQ(s.points.bookmarks.size(), 2u);
   EXPECT_EQ(s.show.current_bookmark, -1);  // the keyboard's next bookmark starts again
 }
 
@@ -71,47 +75,47 @@ TEST(PointsController, ExpressionsUseBookmarksGroupsAndItems) {
   auto items = std::make_shared<latent::RowMatrixXf>(3, 3);
   *items << 1, 1, 1, 3, 3, 3, 5, 5, 5;
   AppState s;
-  s.z = {0.f, 0.f, 0.f};
-  s.bookmarks.push_back({"my point", {1.f, 0.f, 0.f}});
-  s.groups.push_back({"ends", "", {0, 2}});
+  s.sliders.z = {0.f, 0.f, 0.f};
+  s.points.bookmarks.push_back({"my point", {1.f, 0.f, 0.f}});
+  s.groups.list.push_back({"ends", "", {0, 2}});
   s.actions.push(act::EvaluateExpression{"@my_point + mean(@ends) - item(1)"});
   run_frame(s, {pca.get(), items});
-  EXPECT_TRUE(s.expression_error.empty()) << s.expression_error;
-  EXPECT_EQ(s.z, (std::vector<float>{1.f, 0.f, 0.f}));
+  EXPECT_TRUE(s.points.expression_error.empty()) << s.points.expression_error;
+  EXPECT_EQ(s.sliders.z, (std::vector<float>{1.f, 0.f, 0.f}));
 
   // Without a dataset there are no groups: the message names the missing one.
   s.actions.push(act::EvaluateExpression{"mean(@ends)"});
   run_frame(s, {pca.get(), nullptr});
-  EXPECT_NE(s.expression_error.find("ends"), std::string::npos) << s.expression_error;
-  EXPECT_EQ(s.z, (std::vector<float>{1.f, 0.f, 0.f}));
+  EXPECT_NE(s.points.expression_error.find("ends"), std::string::npos) << s.points.expression_error;
+  EXPECT_EQ(s.sliders.z, (std::vector<float>{1.f, 0.f, 0.f}));
 
   s.actions.push(act::EvaluateExpression{"@my_point +"});
   run_frame(s, {pca.get(), items});
-  EXPECT_FALSE(s.expression_error.empty());
+  EXPECT_FALSE(s.points.expression_error.empty());
   s.actions.push(act::EvaluateExpression{"@my_point"});
   run_frame(s, {nullptr, nullptr});
-  EXPECT_EQ(s.expression_error, "open a model first");
+  EXPECT_EQ(s.points.expression_error, "open a model first");
 }
 
 TEST(PointsController, RandomDrawsAndShrinkingUseTheTruncation) {
   const auto pca = small_pca();
   AppState s;
-  s.truncation = 0.5f;
+  s.sliders.truncation = 0.5f;
   s.actions.push(act::Randomize{7});
   run_frame(s, {pca.get(), nullptr});
   latent::Latent expect = pca->sample(1, 7).front();
   for (float& v : expect) v *= 0.5f;
-  EXPECT_EQ(s.z, expect);
+  EXPECT_EQ(s.sliders.z, expect);
   s.actions.push(act::Randomize{8});
   run_frame(s, {pca.get(), nullptr});
-  EXPECT_NE(s.z, expect);  // another seed, another point
-  s.z = {2.f, -4.f, 1.f};
+  EXPECT_NE(s.sliders.z, expect);  // another seed, another point
+  s.sliders.z = {2.f, -4.f, 1.f};
   s.actions.push(act::Shrink{});
   run_frame(s, {pca.get(), nullptr});
-  EXPECT_EQ(s.z, (std::vector<float>{1.f, -2.f, 0.5f}));
+  EXPECT_EQ(s.sliders.z, (std::vector<float>{1.f, -2.f, 0.5f}));
   s.actions.push(act::Randomize{9});  // no model: nothing
   run_frame(s, {nullptr, nullptr});
-  EXPECT_EQ(s.z, (std::vector<float>{1.f, -2.f, 0.5f}));
+  EXPECT_EQ(s.sliders.z, (std::vector<float>{1.f, -2.f, 0.5f}));
 }
 
 TEST(PointsController, OtherConcernsActionsAreLeftToTheirOwners) {
@@ -191,8 +195,8 @@ TEST(ActionQueue, DropIfRemovesOnlyMatchingActionsOfThatKind) {
 TEST(WalkController, KeyframesComeFromThePointAndTheBookmarksInTheOrderAsked) {
   AppState s;
   s.model.info.dim = 2;
-  s.z = {1.f, 2.f};
-  s.bookmarks = {{"smile", {3.f, 4.f}}, {"other model", {1.f, 2.f, 3.f}}};
+  s.sliders.z = {1.f, 2.f};
+  s.points.bookmarks = {{"smile", {3.f, 4.f}}, {"other model", {1.f, 2.f, 3.f}}};
   s.walk.keys.push_back({"old model's key", {9.f, 9.f, 9.f}});
   EXPECT_FALSE(controller::step_walk({act::AddKeyCurrent{}}, s, 2, 0).has_value()) << "one key is no walk";
   ASSERT_EQ(s.walk.keys.size(), 1u) << "the key of another size is dropped";
@@ -219,30 +223,30 @@ TEST(WalkController, PlayingMovesThePointAlongTheWalkAndSeekingJumps) {
   s.model.info.dim = 2;
   s.walk.loop = false;
   s.walk.keys = {{"a", {0.f, 0.f}, 2.f, 0}, {"b", {4.f, -2.f}, 2.f, 0}};  // linear, 2 s
-  s.z = {7.f, 7.f};
+  s.sliders.z = {7.f, 7.f};
   controller::step_walk({}, s, 2, 0.1);
-  EXPECT_EQ(s.z, (std::vector<float>{7.f, 7.f})) << "paused: the point stays";
+  EXPECT_EQ(s.sliders.z, (std::vector<float>{7.f, 7.f})) << "paused: the point stays";
   EXPECT_FLOAT_EQ(static_cast<float>(s.walk.duration), 2.f);
   controller::step_walk({act::ToggleWalk{}}, s, 2, 0.5);
   EXPECT_TRUE(s.walk.playing);
   EXPECT_FLOAT_EQ(s.walk.time, 0.5f);
-  EXPECT_NEAR(s.z[0], 1.f, 1e-5);
-  EXPECT_NEAR(s.z[1], -0.5f, 1e-5);
+  EXPECT_NEAR(s.sliders.z[0], 1.f, 1e-5);
+  EXPECT_NEAR(s.sliders.z[1], -0.5f, 1e-5);
   s.walk.rate = 2.f;
   controller::step_walk({}, s, 2, 0.25);
   EXPECT_FLOAT_EQ(s.walk.time, 1.f);
-  EXPECT_NEAR(s.z[0], 2.f, 1e-5);
+  EXPECT_NEAR(s.sliders.z[0], 2.f, 1e-5);
   controller::step_walk({}, s, 2, 5.0);  // an open walk stops at its end
   EXPECT_FALSE(s.walk.playing);
   EXPECT_FLOAT_EQ(s.walk.time, 2.f);
-  EXPECT_NEAR(s.z[0], 4.f, 1e-5);
+  EXPECT_NEAR(s.sliders.z[0], 4.f, 1e-5);
   controller::step_walk({act::ToggleWalk{}}, s, 2, 0);
   EXPECT_TRUE(s.walk.playing);
   EXPECT_FLOAT_EQ(s.walk.time, 0.f) << "play at the end starts again";
   controller::step_walk({act::ToggleWalk{}, act::SeekWalk{1.5f}, act::SeekWalk{0.25f}}, s, 2, 1.0);
   EXPECT_FALSE(s.walk.playing);
   EXPECT_FLOAT_EQ(s.walk.time, 0.25f) << "paused, then the last seek wins";
-  EXPECT_NEAR(s.z[0], 0.5f, 1e-5);
+  EXPECT_NEAR(s.sliders.z[0], 0.5f, 1e-5);
   controller::step_walk({act::SeekWalk{99.f}}, s, 2, 0);
   EXPECT_FLOAT_EQ(s.walk.time, 2.f) << "a seek stays inside the walk";
   controller::step_walk({act::SetWalkLength{6.f}}, s, 2, 0);
@@ -262,9 +266,9 @@ TEST(WalkController, AClosedWalkWrapsAround) {
   controller::step_walk({}, s, 2, 5.0);
   EXPECT_TRUE(s.walk.playing);
   EXPECT_FLOAT_EQ(s.walk.time, 1.f);
-  EXPECT_NEAR(s.z[0], 2.f, 1e-5);
+  EXPECT_NEAR(s.sliders.z[0], 2.f, 1e-5);
   controller::step_walk({}, s, 2, 2.0);
-  EXPECT_NEAR(s.z[0], 2.f, 1e-5) << "at 3 s, half way back";
+  EXPECT_NEAR(s.sliders.z[0], 2.f, 1e-5) << "at 3 s, half way back";
 }
 
 TEST(WalkController, KeysThatMakeNoWalkSayWhy) {
@@ -292,26 +296,26 @@ TEST(LiveController, KnobsMoveSlidersAcrossTheirRangeAndOscSetsValuesAsSent) {
   AppState s;
   s.model.scale = {2.f, 0.5f};
   s.options.slider_sigmas = 3.f;
-  s.z = {0.f, 0.f};
+  s.sliders.z = {0.f, 0.f};
   controller::apply_control_event(event(K::SetDim, 1.f, 0, true), s);  // a knob at the top
-  EXPECT_FLOAT_EQ(s.z[0], 6.f);
+  EXPECT_FLOAT_EQ(s.sliders.z[0], 6.f);
   controller::apply_control_event(event(K::SetDim, 0.25f, 1, true), s);
-  EXPECT_FLOAT_EQ(s.z[1], -0.75f);
+  EXPECT_FLOAT_EQ(s.sliders.z[1], -0.75f);
   controller::apply_control_event(event(K::SetDim, 1.25f, 1), s);  // OSC: as sent
-  EXPECT_FLOAT_EQ(s.z[1], 1.25f);
+  EXPECT_FLOAT_EQ(s.sliders.z[1], 1.25f);
   controller::apply_control_event(event(K::SetDim, 1.f, 5, true), s);  // no such dimension
-  EXPECT_EQ(s.z, (std::vector<float>{6.f, 1.25f}));
+  EXPECT_EQ(s.sliders.z, (std::vector<float>{6.f, 1.25f}));
   ControlEvent whole = event(K::SetDims);
   whole.values = {1.f, 2.f, 3.f};
   controller::apply_control_event(whole, s);
-  EXPECT_EQ(s.z, (std::vector<float>{6.f, 1.25f}));
+  EXPECT_EQ(s.sliders.z, (std::vector<float>{6.f, 1.25f}));
   EXPECT_NE(s.live.last.find("3 values"), std::string::npos) << s.live.last;
   whole.values = {1.f, 2.f};
   controller::apply_control_event(whole, s);
-  EXPECT_EQ(s.z, whole.values);
-  s.attributes.push_back({});
+  EXPECT_EQ(s.sliders.z, whole.values);
+  s.attributes.live.push_back({});
   controller::apply_control_event(event(K::Attribute, 0.75f, 0, true), s);
-  EXPECT_FLOAT_EQ(s.attributes[0].strength, 1.5f) << "-3..3 sigma";
+  EXPECT_FLOAT_EQ(s.attributes.live[0].strength, 1.5f) << "-3..3 sigma";
   controller::apply_control_event(event(K::WalkSpeed, 1.f, -1, true), s);
   EXPECT_FLOAT_EQ(s.walk.rate, 4.f);
   EXPECT_TRUE(s.actions.empty());
@@ -320,7 +324,7 @@ TEST(LiveController, KnobsMoveSlidersAcrossTheirRangeAndOscSetsValuesAsSent) {
 TEST(LiveController, ButtonsPushTheSameActionsAsTheKeysAndPanels) {
   using K = ControlEvent::Kind;
   AppState s;
-  s.bookmarks = {{"a", {0.f}}, {"b", {1.f}}, {"c", {2.f}}};
+  s.points.bookmarks = {{"a", {0.f}}, {"b", {1.f}}, {"c", {2.f}}};
   controller::apply_control_event(event(K::PrevBookmark), s);
   controller::apply_control_event(event(K::NextBookmark), s);
   controller::step_bookmark(s, true);  // the right arrow
@@ -343,7 +347,7 @@ TEST(LiveController, ButtonsPushTheSameActionsAsTheKeysAndPanels) {
   controller::apply_control_event(event(K::WalkPause), s);
   controller::apply_control_event(event(K::WalkToggle), s);
   EXPECT_EQ(s.actions.take().size(), 2u);
-  const uint64_t seed = s.randomize_seed;
+  const uint64_t seed = s.sliders.randomize_seed;
   controller::apply_control_event(event(K::Randomize), s);
   controller::randomize(s);  // the R key
   q = s.actions.take();
@@ -404,11 +408,11 @@ TEST(DropsController, AModelThatRunsCodeAsksFirstAndTheAnswerIsKept) {
   AppState s;
 
   EXPECT_TRUE(controller::may_open(gan, false, s, places)) << "no code, no question";
-  EXPECT_EQ(s.consent_path, "");
+  EXPECT_EQ(s.model.consent_path, "");
   s.actions.push(act::AnswerConsent{act::Consent::OnceOnly});  // left from before
   EXPECT_FALSE(controller::may_open(gan, true, s, places));
-  EXPECT_EQ(s.consent_path, gan);
-  EXPECT_EQ(s.consent_place, latent::model_place(gan));
+  EXPECT_EQ(s.model.consent_path, gan);
+  EXPECT_EQ(s.model.consent_place, latent::model_place(gan));
   EXPECT_FALSE(s.actions.waiting<act::AnswerConsent>()) << "an old answer does not answer a new question";
 
   // Cancel: the waiting request goes, and the person is told what is still showing.
@@ -418,7 +422,7 @@ TEST(DropsController, AModelThatRunsCodeAsksFirstAndTheAnswerIsKept) {
   EXPECT_NE(said.find("was not opened"), std::string::npos) << said;
   EXPECT_NE(said.find("Still showing 'faces'"), std::string::npos) << said;
   EXPECT_FALSE(s.actions.waiting<act::OpenModel>());
-  EXPECT_EQ(s.consent_path, "");
+  EXPECT_EQ(s.model.consent_path, "");
   EXPECT_EQ(controller::answer_consent(s, places, ""), "") << "no prompt up, no answer";
 
   // Open once: this run only, nothing written down.
@@ -461,44 +465,112 @@ TEST(GroupsController, GroupsByQueryOrLassoFillTheAttributeVectorsAThenB) {
   AppState s;
   // Without labels, a query cannot make a group.
   EXPECT_FALSE(controller::make_group(s, nullptr, "", "glasses=1"));
-  EXPECT_NE(s.labels_error.find("load a label file"), std::string::npos);
-  s.group_name = "specs";
-  s.group_query = "glasses=1";
+  EXPECT_NE(s.labels.error.find("load a label file"), std::string::npos);
+  s.groups.name = "specs";
+  s.groups.query = "glasses=1";
   EXPECT_TRUE(controller::apply_groups(act::MakeGroup{}, s, {&labels, true}));
-  ASSERT_EQ(s.groups.size(), 1u);
-  EXPECT_EQ(s.groups[0].name, "specs");
-  EXPECT_EQ(s.groups[0].members, (std::vector<long>{0, 2}));
-  EXPECT_EQ(s.attr_a, 0);
-  EXPECT_EQ(s.group_name, "") << "the name field empties for the next group";
-  EXPECT_EQ(s.labels_error, "");
-  s.group_query = "glasses=7";
+  ASSERT_EQ(s.groups.list.size(), 1u);
+  EXPECT_EQ(s.groups.list[0].name, "specs");
+  EXPECT_EQ(s.groups.list[0].members, (std::vector<long>{0, 2}));
+  EXPECT_EQ(s.groups.attr_a, 0);
+  EXPECT_EQ(s.groups.name, "") << "the name field empties for the next group";
+  EXPECT_EQ(s.labels.error, "");
+  s.groups.query = "glasses=7";
   controller::apply_groups(act::MakeGroup{}, s, {&labels, true});
-  EXPECT_EQ(s.groups.size(), 1u);
-  EXPECT_NE(s.labels_error.find("no item matches"), std::string::npos) << s.labels_error;
+  EXPECT_EQ(s.groups.list.size(), 1u);
+  EXPECT_NE(s.labels.error.find("no item matches"), std::string::npos) << s.labels.error;
   EXPECT_TRUE(controller::make_group(s, &labels, "", "glasses=0"));
-  EXPECT_EQ(s.groups[1].name, "glasses=0") << "unnamed: the query names it";
-  EXPECT_EQ(s.attr_b, 1);
+  EXPECT_EQ(s.groups.list[1].name, "glasses=0") << "unnamed: the query names it";
+  EXPECT_EQ(s.groups.attr_b, 1);
   // The lasso: its items, as a group, only with a dataset open and something selected.
   s.map.selection = {3, 1};
   controller::apply_groups(act::GroupFromSelection{}, s, {&labels, false});
-  EXPECT_EQ(s.groups.size(), 2u);
+  EXPECT_EQ(s.groups.list.size(), 2u);
   controller::apply_groups(act::GroupFromSelection{}, s, {&labels, true});
-  ASSERT_EQ(s.groups.size(), 3u);
-  EXPECT_EQ(s.groups[2].name, "selection 3");
-  EXPECT_EQ(s.groups[2].members, (std::vector<long>{3, 1}));
-  EXPECT_EQ(s.attr_a, 0) << "A and B stay once chosen";
-  EXPECT_EQ(s.attr_b, 1);
+  ASSERT_EQ(s.groups.list.size(), 3u);
+  EXPECT_EQ(s.groups.list[2].name, "selection 3");
+  EXPECT_EQ(s.groups.list[2].members, (std::vector<long>{3, 1}));
+  EXPECT_EQ(s.groups.attr_a, 0) << "A and B stay once chosen";
+  EXPECT_EQ(s.groups.attr_b, 1);
   s.map.selection.clear();
   controller::apply_groups(act::GroupFromSelection{}, s, {&labels, true});
-  EXPECT_EQ(s.groups.size(), 3u);
+  EXPECT_EQ(s.groups.list.size(), 3u);
   // A live slider along A - B.
   EXPECT_TRUE(controller::apply_groups(act::AddAttribute{}, s, {}));
-  ASSERT_EQ(s.attributes.size(), 1u);
-  EXPECT_EQ(s.attributes[0].a, 0);
-  EXPECT_EQ(s.attributes[0].b, 1);
-  EXPECT_EQ(s.attributes[0].strength, 0.f);
-  s.attr_b = -1;
+  ASSERT_EQ(s.attributes.live.size(), 1u);
+  EXPECT_EQ(s.attributes.live[0].a, 0);
+  EXPECT_EQ(s.attributes.live[0].b, 1);
+  EXPECT_EQ(s.attributes.live[0].strength, 0.f);
+  s.groups.attr_b = -1;
   controller::apply_groups(act::AddAttribute{}, s, {});
-  EXPECT_EQ(s.attributes.size(), 1u) << "no B chosen: no slider";
+  EXPECT_EQ(s.attributes.live.size(), 1u) << "no B chosen: no slider";
   EXPECT_FALSE(controller::apply_groups(act::ComputeMap{}, s, {})) << "not this concern's";
+}
+
+namespace {
+latent::Session session_at(float z0) {
+  latent::Session s;
+  s.model = "models/olivetti-pca";
+  s.z = {z0, 2.f, 3.f};
+  s.groups.push_back({"many", "", std::vector<long>(20000, 7)});  // a large group, as a lasso makes
+  return s;
+}
+}  // namespace
+
+TEST(SessionSaver, SavesLandInTheOrderAskedOffTheCallersThread) {
+  test_util::TempDir tmp;
+  const std::string path = tmp / "a.json";
+  controller::SessionSaver saver;
+  saver.save(session_at(1.f), path);
+  saver.save(session_at(2.f), path);
+  saver.save(session_at(3.f), tmp / "no-such-folder/b.json");
+  saver.wait();
+  EXPECT_TRUE(saver.busy()) << "finished, but not yet taken";
+  const auto done = saver.take_done();
+  ASSERT_EQ(done.size(), 3u);
+  EXPECT_EQ(done[0].path, path);
+  EXPECT_TRUE(done[0].error.empty()) << done[0].error;
+  EXPECT_TRUE(done[1].error.empty()) << done[1].error;
+  EXPECT_NE(done[2].error.find("no-such-folder"), std::string::npos) << "a failed save names its path: " << done[2].error;
+  EXPECT_FALSE(saver.busy());
+  EXPECT_EQ(latent::load_session(path).z[0], 2.f) << "the later save wins";
+  EXPECT_EQ(latent::load_session(path).groups.at(0).members.size(), 20000u);
+}
+
+TEST(SessionSaver, AutosavesSkipWhatDidNotChangeMoveWithTheSessionAndGoAtClose) {
+  test_util::TempDir tmp;
+  const std::string a = tmp / "a.json", b = tmp / "b.json";
+  controller::SessionSaver saver;
+  saver.autosave(session_at(1.f), a);
+  saver.wait();
+  const std::string file_a = saver.autosave_file();
+  EXPECT_EQ(file_a, latent::autosave_path(a, static_cast<long>(::getpid())));
+  EXPECT_TRUE(std::filesystem::exists(file_a));
+  EXPECT_FALSE(std::filesystem::exists(a)) << "an autosave never writes the session itself";
+  saver.autosave(session_at(1.f), a);
+  saver.wait();
+  auto done = saver.take_done();
+  ASSERT_EQ(done.size(), 2u);
+  EXPECT_FALSE(done[0].unchanged);
+  EXPECT_TRUE(done[1].unchanged) << "the same state is not written again";
+  saver.autosave(session_at(5.f), a);
+  saver.wait();
+  EXPECT_EQ(latent::load_session(file_a).z[0], 5.f);
+  saver.autosave(session_at(6.f), b);  // saved under another name: the autosave moves
+  saver.wait();
+  EXPECT_FALSE(std::filesystem::exists(file_a));
+  EXPECT_EQ(latent::load_session(saver.autosave_file()).z[0], 6.f);
+  const std::string file_b = saver.autosave_file();
+  saver.remove_autosave();
+  EXPECT_FALSE(std::filesystem::exists(file_b));
+  EXPECT_EQ(saver.autosave_file(), "");
+}
+
+TEST(SessionSaver, ClosingWritesWhatIsQueued) {
+  test_util::TempDir tmp;
+  {
+    controller::SessionSaver saver;
+    for (int i = 0; i < 5; ++i) saver.save(session_at(static_cast<float>(i)), tmp / ("s" + std::to_string(i) + ".json"));
+  }
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(latent::load_session(tmp / ("s" + std::to_string(i) + ".json")).z[0], static_cast<float>(i));
 }

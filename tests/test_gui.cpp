@@ -1170,6 +1170,45 @@ TEST(Studio, AnOrphanedAutosaveIsOfferedAndRestoredByAClick) {
   EXPECT_FALSE(std::filesystem::exists(autosave_path(ses, pid)));
 }
 
+// The studio autosaves beside the open session (on its saver's thread); killed, it leaves the
+// autosave (the next start offers it); the session itself is never written by an autosave.
+TEST(Studio, AKilledStudioLeavesItsAutosaveAndTheNextStartOffersIt) {
+  test_util::TempDir tmp;
+  const std::string ses = tmp / "s.json";
+  Session a;
+  a.model = kModel;
+  a.z.assign(123, 0.f);
+  a.z[0] = 5.f;
+  for (int i = 0; i < 500; ++i) a.bookmarks.push_back({"b" + std::to_string(i), a.z});  // a session with some weight
+  save_session(a, ses);
+  const std::string before = read_bytes(ses);
+  const std::string script = tmp / "kill.sh";
+  {
+    std::ofstream sh(script);
+    sh << "#!/bin/sh\n"
+       << "XDG_CONFIG_HOME=" << (tmp / "cfg") << " " << kStudio << " --session " << ses << " --autosave-seconds 0.5 > " << (tmp / "out.txt")
+       << " 2>&1 &\nPID=$!\n"
+       << "for i in $(seq 1 240); do ls " << tmp.path.string() << " | grep -q autosave && break; sleep 0.25; done\n"
+       << "sleep 1\nkill -9 $PID\nwait $PID 2>/dev/null\necho \"AUTOSAVE-OF $PID\"\n";
+  }
+  const auto r = run("sh " + script);
+  const size_t at = r.output.find("AUTOSAVE-OF ");
+  ASSERT_NE(at, std::string::npos) << r.output;
+  const long pid = std::stol(r.output.substr(at + 12));
+  const std::string autosave = autosave_path(ses, pid);
+  ASSERT_TRUE(std::filesystem::exists(autosave)) << "no autosave appeared: " << read_bytes(tmp / "out.txt");
+  const Session saved = load_session(autosave);
+  EXPECT_NEAR(saved.z.at(0), 5.f, 1e-6);
+  EXPECT_EQ(saved.bookmarks.size(), 500u);
+  EXPECT_EQ(read_bytes(ses), before) << "an autosave never writes the session itself";
+
+  // Its own settings folder: the recent sessions of other runs (and their autosaves) stay out.
+  auto next = run("XDG_CONFIG_HOME=" + (tmp / "cfg") + " " + kStudio + " --session " + ses + " --screenshot " +
+                  (tmp / "n.png") + " --frames 3");
+  ASSERT_EQ(next.code, 0) << next.output;
+  EXPECT_EQ(read_json(tmp / "n.png.json")["autosave_offers"], 1) << "the killed studio's autosave is offered";
+}
+
 // The Journey menu: every shipped scene, chosen with real clicks (the menu, then its
 // item), opens its model, data, sliders and walk, and shows its caption; the screenshot
 // shows the caption's text and the scene's picture, words or passage.

@@ -75,16 +75,6 @@ struct AppState {
   ImportSheet import_sheet;
   float applied_ui_scale = 0;  // the scale the fonts were last built for
 
-  // Model
-  ModelView model;
-  std::string model_path_input;
-  Progress model_load;
-  std::string model_error;         // shown until dismissed or the next success
-  // Consent: a model that runs code (TorchScript, LibTorch weights) from a folder the
-  // person has not trusted waits here until they answer the prompt.
-  std::string consent_path;        // non-empty: the prompt is up for this model
-  std::string consent_place;       // the folder it would trust (answered with act::AnswerConsent)
-
   // Every error shown anywhere, in order, with the time it was shown (the Messages list).
   struct Message {
     std::string when;
@@ -92,49 +82,106 @@ struct AppState {
   };
   std::vector<Message> messages;
   bool show_messages = false;
+  Rect menu_rect;                  // the menu bar (framebuffer pixels, tests)
 
-  // The current latent point
-  std::vector<float> z;
+  // The types the parts below hold (named AppState::Group etc. by the controllers).
+  struct Group {
+    std::string name, query;
+    std::vector<long> members;
+  };
+  // Live attribute vectors: moving one's strength moves the point by the change times
+  // (mean A - mean B); several can be in play at once.
+  struct Attribute {
+    int a = -1, b = -1;
+    float strength = 0;
+    float applied = 0;  // the strength already added to the point
+    int direction = -1; // >= 0: a named direction of the model (`directions`), strength in sigma
+  };
+  // The model's named directions (its directions.json: "Smiling", "sefa-1", ...), each a
+  // live attribute in units of sigma, the prior's spread along it.
+  struct NamedDirection {
+    std::string name;
+    latent::Latent step;  // unit x sigma
+    std::string about;    // what it is, for the tooltip
+  };
+  // The Journey menu's demos, each a session shipped in assets/scenes/ with a one-line
+  // caption. Opening one is opening that session (its paths read beside it).
+  struct Scene {
+    std::string title;    // from the file name: 03-gan-glasses-smile.json -> "Gan glasses smile"
+    std::string caption;  // the scene's one line
+    std::string path;
+  };
+  // Autosaves left by a studio that did not close (its process is gone), found at start
+  // beside the recent sessions: the session panel offers to restore or discard each.
+  struct AutosaveOffer {
+    std::string autosave, session;
+    long pid = 0;
+  };
+  struct BookmarkView {
+    std::string name;
+    std::vector<float> z;
+  };
+
+  // The model: what the panels may know of it (ModelView), the path being typed, its
+  // loading, the device, and the consent prompt for a model that runs code.
+  struct ModelPart : ModelView {
+    std::string path_input;
+    Progress load;
+    std::string error;               // shown until dismissed or the next success
+    // Consent: a model that runs code (TorchScript, LibTorch weights) from a folder the
+    // person has not trusted waits here until they answer the prompt.
+    std::string consent_path;        // non-empty: the prompt is up for this model
+    std::string consent_place;       // the folder it would trust (answered with act::AnswerConsent)
+    // Device for neural models (cpu, cuda, auto); a change reopens the model there.
+    std::string device = "auto";
+    std::string device_note;         // e.g. "CUDA was asked for, but ..."
+  } model;
+
+  // The current latent point and the sliders that show it.
+  struct SlidersPart {
+    std::vector<float> z;
+    int highlight_dim = -1;          // slider to highlight (set by the eigenface strip)
+    bool scroll_to_highlight = false;
+    uint64_t randomize_seed = 1;     // the next act::Randomize's seed (Randomize, R and MIDI step it)
+    float truncation = 1.f;          // random samples (and act::Shrink) scale toward the prior mean by this
+    // Many sliders (a GAN has 100): a filter ("1-10, 42") and the N most influential.
+    std::string filter;
+    int top_n = 0;                   // 0: all; else only the N with the largest influence
+    Progress influence_progress;
+    std::vector<float> influence;    // per dimension: RMS pixel change for +1 sd (empty: not ranked)
+    std::vector<int> visible_dims;   // what the slider panel showed last frame
+    Rect rect;                       // where the slider panel was drawn
+    Rect first_rect;                 // the first visible slider (for scripted drags)
+    Rect first_direction_rect;       // the first visible named-direction slider
+  } sliders;
   // Slider k's standard deviation, and its half range (+- slider_sigmas sd, never 0):
   // what the slider shows and what a MIDI knob's 0..1 spans.
   float slider_sd(int k) const { return k < static_cast<int>(model.scale.size()) ? model.scale[k] : 1.f; }
   float slider_range(int k) const { return std::max(1e-6f, options.slider_sigmas * slider_sd(k)); }
-  int highlight_dim = -1;          // slider to highlight (set by the eigenface strip)
-  bool scroll_to_highlight = false;
-  uint64_t randomize_seed = 1;     // the next act::Randomize's seed (Randomize, R and MIDI step it)
-  float truncation = 1.f;          // random samples (and act::Shrink) scale toward the prior mean by this
-  // Many sliders (a GAN has 100): a filter ("1-10, 42") and the N most influential.
-  std::string slider_filter;
-  int slider_top_n = 0;            // 0: all; else only the N with the largest influence
-  Progress influence_progress;
-  std::vector<float> influence;    // per dimension: RMS pixel change for +1 sd (empty: not ranked)
-  std::vector<int> visible_dims;   // what the slider panel showed last frame
 
-  // Device for neural models (cpu, cuda, auto); a change reopens the model there.
-  std::string device = "auto";
-  std::string device_note;         // e.g. "CUDA was asked for, but ..."
+  // Viewport: the last finished decode (an image, the words near the point, or a
+  // sentence), and the eigenface strip.
+  struct ViewPart {
+    TextureId texture = 0;
+    int w = 0, h = 0;
+    std::string error;               // the last decode's
+    Rect rect;                       // where the image was drawn (for screenshots/tests)
+    std::vector<WordPoint> words;    // word models: the words nearest the slider point
+    std::string text;                // text models: the slider point decoded
+    std::vector<TextureId> components;  // eigenfaces (components as thumbnails)
+    int component_w = 0, component_h = 0;
+  } view;
 
   // An image dropped on the window (or given with --drop): put into the latent space by
   // the encoder and/or gradient descent; original and reconstruction side by side.
-  Progress invert_progress;
-  std::string invert_error;
-  std::string inverted_name;       // file shown (empty: none)
-  TextureId invert_original = 0, invert_reconstruction = 0;
-  double invert_mse = 0;
-  std::string invert_how;
-
-  // Eigenfaces (components as thumbnails)
-  std::vector<TextureId> component_textures;
-  int component_w = 0, component_h = 0;
-
-  // Viewport: the last finished decode
-  TextureId view_texture = 0;
-  int view_w = 0, view_h = 0;
-  std::string decode_error;
-  Rect viewport_rect;              // where the image was drawn (for screenshots/tests)
-  Rect sliders_rect;               // where the slider panel was drawn
-  Rect first_slider_rect;          // the first visible slider (for scripted drags)
-  Rect first_direction_rect;       // the first visible named-direction slider
+  struct InvertPart {
+    Progress progress;
+    std::string error;
+    std::string name;                // file shown (empty: none)
+    TextureId original = 0, reconstruction = 0;
+    double mse = 0;
+    std::string how;
+  } invert;
 
   // Words (word-vector models): the query, its answers and the approximate index.
   struct WordsPart {
@@ -151,7 +198,6 @@ struct AppState {
     Progress index;             // building (or reading) the approximate index
     std::string index_note;     // why there is none, or what it is
   } words;
-  std::vector<WordPoint> view_words;  // the words nearest the slider point
 
   // Story (sentence models): captions -> mean thought + strength x style -> a passage.
   struct StoryPart {
@@ -189,20 +235,22 @@ struct AppState {
     Progress style_progress;
     std::string style_error, style_status;
   } story;
-  std::string view_text;                   // text models: the slider point decoded
 
-  // Dataset
-  std::string dataset_path_input;
-  Progress dataset_load;
-  std::string dataset_error;
-  std::string dataset_name;
-  long dataset_count = 0;
-  int dataset_w = 0, dataset_h = 0;
-  std::map<long, TextureId> thumbnails;   // uploaded so far
-  std::vector<long> wanted_thumbnails;    // visible this frame, not yet uploaded
-  long picked = -1;                       // dataset item whose latent is in the sliders
-  TextureId pick_original = 0, pick_reconstruction = 0, pick_error = 0;
-  double pick_rmse = 0, pick_max_error = 0;
+
+  // Dataset: its items, their thumbnails, and the one picked into the sliders.
+  struct DatasetPart {
+    std::string path_input;
+    Progress load;
+    std::string error;
+    std::string name;
+    long count = 0;
+    int w = 0, h = 0;
+    std::map<long, TextureId> thumbnails;   // uploaded so far
+    std::vector<long> wanted_thumbnails;    // visible this frame, not yet uploaded
+    long picked = -1;                       // item whose latent is in the sliders
+    TextureId pick_original = 0, pick_reconstruction = 0, pick_error = 0;
+    double pick_rmse = 0, pick_max_error = 0;
+  } dataset;
 
   // Map (2-D projection of the dataset's latents, or of the first words): the projection,
   // its view, filter, lasso and pictures.
@@ -266,95 +314,83 @@ struct AppState {
     Rect selection_list_button, selection_images_button;  // framebuffer pixels (tests)
     std::string selection_status;
   } map;
-  std::string labels_path_input;           // CSV with one row per dataset item
-  std::string labels_error;
-  std::vector<std::string> label_columns;  // from the loaded labels
-  int color_column = -1;                   // colour the map by this column (-1: none)
-  std::vector<std::string> color_names;    // category names, in palette order
-  std::string group_query;                 // e.g. glasses=1
-  std::string group_name;
-  struct Group {
-    std::string name, query;
-    std::vector<long> members;
-  };
-  std::vector<Group> groups;
-  int attr_a = -1, attr_b = -1;            // attribute vector: mean(A) - mean(B)
-  float attr_strength = 1.f;
-  // Live attribute vectors: moving one's strength moves the point by the change times
-  // (mean A - mean B); several can be in play at once.
-  struct Attribute {
-    int a = -1, b = -1;
-    float strength = 0;
-    float applied = 0;  // the strength already added to the point
-    int direction = -1; // >= 0: a named direction of the model (`directions`), strength in sigma
-  };
-  // The model's named directions (its directions.json: "Smiling", "sefa-1", ...), each a
-  // live attribute in units of sigma, the prior's spread along it.
-  struct NamedDirection {
-    std::string name;
-    latent::Latent step;  // unit x sigma
-    std::string about;    // what it is, for the tooltip
-  };
-  std::vector<NamedDirection> directions;
-  std::string directions_note;  // where they came from, or why none
-  std::string direction_filter;
-  std::vector<Attribute> attributes;
 
-  // The Journey menu: the essay's demos, each a session shipped in assets/scenes/ with a
-  // one-line caption. Opening one is opening that session (its paths read beside it).
-  struct Scene {
-    std::string title;    // from the file name: 03-gan-glasses-smile.json -> "Gan glasses smile"
-    std::string caption;  // the scene's one line
-    std::string path;
-  };
-  std::vector<Scene> scenes;
-  std::string scenes_note;     // where they came from, or why there are none
-  std::string scene_caption;   // the open scene's line, shown under the menu bar
-  double scene_seconds = -1;   // how long the last scene took to open (click to first picture)
-  Rect menu_rect, journey_rect, caption_rect;  // framebuffer pixels (tests)
-  std::vector<Rect> scene_item_rects;          // while the Journey menu is open
+  // Labels: a CSV with one row per dataset item; the map can be coloured by a column.
+  struct LabelsPart {
+    std::string path_input;
+    std::string error;
+    std::vector<std::string> columns;       // from the loaded labels
+    int color_column = -1;                  // colour the map by this column (-1: none)
+    std::vector<std::string> color_names;   // category names, in palette order
+  } labels;
+
+  // Groups (by label query or lasso) and the attribute vector mean(A) - mean(B).
+  struct GroupsPart {
+    std::string query;                      // e.g. glasses=1
+    std::string name;
+    std::vector<Group> list;
+    int attr_a = -1, attr_b = -1;           // attribute vector: mean(A) - mean(B)
+    float attr_strength = 1.f;
+  } groups;
+
+  // Live attributes: attribute vectors and the model's named directions as sliders.
+  struct AttributesPart {
+    std::vector<Attribute> live;
+    std::vector<NamedDirection> directions;
+    std::string directions_note;  // where they came from, or why none
+    std::string direction_filter;
+  } attributes;
+
+  // The Journey menu: the essay's demos (Scene above).
+  struct JourneyPart {
+    std::vector<Scene> scenes;
+    std::string note;            // where they came from, or why there are none
+    std::string caption;         // the open scene's line, shown under the menu bar
+    double seconds = -1;         // how long the last scene took to open (click to first picture)
+    Rect rect, caption_rect;     // framebuffer pixels (tests)
+    std::vector<Rect> item_rects;  // while the Journey menu is open
+  } journey;
 
   // A path chosen with the desktop's file dialog: a panel's "..." button asks, the Studio
   // shows the (modal) dialog between frames, puts the path in the field and does what
   // the field's own button does (open the model, load the dataset, save the session...).
   using PathFor = studio::PathFor;
-  bool file_dialogs = false;            // this build and display can show them
-  std::string file_dialog_status;       // why a dialog could not be shown
-  std::map<int, Rect> browse_buttons;   // where each "..." button is (framebuffer pixels, tests)
+  struct FilesPart {
+    bool dialogs = false;                 // this build and display can show them
+    std::string status;                   // why a dialog could not be shown
+    std::map<int, Rect> browse_buttons;   // where each "..." button is (framebuffer pixels, tests)
+  } files;
 
-  // The dockable layout (layout.h): a preset to build before the next panels are drawn
-  // (-1: none), the kind of model it is kept for, and what happened to the saved one.
-  std::string layout_kind;        // "image", "words", "text"
-  std::string layout_preset;      // the preset last built ("" after a saved layout was restored)
-  std::string layout_status;
-  Rect layout_menu_rect;
-  std::vector<Rect> layout_item_rects;  // while the Layout menu is open
+  // The dockable layout (layout.h): the kind of model it is kept for, the preset last
+  // built, and what happened to the saved one.
+  struct LayoutPart {
+    std::string kind;             // "image", "words", "text"
+    std::string preset;           // the preset last built ("" after a saved layout was restored)
+    std::string status;
+    Rect menu_rect;
+    std::vector<Rect> item_rects; // while the Layout menu is open
+  } layout;
 
-  // Expressions over bookmarks (@name), groups (mean(@group)), dataset items (item(N)),
-  // files (enc("a.png"), z("a.json")): the result becomes the current point.
-  std::string expression;                  // what the box holds; Go pushes act::EvaluateExpression
-  std::string expression_error;
+  // Bookmarks and expressions over bookmarks (@name), groups (mean(@group)), dataset
+  // items (item(N)), files (enc("a.png"), z("a.json")): the result becomes the current
+  // point (controller/points.h).
+  struct PointsPart {
+    std::string expression;                 // what the box holds; Go pushes act::EvaluateExpression
+    std::string expression_error;
+    std::string bookmark_name;              // the name act::AddBookmark is given from the panel
+    std::vector<BookmarkView> bookmarks;
+    int bookmark_rename = -1;
+    std::string bookmark_rename_to;
+  } points;
 
-  // Session and bookmarks
-  std::string session_path_input;          // where Save/Open go (act::SaveSession, act::OpenSession)
-  std::string session_status;              // "saved 12:03:04 to ...", or the error
-  std::vector<std::string> recent_sessions;
-  // Autosaves left by a studio that did not close (its process is gone), found at start
-  // beside the recent sessions: the session panel offers to restore or discard each.
-  struct AutosaveOffer {
-    std::string autosave, session;
-    long pid = 0;
-  };
-  std::vector<AutosaveOffer> autosave_offers;
-  Rect restore_button_rect;                // the first offer's Restore button (for scripted clicks)
-  std::string bookmark_name;               // the name act::AddBookmark is given from the panel
-  struct BookmarkView {
-    std::string name;
-    std::vector<float> z;
-  };
-  std::vector<BookmarkView> bookmarks;
-  int bookmark_rename = -1;
-  std::string bookmark_rename_to;
+  // Sessions: where Save/Open go, the recent ones, and autosave offers.
+  struct SessionPart {
+    std::string path_input;                 // act::SaveSession, act::OpenSession
+    std::string status;                     // "saved 12:03:04 to ...", or the error
+    std::vector<std::string> recent;
+    std::vector<AutosaveOffer> autosave_offers;
+    Rect restore_button_rect;               // the first offer's Restore button (for scripted clicks)
+  } session;
 
   // Walk: keyframes (the current point or bookmarks) played in the viewport and exported.
   struct WalkKey {

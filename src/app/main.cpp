@@ -35,6 +35,9 @@ int main(int argc, char** argv) {
   app.add_option("--scenes", o.scenes_dir, "Folder of the Journey menu's scenes (default: the shipped assets/scenes)");
   app.add_option("--session", o.session, "Open this session (model, dataset, point, bookmarks, groups, map)");
   app.add_option("--save-session", o.save_session, "Save the session here when the studio exits");
+  app.add_option("--autosave-seconds", o.autosave_seconds,
+                 "Autosave the open session this often, beside it (SESSION.autosave-PID), when it changed; 0: never")
+      ->capture_default_str();
   app.add_option("--bookmark", o.bookmark, "Bookmark the point under this name once loading has settled");
   app.add_option("--filter", o.filter, "Map filter: a label query (glasses=1 & female=0) or a regular expression");
   app.add_flag("--isolate", o.isolate, "Show only the points the filter keeps");

@@ -59,59 +59,59 @@ bool Studio::write_screenshot() {
     auto rect = [](const Rect& r) { return nlohmann::json{{"x", r.x}, {"y", r.y}, {"w", r.w}, {"h", r.h}}; };
     nlohmann::json meta = {{"width", fw},
                            {"height", fh},
-                           {"viewport", rect(state_.viewport_rect)},
-                           {"viewport_image", {{"width", state_.view_w}, {"height", state_.view_h}}},
-                           {"sliders", rect(state_.sliders_rect)},
-                           {"first_slider", rect(state_.first_slider_rect)},
-                           {"first_direction", rect(state_.first_direction_rect)},
-                           {"journey", {{"menu", rect(state_.journey_rect)},
-                                        {"caption", state_.scene_caption},
-                                        {"caption_rect", rect(state_.caption_rect)},
-                                        {"note", state_.scenes_note},
-                                        {"open_seconds", state_.scene_seconds},
+                           {"viewport", rect(state_.view.rect)},
+                           {"viewport_image", {{"width", state_.view.w}, {"height", state_.view.h}}},
+                           {"sliders", rect(state_.sliders.rect)},
+                           {"first_slider", rect(state_.sliders.first_rect)},
+                           {"first_direction", rect(state_.sliders.first_direction_rect)},
+                           {"journey", {{"menu", rect(state_.journey.rect)},
+                                        {"caption", state_.journey.caption},
+                                        {"caption_rect", rect(state_.journey.caption_rect)},
+                                        {"note", state_.journey.note},
+                                        {"open_seconds", state_.journey.seconds},
                                         {"scenes", [&] {
                                            nlohmann::json l = nlohmann::json::array();
-                                           for (size_t i = 0; i < state_.scenes.size(); ++i)
-                                             l.push_back({{"title", state_.scenes[i].title},
-                                                          {"path", state_.scenes[i].path},
-                                                          {"rect", i < state_.scene_item_rects.size()
-                                                                       ? rect(state_.scene_item_rects[i])
+                                           for (size_t i = 0; i < state_.journey.scenes.size(); ++i)
+                                             l.push_back({{"title", state_.journey.scenes[i].title},
+                                                          {"path", state_.journey.scenes[i].path},
+                                                          {"rect", i < state_.journey.item_rects.size()
+                                                                       ? rect(state_.journey.item_rects[i])
                                                                        : rect(Rect{})}});
                                            return l;
                                          }()}}},
                            {"group_sliders", [&] {
                               nlohmann::json l = nlohmann::json::array();
-                              for (const auto& a : state_.attributes)
-                                if (a.direction < 0 && a.a >= 0 && a.b >= 0 && a.a < static_cast<int>(state_.groups.size()) &&
-                                    a.b < static_cast<int>(state_.groups.size()))
-                                  l.push_back({{"a", state_.groups[static_cast<size_t>(a.a)].name},
-                                               {"b", state_.groups[static_cast<size_t>(a.b)].name},
+                              for (const auto& a : state_.attributes.live)
+                                if (a.direction < 0 && a.a >= 0 && a.b >= 0 && a.a < static_cast<int>(state_.groups.list.size()) &&
+                                    a.b < static_cast<int>(state_.groups.list.size()))
+                                  l.push_back({{"a", state_.groups.list[static_cast<size_t>(a.a)].name},
+                                               {"b", state_.groups.list[static_cast<size_t>(a.b)].name},
                                                {"strength", a.strength}, {"applied", a.applied}});
                               return l;
                             }()},
                            {"walk_playing", state_.walk.playing},
-                           {"file_dialogs", {{"available", state_.file_dialogs},
-                                             {"status", state_.file_dialog_status},
+                           {"file_dialogs", {{"available", state_.files.dialogs},
+                                             {"status", state_.files.status},
                                              {"buttons", [&] {
                                                 nlohmann::json b = nlohmann::json::object();
                                                 const char* names[] = {"none", "model", "dataset", "labels", "session_open",
                                                                        "session_save", "export", "selection"};
-                                                for (const auto& [k, r] : state_.browse_buttons)
+                                                for (const auto& [k, r] : state_.files.browse_buttons)
                                                   if (k >= 0 && k < 8) b[names[k]] = rect(r);
                                                 return b;
                                               }()}}},
-                           {"session_path", state_.session_path_input},
-                           {"layout", {{"preset", state_.layout_preset},
-                                       {"kind", state_.layout_kind},
-                                       {"status", state_.layout_status},
+                           {"session_path", state_.session.path_input},
+                           {"layout", {{"preset", state_.layout.preset},
+                                       {"kind", state_.layout.kind},
+                                       {"status", state_.layout.status},
                                        {"file", layout_file_},
-                                       {"menu", rect(state_.layout_menu_rect)},
+                                       {"menu", rect(state_.layout.menu_rect)},
                                        {"items", [&] {
                                           nlohmann::json l = nlohmann::json::array();
-                                          for (const Rect& r : state_.layout_item_rects) l.push_back(rect(r));
+                                          for (const Rect& r : state_.layout.item_rects) l.push_back(rect(r));
                                           return l;
                                         }()}}},
-                           {"dataset_path", state_.dataset_path_input},
+                           {"dataset_path", state_.dataset.path_input},
                            {"import_sheet", {{"shown", state_.import_sheet.shown},
                                              {"generator", state_.import_sheet.generator},
                                              {"out_dir", state_.import_sheet.out_dir},
@@ -123,30 +123,30 @@ bool Studio::write_screenshot() {
                            {"observation", {{"channels", state_.model.info.observation.channels},
                                             {"height", state_.model.info.observation.height},
                                             {"width", state_.model.info.observation.width}}},
-                           {"directions_note", state_.directions_note},
+                           {"directions_note", state_.attributes.directions_note},
                            {"directions", [&] {
                               nlohmann::json d = nlohmann::json::array();
-                              for (const auto& a : state_.attributes)
-                                if (a.direction >= 0 && a.direction < static_cast<int>(state_.directions.size()))
-                                  d.push_back({{"name", state_.directions[static_cast<size_t>(a.direction)].name},
+                              for (const auto& a : state_.attributes.live)
+                                if (a.direction >= 0 && a.direction < static_cast<int>(state_.attributes.directions.size()))
+                                  d.push_back({{"name", state_.attributes.directions[static_cast<size_t>(a.direction)].name},
                                                {"sigma", a.strength}});
                               return d;
                             }()},
                            {"model", state_.model.loaded ? state_.model.info.name : ""},
-                           {"z", state_.z},
-                           {"picked", state_.picked},
-                           {"dataset_count", state_.dataset_count},
-                           {"model_error", state_.model_error},
+                           {"z", state_.sliders.z},
+                           {"picked", state_.dataset.picked},
+                           {"dataset_count", state_.dataset.count},
+                           {"model_error", state_.model.error},
                            {"model_check", state_.model.check_note},
-                           {"consent_pending", state_.consent_path},
-                           {"autosave_offers", state_.autosave_offers.size()},
-                           {"restore_button", rect(state_.restore_button_rect)},
+                           {"consent_pending", state_.model.consent_path},
+                           {"autosave_offers", state_.session.autosave_offers.size()},
+                           {"restore_button", rect(state_.session.restore_button_rect)},
                            {"messages", [&] {
                               nlohmann::json m = nlohmann::json::array();
                               for (const auto& x : state_.messages) m.push_back(x.text);
                               return m;
                             }()},
-                           {"decode_error", state_.decode_error},
+                           {"decode_error", state_.view.error},
                            {"linear_filter", state_.options.linear_filter},
                            {"word_query", state_.words.query},
                            {"word_status", state_.words.status},
@@ -172,12 +172,12 @@ bool Studio::write_screenshot() {
                                              {"fraction", state_.map.progress.fraction},
                                              {"stage", state_.map.progress.stage}}},
                            {"map_error", state_.map.error},
-                           {"labels_error", state_.labels_error},
+                           {"labels_error", state_.labels.error},
                            {"map_current_valid", state_.map.current_valid},
                            {"map_current", {state_.map.current[0], state_.map.current[1]}},
-                           {"color_categories", state_.color_names},
-                           {"session_status", state_.session_status},
-                           {"expression_error", state_.expression_error},
+                           {"color_categories", state_.labels.color_names},
+                           {"session_status", state_.session.status},
+                           {"expression_error", state_.points.expression_error},
                            {"map_filter_error", state_.map.filter_error},
                            {"map_matches", std::count(state_.map.match.begin(), state_.map.match.end(), 1)},
                            {"map_selection", state_.map.selection.size()},
@@ -189,13 +189,13 @@ bool Studio::write_screenshot() {
                            {"draw_ms", state_.perf.draw_ms},
                            {"frame_ms", state_.perf.frame_ms},
                            {"device", state_.model.loaded ? state_.model.info.device : ""},
-                           {"device_note", state_.device_note},
-                           {"visible_sliders", state_.visible_dims.size()},
-                           {"influence_ranked", !state_.influence.empty()},
-                           {"inverted", state_.inverted_name},
-                           {"invert_mse", state_.invert_mse},
-                           {"invert_how", state_.invert_how},
-                           {"invert_error", state_.invert_error},
+                           {"device_note", state_.model.device_note},
+                           {"visible_sliders", state_.sliders.visible_dims.size()},
+                           {"influence_ranked", !state_.sliders.influence.empty()},
+                           {"inverted", state_.invert.name},
+                           {"invert_mse", state_.invert.mse},
+                           {"invert_how", state_.invert.how},
+                           {"invert_error", state_.invert.error},
                            {"decodes_submitted", state_.perf.decodes_submitted},
                            {"presentation", state_.show.presentation},
                            {"osc_status", state_.live.osc_status},
@@ -228,10 +228,10 @@ bool Studio::write_screenshot() {
       };
       meta["frame_times"] = {{"frame_ms", pct(fr)}, {"ui_ms", pct(ui)}, {"draw_ms", pct(dr)}};
     }
-    for (const auto& b : state_.bookmarks) meta["bookmarks"].push_back(b.name);
-    for (const auto& g : state_.groups) meta["groups"].push_back({{"name", g.name}, {"size", g.members.size()}});
+    for (const auto& b : state_.points.bookmarks) meta["bookmarks"].push_back(b.name);
+    for (const auto& g : state_.groups.list) meta["groups"].push_back({{"name", g.name}, {"size", g.members.size()}});
     for (const auto& w : state_.words.answers) meta["word_answers"].push_back({{"word", w.word}, {"score", w.score}});
-    for (const auto& w : state_.view_words) meta["view_words"].push_back(w.word);
+    for (const auto& w : state_.view.words) meta["view_words"].push_back(w.word);
     if (state_.model.info.modality == latent::Modality::Text) {
       meta["story"] = {{"captions", state_.story.captions},
                        {"image", state_.story.image_path},
@@ -253,7 +253,7 @@ bool Studio::write_screenshot() {
                        {"style_status", state_.story.style_status},
                        {"style_error", state_.story.style_error},
                        {"kept", state_.story.kept},
-                       {"view_text", state_.view_text}};
+                       {"view_text", state_.view.text}};
     }
     std::ofstream(opts_.screenshot + ".json") << meta.dump(2) << "\n";
   } catch (const std::exception& e) {

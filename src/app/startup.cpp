@@ -39,16 +39,16 @@ void Studio::apply_start_options() {
   state_.options.ui_scale = opts_.ui_scale;
   state_.options.linear_filter = opts_.linear_filter;
   last_linear_ = opts_.linear_filter;
-  state_.model_path_input = opts_.model;
-  state_.dataset_path_input = opts_.dataset;
-  state_.highlight_dim = opts_.highlight;
+  state_.model.path_input = opts_.model;
+  state_.dataset.path_input = opts_.dataset;
+  state_.sliders.highlight_dim = opts_.highlight;
   if (!opts_.word_query.empty()) state_.words.query = opts_.word_query;
   state_.map.filter = opts_.filter;
   state_.map.isolate = opts_.isolate;
-  state_.scroll_to_highlight = opts_.highlight >= 0;
+  state_.sliders.scroll_to_highlight = opts_.highlight >= 0;
   start_pick_ = opts_.pick;
-  state_.slider_filter = opts_.slider_filter;
-  state_.slider_top_n = std::max(0, opts_.slider_top);
+  state_.sliders.filter = opts_.slider_filter;
+  state_.sliders.top_n = std::max(0, opts_.slider_top);
   // One LibTorch thread: the decode worker, a background task and the UI share two cores
   // on small machines, and more threads made each decode many times slower there.
   latent::configure_torch_threads(1);
@@ -56,16 +56,16 @@ void Studio::apply_start_options() {
     latent::require_torch_module();  // linked in: registers the LibTorch kinds, applies the thread count
     latent::check_device_name(opts_.device);
     workers_.open_options.device = opts_.device;
-    state_.device = opts_.device;
-    state_.device_note = latent::resolve_device(opts_.device).note;
+    state_.model.device = opts_.device;
+    state_.model.device_note = latent::resolve_device(opts_.device).note;
   } catch (const std::exception& e) {
-    state_.model_error = e.what();
+    state_.model.error = e.what();
   }
   if (!opts_.z_file.empty()) {
     try {
       start_z_ = latent::read_latent_json(opts_.z_file);
     } catch (const std::exception& e) {
-      state_.model_error = std::string("could not read the starting latent: ") + e.what();
+      state_.model.error = std::string("could not read the starting latent: ") + e.what();
     }
   }
 
@@ -101,7 +101,7 @@ void Studio::queue_start_actions() {
   if (opts_.osc_port >= 0) state_.live.osc_port = opts_.osc_port, state_.actions.push(act::ToggleOsc{});
   if (!opts_.midi.empty()) state_.live.midi_port = opts_.midi == "virtual" ? "" : opts_.midi, state_.actions.push(act::ToggleMidi{});
   if (opts_.output_window) state_.actions.push(act::ToggleOutputWindow{});
-  state_.autosave_offers = find_autosave_offers(state_.recent_sessions, opts_.session);
+  state_.session.autosave_offers = find_autosave_offers(state_.session.recent, opts_.session);
   std::string model = opts_.model;
   if (!opts_.session.empty()) {
     open_session(opts_.session);
@@ -113,17 +113,17 @@ void Studio::queue_start_actions() {
 // Once a frame: the deferred work whose time has come.
 void Studio::start_when_ready() {
   if (!later_.expression.empty() && settled(false) && (opts_.groups.empty() || !start_attribute_pending_)) {
-    state_.expression = later_.expression;
-    state_.actions.push(act::EvaluateExpression{state_.expression});
+    state_.points.expression = later_.expression;
+    state_.actions.push(act::EvaluateExpression{state_.points.expression});
     later_.expression.clear();
   }
-  if (!later_.drop.empty() && state_.model.loaded && !state_.model_load.running && !workers_.decoder.busy()) {
+  if (!later_.drop.empty() && state_.model.loaded && !state_.model.load.running && !workers_.decoder.busy()) {
     on_drop(later_.drop);  // the same path as files dropped on the window
     later_.drop.clear();
   }
   // Walk actions, once the session's walk is in.
   if ((later_.play_walk || later_.walk_time >= 0 || !later_.export_walk.empty()) && state_.walk.duration > 0 &&
-      !state_.model_load.running) {
+      !state_.model.load.running) {
     if (later_.walk_time >= 0) state_.actions.push(act::SeekWalk{static_cast<float>(later_.walk_time)});
     if (later_.play_walk) state_.actions.push(act::ToggleWalk{});
     if (!later_.export_walk.empty()) {
@@ -134,7 +134,7 @@ void Studio::start_when_ready() {
     }
     later_.play_walk = false, later_.walk_time = -1, later_.export_walk.clear();
   }
-  if (!later_.bookmark.empty() && settled() && !state_.z.empty()) {
+  if (!later_.bookmark.empty() && settled() && !state_.sliders.z.empty()) {
     state_.actions.push(act::AddBookmark{later_.bookmark});
     later_.bookmark.clear();
   }
@@ -142,8 +142,9 @@ void Studio::start_when_ready() {
 
 // At exit: --bookmark if the work never settled, then --save-session.
 bool Studio::save_on_exit() {
-  if (!later_.bookmark.empty() && !state_.z.empty()) state_.bookmarks.push_back({later_.bookmark, state_.z});
+  if (!later_.bookmark.empty() && !state_.sliders.z.empty()) state_.points.bookmarks.push_back({later_.bookmark, state_.sliders.z});
   later_.bookmark.clear();
+  saver_.wait();  // saves asked for in the studio land first
   if (opts_.save_session.empty()) return true;
   try {
     latent::save_session(make_session(), opts_.save_session);

@@ -72,20 +72,18 @@ Studio::Studio(StudioOptions options) : opts_(std::move(options)) {
   apply_ui_scale(state_.options.ui_scale);
   state_.applied_ui_scale = state_.options.ui_scale;
 
-  state_.recent_sessions = read_recent();
+  state_.session.recent = read_recent();
   list_scenes();
-  state_.file_dialogs = file_dialogs_available();
+  state_.files.dialogs = file_dialogs_available();
   queue_start_actions();
   started_ = glfwGetTime();
   last_autosave_ = started_;
 }
 
 Studio::~Studio() {
-  // A studio that closes normally leaves no autosave to offer at the next start.
-  if (!autosave_file_.empty()) {
-    std::error_code ec;
-    fs::remove(autosave_file_, ec);
-  }
+  // A studio that closes normally leaves no autosave to offer at the next start (what is
+  // queued is written first).
+  saver_.remove_autosave();
   save_layouts();  // the last layout, restored at the next start
   // Workers stop before GL goes away; textures die with the context.
   map_layer_.reset();
@@ -133,17 +131,17 @@ bool Studio::settled(bool waiting_expression_counts) const {
   // A model waiting for the person's consent is settled: nothing more happens until they answer.
   // A layout waits for the docked panels while the studio presents.
   const bool actions_done = state_.actions.only<act::ApplyLayout>() ||
-                            (!state_.consent_path.empty() && state_.actions.only<act::OpenModel, act::ApplyLayout>());
+                            (!state_.model.consent_path.empty() && state_.actions.only<act::OpenModel, act::ApplyLayout>());
   return (!waiting_expression_counts || later_.expression.empty()) && actions_done &&
-         !state_.model_load.running && !state_.dataset_load.running && !workers_.decoder.busy() &&
+         !state_.model.load.running && !state_.dataset.load.running && !workers_.decoder.busy() &&
          shown_generation_ == submitted_generation_ && !workers_.picker.busy() && pick_shown_ == pick_generation_ &&
          !workers_.words.busy() && words_shown_ == words_generation_ && !state_.words.index.running &&
          !workers_.story.busy() && story_shown_ == story_generation_ && !workers_.style_task &&
          !workers_.atlas_task && !atlas_pending_ && !workers_.selection_task && !workers_.hover.busy() &&
          !workers_.filter.busy() && filter_shown_ >= filter_generation_ &&
-         !state_.map.progress.running && state_.wanted_thumbnails.empty() &&
-         (dropped_.empty() || !state_.consent_path.empty()) &&
-         !workers_.export_task && !workers_.invert_task && !workers_.influence_task &&
+         !state_.map.progress.running && state_.dataset.wanted_thumbnails.empty() &&
+         (dropped_.empty() || !state_.model.consent_path.empty()) &&
+         !workers_.export_task && !workers_.invert_task && !workers_.influence_task && !saver_.busy() &&
          later_.drop.empty() && later_.export_walk.empty() && later_.walk_time < 0;
 }
 
@@ -163,7 +161,7 @@ void Studio::frame() {
   // Memory ran out somewhere and the reserve was used: say so once, and set it aside again.
   if (const int uses = latent::memory_reserve_uses(); uses > reserve_uses_seen_) {
     reserve_uses_seen_ = uses;
-    show_error(state_.session_status,
+    show_error(state_.session.status,
                "Memory ran out: Latent Studio used the memory it keeps in reserve, so nothing was lost. Save your "
                "session now, and close other programs or open a smaller model or dataset.");
   }
@@ -218,8 +216,8 @@ void Studio::layout_and_draw() {
   handle_keys();
   {
     std::string t = state_.model.loaded ? state_.model.info.name : std::string("no model");
-    if (state_.show.current_bookmark >= 0 && state_.show.current_bookmark < static_cast<int>(state_.bookmarks.size()))
-      t += "  |  " + state_.bookmarks[state_.show.current_bookmark].name;
+    if (state_.show.current_bookmark >= 0 && state_.show.current_bookmark < static_cast<int>(state_.points.bookmarks.size()))
+      t += "  |  " + state_.points.bookmarks[state_.show.current_bookmark].name;
     if (state_.walk.playing) {
       char buf[64];
       std::snprintf(buf, sizeof buf, "  |  walk %.1f / %.1f s", state_.walk.time, state_.walk.duration);
@@ -238,7 +236,7 @@ void Studio::layout_and_draw() {
   timed("menu_bar", [&] { top = panels::menu_bar(state_); });
   const float H = d.y - top;
   const auto layout = state_.actions.take_last<act::ApplyLayout>();
-  if (layout) state_.layout_preset = layout_preset_name(static_cast<LayoutPreset>(layout->preset));
+  if (layout) state_.layout.preset = layout_preset_name(static_cast<LayoutPreset>(layout->preset));
   dock_space(layout ? layout->preset : -1, s);
   const float left = std::min(d.x * 0.3f, 360.f * s);
   const float right = std::min(d.x * 0.3f, 400.f * s);
@@ -273,7 +271,7 @@ void Studio::layout_and_draw() {
     timed("viewport_panel", [&] { panels::viewport_panel(state_, {left, top, view_w, H - strip_h}); });
     timed("map_panel", [&] { panels::map_panel(state_, {left + view_w, top, center - view_w, H - strip_h}); });
     // The bottom strip: the eigenfaces (PCA) beside the walk and export controls.
-    if (!state_.component_textures.empty()) {
+    if (!state_.view.components.empty()) {
       const float comp_w = std::floor(center * 0.42f);
       timed("components_panel", [&] { panels::components_panel(state_, {left, top + H - strip_h, comp_w, strip_h}); });
       timed("walk_panel", [&] {

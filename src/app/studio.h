@@ -12,6 +12,7 @@
 
 #include "app_state.h"
 #include "controller/drops.h"
+#include "controller/session_saver.h"
 #include "latent/caption_model.h"
 #include "latent/labels.h"
 #include "latent/model_sandbox.h"
@@ -283,8 +284,7 @@ class Studio {
   std::set<std::string> retried_bare_;       // ... and were tried again as an encoder
   double scene_opened_at_ = 0;                              // a Journey scene is opening (glfwGetTime)
   double last_autosave_ = 0;
-  std::string autosaved_json_;
-  std::string autosave_file_;   // this process's autosave, removed when the studio closes
+  controller::SessionSaver saver_;  // saves and autosaves, written off the UI thread
   int settled_frames_ = 0;
   double started_ = 0;
   // Sentence models

@@ -28,26 +28,26 @@ void Studio::handle_file_dialog() {
   FileDialogRequest r;
   switch (what) {
     case P::Model:
-      r = {FileDialogKind::Open, "Open a model", state_.model_path_input,
+      r = {FileDialogKind::Open, "Open a model", state_.model.path_input,
            {{"Models (model.json, word vectors, TorchScript)", "model.json;*.txt;*.vec;*.bin;*.lsv;*.pt;*.pth;*.ts"},
             {"All files", "*"}}};
       break;
     case P::Dataset:
-      r = {FileDialogKind::Open, "Load a dataset", state_.dataset_path_input,
+      r = {FileDialogKind::Open, "Load a dataset", state_.dataset.path_input,
            {{"Datasets (IDX, array .json, or an image in a folder)", "*.gz;*-ubyte;*.idx;*.json;*.png;*.jpg;*.jpeg"},
             {"All files", "*"}}};
       break;
     case P::Labels:
-      r = {FileDialogKind::Open, "Labels for the dataset", state_.labels_path_input,
+      r = {FileDialogKind::Open, "Labels for the dataset", state_.labels.path_input,
            {{"Label tables (.csv)", "*.csv"}, {"All files", "*"}}};
       break;
     case P::SessionOpen:
-      r = {FileDialogKind::Open, "Open a session", state_.session_path_input,
+      r = {FileDialogKind::Open, "Open a session", state_.session.path_input,
            {{"Sessions (.json)", "*.json"}, {"All files", "*"}}};
       break;
     case P::SessionSave:
       r = {FileDialogKind::Save, "Save the session as",
-           state_.session_path_input.empty() ? std::string("session.json") : state_.session_path_input,
+           state_.session.path_input.empty() ? std::string("session.json") : state_.session.path_input,
            {{"Sessions (.json)", "*.json"}}};
       break;
     case P::Export:
@@ -62,9 +62,9 @@ void Studio::handle_file_dialog() {
   std::optional<std::string> chosen;
   try {
     chosen = run_file_dialog(r);
-    state_.file_dialog_status.clear();
+    state_.files.status.clear();
   } catch (const std::exception& e) {
-    show_error(state_.file_dialog_status, e.what());
+    show_error(state_.files.status, e.what());
     return;
   }
   // The frame after a modal wait is not a slow frame the performance panel should show.
@@ -74,19 +74,19 @@ void Studio::handle_file_dialog() {
   switch (what) {
     case P::Model:
       if (p.filename() == "model.json") p = p.parent_path();
-      state_.model_path_input = p.string();
+      state_.model.path_input = p.string();
       state_.actions.push(act::OpenModel{p.string()});
       break;
     case P::Dataset:
       if (is_picture(p)) p = p.parent_path();  // one picture stands for its folder
-      state_.dataset_path_input = p.string();
+      state_.dataset.path_input = p.string();
       state_.actions.push(act::OpenDataset{p.string()});
       break;
-    case P::Labels: state_.labels_path_input = p.string(); break;
+    case P::Labels: state_.labels.path_input = p.string(); break;
     case P::SessionOpen: open_session(p.string()); break;
     case P::SessionSave:
       if (p.extension().empty()) p += ".json";
-      state_.session_path_input = p.string();
+      state_.session.path_input = p.string();
       state_.actions.push(act::SaveSession{p.string()});
       break;
     case P::Export: state_.exports.path = p.string(); break;

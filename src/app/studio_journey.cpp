@@ -35,12 +35,12 @@ std::string scene_title(const std::string& caption, const std::string& stem) {
 }  // namespace
 
 void Studio::list_scenes() {
-  state_.scenes.clear();
-  state_.scenes_note.clear();
+  state_.journey.scenes.clear();
+  state_.journey.note.clear();
   if (opts_.scenes_dir.empty()) return;
   std::error_code ec;
   if (!fs::is_directory(opts_.scenes_dir, ec)) {
-    state_.scenes_note = "no scenes: " + opts_.scenes_dir + " is not a folder";
+    state_.journey.note = "no scenes: " + opts_.scenes_dir + " is not a folder";
     return;
   }
   std::vector<fs::path> files;
@@ -51,31 +51,31 @@ void Studio::list_scenes() {
   for (const fs::path& f : files) {
     try {
       const latent::Session s = latent::load_session(f.string());
-      state_.scenes.push_back({scene_title(s.caption, f.stem().string()), s.caption, f.string()});
+      state_.journey.scenes.push_back({scene_title(s.caption, f.stem().string()), s.caption, f.string()});
     } catch (const std::exception& e) {
       broken += std::string(broken.empty() ? "" : "; ") + e.what();
     }
   }
-  state_.scenes_note = std::to_string(state_.scenes.size()) + " scenes from " + opts_.scenes_dir;
-  if (!broken.empty()) state_.scenes_note += " (left out: " + broken + ")";
+  state_.journey.note = std::to_string(state_.journey.scenes.size()) + " scenes from " + opts_.scenes_dir;
+  if (!broken.empty()) state_.journey.note += " (left out: " + broken + ")";
 }
 
 void Studio::handle_journey() {
   const auto scene = state_.actions.take_last<act::OpenScene>();
-  if (const int i = scene ? scene->index : -1; i >= 0 && i < static_cast<int>(state_.scenes.size())) {
-    open_session(state_.scenes[static_cast<size_t>(i)].path, true);
+  if (const int i = scene ? scene->index : -1; i >= 0 && i < static_cast<int>(state_.journey.scenes.size())) {
+    open_session(state_.journey.scenes[static_cast<size_t>(i)].path, true);
     scene_opened_at_ = glfwGetTime();
-    state_.scene_seconds = -1;
+    state_.journey.seconds = -1;
   }
   // The wait a person sees: from the click to the scene's model, data, map, sliders and
   // first picture (or its walk playing) all in place.
-  if (scene_opened_at_ > 0 && !state_.model_load.running && !state_.actions.waiting<act::OpenModel>() && !pending_session_ &&
-      !state_.dataset_load.running && !state_.actions.waiting<act::OpenDataset>() && !state_.map.progress.running &&
+  if (scene_opened_at_ > 0 && !state_.model.load.running && !state_.actions.waiting<act::OpenModel>() && !pending_session_ &&
+      !state_.dataset.load.running && !state_.actions.waiting<act::OpenDataset>() && !state_.map.progress.running &&
       !state_.actions.waiting<act::ComputeMap>() && !(start_map_pending_ && !later_.map.empty() && dataset_) && pending_query_groups_.empty() && pending_sliders_.empty() &&
       !workers_.story.busy() && story_shown_ == story_generation_ && !later_.play_walk &&
       !workers_.words.busy() && words_shown_ == words_generation_ &&
       (state_.walk.playing || (!workers_.decoder.busy() && shown_generation_ == submitted_generation_))) {
-    state_.scene_seconds = glfwGetTime() - scene_opened_at_;
+    state_.journey.seconds = glfwGetTime() - scene_opened_at_;
     scene_opened_at_ = 0;
   }
 }
@@ -89,9 +89,9 @@ void Studio::restore_direction_sliders() {
       continue;
     }
     bool found = false;
-    for (auto& at : state_.attributes)
-      if (at.direction >= 0 && at.direction < static_cast<int>(state_.directions.size()) &&
-          state_.directions[static_cast<size_t>(at.direction)].name == sl.direction) {
+    for (auto& at : state_.attributes.live)
+      if (at.direction >= 0 && at.direction < static_cast<int>(state_.attributes.directions.size()) &&
+          state_.attributes.directions[static_cast<size_t>(at.direction)].name == sl.direction) {
         at.strength = sl.strength, at.applied = sl.applied;
         found = true;
       }
@@ -99,26 +99,26 @@ void Studio::restore_direction_sliders() {
   }
   pending_sliders_ = std::move(rest);
   if (!unknown.empty())
-    show_error(state_.session_status, "the session's sliders name directions this model does not have: " + unknown);
+    show_error(state_.session.status, "the session's sliders name directions this model does not have: " + unknown);
 }
 
 void Studio::make_pending_query_groups() {
   if (!labels_ || !dataset_) return;
   if (!pending_query_groups_.empty()) {
     // The scene's own attribute pair (by index) is kept over make_group's first-two rule.
-    const int a = state_.attr_a, b = state_.attr_b;
+    const int a = state_.groups.attr_a, b = state_.groups.attr_b;
     for (const auto& g : pending_query_groups_) make_group(g.name, g.query);
     pending_query_groups_.clear();
-    if (pending_attr_.first >= 0) state_.attr_a = pending_attr_.first;
-    else if (a >= 0) state_.attr_a = a;
-    if (pending_attr_.second >= 0) state_.attr_b = pending_attr_.second;
-    else if (b >= 0) state_.attr_b = b;
+    if (pending_attr_.first >= 0) state_.groups.attr_a = pending_attr_.first;
+    else if (a >= 0) state_.groups.attr_a = a;
+    if (pending_attr_.second >= 0) state_.groups.attr_b = pending_attr_.second;
+    else if (b >= 0) state_.groups.attr_b = b;
     pending_attr_ = {-1, -1};
   }
   if (pending_sliders_.empty()) return;
   auto group_index = [&](const std::string& name) {
-    for (int g = 0; g < static_cast<int>(state_.groups.size()); ++g)
-      if (state_.groups[static_cast<size_t>(g)].name == name) return g;
+    for (int g = 0; g < static_cast<int>(state_.groups.list.size()); ++g)
+      if (state_.groups.list[static_cast<size_t>(g)].name == name) return g;
     return -1;
   };
   std::string missing;
@@ -130,10 +130,10 @@ void Studio::make_pending_query_groups() {
     }
     AppState::Attribute at;
     at.a = a, at.b = b, at.strength = sl.strength, at.applied = sl.applied;
-    state_.attributes.push_back(at);
+    state_.attributes.live.push_back(at);
   }
   pending_sliders_.clear();
-  if (!missing.empty()) show_error(state_.session_status, "the session's sliders name groups it does not have: " + missing);
+  if (!missing.empty()) show_error(state_.session.status, "the session's sliders name groups it does not have: " + missing);
 }
 
 }  // namespace studio

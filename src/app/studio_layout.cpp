@@ -31,16 +31,16 @@ void Studio::start_layout() {
       layouts_ = read_layouts(layout_file_);
     } catch (const std::exception& e) {
       layouts_.clear();
-      show_error(state_.layout_status,
+      show_error(state_.layout.status,
                  std::string(e.what()) + ". The default layout is used; the file is replaced when the studio closes.");
     }
   }
-  state_.layout_kind = "image";
+  state_.layout.kind = "image";
   bool restored = false;
   if (const auto it = layouts_.find("image"); it != layouts_.end()) {
     restored = apply_layout_ini(it->second);
     if (!restored) {
-      show_error(state_.layout_status, layout_file_ + ": the saved layout has no place for the studio's panels; the "
+      show_error(state_.layout.status, layout_file_ + ": the saved layout has no place for the studio's panels; the "
                                                       "default layout is used");
       layouts_.erase(it);
     }
@@ -49,16 +49,16 @@ void Studio::start_layout() {
   if (!opts_.layout.empty()) {
     LayoutPreset p;
     if (parse_layout_preset(opts_.layout, &p)) forced_layout_ = static_cast<int>(p);
-    else show_error(state_.layout_status, "--layout takes explore, map, words, story or perform, not '" + opts_.layout + "'");
+    else show_error(state_.layout.status, "--layout takes explore, map, words, story or perform, not '" + opts_.layout + "'");
   }
 }
 
 void Studio::layout_for_model(latent::Modality m) {
   const std::string kind = kind_of(m);
-  if (kind != state_.layout_kind) {
+  if (kind != state_.layout.kind) {
     // Each kind of model keeps its own arrangement.
-    layouts_[state_.layout_kind] = layout_ini();
-    state_.layout_kind = kind;
+    layouts_[state_.layout.kind] = layout_ini();
+    state_.layout.kind = kind;
     const auto it = layouts_.find(kind);
     if (it != layouts_.end()) layout_ini_request_ = it->second;
     else state_.actions.push(act::ApplyLayout{static_cast<int>(natural_preset(kind))});
@@ -70,27 +70,27 @@ void Studio::before_new_frame_layout() {
   if (layout_ini_request_.empty()) return;
   const std::string text = std::exchange(layout_ini_request_, std::string());
   if (!apply_layout_ini(text)) {
-    show_error(state_.layout_status, "that layout has no place for the studio's panels; the preset is used instead");
-    state_.actions.push(act::ApplyLayout{static_cast<int>(natural_preset(state_.layout_kind))});
+    show_error(state_.layout.status, "that layout has no place for the studio's panels; the preset is used instead");
+    state_.actions.push(act::ApplyLayout{static_cast<int>(natural_preset(state_.layout.kind))});
   }
 }
 
 void Studio::handle_layout_menu() {
   if (state_.actions.take_last<act::SaveLayout>()) {
     save_layouts();
-    if (state_.layout_status.empty() || state_.layout_status.rfind("saved", 0) == 0)
-      state_.layout_status = "saved to " + layout_file_;
+    if (state_.layout.status.empty() || state_.layout.status.rfind("saved", 0) == 0)
+      state_.layout.status = "saved to " + layout_file_;
   }
 }
 
 bool Studio::save_layouts() {
-  layouts_[state_.layout_kind] = layout_ini();
+  layouts_[state_.layout.kind] = layout_ini();
   if (layout_file_.empty()) return true;  // a scripted run
   try {
     write_layouts(layouts_, layout_file_);
     return true;
   } catch (const std::exception& e) {
-    show_error(state_.layout_status, std::string("the layout was not saved: ") + e.what());
+    show_error(state_.layout.status, std::string("the layout was not saved: ") + e.what());
     return false;
   }
 }

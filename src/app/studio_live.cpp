@@ -53,7 +53,7 @@ void Studio::handle_keys() {
   output_keys_.clear();
   std::vector<int> keys;
   keys.swap(main_keys_);
-  if (!state_.consent_path.empty()) {
+  if (!state_.model.consent_path.empty()) {
     // The consent prompt: Enter trusts the folder, Esc cancels. Read from GLFW's key
     // events (a press and release within one frame never reach ImGui 1.86's key state).
     for (int k : keys) {
@@ -125,9 +125,9 @@ void Studio::handle_live() {
   // Events, applied by controller/live.cpp as the keys' and panels' actions are.
   for (const ControlEvent& e : live_->poll()) controller::apply_control_event(e, s);
   // The state out, at most 30 times a second and only when the point moved.
-  if (s.live.osc_send_port > 0 && !s.live.osc_send_host.empty() && s.z != sent_z_ && glfwGetTime() - sent_at_ > 1.0 / 30) {
-    if (live_->set_send_target(s.live.osc_send_host, s.live.osc_send_port) && live_->send_state(s.z)) {
-      sent_z_ = s.z;
+  if (s.live.osc_send_port > 0 && !s.live.osc_send_host.empty() && s.sliders.z != sent_z_ && glfwGetTime() - sent_at_ > 1.0 / 30) {
+    if (live_->set_send_target(s.live.osc_send_host, s.live.osc_send_port) && live_->send_state(s.sliders.z)) {
+      sent_z_ = s.sliders.z;
       sent_at_ = glfwGetTime();
     }
   }

@@ -39,7 +39,7 @@ void Studio::handle_map_pictures() {
       state_.map.atlas_progress.running = false;
       try {
         ThumbnailAtlas a = workers_.atlas_task->take();
-        if (dataset_ && a.count == state_.dataset_count) {
+        if (dataset_ && a.count == state_.dataset.count) {
           for (TextureId t : state_.map.atlas.pages) delete_texture(t);
           state_.map.atlas = {};
           atlas_pending_ = std::move(a);
@@ -129,35 +129,35 @@ void Studio::handle_map_pictures() {
 void Studio::load_labels(const std::string& path) {
   labels_loaded_path_ = path;
   labels_.reset();
-  state_.label_columns.clear();
-  state_.labels_error.clear();
+  state_.labels.columns.clear();
+  state_.labels.error.clear();
   colored_column_ = -2;
   if (path.empty()) return;
   try {
     latent::LabelTable t = latent::LabelTable::read_csv(path);
-    if (t.rows() != state_.dataset_count)
+    if (t.rows() != state_.dataset.count)
       throw latent::FormatError(path + " has " + std::to_string(t.rows()) + " rows but the dataset has " +
-                                std::to_string(state_.dataset_count) + " items");
-    state_.label_columns = t.columns();
+                                std::to_string(state_.dataset.count) + " items");
+    state_.labels.columns = t.columns();
     labels_ = std::make_shared<const latent::LabelTable>(std::move(t));
     state_.map.filter_applied = "\x01";  // a label query may mean something now
-    if (state_.color_column < 0 && !later_.color_by.empty()) state_.color_column = labels_->column(later_.color_by);
+    if (state_.labels.color_column < 0 && !later_.color_by.empty()) state_.labels.color_column = labels_->column(later_.color_by);
   } catch (const std::exception& e) {
-    state_.labels_error = e.what();
+    state_.labels.error = e.what();
   }
 }
 
 void Studio::update_colors() {
-  colored_column_ = state_.color_column;
+  colored_column_ = state_.labels.color_column;
   ++state_.map.style_version;
   state_.map.colors.clear();
-  state_.color_names.clear();
-  if (!labels_ || state_.color_column < 0 || state_.color_column >= static_cast<int>(labels_->columns().size())) return;
+  state_.labels.color_names.clear();
+  if (!labels_ || state_.labels.color_column < 0 || state_.labels.color_column >= static_cast<int>(labels_->columns().size())) return;
   for (long r = 0; r < labels_->rows(); ++r) {
-    const std::string& v = labels_->cell(r, state_.color_column);
-    auto it = std::find(state_.color_names.begin(), state_.color_names.end(), v);
-    state_.map.colors.push_back(static_cast<int>(it - state_.color_names.begin()));
-    if (it == state_.color_names.end()) state_.color_names.push_back(v);
+    const std::string& v = labels_->cell(r, state_.labels.color_column);
+    auto it = std::find(state_.labels.color_names.begin(), state_.labels.color_names.end(), v);
+    state_.map.colors.push_back(static_cast<int>(it - state_.labels.color_names.begin()));
+    if (it == state_.labels.color_names.end()) state_.labels.color_names.push_back(v);
   }
 }
 
@@ -169,29 +169,29 @@ bool Studio::make_group(const std::string& name, const std::string& query) {
 // reason in the map panel, when a group is empty.
 std::optional<latent::Latent> Studio::attribute_vector(int a, int b) {
   try {
-    return latent::attribute_vector(*dataset_->latents, state_.groups.at(static_cast<size_t>(a)).members,
-                                    state_.groups.at(static_cast<size_t>(b)).members);
+    return latent::attribute_vector(*dataset_->latents, state_.groups.list.at(static_cast<size_t>(a)).members,
+                                    state_.groups.list.at(static_cast<size_t>(b)).members);
   } catch (const std::exception& e) {
-    show_error(state_.labels_error, std::string("no attribute vector: ") + e.what());
+    show_error(state_.labels.error, std::string("no attribute vector: ") + e.what());
     return std::nullopt;
   }
 }
 
 void Studio::apply_attribute() {
-  if (!dataset_ || state_.attr_a < 0 || state_.attr_b < 0 || state_.z.empty()) return;
-  const std::optional<latent::Latent> d = attribute_vector(state_.attr_a, state_.attr_b);
+  if (!dataset_ || state_.groups.attr_a < 0 || state_.groups.attr_b < 0 || state_.sliders.z.empty()) return;
+  const std::optional<latent::Latent> d = attribute_vector(state_.groups.attr_a, state_.groups.attr_b);
   if (!d) return;
-  for (size_t k = 0; k < state_.z.size() && k < d->size(); ++k) state_.z[k] += state_.attr_strength * (*d)[k];
+  for (size_t k = 0; k < state_.sliders.z.size() && k < d->size(); ++k) state_.sliders.z[k] += state_.groups.attr_strength * (*d)[k];
 }
 
 void Studio::place_current_on_map() {
-  if (!map_ || !map_points_ || state_.z.empty() || static_cast<long>(state_.z.size()) != map_points_->cols()) {
+  if (!map_ || !map_points_ || state_.sliders.z.empty() || static_cast<long>(state_.sliders.z.size()) != map_points_->cols()) {
     state_.map.current_valid = false;
     return;
   }
-  if (state_.z == map_placed_for_) return;
-  map_placed_for_ = state_.z;
-  Eigen::Map<const Eigen::VectorXf> z(state_.z.data(), static_cast<Eigen::Index>(state_.z.size()));
+  if (state_.sliders.z == map_placed_for_) return;
+  map_placed_for_ = state_.sliders.z;
+  Eigen::Map<const Eigen::VectorXf> z(state_.sliders.z.data(), static_cast<Eigen::Index>(state_.sliders.z.size()));
   Eigen::VectorXf q = z;
   if (state_.model.info.modality == latent::Modality::Words) q.normalize();  // word maps are of unit vectors
   if (map_->linear) {
@@ -215,10 +215,10 @@ void Studio::place_current_on_map() {
 }
 
 void Studio::handle_map_requests() {
-  if (state_.labels_path_input != labels_loaded_path_ && dataset_ &&
-      (state_.labels_path_input.empty() || fs::is_regular_file(state_.labels_path_input)))
-    load_labels(state_.labels_path_input);
-  if (state_.color_column != colored_column_) update_colors();
+  if (state_.labels.path_input != labels_loaded_path_ && dataset_ &&
+      (state_.labels.path_input.empty() || fs::is_regular_file(state_.labels.path_input)))
+    load_labels(state_.labels.path_input);
+  if (state_.labels.color_column != colored_column_) update_colors();
   make_pending_query_groups();
   if (labels_ && start_attribute_pending_ && !opts_.groups.empty()) {
     for (const std::string& def : opts_.groups) {
@@ -226,13 +226,13 @@ void Studio::handle_map_requests() {
         const latent::NamedValue g = latent::parse_named_value(def, "--group", "NAME=QUERY");
         make_group(g.name, g.value);
       } catch (const latent::Error& e) {
-        state_.labels_error = e.what();
+        state_.labels.error = e.what();
       }
     }
     auto group_index = [&](const std::string& name) {
-      for (int g = 0; g < static_cast<int>(state_.groups.size()); ++g)
-        if (state_.groups[g].name == name) return g;
-      state_.labels_error = "no group named '" + name + "'";
+      for (int g = 0; g < static_cast<int>(state_.groups.list.size()); ++g)
+        if (state_.groups.list[g].name == name) return g;
+      state_.labels.error = "no group named '" + name + "'";
       return -1;
     };
     for (const std::string& def : opts_.live_attributes) {
@@ -243,9 +243,9 @@ void Studio::handle_map_requests() {
       try {
         at.strength = st.empty() ? 0.f : std::stof(st);
       } catch (const std::exception&) {
-        state_.labels_error = "--live-attribute takes A,B,STRENGTH, not '" + def + "'";
+        state_.labels.error = "--live-attribute takes A,B,STRENGTH, not '" + def + "'";
       }
-      if (at.a >= 0 && at.b >= 0) state_.attributes.push_back(at);
+      if (at.a >= 0 && at.b >= 0) state_.attributes.live.push_back(at);
     }
     if (!opts_.attribute.empty()) {
       // A,B,STRENGTH by group names.
@@ -255,11 +255,11 @@ void Studio::handle_map_requests() {
       std::getline(ss, a, ','), std::getline(ss, b, ',');
       std::string st;
       if (std::getline(ss, st, ',')) strength = std::stof(st);
-      for (int g = 0; g < static_cast<int>(state_.groups.size()); ++g) {
-        if (state_.groups[g].name == a) state_.attr_a = g;
-        if (state_.groups[g].name == b) state_.attr_b = g;
+      for (int g = 0; g < static_cast<int>(state_.groups.list.size()); ++g) {
+        if (state_.groups.list[g].name == a) state_.groups.attr_a = g;
+        if (state_.groups.list[g].name == b) state_.groups.attr_b = g;
       }
-      state_.attr_strength = strength;
+      state_.groups.attr_strength = strength;
       state_.actions.push(act::ApplyAttribute{});
     }
     start_attribute_pending_ = false;
@@ -305,21 +305,21 @@ void Studio::handle_map_requests() {
     return std::any_of(actions.begin(), actions.end(), [](const Action& a) { return std::holds_alternative<T>(a); });
   };
   const bool picking = start_pick_ >= 0 || state_.actions.waiting<act::PickItem>();
-  for (auto& at : state_.attributes) {
+  for (auto& at : state_.attributes.live) {
     if (picking) break;  // a pick at start comes first
     if (at.direction >= 0) {
-      if (at.strength == at.applied || at.direction >= static_cast<int>(state_.directions.size())) continue;
-      const latent::Latent& d = state_.directions[static_cast<size_t>(at.direction)].step;
-      for (size_t k = 0; k < state_.z.size() && k < d.size(); ++k) state_.z[k] += (at.strength - at.applied) * d[k];
+      if (at.strength == at.applied || at.direction >= static_cast<int>(state_.attributes.directions.size())) continue;
+      const latent::Latent& d = state_.attributes.directions[static_cast<size_t>(at.direction)].step;
+      for (size_t k = 0; k < state_.sliders.z.size() && k < d.size(); ++k) state_.sliders.z[k] += (at.strength - at.applied) * d[k];
       at.applied = at.strength;
       continue;
     }
-    if (at.strength == at.applied || at.a < 0 || at.b < 0 || !dataset_ || state_.z.empty() ||
-        at.a >= static_cast<int>(state_.groups.size()) || at.b >= static_cast<int>(state_.groups.size()))
+    if (at.strength == at.applied || at.a < 0 || at.b < 0 || !dataset_ || state_.sliders.z.empty() ||
+        at.a >= static_cast<int>(state_.groups.list.size()) || at.b >= static_cast<int>(state_.groups.list.size()))
       continue;
     const std::optional<latent::Latent> d = attribute_vector(at.a, at.b);
     if (d)
-      for (size_t k = 0; k < state_.z.size() && k < d->size(); ++k) state_.z[k] += (at.strength - at.applied) * (*d)[k];
+      for (size_t k = 0; k < state_.sliders.z.size() && k < d->size(); ++k) state_.sliders.z[k] += (at.strength - at.applied) * (*d)[k];
     at.applied = at.strength;  // a failed one is reported once, not every frame
   }
   // Wait for a pick at start, so the attribute lands on the picked face.

@@ -107,17 +107,17 @@ void Studio::install_model(LoadedModel loaded) {
   } else if (!same_space) {
     state_.model.check_note.clear();
   }
-  state_.model_path_input = info.source;
-  state_.z.assign(info.dim, 0.f);
+  state_.model.path_input = info.source;
+  state_.sliders.z.assign(info.dim, 0.f);
   if (first_model_ && start_z_) {
-    if (static_cast<int>(start_z_->size()) == info.dim) state_.z = *start_z_;
-    else show_error(state_.model_error, "the starting latent has " + std::to_string(start_z_->size()) +
+    if (static_cast<int>(start_z_->size()) == info.dim) state_.sliders.z = *start_z_;
+    else show_error(state_.model.error, "the starting latent has " + std::to_string(start_z_->size()) +
                                             " values, the model " + std::to_string(info.dim));
   }
-  if (state_.highlight_dim >= info.dim) state_.highlight_dim = -1;
-  state_.influence.clear();
-  if (state_.slider_top_n > 0) state_.actions.push(act::RankInfluence{});  // rank for the new model
-  state_.device_note = latent::resolve_device(workers_.open_options.device).note;
+  if (state_.sliders.highlight_dim >= info.dim) state_.sliders.highlight_dim = -1;
+  state_.sliders.influence.clear();
+  if (state_.sliders.top_n > 0) state_.actions.push(act::RankInfluence{});  // rank for the new model
+  state_.model.device_note = latent::resolve_device(workers_.open_options.device).note;
   word_index_.reset();
   state_.words.index_ready = false;
   state_.words.index_note.clear();
@@ -128,25 +128,25 @@ void Studio::install_model(LoadedModel loaded) {
       state_.words.index_note = "exact search (" + std::to_string(wv->size()) + " words)";
     }
   }
-  for (TextureId t : state_.component_textures) delete_texture(t);
-  state_.component_textures.clear();
-  for (const latent::Image& c : loaded.components) state_.component_textures.push_back(create_texture(c, false));
-  state_.component_w = info.observation.width, state_.component_h = info.observation.height;
+  for (TextureId t : state_.view.components) delete_texture(t);
+  state_.view.components.clear();
+  for (const latent::Image& c : loaded.components) state_.view.components.push_back(create_texture(c, false));
+  state_.view.component_w = info.observation.width, state_.view.component_h = info.observation.height;
   glfwSetWindowTitle(window_, ("Latent Studio - " + info.name).c_str());
   layout_for_model(info.modality);
   session_styles_.clear();
   submitted_story_.clear();
   state_.story.passage.clear();
   state_.story.map_ready = false;
-  state_.view_text.clear();
+  state_.view.text.clear();
   setup_story();
 
   // The dataset must be re-encoded by the new model: reopen it.
-  std::string dataset = dataset_ ? state_.dataset_path_input : std::string();
+  std::string dataset = dataset_ ? state_.dataset.path_input : std::string();
   if (first_model_ && dataset.empty()) {
     // A generator without an encoder cannot map a dataset: only open one when asked.
     dataset = opts_.dataset.empty() ? (info.can_encode ? loaded.training_data : std::string()) : opts_.dataset;
-    state_.dataset_path_input = dataset;
+    state_.dataset.path_input = dataset;
   }
   clear_dataset();
   // A model without an encoder cannot map the open dataset: it is put away, not an error
@@ -160,14 +160,14 @@ void Studio::install_model(LoadedModel loaded) {
     // The session continues with this model.
     const latent::Session ses = *pending_session_;
     pending_session_.reset();
-    if (!ses.z.empty() && static_cast<int>(ses.z.size()) == info.dim) state_.z = ses.z;
-    state_.bookmarks.clear();
-    for (const auto& b : ses.bookmarks) state_.bookmarks.push_back({b.name, b.z});
+    if (!ses.z.empty() && static_cast<int>(ses.z.size()) == info.dim) state_.sliders.z = ses.z;
+    state_.points.bookmarks.clear();
+    for (const auto& b : ses.bookmarks) state_.points.bookmarks.push_back({b.name, b.z});
     if (ses.controls.contains("midi") && live_) {
       try {
         live_->load_bindings(ses.controls["midi"]);
       } catch (const std::exception& e) {
-        state_.session_status = std::string("MIDI bindings not restored: ") + e.what();
+        state_.session.status = std::string("MIDI bindings not restored: ") + e.what();
       }
     }
     apply_story_session(ses.story, "the session");
@@ -214,17 +214,17 @@ void Studio::install_model(LoadedModel loaded) {
     if (!ses.word_query.empty()) state_.words.query = ses.word_query;
     if (!ses.dataset.empty()) {
       clear_dataset();
-      state_.dataset_path_input = ses.dataset;
+      state_.dataset.path_input = ses.dataset;
       state_.actions.push(act::OpenDataset{ses.dataset});
       later_.labels = ses.labels;
       later_.color_by = ses.color_by;
       later_.map = ses.map_method;
       start_map_pending_ = true;
       pending_groups_ = ses.groups;
-      state_.attr_strength = ses.attr_strength;
+      state_.groups.attr_strength = ses.attr_strength;
       pending_attr_ = {ses.attr_a, ses.attr_b};
     }
-    state_.session_status = "opened the session" + std::string(ses.z.size() == static_cast<size_t>(info.dim) || ses.z.empty()
+    state_.session.status = "opened the session" + std::string(ses.z.size() == static_cast<size_t>(info.dim) || ses.z.empty()
                                                                    ? ""
                                                                    : " (its point has another size: not restored)");
   }
@@ -233,14 +233,14 @@ void Studio::install_model(LoadedModel loaded) {
 void Studio::clear_dataset() {
   dataset_.reset();
   clear_map_pictures();
-  for (auto& [i, t] : state_.thumbnails) delete_texture(t);
-  state_.thumbnails.clear();
-  for (TextureId* t : {&state_.pick_original, &state_.pick_reconstruction, &state_.pick_error}) {
+  for (auto& [i, t] : state_.dataset.thumbnails) delete_texture(t);
+  state_.dataset.thumbnails.clear();
+  for (TextureId* t : {&state_.dataset.pick_original, &state_.dataset.pick_reconstruction, &state_.dataset.pick_error}) {
     delete_texture(*t);
     *t = 0;
   }
-  state_.dataset_count = 0;
-  state_.picked = -1;
+  state_.dataset.count = 0;
+  state_.dataset.picked = -1;
   if (workers_.map_task) workers_.map_task->cancel();
   map_.reset();
   map_points_.reset();
@@ -249,15 +249,15 @@ void Studio::clear_dataset() {
   state_.map.names.clear();
   state_.map.shown_method.clear();
   state_.map.current_valid = false;
-  state_.groups.clear();
-  state_.attr_a = state_.attr_b = -1;
+  state_.groups.list.clear();
+  state_.groups.attr_a = state_.groups.attr_b = -1;
 }
 
 void Studio::install_dataset(LoadedDataset loaded) {
   clear_dataset();
   dataset_ = std::move(loaded);
-  state_.dataset_count = dataset_->data->count();
-  state_.dataset_name = dataset_->name;
+  state_.dataset.count = dataset_->data->count();
+  state_.dataset.name = dataset_->name;
   // Labels: as asked, or labels.csv beside the dataset.
   std::string labels = later_.labels;
   if (labels.empty()) {
@@ -268,7 +268,7 @@ void Studio::install_dataset(LoadedDataset loaded) {
         break;
       }
   }
-  if (!labels.empty()) state_.labels_path_input = labels;
+  if (!labels.empty()) state_.labels.path_input = labels;
   for (const auto& g : pending_groups_) {
     if (!g.members_given) {  // a query only (a scene): made once the labels are in
       pending_query_groups_.push_back(g);
@@ -276,13 +276,13 @@ void Studio::install_dataset(LoadedDataset loaded) {
     }
     AppState::Group sg{g.name, g.query, {}};
     for (long m : g.members)
-      if (m >= 0 && m < state_.dataset_count) sg.members.push_back(m);
-    state_.groups.push_back(std::move(sg));
+      if (m >= 0 && m < state_.dataset.count) sg.members.push_back(m);
+    state_.groups.list.push_back(std::move(sg));
   }
   pending_groups_.clear();
   if (pending_query_groups_.empty()) {
-    if (pending_attr_.first < static_cast<int>(state_.groups.size())) state_.attr_a = pending_attr_.first;
-    if (pending_attr_.second < static_cast<int>(state_.groups.size())) state_.attr_b = pending_attr_.second;
+    if (pending_attr_.first < static_cast<int>(state_.groups.list.size())) state_.groups.attr_a = pending_attr_.first;
+    if (pending_attr_.second < static_cast<int>(state_.groups.list.size())) state_.groups.attr_b = pending_attr_.second;
     pending_attr_ = {-1, -1};
   }
   workers_.build_atlas(dataset_->data);
@@ -292,49 +292,49 @@ void Studio::install_dataset(LoadedDataset loaded) {
     state_.actions.push(act::ComputeMap{});
   }
   if (start_pick_ >= 0) {
-    if (start_pick_ < state_.dataset_count) state_.actions.push(act::PickItem{start_pick_});
-    else show_error(state_.dataset_error, "no item " + std::to_string(start_pick_) + " in the dataset");
+    if (start_pick_ < state_.dataset.count) state_.actions.push(act::PickItem{start_pick_});
+    else show_error(state_.dataset.error, "no item " + std::to_string(start_pick_) + " in the dataset");
     start_pick_ = -1;
   }
 }
 
 void Studio::upload_thumbnails() {
   if (!dataset_) {
-    state_.wanted_thumbnails.clear();
+    state_.dataset.wanted_thumbnails.clear();
     return;
   }
   int uploaded = 0;
   std::vector<long> still;
-  for (long i : state_.wanted_thumbnails) {
-    if (state_.thumbnails.count(i) || i < 0 || i >= state_.dataset_count) continue;
+  for (long i : state_.dataset.wanted_thumbnails) {
+    if (state_.dataset.thumbnails.count(i) || i < 0 || i >= state_.dataset.count) continue;
     if (uploaded >= kThumbnailsPerFrame) {
       still.push_back(i);
       continue;
     }
-    state_.thumbnails[i] = create_texture(dataset_->data->image(i), true);
+    state_.dataset.thumbnails[i] = create_texture(dataset_->data->image(i), true);
     ++uploaded;
   }
   // Keep memory bounded: drop the thumbnails furthest from what is on screen.
-  if (state_.thumbnails.size() > kMaxThumbnails && !state_.wanted_thumbnails.empty()) {
-    const long focus = state_.wanted_thumbnails.front();
-    while (state_.thumbnails.size() > kMaxThumbnails) {
-      auto first = state_.thumbnails.begin();
-      auto last = std::prev(state_.thumbnails.end());
+  if (state_.dataset.thumbnails.size() > kMaxThumbnails && !state_.dataset.wanted_thumbnails.empty()) {
+    const long focus = state_.dataset.wanted_thumbnails.front();
+    while (state_.dataset.thumbnails.size() > kMaxThumbnails) {
+      auto first = state_.dataset.thumbnails.begin();
+      auto last = std::prev(state_.dataset.thumbnails.end());
       auto victim = (focus - first->first) > (last->first - focus) ? first : last;
       delete_texture(victim->second);
-      state_.thumbnails.erase(victim);
+      state_.dataset.thumbnails.erase(victim);
     }
   }
-  state_.wanted_thumbnails = std::move(still);
+  state_.dataset.wanted_thumbnails = std::move(still);
 }
 
 void Studio::load_directions() {
   // The previous model's directions go; group attributes stay (they follow the dataset).
-  auto& atts = state_.attributes;
+  auto& atts = state_.attributes.live;
   atts.erase(std::remove_if(atts.begin(), atts.end(), [](const AppState::Attribute& a) { return a.direction >= 0; }),
              atts.end());
-  state_.directions.clear();
-  state_.directions_note.clear();
+  state_.attributes.directions.clear();
+  state_.attributes.directions_note.clear();
   const latent::SpaceInfo& info = state_.model.info;
   const std::string path = latent::directions_path(info);
   if (path.empty() || !std::filesystem::exists(path)) return;
@@ -359,14 +359,14 @@ void Studio::load_directions() {
         nd.about += "; orthogonal to";
         for (const auto& o : d.orthogonal_to) nd.about += " " + o;
       }
-      made.push_back({-1, -1, 0.f, 0.f, static_cast<int>(state_.directions.size())});
-      state_.directions.push_back(std::move(nd));
+      made.push_back({-1, -1, 0.f, 0.f, static_cast<int>(state_.attributes.directions.size())});
+      state_.attributes.directions.push_back(std::move(nd));
     }
     atts.insert(atts.begin(), made.begin(), made.end());
-    state_.directions_note = std::to_string(set.directions.size()) + " directions from " + path;
+    state_.attributes.directions_note = std::to_string(set.directions.size()) + " directions from " + path;
   } catch (const std::exception& e) {
-    state_.directions_note = e.what();
-    state_.directions.clear();
+    state_.attributes.directions_note = e.what();
+    state_.attributes.directions.clear();
     return;
   }
   if (!first_model_) return;
@@ -378,13 +378,13 @@ void Studio::load_directions() {
       if (eq == std::string::npos) throw std::invalid_argument(def);
       sigma = std::stof(def.substr(eq + 1));
     } catch (const std::exception&) {
-      state_.directions_note = "--direction takes NAME=SIGMA, not '" + def + "'";
+      state_.attributes.directions_note = "--direction takes NAME=SIGMA, not '" + def + "'";
       continue;
     }
     bool found = false;
     for (auto& a : atts)
-      if (a.direction >= 0 && state_.directions[static_cast<size_t>(a.direction)].name == name) a.strength = sigma, found = true;
-    if (!found) state_.directions_note = "--direction " + name + ": this model has no such direction";
+      if (a.direction >= 0 && state_.attributes.directions[static_cast<size_t>(a.direction)].name == name) a.strength = sigma, found = true;
+    if (!found) state_.attributes.directions_note = "--direction " + name + ": this model has no such direction";
   }
 }
 
@@ -400,13 +400,13 @@ void Studio::handle_requests() {
 
   if (!workers_.model_task && state_.actions.take_last<act::Reimport>()) {
     workers_.reimport_model(import_spec(state_.import_sheet), opts_.check, import_probe_);
-    state_.model_load = {true, 0.f, "re-importing"};
+    state_.model.load = {true, 0.f, "re-importing"};
   }
-  if (!workers_.model_task && state_.consent_path.empty()) open_model_requested();
+  if (!workers_.model_task && state_.model.consent_path.empty()) open_model_requested();
   if (!workers_.dataset_task && space_) {
     if (const auto open = state_.actions.take_last<act::OpenDataset>()) {
       workers_.open_dataset(open->path, space_);
-      state_.dataset_load = {true, 0.f, "opening"};
+      state_.dataset.load = {true, 0.f, "opening"};
     }
   }
   take_model_actions();
@@ -430,13 +430,13 @@ void Studio::handle_requests() {
   handle_map_pictures();
   handle_walk();
   handle_live();
-  if (space_ && state_.z != submitted_z_) {
-    submitted_z_ = state_.z;
-    submitted_generation_ = workers_.decoder.submit({space_, state_.words.use_approx ? word_index_ : nullptr, state_.z});
+  if (space_ && state_.sliders.z != submitted_z_) {
+    submitted_z_ = state_.sliders.z;
+    submitted_generation_ = workers_.decoder.submit({space_, state_.words.use_approx ? word_index_ : nullptr, state_.sliders.z});
   }
   if (state_.options.linear_filter != last_linear_) {
     last_linear_ = state_.options.linear_filter;
-    if (state_.view_texture) set_texture_filter(state_.view_texture, last_linear_);
+    if (state_.view.texture) set_texture_filter(state_.view.texture, last_linear_);
   }
 }
 
@@ -456,7 +456,7 @@ void Studio::open_model_requested() {
         pair = import_spec(im);
       workers_.open_model(path, runs_code ? &opts_.check : nullptr, pair ? &*pair : nullptr, import_probe_);
       opening_path_ = path;
-      state_.model_load = {true, 0.f, "opening"};
+      state_.model.load = {true, 0.f, "opening"};
     } else {
       state_.actions.put_back(*open);  // the consent prompt is up: the request waits for the answer
     }
@@ -468,28 +468,28 @@ void Studio::take_model_actions() {
     if (const auto* place = std::get_if<act::PlaceImage>(&a)) {
       if (!space_) continue;
       workers_.invert_image(place->path, space_);
-      state_.invert_progress = {true, 0.f, "starting"};
-      state_.invert_error.clear();
+      state_.invert.progress = {true, 0.f, "starting"};
+      state_.invert.error.clear();
     } else if (std::holds_alternative<act::RankInfluence>(a)) {
-      if (!space_ || state_.z.empty()) continue;
-      workers_.rank_influence(space_, state_.z);
-      state_.influence_progress = {true, 0.f, "ranking dimensions"};
+      if (!space_ || state_.sliders.z.empty()) continue;
+      workers_.rank_influence(space_, state_.sliders.z);
+      state_.sliders.influence_progress = {true, 0.f, "ranking dimensions"};
     } else if (const auto* device = std::get_if<act::SetDevice>(&a)) {
       try {
         latent::check_device_name(device->device);
         workers_.open_options.device = device->device;
-        state_.device = device->device;
-        state_.device_note = latent::resolve_device(state_.device).note;
+        state_.model.device = device->device;
+        state_.model.device_note = latent::resolve_device(state_.model.device).note;
         if (space_ && state_.model.info.kind == "torch-image") state_.actions.push(act::OpenModel{state_.model.info.source});
       } catch (const std::exception& e) {
-        state_.device_note = e.what();
+        state_.model.device_note = e.what();
       }
     } else if (const auto* pick = std::get_if<act::PickItem>(&a)) {
       const long i = pick->index;
       if (!dataset_ || i < 0 || i >= dataset_->latents->rows()) continue;
-      state_.picked = i;
-      state_.z = latent::row_latent(*dataset_->latents, i);
-      pick_generation_ = workers_.picker.submit({space_, dataset_->data, i, state_.z});
+      state_.dataset.picked = i;
+      state_.sliders.z = latent::row_latent(*dataset_->latents, i);
+      pick_generation_ = workers_.picker.submit({space_, dataset_->data, i, state_.sliders.z});
     }
   }
 }

@@ -69,7 +69,7 @@ void Studio::set_output_window(bool on) {
     output_ = glfwCreateWindow(mode ? mode->width : 720, mode ? mode->height : 720, "Latent Studio - output", mon,
                                window_);
     if (!output_) {
-      state_.model_error = "could not open the output window";
+      state_.model.error = "could not open the output window";
       state_.show.output_window = false;
       return;
     }
@@ -105,17 +105,17 @@ void Studio::draw_output_window(bool swap) {
   glViewport(0, 0, fw, fh);
   glClearColor(0.f, 0.f, 0.f, 1.f);
   glClear(GL_COLOR_BUFFER_BIT);
-  if (!state_.show.blackout && state_.view_texture && state_.view_w > 0 && state_.view_h > 0) {
+  if (!state_.show.blackout && state_.view.texture && state_.view.w > 0 && state_.view.h > 0) {
     glBindFramebuffer(GL_READ_FRAMEBUFFER, output_fbo_);
     glFramebufferTexture2D(GL_READ_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D,
-                           static_cast<GLuint>(state_.view_texture), 0);
+                           static_cast<GLuint>(state_.view.texture), 0);
     if (glCheckFramebufferStatus(GL_READ_FRAMEBUFFER) == GL_FRAMEBUFFER_COMPLETE) {
-      float scale = std::min(static_cast<float>(fw) / state_.view_w, static_cast<float>(fh) / state_.view_h);
+      float scale = std::min(static_cast<float>(fw) / state_.view.w, static_cast<float>(fh) / state_.view.h);
       if (!state_.options.linear_filter && scale >= 1.f) scale = std::floor(scale);
-      const int w = static_cast<int>(state_.view_w * scale), h = static_cast<int>(state_.view_h * scale);
+      const int w = static_cast<int>(state_.view.w * scale), h = static_cast<int>(state_.view.h * scale);
       const int x = (fw - w) / 2, y = (fh - h) / 2;
       // Texture row 0 is the image's top; the window's y runs upward: flip while blitting.
-      glBlitFramebuffer(0, 0, state_.view_w, state_.view_h, x, y + h, x + w, y, GL_COLOR_BUFFER_BIT,
+      glBlitFramebuffer(0, 0, state_.view.w, state_.view.h, x, y + h, x + w, y, GL_COLOR_BUFFER_BIT,
                         state_.options.linear_filter ? GL_LINEAR : GL_NEAREST);
     }
     glBindFramebuffer(GL_READ_FRAMEBUFFER, 0);

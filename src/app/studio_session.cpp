@@ -53,17 +53,17 @@ std::vector<std::string> read_recent() {
 
 latent::Session Studio::make_session() const {
   latent::Session s;
-  s.model = state_.model.loaded ? state_.model.info.source : state_.model_path_input;
-  s.dataset = dataset_ ? state_.dataset_path_input : "";
+  s.model = state_.model.loaded ? state_.model.info.source : state_.model.path_input;
+  s.dataset = dataset_ ? state_.dataset.path_input : "";
   s.labels = labels_ ? labels_loaded_path_ : "";
-  s.z = state_.z;
-  for (const auto& b : state_.bookmarks) s.bookmarks.push_back({b.name, b.z});
-  for (const auto& g : state_.groups) s.groups.push_back({g.name, g.query, g.members});
+  s.z = state_.sliders.z;
+  for (const auto& b : state_.points.bookmarks) s.bookmarks.push_back({b.name, b.z});
+  for (const auto& g : state_.groups.list) s.groups.push_back({g.name, g.query, g.members});
   s.map_method = map_ ? map_->method : "";
-  s.color_by = labels_ && state_.color_column >= 0 && state_.color_column < static_cast<int>(labels_->columns().size())
-                   ? labels_->columns()[state_.color_column]
+  s.color_by = labels_ && state_.labels.color_column >= 0 && state_.labels.color_column < static_cast<int>(labels_->columns().size())
+                   ? labels_->columns()[state_.labels.color_column]
                    : "";
-  s.attr_a = state_.attr_a, s.attr_b = state_.attr_b, s.attr_strength = state_.attr_strength;
+  s.attr_a = state_.groups.attr_a, s.attr_b = state_.groups.attr_b, s.attr_strength = state_.groups.attr_strength;
   s.word_query = state_.model.info.modality == latent::Modality::Words ? state_.words.query : "";
   s.ui_scale = state_.options.ui_scale;
   s.linear_filter = state_.options.linear_filter;
@@ -75,14 +75,14 @@ latent::Session Studio::make_session() const {
                            {"allow", parse_osc_allow_list(state_.live.osc_allow)}}}};
   }
   s.story = story_session();
-  for (const auto& at : state_.attributes) {
+  for (const auto& at : state_.attributes.live) {
     latent::SessionSlider sl;
-    if (at.direction >= 0 && at.direction < static_cast<int>(state_.directions.size())) {
+    if (at.direction >= 0 && at.direction < static_cast<int>(state_.attributes.directions.size())) {
       if (at.strength == 0.f && at.applied == 0.f) continue;  // a direction at rest is not worth a line
-      sl.direction = state_.directions[static_cast<size_t>(at.direction)].name;
-    } else if (at.a >= 0 && at.b >= 0 && at.a < static_cast<int>(state_.groups.size()) &&
-               at.b < static_cast<int>(state_.groups.size())) {
-      sl.a = state_.groups[static_cast<size_t>(at.a)].name, sl.b = state_.groups[static_cast<size_t>(at.b)].name;
+      sl.direction = state_.attributes.directions[static_cast<size_t>(at.direction)].name;
+    } else if (at.a >= 0 && at.b >= 0 && at.a < static_cast<int>(state_.groups.list.size()) &&
+               at.b < static_cast<int>(state_.groups.list.size())) {
+      sl.a = state_.groups.list[static_cast<size_t>(at.a)].name, sl.b = state_.groups.list[static_cast<size_t>(at.b)].name;
     } else {
       continue;
     }
@@ -90,7 +90,7 @@ latent::Session Studio::make_session() const {
     s.sliders.push_back(std::move(sl));
   }
   s.walk_playing = state_.walk.playing;
-  s.caption = state_.scene_caption;
+  s.caption = state_.journey.caption;
   s.layout = layout_ini();
   if (state_.walk.random || state_.walk.keys.size() >= 2) {
     try {
@@ -104,7 +104,7 @@ latent::Session Studio::make_session() const {
 
 void Studio::remember_recent(const std::string& path) {
   const std::string abs = fs::absolute(path).lexically_normal().string();
-  auto& r = state_.recent_sessions;
+  auto& r = state_.session.recent;
   r.erase(std::remove(r.begin(), r.end(), abs), r.end());
   r.insert(r.begin(), abs);
   if (r.size() > 8) r.resize(8);
@@ -122,15 +122,15 @@ void Studio::open_session(const std::string& path, bool scene) {
     // A scene is opened, not edited: saving asks for a new path, and nothing autosaves
     // beside the shipped file.
     if (!scene) remember_recent(path);
-    state_.session_path_input = scene ? std::string() : path;
-    state_.scene_caption = ses.caption;
+    state_.session.path_input = scene ? std::string() : path;
+    state_.journey.caption = ses.caption;
     pending_query_groups_.clear();
     pending_sliders_.clear();
     const bool same_model = state_.model.loaded && !ses.model.empty() &&
                             fs::exists(ses.model) && fs::equivalent(ses.model, state_.model.info.source);
     if (!ses.model.empty() && !fs::exists(ses.model)) {
       pending_session_ = std::move(ses);
-      show_error(state_.session_status, "This session's model is not at " + pending_session_->model +
+      show_error(state_.session.status, "This session's model is not at " + pending_session_->model +
                                             " any more. Open the model from where it is now (Model panel, or drop it "
                                             "on the window); the session then continues with it.");
       return;
@@ -143,7 +143,7 @@ void Studio::open_session(const std::string& path, bool scene) {
       state_.actions.push(act::OpenModel{pending_session_->model});
     }
   } catch (const std::exception& e) {
-    show_error(state_.session_status, e.what());
+    show_error(state_.session.status, e.what());
   }
 }
 
@@ -154,17 +154,11 @@ void Studio::handle_session_requests() {
     const controller::PointsContext points{space_.get(), dataset_ ? dataset_->latents : nullptr};
     if (controller::apply_points(action, state_, points)) continue;
     if (const auto* save = std::get_if<act::SaveSession>(&action)) {
-      try {
-        latent::save_session(make_session(), save->path);
-        remember_recent(save->path);
-        const std::time_t t = std::time(nullptr);
-        char when[16];
-        std::strftime(when, sizeof when, "%H:%M:%S", std::localtime(&t));
-        state_.session_status = std::string("saved at ") + when;
-      } catch (const std::exception& e) {
-        show_error(state_.session_status, e.what());
-      }
+      // The state is taken now; writing it (verified and synced) happens on the saver's thread.
+      saver_.save(make_session(), save->path);
+      state_.session.status = "saving to " + save->path;
     } else if (const auto* open = std::get_if<act::OpenSession>(&action)) {
+      saver_.wait();  // a save asked for before lands before it is read
       open_session(open->path);
     }
   }
@@ -172,9 +166,10 @@ void Studio::handle_session_requests() {
   for (const Action& a : state_.actions.take_only<act::RestoreAutosave, act::DiscardAutosave>()) {
     const auto* restore = std::get_if<act::RestoreAutosave>(&a);
     const int i = restore ? restore->index : std::get<act::DiscardAutosave>(a).index;
-    if (i < 0 || i >= static_cast<int>(state_.autosave_offers.size())) continue;
-    const AppState::AutosaveOffer o = state_.autosave_offers[static_cast<size_t>(i)];
-    state_.autosave_offers.erase(state_.autosave_offers.begin() + i);
+    if (i < 0 || i >= static_cast<int>(state_.session.autosave_offers.size())) continue;
+    const AppState::AutosaveOffer o = state_.session.autosave_offers[static_cast<size_t>(i)];
+    state_.session.autosave_offers.erase(state_.session.autosave_offers.begin() + i);
+    saver_.wait();
     try {
       if (restore) {
         latent::restore_autosave({o.autosave, o.session, o.pid});
@@ -183,27 +178,26 @@ void Studio::handle_session_requests() {
         latent::discard_autosave({o.autosave, o.session, o.pid});
       }
     } catch (const std::exception& e) {
-      show_error(state_.session_status, restore ? std::string("restoring the autosave failed: ") + e.what() : e.what());
+      show_error(state_.session.status, restore ? std::string("restoring the autosave failed: ") + e.what() : e.what());
     }
   }
-  // Autosave beside the session (never over it) when something changed.
+  // Autosave beside the session (never over it); the saver skips it when nothing changed.
   const double now = glfwGetTime();
-  if (opts_.autosave_seconds > 0 && !state_.session_path_input.empty() && state_.model.loaded &&
+  if (opts_.autosave_seconds > 0 && !state_.session.path_input.empty() && state_.model.loaded &&
       now - last_autosave_ > opts_.autosave_seconds) {
     last_autosave_ = now;
-    const latent::Session session = make_session();
-    const std::string text = latent::session_to_json(session).dump();
-    if (text != autosaved_json_) {
-      try {
-        const std::string file = latent::autosave_path(state_.session_path_input, static_cast<long>(::getpid()));
-        latent::autosave_session(session, state_.session_path_input);
-        std::error_code ec;
-        if (!autosave_file_.empty() && autosave_file_ != file) fs::remove(autosave_file_, ec);
-        autosave_file_ = file;
-        autosaved_json_ = text;
-      } catch (const std::exception& e) {
-        show_error(state_.session_status, std::string("autosave failed: ") + e.what());
-      }
+    saver_.autosave(make_session(), state_.session.path_input);
+  }
+  // What the saver finished since the last frame.
+  for (const controller::SessionSaver::Done& done : saver_.take_done()) {
+    if (!done.error.empty()) {
+      show_error(state_.session.status, done.autosave ? "autosave failed: " + done.error : done.error);
+    } else if (!done.autosave) {
+      remember_recent(done.path);
+      const std::time_t t = std::time(nullptr);
+      char when[16];
+      std::strftime(when, sizeof when, "%H:%M:%S", std::localtime(&t));
+      state_.session.status = std::string("saved at ") + when;
     }
   }
 }

@@ -284,7 +284,7 @@ void Studio::poll_story() {
       } else {
         state_.story.map_ready = false;
       }
-      if (static_cast<int>(s.shifted.size()) == state_.model.info.dim) state_.z = s.shifted;  // the sliders follow
+      if (static_cast<int>(s.shifted.size()) == state_.model.info.dim) state_.sliders.z = s.shifted;  // the sliders follow
       state_.story.error.clear();
     } else {
       show_error(state_.story.error, r->error);

@@ -34,13 +34,13 @@ namespace studio {
 void Studio::poll_workers() {
   poll_story();
   poll_task(
-      workers_.model_task, state_.model_load,
+      workers_.model_task, state_.model.load,
       [&](LoadedModel m) {
         install_model(std::move(m));
-        state_.model_error.clear();
+        state_.model.error.clear();
       },
       [&](const std::string& e) {
-        show_error(state_.model_error, e + (space_ ? "\nStill showing '" + space_->info().name + "'." : ""));
+        show_error(state_.model.error, e + (space_ ? "\nStill showing '" + space_->info().name + "'." : ""));
         // A bare TorchScript file that is no generator may be an encoder dropped before
         // its generator: tried again as the encoder once a generator is imported.
         if (latent::is_torchscript_file(opening_path_) && !retried_bare_.count(opening_path_))
@@ -80,54 +80,54 @@ void Studio::poll_workers() {
     }
   }
   poll_task(
-      workers_.dataset_task, state_.dataset_load,
+      workers_.dataset_task, state_.dataset.load,
       [&](LoadedDataset d) {
         install_dataset(std::move(d));
-        state_.dataset_error.clear();
+        state_.dataset.error.clear();
       },
-      [&](const std::string& e) { show_error(state_.dataset_error, e); });
+      [&](const std::string& e) { show_error(state_.dataset.error, e); });
   poll_task(
-      workers_.invert_task, state_.invert_progress,
+      workers_.invert_task, state_.invert.progress,
       [&](InvertDone d) {
         if (static_cast<int>(d.z.size()) != state_.model.info.dim) return;  // the model changed meanwhile
-        state_.z = d.z;
-        for (TextureId* t : {&state_.invert_original, &state_.invert_reconstruction}) delete_texture(*t);
-        state_.invert_original = create_texture(d.original, false);
-        state_.invert_reconstruction = create_texture(d.reconstruction, false);
-        state_.invert_mse = d.mse;
-        state_.invert_how = d.how;
-        state_.inverted_name = fs::path(d.path).filename().string();
-        state_.picked = -1;
+        state_.sliders.z = d.z;
+        for (TextureId* t : {&state_.invert.original, &state_.invert.reconstruction}) delete_texture(*t);
+        state_.invert.original = create_texture(d.original, false);
+        state_.invert.reconstruction = create_texture(d.reconstruction, false);
+        state_.invert.mse = d.mse;
+        state_.invert.how = d.how;
+        state_.invert.name = fs::path(d.path).filename().string();
+        state_.dataset.picked = -1;
       },
-      [&](const std::string& e) { show_error(state_.invert_error, e); });
+      [&](const std::string& e) { show_error(state_.invert.error, e); });
   poll_task(
-      workers_.influence_task, state_.influence_progress,
+      workers_.influence_task, state_.sliders.influence_progress,
       [&](std::vector<float> v) {
-        if (static_cast<int>(v.size()) == state_.model.info.dim) state_.influence = std::move(v);
+        if (static_cast<int>(v.size()) == state_.model.info.dim) state_.sliders.influence = std::move(v);
       },
-      [&](const std::string& e) { state_.decode_error = "ranking dimensions failed: " + e; });
+      [&](const std::string& e) { state_.view.error = "ranking dimensions failed: " + e; });
   if (auto r = workers_.decoder.poll(shown_generation_)) {
     shown_generation_ = r->generation;
     if (r->value && state_.model.info.modality == latent::Modality::Text) {
-      state_.view_text = r->value->text;
-      state_.decode_error.clear();
+      state_.view.text = r->value->text;
+      state_.view.error.clear();
     } else if (r->value && !r->value->words.empty()) {
-      state_.view_words.clear();
-      for (const auto& w : r->value->words) state_.view_words.push_back({w.word, w.score});
-      state_.decode_error.clear();
+      state_.view.words.clear();
+      for (const auto& w : r->value->words) state_.view.words.push_back({w.word, w.score});
+      state_.view.error.clear();
     } else if (r->value) {
       const latent::Image& img = r->value->image;
       last_image_ = img;
-      if (state_.view_texture && img.width == state_.view_w && img.height == state_.view_h) {
-        update_texture(state_.view_texture, img, state_.options.linear_filter);
+      if (state_.view.texture && img.width == state_.view.w && img.height == state_.view.h) {
+        update_texture(state_.view.texture, img, state_.options.linear_filter);
       } else {
-        delete_texture(state_.view_texture);
-        state_.view_texture = create_texture(img, state_.options.linear_filter);
+        delete_texture(state_.view.texture);
+        state_.view.texture = create_texture(img, state_.options.linear_filter);
       }
-      state_.view_w = img.width, state_.view_h = img.height;
-      state_.decode_error.clear();
+      state_.view.w = img.width, state_.view.h = img.height;
+      state_.view.error.clear();
     } else {
-      state_.decode_error = r->error;
+      state_.view.error = r->error;
     }
     state_.perf.decode_ms = 1000.0 * r->seconds;
     state_.perf.decode_ms_avg = state_.perf.decode_ms_avg == 0 ? state_.perf.decode_ms : 0.9 * state_.perf.decode_ms_avg + 0.1 * state_.perf.decode_ms;
@@ -149,7 +149,7 @@ void Studio::poll_workers() {
       if (w.query != last_word_point_query_) {
         // A new query moves the sliders to its point.
         last_word_point_query_ = w.query;
-        state_.z = w.point;
+        state_.sliders.z = w.point;
       }
     } else {
       state_.words.error = r->error;
@@ -157,15 +157,15 @@ void Studio::poll_workers() {
   }
   if (auto r = workers_.picker.poll(pick_shown_)) {
     pick_shown_ = r->generation;
-    if (r->value && r->value->index == state_.picked) {
-      for (TextureId* t : {&state_.pick_original, &state_.pick_reconstruction, &state_.pick_error}) delete_texture(*t);
-      state_.pick_original = create_texture(r->value->original, false);
-      state_.pick_reconstruction = create_texture(r->value->reconstruction, false);
-      state_.pick_error = create_texture(r->value->error, false);
-      state_.pick_rmse = r->value->rmse;
-      state_.pick_max_error = r->value->max_error;
+    if (r->value && r->value->index == state_.dataset.picked) {
+      for (TextureId* t : {&state_.dataset.pick_original, &state_.dataset.pick_reconstruction, &state_.dataset.pick_error}) delete_texture(*t);
+      state_.dataset.pick_original = create_texture(r->value->original, false);
+      state_.dataset.pick_reconstruction = create_texture(r->value->reconstruction, false);
+      state_.dataset.pick_error = create_texture(r->value->error, false);
+      state_.dataset.pick_rmse = r->value->rmse;
+      state_.dataset.pick_max_error = r->value->max_error;
     } else if (!r->value) {
-      show_error(state_.dataset_error, "could not reconstruct the picked image: " + r->error);
+      show_error(state_.dataset.error, "could not reconstruct the picked image: " + r->error);
     }
   }
 }

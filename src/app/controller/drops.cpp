@@ -63,8 +63,8 @@ bool may_open(const std::string& path, bool runs_code, AppState& s, const Consen
   if (!runs_code || c.trusted->trusted(path)) return true;
   const std::string key = latent::model_package_key(path);
   if (std::find(c.this_run->begin(), c.this_run->end(), key) != c.this_run->end()) return true;
-  s.consent_path = path;
-  s.consent_place = latent::model_place(path);
+  s.model.consent_path = path;
+  s.model.consent_place = latent::model_place(path);
   s.actions.drop_if<act::AnswerConsent>([](const act::AnswerConsent&) { return true; });  // none left from before
   return false;
 }
@@ -72,11 +72,11 @@ bool may_open(const std::string& path, bool runs_code, AppState& s, const Consen
 std::string answer_consent(AppState& s, const ConsentPlaces& c, const std::string& showing) {
   using act::Consent;
   const auto answered = s.actions.take_last<act::AnswerConsent>();
-  if (s.consent_path.empty() || !answered) return "";
-  const std::string path = std::exchange(s.consent_path, "");
+  if (s.model.consent_path.empty() || !answered) return "";
+  const std::string path = std::exchange(s.model.consent_path, "");
   if (answered->answer == Consent::Cancel) {
     s.actions.drop_if<act::OpenModel>([&](const act::OpenModel& o) { return o.path == path; });
-    return path + " was not opened: you chose not to run a model from " + s.consent_place +
+    return path + " was not opened: you chose not to run a model from " + s.model.consent_place +
            (showing.empty() ? "." : ". Still showing '" + showing + "'.");
   }
   c.this_run->push_back(latent::model_package_key(path));

@@ -28,7 +28,7 @@ struct ConsentPlaces {
 };
 
 // Whether the model at `path` may open now. One that runs code from a place not trusted
-// raises the prompt instead (`s.consent_path`, `s.consent_place`) and waits for
+// raises the prompt instead (`s.model.consent_path`, `s.model.consent_place`) and waits for
 // act::AnswerConsent; answers left from an earlier prompt are dropped.
 bool may_open(const std::string& path, bool runs_code, AppState& s, const ConsentPlaces& c);
 

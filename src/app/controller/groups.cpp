@@ -10,17 +10,17 @@ namespace {
 
 // A new group fills the attribute vector's A, then its B.
 void add_group(AppState& s, AppState::Group g) {
-  s.groups.push_back(std::move(g));
-  const int idx = static_cast<int>(s.groups.size()) - 1;
-  if (s.attr_a < 0) s.attr_a = idx;
-  else if (s.attr_b < 0) s.attr_b = idx;
+  s.groups.list.push_back(std::move(g));
+  const int idx = static_cast<int>(s.groups.list.size()) - 1;
+  if (s.groups.attr_a < 0) s.groups.attr_a = idx;
+  else if (s.groups.attr_b < 0) s.groups.attr_b = idx;
 }
 
 }  // namespace
 
 bool make_group(AppState& s, const latent::LabelTable* labels, const std::string& name, const std::string& query) {
   if (!labels) {
-    s.labels_error = "load a label file first: groups are made by a query on its columns";
+    s.labels.error = "load a label file first: groups are made by a query on its columns";
     return false;
   }
   try {
@@ -30,26 +30,26 @@ bool make_group(AppState& s, const latent::LabelTable* labels, const std::string
     g.name = name.empty() ? query : name;
     if (g.members.empty()) throw latent::UnsupportedError("no item matches '" + query + "'");
     add_group(s, std::move(g));
-    s.labels_error.clear();
+    s.labels.error.clear();
     return true;
   } catch (const std::exception& e) {
-    s.labels_error = e.what();
+    s.labels.error = e.what();
     return false;
   }
 }
 
 bool apply_groups(const Action& a, AppState& s, const GroupsContext& ctx) {
   if (std::holds_alternative<act::MakeGroup>(a)) {
-    if (make_group(s, ctx.labels, s.group_name, s.group_query)) s.group_name.clear();
+    if (make_group(s, ctx.labels, s.groups.name, s.groups.query)) s.groups.name.clear();
   } else if (std::holds_alternative<act::GroupFromSelection>(a)) {
-    AppState::Group g{s.group_name.empty() ? "selection " + std::to_string(s.groups.size() + 1) : s.group_name, "",
+    AppState::Group g{s.groups.name.empty() ? "selection " + std::to_string(s.groups.list.size() + 1) : s.groups.name, "",
                       s.map.selection};
     if (!g.members.empty() && ctx.dataset) {
       add_group(s, std::move(g));
-      s.group_name.clear();
+      s.groups.name.clear();
     }
   } else if (std::holds_alternative<act::AddAttribute>(a)) {
-    if (s.attr_a >= 0 && s.attr_b >= 0) s.attributes.push_back({s.attr_a, s.attr_b, 0.f, 0.f});
+    if (s.groups.attr_a >= 0 && s.groups.attr_b >= 0) s.attributes.live.push_back({s.groups.attr_a, s.groups.attr_b, 0.f, 0.f});
   } else {
     return false;
   }

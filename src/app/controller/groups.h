@@ -17,7 +17,7 @@ struct GroupsContext {
 };
 
 // A group of the items a label query selects, named `name` (or the query). False, with
-// the reason in `s.labels_error`, without labels or when nothing matches.
+// the reason in `s.labels.error`, without labels or when nothing matches.
 bool make_group(AppState& s, const latent::LabelTable* labels, const std::string& name, const std::string& query);
 
 // Applies `a` if it is one of this concern's actions (act::MakeGroup from the map panel's

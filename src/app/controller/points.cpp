@@ -10,24 +10,24 @@ namespace studio::controller {
 namespace {
 
 void add_bookmark(const act::AddBookmark& a, AppState& s) {
-  if (s.z.empty()) return;
-  const std::string name = a.name.empty() ? "point " + std::to_string(s.bookmarks.size() + 1) : a.name;
-  s.bookmarks.push_back({name, s.z});
-  s.bookmark_name.clear();
+  if (s.sliders.z.empty()) return;
+  const std::string name = a.name.empty() ? "point " + std::to_string(s.points.bookmarks.size() + 1) : a.name;
+  s.points.bookmarks.push_back({name, s.sliders.z});
+  s.points.bookmark_name.clear();
 }
 
 void go_to_bookmark(const act::GoToBookmark& a, AppState& s) {
-  if (a.index < 0 || a.index >= static_cast<int>(s.bookmarks.size())) return;
-  const auto& b = s.bookmarks[static_cast<size_t>(a.index)];
-  if (b.z.size() == s.z.size()) s.z = b.z;
-  else s.session_status = "'" + b.name + "' has " + std::to_string(b.z.size()) + " values; this model has " +
-                          std::to_string(s.z.size());
+  if (a.index < 0 || a.index >= static_cast<int>(s.points.bookmarks.size())) return;
+  const auto& b = s.points.bookmarks[static_cast<size_t>(a.index)];
+  if (b.z.size() == s.sliders.z.size()) s.sliders.z = b.z;
+  else s.session.status = "'" + b.name + "' has " + std::to_string(b.z.size()) + " values; this model has " +
+                          std::to_string(s.sliders.z.size());
 }
 
 void delete_bookmark(const act::DeleteBookmark& a, AppState& s) {
-  if (a.index < 0 || a.index >= static_cast<int>(s.bookmarks.size())) return;
-  s.bookmarks.erase(s.bookmarks.begin() + a.index);
-  if (s.show.current_bookmark >= static_cast<int>(s.bookmarks.size())) s.show.current_bookmark = -1;
+  if (a.index < 0 || a.index >= static_cast<int>(s.points.bookmarks.size())) return;
+  s.points.bookmarks.erase(s.points.bookmarks.begin() + a.index);
+  if (s.show.current_bookmark >= static_cast<int>(s.points.bookmarks.size())) s.show.current_bookmark = -1;
 }
 
 void evaluate(const act::EvaluateExpression& a, AppState& s, const PointsContext& ctx) {
@@ -35,25 +35,25 @@ void evaluate(const act::EvaluateExpression& a, AppState& s, const PointsContext
     if (!ctx.space) throw latent::UnsupportedError("open a model first");
     latent::Workspace ws;
     ws.space = ctx.space;
-    for (const auto& b : s.bookmarks) ws.bookmarks.push_back({b.name, b.z});
+    for (const auto& b : s.points.bookmarks) ws.bookmarks.push_back({b.name, b.z});
     if (ctx.items) {  // groups are made from the dataset, so without one there are none
-      for (const auto& g : s.groups) ws.groups.push_back({g.name, g.query, g.members});
+      for (const auto& g : s.groups.list) ws.groups.push_back({g.name, g.query, g.members});
       ws.items = ctx.items;
     }
-    s.z = latent::evaluate_expression(a.text, *ws.expression_env(), ctx.space->info().dim);
-    s.expression_error.clear();
+    s.sliders.z = latent::evaluate_expression(a.text, *ws.expression_env(), ctx.space->info().dim);
+    s.points.expression_error.clear();
   } catch (const std::exception& e) {
-    s.expression_error = e.what();
+    s.points.expression_error = e.what();
   }
 }
 
 void randomize(const act::Randomize& a, AppState& s, const PointsContext& ctx) {
   if (!ctx.space) return;
   try {
-    s.z = ctx.space->sample(1, a.seed).front();
-    for (float& v : s.z) v *= s.truncation;
+    s.sliders.z = ctx.space->sample(1, a.seed).front();
+    for (float& v : s.sliders.z) v *= s.sliders.truncation;
   } catch (const std::exception& e) {
-    s.decode_error = e.what();
+    s.view.error = e.what();
   }
 }
 
@@ -69,7 +69,7 @@ bool apply_points(const Action& a, AppState& s, const PointsContext& ctx) {
         else if constexpr (std::is_same_v<T, act::EvaluateExpression>) evaluate(x, s, ctx);
         else if constexpr (std::is_same_v<T, act::Randomize>) randomize(x, s, ctx);
         else if constexpr (std::is_same_v<T, act::Shrink>)
-          for (float& v : s.z) v *= s.truncation;
+          for (float& v : s.sliders.z) v *= s.sliders.truncation;
         else return false;
         return true;
       },

@@ -11,7 +11,7 @@ latent::Walk make_walk(const AppState& s) {
   w.name = s.walk.name.empty() ? "walk" : s.walk.name;
   if (s.walk.random) {
     latent::RandomLoop rl;
-    rl.center = s.walk.keys.empty() ? s.z : s.walk.keys.front().z;
+    rl.center = s.walk.keys.empty() ? s.sliders.z : s.walk.keys.front().z;
     rl.scale = s.model.scale;
     rl.radius = s.walk.radius;
     rl.speed = s.walk.osc;
@@ -35,10 +35,10 @@ std::optional<latent::Walk> step_walk(const std::vector<Action>& actions, AppSta
   std::optional<float> seek, length;
   for (const Action& a : actions) {  // the keyframes, in the order asked
     if (std::holds_alternative<act::AddKeyCurrent>(a)) {
-      if (static_cast<int>(s.z.size()) == dim)
-        s.walk.keys.push_back({"key " + std::to_string(s.walk.keys.size() + 1), s.z});
+      if (static_cast<int>(s.sliders.z.size()) == dim)
+        s.walk.keys.push_back({"key " + std::to_string(s.walk.keys.size() + 1), s.sliders.z});
     } else if (std::holds_alternative<act::AddKeyBookmarks>(a)) {
-      for (const auto& b : s.bookmarks)
+      for (const auto& b : s.points.bookmarks)
         if (static_cast<int>(b.z.size()) == dim) s.walk.keys.push_back({b.name, b.z});
     } else if (std::holds_alternative<act::ClearKeys>(a)) {
       s.walk.keys.clear(), s.walk.playing = false;
@@ -93,7 +93,7 @@ std::optional<latent::Walk> step_walk(const std::vector<Action>& actions, AppSta
     }
   }
   if (seek) s.walk.time = std::clamp(*seek, 0.f, static_cast<float>(s.walk.duration));
-  if (moved || seek) s.z = walk->at(s.walk.time);
+  if (moved || seek) s.sliders.z = walk->at(s.walk.time);
   return walk;
 }
 

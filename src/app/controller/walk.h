@@ -19,7 +19,7 @@ latent::Walk make_walk(const AppState& s);
 
 // Applies this frame's walk actions in order (keyframes first, then a new length, then play
 // or pause), then a seek if one was asked, and moves the time on by `dt` seconds at the panel's rate while
-// the walk plays; the point at the walk's time becomes `s.z`. `dim` is the open image
+// the walk plays; the point at the walk's time becomes `s.sliders.z`. `dim` is the open image
 // model's size: keyframes of another size are dropped. Returns the walk, or nothing when
 // there are fewer than two keys (or they do not make a walk: `s.walk.error` says why).
 std::optional<latent::Walk> step_walk(const std::vector<Action>& actions, AppState& s, int dim, double dt);

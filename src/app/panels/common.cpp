@@ -27,18 +27,18 @@ void progress_line(const Progress& p) {
 }
 
 void browse_button(AppState& s, AppState::PathFor what, const char* tooltip) {
-  if (!s.file_dialogs) return;
+  if (!s.files.dialogs) return;
   ImGui::SameLine();
   ImGui::PushID(static_cast<int>(what));
   if (ImGui::Button("...")) s.actions.push(act::ChooseFile{what});
   const ImVec2 a = ImGui::GetItemRectMin(), sz = ImGui::GetItemRectSize();
-  s.browse_buttons[static_cast<int>(what)] = to_framebuffer(a.x, a.y, sz.x, sz.y);
+  s.files.browse_buttons[static_cast<int>(what)] = to_framebuffer(a.x, a.y, sz.x, sz.y);
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", tooltip);
   ImGui::PopID();
 }
 
 float browse_width(const AppState& s) {
-  if (!s.file_dialogs) return 0.f;
+  if (!s.files.dialogs) return 0.f;
   return ImGui::CalcTextSize("...").x + ImGui::GetStyle().FramePadding.x * 2 + ImGui::GetStyle().ItemSpacing.x;
 }
 

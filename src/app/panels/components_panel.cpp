@@ -10,22 +10,22 @@ void components_panel(AppState& s, const Rect& r) {
   ImGui::Begin("Components", nullptr,
                panel_flags() |
                    ImGuiWindowFlags_HorizontalScrollbar);
-  if (s.component_textures.empty()) {
+  if (s.view.components.empty()) {
     ImGui::TextDisabled("this model has no components to show");
     ImGui::End();
     return;
   }
   const float side = std::max(16.f, ImGui::GetContentRegionAvail().y - ImGui::GetStyle().ScrollbarSize -
                                         ImGui::GetTextLineHeightWithSpacing());
-  for (int k = 0; k < static_cast<int>(s.component_textures.size()); ++k) {
+  for (int k = 0; k < static_cast<int>(s.view.components.size()); ++k) {
     ImGui::PushID(k);
     if (k) ImGui::SameLine();
     ImGui::BeginGroup();
-    const bool selected = k == s.highlight_dim;
+    const bool selected = k == s.sliders.highlight_dim;
     ImGui::PushStyleColor(ImGuiCol_Button, selected ? ImVec4(0.9f, 0.6f, 0.1f, 1.f) : ImVec4(0, 0, 0, 0));
-    if (ImGui::ImageButton(reinterpret_cast<ImTextureID>(s.component_textures[k]), ImVec2(side, side * s.component_h / std::max(1, s.component_w)))) {
-      s.highlight_dim = k;
-      s.scroll_to_highlight = true;
+    if (ImGui::ImageButton(reinterpret_cast<ImTextureID>(s.view.components[k]), ImVec2(side, side * s.view.component_h / std::max(1, s.view.component_w)))) {
+      s.sliders.highlight_dim = k;
+      s.sliders.scroll_to_highlight = true;
     }
     ImGui::PopStyleColor();
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("component %d: click to find its slider", k + 1);

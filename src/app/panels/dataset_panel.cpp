@@ -22,52 +22,52 @@ void labelled_image(const char* label, TextureId tex, float side) {
 void dataset_panel(AppState& s, const Rect& r) {
   place_window(r);
   ImGui::Begin("Dataset", nullptr, panel_flags());
-  ImGui::BeginDisabled(s.dataset_load.running || !s.model.loaded);
+  ImGui::BeginDisabled(s.dataset.load.running || !s.model.loaded);
   ImGui::SetNextItemWidth(-ImGui::CalcTextSize("Load").x - ImGui::GetStyle().FramePadding.x * 2 -
                           ImGui::GetStyle().ItemSpacing.x - browse_width(s));
   const bool enter = ImGui::InputTextWithHint("##datapath", "image folder, IDX file or array .json",
-                                              &s.dataset_path_input, ImGuiInputTextFlags_EnterReturnsTrue);
+                                              &s.dataset.path_input, ImGuiInputTextFlags_EnterReturnsTrue);
   browse_button(s, AppState::PathFor::Dataset,
                 "choose a dataset and load it: an IDX file, an array .json, or any image in a folder of images");
   ImGui::SameLine();
-  if ((ImGui::Button("Load") || enter) && !s.dataset_path_input.empty()) s.actions.push(act::OpenDataset{s.dataset_path_input});
+  if ((ImGui::Button("Load") || enter) && !s.dataset.path_input.empty()) s.actions.push(act::OpenDataset{s.dataset.path_input});
   ImGui::EndDisabled();
-  progress_line(s.dataset_load);
-  error_text(s.dataset_error);
+  progress_line(s.dataset.load);
+  error_text(s.dataset.error);
 
   // An image dropped on the window: its place in the latent space.
-  if (s.invert_progress.running) {
+  if (s.invert.progress.running) {
     ImGui::TextUnformatted("putting the dropped image into the space...");
-    progress_line(s.invert_progress);
+    progress_line(s.invert.progress);
   }
-  error_text(s.invert_error);
-  if (!s.inverted_name.empty() && s.invert_original) {
+  error_text(s.invert.error);
+  if (!s.invert.name.empty() && s.invert.original) {
     const float gap = ImGui::GetStyle().ItemSpacing.x;
     const float side = std::min(160.f * s.options.ui_scale, (ImGui::GetContentRegionAvail().x - gap) / 2.f);
     const float x0 = ImGui::GetCursorPosX();
-    labelled_image("dropped", s.invert_original, side);
+    labelled_image("dropped", s.invert.original, side);
     ImGui::SameLine(x0 + side + gap);
     labelled_image(ImGui::CalcTextSize("reconstruction").x <= side ? "reconstruction" : "recon.",
-                   s.invert_reconstruction, side);
-    ImGui::TextWrapped("%s: RMSE %.4f (%s)", s.inverted_name.c_str(), std::sqrt(s.invert_mse), s.invert_how.c_str());
+                   s.invert.reconstruction, side);
+    ImGui::TextWrapped("%s: RMSE %.4f (%s)", s.invert.name.c_str(), std::sqrt(s.invert.mse), s.invert.how.c_str());
     ImGui::Separator();
   }
 
-  if (s.dataset_count > 0) {
-    ImGui::Text("%s: %ld images", s.dataset_name.c_str(), s.dataset_count);
+  if (s.dataset.count > 0) {
+    ImGui::Text("%s: %ld images", s.dataset.name.c_str(), s.dataset.count);
     // Picked item: original | reconstruction | error.
-    if (s.picked >= 0) {
+    if (s.dataset.picked >= 0) {
       // Fixed columns, so a long label never pushes the next image out of line.
       const float gap = ImGui::GetStyle().ItemSpacing.x;
       const float side = (ImGui::GetContentRegionAvail().x - 2 * gap) / 3.f;
       const float x0 = ImGui::GetCursorPosX();
-      labelled_image("original", s.pick_original, side);
+      labelled_image("original", s.dataset.pick_original, side);
       ImGui::SameLine(x0 + (side + gap));
       labelled_image(ImGui::CalcTextSize("reconstruction").x <= side ? "reconstruction" : "recon.",
-                     s.pick_reconstruction, side);
+                     s.dataset.pick_reconstruction, side);
       ImGui::SameLine(x0 + 2 * (side + gap));
-      labelled_image("error x4", s.pick_error, side);
-      ImGui::Text("#%ld  RMSE %.4f  max %.3f", s.picked, s.pick_rmse, s.pick_max_error);
+      labelled_image("error x4", s.dataset.pick_error, side);
+      ImGui::Text("#%ld  RMSE %.4f  max %.3f", s.dataset.picked, s.dataset.pick_rmse, s.dataset.pick_max_error);
     } else {
       ImGui::TextDisabled("click a face to put its latent in the sliders");
     }
@@ -77,25 +77,25 @@ void dataset_panel(AppState& s, const Rect& r) {
     const float cell = 56.f * s.options.ui_scale;
     const float spacing = ImGui::GetStyle().ItemSpacing.x;
     const int cols = std::max(1, static_cast<int>((ImGui::GetContentRegionAvail().x + spacing) / (cell + spacing)));
-    const int rows = static_cast<int>((s.dataset_count + cols - 1) / cols);
+    const int rows = static_cast<int>((s.dataset.count + cols - 1) / cols);
     ImGuiListClipper clipper;
     clipper.Begin(rows, cell + ImGui::GetStyle().ItemSpacing.y);
     while (clipper.Step()) {
       for (int row = clipper.DisplayStart; row < clipper.DisplayEnd; ++row) {
         for (int c = 0; c < cols; ++c) {
           const long i = static_cast<long>(row) * cols + c;
-          if (i >= s.dataset_count) break;
+          if (i >= s.dataset.count) break;
           if (c) ImGui::SameLine();
           ImGui::PushID(static_cast<int>(i));
-          auto it = s.thumbnails.find(i);
-          const bool picked = i == s.picked;
+          auto it = s.dataset.thumbnails.find(i);
+          const bool picked = i == s.dataset.picked;
           ImGui::PushStyleColor(ImGuiCol_Button, picked ? ImVec4(0.9f, 0.6f, 0.1f, 1.f) : ImVec4(0, 0, 0, 0));
           ImGui::PushStyleVar(ImGuiStyleVar_FramePadding, ImVec2(2, 2));
           bool clicked;
-          if (it != s.thumbnails.end()) {
+          if (it != s.dataset.thumbnails.end()) {
             clicked = ImGui::ImageButton(reinterpret_cast<ImTextureID>(it->second), ImVec2(cell - 4, cell - 4));
           } else {
-            s.wanted_thumbnails.push_back(i);
+            s.dataset.wanted_thumbnails.push_back(i);
             clicked = ImGui::Button("...", ImVec2(cell, cell));
           }
           ImGui::PopStyleVar();
@@ -107,7 +107,7 @@ void dataset_panel(AppState& s, const Rect& r) {
       }
     }
     ImGui::EndChild();
-  } else if (!s.dataset_load.running) {
+  } else if (!s.dataset.load.running) {
     ImGui::TextDisabled("load a dataset to pick faces from it");
   }
   ImGui::End();

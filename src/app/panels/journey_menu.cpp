@@ -20,14 +20,14 @@ float menu_bar(AppState& s) {
   const float h = ImGui::GetWindowSize().y;
   s.menu_rect = to_framebuffer(0, 0, ImGui::GetWindowSize().x, h);
   const bool open = ImGui::BeginMenu("Journey");
-  s.journey_rect = item_rect();
+  s.journey.rect = item_rect();
   if (ImGui::IsItemHovered() && !open) ImGui::SetTooltip("The essay's demos, one click each");
-  s.scene_item_rects.clear();
+  s.journey.item_rects.clear();
   if (open) {
-    for (size_t i = 0; i < s.scenes.size(); ++i) {
-      const AppState::Scene& sc = s.scenes[i];
+    for (size_t i = 0; i < s.journey.scenes.size(); ++i) {
+      const AppState::Scene& sc = s.journey.scenes[i];
       if (ImGui::MenuItem(sc.title.c_str())) s.actions.push(act::OpenScene{static_cast<int>(i)});
-      s.scene_item_rects.push_back(item_rect());
+      s.journey.item_rects.push_back(item_rect());
       if (ImGui::IsItemHovered() && !sc.caption.empty()) {
         ImGui::BeginTooltip();
         ImGui::PushTextWrapPos(ImGui::GetFontSize() * 30.f);
@@ -36,15 +36,15 @@ float menu_bar(AppState& s) {
         ImGui::EndTooltip();
       }
     }
-    if (!s.scenes.empty()) ImGui::Separator();
-    ImGui::TextDisabled("%s", s.scenes_note.empty() ? "no scenes" : s.scenes_note.c_str());
-    if (s.scene_seconds >= 0) ImGui::TextDisabled("the last scene opened in %.1f s", s.scene_seconds);
+    if (!s.journey.scenes.empty()) ImGui::Separator();
+    ImGui::TextDisabled("%s", s.journey.note.empty() ? "no scenes" : s.journey.note.c_str());
+    if (s.journey.seconds >= 0) ImGui::TextDisabled("the last scene opened in %.1f s", s.journey.seconds);
     ImGui::EndMenu();
   }
   // Layout: the presets, and saving the arrangement now (it is also saved on closing).
   const bool layout_open = ImGui::BeginMenu("Layout");
-  s.layout_menu_rect = item_rect();
-  s.layout_item_rects.clear();
+  s.layout.menu_rect = item_rect();
+  s.layout.item_rects.clear();
   if (layout_open) {
     static const char* kPresets[] = {"Explore", "Map", "Words", "Story", "Perform"};
     static const char* kAbout[] = {"sliders, picture, map, dataset and live control side by side",
@@ -53,25 +53,25 @@ float menu_bar(AppState& s) {
                                    "the passage large, the thought map and style maker beside it",
                                    "for a projector: the output large, a row of sliders and the walk's transport"};
     for (int i = 0; i < 5; ++i) {
-      if (ImGui::MenuItem(kPresets[i], nullptr, s.layout_preset == kPresets[i])) s.actions.push(act::ApplyLayout{i});
-      s.layout_item_rects.push_back(item_rect());
+      if (ImGui::MenuItem(kPresets[i], nullptr, s.layout.preset == kPresets[i])) s.actions.push(act::ApplyLayout{i});
+      s.layout.item_rects.push_back(item_rect());
       if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", kAbout[i]);
     }
     ImGui::Separator();
     if (ImGui::MenuItem("Save layout now")) s.actions.push(act::SaveLayout{});
     ImGui::TextDisabled("drag a panel's tab to move, split or float it;");
     ImGui::TextDisabled("the layout is kept for each kind of model");
-    if (!s.layout_status.empty()) ImGui::TextDisabled("%s", s.layout_status.c_str());
+    if (!s.layout.status.empty()) ImGui::TextDisabled("%s", s.layout.status.c_str());
     ImGui::EndMenu();
   }
-  if (!s.scene_caption.empty()) {
+  if (!s.journey.caption.empty()) {
     ImGui::Spacing();
-    ImGui::TextColored(ImVec4(1.f, 0.82f, 0.45f, 1.f), "%s", s.scene_caption.c_str());
-    s.caption_rect = item_rect();
-    if (ImGui::SmallButton("x")) s.scene_caption.clear();
+    ImGui::TextColored(ImVec4(1.f, 0.82f, 0.45f, 1.f), "%s", s.journey.caption.c_str());
+    s.journey.caption_rect = item_rect();
+    if (ImGui::SmallButton("x")) s.journey.caption.clear();
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("hide the scene's caption");
   } else {
-    s.caption_rect = {};
+    s.journey.caption_rect = {};
   }
   ImGui::EndMainMenuBar();
   return h;

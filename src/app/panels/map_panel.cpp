@@ -62,20 +62,20 @@ void map_panel(AppState& s, const Rect& r) {
   if (s.model.info.modality == latent::Modality::Image) {
     ImGui::SetNextItemWidth(-ImGui::CalcTextSize("Colour by").x - ImGui::GetStyle().ItemSpacing.x - 140.f * s.options.ui_scale -
                             browse_width(s));
-    ImGui::InputTextWithHint("##labels", "labels.csv (one row per item)", &s.labels_path_input);
+    ImGui::InputTextWithHint("##labels", "labels.csv (one row per item)", &s.labels.path_input);
     browse_button(s, AppState::PathFor::Labels, "choose the label CSV (one row per dataset item)");
     ImGui::SameLine();
     ImGui::SetNextItemWidth(140.f * s.options.ui_scale);
-    const char* current = s.color_column >= 0 && s.color_column < static_cast<int>(s.label_columns.size())
-                              ? s.label_columns[s.color_column].c_str()
+    const char* current = s.labels.color_column >= 0 && s.labels.color_column < static_cast<int>(s.labels.columns.size())
+                              ? s.labels.columns[s.labels.color_column].c_str()
                               : "(none)";
     if (ImGui::BeginCombo("Colour by", current)) {
-      if (ImGui::Selectable("(none)", s.color_column < 0)) s.color_column = -1;
-      for (int c = 0; c < static_cast<int>(s.label_columns.size()); ++c)
-        if (ImGui::Selectable(s.label_columns[c].c_str(), c == s.color_column)) s.color_column = c;
+      if (ImGui::Selectable("(none)", s.labels.color_column < 0)) s.labels.color_column = -1;
+      for (int c = 0; c < static_cast<int>(s.labels.columns.size()); ++c)
+        if (ImGui::Selectable(s.labels.columns[c].c_str(), c == s.labels.color_column)) s.labels.color_column = c;
       ImGui::EndCombo();
     }
-    error_text(s.labels_error);
+    error_text(s.labels.error);
   }
 
   // Filter and selection.
@@ -299,8 +299,8 @@ void map_panel(AppState& s, const Rect& r) {
       lasso.clear();
     }
     if (lasso.size() >= 2) dl->AddPolyline(lasso.data(), static_cast<int>(lasso.size()), IM_COL32(255, 255, 255, 220), ImDrawFlags_Closed, 1.5f);
-    if (s.picked >= 0 && static_cast<size_t>(s.picked) < n) {
-      const ImVec2 p = to_screen(s.map.xy[2 * s.picked], s.map.xy[2 * s.picked + 1]);
+    if (s.dataset.picked >= 0 && static_cast<size_t>(s.dataset.picked) < n) {
+      const ImVec2 p = to_screen(s.map.xy[2 * s.dataset.picked], s.map.xy[2 * s.dataset.picked + 1]);
       dl->AddCircle(p, rad * 3, IM_COL32(255, 200, 60, 255), 0, 2.f);
     }
     if (s.map.current_valid) {  // the current latent, moving with the sliders
@@ -316,9 +316,9 @@ void map_panel(AppState& s, const Rect& r) {
       } else {
         // Its picture, and beside it the model's decoding of its latent, large.
         const float big = 192 * s.options.ui_scale;
-        auto it = s.thumbnails.find(s.map.hover);
-        if (it != s.thumbnails.end()) ImGui::Image(reinterpret_cast<ImTextureID>(it->second), ImVec2(big, big));
-        else s.wanted_thumbnails.push_back(s.map.hover);
+        auto it = s.dataset.thumbnails.find(s.map.hover);
+        if (it != s.dataset.thumbnails.end()) ImGui::Image(reinterpret_cast<ImTextureID>(it->second), ImVec2(big, big));
+        else s.dataset.wanted_thumbnails.push_back(s.map.hover);
         if (s.map.hover_texture && s.map.hover_decoded == s.map.hover) {
           ImGui::SameLine();
           ImGui::Image(reinterpret_cast<ImTextureID>(s.map.hover_texture), ImVec2(big * s.map.hover_w / std::max(1, s.map.hover_h), big));
@@ -330,7 +330,7 @@ void map_panel(AppState& s, const Rect& r) {
         }
       }
       if (s.map.hover < static_cast<long>(s.map.colors.size()) && s.map.colors[s.map.hover] >= 0)
-        ImGui::TextDisabled("%s", s.color_names[s.map.colors[s.map.hover]].c_str());
+        ImGui::TextDisabled("%s", s.labels.color_names[s.map.colors[s.map.hover]].c_str());
       ImGui::EndTooltip();
       if (ImGui::IsItemClicked(ImGuiMouseButton_Left) && !io.KeyShift) {
         if (!s.map.names.empty()) s.actions.push(act::ContinueWords{s.map.names[s.map.hover]});
@@ -338,10 +338,10 @@ void map_panel(AppState& s, const Rect& r) {
       }
     }
     // Legend.
-    for (size_t c = 0; c < std::min<size_t>(s.color_names.size(), 10); ++c) {
+    for (size_t c = 0; c < std::min<size_t>(s.labels.color_names.size(), 10); ++c) {
       const ImVec2 p(origin.x + 8, origin.y + 8 + c * ImGui::GetTextLineHeight());
       dl->AddRectFilled(ImVec2(p.x, p.y + 3), ImVec2(p.x + 8, p.y + 11), category_color(static_cast<int>(c)));
-      dl->AddText(ImVec2(p.x + 12, p.y), IM_COL32(220, 220, 220, 255), s.color_names[c].c_str());
+      dl->AddText(ImVec2(p.x + 12, p.y), IM_COL32(220, 220, 220, 255), s.labels.color_names[c].c_str());
     }
   } else if (!s.map.progress.running) {
     dl->AddText(ImVec2(origin.x + 12, origin.y + 12), IM_COL32(150, 150, 150, 255),
@@ -351,18 +351,18 @@ void map_panel(AppState& s, const Rect& r) {
   // Groups and the attribute vector.
   if (groups_h > 0) {
     ImGui::SetNextItemWidth(120.f * s.options.ui_scale);
-    ImGui::InputTextWithHint("##gname", "group name", &s.group_name);
+    ImGui::InputTextWithHint("##gname", "group name", &s.groups.name);
     ImGui::SameLine();
     ImGui::SetNextItemWidth(-ImGui::CalcTextSize("Make group").x - ImGui::GetStyle().FramePadding.x * 2 - ImGui::GetStyle().ItemSpacing.x);
-    const bool enter = ImGui::InputTextWithHint("##gquery", "query: glasses=1 & female=0", &s.group_query, ImGuiInputTextFlags_EnterReturnsTrue);
+    const bool enter = ImGui::InputTextWithHint("##gquery", "query: glasses=1 & female=0", &s.groups.query, ImGuiInputTextFlags_EnterReturnsTrue);
     ImGui::SameLine();
-    if ((ImGui::Button("Make group") || enter) && !s.group_query.empty()) s.actions.push(act::MakeGroup{});
+    if ((ImGui::Button("Make group") || enter) && !s.groups.query.empty()) s.actions.push(act::MakeGroup{});
     auto group_combo = [&](const char* label, int& which) {
       ImGui::SetNextItemWidth(150.f * s.options.ui_scale);
-      const char* cur = which >= 0 && which < static_cast<int>(s.groups.size()) ? s.groups[which].name.c_str() : "(group)";
+      const char* cur = which >= 0 && which < static_cast<int>(s.groups.list.size()) ? s.groups.list[which].name.c_str() : "(group)";
       if (ImGui::BeginCombo(label, cur)) {
-        for (int g = 0; g < static_cast<int>(s.groups.size()); ++g) {
-          const std::string item = s.groups[g].name + " (" + std::to_string(s.groups[g].members.size()) + ")";
+        for (int g = 0; g < static_cast<int>(s.groups.list.size()); ++g) {
+          const std::string item = s.groups.list[g].name + " (" + std::to_string(s.groups.list[g].members.size()) + ")";
           if (ImGui::Selectable(item.c_str(), g == which)) which = g;
         }
         ImGui::EndCombo();
@@ -370,24 +370,24 @@ void map_panel(AppState& s, const Rect& r) {
     };
     ImGui::TextUnformatted("attribute:");
     ImGui::SameLine();
-    group_combo("minus", s.attr_a);
+    group_combo("minus", s.groups.attr_a);
     ImGui::SameLine();
-    group_combo("##b", s.attr_b);
+    group_combo("##b", s.groups.attr_b);
     ImGui::SetNextItemWidth(200.f * s.options.ui_scale);
-    ImGui::SliderFloat("strength", &s.attr_strength, -3.f, 3.f, "%.2f");
+    ImGui::SliderFloat("strength", &s.groups.attr_strength, -3.f, 3.f, "%.2f");
     ImGui::SameLine();
-    ImGui::BeginDisabled(s.attr_a < 0 || s.attr_b < 0 || s.z.empty());
+    ImGui::BeginDisabled(s.groups.attr_a < 0 || s.groups.attr_b < 0 || s.sliders.z.empty());
     if (ImGui::Button("Apply")) s.actions.push(act::ApplyAttribute{});
     ImGui::SameLine();
     if (ImGui::Button("Add slider")) s.actions.push(act::AddAttribute{});
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("keep this attribute as a live slider; several can be in play at once");
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("add strength x (mean of the first group - mean of the second) to the current point");
     ImGui::EndDisabled();
-    for (size_t i = 0; i < s.attributes.size(); ++i) {
-      auto& at = s.attributes[i];
-      if (at.a < 0 || at.b < 0 || at.a >= static_cast<int>(s.groups.size()) || at.b >= static_cast<int>(s.groups.size())) continue;
+    for (size_t i = 0; i < s.attributes.live.size(); ++i) {
+      auto& at = s.attributes.live[i];
+      if (at.a < 0 || at.b < 0 || at.a >= static_cast<int>(s.groups.list.size()) || at.b >= static_cast<int>(s.groups.list.size())) continue;
       ImGui::PushID(static_cast<int>(i) + 1000);
-      const std::string label = s.groups[at.a].name + " - " + s.groups[at.b].name;
+      const std::string label = s.groups.list[at.a].name + " - " + s.groups.list[at.b].name;
       ImGui::SetNextItemWidth(200.f * s.options.ui_scale);
       ImGui::SliderFloat(label.c_str(), &at.strength, -3.f, 3.f, "%.2f");
       if (s.live.midi_learn_mode && ImGui::IsItemActivated()) s.actions.push(act::ArmLearn{2, static_cast<int>(i)});  // 2: Attribute

@@ -24,34 +24,34 @@ void model_panel(AppState& s, const Rect& r) {
     ImGui::TextDisabled("no model open");
   }
   ImGui::Separator();
-  ImGui::BeginDisabled(s.model_load.running);
+  ImGui::BeginDisabled(s.model.load.running);
   ImGui::SetNextItemWidth(-ImGui::CalcTextSize("Open").x - ImGui::GetStyle().FramePadding.x * 2 -
                           ImGui::GetStyle().ItemSpacing.x - browse_width(s));
-  const bool enter = ImGui::InputTextWithHint("##modelpath", "model folder or model.json", &s.model_path_input,
+  const bool enter = ImGui::InputTextWithHint("##modelpath", "model folder or model.json", &s.model.path_input,
                                               ImGuiInputTextFlags_EnterReturnsTrue);
   browse_button(s, AppState::PathFor::Model, "choose a model (its model.json, a vectors file or a .pt) and open it");
   ImGui::SameLine();
-  if ((ImGui::Button("Open") || enter) && !s.model_path_input.empty()) s.actions.push(act::OpenModel{s.model_path_input});
+  if ((ImGui::Button("Open") || enter) && !s.model.path_input.empty()) s.actions.push(act::OpenModel{s.model.path_input});
   ImGui::EndDisabled();
   ImGui::TextDisabled(s.model.loaded && s.model.info.modality == latent::Modality::Image
                           ? "or drop a model folder, or an image to put into this space"
                           : "or drop a model folder on the window");
-  progress_line(s.model_load);
-  if (!s.model_error.empty()) {
-    error_text(s.model_error);
-    if (ImGui::SmallButton("Dismiss")) s.model_error.clear();
+  progress_line(s.model.load);
+  if (!s.model.error.empty()) {
+    error_text(s.model.error);
+    if (ImGui::SmallButton("Dismiss")) s.model.error.clear();
   }
   if (s.model.loaded && s.model.info.kind == "torch-image") {
     // Where the neural model runs; a change reopens it there.
     static const char* kDevices[] = {"auto", "cpu", "cuda"};
     int current = 0;
     for (int i = 0; i < 3; ++i)
-      if (s.device == kDevices[i]) current = i;
+      if (s.model.device == kDevices[i]) current = i;
     ImGui::SetNextItemWidth(ImGui::CalcTextSize("cuda").x + ImGui::GetFrameHeight() * 2);
     if (ImGui::Combo("device", &current, kDevices, 3)) s.actions.push(act::SetDevice{kDevices[current]});
     ImGui::SameLine();
     ImGui::TextDisabled("running on %s", s.model.info.device.c_str());
-    if (!s.device_note.empty()) ImGui::TextWrapped("%s", s.device_note.c_str());
+    if (!s.model.device_note.empty()) ImGui::TextWrapped("%s", s.model.device_note.c_str());
   }
   ImGui::Separator();
   ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x * 0.5f);

@@ -18,17 +18,17 @@ void presentation_view(AppState& s, const Rect& r) {
                ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoDocking |
                    ImGuiWindowFlags_NoBringToFrontOnFocus | ImGuiWindowFlags_NoSavedSettings);
   const ImVec2 avail = ImGui::GetContentRegionAvail();
-  s.viewport_rect = {};
-  if (!s.show.blackout && s.view_texture && s.view_w > 0 && s.view_h > 0) {
-    float scale = std::min(avail.x / s.view_w, avail.y / s.view_h);
+  s.view.rect = {};
+  if (!s.show.blackout && s.view.texture && s.view.w > 0 && s.view.h > 0) {
+    float scale = std::min(avail.x / s.view.w, avail.y / s.view.h);
     if (!s.options.linear_filter && scale >= 1.f) scale = std::floor(scale);
-    const ImVec2 size(s.view_w * scale, s.view_h * scale);
+    const ImVec2 size(s.view.w * scale, s.view.h * scale);
     const ImVec2 origin = ImGui::GetCursorScreenPos();
     const ImVec2 top_left(std::floor(origin.x + (avail.x - size.x) * 0.5f),
                           std::floor(origin.y + (avail.y - size.y) * 0.5f));
     ImGui::SetCursorScreenPos(top_left);
-    ImGui::Image(reinterpret_cast<ImTextureID>(s.view_texture), size);
-    s.viewport_rect = to_framebuffer(top_left.x, top_left.y, size.x, size.y);
+    ImGui::Image(reinterpret_cast<ImTextureID>(s.view.texture), size);
+    s.view.rect = to_framebuffer(top_left.x, top_left.y, size.x, size.y);
   }
   if (s.show.overlay && !s.show.blackout) {
     // Large type: the font is already scaled by ui_scale; the overlay doubles it.
@@ -43,7 +43,7 @@ void presentation_view(AppState& s, const Rect& r) {
                                   "Esc  leave"};
     float widest = 0;
     for (const char* k : kKeys) widest = std::max(widest, ImGui::CalcTextSize(k).x);
-    const float margin = s.viewport_rect.w > 0 ? (avail.x - s.viewport_rect.w) * 0.5f : avail.x;
+    const float margin = s.view.rect.w > 0 ? (avail.x - s.view.rect.w) * 0.5f : avail.x;
     if (widest + 48 <= margin || s.show.overlay_help) {
       const float line = ImGui::GetTextLineHeightWithSpacing();
       ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1, 1, 1, 0.45f));

@@ -11,13 +11,13 @@ namespace studio::panels {
 void consent_prompt(AppState& s) {
   constexpr const char* kTitle = "A model file is a program";
   const bool open = ImGui::IsPopupOpen(kTitle);
-  if (s.consent_path.empty() && !open) return;
+  if (s.model.consent_path.empty() && !open) return;
   if (!open) ImGui::OpenPopup(kTitle);
   const ImVec2 display = ImGui::GetIO().DisplaySize;
   ImGui::SetNextWindowPos(ImVec2(display.x * 0.5f, display.y * 0.4f), ImGuiCond_Always, ImVec2(0.5f, 0.5f));
   ImGui::SetNextWindowSize(ImVec2(std::min(display.x * 0.9f, ImGui::GetFontSize() * 38), 0));
   if (!ImGui::BeginPopupModal(kTitle, nullptr, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize)) return;
-  ImGui::TextWrapped("%s", s.consent_path.c_str());
+  ImGui::TextWrapped("%s", s.model.consent_path.c_str());
   ImGui::Spacing();
   ImGui::TextWrapped(
       "This model runs code: its TorchScript or LibTorch files are programs, and a broken or hostile one can do "
@@ -25,7 +25,7 @@ void consent_prompt(AppState& s) {
       "so a crash or a hang there stops only that process; but a model that passes is then run inside the studio.");
   ImGui::Spacing();
   ImGui::TextWrapped("Nothing from this folder has been opened before:");
-  ImGui::TextDisabled("%s", s.consent_place.c_str());
+  ImGui::TextDisabled("%s", s.model.consent_place.c_str());
   ImGui::Spacing();
   ImGui::TextWrapped("Open it only if you trust where it came from.");
   ImGui::Separator();
@@ -36,7 +36,7 @@ void consent_prompt(AppState& s) {
   ImGui::SameLine();
   if (ImGui::Button("Cancel (Esc)")) s.actions.push(act::AnswerConsent{Consent::Cancel});
   // Enter and Esc are read by the Studio from the window's key events.
-  if (s.actions.waiting<act::AnswerConsent>() || s.consent_path.empty()) ImGui::CloseCurrentPopup();
+  if (s.actions.waiting<act::AnswerConsent>() || s.model.consent_path.empty()) ImGui::CloseCurrentPopup();
   ImGui::EndPopup();
 }
 
@@ -93,7 +93,7 @@ void import_sheet(AppState& s) {
   static const char* kPrior[] = {"normal prior", "uniform prior (-1..1)"};
   ImGui::SetNextItemWidth(ImGui::GetFontSize() * 12);
   ImGui::Combo("##prior", &im.prior, kPrior, 2);
-  ImGui::BeginDisabled(s.model_load.running);
+  ImGui::BeginDisabled(s.model.load.running);
   if (ImGui::Button("Re-import")) s.actions.push(act::Reimport{});
   im.reimport_button = item_rect();
   ImGui::EndDisabled();

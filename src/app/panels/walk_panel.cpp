@@ -35,7 +35,7 @@ void walk_panel(AppState& s, const Rect& r) {
   } else {
     if (ImGui::SmallButton("+ current point")) s.actions.push(act::AddKeyCurrent{});
     ImGui::SameLine();
-    ImGui::BeginDisabled(s.bookmarks.empty());
+    ImGui::BeginDisabled(s.points.bookmarks.empty());
     if (ImGui::SmallButton("+ all bookmarks")) s.actions.push(act::AddKeyBookmarks{});
     ImGui::EndDisabled();
     ImGui::SameLine();
