@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <thread>
 
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include "controller/points.h"
 #include "controller/session_saver.h"
 #include "controller/walk.h"
+#include "latent/errors.h"
 #include "latent/pca_space.h"
 #include "latent/session.h"
 #include "test_util.h"
@@ -95,6 +97,42 @@ TEST(PointsController, ExpressionsUseBookmarksGroupsAndItems) {
   s.actions.push(act::EvaluateExpression{"@my_point"});
   run_frame(s, {nullptr, nullptr});
   EXPECT_EQ(s.points.expression_error, "open a model first");
+}
+
+// The studio's path: the job is a snapshot taken on the UI thread and run on another.
+TEST(PointsController, AnExpressionJobIsASnapshotThatRunsOnAnotherThread) {
+  std::shared_ptr<const latent::Space> pca = small_pca();
+  auto items = std::make_shared<latent::RowMatrixXf>(3, 3);
+  *items << 1, 1, 1, 3, 3, 3, 5, 5, 5;
+  AppState s;
+  s.sliders.z = {0.f, 0.f, 0.f};
+  s.points.bookmarks.push_back({"my point", {1.f, 0.f, 0.f}});
+  s.groups.list.push_back({"ends", "", {0, 2}});
+  const controller::ExpressionJob job =
+      controller::prepare_expression(act::EvaluateExpression{"@my_point + mean(@ends) - item(1)"}, s, pca, items);
+  s.points.bookmarks[0].z = {9.f, 9.f, 9.f};  // changed after the job was made: the job keeps its copy
+  s.groups.list.clear();
+  latent::Latent z;
+  std::string error;
+  std::thread worker([&] {
+    try {
+      z = controller::run_expression(job);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  });
+  worker.join();
+  ASSERT_TRUE(error.empty()) << error;
+  controller::show_expression(s, &z, "");
+  EXPECT_EQ(s.sliders.z, (std::vector<float>{1.f, 0.f, 0.f}));
+  EXPECT_THROW(controller::run_expression(controller::prepare_expression(act::EvaluateExpression{"mean(@gone)"}, s,
+                                                                         pca, items)),
+               std::exception);
+  controller::show_expression(s, nullptr, "no group gone");
+  EXPECT_EQ(s.points.expression_error, "no group gone");
+  EXPECT_EQ(s.sliders.z, (std::vector<float>{1.f, 0.f, 0.f})) << "a failed expression leaves the point";
+  EXPECT_THROW(controller::prepare_expression(act::EvaluateExpression{"@my_point"}, s, nullptr, items),
+               latent::UnsupportedError);
 }
 
 TEST(PointsController, RandomDrawsAndShrinkingUseTheTruncation) {

@@ -139,6 +139,7 @@ bool Studio::settled(bool waiting_expression_counts) const {
          !workers_.story.busy() && story_shown_ == story_generation_ && !workers_.style_task &&
          !workers_.atlas_task && !atlas_pending_ && !workers_.selection_task && !workers_.hover.busy() &&
          !workers_.filter.busy() && filter_shown_ >= filter_generation_ &&
+         !workers_.expression.busy() && expression_shown_ >= expression_generation_ &&
          !state_.map.progress.running && state_.dataset.wanted_thumbnails.empty() &&
          (dropped_.empty() || !state_.model.consent_path.empty()) &&
          !workers_.export_task && !workers_.invert_task && !workers_.influence_task && !saver_.busy() &&

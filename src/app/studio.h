@@ -275,6 +275,10 @@ class Studio {
   long hover_submitted_ = -1;
   uint64_t hover_generation_ = 0, hover_shown_ = 0;
   uint64_t filter_generation_ = 0, filter_shown_ = 0;  // the map filter asked for, and the newest result seen
+  // The expression asked for (0: none, or overtaken by another change of the point), the
+  // newest answer seen, and the model it was asked of.
+  uint64_t expression_generation_ = 0, expression_shown_ = 0;
+  const latent::Space* expression_space_ = nullptr;
   std::map<std::string, std::string> layouts_;  // saved layouts by kind of model
   std::string layout_file_;
   std::string layout_ini_request_;  // applied before the next frame

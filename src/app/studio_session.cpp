@@ -152,6 +152,21 @@ void Studio::handle_session_requests() {
        state_.actions.take_only<act::AddBookmark, act::GoToBookmark, act::DeleteBookmark, act::EvaluateExpression,
                                 act::Randomize, act::Shrink, act::SaveSession, act::OpenSession>()) {
     const controller::PointsContext points{space_.get(), dataset_ ? dataset_->latents : nullptr};
+    // An expression runs on its worker (it may encode pictures or average a million points);
+    // its answer becomes the point unless the point was moved another way since.
+    if (const auto* e = std::get_if<act::EvaluateExpression>(&action)) {
+      try {
+        expression_generation_ =
+            workers_.expression.submit(controller::prepare_expression(*e, state_, space_, points.items));
+        expression_space_ = space_.get();
+      } catch (const std::exception& ex) {
+        controller::show_expression(state_, nullptr, ex.what());
+      }
+      continue;
+    }
+    if (std::holds_alternative<act::GoToBookmark>(action) || std::holds_alternative<act::Randomize>(action) ||
+        std::holds_alternative<act::Shrink>(action))
+      expression_generation_ = 0;
     if (controller::apply_points(action, state_, points)) continue;
     if (const auto* save = std::get_if<act::SaveSession>(&action)) {
       // The state is taken now; writing it (verified and synced) happens on the saver's thread.
@@ -161,6 +176,11 @@ void Studio::handle_session_requests() {
       saver_.wait();  // a save asked for before lands before it is read
       open_session(open->path);
     }
+  }
+  if (auto r = workers_.expression.poll(expression_shown_)) {
+    expression_shown_ = r->generation;
+    if (r->generation == expression_generation_ && expression_space_ == space_.get())
+      controller::show_expression(state_, r->value ? &*r->value : nullptr, r->error);
   }
   // The autosaves offered at start: each answered offer leaves the list.
   for (const Action& a : state_.actions.take_only<act::RestoreAutosave, act::DiscardAutosave>()) {

@@ -154,7 +154,8 @@ Workers::Workers()
         static const std::vector<std::string> none;
         const std::vector<std::string>& names = r.names ? *r.names : r.data ? r.data->names : none;
         return FilterResult{filter_points(r.filter, r.count, names, r.labels.get())};
-      }) {}
+      }),
+      expression(controller::run_expression) {}
 
 void Workers::make_style(std::shared_ptr<const Space> space, std::string name, std::vector<std::string> a,
                           std::vector<std::string> b, std::vector<std::string> probe) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "controller/points.h"
 #include "latent/dataset.h"
 #include "latent/jobs.h"
 #include "latent/labels.h"
@@ -191,6 +192,8 @@ class Workers {
   latent::LatestWorker<StoryRequest, StoryResult> story;
   latent::LatestWorker<DecodeRequest, Decoded> hover;  // the map point under the pointer, decoded
   latent::LatestWorker<FilterRequest, FilterResult> filter;  // the map filter, newest text wins
+  // The expression box (controller/points.h): enc() encodes pictures, mean() averages groups.
+  latent::LatestWorker<controller::ExpressionJob, latent::Latent> expression;
   // The map's pictures, built once per dataset.
   void build_atlas(std::shared_ptr<const latent::ImageDataset> data);
   std::unique_ptr<latent::Task<ThumbnailAtlas>> atlas_task;

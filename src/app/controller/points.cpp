@@ -32,18 +32,12 @@ void delete_bookmark(const act::DeleteBookmark& a, AppState& s) {
 
 void evaluate(const act::EvaluateExpression& a, AppState& s, const PointsContext& ctx) {
   try {
-    if (!ctx.space) throw latent::UnsupportedError("open a model first");
-    latent::Workspace ws;
-    ws.space = ctx.space;
-    for (const auto& b : s.points.bookmarks) ws.bookmarks.push_back({b.name, b.z});
-    if (ctx.items) {  // groups are made from the dataset, so without one there are none
-      for (const auto& g : s.groups.list) ws.groups.push_back({g.name, g.query, g.members});
-      ws.items = ctx.items;
-    }
-    s.sliders.z = latent::evaluate_expression(a.text, *ws.expression_env(), ctx.space->info().dim);
-    s.points.expression_error.clear();
+    // The context's space is borrowed for this call only.
+    const std::shared_ptr<const latent::Space> space(ctx.space, [](const latent::Space*) {});
+    const latent::Latent z = run_expression(prepare_expression(a, s, space, ctx.items));
+    show_expression(s, &z, "");
   } catch (const std::exception& e) {
-    s.points.expression_error = e.what();
+    show_expression(s, nullptr, e.what());
   }
 }
 
@@ -58,6 +52,34 @@ void randomize(const act::Randomize& a, AppState& s, const PointsContext& ctx) {
 }
 
 }  // namespace
+
+ExpressionJob prepare_expression(const act::EvaluateExpression& a, const AppState& s,
+                                 std::shared_ptr<const latent::Space> space,
+                                 std::shared_ptr<const latent::RowMatrixXf> items) {
+  if (!space) throw latent::UnsupportedError("open a model first");
+  ExpressionJob job{a.text, std::move(space), {}};
+  latent::Workspace& ws = job.workspace;
+  ws.space = job.space.get();
+  for (const auto& b : s.points.bookmarks) ws.bookmarks.push_back({b.name, b.z});
+  if (items) {  // groups are made from the dataset, so without one there are none
+    for (const auto& g : s.groups.list) ws.groups.push_back({g.name, g.query, g.members});
+    ws.items = std::move(items);
+  }
+  return job;
+}
+
+latent::Latent run_expression(const ExpressionJob& job) {
+  return latent::evaluate_expression(job.text, *job.workspace.expression_env(), job.space->info().dim);
+}
+
+void show_expression(AppState& s, const latent::Latent* z, const std::string& error) {
+  if (z) {
+    s.sliders.z = *z;
+    s.points.expression_error.clear();
+  } else {
+    s.points.expression_error = error;
+  }
+}
 
 bool apply_points(const Action& a, AppState& s, const PointsContext& ctx) {
   return std::visit(
