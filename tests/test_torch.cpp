@@ -386,6 +386,23 @@ TEST(TorchTrain, DcganIsReproducibleAndResumable) {
   auto wrong = rest;
   wrong.width = 16;
   EXPECT_THROW(train_image_model(wrong), UnsupportedError);
+  // The learning rate may change on resume (lowered for the last epochs): it is used, and
+  // the schedule is recorded; no other setting may.
+  auto lowered = rest;
+  lowered.out_dir = tmp / "e";
+  auto first_e = first;
+  first_e.out_dir = tmp / "e";
+  train_image_model(first_e);
+  lowered.learning_rate = 2e-5;
+  EXPECT_EQ(train_image_model(lowered).epochs_done, 2);
+  EXPECT_FALSE(same_images(decode_fixed(tmp / "a"), decode_fixed(tmp / "e"))) << "the lower rate was used";
+  const auto schedule = read_model_json(tmp / "e")["training"]["learning_rate_schedule"];
+  ASSERT_EQ(schedule.size(), 2u) << schedule.dump();
+  EXPECT_EQ(schedule[0]["from_epoch"], 1);
+  EXPECT_NEAR(schedule[0]["learning_rate"].get<double>(), 2e-4, 1e-10);
+  EXPECT_EQ(schedule[1]["from_epoch"], 2);
+  EXPECT_NEAR(schedule[1]["learning_rate"].get<double>(), 2e-5, 1e-10);
+  EXPECT_FALSE(read_model_json(tmp / "a")["training"].contains("learning_rate_schedule")) << "one rate: no schedule";
 
   // The package records what made it, and the sample grids are there.
   const auto header = read_model_json(tmp / "a");

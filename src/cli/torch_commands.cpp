@@ -104,7 +104,8 @@ TorchCommands::TorchCommands(CLI::App& app, CLI::App& train_cmd) : s_(std::make_
                   "Ship an ex-post Gaussian prior: the training codes' mean and covariance folded into the encoder's "
                   "and decoder's linear heads, so N(0,I) samples where the codes are (Ghosh et al. 2020)");
     }
-    c->add_option("--lr", s.train.learning_rate, "Learning rate (default: 2e-4 DCGAN, 1e-3 VAE)");
+    c->add_option("--lr", s.train.learning_rate,
+                  "Learning rate (default: 2e-4 DCGAN, 1e-3 VAE); with --resume it may differ from the run's (lowered for the last epochs: model.json records the schedule)");
     c->add_option("--flip", s.train.flip, "Horizontal-flip augmentation: on, off, auto (on under 50,000 images)")
         ->capture_default_str();
     c->add_option("--seed", s.train.seed, "Random seed (the same seed gives the same model on the CPU)")

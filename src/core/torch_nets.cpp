@@ -413,12 +413,17 @@ void report_step(const TrainProgressFn& progress, double elapsed_s, double& last
 }
 
 nlohmann::json read_checkpoint_state(const std::string& checkpoint_dir, const nlohmann::json& run_args,
-                                     const std::string& what) {
+                                     const std::string& what, const std::vector<std::string>& may_change) {
   const std::string sp = checkpoint_dir + "/state.json";
   if (!fs::exists(sp)) throw IoError(sp + ": no checkpoint to resume from (train without --resume)");
   const nlohmann::json state = read_json_file(sp, "the checkpoint state");
   if (!state.is_object() || !state.contains("epoch")) throw FormatError(sp + ": not a checkpoint state");
-  if (state.value("args", nlohmann::json()) != run_args)
+  nlohmann::json was = state.value("args", nlohmann::json()), now = run_args;
+  for (const std::string& k : may_change) {
+    if (was.is_object()) was.erase(k);
+    if (now.is_object()) now.erase(k);
+  }
+  if (was != now)
     throw UnsupportedError(sp + ": the checkpoint was made with other " + what + " (" + state["args"].dump() +
                            "); resume with the same ones");
   return state;

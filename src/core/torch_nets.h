@@ -174,8 +174,9 @@ void report_step(const latent::TrainProgressFn& progress, double elapsed_s, doub
                  const std::function<std::map<std::string, double>()>& losses);
 
 // A trainer's checkpoint/state.json, for --resume: refused when missing, malformed, or
-// made with other `run_args` than this run's (`what` names them: "settings").
+// made with other `run_args` than this run's (`what` names them: "settings"). The keys in
+// `may_change` (a learning rate lowered for the last epochs) are left out of the comparison.
 nlohmann::json read_checkpoint_state(const std::string& checkpoint_dir, const nlohmann::json& run_args,
-                                     const std::string& what);
+                                     const std::string& what, const std::vector<std::string>& may_change = {});
 
 }  // namespace latent::nets

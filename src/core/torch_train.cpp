@@ -260,8 +260,11 @@ TrainResult train_image_model(const TrainImageOptions& o, const TrainProgressFn&
   if (!o.augment.empty()) recipe["augment"] = o.augment;
   if (o.spectral_norm) recipe["spectral_norm"] = true;
   if (!recipe.empty()) run_args["recipe"] = recipe;
+  nlohmann::json lr_schedule = nlohmann::json::array();  // [{from_epoch, learning_rate}], when it changed
   if (o.resume) {
-    state = nets::read_checkpoint_state(ck.string(), run_args, "settings");
+    // The learning rate may change on resume (lowered for the last epochs); the schedule
+    // so far is kept in the state and the package.
+    state = nets::read_checkpoint_state(ck.string(), run_args, "settings", {"learning_rate"});
     nets::load_weights(net_a, (ck / "net_a.pt").string());
     nets::load_weights(net_b, (ck / "net_b.pt").string());
     if (G_avg) nets::load_weights(*G_avg, (ck / "net_avg.pt").string());
@@ -271,6 +274,16 @@ TrainResult train_image_model(const TrainImageOptions& o, const TrainProgressFn&
     nets::load_optimizer(*opt_a, (ck / "opt_a.pt").string());
     if (opt_b) nets::load_optimizer(*opt_b, (ck / "opt_b.pt").string());
     start_epoch = state["epoch"].get<int>() + 1;
+    lr_schedule = state.value("lr_schedule", nlohmann::json::array());
+    const double was = state["args"].value("learning_rate", lr);
+    if (lr_schedule.empty()) lr_schedule.push_back({{"from_epoch", 1}, {"learning_rate", was}});
+    if (was != lr) {
+      lr_schedule.push_back({{"from_epoch", start_epoch}, {"learning_rate", lr}});
+      for (torch::optim::Adam* opt : {opt_a.get(), opt_b.get()}) {
+        if (!opt) continue;
+        for (auto& g : opt->param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
+      }
+    }
   }
 
   // For the per-epoch SWD: two disjoint random sets of training images (the reference, and
@@ -320,6 +333,7 @@ TrainResult train_image_model(const TrainImageOptions& o, const TrainProgressFn&
           {"library", torch_build_summary()}, {"finished_utc", utc_timestamp()}}},
         {"metrics", metrics},
     };
+    if (lr_schedule.size() > 1) header["training"]["learning_rate_schedule"] = lr_schedule;
     write_file_atomic((out / "model.json").string(), header.dump(2) + "\n");
   };
 
@@ -426,6 +440,7 @@ TrainResult train_image_model(const TrainImageOptions& o, const TrainProgressFn&
     nets::save_optimizer(*opt_a, (ck / "opt_a.pt").string());
     if (opt_b) nets::save_optimizer(*opt_b, (ck / "opt_b.pt").string());
     state = {{"epoch", epoch}, {"args", run_args}, {"train_seconds", train_seconds}, {"losses", last_epoch_losses}};
+    if (lr_schedule.size() > 1) state["lr_schedule"] = lr_schedule;
     write_file_atomic((ck / "state.json").string(), state.dump(2) + "\n");
     result.epochs_done = epoch;
     result.metrics = metrics;
