@@ -58,6 +58,9 @@ class AttributeClassifier {
   // Probabilities, one row per image, one column per attribute. Images of another size
   // are resized and gray ones made RGB (convert_image); values are taken as [0, 1].
   RowMatrixXf predict(const std::vector<Image>& images) const;
+  // The network's convolutional trunk for each image, flattened (what the last layer
+  // reads): features for other heads, such as the image side of a face-text space.
+  RowMatrixXf features(const std::vector<Image>& images) const;
 
   // Refuses (UnsupportedError) a model whose images this classifier cannot label in
   // earnest: another aspect ratio, or smaller than half the classifier's side. The

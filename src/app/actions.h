@@ -63,6 +63,9 @@ struct SetDevice {
 struct PlaceImage {
   std::string path;       // put this image into the space (encoder and/or gradient search)
 };
+struct DescribeFace {
+  std::string text;       // a description -> the point (through the face-text space; waits while it opens)
+};
 // Sessions (the Studio, which owns what a session holds).
 struct SaveSession {
   std::string path;
@@ -145,7 +148,7 @@ struct RemoveBinding {
 using Action =
     std::variant<act::AddBookmark, act::GoToBookmark, act::DeleteBookmark, act::EvaluateExpression, act::Randomize,
                  act::Shrink, act::OpenModel, act::Reimport, act::AnswerConsent, act::OpenDataset, act::PickItem,
-                 act::ContinueWords, act::RankInfluence, act::SetDevice, act::PlaceImage, act::SaveSession,
+                 act::ContinueWords, act::RankInfluence, act::SetDevice, act::PlaceImage, act::DescribeFace, act::SaveSession,
                  act::OpenSession, act::RestoreAutosave, act::DiscardAutosave, act::ToggleWalk, act::SeekWalk,
                  act::SetWalkLength, act::ExportWalk, act::ExportGrid, act::CancelExport, act::SaveImage,
                  act::SaveWindow, act::AddKeyCurrent, act::AddKeyBookmarks, act::ClearKeys, act::RemoveKey,

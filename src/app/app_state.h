@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "actions.h"
@@ -171,6 +172,21 @@ struct AppState {
     std::vector<TextureId> components;  // eigenfaces (components as thumbnails)
     int component_w = 0, component_h = 0;
   } view;
+
+  // Faces and words (face_text.h): a face-text space with a map to the open face model
+  // turns a typed description into the point; a dropped photo gets its nearest
+  // descriptions.
+  struct FacesTextPart {
+    std::string vse;                 // the package open ("" none)
+    bool ready = false;              // it has a map to the open model
+    std::string status;              // what it is, or why the box is not offered
+    std::string text;                // the description typed
+    std::string described;           // the description the point last came from
+    Progress progress;
+    std::string error;
+    std::vector<std::pair<std::string, float>> nearest;  // the dropped photo's descriptions
+    std::string nearest_for;         // that photo's file name
+  } faces_text;
 
   // An image dropped on the window (or given with --drop): put into the latent space by
   // the encoder and/or gradient descent; original and reconstruction side by side.

@@ -67,6 +67,10 @@ int main(int argc, char** argv) {
   app.add_option("--midi", o.midi, "Open this MIDI input at start: a port name or number, or 'virtual'");
   app.add_option("--story-images", o.story_images, "Sentence models: a folder of images with captions (captions.tsv)");
   app.add_option("--story-image", o.story_image, "Sentence models: start from this image's captions");
+  app.add_option("--vse", o.vse,
+                 "Face models: a face-text space (train vse) for the Model panel's description box and a dropped "
+                 "photo's descriptions (default: faces-vse beside the model's folder, if it has a map to the model)");
+  app.add_option("--describe", o.describe, "Face models: start from the face this description makes (needs --vse or faces-vse)");
   app.add_option("--caption-model", o.caption_model,
                  "Sentence models: retrieve captions for images without any with this caption model (caption-model.json)");
   app.add_option("--captions", o.story_captions, "Sentence models: start from these captions (one per line)");

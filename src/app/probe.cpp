@@ -232,6 +232,14 @@ bool Studio::write_screenshot() {
     for (const auto& g : state_.groups.list) meta["groups"].push_back({{"name", g.name}, {"size", g.members.size()}});
     for (const auto& w : state_.words.answers) meta["word_answers"].push_back({{"word", w.word}, {"score", w.score}});
     for (const auto& w : state_.view.words) meta["view_words"].push_back(w.word);
+    {
+      const auto& ft = state_.faces_text;
+      nlohmann::json near = nlohmann::json::array();
+      for (const auto& [text, score] : ft.nearest) near.push_back({{"text", text}, {"score", score}});
+      meta["faces_text"] = {{"vse", ft.vse}, {"ready", ft.ready}, {"status", ft.status}, {"text", ft.text},
+                            {"described", ft.described}, {"error", ft.error}, {"nearest", near},
+                            {"nearest_for", ft.nearest_for}};
+    }
     if (state_.model.info.modality == latent::Modality::Text) {
       meta["story"] = {{"captions", state_.story.captions},
                        {"image", state_.story.image_path},

@@ -77,6 +77,7 @@ void Studio::apply_start_options() {
     if (!p->empty()) consented_places_.push_back(latent::model_package_key(*p));
   later_.expression = opts_.expression;
   later_.drop = opts_.drop;
+  if (!opts_.describe.empty()) state_.actions.push(act::DescribeFace{opts_.describe});
   later_.bookmark = opts_.bookmark;
   later_.play_walk = opts_.play_walk;
   later_.walk_time = opts_.walk_time;

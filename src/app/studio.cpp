@@ -143,6 +143,8 @@ bool Studio::settled(bool waiting_expression_counts) const {
          !state_.map.progress.running && state_.dataset.wanted_thumbnails.empty() &&
          (dropped_.empty() || !state_.model.consent_path.empty()) &&
          !workers_.export_task && !workers_.invert_task && !workers_.influence_task && !saver_.busy() &&
+         !workers_.face_text_task && !workers_.describe_task && !workers_.nearest_task &&
+         !state_.actions.waiting<act::DescribeFace>() &&
          later_.drop.empty() && later_.export_walk.empty() && later_.walk_time < 0;
 }
 

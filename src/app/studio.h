@@ -68,6 +68,8 @@ struct StudioOptions {
   // Sentence models (storyteller)
   std::string story_images;          // a folder of images with captions (default: the shared COCO CC BY ones)
   std::string story_image;           // show this image (and take its captions) at start
+  std::string vse;                   // face models: the face-text space ("" = faces-vse beside the model, if any)
+  std::string describe;              // face models: start from this description (through the face-text space)
   std::string caption_model;         // images without captions: retrieve them with this caption model
   std::string story_captions;        // start with these captions (one per line)
   std::string story_style;           // start with this style ("none": no style)
@@ -124,6 +126,11 @@ class Studio {
   void open_model_requested();  // the last act::OpenModel, unless it waits for consent
   void take_model_actions();    // place image, rank, device, pick
   void install_model(LoadedModel loaded);
+  // Faces and words (studio_faces_text.cpp).
+  void open_face_text_for_model();
+  void take_face_text_actions();
+  void poll_face_text();
+  void describe_photo_if_ready();
   void install_dataset(LoadedDataset loaded);
   void upload_thumbnails();
   // Nothing loading, decoding or waiting to run (a start-up expression counts unless told not to).
@@ -237,6 +244,8 @@ class Studio {
   std::unique_ptr<MapLayer> map_layer_;  // GL: created with the context, destroyed before it
 
   std::shared_ptr<const latent::Space> space_;
+  std::shared_ptr<const latent::FaceText> face_text_;  // for the open face model (faces_text part)
+  std::string face_text_path_, last_photo_;
   std::shared_ptr<const latent::ApproxIndex> word_index_;
   std::optional<LoadedDataset> dataset_;
   std::optional<ThumbnailAtlas> atlas_pending_;  // the map's pictures, their pages uploaded a few a frame

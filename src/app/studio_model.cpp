@@ -134,6 +134,7 @@ void Studio::install_model(LoadedModel loaded) {
   state_.view.component_w = info.observation.width, state_.view.component_h = info.observation.height;
   glfwSetWindowTitle(window_, ("Latent Studio - " + info.name).c_str());
   layout_for_model(info.modality);
+  open_face_text_for_model();
   session_styles_.clear();
   submitted_story_.clear();
   state_.story.passage.clear();
@@ -410,6 +411,7 @@ void Studio::handle_requests() {
     }
   }
   take_model_actions();
+  take_face_text_actions();
   const auto cont = state_.actions.take_last<act::ContinueWords>();
   if (space_ && state_.model.info.modality == latent::Modality::Words) {
     if (cont) state_.words.query = cont->word;
@@ -468,6 +470,8 @@ void Studio::take_model_actions() {
     if (const auto* place = std::get_if<act::PlaceImage>(&a)) {
       if (!space_) continue;
       workers_.invert_image(place->path, space_);
+      last_photo_ = place->path;
+      describe_photo_if_ready();
       state_.invert.progress = {true, 0.f, "starting"};
       state_.invert.error.clear();
     } else if (std::holds_alternative<act::RankInfluence>(a)) {

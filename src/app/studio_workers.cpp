@@ -100,6 +100,7 @@ void Studio::poll_workers() {
         state_.dataset.picked = -1;
       },
       [&](const std::string& e) { show_error(state_.invert.error, e); });
+  poll_face_text();
   poll_task(
       workers_.influence_task, state_.sliders.influence_progress,
       [&](std::vector<float> v) {

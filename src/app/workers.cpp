@@ -439,6 +439,54 @@ void Workers::rank_influence(std::shared_ptr<const Space> space, Latent z) {
   });
 }
 
+void Workers::open_face_text(const std::string& path, SpaceInfo model, bool named) {
+  const std::string device = open_options.device;
+  face_text_task = std::make_unique<Task<FaceTextOpened>>([path, model, named, device](TaskContext& ctx) {
+    ctx.progress(0.f, "opening " + std::filesystem::path(path).filename().string());
+    FaceTextOpened out;
+    out.path = path;
+    out.model_source = model.source;
+    std::shared_ptr<FaceText> vse;
+    try {
+      vse = FaceText::open(path, device);
+    } catch (const Error& e) {
+      if (named) throw;  // asked for by name: say why it did not open
+      out.status = std::string("no description box: ") + e.what();
+      return out;
+    }
+    out.vse = vse;
+    try {
+      vse->map_for(model);
+      out.ready = true;
+      out.status = vse->name() + " (descriptions generated from CelebA labels)";
+    } catch (const Error& e) {
+      out.status = e.what();
+    }
+    return out;
+  });
+}
+
+void Workers::describe_face(std::shared_ptr<const FaceText> vse, SpaceInfo model, std::string text) {
+  describe_task = std::make_unique<Task<DescribeDone>>([vse, model, text](TaskContext& ctx) {
+    ctx.progress(0.f, "reading the description");
+    DescribeDone out;
+    out.text = text;
+    out.model_source = model.source;
+    out.z = vse->text_to_latents(text, model, 1, 0).front();
+    return out;
+  });
+}
+
+void Workers::nearest_descriptions(std::shared_ptr<const FaceText> vse, std::string path) {
+  nearest_task = std::make_unique<Task<NearestDone>>([vse, path](TaskContext& ctx) {
+    ctx.progress(0.f, "describing the photo");
+    NearestDone out;
+    out.path = path;
+    out.nearest = vse->describe(load_image(path), 5);
+    return out;
+  });
+}
+
 void Workers::open_dataset(const std::string& path, std::shared_ptr<const Space> space) {
   dataset_task = std::make_unique<Task<LoadedDataset>>([path, space](TaskContext& ctx) {
     if (!space) throw UnsupportedError("open a model before a dataset");

@@ -9,6 +9,7 @@
 
 #include "controller/points.h"
 #include "latent/dataset.h"
+#include "latent/face_text.h"
 #include "latent/jobs.h"
 #include "latent/labels.h"
 #include "latent/model_sandbox.h"
@@ -116,6 +117,22 @@ struct InvertDone {
   latent::Image original, reconstruction;  // at the model's shape
   double mse = 0;
   std::string how;                         // "encoder", "gradient descent, ..."
+};
+
+// A face-text space opened for a face model: ready when it has a map to the model.
+struct FaceTextOpened {
+  std::shared_ptr<const latent::FaceText> vse;
+  std::string path, model_source;
+  bool ready = false;
+  std::string status;  // "faces-vse: type a description" or why not
+};
+struct DescribeDone {
+  std::string text, model_source;
+  latent::Latent z;
+};
+struct NearestDone {
+  std::string path;
+  std::vector<latent::NearestDescription> nearest;
 };
 
 // A map: the 2-D layout and, for PCA maps, the projection itself (to place any latent
@@ -230,6 +247,13 @@ class Workers {
   // Per dimension: RMS pixel change when z moves by one standard deviation along it.
   void rank_influence(std::shared_ptr<const latent::Space> space, latent::Latent z);
   std::unique_ptr<latent::Task<std::vector<float>>> influence_task;
+  // Faces and words: open the space for a model, a description -> a point, a photo -> descriptions.
+  void open_face_text(const std::string& path, latent::SpaceInfo model, bool named);
+  void describe_face(std::shared_ptr<const latent::FaceText> vse, latent::SpaceInfo model, std::string text);
+  void nearest_descriptions(std::shared_ptr<const latent::FaceText> vse, std::string path);
+  std::unique_ptr<latent::Task<FaceTextOpened>> face_text_task;
+  std::unique_ptr<latent::Task<DescribeDone>> describe_task;
+  std::unique_ptr<latent::Task<NearestDone>> nearest_task;
   std::shared_ptr<MapSnapshot> map_snapshot = std::make_shared<MapSnapshot>();
 };
 

@@ -17,10 +17,10 @@ namespace latent::cli {
 const std::vector<std::string>& torch_command_names() {
   static const std::vector<std::string> names = {
       // under train
-      "vae", "dcgan", "encoder", "skipthought", "attributes",
+      "vae", "dcgan", "encoder", "skipthought", "attributes", "vse",
       // top level
       "import-torchscript", "bench", "invert", "story", "style", "bench-text", "sentences", "eval-text",
-      "directions"};
+      "directions", "vse-map", "text2img", "caption"};
   return names;
 }
 

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <numeric>
 #include <random>
 
@@ -288,10 +289,8 @@ TrainResult train_attribute_classifier(const AttributeTrainOptions& o, const Tra
         {"metrics", metrics},
     };
     write_file_atomic((out / "model.json").string(), header.dump(2) + "\n");
-    nets::save_weights(*net, (ck / "net.pt").string(), false);
-    nets::save_optimizer(opt, (ck / "opt.pt").string());
-    const nlohmann::json state = {{"epoch", epoch}, {"args", run_args}, {"train_seconds", train_seconds}};
-    write_file_atomic((ck / "state.json").string(), state.dump(2) + "\n");
+    nets::save_checkpoint(ck.string(), *net, "net.pt", opt,
+                          {{"epoch", epoch}, {"args", run_args}, {"train_seconds", train_seconds}});
     result.epochs_done = epoch;
     result.metrics = metrics;
     if (progress) {
@@ -377,11 +376,16 @@ int AttributeClassifier::index_of(const std::string& attribute) const {
   return it == a.end() ? -1 : static_cast<int>(it - a.begin());
 }
 
-RowMatrixXf AttributeClassifier::predict(const std::vector<Image>& images) const {
-  Impl& m = *impl_;  // forward() is not const in LibTorch; the network is in eval mode and not changed
-  const int s = m.input.width, c = m.input.channels;
+namespace {
+
+// The network in batches of 128 images (converted to its input shape): `head` turns the
+// trunk's output [B, ...] into the rows wanted [B, cols].
+RowMatrixXf run_batches(AttributeNet& net, const ObservationShape& in, torch::Device device,
+                        const std::vector<Image>& images, long cols,
+                        const std::function<torch::Tensor(const torch::Tensor&)>& head) {
+  const int s = in.width, c = in.channels;
   const long per = static_cast<long>(s) * s * c;
-  RowMatrixXf out(static_cast<long>(images.size()), static_cast<long>(m.attributes.size()));
+  RowMatrixXf out(static_cast<long>(images.size()), cols);
   torch::NoGradGuard ng;
   for (size_t i = 0; i < images.size(); i += 128) {
     const long b = static_cast<long>(std::min<size_t>(128, images.size() - i));
@@ -395,10 +399,24 @@ RowMatrixXf AttributeClassifier::predict(const std::vector<Image>& images) const
       const Image& src = same ? img : conv;
       std::copy(src.pixels.begin(), src.pixels.end(), dst + k * per);
     }
-    const auto probs = torch::sigmoid(m.net->forward(hwc.permute({0, 3, 1, 2}).contiguous().to(m.device))).cpu();
-    std::copy(probs.data_ptr<float>(), probs.data_ptr<float>() + probs.numel(), out.data() + static_cast<long>(i) * out.cols());
+    const auto rows = head(hwc.permute({0, 3, 1, 2}).contiguous().to(device)).to(torch::kFloat).cpu().contiguous();
+    std::copy(rows.data_ptr<float>(), rows.data_ptr<float>() + rows.numel(), out.data() + static_cast<long>(i) * out.cols());
   }
   return out;
+}
+
+}  // namespace
+
+RowMatrixXf AttributeClassifier::predict(const std::vector<Image>& images) const {
+  Impl& m = *impl_;  // forward() is not const in LibTorch; the network is in eval mode and not changed
+  return run_batches(m.net, m.input, m.device, images, static_cast<long>(m.attributes.size()),
+                     [&](const torch::Tensor& x) { return torch::sigmoid(m.net->forward(x)); });
+}
+
+RowMatrixXf AttributeClassifier::features(const std::vector<Image>& images) const {
+  Impl& m = *impl_;
+  return run_batches(m.net, m.input, m.device, images, m.net->head->options.in_features(),
+                     [&](const torch::Tensor& x) { return m.net->body->forward(x * 2 - 1).flatten(1); });
 }
 
 void AttributeClassifier::check_model(const SpaceInfo& model) const {

@@ -14,6 +14,7 @@
 #include "latent/dataset.h"
 #include "latent/errors.h"
 #include "latent/image.h"
+#include "latent/model_package.h"
 #include "latent/torch_space.h"
 #include "latent/torch_train.h"
 
@@ -151,6 +152,19 @@ void load_weights(torch::nn::Module& m, const std::string& path, bool half = fal
 torch::jit::Module load_script(const std::string& file, const std::string& named_in);
 
 // An optimizer's state, written through a temporary file and a rename, and read back.
+template <typename Opt>
+void save_optimizer(Opt& opt, const std::string& path);
+
+// A one-network trainer's checkpoint in `dir`: the weights (float32) as `weights_file`,
+// the optimizer as opt.pt and `state` as state.json (what --resume reads back).
+template <typename Opt>
+void save_checkpoint(const std::string& dir, torch::nn::Module& net, const std::string& weights_file, Opt& opt,
+                     const nlohmann::json& state) {
+  save_weights(net, dir + "/" + weights_file, false);
+  save_optimizer(opt, dir + "/opt.pt");
+  write_file_atomic(dir + "/state.json", state.dump(2) + "\n");
+}
+
 template <typename Opt>
 void save_optimizer(Opt& opt, const std::string& path) {
   torch::serialize::OutputArchive a;

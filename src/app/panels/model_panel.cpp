@@ -6,6 +6,49 @@
 
 namespace studio::panels {
 
+namespace {
+
+// Faces and words: type a description and the point moves to the face it makes; a
+// dropped photo's nearest descriptions.
+void faces_text_box(AppState& s) {
+  auto& ft = s.faces_text;
+  if (!s.model.loaded || s.model.info.modality != latent::Modality::Image) return;
+  if (!ft.ready && ft.status.empty() && !ft.progress.running && ft.error.empty()) return;
+  ImGui::Separator();
+  if (ft.ready) {
+    ImGui::BeginDisabled(ft.progress.running);
+    ImGui::SetNextItemWidth(-ImGui::CalcTextSize("Describe").x - ImGui::GetStyle().FramePadding.x * 2 -
+                            ImGui::GetStyle().ItemSpacing.x);
+    const bool enter = ImGui::InputTextWithHint("##describe", "a smiling woman with wavy blond hair", &ft.text,
+                                                ImGuiInputTextFlags_EnterReturnsTrue);
+    ImGui::SameLine();
+    if ((ImGui::Button("Describe") || enter) && !ft.text.empty()) s.actions.push(act::DescribeFace{ft.text});
+    ImGui::EndDisabled();
+    if (ImGui::IsItemHovered() || ImGui::IsItemActive())
+      ImGui::SetTooltip("Type a description of a face: the point moves to the face %s makes of it", ft.vse.c_str());
+    ImGui::TextDisabled("%s", ft.status.c_str());
+  } else {
+    ImGui::TextDisabled("%s", ft.status.c_str());
+  }
+  progress_line(ft.progress);
+  if (!ft.error.empty()) error_text(ft.error);
+  if (!ft.nearest.empty()) {
+    ImGui::Text("%s reads as:", ft.nearest_for.c_str());
+    for (const auto& [text, score] : ft.nearest) {
+      ImGui::Bullet();
+      ImGui::SameLine();
+      if (ImGui::SmallButton(text.c_str())) {
+        ft.text = text;
+        s.actions.push(act::DescribeFace{text});
+      }
+      ImGui::SameLine();
+      ImGui::TextDisabled("%.2f", score);
+    }
+  }
+}
+
+}  // namespace
+
 void model_panel(AppState& s, const Rect& r) {
   place_window(r);
   ImGui::Begin("Model", nullptr, panel_flags());
@@ -53,6 +96,7 @@ void model_panel(AppState& s, const Rect& r) {
     ImGui::TextDisabled("running on %s", s.model.info.device.c_str());
     if (!s.model.device_note.empty()) ImGui::TextWrapped("%s", s.model.device_note.c_str());
   }
+  faces_text_box(s);
   ImGui::Separator();
   ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x * 0.5f);
   ImGui::SliderFloat("UI scale", &s.options.ui_scale, 0.75f, 3.0f, "%.2f");
