@@ -3,6 +3,7 @@
 // to the face it makes; a photo dropped on the window gets its nearest descriptions.
 #include <filesystem>
 
+#include "latent/json_file.h"
 #include "poll_task.h"
 #include "studio.h"
 
@@ -25,6 +26,20 @@ void Studio::open_face_text_for_model() {
     if (fs::is_regular_file(dir)) dir = dir.parent_path();
     const fs::path beside = dir.parent_path() / "faces-vse";
     if (!fs::exists(beside / "model.json")) return;
+    // Found, not named: offered only when it has a map to this model (read from the maps'
+    // headers, without opening the networks), so other models stay as they were.
+    bool has_map = false;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(beside / "maps", ec)) {
+      if (e.path().extension() != ".json") continue;
+      try {
+        const auto j = latent::read_json_file(e.path().string(), "a face-text map");
+        has_map = has_map || (j.is_object() && j.value("model", std::string()) == info.name);
+      } catch (const std::exception&) {
+        // A broken map is reported when the space is opened for its own model.
+      }
+    }
+    if (!has_map) return;
     path = beside.string();
   }
   if (face_text_ && face_text_path_ == path) {
