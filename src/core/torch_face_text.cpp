@@ -740,17 +740,21 @@ std::vector<NearestDescription> FaceText::describe(const Image& image, int k) co
   std::vector<int> order(static_cast<size_t>(s.size()));
   std::iota(order.begin(), order.end(), 0);
   std::sort(order.begin(), order.end(), [&](int a, int b) { return s(a) > s(b); });
-  // Best first, one per meaning: "a young person with lipstick" and "a youthful person
-  // with red lips" say the same, so only the first is listed.
-  std::vector<NearestDescription> out;
+  // Best first, one per meaning: "a young woman with lipstick" and "a youthful lady with
+  // red lips" say the same, so only the first is listed. Descriptions that leave the sex
+  // unsaid ("a person with ...") hedge, and come only after those that say it.
+  std::vector<NearestDescription> out, hedged;
   std::set<std::vector<std::pair<std::string, int>>> said;
+  const size_t want = static_cast<size_t>(std::max(1, k));
   for (int i : order) {
-    if (static_cast<int>(out.size()) >= std::max(1, k)) break;
+    if (out.size() >= want) break;
     auto named = attributes_named(m.bank[static_cast<size_t>(i)]);
     std::sort(named.begin(), named.end());
     if (!said.insert(named).second) continue;
-    out.push_back({m.bank[static_cast<size_t>(i)], s(i)});
+    const bool says_sex = std::any_of(named.begin(), named.end(), [](const auto& p) { return p.first == "Male"; });
+    (says_sex ? out : hedged).push_back({m.bank[static_cast<size_t>(i)], s(i)});
   }
+  for (size_t i = 0; out.size() < want && i < hedged.size(); ++i) out.push_back(hedged[i]);
   return out;
 }
 
