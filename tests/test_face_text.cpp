@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <limits>
 #include <random>
 #include <set>
 
@@ -163,6 +164,40 @@ TEST(FaceText, TrainMapTextToFacesAndFacesToText) {
   EXPECT_NE(nomap.code, 0);
   EXPECT_NE(nomap.output.find("has no map to other"), std::string::npos) << nomap.output;
   EXPECT_NE(nomap.output.find("latent vse-map"), std::string::npos) << nomap.output;
+  // Broken package files are refused with a message naming the file, never a crash.
+  {
+    const std::string copy = tmp / "broken";
+    test_util::fs::copy(tmp / "vse", copy, test_util::fs::copy_options::recursive);
+    auto t2i = [&] {
+      return run(cli("text2img " + (tmp / "pca") + " \"a man\" --vse " + copy + " --out " + (tmp / "x.png")));
+    };
+    const auto size = test_util::fs::file_size(copy + "/maps/pca.f32");
+    test_util::fs::resize_file(copy + "/maps/pca.f32", size - 4);
+    auto cut = t2i();
+    EXPECT_NE(cut.code, 0);
+    EXPECT_NE(cut.output.find("pca.f32: expected"), std::string::npos) << cut.output;
+    {
+      test_util::fs::resize_file(copy + "/maps/pca.f32", size);
+      std::fstream f(copy + "/maps/pca.f32", std::ios::in | std::ios::out | std::ios::binary);
+      const float nan = std::numeric_limits<float>::quiet_NaN();
+      f.seekp(8);
+      f.write(reinterpret_cast<const char*>(&nan), sizeof nan);
+    }
+    auto notfinite = t2i();
+    EXPECT_NE(notfinite.code, 0);
+    EXPECT_NE(notfinite.output.find("not finite"), std::string::npos) << notfinite.output;
+    std::ofstream(copy + "/bank.tsv") << "description\tmean_similarity\tsd_similarity\na man\tabc\n";
+    auto bank = run(cli("caption --vse " + copy + " " + (tmp / "him.png")));
+    EXPECT_NE(bank.code, 0);
+    EXPECT_NE(bank.output.find("has no number after its tab"), std::string::npos) << bank.output;
+    auto header = nlohmann::json::parse(std::ifstream(copy + "/model.json"));
+    header["vocabulary"] = "../../etc/passwd";
+    std::ofstream(copy + "/model.json") << header.dump();
+    auto escape = run(cli("caption --vse " + copy + " " + (tmp / "him.png")));
+    EXPECT_NE(escape.code, 0);
+    EXPECT_NE(escape.output.find("must name a file in the package"), std::string::npos) << escape.output;
+  }
+
   // A map whose model has the same name but another latent size is refused by name.
   test_util::fs::remove_all(tmp / "pca");
   ASSERT_EQ(run(cli("fit-pca " + data + " -k 6 --out " + (tmp / "pca"))).code, 0);
