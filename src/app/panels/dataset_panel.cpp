@@ -50,6 +50,18 @@ void dataset_panel(AppState& s, const Rect& r) {
     labelled_image(ImGui::CalcTextSize("reconstruction").x <= side ? "reconstruction" : "recon.",
                    s.invert.reconstruction, side);
     ImGui::TextWrapped("%s: RMSE %.4f (%s)", s.invert.name.c_str(), std::sqrt(s.invert.mse), s.invert.how.c_str());
+    // Faces and words: what the face-text space reads in the photo; a click makes that face.
+    const auto& ft = s.faces_text;
+    if (!ft.nearest.empty() && ft.nearest_for == s.invert.name) {
+      ImGui::TextDisabled("reads as (%s):", ft.vse.c_str());
+      for (const auto& [text, score] : ft.nearest) {
+        if (ImGui::SmallButton(text.c_str())) {
+          s.faces_text.text = text;
+          s.actions.push(act::DescribeFace{text});
+        }
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("make the face of this description (score %.2f)", score);
+      }
+    }
     ImGui::Separator();
   }
 

@@ -8,8 +8,8 @@ namespace studio::panels {
 
 namespace {
 
-// Faces and words: type a description and the point moves to the face it makes; a
-// dropped photo's nearest descriptions.
+// Faces and words: type a description and the point moves to the face it makes (a
+// dropped photo's nearest descriptions are listed under it in the Dataset panel).
 void faces_text_box(AppState& s) {
   auto& ft = s.faces_text;
   if (!s.model.loaded || s.model.info.modality != latent::Modality::Image) return;
@@ -32,19 +32,6 @@ void faces_text_box(AppState& s) {
   }
   progress_line(ft.progress);
   if (!ft.error.empty()) error_text(ft.error);
-  if (!ft.nearest.empty()) {
-    ImGui::Text("%s reads as:", ft.nearest_for.c_str());
-    for (const auto& [text, score] : ft.nearest) {
-      ImGui::Bullet();
-      ImGui::SameLine();
-      if (ImGui::SmallButton(text.c_str())) {
-        ft.text = text;
-        s.actions.push(act::DescribeFace{text});
-      }
-      ImGui::SameLine();
-      ImGui::TextDisabled("%.2f", score);
-    }
-  }
 }
 
 }  // namespace
