@@ -92,7 +92,7 @@ FaceTextCommands::FaceTextCommands(CLI::App& app, CLI::App& train_cmd) : s_(std:
   s.text2img->add_option("MODEL", s.model, "Face model (one the VSE has a map to)")->required();
   s.text2img->add_option("TEXT", s.text, "The description, e.g. \"a smiling man with a beard\"")->required();
   s.text2img->add_option("--vse", s.vse, "Face-text package")->capture_default_str();
-  s.text2img->add_option("--n", s.n, "Faces: the description's own point, then draws around it")->capture_default_str();
+  s.text2img->add_option("--n", s.n, "Faces: draws around the description's point (--spread 0: the point itself)")->capture_default_str();
   s.text2img->add_option("--seed", s.seed, "Seed of the draws")->capture_default_str();
   s.text2img->add_option("--spread", s.spread,
                          "How far the draws go, in the spread the description leaves open (0: the bare answer; "
