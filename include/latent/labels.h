@@ -38,4 +38,16 @@ bool is_binary_column(const LabelTable& table, int col);
 std::vector<long> rows_for_items(const LabelTable& table, const std::string& labels_path,
                                  const std::vector<std::string>& file_names, long count);
 
+// The labels of a dataset: `given` if set, else labels.csv inside the `data` folder, else
+// beside it; UnsupportedError naming both places when neither exists.
+std::string labels_path_for(const std::string& data, const std::string& given);
+
+// The 0/1 values (1 where the cell is "1") of the `attributes` columns for each of `count`
+// items (rows_for_items), a row per item. Empty `attributes`: every 0/1 (or -1/1) column
+// but index, file and id, filled in. UnsupportedError naming `labels_path` for a missing or
+// non-binary column, or when there is none to take.
+std::vector<std::vector<int>> binary_labels(const LabelTable& table, const std::string& labels_path,
+                                            const std::vector<std::string>& file_names, long count,
+                                            std::vector<std::string>& attributes);
+
 }  // namespace latent

@@ -192,4 +192,42 @@ std::vector<long> rows_for_items(const LabelTable& table, const std::string& lab
   return row_of;
 }
 
+std::string labels_path_for(const std::string& data, const std::string& given) {
+  if (!given.empty()) return given;
+  namespace fs = std::filesystem;
+  const fs::path inside = fs::path(data) / "labels.csv";
+  const fs::path beside = fs::path(data).lexically_normal().parent_path() / "labels.csv";
+  const std::string path = fs::exists(inside) ? inside.string() : beside.string();
+  if (!fs::exists(path))
+    throw UnsupportedError("no labels: give --labels CSV (looked for " + inside.string() + " and " + beside.string() + ")");
+  return path;
+}
+
+std::vector<std::vector<int>> binary_labels(const LabelTable& table, const std::string& labels_path,
+                                            const std::vector<std::string>& file_names, long count,
+                                            std::vector<std::string>& attributes) {
+  if (attributes.empty()) {
+    for (int c = 0; c < static_cast<int>(table.columns().size()); ++c) {
+      const std::string& name = table.columns()[c];
+      if (name == "index" || name == "file" || name == "id") continue;
+      if (is_binary_column(table, c)) attributes.push_back(name);
+    }
+    if (attributes.empty())
+      throw UnsupportedError(labels_path + " has no column of 0/1 (or -1/1) values to learn");
+  }
+  std::vector<int> cols;
+  for (const auto& a : attributes) {
+    const int c = table.column(a);
+    if (c < 0) throw UnsupportedError(labels_path + " has no column \"" + a + "\"");
+    if (!is_binary_column(table, c)) throw UnsupportedError(labels_path + ": column \"" + a + "\" is not all 0/1 (or -1/1)");
+    cols.push_back(c);
+  }
+  const std::vector<long> row_of = rows_for_items(table, labels_path, file_names, count);
+  std::vector<std::vector<int>> out(static_cast<size_t>(count), std::vector<int>(cols.size()));
+  for (long i = 0; i < count; ++i)
+    for (size_t a = 0; a < cols.size(); ++a)
+      out[static_cast<size_t>(i)][a] = table.cell(row_of[static_cast<size_t>(i)], cols[a]) == "1";
+  return out;
+}
+
 }  // namespace latent

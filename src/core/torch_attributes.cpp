@@ -87,32 +87,15 @@ struct AttributeNetImpl : nn::Module {
 };
 TORCH_MODULE(AttributeNet);
 
-// The label matrix [N, A] in {0, 1}, row i for dataset item i: matched by the table's
-// "file" column where it has one, else by row order.
+// The label matrix [N, A] in {0, 1}, row i for dataset item i (binary_labels).
 torch::Tensor label_tensor(const LabelTable& table, const std::string& labels_path, const ImageDataset& ds,
                            std::vector<std::string>& attributes) {
-  if (attributes.empty()) {
-    for (int c = 0; c < static_cast<int>(table.columns().size()); ++c) {
-      const std::string& name = table.columns()[c];
-      if (name == "index" || name == "file" || name == "id") continue;
-      if (is_binary_column(table, c)) attributes.push_back(name);
-    }
-    if (attributes.empty())
-      throw UnsupportedError(labels_path + " has no column of 0/1 (or -1/1) values to learn");
-  }
-  std::vector<int> cols;
-  for (const auto& a : attributes) {
-    const int c = table.column(a);
-    if (c < 0) throw UnsupportedError(labels_path + " has no column \"" + a + "\"");
-    if (!is_binary_column(table, c)) throw UnsupportedError(labels_path + ": column \"" + a + "\" is not all 0/1 (or -1/1)");
-    cols.push_back(c);
-  }
-  const std::vector<long> row_of =
-      rows_for_items(table, labels_path, ds.format == "folder" ? ds.names : std::vector<std::string>(), ds.count());
-  auto y = torch::empty({ds.count(), static_cast<long>(cols.size())}, torch::kFloat);
+  const auto rows = binary_labels(table, labels_path, ds.format == "folder" ? ds.names : std::vector<std::string>(),
+                                  ds.count(), attributes);
+  auto y = torch::empty({ds.count(), static_cast<long>(attributes.size())}, torch::kFloat);
   auto acc = y.accessor<float, 2>();
   for (long i = 0; i < ds.count(); ++i)
-    for (size_t a = 0; a < cols.size(); ++a) acc[i][static_cast<long>(a)] = table.cell(row_of[static_cast<size_t>(i)], cols[a]) == "1";
+    for (size_t a = 0; a < attributes.size(); ++a) acc[i][static_cast<long>(a)] = static_cast<float>(rows[static_cast<size_t>(i)][a]);
   return y;
 }
 
@@ -175,14 +158,7 @@ TrainResult train_attribute_classifier(const AttributeTrainOptions& o, const Tra
   const DeviceChoice dev = resolve_device(o.device);
   const torch::Device device = dev.used == "cuda" ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
 
-  std::string labels_path = o.labels;
-  if (labels_path.empty()) {
-    const fs::path beside = fs::path(o.data).lexically_normal().parent_path() / "labels.csv";
-    const fs::path inside = fs::path(o.data) / "labels.csv";
-    labels_path = fs::exists(inside) ? inside.string() : beside.string();
-    if (!fs::exists(labels_path))
-      throw UnsupportedError("no labels: give --labels CSV (looked for " + inside.string() + " and " + beside.string() + ")");
-  }
+  const std::string labels_path = labels_path_for(o.data, o.labels);
   DatasetOptions dopt;
   dopt.limit = o.limit;
   const ImageDataset ds = load_image_dataset(o.data, dopt);

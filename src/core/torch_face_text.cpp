@@ -89,40 +89,15 @@ struct FaceTextNetImpl : nn::Module {
 };
 TORCH_MODULE(FaceTextNet);
 
-// The attribute columns of `table` for each dataset item, in `names` order (0/1).
+// CelebA's attributes of every dataset item (binary_labels: every 0/1 column), in `names`.
 std::vector<std::vector<int>> read_attributes(const LabelTable& table, const std::string& labels_path,
                                               const ImageDataset& ds, std::vector<std::string>& names) {
-  names.clear();
-  std::vector<int> cols;
-  for (int c = 0; c < static_cast<int>(table.columns().size()); ++c) {
-    const std::string& n = table.columns()[c];
-    if (n == "index" || n == "file" || n == "id") continue;
-    if (is_binary_column(table, c)) {
-      names.push_back(n);
-      cols.push_back(c);
-    }
-  }
-  if (std::find(names.begin(), names.end(), "Male") == names.end())
+  const int male = table.column("Male");
+  if (male < 0 || !is_binary_column(table, male))
     throw UnsupportedError(labels_path + " has no 0/1 column \"Male\": descriptions are made from CelebA's 40 attributes");
-  const std::vector<long> rows =
-      rows_for_items(table, labels_path, ds.format == "folder" ? ds.names : std::vector<std::string>(), ds.count());
-  std::vector<std::vector<int>> out(static_cast<size_t>(ds.count()), std::vector<int>(cols.size()));
-  for (long i = 0; i < ds.count(); ++i)
-    for (size_t c = 0; c < cols.size(); ++c) {
-      const std::string& v = table.cell(rows[static_cast<size_t>(i)], cols[c]);
-      out[static_cast<size_t>(i)][c] = v == "1";
-    }
-  return out;
-}
-
-std::string labels_beside(const std::string& data, const std::string& given) {
-  if (!given.empty()) return given;
-  const fs::path inside = fs::path(data) / "labels.csv";
-  const fs::path beside = fs::path(data).lexically_normal().parent_path() / "labels.csv";
-  const std::string p = fs::exists(inside) ? inside.string() : beside.string();
-  if (!fs::exists(p))
-    throw UnsupportedError("no labels: give --labels CSV (looked for " + inside.string() + " and " + beside.string() + ")");
-  return p;
+  names.clear();
+  return binary_labels(table, labels_path, ds.format == "folder" ? ds.names : std::vector<std::string>(), ds.count(),
+                       names);
 }
 
 std::vector<Image> dataset_images(const ImageDataset& ds, long from, long to) {
@@ -243,14 +218,14 @@ std::pair<torch::Tensor, torch::Tensor> batch_ids(const std::vector<std::vector<
   return textnet::pad_batch(ids, kMaxTokens);
 }
 
+// The matrices one after another, each row-major, as one float32 file (write_f32_file).
 void write_floats(const std::string& path, const std::vector<const Eigen::MatrixXf*>& parts) {
-  std::string bytes;
+  std::vector<float> all;
   for (const auto* m : parts) {
-    // Row-major order on disk.
     const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> r = *m;
-    bytes.append(reinterpret_cast<const char*>(r.data()), sizeof(float) * static_cast<size_t>(r.size()));
+    all.insert(all.end(), r.data(), r.data() + r.size());
   }
-  write_file_atomic(path, bytes);
+  write_f32_file(path, all.data(), all.size());
 }
 
 }  // namespace
@@ -266,7 +241,7 @@ TrainResult train_face_text(const FaceTextTrainOptions& o, const TrainProgressFn
   const DeviceChoice dev = resolve_device(o.device);
   const torch::Device device = dev.used == "cuda" ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
 
-  const std::string labels_path = labels_beside(o.data, o.labels);
+  const std::string labels_path = labels_path_for(o.data, o.labels);
   const auto clf = AttributeClassifier::open(o.classifier, o.device);
   DatasetOptions dopt;
   const ImageDataset ds = load_image_dataset(o.data, dopt);
@@ -418,9 +393,12 @@ TrainResult train_face_text(const FaceTextTrainOptions& o, const TrainProgressFn
       net->eval();
       // Every description's mean similarity to the training faces: how generic it is
       // ("a person" is near every face). Face -> text ranks by similarity minus it.
-      auto train_im = torch::cat({net->images(feats.narrow(0, 0, n_train).to(device)).cpu()});
-      auto mean_sim = [&](const torch::Tensor& tx) { return torch::matmul(tx, train_im.t()).mean(1); };
-      auto std_sim = [&](const torch::Tensor& tx) { return torch::matmul(tx, train_im.t()).std(1).clamp_min(1e-4); };
+      const auto train_im = net->images(feats.narrow(0, 0, n_train).to(device)).cpu();
+      // Each description's similarities to the training faces: their mean and standard deviation.
+      auto sim_stats = [&](const torch::Tensor& tx) {
+        const auto sim = torch::matmul(tx, train_im.t());
+        return std::make_pair(sim.mean(1), sim.std(1).clamp_min(1e-4));
+      };
       auto texts_of = [&](const std::vector<std::vector<int>>& ids) {
         std::vector<torch::Tensor> parts;
         for (size_t i = 0; i < ids.size(); i += 512) {
@@ -432,7 +410,7 @@ TrainResult train_face_text(const FaceTextTrainOptions& o, const TrainProgressFn
       std::vector<std::vector<int>> bank_ids;
       for (const auto& b : bank) bank_ids.push_back(caption_ids(vocab, b));
       const auto bank_tx = texts_of(bank_ids);
-      const auto bank_mean = mean_sim(bank_tx), bank_std = std_sim(bank_tx);
+      const auto [bank_mean, bank_std] = sim_stats(bank_tx);
       std::string text = "description\tmean_similarity\tsd_similarity\n";
       for (size_t i = 0; i < bank.size(); ++i) {
         char buf[48];
@@ -445,8 +423,9 @@ TrainResult train_face_text(const FaceTextTrainOptions& o, const TrainProgressFn
         const auto held_index = torch::arange(n_train, count, torch::kLong);
         auto im = net->images(feats.index_select(0, held_index).to(device)).cpu();
         auto tx = texts_of(held_ids);
+        const auto [held_mean, held_std] = sim_stats(tx);
         metrics["recall"] = recall_metrics(im, tx, fits_matrix(attr_t.index_select(0, held_index), held_asserts),
-                                           mean_sim(tx), std_sim(tx), held_asserts);
+                                           held_mean, held_std, held_asserts);
       }
     }
 
@@ -483,7 +462,9 @@ TrainResult train_face_text(const FaceTextTrainOptions& o, const TrainProgressFn
       TrainProgress p;
       p.epoch = epoch;
       p.epochs = o.epochs;
+      p.step = p.steps = steps;
       p.epoch_end = true;
+      p.images_per_s = done / std::max(1e-9, std::chrono::duration<double>(Clock::now() - t_start).count());
       p.losses["loss"] = loss_sum / std::max<long>(1, loss_n);
       if (metrics.contains("recall")) {
         p.losses["heldout_i2t_r10"] = metrics["recall"]["image_to_text"]["recall_at_10"].get<double>();
@@ -553,22 +534,15 @@ MapData read_map(const fs::path& json_file, int embed) {
       throw FormatError(file + ": weights must be a file name beside it");
     const fs::path wf = json_file.parent_path() / weights;
     const size_t d = static_cast<size_t>(m.info.dim), E = static_cast<size_t>(embed);
-    const size_t want = (E * d + d + d * d + E) * sizeof(float);
-    std::ifstream in(wf, std::ios::binary);
-    if (!in) throw IoError(wf.string() + ": cannot open (named in " + file + ")");
-    std::vector<float> v(want / sizeof(float));
-    in.read(reinterpret_cast<char*>(v.data()), static_cast<std::streamsize>(want));
-    if (in.gcount() != static_cast<std::streamsize>(want) || in.peek() != EOF)
-      throw FormatError(wf.string() + ": expected " + std::to_string(want) + " bytes (" + std::to_string(E) + "x" +
-                        std::to_string(d) + " weights, a bias and a " + std::to_string(d) + "x" + std::to_string(d) +
-                        " factor and the mean embedding)");
-    for (float x : v)
-      if (!std::isfinite(x)) throw FormatError(wf.string() + ": holds a value that is not finite");
+    const std::vector<float> v =
+        read_f32_file(wf.string(), E * d + d + d * d + E,
+                      std::to_string(E) + "x" + std::to_string(d) + " weights, a bias, a " + std::to_string(d) + "x" +
+                          std::to_string(d) + " factor and the mean embedding, named in " + file);
     using RM = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-    m.w = Eigen::Map<RM>(v.data(), static_cast<long>(E), static_cast<long>(d));
-    m.b = Eigen::Map<Eigen::VectorXf>(v.data() + E * d, static_cast<long>(d));
-    m.l = Eigen::Map<RM>(v.data() + E * d + d, static_cast<long>(d), static_cast<long>(d));
-    m.x_mean = Eigen::Map<Eigen::VectorXf>(v.data() + E * d + d + d * d, static_cast<long>(E));
+    m.w = Eigen::Map<const RM>(v.data(), static_cast<long>(E), static_cast<long>(d));
+    m.b = Eigen::Map<const Eigen::VectorXf>(v.data() + E * d, static_cast<long>(d));
+    m.l = Eigen::Map<const RM>(v.data() + E * d + d, static_cast<long>(d), static_cast<long>(d));
+    m.x_mean = Eigen::Map<const Eigen::VectorXf>(v.data() + E * d + d + d * d, static_cast<long>(E));
   } catch (const nlohmann::json::exception& e) {
     throw FormatError(file + ": " + e.what());
   }
@@ -839,7 +813,7 @@ nlohmann::json fit_face_text_map(const std::string& vse_dir, const Space& model,
     for (long i = 0; i < count; ++i) z.row(i) = Eigen::Map<const Eigen::RowVectorXf>(zs[static_cast<size_t>(i)].data(), info.dim);
     attrs.resize(static_cast<size_t>(count));
   } else {
-    labels_path = labels_beside(o.data, o.labels);
+    labels_path = labels_path_for(o.data, o.labels);
     DatasetOptions dopt;
     dopt.limit = o.limit;
     faces = load_image_dataset(o.data, dopt);
