@@ -128,6 +128,10 @@ class FaceText {
   // The image side's attribute classifier (the package's image-features/).
   const AttributeClassifier& classifier() const;
 
+  // The face models the package at `path` has maps to, read from the maps' headers alone
+  // (no network is opened; broken headers are skipped).
+  static std::vector<std::string> mapped_models(const std::string& path);
+
   // Maps to face models this package holds.
   const std::vector<FaceTextMapInfo>& maps() const;
   // The map for `model`, or UnsupportedError saying which models it has maps for and

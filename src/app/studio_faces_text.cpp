@@ -1,9 +1,9 @@
 // Faces and words in the studio (latent/face_text.h): the face-text space for the open
 // face model is opened beside it; a description typed in the Model panel moves the point
 // to the face it makes; a photo dropped on the window gets its nearest descriptions.
+#include <algorithm>
 #include <filesystem>
 
-#include "latent/json_file.h"
 #include "poll_task.h"
 #include "studio.h"
 
@@ -28,29 +28,13 @@ void Studio::open_face_text_for_model() {
     if (!fs::exists(beside / "model.json")) return;
     // Found, not named: offered only when it has a map to this model (read from the maps'
     // headers, without opening the networks), so other models stay as they were.
-    bool has_map = false;
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(beside / "maps", ec)) {
-      if (e.path().extension() != ".json") continue;
-      try {
-        const auto j = latent::read_json_file(e.path().string(), "a face-text map");
-        has_map = has_map || (j.is_object() && j.value("model", std::string()) == info.name);
-      } catch (const std::exception&) {
-        // A broken map is reported when the space is opened for its own model.
-      }
-    }
-    if (!has_map) return;
+    const auto models = latent::FaceText::mapped_models(beside.string());
+    if (std::find(models.begin(), models.end(), info.name) == models.end()) return;
     path = beside.string();
   }
   if (face_text_ && face_text_path_ == path) {
     // The same package: only its map to the new model is in question.
-    try {
-      face_text_->map_for(info);
-      ft.ready = true;
-      ft.status = face_text_->name() + " (descriptions generated from CelebA labels)";
-    } catch (const latent::Error& e) {
-      ft.status = e.what();
-    }
+    face_text_readiness(*face_text_, info, ft.ready, ft.status);
     return;
   }
   workers_.open_face_text(path, info, named);

@@ -455,15 +455,20 @@ void Workers::open_face_text(const std::string& path, SpaceInfo model, bool name
       return out;
     }
     out.vse = vse;
-    try {
-      vse->map_for(model);
-      out.ready = true;
-      out.status = vse->name() + " (descriptions generated from CelebA labels)";
-    } catch (const Error& e) {
-      out.status = e.what();
-    }
+    face_text_readiness(*vse, model, out.ready, out.status);
     return out;
   });
+}
+
+void face_text_readiness(const FaceText& vse, const SpaceInfo& model, bool& ready, std::string& status) {
+  try {
+    vse.map_for(model);
+    ready = true;
+    status = vse.name() + " (descriptions generated from CelebA labels)";
+  } catch (const Error& e) {
+    ready = false;
+    status = e.what();
+  }
 }
 
 void Workers::describe_face(std::shared_ptr<const FaceText> vse, SpaceInfo model, std::string text) {

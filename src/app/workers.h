@@ -126,6 +126,10 @@ struct FaceTextOpened {
   bool ready = false;
   std::string status;  // "faces-vse: type a description" or why not
 };
+// Whether `vse` can turn descriptions into points of `model` (it has a map to it), and the
+// line the Model panel shows: the space's name, or why not.
+void face_text_readiness(const latent::FaceText& vse, const latent::SpaceInfo& model, bool& ready, std::string& status);
+
 struct DescribeDone {
   std::string text, model_source;
   latent::Latent z;

@@ -508,6 +508,16 @@ FaceText::~FaceText() = default;
 
 namespace {
 
+// The maps' headers of the package in `dir` (maps/*.json), in name order.
+std::vector<fs::path> map_headers(const fs::path& dir) {
+  std::vector<fs::path> files;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir / "maps", ec))
+    if (e.path().extension() == ".json") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
 MapData read_map(const fs::path& json_file, int embed) {
   const std::string file = json_file.string();
   const nlohmann::json j = read_json_file(file, "a face-text map");
@@ -622,18 +632,26 @@ std::unique_ptr<FaceText> FaceText::open(const std::string& path, const std::str
   m.device = dev.used == "cuda" ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
   m.net->to(m.device);
   m.net->eval();
-  const fs::path maps = dir / "maps";
-  if (fs::is_directory(maps)) {
-    std::vector<fs::path> files;
-    for (const auto& e : fs::directory_iterator(maps))
-      if (e.path().extension() == ".json") files.push_back(e.path());
-    std::sort(files.begin(), files.end());
-    for (const auto& f : files) {
-      m.maps.push_back(read_map(f, m.net->arch.embed));
-      m.map_infos.push_back(m.maps.back().info);
-    }
+  for (const auto& f : map_headers(dir)) {
+    m.maps.push_back(read_map(f, m.net->arch.embed));
+    m.map_infos.push_back(m.maps.back().info);
   }
   return ft;
+}
+
+std::vector<std::string> FaceText::mapped_models(const std::string& path) {
+  fs::path dir(path);
+  if (fs::is_regular_file(dir)) dir = dir.parent_path();
+  std::vector<std::string> out;
+  for (const auto& f : map_headers(dir)) {
+    try {
+      const nlohmann::json j = read_json_file(f.string(), "a face-text map");
+      if (j.is_object() && j.contains("model") && j["model"].is_string()) out.push_back(j["model"].get<std::string>());
+    } catch (const Error&) {
+      // A broken map is reported when the package is opened.
+    }
+  }
+  return out;
 }
 
 const std::string& FaceText::name() const { return impl_->name; }
