@@ -47,10 +47,8 @@ std::string joined(const std::vector<std::string>& v) {
 }
 
 std::unique_ptr<AttributeClassifier> open_classifier(const std::string& path) {
-  if (path == kDefaultClassifier && !fs::exists(path))
-    throw UnsupportedError(std::string("no classifier at ") + kDefaultClassifier +
-                           " (run from the project folder, or give --classifier DIR)");
-  return AttributeClassifier::open(path, open_options().device);
+  return AttributeClassifier::open(shipped_or_given(path, kDefaultClassifier, "classifier", "--classifier"),
+                                   open_options().device);
 }
 
 // Decodes the points in batches, labels the images; progress on stderr.

@@ -1,5 +1,8 @@
 #include "cli_options.h"
 
+#include <filesystem>
+
+#include "latent/errors.h"
 #include "latent/torch_module.h"
 
 namespace latent::cli {
@@ -21,5 +24,12 @@ void set_device(const std::string& device) {
 }
 
 std::unique_ptr<Space> open_model(const std::string& path) { return open_space(path, options()); }
+
+const std::string& shipped_or_given(const std::string& path, const char* shipped, const std::string& what,
+                                    const std::string& flag) {
+  if (path == shipped && !std::filesystem::exists(path))
+    throw UnsupportedError("no " + what + " at " + shipped + " (run from the project folder, or give " + flag + " DIR)");
+  return path;
+}
 
 }  // namespace latent::cli

@@ -17,4 +17,10 @@ void set_device(const std::string& device);
 // open_space(path, open_options()).
 std::unique_ptr<Space> open_model(const std::string& path);
 
+// `path`, unless it is the package the project ships (`shipped`, a path relative to the
+// project folder) and is not here: then UnsupportedError "no WHAT at SHIPPED (run from the
+// project folder, or give FLAG DIR)".
+const std::string& shipped_or_given(const std::string& path, const char* shipped, const std::string& what,
+                                    const std::string& flag);
+
 }  // namespace latent::cli

@@ -26,10 +26,7 @@ constexpr const char* kDefaultVse = "models/faces-vse";
 constexpr const char* kDefaultClassifier = "models/celeba-attributes";
 
 std::unique_ptr<FaceText> open_vse(const std::string& path) {
-  if (path == kDefaultVse && !fs::exists(path))
-    throw UnsupportedError(std::string("no face-text model at ") + kDefaultVse +
-                           " (run from the project folder, or give --vse DIR)");
-  return FaceText::open(path, open_options().device);
+  return FaceText::open(shipped_or_given(path, kDefaultVse, "face-text model", "--vse"), open_options().device);
 }
 }  // namespace
 
@@ -177,7 +174,8 @@ bool FaceTextCommands::run(const std::string& command_line) {
       if (named.empty())
         throw UnsupportedError("--check: \"" + s.text + "\" names no attribute the check knows (glasses, smiling, "
                                "beard, hair colours, man, woman, young, old, ...)");
-      const auto clf = AttributeClassifier::open(s.classifier, open_options().device);
+      const auto clf = AttributeClassifier::open(
+          shipped_or_given(s.classifier, kDefaultClassifier, "classifier", "--classifier"), open_options().device);
       clf->check_model(info);
       const RowMatrixXf p = clf->predict(faces);
       long carried = 0;
