@@ -13,6 +13,7 @@
 #include "controller/live.h"
 #include "controller/points.h"
 #include "controller/session_saver.h"
+#include "controller/story.h"
 #include "controller/walk.h"
 #include "latent/errors.h"
 #include "latent/pca_space.h"
@@ -611,4 +612,156 @@ TEST(SessionSaver, ClosingWritesWhatIsQueued) {
     for (int i = 0; i < 5; ++i) saver.save(session_at(static_cast<float>(i)), tmp / ("s" + std::to_string(i) + ".json"));
   }
   for (int i = 0; i < 5; ++i) EXPECT_EQ(latent::load_session(tmp / ("s" + std::to_string(i) + ".json")).z[0], static_cast<float>(i));
+}
+
+namespace {
+
+latent::StyleVector style(const std::string& name, float strength, int dim = 3) {
+  latent::StyleVector v;
+  v.name = name;
+  v.vector.assign(static_cast<size_t>(dim), 0.5f);
+  v.default_strength = strength;
+  v.a = name + " A", v.b = name + " B";
+  v.a_sentences = 4, v.b_sentences = 6;
+  return v;
+}
+
+}  // namespace
+
+TEST(StoryController, StylesAreTheModelsThenTheSessionsAndAChoiceBringsItsStrength) {
+  AppState s;
+  s.model.info.dim = 3;
+  controller::Story story;
+  const std::vector<latent::StyleVector> model = {style("romance", 1.2f), style("horror", 0.8f)};
+  story.list_styles(s, model);
+  ASSERT_EQ(s.story.style_names, (std::vector<std::string>{"romance", "horror"}));
+  EXPECT_NE(s.story.style_notes[0].find("romance A  minus  romance B"), std::string::npos);
+  EXPECT_EQ(s.story.style, 0);
+
+  s.story.style = 1;  // chosen in the panel: the strength follows the style
+  story.apply({}, s);
+  EXPECT_FLOAT_EQ(s.story.strength, 0.8f);
+  s.story.strength_default = false, s.story.strength = 2.f, s.story.style = 0;
+  story.apply({}, s);
+  EXPECT_FLOAT_EQ(s.story.strength, 2.f) << "a strength set by hand stays";
+
+  // A style made here with the model's name replaces it; a new name joins the list and is chosen.
+  s.story.strength_default = true;
+  story.style_made(style("romance", 0.5f), s, model);
+  story.style_made(style("mine", 1.7f), s, model);
+  ASSERT_EQ(s.story.style_names, (std::vector<std::string>{"romance", "horror", "mine"}));
+  EXPECT_EQ(s.story.style, 2);
+  EXPECT_NE(s.story.style_status.find("made \"mine\" from 4 + 6 sentences; calibrated strength 1.70"), std::string::npos);
+  story.apply({}, s);
+  EXPECT_FLOAT_EQ(s.story.strength, 1.7f);
+  EXPECT_FLOAT_EQ(story.styles(model)[0].default_strength, 0.5f);
+
+  // Without styles there is no choice.
+  AppState none;
+  story.new_model();
+  story.list_styles(none, {});
+  EXPECT_EQ(none.story.style, -1);
+}
+
+TEST(StoryController, APassageIsAskedForOnlyWhenWhatItIsMadeFromChanges) {
+  AppState s;
+  s.model.info.dim = 3;
+  controller::Story story;
+  const std::vector<latent::StyleVector> model = {style("romance", 1.2f)};
+  story.list_styles(s, model);
+  s.story.captions = "  A man riding a horse.\n\n A dog on a beach.  \n";
+  s.story.method = 1, s.story.beam = 3, s.story.strength = 0.9f, s.story.sentences = 5;
+  auto req = story.next_request(s, nullptr, model);
+  ASSERT_TRUE(req);
+  EXPECT_EQ(req->captions, (std::vector<std::string>{"A man riding a horse.", "A dog on a beach."}));
+  EXPECT_EQ(req->style.name, "romance");
+  EXPECT_EQ(req->decode.method, "beam");
+  EXPECT_EQ(req->decode.beam, 3);
+  EXPECT_EQ(req->decode.no_repeat_ngram, 3);
+  EXPECT_EQ(req->sentences, 5);
+  EXPECT_FLOAT_EQ(req->strength, 0.9f);
+  EXPECT_FALSE(story.next_request(s, nullptr, model)) << "nothing changed";
+  s.story.captions += "\n";
+  EXPECT_FALSE(story.next_request(s, nullptr, model)) << "a blank line changes nothing";
+  s.story.strength = 1.0f;
+  EXPECT_TRUE(story.next_request(s, nullptr, model));
+  s.story.style = -1;
+  req = story.next_request(s, nullptr, model);
+  ASSERT_TRUE(req);
+  EXPECT_TRUE(req->style.vector.empty()) << "no style";
+  story.style_made(style("mine", 1.f), s, model);
+  s.story.style = -1;
+  EXPECT_TRUE(story.next_request(s, nullptr, model)) << "a new session style is a change";
+
+  // The passage comes back: the panel shows it and the sliders follow its thought.
+  controller::StoryResult r;
+  r.passage = {"She rode.", "The sea was loud."};
+  r.shifted = {1.f, 2.f, 3.f};
+  r.content_kept = 0.5;
+  controller::Story::show_passage(r, s);
+  EXPECT_EQ(s.story.passage, r.passage);
+  EXPECT_EQ(s.sliders.z, r.shifted);
+  EXPECT_DOUBLE_EQ(s.story.content_kept, 0.5);
+  r.shifted = {1.f};
+  s.sliders.z = {0.f, 0.f, 0.f};
+  controller::Story::show_passage(r, s);
+  EXPECT_EQ(s.sliders.z, (std::vector<float>{0.f, 0.f, 0.f})) << "a thought of another size leaves the sliders";
+}
+
+TEST(StoryController, KeptPassagesAndStylesMadeFromTypedSentences) {
+  AppState s;
+  controller::Story story;
+  s.story.passage = {"One.", "Two."};
+  story.apply({act::KeepPassage{}, act::KeepPassage{}}, s);
+  EXPECT_EQ(s.story.kept, (std::vector<std::string>{"One. Two."})) << "not kept twice in a row";
+
+  s.story.style_a_text = "I love you.\n";
+  s.story.style_b_text = "";
+  EXPECT_FALSE(story.apply({act::MakeStyle{}}, s));
+  EXPECT_NE(s.story.style_error.find("at least one sentence in A and one in B"), std::string::npos);
+  s.story.style_b_text = "The car is red.\nThe road is long.";
+  s.story.style_name = "";
+  EXPECT_FALSE(story.apply({act::MakeStyle{}}, s));
+  EXPECT_NE(s.story.style_error.find("give the style a name"), std::string::npos);
+  s.story.style_name = "love";
+  s.story.captions = "";
+  auto job = story.apply({act::MakeStyle{}}, s);
+  ASSERT_TRUE(job);
+  EXPECT_TRUE(s.story.style_error.empty());
+  EXPECT_EQ(job->name, "love");
+  EXPECT_EQ(job->a, (std::vector<std::string>{"I love you."}));
+  EXPECT_EQ(job->probe, job->b) << "without captions B's sentences calibrate it";
+  EXPECT_TRUE(s.story.style_progress.running);
+}
+
+TEST(StoryController, TheSessionKeepsTheStoryPart) {
+  AppState s;
+  s.model.info.dim = 3;
+  controller::Story story;
+  const std::vector<latent::StyleVector> model = {style("romance", 1.2f)};
+  story.list_styles(s, model);
+  story.style_made(style("mine", 1.5f), s, model);
+  s.story.captions = "A cat.";
+  s.story.strength = 0.7f, s.story.strength_default = false, s.story.method = 2, s.story.sentences = 6;
+  s.story.kept = {"Kept one."};
+  s.story.style_a_text = "a", s.story.style_b_text = "b";
+  const nlohmann::json part = story.session_part(s, nlohmann::json::array({"written by the studio"}));
+  EXPECT_EQ(part["style"], "mine");
+  EXPECT_EQ(part["styles"][0], "written by the studio");
+
+  AppState t;
+  controller::Story other;
+  // Styles of another size than the model's are left out; the session's choice, strength and text come back.
+  other.apply_session_part(part, {style("mine", 1.5f), style("wrong size", 1.f, 5)}, 3, t, model);
+  EXPECT_EQ(t.story.style_names, (std::vector<std::string>{"romance", "mine"}));
+  EXPECT_EQ(t.story.style, 1);
+  EXPECT_FLOAT_EQ(t.story.strength, 0.7f);
+  other.apply({}, t);
+  EXPECT_FLOAT_EQ(t.story.strength, 0.7f) << "the session's strength, not the style's calibrated one";
+  EXPECT_EQ(t.story.captions, "A cat.");
+  EXPECT_EQ(t.story.method, 2);
+  EXPECT_EQ(t.story.sentences, 6);
+  EXPECT_EQ(t.story.kept, s.story.kept);
+  EXPECT_EQ(t.story.style_a_text, "a");
+  EXPECT_EQ(other.session_styles().size(), 1u);
 }

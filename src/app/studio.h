@@ -13,6 +13,7 @@
 #include "app_state.h"
 #include "controller/drops.h"
 #include "controller/session_saver.h"
+#include "controller/story.h"
 #include "latent/caption_model.h"
 #include "latent/labels.h"
 #include "latent/model_sandbox.h"
@@ -188,8 +189,7 @@ class Studio {
   void handle_consent();
   // Sentence models (studio_story.cpp)
   const latent::StorytellerSpace* storyteller() const;
-  std::vector<latent::StyleVector> all_styles() const;
-  void refresh_story_styles();
+  std::vector<latent::StyleVector> model_styles() const;  // the open storyteller's own
   void setup_story();
   void show_story_image(const std::string& path);
   void handle_story();
@@ -301,11 +301,10 @@ class Studio {
   int settled_frames_ = 0;
   double started_ = 0;
   // Sentence models
-  std::vector<latent::StyleVector> session_styles_;  // made here, saved in the session
+  controller::Story story_;  // styles, requests, results and the session's story part
   std::shared_ptr<latent::CaptionModel> caption_model_;  // --caption-model, opened on first use
-  std::string submitted_story_, story_drop_;
+  std::string story_drop_;
   uint64_t story_generation_ = 0, story_shown_ = 0;
-  int last_story_style_ = -1;
 };
 
 // The import an import sheet describes: what the probe found, as the person corrected it

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "poll_task.h"
 #include "studio.h"
 
 namespace fs = std::filesystem;
@@ -74,8 +73,8 @@ void Studio::take_face_text_actions() {
 
 void Studio::poll_face_text() {
   auto& ft = state_.faces_text;
-  poll_task(
-      workers_.face_text_task, ft.progress,
+  workers_.face_text_task.poll(
+      ft.progress,
       [&](FaceTextOpened o) {
         if (o.model_source != state_.model.info.source) return;  // another model opened meanwhile
         face_text_ = o.vse;
@@ -85,8 +84,8 @@ void Studio::poll_face_text() {
         ft.status = o.status;
       },
       [&](const std::string& e) { show_error(ft.error, e); });
-  poll_task(
-      workers_.describe_task, ft.progress,
+  workers_.describe_task.poll(
+      ft.progress,
       [&](DescribeDone d) {
         if (d.model_source != state_.model.info.source || static_cast<int>(d.z.size()) != state_.model.info.dim) return;
         state_.sliders.z = d.z;
@@ -95,8 +94,8 @@ void Studio::poll_face_text() {
       },
       [&](const std::string& e) { show_error(ft.error, e); });
   Progress nearest_progress;
-  poll_task(
-      workers_.nearest_task, nearest_progress,
+  workers_.nearest_task.poll(
+      nearest_progress,
       [&](NearestDone n) {
         ft.nearest.clear();
         for (const auto& d : n.nearest) ft.nearest.emplace_back(d.text, d.score);

@@ -19,8 +19,7 @@ namespace fs = std::filesystem;
 namespace studio {
 
 void Studio::clear_map_pictures() {
-  if (workers_.atlas_task) workers_.atlas_task->cancel();
-  workers_.atlas_task.reset();
+  workers_.atlas_task.drop();
   atlas_pending_.reset();
   for (TextureId t : state_.map.atlas.pages) delete_texture(t);
   state_.map.atlas = {};
@@ -33,24 +32,16 @@ void Studio::clear_map_pictures() {
 
 void Studio::handle_map_pictures() {
   // The atlas, once built.
-  if (workers_.atlas_task) {
-    state_.map.atlas_progress = {true, workers_.atlas_task->progress(), workers_.atlas_task->stage()};
-    if (workers_.atlas_task->done()) {
-      state_.map.atlas_progress.running = false;
-      try {
-        ThumbnailAtlas a = workers_.atlas_task->take();
+  workers_.atlas_task.poll(
+      state_.map.atlas_progress,
+      [&](ThumbnailAtlas a) {
         if (dataset_ && a.count == state_.dataset.count) {
           for (TextureId t : state_.map.atlas.pages) delete_texture(t);
           state_.map.atlas = {};
           atlas_pending_ = std::move(a);
         }
-      } catch (const latent::Cancelled&) {
-      } catch (const std::exception& e) {
-        show_error(state_.map.error, std::string("the map's pictures could not be made: ") + e.what());
-      }
-      workers_.atlas_task.reset();
-    }
-  }
+      },
+      [&](const std::string& e) { show_error(state_.map.error, "the map's pictures could not be made: " + e); });
   // Its pages go to the GPU a few a frame: a million pictures are 62 pages of 16 MB, and
   // uploading them in one frame stalled the UI for about a second. The map draws pictures
   // once every page is there (atlas.count is set last).
@@ -111,19 +102,9 @@ void Studio::handle_map_pictures() {
     workers_.export_selection(dataset_->data, state_.map.selection, std::move(columns), std::move(rows), path, images);
     state_.map.selection_status.clear();
   }
-  if (workers_.selection_task) {
-    state_.map.selection_progress = {true, workers_.selection_task->progress(), workers_.selection_task->stage()};
-    if (workers_.selection_task->done()) {
-      state_.map.selection_progress.running = false;
-      try {
-        state_.map.selection_status = workers_.selection_task->take();
-      } catch (const latent::Cancelled&) {
-      } catch (const std::exception& e) {
-        show_error(state_.map.selection_status, e.what());
-      }
-      workers_.selection_task.reset();
-    }
-  }
+  workers_.selection_task.poll(
+      state_.map.selection_progress, [&](std::string status) { state_.map.selection_status = std::move(status); },
+      [&](const std::string& e) { show_error(state_.map.selection_status, e); });
 }
 
 void Studio::load_labels(const std::string& path) {
@@ -334,7 +315,7 @@ void Studio::handle_map_requests() {
       state_.map.error = e.what();
     }
   }
-  if (asked(act::CancelMap{}) && workers_.map_task) workers_.map_task->cancel();
+  if (asked(act::CancelMap{})) workers_.map_task.cancel();
   // A map asked for while one is computed waits for it; without a model it is dropped.
   if (!space_) state_.actions.drop_if<act::ComputeMap>([](const act::ComputeMap&) { return true; });
   if (!workers_.map_task && state_.actions.take_last<act::ComputeMap>()) {

@@ -135,8 +135,7 @@ void Studio::install_model(LoadedModel loaded) {
   glfwSetWindowTitle(window_, ("Latent Studio - " + info.name).c_str());
   layout_for_model(info.modality);
   open_face_text_for_model();
-  session_styles_.clear();
-  submitted_story_.clear();
+  story_.new_model();
   state_.story.passage.clear();
   state_.story.map_ready = false;
   state_.view.text.clear();
@@ -242,7 +241,7 @@ void Studio::clear_dataset() {
   }
   state_.dataset.count = 0;
   state_.dataset.picked = -1;
-  if (workers_.map_task) workers_.map_task->cancel();
+  workers_.map_task.cancel();
   map_.reset();
   map_points_.reset();
   state_.map.xy.clear();

@@ -12,7 +12,6 @@
 
 #include "controller/walk.h"
 #include "latent/image_io.h"
-#include "poll_task.h"
 
 namespace fs = std::filesystem;
 
@@ -42,11 +41,11 @@ void Studio::handle_walk() {
   const std::optional<latent::Walk> walk = controller::step_walk(actions, s, s.model.info.dim, dt);
 
   // Exports run on a task; the panel shows progress and can cancel.
-  poll_task(
-      workers_.export_task, s.exports.progress, [&](std::string msg) { s.exports.status = msg; },
+  workers_.export_task.poll(
+      s.exports.progress, [&](std::string msg) { s.exports.status = msg; },
       [&](const std::string& e) { s.exports.status = "export failed: " + e; });
   if (asked(act::CancelExport{})) {
-    if (workers_.export_task) workers_.export_task->cancel();
+    workers_.export_task.cancel();
     s.exports.status = "export cancelled: nothing was written";
   }
   const auto beside = [&](const std::string& suffix) {

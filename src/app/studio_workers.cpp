@@ -24,7 +24,6 @@
 #include "latent/torch_space.h"
 #include "latent/walk.h"
 #include "latent/workspace.h"
-#include "poll_task.h"
 #include "gl/texture.h"
 
 namespace fs = std::filesystem;
@@ -33,8 +32,8 @@ namespace studio {
 
 void Studio::poll_workers() {
   poll_story();
-  poll_task(
-      workers_.model_task, state_.model.load,
+  workers_.model_task.poll(
+      state_.model.load,
       [&](LoadedModel m) {
         install_model(std::move(m));
         state_.model.error.clear();
@@ -46,16 +45,16 @@ void Studio::poll_workers() {
         if (latent::is_torchscript_file(opening_path_) && !retried_bare_.count(opening_path_))
           unpaired_bare_.push_back(opening_path_);
       });
-  poll_task(
-      workers_.index_task, state_.words.index,
+  workers_.index_task.poll(
+      state_.words.index,
       [&](std::shared_ptr<const latent::ApproxIndex> idx) {
         word_index_ = std::move(idx);
         state_.words.index_ready = true;
         state_.words.index_note = word_index_->describe();
       },
       [&](const std::string& e) { state_.words.index_note = "no approximate index: " + e; });
-  poll_task(
-      workers_.map_task, state_.map.progress,
+  workers_.map_task.poll(
+      state_.map.progress,
       [&](MapResult m) {
         map_ = std::move(m);
         state_.map.xy.assign(map_->xy.data(), map_->xy.data() + map_->xy.size());
@@ -79,15 +78,15 @@ void Studio::poll_workers() {
         state_.map.index = workers_.map_snapshot->index, state_.map.index_version = state_.map.xy_version;
     }
   }
-  poll_task(
-      workers_.dataset_task, state_.dataset.load,
+  workers_.dataset_task.poll(
+      state_.dataset.load,
       [&](LoadedDataset d) {
         install_dataset(std::move(d));
         state_.dataset.error.clear();
       },
       [&](const std::string& e) { show_error(state_.dataset.error, e); });
-  poll_task(
-      workers_.invert_task, state_.invert.progress,
+  workers_.invert_task.poll(
+      state_.invert.progress,
       [&](InvertDone d) {
         if (static_cast<int>(d.z.size()) != state_.model.info.dim) return;  // the model changed meanwhile
         state_.sliders.z = d.z;
@@ -101,8 +100,8 @@ void Studio::poll_workers() {
       },
       [&](const std::string& e) { show_error(state_.invert.error, e); });
   poll_face_text();
-  poll_task(
-      workers_.influence_task, state_.sliders.influence_progress,
+  workers_.influence_task.poll(
+      state_.sliders.influence_progress,
       [&](std::vector<float> v) {
         if (static_cast<int>(v.size()) == state_.model.info.dim) state_.sliders.influence = std::move(v);
       },

@@ -159,13 +159,13 @@ Workers::Workers()
 
 void Workers::make_style(std::shared_ptr<const Space> space, std::string name, std::vector<std::string> a,
                           std::vector<std::string> b, std::vector<std::string> probe) {
-  style_task = std::make_unique<Task<StyleVector>>([=](TaskContext& ctx) {
+  style_task.start(std::make_unique<Task<StyleVector>>([=](TaskContext& ctx) {
     const auto* st = space ? space->sentences() : nullptr;
     if (!st) throw UnsupportedError("the open model does not read sentences");
     return latent::make_style(*st, name, a, b, probe, std::to_string(a.size()) + " sentences typed as A",
                               std::to_string(b.size()) + " sentences typed as B",
                               [&](float f, const std::string& stage) { return ctx.progress(f, stage); });
-  });
+  }));
 }
 
 namespace {
@@ -229,7 +229,7 @@ void Workers::open_model(const std::string& path_in, const ModelCheckOptions* ch
   if (check) checked = *check;
   std::optional<TorchScriptImport> pair;
   if (pair_with && check && is_torchscript_file(path_in)) pair = *pair_with;
-  model_task = std::make_unique<Task<LoadedModel>>([path_in, checked, pair, pair_probe,
+  model_task.start(std::make_unique<Task<LoadedModel>>([path_in, checked, pair, pair_probe,
                                                     open = open_options](TaskContext& ctx) {
     LoadedModel out;
     std::string path = path_in;
@@ -289,22 +289,22 @@ void Workers::open_model(const std::string& path_in, const ModelCheckOptions* ch
     if (out.imported.is_object()) out.preview = preview_of(*space);
     out.space = std::move(space);
     return out;
-  });
+  }));
 }
 
 void Workers::reimport_model(const TorchScriptImport& spec_in, const ModelCheckOptions& check,
                               const nlohmann::json& probe) {
-  model_task = std::make_unique<Task<LoadedModel>>([spec_in, check, probe, open = open_options](TaskContext& ctx) {
+  model_task.start(std::make_unique<Task<LoadedModel>>([spec_in, check, probe, open = open_options](TaskContext& ctx) {
     LoadedModel out;
     out.check_seconds = 0;
     ctx.progress(0.1f, "re-importing " + spec_in.generator);
     open_reimport(spec_in, check, probe, open, out);
     return out;
-  });
+  }));
 }
 
 void Workers::open_index(std::shared_ptr<const Space> space) {
-  index_task = std::make_unique<Task<std::shared_ptr<const ApproxIndex>>>([space](TaskContext& ctx) {
+  index_task.start(std::make_unique<Task<std::shared_ptr<const ApproxIndex>>>([space](TaskContext& ctx) {
     const auto* wv = space ? space->words() : nullptr;
     if (!wv) throw UnsupportedError("only word vectors have an approximate index");
     const std::string path = ApproxIndex::path_for(wv->info().source);
@@ -323,7 +323,7 @@ void Workers::open_index(std::shared_ptr<const Space> space) {
       // Not cached (read-only folder): built again next time.
     }
     return std::shared_ptr<const ApproxIndex>(std::move(idx));
-  });
+  }));
 }
 
 namespace {
@@ -335,7 +335,7 @@ std::shared_ptr<const MapIndex> index_of(const RowMatrixXf& xy) {
 
 void Workers::open_map(std::shared_ptr<const RowMatrixXf> points, ProjectionMethod method) {
   auto snapshot = map_snapshot;
-  map_task = std::make_unique<Task<MapResult>>([points, method, snapshot](TaskContext& ctx) {
+  map_task.start(std::make_unique<Task<MapResult>>([points, method, snapshot](TaskContext& ctx) {
     MapResult out;
     out.method = to_string(method);
     if (method == ProjectionMethod::Pca) {
@@ -371,11 +371,11 @@ void Workers::open_map(std::shared_ptr<const RowMatrixXf> points, ProjectionMeth
     out.xy = project_2d(*points, opt);
     out.index = index_of(out.xy);
     return out;
-  });
+  }));
 }
 
 void Workers::invert_image(const std::string& path, std::shared_ptr<const Space> space) {
-  invert_task = std::make_unique<Task<InvertDone>>([path, space](TaskContext& ctx) {
+  invert_task.start(std::make_unique<Task<InvertDone>>([path, space](TaskContext& ctx) {
     if (!space || space->info().modality != Modality::Image)
       throw UnsupportedError("open an image model to put an image into its latent space");
     ctx.progress(0.f, "reading " + std::filesystem::path(path).filename().string());
@@ -391,11 +391,11 @@ void Workers::invert_image(const std::string& path, std::shared_ptr<const Space>
     out.mse = p.mse;
     out.how = p.how;
     return out;
-  });
+  }));
 }
 
 void Workers::export_walk(std::shared_ptr<const Space> space, Walk walk, std::string path, VideoOptions options) {
-  export_task = std::make_unique<Task<std::string>>([space, walk, path, options](TaskContext& ctx) mutable {
+  export_task.start(std::make_unique<Task<std::string>>([space, walk, path, options](TaskContext& ctx) mutable {
     walk.validate(space->info().dim);
     const int n = walk.frame_count(options.fps);
     if (n < 1) throw UnsupportedError("the walk is shorter than one frame at " + std::to_string(options.fps) + " fps");
@@ -410,11 +410,11 @@ void Workers::export_walk(std::shared_ptr<const Space> space, Walk walk, std::st
     std::snprintf(buf, sizeof buf, "wrote %d frames (%.2f s at %g fps, %dx%d, %s) to %s", n, n / options.fps,
                   options.fps, writer->width(), writer->height(), writer->describe().c_str(), path.c_str());
     return std::string(buf);
-  });
+  }));
 }
 
 void Workers::export_grid(std::shared_ptr<const Space> space, Walk walk, std::string path, int steps, int scale) {
-  export_task = std::make_unique<Task<std::string>>([space, walk, path, steps, scale](TaskContext& ctx) {
+  export_task.start(std::make_unique<Task<std::string>>([space, walk, path, steps, scale](TaskContext& ctx) {
     walk.validate(space->info().dim);
     std::vector<Image> cells;
     const size_t segments = walk.keys.size() - (walk.loop ? 0 : 1);
@@ -430,18 +430,18 @@ void Workers::export_grid(std::shared_ptr<const Space> space, Walk walk, std::st
     }
     save_png(make_grid(cells, steps), path);
     return "wrote a " + std::to_string(segments) + " x " + std::to_string(steps) + " grid to " + path;
-  });
+  }));
 }
 
 void Workers::rank_influence(std::shared_ptr<const Space> space, Latent z) {
-  influence_task = std::make_unique<Task<std::vector<float>>>([space, z](TaskContext& ctx) {
+  influence_task.start(std::make_unique<Task<std::vector<float>>>([space, z](TaskContext& ctx) {
     return latent::rank_influence(*space, z, [&ctx](float f, const std::string& stage) { return ctx.progress(f, stage); });
-  });
+  }));
 }
 
 void Workers::open_face_text(const std::string& path, SpaceInfo model, bool named) {
   const std::string device = open_options.device;
-  face_text_task = std::make_unique<Task<FaceTextOpened>>([path, model, named, device](TaskContext& ctx) {
+  face_text_task.start(std::make_unique<Task<FaceTextOpened>>([path, model, named, device](TaskContext& ctx) {
     ctx.progress(0.f, "opening " + std::filesystem::path(path).filename().string());
     FaceTextOpened out;
     out.path = path;
@@ -457,7 +457,7 @@ void Workers::open_face_text(const std::string& path, SpaceInfo model, bool name
     out.vse = vse;
     face_text_readiness(*vse, model, out.ready, out.status);
     return out;
-  });
+  }));
 }
 
 void face_text_readiness(const FaceText& vse, const SpaceInfo& model, bool& ready, std::string& status) {
@@ -472,28 +472,28 @@ void face_text_readiness(const FaceText& vse, const SpaceInfo& model, bool& read
 }
 
 void Workers::describe_face(std::shared_ptr<const FaceText> vse, SpaceInfo model, std::string text) {
-  describe_task = std::make_unique<Task<DescribeDone>>([vse, model, text](TaskContext& ctx) {
+  describe_task.start(std::make_unique<Task<DescribeDone>>([vse, model, text](TaskContext& ctx) {
     ctx.progress(0.f, "reading the description");
     DescribeDone out;
     out.text = text;
     out.model_source = model.source;
     out.z = vse->text_to_latents(text, model, 1, 0).front();
     return out;
-  });
+  }));
 }
 
 void Workers::nearest_descriptions(std::shared_ptr<const FaceText> vse, std::string path) {
-  nearest_task = std::make_unique<Task<NearestDone>>([vse, path](TaskContext& ctx) {
+  nearest_task.start(std::make_unique<Task<NearestDone>>([vse, path](TaskContext& ctx) {
     ctx.progress(0.f, "describing the photo");
     NearestDone out;
     out.path = path;
     out.nearest = vse->describe(load_image(path), 5);
     return out;
-  });
+  }));
 }
 
 void Workers::open_dataset(const std::string& path, std::shared_ptr<const Space> space) {
-  dataset_task = std::make_unique<Task<LoadedDataset>>([path, space](TaskContext& ctx) {
+  dataset_task.start(std::make_unique<Task<LoadedDataset>>([path, space](TaskContext& ctx) {
     if (!space) throw UnsupportedError("open a model before a dataset");
     if (space->info().modality != Modality::Image || !space->info().can_encode)
       throw UnsupportedError("model '" + space->info().name + "' cannot encode images, so it cannot map an image dataset");
@@ -508,7 +508,7 @@ void Workers::open_dataset(const std::string& path, std::shared_ptr<const Space>
     }));
     out.data = std::move(data);
     return out;
-  });
+  }));
 }
 
 int atlas_cell(long count, int side) {
@@ -547,15 +547,15 @@ ThumbnailAtlas make_thumbnail_atlas(const ImageDataset& data, int page_size, con
 }
 
 void Workers::build_atlas(std::shared_ptr<const ImageDataset> data) {
-  atlas_task = std::make_unique<Task<ThumbnailAtlas>>([data](TaskContext& ctx) {
+  atlas_task.start(std::make_unique<Task<ThumbnailAtlas>>([data](TaskContext& ctx) {
     return make_thumbnail_atlas(*data, 2048, [&ctx](float f) { return ctx.progress(f, "pictures for the map"); });
-  });
+  }));
 }
 
 void Workers::export_selection(std::shared_ptr<const ImageDataset> data, std::vector<long> items,
                                 std::vector<std::string> label_columns,
                                 std::vector<std::vector<std::string>> label_rows, std::string path, bool images) {
-  selection_task = std::make_unique<Task<std::string>>([=](TaskContext& ctx) {
+  selection_task.start(std::make_unique<Task<std::string>>([=](TaskContext& ctx) {
     namespace fs = std::filesystem;
     if (items.empty()) throw UnsupportedError("nothing is selected: hold shift and drag a lasso over the map first");
     auto name_of = [&](long i) {
@@ -593,7 +593,7 @@ void Workers::export_selection(std::shared_ptr<const ImageDataset> data, std::ve
       if (!ctx.progress(static_cast<float>(k + 1) / items.size(), "writing pictures")) throw Cancelled();
     }
     return "wrote " + std::to_string(items.size()) + " pictures to " + path;
-  });
+  }));
 }
 
 }  // namespace studio

@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "controller/points.h"
+#include "controller/story.h"
+#include "task_slot.h"
 #include "latent/dataset.h"
 #include "latent/face_text.h"
 #include "latent/jobs.h"
@@ -55,26 +57,9 @@ struct Decoded {
   std::string text;
 };
 
-// Captions -> their mean thought + strength x style -> a passage.
-struct StoryRequest {
-  std::shared_ptr<const latent::Space> space;
-  std::vector<std::string> captions;
-  latent::StyleVector style;     // an empty vector: no style
-  float strength = 0;
-  latent::TextDecodeOptions decode;
-  int sentences = 4;
-  std::string key;               // what the studio asked for, returned as it was
-};
-struct StoryResult {
-  std::vector<std::string> passage;
-  double novel_likeness = 0, content_kept = 0;
-  latent::Latent shifted;        // the thought the passage was decoded from
-  // The map of the style's examples (remade when the model or style changes).
-  std::vector<std::pair<float, float>> map_a, map_b;
-  std::pair<float, float> caption_xy{0, 0}, shifted_xy{0, 0};
-  bool has_map = false;
-  std::string key;
-};
+// Captions -> a passage (controller/story.h).
+using controller::StoryRequest;
+using controller::StoryResult;
 
 struct WordRequest {
   std::shared_ptr<const latent::Space> space;
@@ -217,29 +202,29 @@ class Workers {
   latent::LatestWorker<controller::ExpressionJob, latent::Latent> expression;
   // The map's pictures, built once per dataset.
   void build_atlas(std::shared_ptr<const latent::ImageDataset> data);
-  std::unique_ptr<latent::Task<ThumbnailAtlas>> atlas_task;
+  TaskSlot<ThumbnailAtlas> atlas_task;
   // The lasso's selection written out: a CSV list (index, name and the label columns) or a
   // folder of its pictures as PNG files.
   void export_selection(std::shared_ptr<const latent::ImageDataset> data, std::vector<long> items,
                         std::vector<std::string> label_columns, std::vector<std::vector<std::string>> label_rows,
                         std::string path, bool images);
-  std::unique_ptr<latent::Task<std::string>> selection_task;
+  TaskSlot<std::string> selection_task;
   // A style vector from two lists of sentences (sentence models), calibrated on `probe`.
   void make_style(std::shared_ptr<const latent::Space> space, std::string name, std::vector<std::string> a,
                   std::vector<std::string> b, std::vector<std::string> probe);
-  std::unique_ptr<latent::Task<latent::StyleVector>> style_task;
-  std::unique_ptr<latent::Task<LoadedModel>> model_task;
-  std::unique_ptr<latent::Task<LoadedDataset>> dataset_task;
+  TaskSlot<latent::StyleVector> style_task;
+  TaskSlot<LoadedModel> model_task;
+  TaskSlot<LoadedDataset> dataset_task;
   // Opens (or builds and caches) the approximate index of a large vocabulary.
   void open_index(std::shared_ptr<const latent::Space> space);
-  std::unique_ptr<latent::Task<std::shared_ptr<const latent::ApproxIndex>>> index_task;
+  TaskSlot<std::shared_ptr<const latent::ApproxIndex>> index_task;
   // Maps `points` to 2-D on a task; intermediate layouts appear in map_snapshot.
   void open_map(std::shared_ptr<const latent::RowMatrixXf> points, latent::ProjectionMethod method);
-  std::unique_ptr<latent::Task<MapResult>> map_task;
+  TaskSlot<MapResult> map_task;
   // Puts an image file into the latent space (encoder, refined or replaced by gradient
   // descent for neural models).
   void invert_image(const std::string& path, std::shared_ptr<const latent::Space> space);
-  std::unique_ptr<latent::Task<InvertDone>> invert_task;
+  TaskSlot<InvertDone> invert_task;
   // Writes the walk's frames (decoded here, off the UI thread) as MP4, GIF or PNG frames;
   // the result is a line for people ("wrote 180 frames ... to walk.mp4").
   void export_walk(std::shared_ptr<const latent::Space> space, latent::Walk walk, std::string path,
@@ -247,17 +232,17 @@ class Workers {
   // An interpolation sheet: one row per segment of the walk, `steps` images each.
   void export_grid(std::shared_ptr<const latent::Space> space, latent::Walk walk, std::string path, int steps,
                    int scale);
-  std::unique_ptr<latent::Task<std::string>> export_task;
+  TaskSlot<std::string> export_task;
   // Per dimension: RMS pixel change when z moves by one standard deviation along it.
   void rank_influence(std::shared_ptr<const latent::Space> space, latent::Latent z);
-  std::unique_ptr<latent::Task<std::vector<float>>> influence_task;
+  TaskSlot<std::vector<float>> influence_task;
   // Faces and words: open the space for a model, a description -> a point, a photo -> descriptions.
   void open_face_text(const std::string& path, latent::SpaceInfo model, bool named);
   void describe_face(std::shared_ptr<const latent::FaceText> vse, latent::SpaceInfo model, std::string text);
   void nearest_descriptions(std::shared_ptr<const latent::FaceText> vse, std::string path);
-  std::unique_ptr<latent::Task<FaceTextOpened>> face_text_task;
-  std::unique_ptr<latent::Task<DescribeDone>> describe_task;
-  std::unique_ptr<latent::Task<NearestDone>> nearest_task;
+  TaskSlot<FaceTextOpened> face_text_task;
+  TaskSlot<DescribeDone> describe_task;
+  TaskSlot<NearestDone> nearest_task;
   std::shared_ptr<MapSnapshot> map_snapshot = std::make_shared<MapSnapshot>();
 };
 
