@@ -11,7 +11,10 @@
 #include "controller/drops.h"
 #include "controller/groups.h"
 #include "controller/live.h"
+#include "controller/map.h"
+#include "controller/model.h"
 #include "controller/points.h"
+#include "controller/session.h"
 #include "controller/session_saver.h"
 #include "controller/story.h"
 #include "controller/walk.h"
@@ -764,4 +767,291 @@ TEST(StoryController, TheSessionKeepsTheStoryPart) {
   EXPECT_EQ(t.story.kept, s.story.kept);
   EXPECT_EQ(t.story.style_a_text, "a");
   EXPECT_EQ(other.session_styles().size(), 1u);
+}
+
+// The map's labels, colours, layout, filter and attribute sliders (controller/map.h).
+TEST(MapController, LabelsGiveColoursAndAFileOfAnotherLengthIsRefused) {
+  test_util::TempDir tmp;
+  touch(tmp / "labels.csv", "glasses,male\n1,1\n0,1\n1,0\n0,0\n");
+  touch(tmp / "short.csv", "glasses\n1\n0\n");
+  AppState s;
+  s.dataset.count = 4;
+  controller::Map map;
+  s.labels.path_input = tmp / "labels.csv";
+  map.follow_labels(s, false, "");
+  EXPECT_EQ(map.labels(), nullptr) << "no dataset: the labels wait";
+  map.follow_labels(s, true, "male");
+  ASSERT_NE(map.labels(), nullptr);
+  EXPECT_EQ(s.labels.columns, (std::vector<std::string>{"glasses", "male"}));
+  EXPECT_EQ(s.labels.color_column, 1) << "coloured by the column named at start";
+  EXPECT_EQ(s.map.colors, (std::vector<int>{0, 0, 1, 1}));
+  EXPECT_EQ(s.labels.color_names, (std::vector<std::string>{"1", "0"}));
+  EXPECT_EQ(map.color_by(s), "male");
+  EXPECT_EQ(map.labels_path(), s.labels.path_input);
+  s.labels.color_column = 0;
+  const uint64_t style = s.map.style_version;
+  map.follow_labels(s, true, "male");
+  EXPECT_EQ(s.map.colors, (std::vector<int>{0, 1, 0, 1}));
+  EXPECT_GT(s.map.style_version, style);
+
+  s.labels.path_input = tmp / "short.csv";
+  map.follow_labels(s, true, "");
+  EXPECT_EQ(map.labels(), nullptr);
+  EXPECT_NE(s.labels.error.find("has 2 rows but the dataset has 4 items"), std::string::npos) << s.labels.error;
+  EXPECT_EQ(map.labels_path(), "") << "a session does not record labels that were refused";
+  EXPECT_TRUE(s.map.colors.empty());
+  s.labels.path_input = tmp / "missing.csv";
+  map.follow_labels(s, true, "");
+  EXPECT_FALSE(s.labels.error.empty()) << "a path still being typed is not read";
+}
+
+TEST(MapController, TheLayoutIsMadeOfTheDatasetsPointsAndThePointIsPlacedOnIt) {
+  auto space = small_pca();
+  AppState s;
+  controller::Map map;
+  EXPECT_EQ(map.points_for_map(s, *space, nullptr), nullptr);
+  EXPECT_NE(s.map.error.find("load a dataset first"), std::string::npos);
+  auto two = std::make_shared<latent::RowMatrixXf>(latent::RowMatrixXf::Zero(2, 3));
+  EXPECT_EQ(map.points_for_map(s, *space, two), nullptr);
+  EXPECT_NE(s.map.error.find("at least 3 points"), std::string::npos);
+
+  auto points = std::make_shared<latent::RowMatrixXf>(4, 3);
+  *points << 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1;
+  const auto got = map.points_for_map(s, *space, points);
+  EXPECT_EQ(got.get(), points.get()) << "shared with the worker, not copied";
+  controller::MapResult r;
+  r.xy.resize(4, 2);
+  r.xy << 0, 0, 10, 0, 0, 10, 10, 10;
+  r.method = "tsne";
+  s.map.selection = {1};
+  map.show(r, s);
+  EXPECT_EQ(s.map.xy.size(), 8u);
+  EXPECT_EQ(s.map.shown_method, "tsne");
+  EXPECT_TRUE(s.map.selection.empty());
+  EXPECT_EQ(map.method(), "tsne");
+  // On a point of the data, the point sits (almost) where that point is.
+  s.sliders.z = {1.f, 0.f, 0.f};
+  map.place_current(s);
+  ASSERT_TRUE(s.map.current_valid);
+  EXPECT_NEAR(s.map.current[0], 10.f, 0.01f);
+  EXPECT_NEAR(s.map.current[1], 0.f, 0.01f);
+  // A linear map places it exactly: y = axes (z - mean).
+  controller::MapResult lin = r;
+  lin.linear = true;
+  lin.mean = Eigen::VectorXf::Zero(3);
+  lin.axes = latent::RowMatrixXf::Zero(2, 3);
+  lin.axes(0, 2) = 2.f, lin.axes(1, 0) = -1.f;
+  map.show(lin, s);
+  s.sliders.z = {3.f, 0.f, 4.f};
+  map.place_current(s);
+  EXPECT_FLOAT_EQ(s.map.current[0], 8.f);
+  EXPECT_FLOAT_EQ(s.map.current[1], -3.f);
+  s.sliders.z = {1.f, 2.f};
+  map.place_current(s);
+  EXPECT_FALSE(s.map.current_valid) << "a point of another size is not on the map";
+  map.clear(s);
+  EXPECT_TRUE(s.map.xy.empty());
+  EXPECT_EQ(map.method(), "");
+}
+
+TEST(MapController, OnlyTheNewestFilterAnswerIsShown) {
+  AppState s;
+  controller::Map map;
+  s.map.xy.assign(6, 0.f);  // 3 points
+  s.map.names = {"king", "queen", "apple"};
+  s.map.filter = "^k";
+  auto r = map.filter_request(s, nullptr);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->count, 3u);
+  ASSERT_TRUE(r->names);
+  EXPECT_EQ(r->names->size(), 3u);
+  EXPECT_FALSE(map.filter_request(s, nullptr)) << "the same text is not asked twice";
+  map.filter_asked(7);
+  s.map.filter = "queen";
+  ASSERT_TRUE(map.filter_request(s, nullptr));
+  map.filter_asked(8);
+  controller::FilterResult old{{1, 0, 0}}, newest{{0, 1, 0}};
+  map.filter_answered(7, &old, "", s);
+  EXPECT_TRUE(s.map.match.empty()) << "an answer overtaken is dropped";
+  controller::FilterResult wrong{{1, 1}};
+  map.filter_answered(8, &wrong, "", s);
+  EXPECT_TRUE(s.map.match.empty()) << "an answer for other points is dropped";
+  map.filter_answered(8, &newest, "", s);
+  EXPECT_EQ(s.map.match, (std::vector<char>{0, 1, 0}));
+  map.filter_answered(8, nullptr, "bad regular expression", s);
+  EXPECT_EQ(s.map.filter_error, "bad regular expression");
+  s.map.filter = "";
+  EXPECT_FALSE(map.filter_request(s, nullptr));
+  EXPECT_TRUE(s.map.match.empty());
+  EXPECT_TRUE(s.map.filter_error.empty());
+  EXPECT_EQ(map.filter_generation(), 0u) << "a cleared filter drops the answer on its way";
+}
+
+TEST(MapController, StartGroupsMakeSlidersThatMoveThePointByTheGroupsDifference) {
+  test_util::TempDir tmp;
+  touch(tmp / "labels.csv", "glasses\n1\n0\n1\n0\n");
+  const latent::LabelTable labels = latent::LabelTable::read_csv(tmp / "labels.csv");
+  latent::RowMatrixXf points(4, 2);
+  points << 2, 0, 0, 0, 4, 0, 0, 2;  // mean(glasses) - mean(none) = (3, -1)
+  AppState s;
+  s.sliders.z = {0.f, 0.f};
+  controller::make_start_groups(s, &labels, {"specs=glasses=1", "plain=glasses=0", "bad"}, {"specs,plain,2", "specs,nobody,1"},
+                                "specs,plain,0.5");
+  ASSERT_EQ(s.groups.list.size(), 2u);
+  EXPECT_NE(s.labels.error.find("no group named 'nobody'"), std::string::npos) << "the last problem is said: " << s.labels.error;
+  ASSERT_EQ(s.attributes.live.size(), 1u) << "a slider naming a group that does not exist is not made";
+  EXPECT_TRUE(s.actions.waiting<act::ApplyAttribute>());
+  controller::apply_live_attributes(s, nullptr);
+  EXPECT_EQ(s.sliders.z, (std::vector<float>{0.f, 0.f})) << "group sliders wait for the dataset";
+  controller::apply_live_attributes(s, &points);
+  EXPECT_FLOAT_EQ(s.sliders.z[0], 6.f);
+  EXPECT_FLOAT_EQ(s.sliders.z[1], -2.f);
+  controller::apply_live_attributes(s, &points);
+  EXPECT_FLOAT_EQ(s.sliders.z[0], 6.f) << "applied once per change of strength";
+  s.attributes.live[0].strength = 1.f;
+  controller::apply_live_attributes(s, &points);
+  EXPECT_FLOAT_EQ(s.sliders.z[0], 3.f);
+  controller::apply_attribute(s, points);
+  EXPECT_FLOAT_EQ(s.sliders.z[0], 4.5f);
+  EXPECT_FLOAT_EQ(s.sliders.z[1], -1.5f);
+  // A named direction moves the point by its step per sigma.
+  s.attributes.directions.push_back({});
+  s.attributes.directions[0].step = {0.f, 1.f};
+  s.attributes.live.push_back({-1, -1, 2.f, 0.f, 0});
+  controller::apply_live_attributes(s, nullptr);
+  EXPECT_FLOAT_EQ(s.sliders.z[1], 0.5f);
+  // A bad strength in --attribute is said, not thrown.
+  AppState t;
+  controller::make_start_groups(t, &labels, {"specs=glasses=1"}, {}, "specs,plain,lots");
+  EXPECT_NE(t.labels.error.find("--attribute takes A,B,STRENGTH"), std::string::npos) << t.labels.error;
+}
+
+// A session of the state, and the state again from the session (controller/session.h).
+TEST(SessionController, ASessionKeepsThePointBookmarksSlidersWalkAndLiveSettings) {
+  AppState s;
+  s.model.loaded = true;
+  s.model.info.source = "models/olivetti-pca";
+  s.model.info.dim = 3;
+  s.dataset.path_input = "faces.npy";
+  s.sliders.z = {0.5f, -1.f, 2.f};
+  s.points.bookmarks = {{"a", {1.f, 2.f, 3.f}}, {"b", {0.f, 0.f, 1.f}}};
+  s.groups.list = {{"specs", "glasses=1", {0, 2}}, {"plain", "glasses=0", {1}}};
+  s.groups.attr_a = 0, s.groups.attr_b = 1, s.groups.attr_strength = 0.7f;
+  s.attributes.directions.push_back({"Smiling", {0.f, 1.f, 0.f}, ""});
+  s.attributes.live = {{0, 1, 1.5f, 1.5f, -1}, {-1, -1, 0.f, 0.f, 0}, {-1, -1, 2.f, 2.f, 0}, {5, 6, 1.f, 1.f, -1}};
+  s.walk.keys = {{"one", {0.f, 0.f, 0.f}, 2.f, 0}, {"two", {1.f, 1.f, 1.f}, 3.f, 1}};
+  s.walk.playing = true;
+  s.live.osc_port = 9000, s.live.osc_running = true, s.live.osc_send_host = "10.0.0.2", s.live.osc_send_port = 9001;
+  s.live.osc_allow = "10.0.0.3, 10.0.0.4";
+  s.options.ui_scale = 1.5f;
+  s.journey.caption = "a scene";
+  controller::SessionSources src;
+  src.dataset_open = true;
+  src.labels_path = "labels.csv";
+  src.map_method = "tsne";
+  src.color_by = "glasses";
+  src.midi = nlohmann::json::array();
+  src.layout = "perform";
+  const latent::Session ses = controller::session_of(s, src);
+  EXPECT_EQ(ses.model, "models/olivetti-pca");
+  EXPECT_EQ(ses.dataset, "faces.npy");
+  EXPECT_EQ(ses.labels, "labels.csv");
+  EXPECT_EQ(ses.map_method, "tsne");
+  EXPECT_EQ(ses.groups.size(), 2u);
+  ASSERT_EQ(ses.sliders.size(), 2u) << "a direction at rest and a slider naming no groups are left out";
+  EXPECT_EQ(ses.sliders[0].a, "specs");
+  EXPECT_EQ(ses.sliders[1].direction, "Smiling");
+  ASSERT_EQ(ses.walks.size(), 1u);
+  EXPECT_EQ(ses.walks[0].keys.size(), 2u);
+  EXPECT_TRUE(ses.walk_playing);
+  EXPECT_EQ(ses.controls["osc"]["allow"], nlohmann::json({"10.0.0.3", "10.0.0.4"}));
+  EXPECT_EQ(ses.layout, "perform");
+
+  // Through the file's JSON and back into a fresh state.
+  const latent::Session back = latent::session_from_json(latent::session_to_json(ses), "test");
+  AppState t;
+  controller::restore_session(back, 3, t);
+  EXPECT_EQ(t.sliders.z, s.sliders.z);
+  ASSERT_EQ(t.points.bookmarks.size(), 2u);
+  EXPECT_EQ(t.points.bookmarks[1].name, "b");
+  ASSERT_EQ(t.walk.keys.size(), 2u);
+  EXPECT_FLOAT_EQ(t.walk.keys[1].seconds, 3.f);
+  EXPECT_EQ(t.walk.keys[1].interp, 1);
+  EXPECT_EQ(t.live.osc_send_host, "10.0.0.2");
+  EXPECT_EQ(t.live.osc_send_port, 9001);
+  EXPECT_EQ(t.live.osc_allow, "10.0.0.3, 10.0.0.4");
+  EXPECT_EQ(t.live.osc_port, 9000);
+  EXPECT_TRUE(t.actions.waiting<act::ToggleOsc>()) << "it listened: it listens again";
+  EXPECT_FLOAT_EQ(t.options.ui_scale, 1.5f);
+  EXPECT_FLOAT_EQ(t.groups.attr_strength, 0.7f);
+  EXPECT_EQ(t.session.status, "opened the session");
+
+  // A model of another size keeps its own point and drops keys that do not fit.
+  AppState u;
+  u.sliders.z = {9.f, 9.f};
+  controller::restore_session(back, 2, u);
+  EXPECT_EQ(u.sliders.z, (std::vector<float>{9.f, 9.f}));
+  EXPECT_TRUE(u.walk.keys.empty());
+  EXPECT_NE(u.session.status.find("its point has another size: not restored"), std::string::npos);
+
+  // An unfinished walk is not saved; the rest is.
+  s.walk.keys.resize(1);
+  EXPECT_TRUE(controller::session_of(s, src).walks.empty());
+  src.midi = nullptr;
+  EXPECT_FALSE(controller::session_of(s, src).controls.contains("osc")) << "no live control: nothing of it";
+}
+
+// A model in the state: the import sheet and a new model's point (controller/model.h).
+TEST(ModelController, TheImportSheetShowsWhatTheProbeFoundAndGivesTheCorrectedImportBack) {
+  AppState s;
+  s.actions.push(act::Reimport{});
+  const nlohmann::json imported = {{"generator", "g.pt"}, {"encoder", "e.pt"}, {"out_dir", "pkg"}, {"latent", 100},
+                                   {"z_shape", "4d"}, {"channels", 3}, {"height", 64}, {"width", 64},
+                                   {"range", {0.0, 1.0}}, {"prior", "uniform"}, {"encoder_output", "mu and logvar"}};
+  const nlohmann::json probe = {{"range_guess", "sigmoid"}, {"sample_min", 0.01}, {"sample_max", 0.98}};
+  controller::fill_import_sheet(imported, probe, s);
+  const ImportSheet& im = s.import_sheet;
+  EXPECT_TRUE(im.shown);
+  EXPECT_FALSE(s.actions.waiting<act::Reimport>()) << "a re-import of the last import is dropped";
+  EXPECT_EQ(im.found,
+            "latent 100 as [B,D,1,1], images 3x64x64 (C,H,W), output range 0..1 (sigmoid; 32 samples span "
+            "0.010..0.980), uniform prior; encoder e.pt (gives mu and logvar)");
+  s.import_sheet.range[0] = -1.f;  // the person corrects the range
+  s.import_sheet.z4d = 0;
+  const latent::TorchScriptImport spec = controller::import_spec(s.import_sheet);
+  EXPECT_EQ(spec.generator, "g.pt");
+  EXPECT_EQ(spec.encoder, "e.pt");
+  EXPECT_EQ(spec.latent, 100);
+  EXPECT_EQ(spec.z_shape, "flat");
+  EXPECT_EQ(spec.height, 64);
+  EXPECT_FLOAT_EQ(spec.range_lo, -1.f);
+  EXPECT_EQ(spec.prior, "uniform");
+  // Without a probe the range is "given".
+  AppState t;
+  controller::fill_import_sheet({{"latent", 8}}, nullptr, t);
+  EXPECT_NE(t.import_sheet.found.find("(given; 32 samples span 0.000..0.000), normal prior"), std::string::npos)
+      << t.import_sheet.found;
+}
+
+TEST(ModelController, ANewModelStartsAtTheOriginOrTheGivenPoint) {
+  auto space = small_pca();
+  AppState s;
+  s.sliders.z = {5.f};
+  s.sliders.highlight_dim = 7;
+  s.sliders.influence = {1.f, 2.f};
+  EXPECT_EQ(controller::show_model(space->info(), space->scale(), 0.9, std::nullopt, s), "");
+  EXPECT_TRUE(s.model.loaded);
+  EXPECT_EQ(s.model.info.dim, 3);
+  EXPECT_EQ(s.sliders.z, (std::vector<float>{0.f, 0.f, 0.f}));
+  EXPECT_EQ(s.sliders.highlight_dim, -1) << "a highlight past the new model's sliders goes";
+  EXPECT_TRUE(s.sliders.influence.empty());
+  EXPECT_FALSE(s.actions.waiting<act::RankInfluence>());
+  EXPECT_DOUBLE_EQ(s.model.explained_fraction, 0.9);
+  s.sliders.top_n = 2;
+  EXPECT_EQ(controller::show_model(space->info(), space->scale(), 0.9, latent::Latent{1.f, 2.f, 3.f}, s), "");
+  EXPECT_EQ(s.sliders.z, (std::vector<float>{1.f, 2.f, 3.f}));
+  EXPECT_TRUE(s.actions.waiting<act::RankInfluence>()) << "showing the most influential: ranked again";
+  const std::string e = controller::show_model(space->info(), space->scale(), 0.9, latent::Latent{1.f}, s);
+  EXPECT_EQ(e, "the starting latent has 1 values, the model 3");
+  EXPECT_EQ(s.sliders.z, (std::vector<float>{0.f, 0.f, 0.f}));
 }

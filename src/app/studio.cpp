@@ -138,7 +138,7 @@ bool Studio::settled(bool waiting_expression_counts) const {
          !workers_.words.busy() && words_shown_ == words_generation_ && !state_.words.index.running &&
          !workers_.story.busy() && story_shown_ == story_generation_ && !workers_.style_task &&
          !workers_.atlas_task && !atlas_pending_ && !workers_.selection_task && !workers_.hover.busy() &&
-         !workers_.filter.busy() && filter_shown_ >= filter_generation_ &&
+         !workers_.filter.busy() && filter_shown_ >= map_.filter_generation() &&
          !workers_.expression.busy() && expression_shown_ >= expression_generation_ &&
          !state_.map.progress.running && state_.dataset.wanted_thumbnails.empty() &&
          (dropped_.empty() || !state_.model.consent_path.empty()) &&

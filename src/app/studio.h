@@ -12,6 +12,7 @@
 
 #include "app_state.h"
 #include "controller/drops.h"
+#include "controller/map.h"
 #include "controller/session_saver.h"
 #include "controller/story.h"
 #include "latent/caption_model.h"
@@ -140,12 +141,7 @@ class Studio {
   bool save_on_exit();
   void clear_dataset();
   void handle_map_requests();
-  void load_labels(const std::string& path);
-  void update_colors();
-  void place_current_on_map();
   bool make_group(const std::string& name, const std::string& query);
-  void apply_attribute();
-  std::optional<latent::Latent> attribute_vector(int a, int b);  // mean of group a - mean of group b
   // The model's directions.json as live attribute sliders in sigma (replacing the last
   // model's); --direction NAME=SIGMA applied for the first model.
   void load_directions();
@@ -268,13 +264,8 @@ class Studio {
   std::string pending_window_shot_;
   double help_until_ = 0;               // presentation: show the keys over the output until then     // save the window here after this frame is drawn
   std::vector<std::array<double, 3>> frame_times_;  // frame, UI, draw (ms)
-  std::optional<MapResult> map_;
-  std::shared_ptr<const latent::RowMatrixXf> map_points_;  // what the map was made from
+  controller::Map map_;  // the layout, labels, colours, filter and the point's place
   uint64_t map_snapshot_seen_ = 0;
-  std::vector<float> map_placed_for_;
-  std::shared_ptr<const latent::LabelTable> labels_;
-  std::string labels_loaded_path_;
-  int colored_column_ = -2;
   bool start_map_pending_ = true, start_attribute_pending_ = true;
   std::optional<latent::Session> pending_session_;   // waiting for its model / dataset
   std::vector<latent::SessionGroup> pending_groups_;
@@ -283,7 +274,7 @@ class Studio {
   std::vector<latent::SessionSlider> pending_sliders_;      // the session's live sliders
   long hover_submitted_ = -1;
   uint64_t hover_generation_ = 0, hover_shown_ = 0;
-  uint64_t filter_generation_ = 0, filter_shown_ = 0;  // the map filter asked for, and the newest result seen
+  uint64_t filter_shown_ = 0;  // the newest map filter answer seen
   // The expression asked for (0: none, or overtaken by another change of the point), the
   // newest answer seen, and the model it was asked of.
   uint64_t expression_generation_ = 0, expression_shown_ = 0;
@@ -306,10 +297,6 @@ class Studio {
   std::string story_drop_;
   uint64_t story_generation_ = 0, story_shown_ = 0;
 };
-
-// The import an import sheet describes: what the probe found, as the person corrected it
-// (studio_model.cpp).
-latent::TorchScriptImport import_spec(const ImportSheet& im);
 
 // Recent sessions, kept in $XDG_CONFIG_HOME/latent-studio/recent-sessions.json
 // (studio_session.cpp).

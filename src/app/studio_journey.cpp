@@ -103,7 +103,7 @@ void Studio::restore_direction_sliders() {
 }
 
 void Studio::make_pending_query_groups() {
-  if (!labels_ || !dataset_) return;
+  if (!map_.labels() || !dataset_) return;
   if (!pending_query_groups_.empty()) {
     // The scene's own attribute pair (by index) is kept over make_group's first-two rule.
     const int a = state_.groups.attr_a, b = state_.groups.attr_b;

@@ -2,6 +2,8 @@
 // another device), and installing what the workers opened in the state, with their
 // directions, labels and thumbnails.
 #include "studio.h"
+#include "controller/model.h"
+#include "controller/session.h"
 #include "layout.h"
 
 #define GLFW_INCLUDE_NONE
@@ -40,53 +42,14 @@ constexpr int kThumbnailsPerFrame = 96;   // uploads per frame, so scrolling nev
 
 }  // namespace
 
-// The import an import sheet describes (what the probe found, as the person corrected it).
-latent::TorchScriptImport import_spec(const ImportSheet& im) {
-  latent::TorchScriptImport spec;
-  spec.generator = im.generator;
-  spec.encoder = im.encoder;
-  spec.out_dir = im.out_dir;
-  spec.latent = im.latent;
-  spec.z_shape = im.z4d ? "4d" : "flat";
-  spec.channels = im.chw[0], spec.height = im.chw[1], spec.width = im.chw[2];
-  spec.range_lo = im.range[0], spec.range_hi = im.range[1];
-  spec.prior = im.prior ? "uniform" : "normal";
-  return spec;
-}
-
 void Studio::install_model(LoadedModel loaded) {
   const bool same_space = space_ && loaded.space == space_;
   space_ = loaded.space;
   const auto& info = space_->info();
-  state_.model.loaded = true;
-  state_.model.info = info;
-  state_.model.scale = space_->scale();
-  state_.model.explained_fraction = loaded.explained_fraction;
   import_probe_ = loaded.imported.is_object() ? loaded.imported.value("probe", nlohmann::json()) : nlohmann::json();
   if (loaded.imported.is_object()) {
-    const auto& j = loaded.imported;
+    controller::fill_import_sheet(loaded.imported, import_probe_, state_);
     ImportSheet& im = state_.import_sheet;
-    im.shown = true;
-    state_.actions.drop_if<act::Reimport>([](const act::Reimport&) { return true; });
-    im.generator = j.value("generator", std::string());
-    im.encoder = j.value("encoder", std::string());
-    im.out_dir = j.value("out_dir", std::string());
-    im.latent = j.value("latent", 0);
-    im.z4d = j.value("z_shape", std::string()) == "4d" ? 1 : 0;
-    im.chw[0] = j.value("channels", 0), im.chw[1] = j.value("height", 0), im.chw[2] = j.value("width", 0);
-    const auto r = j.value("range", std::vector<float>{-1.f, 1.f});
-    if (r.size() == 2) im.range[0] = r[0], im.range[1] = r[1];
-    im.prior = j.value("prior", std::string()) == "uniform" ? 1 : 0;
-    char found[400];
-    const auto& p = import_probe_;
-    std::snprintf(found, sizeof found, "latent %d as %s, images %dx%dx%d (C,H,W), output range %g..%g (%s; 32 samples "
-                  "span %.3f..%.3f), %s prior",
-                  im.latent, im.z4d ? "[B,D,1,1]" : "[B,D]", im.chw[0], im.chw[1], im.chw[2], im.range[0], im.range[1],
-                  p.value("range_guess", std::string("given")).c_str(), p.value("sample_min", 0.0),
-                  p.value("sample_max", 0.0), im.prior ? "uniform" : "normal");
-    im.found = found;
-    if (!im.encoder.empty())
-      im.found += "; encoder " + im.encoder + " (gives " + j.value("encoder_output", std::string("a mean")) + ")";
     for (TextureId t : im.preview) delete_texture(t);
     im.preview.clear();
     for (const latent::Image& p : loaded.preview) im.preview.push_back(create_texture(p, false));
@@ -107,16 +70,9 @@ void Studio::install_model(LoadedModel loaded) {
   } else if (!same_space) {
     state_.model.check_note.clear();
   }
-  state_.model.path_input = info.source;
-  state_.sliders.z.assign(info.dim, 0.f);
-  if (first_model_ && start_z_) {
-    if (static_cast<int>(start_z_->size()) == info.dim) state_.sliders.z = *start_z_;
-    else show_error(state_.model.error, "the starting latent has " + std::to_string(start_z_->size()) +
-                                            " values, the model " + std::to_string(info.dim));
-  }
-  if (state_.sliders.highlight_dim >= info.dim) state_.sliders.highlight_dim = -1;
-  state_.sliders.influence.clear();
-  if (state_.sliders.top_n > 0) state_.actions.push(act::RankInfluence{});  // rank for the new model
+  const std::string start_error = controller::show_model(info, space_->scale(), loaded.explained_fraction,
+                                                        first_model_ ? start_z_ : std::nullopt, state_);
+  if (!start_error.empty()) show_error(state_.model.error, start_error);
   state_.model.device_note = latent::resolve_device(workers_.open_options.device).note;
   word_index_.reset();
   state_.words.index_ready = false;
@@ -160,9 +116,7 @@ void Studio::install_model(LoadedModel loaded) {
     // The session continues with this model.
     const latent::Session ses = *pending_session_;
     pending_session_.reset();
-    if (!ses.z.empty() && static_cast<int>(ses.z.size()) == info.dim) state_.sliders.z = ses.z;
-    state_.points.bookmarks.clear();
-    for (const auto& b : ses.bookmarks) state_.points.bookmarks.push_back({b.name, b.z});
+    controller::restore_session(ses, info.dim, state_);
     if (ses.controls.contains("midi") && live_) {
       try {
         live_->load_bindings(ses.controls["midi"]);
@@ -171,36 +125,6 @@ void Studio::install_model(LoadedModel loaded) {
       }
     }
     apply_story_session(ses.story, "the session");
-    if (ses.controls.contains("osc") && ses.controls["osc"].is_object()) {
-      const auto& o = ses.controls["osc"];
-      state_.live.osc_send_host = o.value("send_host", state_.live.osc_send_host);
-      state_.live.osc_send_port = o.value("send_port", 0);
-      state_.live.osc_all_interfaces = o.value("all_interfaces", false);
-      state_.live.osc_allow.clear();
-      if (o.contains("allow") && o["allow"].is_array())
-        for (const auto& a : o["allow"])
-          if (a.is_string()) state_.live.osc_allow += (state_.live.osc_allow.empty() ? "" : ", ") + a.get<std::string>();
-      if (o.value("listening", false) && !state_.live.osc_running) {
-        state_.live.osc_port = o.value("port", state_.live.osc_port);
-        state_.actions.push(act::ToggleOsc{});
-      }
-    }
-    if (!ses.walks.empty()) {
-      const latent::Walk& w = ses.walks.front();
-      state_.walk.name = w.name;
-      state_.walk.keys.clear();
-      state_.walk.random = w.random_loop.has_value();
-      if (w.random_loop) {
-        state_.walk.radius = w.random_loop->radius;
-        state_.walk.osc = w.random_loop->speed;
-        state_.walk.loop_seconds = static_cast<float>(w.random_loop->seconds);
-        state_.walk.seed = static_cast<int>(w.random_loop->seed);
-      }
-      state_.walk.loop = w.loop;
-      for (const auto& k : w.keys)
-        if (static_cast<int>(k.z.size()) == info.dim)
-          state_.walk.keys.push_back({k.name, k.z, static_cast<float>(k.seconds), static_cast<int>(k.interp)});
-    }
     pending_sliders_ = ses.sliders;
     restore_direction_sliders();
     if (!ses.layout.empty()) {
@@ -209,9 +133,6 @@ void Studio::install_model(LoadedModel loaded) {
       else layout_ini_request_ = ses.layout;
     }
     if (ses.walk_playing) later_.play_walk = true;
-    state_.options.ui_scale = ses.ui_scale;
-    state_.options.linear_filter = ses.linear_filter;
-    if (!ses.word_query.empty()) state_.words.query = ses.word_query;
     if (!ses.dataset.empty()) {
       clear_dataset();
       state_.dataset.path_input = ses.dataset;
@@ -221,12 +142,8 @@ void Studio::install_model(LoadedModel loaded) {
       later_.map = ses.map_method;
       start_map_pending_ = true;
       pending_groups_ = ses.groups;
-      state_.groups.attr_strength = ses.attr_strength;
       pending_attr_ = {ses.attr_a, ses.attr_b};
     }
-    state_.session.status = "opened the session" + std::string(ses.z.size() == static_cast<size_t>(info.dim) || ses.z.empty()
-                                                                   ? ""
-                                                                   : " (its point has another size: not restored)");
   }
 }
 
@@ -242,13 +159,7 @@ void Studio::clear_dataset() {
   state_.dataset.count = 0;
   state_.dataset.picked = -1;
   workers_.map_task.cancel();
-  map_.reset();
-  map_points_.reset();
-  state_.map.xy.clear();
-  ++state_.map.xy_version;
-  state_.map.names.clear();
-  state_.map.shown_method.clear();
-  state_.map.current_valid = false;
+  map_.clear(state_);
   state_.groups.list.clear();
   state_.groups.attr_a = state_.groups.attr_b = -1;
 }
@@ -399,7 +310,7 @@ void Studio::handle_requests() {
   }
 
   if (!workers_.model_task && state_.actions.take_last<act::Reimport>()) {
-    workers_.reimport_model(import_spec(state_.import_sheet), opts_.check, import_probe_);
+    workers_.reimport_model(controller::import_spec(state_.import_sheet), opts_.check, import_probe_);
     state_.model.load = {true, 0.f, "re-importing"};
   }
   if (!workers_.model_task && state_.model.consent_path.empty()) open_model_requested();
@@ -454,7 +365,7 @@ void Studio::open_model_requested() {
       std::optional<latent::TorchScriptImport> pair;
       if (runs_code && im.encoder.empty() && !im.out_dir.empty() && latent::model_package_key(state_.model.info.source) == latent::model_package_key(im.out_dir) &&
           latent::is_torchscript_file(path))
-        pair = import_spec(im);
+        pair = controller::import_spec(im);
       workers_.open_model(path, runs_code ? &opts_.check : nullptr, pair ? &*pair : nullptr, import_probe_);
       opening_path_ = path;
       state_.model.load = {true, 0.f, "opening"};

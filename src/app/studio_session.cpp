@@ -3,6 +3,7 @@
 #include "studio.h"
 #include "layout.h"
 #include "controller/points.h"
+#include "controller/session.h"
 
 #define GLFW_INCLUDE_NONE
 #include <GLFW/glfw3.h>
@@ -52,54 +53,15 @@ std::vector<std::string> read_recent() {
 }
 
 latent::Session Studio::make_session() const {
-  latent::Session s;
-  s.model = state_.model.loaded ? state_.model.info.source : state_.model.path_input;
-  s.dataset = dataset_ ? state_.dataset.path_input : "";
-  s.labels = labels_ ? labels_loaded_path_ : "";
-  s.z = state_.sliders.z;
-  for (const auto& b : state_.points.bookmarks) s.bookmarks.push_back({b.name, b.z});
-  for (const auto& g : state_.groups.list) s.groups.push_back({g.name, g.query, g.members});
-  s.map_method = map_ ? map_->method : "";
-  s.color_by = labels_ && state_.labels.color_column >= 0 && state_.labels.color_column < static_cast<int>(labels_->columns().size())
-                   ? labels_->columns()[state_.labels.color_column]
-                   : "";
-  s.attr_a = state_.groups.attr_a, s.attr_b = state_.groups.attr_b, s.attr_strength = state_.groups.attr_strength;
-  s.word_query = state_.model.info.modality == latent::Modality::Words ? state_.words.query : "";
-  s.ui_scale = state_.options.ui_scale;
-  s.linear_filter = state_.options.linear_filter;
-  if (live_) {
-    s.controls = {{"midi", live_->bindings_json()},
-                  {"osc", {{"port", state_.live.osc_port}, {"listening", state_.live.osc_running},
-                           {"send_host", state_.live.osc_send_host}, {"send_port", state_.live.osc_send_port},
-                           {"all_interfaces", state_.live.osc_all_interfaces},
-                           {"allow", parse_osc_allow_list(state_.live.osc_allow)}}}};
-  }
-  s.story = story_session();
-  for (const auto& at : state_.attributes.live) {
-    latent::SessionSlider sl;
-    if (at.direction >= 0 && at.direction < static_cast<int>(state_.attributes.directions.size())) {
-      if (at.strength == 0.f && at.applied == 0.f) continue;  // a direction at rest is not worth a line
-      sl.direction = state_.attributes.directions[static_cast<size_t>(at.direction)].name;
-    } else if (at.a >= 0 && at.b >= 0 && at.a < static_cast<int>(state_.groups.list.size()) &&
-               at.b < static_cast<int>(state_.groups.list.size())) {
-      sl.a = state_.groups.list[static_cast<size_t>(at.a)].name, sl.b = state_.groups.list[static_cast<size_t>(at.b)].name;
-    } else {
-      continue;
-    }
-    sl.strength = at.strength, sl.applied = at.applied;
-    s.sliders.push_back(std::move(sl));
-  }
-  s.walk_playing = state_.walk.playing;
-  s.caption = state_.journey.caption;
-  s.layout = layout_ini();
-  if (state_.walk.random || state_.walk.keys.size() >= 2) {
-    try {
-      s.walks.push_back(make_walk());
-    } catch (const std::exception&) {
-      // An unfinished walk is not saved; the rest of the session is.
-    }
-  }
-  return s;
+  controller::SessionSources src;
+  src.dataset_open = dataset_.has_value();
+  src.labels_path = map_.labels_path();
+  src.map_method = map_.method();
+  src.color_by = map_.color_by(state_);
+  if (live_) src.midi = live_->bindings_json();
+  src.story = story_session();
+  src.layout = layout_ini();
+  return controller::session_of(state_, src);
 }
 
 void Studio::remember_recent(const std::string& path) {

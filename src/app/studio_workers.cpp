@@ -55,17 +55,7 @@ void Studio::poll_workers() {
       [&](const std::string& e) { state_.words.index_note = "no approximate index: " + e; });
   workers_.map_task.poll(
       state_.map.progress,
-      [&](MapResult m) {
-        map_ = std::move(m);
-        state_.map.xy.assign(map_->xy.data(), map_->xy.data() + map_->xy.size());
-        ++state_.map.xy_version;
-        if (map_->index) state_.map.index = map_->index, state_.map.index_version = state_.map.xy_version;
-        state_.map.shown_method = map_->method;
-        state_.map.filter_applied = "\x01";  // recompute the filter for the new points
-        state_.map.selection.clear();
-        state_.map.error.clear();
-        map_placed_for_.clear();
-      },
+      [&](MapResult m) { map_.show(std::move(m), state_); },
       [&](const std::string& e) { state_.map.error = e; });
   if (state_.map.progress.running) {  // progressive: show the newest intermediate layout
     std::lock_guard<std::mutex> lock(workers_.map_snapshot->mutex);

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "controller/map.h"
 #include "controller/points.h"
 #include "controller/story.h"
 #include "task_slot.h"
@@ -124,29 +125,10 @@ struct NearestDone {
   std::vector<latent::NearestDescription> nearest;
 };
 
-// A map: the 2-D layout and, for PCA maps, the projection itself (to place any latent
-// exactly).
-struct MapResult {
-  latent::RowMatrixXf xy;                 // N x 2
-  std::shared_ptr<const latent::MapIndex> index;  // of xy, built on the worker
-  bool linear = false;
-  Eigen::VectorXf mean;                   // linear maps: y = axes (z - mean)
-  latent::RowMatrixXf axes;               // 2 x D
-  std::string method;
-};
-
-// The map filter (analysis.h, filter_points) over the map's points, off the UI thread: a
-// regular expression over a million names takes about a second.
-struct FilterRequest {
-  std::string filter;
-  size_t count = 0;                                        // points on the map
-  std::shared_ptr<const std::vector<std::string>> names;   // a word map's words, or
-  std::shared_ptr<const latent::ImageDataset> data;        // the dataset whose file names are searched
-  std::shared_ptr<const latent::LabelTable> labels;        // for label queries, or nullptr
-};
-struct FilterResult {
-  std::vector<char> match;  // 1 per kept point
-};
+// A map, and the map filter's request and answer (controller/map.h).
+using controller::FilterRequest;
+using controller::FilterResult;
+using controller::MapResult;
 
 // The newest intermediate layout of a running map, shared with the UI thread.
 struct MapSnapshot {
