@@ -325,6 +325,15 @@ TempDir* Trained::out_ = nullptr;
 SkipThoughtResult Trained::result_;
 StorytellerSpace* Trained::space_ = nullptr;
 
+// The plain chain (each sentence from the one before it alone, no passage-wide rules),
+// with only the stock lines' share given.
+PassageOptions plain_rules(float stock_share = 0.f) {
+  PassageOptions p;
+  p.no_repeat_ngram = 0, p.distinct = false, p.generic_penalty = 0.f, p.generic_tokens = 0;
+  p.stock_share = stock_share, p.context = 0.f;
+  return p;
+}
+
 TEST_F(Trained, ReconstructsAndPredictsTheNextSentence) {
   ASSERT_NE(space_, nullptr);
   const auto& m = result_.metrics;
@@ -343,7 +352,7 @@ TEST_F(Trained, ReconstructsAndPredictsTheNextSentence) {
   EXPECT_EQ(space_->decode_sentence(space_->encode_text("Elizabeth walked to the window."), o),
             "The morning was cold and grey.");
   // The plain chain: each sentence from the one before it alone.
-  const PassageOptions plain{0, false, 0.f, 0, 0.f, 0.f};
+  const PassageOptions plain = plain_rules();
   const auto passage = space_->tell(space_->encode_text("Jane smiled and shook her head."), 3, TextDecodeOptions{}, {}, plain);
   ASSERT_EQ(passage.size(), 3u);
   EXPECT_EQ(passage[1], "The wind rose over the hills.");
@@ -353,7 +362,7 @@ TEST_F(Trained, ReconstructsAndPredictsTheNextSentence) {
 TEST_F(Trained, PassagesNeverRepeatASentenceNorEndOnAStockLine) {
   // The book is a cycle of 12 sentences, so the plain chain comes back to its start.
   const Latent z = space_->encode_text("Jane smiled and shook her head.");
-  const PassageOptions plain{0, false, 0.f, 0, 0.f, 0.f};
+  const PassageOptions plain = plain_rules();
   TextDecodeOptions greedy;
   greedy.method = "greedy";
   const auto looping = space_->tell(z, 16, greedy, {}, plain);
@@ -385,7 +394,7 @@ TEST_F(Trained, PassagesNeverRepeatASentenceNorEndOnAStockLine) {
   next.role = SentenceRole::Next;
   const Latent window = again.encode_text("Elizabeth walked to the window.");
   ASSERT_EQ(again.decode_sentence(window, next), "She saw her sister in the garden.");
-  const auto told = again.tell(window, 2, greedy, {}, PassageOptions{0, false, 0.f, 0, 0.01f, 0.f});
+  const auto told = again.tell(window, 2, greedy, {}, plain_rules(0.01f));
   EXPECT_EQ(told[0], "Elizabeth walked to the window.");
   EXPECT_NE(normalised_sentence(told[1]), "she saw her sister in the garden") << told[1];
   EXPECT_EQ(again.tell(window, 2, greedy, {}, plain)[1], "She saw her sister in the garden.");
@@ -404,6 +413,30 @@ TEST_F(Trained, PassagesNeverRepeatASentenceNorEndOnAStockLine) {
   PassageOptions bad;
   bad.context = 1.5f;
   EXPECT_THROW(space_->tell(z, 3, greedy, {}, bad), UnsupportedError);
+  bad = PassageOptions{};
+  bad.keep_bonus = -1.f;
+  EXPECT_THROW(space_->tell(z, 3, greedy, {}, bad), UnsupportedError);
+}
+
+TEST_F(Trained, TheCaptionsWordsTheSentencesAfterTheFirstLackAreFavoured) {
+  const Latent z = space_->encode_text("Jane smiled and shook her head.");
+  TextDecodeOptions greedy;
+  greedy.method = "greedy";
+  PassageOptions po = plain_rules();
+  ASSERT_EQ(space_->tell(z, 2, greedy, {}, po)[1], "The wind rose over the hills.");
+  po.keep_words = {"garden", "unheard-of-word"};
+  po.keep_bonus = 0.f;
+  EXPECT_EQ(space_->tell(z, 2, greedy, {}, po)[1], "The wind rose over the hills.") << "bonus 0: off";
+  po.keep_bonus = 12.f;
+  const auto favoured = space_->tell(z, 2, greedy, {}, po);
+  EXPECT_EQ(favoured[0], "Jane smiled and shook her head.") << "the first sentence is the caption's own";
+  EXPECT_NE(favoured[1].find("garden"), std::string::npos) << favoured[1];
+  // A word the passage already holds is not favoured again.
+  po.keep_words = {"jane", "smiled"};
+  EXPECT_EQ(space_->tell(z, 2, greedy, {}, po)[1], "The wind rose over the hills.");
+  TextDecodeOptions beam;
+  po.keep_words = {"garden"};
+  EXPECT_NE(space_->tell(z, 2, beam, {}, po)[1].find("garden"), std::string::npos) << "beam search too";
 }
 
 TEST_F(Trained, DecodingIsDeterministicPerSeed) {
@@ -458,11 +491,15 @@ TEST_F(Trained, StylesAreMeanDifferencesCalibratedAndSaved) {
   ASSERT_TRUE(table.size() == 10u || table.size() == 13u) << table.dump();
   float first_crossing = -1;
   for (size_t i = 0; i < table.size(); ++i) {
-    if (i > 0) EXPECT_LT(table[i - 1]["strength"].get<float>(), table[i]["strength"].get<float>());
+    if (i > 0) {
+      EXPECT_LT(table[i - 1]["strength"].get<float>(), table[i]["strength"].get<float>());
+    }
     if (first_crossing < 0 && table[i]["novel_likeness"].get<double>() >= 0 && table[i]["wordless_share"].get<double>() <= 0.2)
       first_crossing = table[i]["strength"].get<float>();
   }
-  if (first_crossing >= 0) EXPECT_FLOAT_EQ(st.default_strength, first_crossing);
+  if (first_crossing >= 0) {
+    EXPECT_FLOAT_EQ(st.default_strength, first_crossing);
+  }
   EXPECT_GE(st.default_strength, 0.f);
   // Strength 1 moves B's mean thought onto A's, so it decodes as A's register.
   Latent z = mb;

@@ -64,6 +64,11 @@ struct PassageOptions {
   float context = 0.5f;          // the next sentence is decoded from (1 - context) x the last sentence's
                                  // thought + context x the mean thought of the passage so far (the
                                  // style-shifted caption thought first among them)
+  std::vector<std::string> keep_words;  // the caption's content words (content_words(), text.h) ...
+  float keep_bonus = 3.f;        // ... each added to this log-probability in the sentences after the
+                                 // first, while the passage does not hold it yet (0: off) ...
+  int keep_from = 2;             // ... from this word of the sentence on (a sentence starts as the
+                                 // model would start it, not with a list of the caption's nouns)
 };
 
 struct StorytellerOptions {

@@ -56,7 +56,10 @@ StoryResult tell_story(const StoryRequest& r, StoryMap& map) {
   if (!r.style.vector.empty())
     for (size_t i = 0; i < base.size(); ++i) out.shifted[i] += r.strength * r.style.vector[i];
   const int n = st->has_neighbour_decoders() ? std::max(1, r.sentences) : 1;
-  out.passage = st->tell(out.shifted, n, r.decode);
+  PassageOptions po;  // the passage-wide rules of `latent story`, with the captions' words to keep
+  for (const auto& c : captions)
+    for (const auto& w : content_words(tokenize_sentence(c))) po.keep_words.push_back(w);
+  out.passage = st->tell(out.shifted, n, r.decode, {}, po);
   const auto first = tokenize_sentence(out.passage.front());
   out.novel_likeness = novel_likeness(st->vocabulary(), first);
   std::vector<std::string> source;

@@ -84,6 +84,12 @@ void add_passage_options(CLI::App* c, PassageOptions& p) {
                 "Never end a sentence on a stock line of the model: one its next-sentence decoder writes for at "
                 "least this share of random thoughts (0: off)")
       ->capture_default_str();
+  c->add_option("--keep-bonus", p.keep_bonus,
+                "Favour the caption's content words the passage has not used yet: this is added to their "
+                "log-probability in the sentences after the first (0: off)")
+      ->capture_default_str();
+  c->add_option("--keep-from", p.keep_from, "Word of each sentence from which the caption's words are favoured")
+      ->capture_default_str();
   c->add_option("--context", p.context,
                 "Weight of the passage's mean thought (caption first) beside the last sentence's, for the next "
                 "sentence (0: the last sentence alone)")
@@ -324,7 +330,10 @@ bool StoryCommands::run(const std::string& command_line) {
     if (have_style)
       for (size_t i = 0; i < z.size(); ++i) z[i] += strength * style.vector[i];
     const int n = st->has_neighbour_decoders() ? std::max(1, s.sentences) : 1;
-    const auto passage = st->tell(z, n, s.decode, {}, s.passage);
+    PassageOptions po = s.passage;
+    for (const auto& c : captions)
+      for (const auto& w : content_words(tokenize_sentence(c))) po.keep_words.push_back(w);
+    const auto passage = st->tell(z, n, s.decode, {}, po);
     std::string text;
     for (const auto& p : passage) text += (text.empty() ? "" : " ") + p;
     if (!s.out_file.empty()) write_file_atomic(s.out_file, text + "\n");
@@ -430,7 +439,9 @@ bool StoryCommands::run(const std::string& command_line) {
         for (size_t k = 0; k < z.size(); ++k) z[k] += strength * style->vector[k];
       TextDecodeOptions d = s.decode;
       d.seed = s.decode.seed + i;
-      passages.push_back(st->tell(z, std::max(1, s.sentences), d, {}, s.passage));
+      PassageOptions po = s.passage;
+      po.keep_words = content_words(tokenize_sentence(captions[i]));
+      passages.push_back(st->tell(z, std::max(1, s.sentences), d, {}, po));
       if (!s.json) std::fprintf(stderr, "\rpassage %zu/%zu", i + 1, captions.size());
     }
     if (!s.json) std::fprintf(stderr, "\n");

@@ -259,6 +259,15 @@ void block_passage(torch::Tensor& logp, long row, const std::vector<int>& ids, c
   }
 }
 
+// The caption's words the passage does not hold yet, made likelier: a passage that
+// drifts into the register of novels keeps mentioning the caption's soldier or train.
+void favour_kept(torch::Tensor& logp, long row, const std::vector<int>& ids, const PassageContext* p) {
+  if (!p || p->keep.empty() || p->keep_bonus <= 0 || static_cast<int>(ids.size()) < p->keep_from) return;
+  auto a = logp.accessor<float, 2>();
+  for (int t : p->keep)
+    if (std::find(ids.begin(), ids.end(), t) == ids.end() && std::isfinite(a[row][t])) a[row][t] += p->keep_bonus;
+}
+
 // Maximum mutual information decoding's anti-language-model (Li et al. 2016): the
 // unconditioned decoder's log-probability of the next word, which a sentence that any
 // thought would produce ("I don't know," she said.) scores high on, is subtracted with
@@ -317,6 +326,7 @@ std::vector<int> decode_one(Backend& b, const torch::Tensor& thought_in, const T
       block_specials(logp, t > 0);
       block_repeats(logp, 0, ids, o.no_repeat_ngram);
       block_passage(logp, 0, ids, ngrams, passage);
+      favour_kept(logp, 0, ids, passage);
       if (o.method == "greedy") {
         tok = logp.argmax(1).item<int64_t>();
       } else {
@@ -359,6 +369,7 @@ std::vector<int> decode_one(Backend& b, const torch::Tensor& thought_in, const T
     for (long i = 0; i < k; ++i) {
       block_repeats(logp, i, live[i].ids, o.no_repeat_ngram);
       block_passage(logp, i, live[i].ids, ngrams, passage);
+      favour_kept(logp, i, live[i].ids, passage);
     }
     std::vector<float> base(k);
     for (long i = 0; i < k; ++i) base[i] = live[i].logp;
@@ -779,9 +790,11 @@ std::vector<std::string> StorytellerSpace::tell(const Latent& z, int sentences, 
   if (sentences > 1 && !neighbours_)
     throw UnsupportedError("model '" + info_.name + "' was trained without the next-sentence decoder, so it "
                            "writes one sentence, not a passage");
-  if (po.context < 0.f || po.context > 1.f || po.stock_share < 0.f || po.stock_share > 1.f || po.generic_penalty < 0.f || po.generic_tokens < 0 || po.no_repeat_ngram < 0)
-    throw UnsupportedError("passage settings out of range: context and the stock share must be 0..1, and the generic penalty, its "
-                           "words and the passage n-gram size at least 0");
+  if (po.context < 0.f || po.context > 1.f || po.stock_share < 0.f || po.stock_share > 1.f || po.generic_penalty < 0.f ||
+      po.generic_tokens < 0 || po.no_repeat_ngram < 0 || !(po.keep_bonus >= 0.f && po.keep_bonus <= 20.f) || po.keep_from < 0)
+    throw UnsupportedError("passage settings out of range: context and the stock share must be 0..1, the caption-word bonus "
+                           "0..20, and the generic penalty, its words, the passage n-gram size and the word the caption-"
+                           "word bonus starts from at least 0");
   textnet::PassageContext ctx;
   ctx.no_repeat_ngram = po.no_repeat_ngram;
   ctx.distinct = po.distinct;
@@ -795,6 +808,22 @@ std::vector<std::string> StorytellerSpace::tell(const Latent& z, int sentences, 
       if (static_cast<double>(n) >= po.stock_share * 2.0 * kStockThoughts) ctx.stock.insert(words);
   }
   ctx.is_word = &impl_->is_word;
+  ctx.keep_bonus = po.keep_bonus;
+  ctx.keep_from = po.keep_from;
+  std::vector<int> keep;  // the caption's words the model knows, once each
+  for (const auto& w : po.keep_words) {
+    const int id = vocab_.id(w);
+    if (id != Vocabulary::kUnk && std::find(keep.begin(), keep.end(), id) == keep.end()) keep.push_back(id);
+  }
+  // Those the passage holds already are not favoured again.
+  auto still_missing = [&] {
+    ctx.keep.clear();
+    for (int id : keep) {
+      bool held = false;
+      for (const auto& s : ctx.earlier) held = held || std::find(s.begin(), s.end(), id) != s.end();
+      if (!held) ctx.keep.push_back(id);
+    }
+  };
   std::vector<std::string> out;
   TextDecodeOptions first = o;
   first.role = SentenceRole::Self;
@@ -813,6 +842,7 @@ std::vector<std::string> StorytellerSpace::tell(const Latent& z, int sentences, 
       t[k] = (1.f - po.context) * last[k] + po.context * sum[k] / static_cast<float>(in_sum) +
              (k < carry.size() ? carry[k] : 0.f);
     next.seed = o.seed + static_cast<uint64_t>(i);
+    still_missing();
     ctx.earlier.push_back(decode_ids(t, next, &ctx));
     out.push_back(vocab_.detokenize(ctx.earlier.back()));
     for (size_t k = 0; k < sum.size(); ++k) sum[k] += last[k];

@@ -85,6 +85,9 @@ struct PassageContext {
   torch::Tensor generic_thought;          // [dim]: the unconditioned decoder's thought (undefined: none)
   float generic_penalty = 0;              // minus this x its log-probability ...
   int generic_tokens = 0;                 // ... for each of the first this many words
+  std::vector<int> keep;                  // words to work in: those neither `earlier` nor the sentence holds ...
+  float keep_bonus = 0;                   // ... get this added to their log-probability
+  int keep_from = 0;                      // ... from this token of the sentence on
 };
 
 // Decoding over any backend; `thought` is [dim]; `passage` (may be null) adds the
