@@ -97,6 +97,9 @@ double novel_likeness(const Vocabulary& vocab, const std::vector<std::string>& t
 // Content words of a sentence: word tokens that are not in a short English stop
 // list (articles, pronouns, auxiliaries, prepositions, conjunctions).
 std::vector<std::string> content_words(const std::vector<std::string>& tokens);
+// The content words of each sentence (tokenized), in order: what a passage told from
+// these captions should keep (PassageOptions::keep_words).
+std::vector<std::string> content_words_of(const std::vector<std::string>& sentences);
 // Share of `source`'s content words (lemmatised crudely: a trailing "s" dropped) that
 // occur in `output`. 1 when the source has none.
 double content_kept(const std::vector<std::string>& source, const std::vector<std::string>& output);

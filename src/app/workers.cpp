@@ -1,22 +1,21 @@
 #include "workers.h"
 
-#include "latent/algebra.h"
-#include "latent/image_io.h"
-#include "latent/torch_space.h"
-
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <cmath>
 #include <filesystem>
 
+#include "latent/algebra.h"
+#include "latent/analysis.h"
 #include "latent/errors.h"
 #include "latent/file_ops.h"
+#include "latent/image_io.h"
 #include "latent/model_package.h"
 #include "latent/pca_space.h"
-#include "latent/analysis.h"
 #include "latent/registry.h"
+#include "latent/torch_space.h"
 
 namespace studio {
 
@@ -57,15 +56,11 @@ StoryResult tell_story(const StoryRequest& r, StoryMap& map) {
     for (size_t i = 0; i < base.size(); ++i) out.shifted[i] += r.strength * r.style.vector[i];
   const int n = st->has_neighbour_decoders() ? std::max(1, r.sentences) : 1;
   PassageOptions po;  // the passage-wide rules of `latent story`, with the captions' words to keep
-  for (const auto& c : captions)
-    for (const auto& w : content_words(tokenize_sentence(c))) po.keep_words.push_back(w);
+  po.keep_words = content_words_of(captions);
   out.passage = st->tell(out.shifted, n, r.decode, {}, po);
   const auto first = tokenize_sentence(out.passage.front());
   out.novel_likeness = novel_likeness(st->vocabulary(), first);
-  std::vector<std::string> source;
-  for (const auto& c : captions)
-    for (auto& t : tokenize_sentence(c)) source.push_back(t);
-  out.content_kept = content_kept(source, first);
+  out.content_kept = content_kept(po.keep_words, first);  // of the first sentence
   if (!r.style.a_examples.empty() && !r.style.b_examples.empty() &&
       (map.space != r.space.get() || map.style != r.style.name)) {
     map.map.emplace(st->encode_sentences(r.style.a_examples), st->encode_sentences(r.style.b_examples), r.style.vector);

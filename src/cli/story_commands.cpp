@@ -331,8 +331,7 @@ bool StoryCommands::run(const std::string& command_line) {
       for (size_t i = 0; i < z.size(); ++i) z[i] += strength * style.vector[i];
     const int n = st->has_neighbour_decoders() ? std::max(1, s.sentences) : 1;
     PassageOptions po = s.passage;
-    for (const auto& c : captions)
-      for (const auto& w : content_words(tokenize_sentence(c))) po.keep_words.push_back(w);
+    po.keep_words = content_words_of(captions);
     const auto passage = st->tell(z, n, s.decode, {}, po);
     std::string text;
     for (const auto& p : passage) text += (text.empty() ? "" : " ") + p;
@@ -440,7 +439,7 @@ bool StoryCommands::run(const std::string& command_line) {
       TextDecodeOptions d = s.decode;
       d.seed = s.decode.seed + i;
       PassageOptions po = s.passage;
-      po.keep_words = content_words(tokenize_sentence(captions[i]));
+      po.keep_words = content_words_of({captions[i]});
       passages.push_back(st->tell(z, std::max(1, s.sentences), d, {}, po));
       if (!s.json) std::fprintf(stderr, "\rpassage %zu/%zu", i + 1, captions.size());
     }

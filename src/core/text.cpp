@@ -541,6 +541,13 @@ std::vector<std::string> content_words(const std::vector<std::string>& toks) {
   return out;
 }
 
+std::vector<std::string> content_words_of(const std::vector<std::string>& sentences) {
+  std::vector<std::string> out;
+  for (const auto& s : sentences)
+    for (auto& w : content_words(tokenize_sentence(s))) out.push_back(std::move(w));
+  return out;
+}
+
 double content_kept(const std::vector<std::string>& source, const std::vector<std::string>& output) {
   auto stem = [](std::string w) {
     if (w.size() > 3 && w.back() == 's' && w[w.size() - 2] != 's') w.pop_back();
