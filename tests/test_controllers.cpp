@@ -683,11 +683,16 @@ TEST(StoryController, APassageIsAskedForOnlyWhenWhatItIsMadeFromChanges) {
   EXPECT_EQ(req->decode.no_repeat_ngram, 3);
   EXPECT_EQ(req->sentences, 5);
   EXPECT_FLOAT_EQ(req->strength, 0.9f);
+  EXPECT_FLOAT_EQ(req->keep_bonus, 3.f) << "the caption's words are favoured by default";
   EXPECT_FALSE(story.next_request(s, nullptr, model)) << "nothing changed";
   s.story.captions += "\n";
   EXPECT_FALSE(story.next_request(s, nullptr, model)) << "a blank line changes nothing";
   s.story.strength = 1.0f;
   EXPECT_TRUE(story.next_request(s, nullptr, model));
+  s.story.keep_bonus = 0.f;
+  req = story.next_request(s, nullptr, model);
+  ASSERT_TRUE(req) << "staying on the scene less is a change";
+  EXPECT_FLOAT_EQ(req->keep_bonus, 0.f);
   s.story.style = -1;
   req = story.next_request(s, nullptr, model);
   ASSERT_TRUE(req);
@@ -747,6 +752,7 @@ TEST(StoryController, TheSessionKeepsTheStoryPart) {
   s.story.captions = "A cat.";
   s.story.strength = 0.7f, s.story.strength_default = false, s.story.method = 2, s.story.sentences = 6;
   s.story.kept = {"Kept one."};
+  s.story.keep_bonus = 5.5f;
   s.story.style_a_text = "a", s.story.style_b_text = "b";
   const nlohmann::json part = story.session_part(s, nlohmann::json::array({"written by the studio"}));
   EXPECT_EQ(part["style"], "mine");
@@ -764,6 +770,13 @@ TEST(StoryController, TheSessionKeepsTheStoryPart) {
   EXPECT_EQ(t.story.captions, "A cat.");
   EXPECT_EQ(t.story.method, 2);
   EXPECT_EQ(t.story.sentences, 6);
+  EXPECT_FLOAT_EQ(t.story.keep_bonus, 5.5f);
+  AppState old;
+  nlohmann::json before_it = part;
+  before_it.erase("keep_bonus");
+  old.story.keep_bonus = 7.f;
+  controller::Story().apply_session_part(before_it, {}, 3, old, model);
+  EXPECT_FLOAT_EQ(old.story.keep_bonus, 3.f) << "a session from before the setting gets the default";
   EXPECT_EQ(t.story.kept, s.story.kept);
   EXPECT_EQ(t.story.style_a_text, "a");
   EXPECT_EQ(other.session_styles().size(), 1u);

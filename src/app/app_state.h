@@ -234,6 +234,7 @@ struct AppState {
     float temperature = 0.8f;
     int seed = 0;
     int sentences = 4;
+    float keep_bonus = 3.f;            // "stay on the scene": the caption's words favoured (PassageOptions)
     std::vector<std::string> passage;  // the newest finished passage
     std::string passage_for;           // what it was made from (captions | style | strength)
     double novel_likeness = 0, content_kept = 0, ms = 0;

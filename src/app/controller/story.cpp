@@ -101,9 +101,9 @@ std::optional<StoryRequest> Story::next_request(const AppState& s, std::shared_p
   const std::string method = st.method == 0 ? "greedy" : st.method == 2 ? "sample" : "beam";
   // What the passage is made from, checked without copying the styles.
   char buf[200];
-  std::snprintf(buf, sizeof buf, "|%s|%.4f|%s|%d|%.3f|%d|%d|%p",
+  std::snprintf(buf, sizeof buf, "|%s|%.4f|%s|%d|%.3f|%d|%d|%.2f|%p",
                 styled ? st.style_names[static_cast<size_t>(st.style)].c_str() : "", st.strength, method.c_str(), st.beam,
-                st.temperature, st.seed, st.sentences, static_cast<const void*>(space.get()));
+                st.temperature, st.seed, st.sentences, st.keep_bonus, static_cast<const void*>(space.get()));
   const std::string key = join_lines(captions) + buf + std::to_string(session_styles_.size());
   if (key == submitted_) return std::nullopt;
   submitted_ = key;
@@ -121,6 +121,7 @@ std::optional<StoryRequest> Story::next_request(const AppState& s, std::shared_p
   req.decode.seed = static_cast<uint64_t>(st.seed);
   req.decode.no_repeat_ngram = 3;  // passages without loops ("and I have been ... and I have been")
   req.sentences = st.sentences;
+  req.keep_bonus = st.keep_bonus;
   req.key = key;
   return req;
 }
@@ -170,6 +171,7 @@ nlohmann::json Story::session_part(const AppState& s, nlohmann::json styles_json
           {"strength_default", st.strength_default},
           {"method", st.method},
           {"sentences", st.sentences},
+          {"keep_bonus", st.keep_bonus},
           {"kept", st.kept},
           {"styles", std::move(styles_json)},
           {"style_a", st.style_a_text},
@@ -190,6 +192,7 @@ void Story::apply_session_part(const nlohmann::json& j, std::vector<latent::Styl
   st.strength_default = j.value("strength_default", true);
   st.method = j.value("method", st.method);
   st.sentences = j.value("sentences", st.sentences);
+  st.keep_bonus = std::clamp(j.value("keep_bonus", 3.f), 0.f, 8.f);  // sessions from before it: the default
   st.kept = j.value("kept", std::vector<std::string>());
   st.style_a_text = j.value("style_a", "");
   st.style_b_text = j.value("style_b", "");

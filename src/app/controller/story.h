@@ -33,6 +33,7 @@ struct StoryRequest {
   float strength = 0;
   latent::TextDecodeOptions decode;
   int sentences = 4;
+  float keep_bonus = 3.f;        // the caption's words favoured in later sentences (PassageOptions)
   std::string key;               // what the studio asked for, returned as it was
 };
 struct StoryResult {
