@@ -59,9 +59,10 @@ StoryResult tell_story(const StoryRequest& r, StoryMap& map) {
   po.keep_words = content_words_of(captions);
   po.keep_bonus = r.keep_bonus;
   out.passage = st->tell(out.shifted, n, r.decode, {}, po);
-  const auto first = tokenize_sentence(out.passage.front());
-  out.novel_likeness = novel_likeness(st->vocabulary(), first);
-  out.content_kept = content_kept(po.keep_words, first);  // of the first sentence
+  out.novel_likeness = novel_likeness(st->vocabulary(), tokenize_sentence(out.passage.front()));
+  std::string told;  // the whole passage: what "stay on the scene" changes
+  for (const auto& sentence : out.passage) told += sentence + " ";
+  out.content_kept = content_kept(po.keep_words, tokenize_sentence(told));
   if (!r.style.a_examples.empty() && !r.style.b_examples.empty() &&
       (map.space != r.space.get() || map.style != r.style.name)) {
     map.map.emplace(st->encode_sentences(r.style.a_examples), st->encode_sentences(r.style.b_examples), r.style.vector);

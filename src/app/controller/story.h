@@ -38,7 +38,7 @@ struct StoryRequest {
 };
 struct StoryResult {
   std::vector<std::string> passage;
-  double novel_likeness = 0, content_kept = 0;
+  double novel_likeness = 0, content_kept = 0;  // of the first sentence; of the caption's words, in the whole passage
   latent::Latent shifted;        // the thought the passage was decoded from
   // The map of the style's examples (remade when the model or style changes).
   std::vector<std::pair<float, float>> map_a, map_b;

@@ -113,7 +113,7 @@ void story_panel(AppState& s, const Rect& r) {
     ImGui::SameLine();
   }
   if (!s.story.passage.empty()) {
-    ImGui::TextDisabled("novel-likeness %+.2f (book sentences about +2.2, captions about -2.3); caption words kept %.0f%%; %.0f ms",
+    ImGui::TextDisabled("novel-likeness %+.2f (book sentences about +2.2, captions about -2.3); caption words in the passage %.0f%%; %.0f ms",
                         s.story.novel_likeness, 100.0 * s.story.content_kept, s.story.ms);
   } else {
     ImGui::NewLine();
