@@ -105,6 +105,7 @@ TEST(FaceText, TrainMapTextToFacesAndFacesToText) {
   auto vse = run(cli("--threads 2 train vse " + data + " --classifier " + (tmp / "clf") + " --out " + (tmp / "vse") +
                      " --epochs 25 --batch 32 --holdout 100 --embed 32 --word-embed 16 --lr 2e-3"));
   ASSERT_EQ(vse.code, 0) << vse.output;
+  EXPECT_NE(vse.output.find("image features"), std::string::npos) << "the feature pass is reported through the progress";
   const auto header = nlohmann::json::parse(std::ifstream(tmp / "vse/model.json"));
   EXPECT_EQ(header["kind"], "faces-vse");
   EXPECT_NE(header["captions"].get<std::string>().find("generated from"), std::string::npos);

@@ -55,6 +55,8 @@ struct TrainProgress {
   double eta_s = 0;
   std::map<std::string, double> losses;  // running means over the epoch so far
   bool epoch_end = false;                // true once per epoch, after the checkpoint
+  std::string stage;                     // work before the epochs ("image features"): step/steps
+                                         // count it; "" while training
 };
 // Return false to stop (the last finished epoch's checkpoint and package stay).
 using TrainProgressFn = std::function<bool(const TrainProgress&)>;

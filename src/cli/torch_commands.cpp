@@ -52,7 +52,9 @@ TrainProgressFn stderr_train_progress(const std::string& written) {
       std::snprintf(buf, sizeof buf, " %s %.4g", k.c_str(), v);
       losses += buf;
     }
-    if (p.epoch_end)
+    if (!p.stage.empty())
+      std::fprintf(stderr, "%s %ld/%ld%s", p.stage.c_str(), p.step, p.steps, p.step < p.steps ? "\r" : "\n");
+    else if (p.epoch_end)
       std::fprintf(stderr, "epoch %d/%d done |%s | %.1f img/s | %s\n", p.epoch, p.epochs, losses.c_str(),
                    p.images_per_s, written.c_str());
     else

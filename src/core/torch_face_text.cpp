@@ -134,7 +134,12 @@ std::pair<torch::Tensor, torch::Tensor> all_features(const AttributeClassifier& 
     }
     std::memcpy(plain[i].data_ptr<float>(), f.data(), sizeof(float) * static_cast<size_t>(f.size()));
     std::memcpy(flipped[i].data_ptr<float>(), g.data(), sizeof(float) * static_cast<size_t>(g.size()));
-    if (progress) std::fprintf(stderr, "image features %ld/%ld\r", to, n);
+    if (progress) {
+      TrainProgress p;
+      p.stage = "image features";
+      p.step = to, p.steps = n;
+      if (!progress(p)) throw Cancelled();
+    }
   }
   return {plain, flipped};
 }
