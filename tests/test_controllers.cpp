@@ -523,6 +523,8 @@ TEST(GroupsController, GroupsByQueryOrLassoFillTheAttributeVectorsAThenB) {
   EXPECT_NE(s.labels.error.find("no item matches"), std::string::npos) << s.labels.error;
   EXPECT_TRUE(controller::make_group(s, &labels, "", "glasses=0"));
   EXPECT_EQ(s.groups.list[1].name, "glasses=0") << "unnamed: the query names it";
+  EXPECT_EQ(controller::group_named(s, "glasses=0"), 1);
+  EXPECT_EQ(controller::group_named(s, "nobody"), -1);
   EXPECT_EQ(s.groups.attr_b, 1);
   // The lasso: its items, as a group, only with a dataset open and something selected.
   s.map.selection = {3, 1};
@@ -764,6 +766,8 @@ TEST(StoryController, TheSessionKeepsTheStoryPart) {
   other.apply_session_part(part, {style("mine", 1.5f), style("wrong size", 1.f, 5)}, 3, t, model);
   EXPECT_EQ(t.story.style_names, (std::vector<std::string>{"romance", "mine"}));
   EXPECT_EQ(t.story.style, 1);
+  EXPECT_EQ(controller::style_index(t, "mine"), 1);
+  EXPECT_EQ(controller::style_index(t, "none"), -1);
   EXPECT_FLOAT_EQ(t.story.strength, 0.7f);
   other.apply({}, t);
   EXPECT_FLOAT_EQ(t.story.strength, 0.7f) << "the session's strength, not the style's calibrated one";

@@ -97,6 +97,8 @@ double novel_likeness(const Vocabulary& vocab, const std::vector<std::string>& t
 // Content words of a sentence: word tokens that are not in a short English stop
 // list (articles, pronouns, auxiliaries, prepositions, conjunctions).
 std::vector<std::string> content_words(const std::vector<std::string>& tokens);
+// The tokens of each sentence, in order (a passage's words).
+std::vector<std::string> tokenize_sentences(const std::vector<std::string>& sentences);
 // The content words of each sentence (tokenized), in order: what a passage told from
 // these captions should keep (PassageOptions::keep_words).
 std::vector<std::string> content_words_of(const std::vector<std::string>& sentences);

@@ -8,6 +8,7 @@
 
 #include <GLFW/glfw3.h>
 
+#include "controller/groups.h"
 #include "latent/session.h"
 #include "studio.h"
 
@@ -116,14 +117,9 @@ void Studio::make_pending_query_groups() {
     pending_attr_ = {-1, -1};
   }
   if (pending_sliders_.empty()) return;
-  auto group_index = [&](const std::string& name) {
-    for (int g = 0; g < static_cast<int>(state_.groups.list.size()); ++g)
-      if (state_.groups.list[static_cast<size_t>(g)].name == name) return g;
-    return -1;
-  };
   std::string missing;
   for (const latent::SessionSlider& sl : pending_sliders_) {
-    const int a = group_index(sl.a), b = group_index(sl.b);
+    const int a = controller::group_named(state_, sl.a), b = controller::group_named(state_, sl.b);
     if (a < 0 || b < 0) {
       missing += (missing.empty() ? "" : ", ") + sl.a + " - " + sl.b;
       continue;

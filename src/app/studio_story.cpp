@@ -67,9 +67,8 @@ void Studio::setup_story() {
     later_.story_captions.clear();
   }
   if (!opts_.story_style.empty()) {
-    const auto it = std::find(state_.story.style_names.begin(), state_.story.style_names.end(), opts_.story_style);
-    state_.story.style = it == state_.story.style_names.end() ? -1 : static_cast<int>(it - state_.story.style_names.begin());
-    if (it == state_.story.style_names.end() && opts_.story_style != "none")
+    state_.story.style = controller::style_index(state_, opts_.story_style);
+    if (state_.story.style < 0 && opts_.story_style != "none")
       show_error(state_.story.error, "no style \"" + opts_.story_style + "\" in this model");
   }
   if (opts_.story_strength >= 0) {

@@ -25,11 +25,8 @@ class TaskSlot {
   void cancel() {
     if (task_) task_->cancel();
   }
-  // Cancels and forgets it now (its thread finishes on its own).
-  void drop() {
-    cancel();
-    task_.reset();
-  }
+  // Cancels it and waits for its thread to stop (latent::Task's destructor).
+  void drop() { task_.reset(); }
   // Mirrors the progress into `p`; once the task has finished, hands its result to `done`
   // (or its error, in words, to `failed`) and ends it. A cancelled task says nothing.
   template <typename Done, typename Failed>
@@ -49,10 +46,8 @@ class TaskSlot {
 
  private:
   friend class Workers;
-  void start(std::unique_ptr<latent::Task<T>> task) {
-    if (task_) task_->cancel();
-    task_ = std::move(task);
-  }
+  // A task still running is cancelled and waited for (its destructor), then replaced.
+  void start(std::unique_ptr<latent::Task<T>> task) { task_ = std::move(task); }
   std::unique_ptr<latent::Task<T>> task_;
 };
 

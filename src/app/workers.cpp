@@ -60,9 +60,7 @@ StoryResult tell_story(const StoryRequest& r, StoryMap& map) {
   po.keep_bonus = r.keep_bonus;
   out.passage = st->tell(out.shifted, n, r.decode, {}, po);
   out.novel_likeness = novel_likeness(st->vocabulary(), tokenize_sentence(out.passage.front()));
-  std::string told;  // the whole passage: what "stay on the scene" changes
-  for (const auto& sentence : out.passage) told += sentence + " ";
-  out.content_kept = content_kept(po.keep_words, tokenize_sentence(told));
+  out.content_kept = content_kept(po.keep_words, tokenize_sentences(out.passage));  // what "stay on the scene" changes
   if (!r.style.a_examples.empty() && !r.style.b_examples.empty() &&
       (map.space != r.space.get() || map.style != r.style.name)) {
     map.map.emplace(st->encode_sentences(r.style.a_examples), st->encode_sentences(r.style.b_examples), r.style.vector);

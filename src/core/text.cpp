@@ -541,11 +541,15 @@ std::vector<std::string> content_words(const std::vector<std::string>& toks) {
   return out;
 }
 
-std::vector<std::string> content_words_of(const std::vector<std::string>& sentences) {
+std::vector<std::string> tokenize_sentences(const std::vector<std::string>& sentences) {
   std::vector<std::string> out;
   for (const auto& s : sentences)
-    for (auto& w : content_words(tokenize_sentence(s))) out.push_back(std::move(w));
+    for (auto& t : tokenize_sentence(s)) out.push_back(std::move(t));
   return out;
+}
+
+std::vector<std::string> content_words_of(const std::vector<std::string>& sentences) {
+  return content_words(tokenize_sentences(sentences));
 }
 
 double content_kept(const std::vector<std::string>& source, const std::vector<std::string>& output) {
@@ -583,12 +587,11 @@ PassageReport measure_passages(const Vocabulary& vocab, const std::vector<std::s
     p.caption = captions[i];
     p.sentences = passages[i];
     std::set<std::string> seen;
-    std::vector<std::string> tokens;
     for (const auto& s : passages[i]) {
       const std::string n = normalised_sentence(s);
       if (!n.empty() && !seen.insert(n).second) ++p.repeated;
-      for (auto& t : tokenize_sentence(s)) tokens.push_back(std::move(t));
     }
+    const std::vector<std::string> tokens = tokenize_sentences(passages[i]);
     for (const auto& n : seen) ++in_passages[n];
     p.content_kept = content_kept(tokenize_sentence(captions[i]), tokens);
     p.novel_likeness = novel_likeness(vocab, tokens);

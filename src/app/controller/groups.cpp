@@ -6,6 +6,12 @@
 
 namespace studio::controller {
 
+int group_named(const AppState& s, const std::string& name) {
+  for (int g = 0; g < static_cast<int>(s.groups.list.size()); ++g)
+    if (s.groups.list[static_cast<size_t>(g)].name == name) return g;
+  return -1;
+}
+
 namespace {
 
 // A new group fills the attribute vector's A, then its B.

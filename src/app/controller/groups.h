@@ -16,6 +16,9 @@ struct GroupsContext {
   bool dataset = false;                        // a dataset is open (the lasso's items are its)
 };
 
+// The index of the first group named `name`, or -1.
+int group_named(const AppState& s, const std::string& name);
+
 // A group of the items a label query selects, named `name` (or the query). False, with
 // the reason in `s.labels.error`, without labels or when nothing matches.
 bool make_group(AppState& s, const latent::LabelTable* labels, const std::string& name, const std::string& query);

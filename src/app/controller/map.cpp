@@ -186,10 +186,9 @@ void make_start_groups(AppState& s, const latent::LabelTable* labels, const std:
     }
   }
   auto group_index = [&](const std::string& name) {
-    for (int g = 0; g < static_cast<int>(s.groups.list.size()); ++g)
-      if (s.groups.list[static_cast<size_t>(g)].name == name) return g;
-    s.labels.error = "no group named '" + name + "'";
-    return -1;
+    const int g = group_named(s, name);
+    if (g < 0) s.labels.error = "no group named '" + name + "'";
+    return g;
   };
   for (const std::string& def : live_attributes) {
     std::stringstream ss(def);

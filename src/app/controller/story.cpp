@@ -25,16 +25,11 @@ std::string join_lines(const std::vector<std::string>& lines) {
   return s;
 }
 
-namespace {
-
-// Index of `name` in the panel's list, or -1.
 int style_index(const AppState& s, const std::string& name) {
   const auto& names = s.story.style_names;
   const auto it = std::find(names.begin(), names.end(), name);
   return it == names.end() ? -1 : static_cast<int>(it - names.begin());
 }
-
-}  // namespace
 
 std::vector<latent::StyleVector> Story::styles(const std::vector<latent::StyleVector>& model_styles) const {
   std::vector<latent::StyleVector> out = model_styles;

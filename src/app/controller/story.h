@@ -21,6 +21,9 @@
 
 namespace studio::controller {
 
+// The index of the style named `name` in the Story panel's list, or -1.
+int style_index(const AppState& s, const std::string& name);
+
 // A text box's lines: trimmed, the blank ones dropped; and back.
 std::vector<std::string> lines_of(const std::string& text);
 std::string join_lines(const std::vector<std::string>& lines);
