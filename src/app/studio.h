@@ -185,7 +185,8 @@ class Studio {
   void handle_consent();
   // Sentence models (studio_story.cpp)
   const latent::StorytellerSpace* storyteller() const;
-  std::vector<latent::StyleVector> model_styles() const;  // the open storyteller's own
+  // The open storyteller's own styles (not copied: asked for every frame).
+  const std::vector<latent::StyleVector>& model_styles() const;
   void setup_story();
   void show_story_image(const std::string& path);
   void handle_story();

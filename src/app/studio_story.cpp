@@ -30,9 +30,10 @@ const latent::StorytellerSpace* Studio::storyteller() const {
   return space_ ? space_->sentences() : nullptr;
 }
 
-std::vector<latent::StyleVector> Studio::model_styles() const {
+const std::vector<latent::StyleVector>& Studio::model_styles() const {
+  static const std::vector<latent::StyleVector> none;
   const auto* st = storyteller();
-  return st ? st->styles() : std::vector<latent::StyleVector>();
+  return st ? st->styles() : none;
 }
 
 void Studio::setup_story() {

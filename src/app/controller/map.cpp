@@ -167,10 +167,10 @@ std::optional<FilterRequest> Map::filter_request(AppState& s, std::shared_ptr<co
   return r;
 }
 
-void Map::filter_answered(uint64_t generation, const FilterResult* r, const std::string& error, AppState& s) {
+void Map::filter_answered(uint64_t generation, FilterResult* r, const std::string& error, AppState& s) {
   const size_t n = s.map.xy.size() / 2;
   if (generation != filter_generation_ || (r && r->match.size() != n)) return;
-  s.map.match = r ? r->match : std::vector<char>();
+  s.map.match = r ? std::move(r->match) : std::vector<char>();
   s.map.filter_error = r ? std::string() : error;
   ++s.map.style_version;
 }

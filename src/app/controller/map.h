@@ -83,8 +83,9 @@ class Map {
   // Its number as the filter worker gave it; only the newest one asked is shown.
   void filter_asked(uint64_t generation) { filter_generation_ = generation; }
   uint64_t filter_generation() const { return filter_generation_; }
-  // An answer: shown if it is the newest asked and fits the points (`error` when it failed).
-  void filter_answered(uint64_t generation, const FilterResult* r, const std::string& error, AppState& s);
+  // An answer: shown if it is the newest asked and fits the points (`error` when it failed);
+  // its matches are moved into the state (a million of them, on the UI thread).
+  void filter_answered(uint64_t generation, FilterResult* r, const std::string& error, AppState& s);
 
  private:
   std::optional<MapResult> map_;
