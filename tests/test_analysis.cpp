@@ -17,6 +17,8 @@
 #include "test_util.h"
 
 using namespace latent;
+using test_util::error_of;
+using test_util::TempDir;
 
 namespace {
 
@@ -133,6 +135,94 @@ TEST(Workspace, NamedValuesSplitAtTheFirstEquals) {
       EXPECT_EQ(std::string(e.what()), std::string("--group takes NAME=QUERY, not '") + bad + "'");
     }
   }
+}
+
+// A session's work goes into a Workspace and back unchanged; what does not fit another
+// model is left out and said; groups saved as a query take their members from the labels.
+TEST(Workspace, SessionsWorkRoundTripsAndFitsTheModel) {
+  Session ses;
+  ses.model = "m";
+  ses.dataset = "faces/";
+  ses.labels = "faces/labels.csv";
+  ses.z = {1, 2, 3};
+  ses.bookmarks = {{"a", {1, 1, 1}}, {"short", {1, 1}}};
+  ses.groups = {{"given", "", {0, 1}}, {"glasses", "glasses=1", {}, false}};
+  Walk keys = Walk::through({{0, 0, 0}, {1, 1, 1}, {2, 2}}, 2.0, Interpolation::Slerp, false);
+  keys.name = "tour";
+  Walk wide = Walk::through({{0, 0}, {1, 1}}, 2.0, Interpolation::Linear, false);
+  wide.name = "wide";
+  ses.walks = {keys, wide};
+  ses.caption = "kept";
+
+  Workspace ws = Workspace::from_session(ses, "s.json");
+  Session back;
+  back.caption = "the view stays";
+  ws.into_session(back);
+  const nlohmann::json a = session_to_json(ses), b = session_to_json(back);
+  for (const char* part : {"dataset", "labels", "z", "bookmarks", "groups", "walks"}) EXPECT_EQ(a[part], b[part]) << part;
+  EXPECT_EQ(back.caption, "the view stays") << "only the work is written";
+  EXPECT_FALSE(back.groups[1].members_given) << "a query group stays a query until it is settled";
+
+  const std::vector<std::string> left_out = ws.fit(3);
+  EXPECT_EQ(ws.z, (Latent{1, 2, 3}));
+  ASSERT_EQ(ws.bookmarks.size(), 1u);
+  EXPECT_EQ(ws.bookmarks[0].name, "a");
+  ASSERT_EQ(ws.walks.size(), 1u) << "a walk left with fewer than two keys goes";
+  EXPECT_EQ(ws.walks[0].keys.size(), 2u);
+  ASSERT_EQ(left_out.size(), 3u);
+  EXPECT_EQ(left_out[0], "1 bookmark of another size left out");
+  EXPECT_EQ(left_out[1], "walk 'tour': 1 key of another size left out");
+  EXPECT_EQ(left_out[2], "walk 'wide' is of another size: left out");
+  Workspace other = Workspace::from_session(ses, "s.json");
+  EXPECT_EQ(other.fit(2).front(), "its point has another size: not restored");
+  EXPECT_TRUE(other.z.empty());
+
+  EXPECT_EQ(ws.walk("tour").keys.size(), 2u);
+  EXPECT_NE(error_of([&] { ws.walk("nope"); }).find("s.json has no walk named 'nope' (its walks: tour)"), std::string::npos);
+  EXPECT_NE(error_of([&] { Workspace{}.walk("x", "save one"); }).find("(it has none; save one)"), std::string::npos);
+  Walk again = keys;
+  again.keys.resize(2);
+  again.loop = true;
+  ws.keep_walk(again);
+  ASSERT_EQ(ws.walks.size(), 1u) << "a walk of the same name is replaced";
+  EXPECT_TRUE(ws.walks[0].loop);
+  again.name = "second";
+  ws.keep_walk(again);
+  EXPECT_EQ(ws.walks.size(), 2u);
+}
+
+TEST(Workspace, GroupsFromLabelQueries) {
+  TempDir tmp;
+  {
+    std::ofstream out(tmp / "labels.csv");
+    out << "file,glasses\nx0,1\nx1,0\nx2,1\n";
+  }
+  const auto pca = small_pca();
+  Workspace ws;
+  ws.space = pca.get();
+  ws.where = "scene.json";
+  ws.groups = {{"glasses", "glasses=1", {}, false}};
+  EXPECT_NE(error_of([&] { ws.expression_env(); }).find("group @glasses in scene.json is a label query"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { ws.settle_groups(); }).find("give the labels first"), std::string::npos);
+
+  ws.labels = std::make_shared<LabelTable>(LabelTable::read_csv(tmp / "labels.csv"));
+  ws.labels_path = "labels.csv";
+  auto items = std::make_shared<RowMatrixXf>(3, 5);
+  for (int r = 0; r < 3; ++r) items->row(r).setConstant(static_cast<float>(r));
+  ws.items = items;
+  EXPECT_EQ(ws.settle_groups(), 1);
+  EXPECT_EQ(ws.groups[0].members, (std::vector<long>{0, 2}));
+  EXPECT_EQ(ws.settle_groups(), 0) << "settled once";
+  EXPECT_EQ(ws.add_group("", "glasses=0").name, "glasses=0") << "named by its query";
+  EXPECT_NE(error_of([&] { ws.add_group("none", "glasses=7"); }).find("group @none: no item matches 'glasses=7'"),
+            std::string::npos);
+  const auto env = ws.expression_env();
+  EXPECT_EQ(evaluate_expression("mean(@glasses) - mean(@glasses_0)", *env, 5), Latent(5, 0.f));
+
+  ws.items = std::make_shared<RowMatrixXf>(2, 5);
+  EXPECT_NE(error_of([&] { ws.add_group("x", "glasses=1"); }).find("labels.csv has 3 rows but the dataset has 2 items"),
+            std::string::npos);
 }
 
 TEST(Walk, InterpolatedRowsIncludeBothEnds) {

@@ -159,6 +159,34 @@ TEST_F(Cli, ArithWithGroupsFromLabels) {
   EXPECT_NE(bad.output.find("no point or group named 'nobody'"), std::string::npos) << bad.output;
 }
 
+// A scene written by hand names its groups by a label query only; the CLI makes them from
+// the session's labels (or --labels), as the studio does, instead of finding them empty.
+TEST_F(Cli, ArithWithASessionsQueryGroups) {
+  ASSERT_EQ(run(cli("fit-pca " + (tmp / "data") + " -k 8 --out " + (tmp / "m"))).code, 0);
+  {
+    std::ofstream labels(tmp / "labels.csv");
+    labels << "index,bright\n";
+    for (int i = 0; i < 24; ++i) labels << i << "," << (i % 3 == 0) << "\n";
+  }
+  const nlohmann::json scene = {{"format", "latent-studio-session"}, {"version", 1}, {"model", tmp / "m"},
+                                {"dataset", tmp / "data"}, {"labels", tmp / "labels.csv"},
+                                {"groups", {{{"name", "bright"}, {"query", "bright=1"}}}}};
+  std::ofstream(tmp / "scene.json") << scene.dump();
+  auto r = run(cli("arith " + (tmp / "m") + " 'mean(@bright)' --session " + (tmp / "scene.json") + " --z-out " +
+                   (tmp / "q.json")));
+  ASSERT_EQ(r.code, 0) << r.output;
+  auto by_hand = run(cli("arith " + (tmp / "m") + " 'mean(@b)' --data " + (tmp / "data") + " --labels " +
+                         (tmp / "labels.csv") + " --group 'b=bright=1' --z-out " + (tmp / "h.json")));
+  ASSERT_EQ(by_hand.code, 0) << by_hand.output;
+  EXPECT_EQ(read_latent_json(tmp / "q.json"), read_latent_json(tmp / "h.json"));
+
+  std::ofstream(tmp / "labels.csv") << "index,bright\n0,1\n";
+  auto short_labels = run(cli("arith " + (tmp / "m") + " 'mean(@bright)' --session " + (tmp / "scene.json") +
+                              " --z-out " + (tmp / "x.json")));
+  EXPECT_NE(short_labels.code, 0);
+  EXPECT_NE(short_labels.output.find("has 1 rows but the dataset has 24 items"), std::string::npos) << short_labels.output;
+}
+
 // The studio's map filter from the shell: a label query or a regular expression over the
 // names; a kept column, or only the kept rows with --isolate; the plot draws the rest faint.
 TEST_F(Cli, ProjectWithTheMapFilter) {

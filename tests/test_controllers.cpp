@@ -1003,13 +1003,15 @@ TEST(SessionController, ASessionKeepsThePointBookmarksSlidersWalkAndLiveSettings
   EXPECT_FLOAT_EQ(t.groups.attr_strength, 0.7f);
   EXPECT_EQ(t.session.status, "opened the session");
 
-  // A model of another size keeps its own point and drops keys that do not fit.
+  // A model of another size keeps its own point and drops bookmarks and keys that do not fit.
   AppState u;
   u.sliders.z = {9.f, 9.f};
   controller::restore_session(back, 2, u);
   EXPECT_EQ(u.sliders.z, (std::vector<float>{9.f, 9.f}));
   EXPECT_TRUE(u.walk.keys.empty());
   EXPECT_NE(u.session.status.find("its point has another size: not restored"), std::string::npos);
+  EXPECT_TRUE(u.points.bookmarks.empty()) << "bookmarks of another size would move the point to a wrong size";
+  EXPECT_NE(u.session.status.find("2 bookmarks of another size left out"), std::string::npos) << u.session.status;
 
   // An unfinished walk is not saved; the rest is.
   s.walk.keys.resize(1);

@@ -20,6 +20,7 @@
 #include "latent/latent_io.h"
 #include "latent/registry.h"
 #include "latent/session.h"
+#include "latent/workspace.h"
 #include "latent/video_export.h"
 #include "latent/walk.h"
 #include "expression_env.h"
@@ -155,15 +156,8 @@ Walk build_walk(const WalkArgs& a, const Space& space, std::optional<Session>& s
     for (size_t i = 0; i < exprs.size(); ++i) walk.keys[i].name = exprs[i];
   } else if (!a.walk_name.empty()) {
     if (!session) throw UnsupportedError("--walk " + a.walk_name + " plays a walk of a session: give --session S.json");
-    std::string known;
-    for (const Walk& w : session->walks) {
-      if (w.name == a.walk_name) walk = w;
-      known += (known.empty() ? "" : ", ") + w.name;
-    }
-    if (walk.name != a.walk_name)
-      throw UnsupportedError(a.names.session + " has no walk named '" + a.walk_name + "' (" +
-                             (known.empty() ? "it has none; save one with --keys ... --save-walk NAME" : "its walks: " + known) +
-                             ")");
+    walk = Workspace::from_session(*session, a.names.session)
+               .walk(a.walk_name, "save one with --keys ... --save-walk NAME");
     if (a.interp_opt->count())
       for (Keyframe& k : walk.keys) k.interp = parse_interpolation(a.interp);
     if (a.loop) walk.loop = true;
@@ -218,9 +212,9 @@ void run_walk(const WalkArgs& a) {
   const Walk walk = build_walk(a, *space, session);
 
   if (!a.save_walk.empty()) {
-    auto same = std::find_if(session->walks.begin(), session->walks.end(), [&](const Walk& w) { return w.name == walk.name; });
-    if (same != session->walks.end()) *same = walk;
-    else session->walks.push_back(walk);
+    Workspace ws = Workspace::from_session(*session, a.names.session);
+    ws.keep_walk(walk);
+    ws.into_session(*session);
     save_session(*session, a.names.session);
     std::fprintf(stderr, "saved walk '%s' in %s\n", walk.name.c_str(), a.names.session.c_str());
   }

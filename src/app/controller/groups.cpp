@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "latent/errors.h"
+#include "latent/workspace.h"
 
 namespace studio::controller {
 
@@ -32,9 +32,8 @@ bool make_group(AppState& s, const latent::LabelTable* labels, const std::string
   try {
     AppState::Group g;
     g.query = query;
-    g.members = labels->select(query);
+    g.members = latent::label_group(*labels, query);
     g.name = name.empty() ? query : name;
-    if (g.members.empty()) throw latent::UnsupportedError("no item matches '" + query + "'");
     add_group(s, std::move(g));
     s.labels.error.clear();
     return true;

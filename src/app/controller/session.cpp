@@ -1,18 +1,29 @@
 #include "controller/session.h"
 
 #include "controller/walk.h"
+#include "latent/workspace.h"
 #include "live_control.h"
 
 namespace studio::controller {
 
 latent::Session session_of(const AppState& s, const SessionSources& src) {
+  // The work (the core's Workspace), then the studio's view of it.
+  latent::Workspace work;
+  work.dataset_path = src.dataset_open ? s.dataset.path_input : "";
+  work.labels_path = src.labels_path;
+  work.z = s.sliders.z;
+  for (const auto& b : s.points.bookmarks) work.bookmarks.push_back({b.name, b.z});
+  for (const auto& g : s.groups.list) work.groups.push_back({g.name, g.query, g.members});
+  if (s.walk.random || s.walk.keys.size() >= 2) {
+    try {
+      work.walks.push_back(make_walk(s));
+    } catch (const std::exception&) {
+      // An unfinished walk is not saved; the rest of the session is.
+    }
+  }
   latent::Session ses;
   ses.model = s.model.loaded ? s.model.info.source : s.model.path_input;
-  ses.dataset = src.dataset_open ? s.dataset.path_input : "";
-  ses.labels = src.labels_path;
-  ses.z = s.sliders.z;
-  for (const auto& b : s.points.bookmarks) ses.bookmarks.push_back({b.name, b.z});
-  for (const auto& g : s.groups.list) ses.groups.push_back({g.name, g.query, g.members});
+  work.into_session(ses);
   ses.map_method = src.map_method;
   ses.color_by = src.color_by;
   ses.attr_a = s.groups.attr_a, ses.attr_b = s.groups.attr_b, ses.attr_strength = s.groups.attr_strength;
@@ -44,20 +55,15 @@ latent::Session session_of(const AppState& s, const SessionSources& src) {
   ses.walk_playing = s.walk.playing;
   ses.caption = s.journey.caption;
   ses.layout = src.layout;
-  if (s.walk.random || s.walk.keys.size() >= 2) {
-    try {
-      ses.walks.push_back(make_walk(s));
-    } catch (const std::exception&) {
-      // An unfinished walk is not saved; the rest of the session is.
-    }
-  }
   return ses;
 }
 
 void restore_session(const latent::Session& ses, int dim, AppState& s) {
-  if (!ses.z.empty() && static_cast<int>(ses.z.size()) == dim) s.sliders.z = ses.z;
+  latent::Workspace work = latent::Workspace::from_session(ses, "");
+  const std::vector<std::string> left_out = work.fit(dim);
+  if (!work.z.empty()) s.sliders.z = work.z;
   s.points.bookmarks.clear();
-  for (const auto& b : ses.bookmarks) s.points.bookmarks.push_back({b.name, b.z});
+  for (const auto& b : work.bookmarks) s.points.bookmarks.push_back({b.name, b.z});
   if (ses.controls.contains("osc") && ses.controls["osc"].is_object()) {
     const auto& o = ses.controls["osc"];
     s.live.osc_send_host = o.value("send_host", s.live.osc_send_host);
@@ -72,8 +78,9 @@ void restore_session(const latent::Session& ses, int dim, AppState& s) {
       s.actions.push(act::ToggleOsc{});
     }
   }
-  if (!ses.walks.empty()) {
-    const latent::Walk& w = ses.walks.front();
+  if (!ses.walks.empty()) s.walk.keys.clear();  // the session's walk replaces this one, even one that does not fit
+  if (!work.walks.empty()) {
+    const latent::Walk& w = work.walks.front();
     s.walk.name = w.name;
     s.walk.keys.clear();
     s.walk.random = w.random_loop.has_value();
@@ -84,17 +91,15 @@ void restore_session(const latent::Session& ses, int dim, AppState& s) {
       s.walk.seed = static_cast<int>(w.random_loop->seed);
     }
     s.walk.loop = w.loop;
-    for (const auto& k : w.keys)
-      if (static_cast<int>(k.z.size()) == dim)
-        s.walk.keys.push_back({k.name, k.z, static_cast<float>(k.seconds), static_cast<int>(k.interp)});
+    for (const auto& k : w.keys) s.walk.keys.push_back({k.name, k.z, static_cast<float>(k.seconds), static_cast<int>(k.interp)});
   }
   s.options.ui_scale = ses.ui_scale;
   s.options.linear_filter = ses.linear_filter;
   if (!ses.word_query.empty()) s.words.query = ses.word_query;
   if (!ses.dataset.empty()) s.groups.attr_strength = ses.attr_strength;
-  s.session.status = "opened the session" + std::string(ses.z.size() == static_cast<size_t>(dim) || ses.z.empty()
-                                                            ? ""
-                                                            : " (its point has another size: not restored)");
+  std::string notes;
+  for (const auto& n : left_out) notes += (notes.empty() ? " (" : "; ") + n;
+  s.session.status = "opened the session" + notes + (notes.empty() ? "" : ")");
 }
 
 }  // namespace studio::controller
