@@ -72,6 +72,12 @@ const std::vector<Feature>& features() {
   return f;
 }
 
+// The subject's words, as the composer draws them (repeats weight the draw).
+const std::vector<std::string> kMan = {"man", "man", "man", "guy", "gentleman"};
+const std::vector<std::string> kWoman = {"woman", "woman", "woman", "lady", "girl"};
+const std::vector<std::string> kYoung = {"young", "young", "youthful"};
+const std::vector<std::string> kOlder = {"older", "middle-aged", "old", "elderly"};
+
 const std::array<const char*, 9> kTemplates = {
     "{}", "{}", "a photo of {}", "portrait of {}", "a picture of {}", "close-up of {}", "a face of {}",
     "headshot of {}", "{}, looking at the camera"};
@@ -110,16 +116,14 @@ FaceCaption compose_face_caption(const std::vector<std::string>& names, const st
   std::string noun = "person";
   if (male >= 0 && u(rng) < 0.92) {
     const bool m = has("Male", 1);
-    noun = m ? pick(std::vector<std::string>{"man", "man", "man", "guy", "gentleman"}, rng)
-             : pick(std::vector<std::string>{"woman", "woman", "woman", "lady", "girl"}, rng);
+    noun = m ? pick(kMan, rng) : pick(kWoman, rng);
     if (noun == "girl") noun = has("Young", 1) ? "girl" : "woman";
     assert_value("Male", m);
   }
   std::vector<std::string> adjectives;
   if (young >= 0 && u(rng) < 0.45) {
     const bool y = has("Young", 1);
-    adjectives.push_back(y ? pick(std::vector<std::string>{"young", "young", "youthful"}, rng)
-                           : pick(std::vector<std::string>{"older", "middle-aged", "old", "elderly"}, rng));
+    adjectives.push_back(y ? pick(kYoung, rng) : pick(kOlder, rng));
     assert_value("Young", y);
   } else if (noun == "girl") {
     assert_value("Young", 1);
@@ -208,56 +212,50 @@ std::vector<std::pair<std::string, int>> attributes_named(const std::string& tex
   std::string t = " ";
   for (char c : text) t += std::isalnum(static_cast<unsigned char>(c)) || c == '\'' || c == '-' ? static_cast<char>(std::tolower(static_cast<unsigned char>(c))) : ' ';
   t += " ";
-  // Key words, longest first so that "no glasses" wins over "glasses".
-  static const std::vector<std::tuple<const char*, const char*, int>> cues = {
-      {"no glasses", "Eyeglasses", 0}, {"without glasses", "Eyeglasses", 0}, {"clean-shaven", "No_Beard", 1},
-      {"no beard", "No_Beard", 1}, {"without a beard", "No_Beard", 1}, {"not smiling", "Smiling", 0},
-      {"black hair", "Black_Hair", 1}, {"dark hair", "Black_Hair", 1}, {"brown hair", "Brown_Hair", 1},
-      {"gray hair", "Gray_Hair", 1}, {"grey hair", "Gray_Hair", 1}, {"silver hair", "Gray_Hair", 1},
-      {"white hair", "Gray_Hair", 1}, {"straight hair", "Straight_Hair", 1}, {"receding hairline", "Receding_Hairline", 1},
-      {"double chin", "Double_Chin", 1}, {"rosy cheeks", "Rosy_Cheeks", 1}, {"open mouth", "Mouth_Slightly_Open", 1},
-      {"heavy makeup", "Heavy_Makeup", 1}, {"five o'clock shadow", "5_o_Clock_Shadow", 1},
-      {"glasses", "Eyeglasses", 1}, {"eyeglasses", "Eyeglasses", 1}, {"spectacles", "Eyeglasses", 1},
-      {"smiling", "Smiling", 1}, {"smile", "Smiling", 1}, {"grinning", "Smiling", 1}, {"serious", "Smiling", 0},
-      {"unsmiling", "Smiling", 0}, {"bald", "Bald", 1}, {"blond", "Blond_Hair", 1}, {"blonde", "Blond_Hair", 1},
-      {"wavy", "Wavy_Hair", 1}, {"curly", "Wavy_Hair", 1}, {"bangs", "Bangs", 1}, {"fringe", "Bangs", 1},
-      {"beard", "No_Beard", 0}, {"bearded", "No_Beard", 0}, {"goatee", "Goatee", 1}, {"mustache", "Mustache", 1},
-      {"moustache", "Mustache", 1}, {"stubble", "5_o_Clock_Shadow", 1}, {"sideburns", "Sideburns", 1},
-      {"hat", "Wearing_Hat", 1}, {"cap", "Wearing_Hat", 1}, {"lipstick", "Wearing_Lipstick", 1},
-      {"makeup", "Heavy_Makeup", 1}, {"make-up", "Heavy_Makeup", 1}, {"earrings", "Wearing_Earrings", 1},
-      {"necklace", "Wearing_Necklace", 1}, {"tie", "Wearing_Necktie", 1}, {"necktie", "Wearing_Necktie", 1},
-      {"pale", "Pale_Skin", 1}, {"chubby", "Chubby", 1}, {"dark-haired", "Black_Hair", 1},
-      {"black-haired", "Black_Hair", 1}, {"fair-haired", "Blond_Hair", 1}, {"brown-haired", "Brown_Hair", 1},
-      {"gray-haired", "Gray_Hair", 1}, {"grey-haired", "Gray_Hair", 1}, {"white-haired", "Gray_Hair", 1},
-      {"bespectacled", "Eyeglasses", 1}, {"man", "Male", 1}, {"men", "Male", 1}, {"guy", "Male", 1},
-      {"gentleman", "Male", 1}, {"male", "Male", 1}, {"boy", "Male", 1}, {"woman", "Male", 0}, {"women", "Male", 0},
-      {"lady", "Male", 0}, {"girl", "Male", 0}, {"female", "Male", 0}, {"young", "Young", 1}, {"youthful", "Young", 1},
-      {"old", "Young", 0}, {"older", "Young", 0}, {"elderly", "Young", 0}, {"middle-aged", "Young", 0},
-      {"cheerful", "Smiling", 1}, {"happy", "Smiling", 1}, {"stern", "Smiling", 0}, {"bald-headed", "Bald", 1},
-      {"high cheekbones", "High_Cheekbones", 1}, {"arched eyebrows", "Arched_Eyebrows", 1},
-      {"bushy eyebrows", "Bushy_Eyebrows", 1}, {"thick eyebrows", "Bushy_Eyebrows", 1}, {"oval face", "Oval_Face", 1},
-      {"narrow eyes", "Narrow_Eyes", 1}, {"pointy nose", "Pointy_Nose", 1}, {"pointed nose", "Pointy_Nose", 1},
-      {"big nose", "Big_Nose", 1}, {"large nose", "Big_Nose", 1}, {"full lips", "Big_Lips", 1},
-      {"big lips", "Big_Lips", 1}, {"bags under the eyes", "Bags_Under_Eyes", 1}, {"tired eyes", "Bags_Under_Eyes", 1},
-      {"red cheeks", "Rosy_Cheeks", 1}, {"round-faced", "Chubby", 1}, {"pale-skinned", "Pale_Skin", 1},
-      {"fair-skinned", "Pale_Skin", 1}, {"parted lips", "Mouth_Slightly_Open", 1}, {"red lips", "Wearing_Lipstick", 1},
-      {"sleek hair", "Straight_Hair", 1}, {"blurry", "Blurry", 1}};
+  // Key words, longest first so that "no glasses" wins over "glasses": every phrase the
+  // composer says (without its article), its subject and age words, and what a person
+  // types that the composer does not say (negations, plurals, short forms).
+  static const std::vector<std::tuple<std::string, std::string, int>> cues = [] {
+    std::vector<std::tuple<std::string, std::string, int>> c;
+    auto add = [&c](std::string word, const std::string& attribute, int value) {
+      for (const char* article : {"a ", "an "})
+        if (word.rfind(article, 0) == 0) word.erase(0, std::strlen(article));
+      const bool known = std::any_of(c.begin(), c.end(), [&](const auto& k) { return std::get<0>(k) == word; });
+      if (!known) c.emplace_back(word, attribute, value);
+    };
+    for (const Feature& f : features())
+      for (const char* phrase : f.phrases) add(phrase, f.attribute, f.value);
+    for (const auto& w : kMan) add(w, "Male", 1);
+    for (const auto& w : kWoman) add(w, "Male", 0);
+    for (const auto& w : kYoung) add(w, "Young", 1);
+    for (const auto& w : kOlder) add(w, "Young", 0);
+    static const std::tuple<const char*, const char*, int> typed[] = {
+        {"without glasses", "Eyeglasses", 0}, {"clean-shaven", "No_Beard", 1}, {"no beard", "No_Beard", 1},
+        {"without a beard", "No_Beard", 1}, {"not smiling", "Smiling", 0}, {"smile", "Smiling", 1},
+        {"men", "Male", 1}, {"male", "Male", 1}, {"boy", "Male", 1}, {"women", "Male", 0}, {"female", "Male", 0},
+        {"beard", "No_Beard", 0}, {"goatee", "Goatee", 1}, {"mustache", "Mustache", 1}, {"moustache", "Mustache", 1},
+        {"hat", "Wearing_Hat", 1}, {"makeup", "Heavy_Makeup", 1}, {"make-up", "Heavy_Makeup", 1},
+        {"wavy", "Wavy_Hair", 1}, {"curly", "Wavy_Hair", 1}, {"straight", "Straight_Hair", 1},
+        {"sleek", "Straight_Hair", 1}, {"blurry", "Blurry", 1}};
+    for (const auto& [word, attribute, value] : typed) add(word, attribute, value);
+    return c;
+  }();
   std::vector<std::pair<std::string, int>> out;
   std::vector<std::pair<size_t, size_t>> used;  // spans already read
   std::vector<size_t> order(cues.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return std::strlen(std::get<0>(cues[a])) > std::strlen(std::get<0>(cues[b]));
+    return std::get<0>(cues[a]).size() > std::get<0>(cues[b]).size();
   });
   for (size_t k : order) {
-    const std::string cue = std::string(" ") + std::get<0>(cues[k]) + " ";
+    const std::string cue = " " + std::get<0>(cues[k]) + " ";
     for (size_t at = t.find(cue); at != std::string::npos; at = t.find(cue, at + 1)) {
       const bool overlaps = std::any_of(used.begin(), used.end(), [&](const auto& s) {
         return at + 1 < s.second && s.first < at + cue.size() - 1;
       });
       if (overlaps) continue;
       used.emplace_back(at + 1, at + cue.size() - 1);
-      const std::string name = std::get<1>(cues[k]);
+      const std::string& name = std::get<1>(cues[k]);
       const bool seen = std::any_of(out.begin(), out.end(), [&](const auto& p) { return p.first == name; });
       if (!seen) out.emplace_back(name, std::get<2>(cues[k]));
     }
