@@ -16,7 +16,7 @@ PY=${PYTHON:-/usr/bin/python3}
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
-PLAIN=(--passage-no-repeat 0 --allow-repeats --generic-penalty 0 --stock-share 0 --context 0 --keep-bonus 0)
+PLAIN=(--passage-no-repeat 0 --allow-repeats --generic-penalty 0 --stock-share 0 --context 0 --keep-bonus 0 --keep-first 0)
 for method in greedy beam; do
   "$LATENT" eval-text "$MODEL" "$CAPS" --passages --sentences "$N" --method "$method" "${PLAIN[@]}" --json > "$OUT/$method-before.json"
   "$LATENT" eval-text "$MODEL" "$CAPS" --passages --sentences "$N" --method "$method" --json > "$OUT/$method-after.json"

@@ -330,7 +330,7 @@ StorytellerSpace* Trained::space_ = nullptr;
 PassageOptions plain_rules(float stock_share = 0.f) {
   PassageOptions p;
   p.no_repeat_ngram = 0, p.distinct = false, p.generic_penalty = 0.f, p.generic_tokens = 0;
-  p.stock_share = stock_share, p.context = 0.f;
+  p.stock_share = stock_share, p.context = 0.f, p.keep_first = 0.f;
   return p;
 }
 
@@ -437,6 +437,13 @@ TEST_F(Trained, TheCaptionsWordsTheSentencesAfterTheFirstLackAreFavoured) {
   TextDecodeOptions beam;
   po.keep_words = {"garden"};
   EXPECT_NE(space_->tell(z, 2, beam, {}, po)[1].find("garden"), std::string::npos) << "beam search too";
+  // The first sentence gets its own bonus (keep_first), off above.
+  po.keep_first = 12.f;
+  const auto first = space_->tell(z, 2, greedy, {}, po);
+  EXPECT_NE(first[0].find("garden"), std::string::npos) << first[0];
+  EXPECT_EQ(first[0].rfind("Jane smiled", 0), 0u) << "from its third word on: " << first[0];
+  po.keep_first = -1.f;
+  EXPECT_THROW(space_->tell(z, 2, greedy, {}, po), UnsupportedError);
 }
 
 TEST_F(Trained, DecodingIsDeterministicPerSeed) {

@@ -69,6 +69,8 @@ struct PassageOptions {
                                  // first, while the passage does not hold it yet (0: off) ...
   int keep_from = 2;             // ... from this word of the sentence on (a sentence starts as the
                                  // model would start it, not with a list of the caption's nouns)
+  float keep_first = 3.f;        // the same for the first sentence, decoded from the caption's own
+                                 // (style-shifted) thought, which the style may lead off the scene (0: off)
 };
 
 struct StorytellerOptions {

@@ -57,7 +57,7 @@ StoryResult tell_story(const StoryRequest& r, StoryMap& map) {
   const int n = st->has_neighbour_decoders() ? std::max(1, r.sentences) : 1;
   PassageOptions po;  // the passage-wide rules of `latent story`, with the captions' words to keep
   po.keep_words = content_words_of(captions);
-  po.keep_bonus = r.keep_bonus;
+  po.keep_bonus = po.keep_first = r.keep_bonus;  // one slider: "stay on the scene"
   out.passage = st->tell(out.shifted, n, r.decode, {}, po);
   out.novel_likeness = novel_likeness(st->vocabulary(), tokenize_sentence(out.passage.front()));
   out.content_kept = content_kept(po.keep_words, tokenize_sentences(out.passage));  // what "stay on the scene" changes

@@ -88,6 +88,9 @@ void add_passage_options(CLI::App* c, PassageOptions& p) {
                 "Favour the caption's content words the passage has not used yet: this is added to their "
                 "log-probability in the sentences after the first (0: off)")
       ->capture_default_str();
+  c->add_option("--keep-first", p.keep_first,
+                "The same for the first sentence, decoded from the caption's own thought (0: off)")
+      ->capture_default_str();
   c->add_option("--keep-from", p.keep_from, "Word of each sentence from which the caption's words are favoured")
       ->capture_default_str();
   c->add_option("--context", p.context,

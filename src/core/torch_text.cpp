@@ -582,7 +582,8 @@ std::vector<std::pair<std::string, double>> StorytellerSpace::stock_lines() cons
     try {
       if (fs::exists(cache)) {
         const auto j = read_json_file(cache.string(), "stock lines");
-        if (j.value("model_json_fnv1a", std::string()) == key && j.value("thoughts", 0) == kStockThoughts) {
+        if (j.value("model_json_fnv1a", std::string()) == key && j.value("thoughts", 0) == kStockThoughts &&
+            j.value("passes", 1) == 2) {
           for (const auto& e : j.at("lines")) {
             auto words = e.at("ids").get<std::vector<int>>();
             for (int id : words)
@@ -595,42 +596,60 @@ std::vector<std::pair<std::string, double>> StorytellerSpace::stock_lines() cons
     } catch (const std::exception&) {
       impl_->stock.clear();  // unreadable: found again below
     }
-    const auto zs = sample(kStockThoughts, 1);
-    auto t = torch::empty({kStockThoughts, info_.dim}, torch::kFloat);
-    for (int i = 0; i < kStockThoughts; ++i) std::copy(zs[i].begin(), zs[i].end(), t[i].data_ptr<float>());
-    std::vector<std::vector<int>> out;
-    {
-      std::lock_guard<std::mutex> lock(impl_->mutex);
-      for (int i = 0; i < kStockThoughts; i += 128)
-        for (auto& ids : textnet::greedy_batch(*impl_->backend, t.slice(0, i, i + 128), SentenceRole::Next, 30,
-                                               vocab_.size()))
-          out.push_back(std::move(ids));
-    }
-    // Beam search has its own favourites ("Yes," she said.): a quarter of the thoughts
-    // again, by beam 5, each counted four times.
-    TextDecodeOptions beam;
-    beam.role = SentenceRole::Next;
-    beam.no_repeat_ngram = 3;
-    beam.max_tokens = 30;
-    std::vector<std::vector<int>> beamed;
-    {
-      std::lock_guard<std::mutex> lock(impl_->mutex);
-      for (int i = 0; i < kStockThoughts; i += 4)
-        beamed.push_back(textnet::decode_one(*impl_->backend, t[i], beam, vocab_.size()));
-    }
-    for (const auto& ids : beamed)
-      for (int k = 0; k < 4; ++k) out.push_back(ids);
-    std::map<std::vector<int>, int> count;
-    for (const auto& ids : out) {
-      std::vector<int> words;
-      for (int id : ids)
-        if (impl_->is_word[static_cast<size_t>(id)]) words.push_back(id);
-      if (!words.empty()) ++count[words];
-    }
+    // One pass: the next-sentence decoder on `thoughts` [kStockThoughts, dim], greedy for
+    // each, and beam search, which has its own favourites ("Yes," she said.), for a
+    // quarter of them again, each counted four times. Counted as word ids.
+    auto one_pass = [&](const torch::Tensor& thoughts, std::vector<std::vector<int>>* greedy_out) {
+      std::vector<std::vector<int>> out;
+      {
+        std::lock_guard<std::mutex> lock(impl_->mutex);
+        for (int i = 0; i < kStockThoughts; i += 128)
+          for (auto& ids : textnet::greedy_batch(*impl_->backend, thoughts.slice(0, i, i + 128), SentenceRole::Next, 30,
+                                                 vocab_.size()))
+            out.push_back(std::move(ids));
+      }
+      if (greedy_out) *greedy_out = out;
+      TextDecodeOptions beam;
+      beam.role = SentenceRole::Next;
+      beam.no_repeat_ngram = 3;
+      beam.max_tokens = 30;
+      std::vector<std::vector<int>> beamed;
+      {
+        std::lock_guard<std::mutex> lock(impl_->mutex);
+        for (int i = 0; i < kStockThoughts; i += 4)
+          beamed.push_back(textnet::decode_one(*impl_->backend, thoughts[i], beam, vocab_.size()));
+      }
+      for (const auto& ids : beamed)
+        for (int k = 0; k < 4; ++k) out.push_back(ids);
+      std::map<std::vector<int>, int> count;
+      for (const auto& ids : out) {
+        std::vector<int> words;
+        for (int id : ids)
+          if (impl_->is_word[static_cast<size_t>(id)]) words.push_back(id);
+        if (!words.empty()) ++count[words];
+      }
+      return count;
+    };
+    auto as_tensor = [&](const std::vector<Latent>& zs) {
+      auto t = torch::empty({kStockThoughts, info_.dim}, torch::kFloat);
+      for (int i = 0; i < kStockThoughts; ++i) std::copy(zs[i].begin(), zs[i].end(), t[i].data_ptr<float>());
+      return t;
+    };
+    // First from thoughts drawn from the training thoughts' normal; then, since a passage
+    // goes on from what it wrote, from the thoughts of what the first pass wrote (greedy):
+    // the lines a chain falls into after a step ("I don't know what I do").
+    std::vector<std::vector<int>> written;
+    const std::map<std::vector<int>, int> count = one_pass(as_tensor(sample(kStockThoughts, 1)), &written);
+    std::vector<std::string> sentences;
+    for (const auto& ids : written) sentences.push_back(vocab_.detokenize(ids));
+    std::map<std::vector<int>, int> chained = one_pass(as_tensor(encode_sentences(sentences)), nullptr);
+    const size_t decodes = 2 * kStockThoughts;
     // A model that writes few different sentences for all these thoughts (a small corpus
     // learnt by heart) has a repertoire, not stock lines: nothing is banned then.
-    const bool diverse = count.size() * 4 >= out.size();
-    for (const auto& [words, n] : count)
+    // A sentence counts by the pass that writes it most often.
+    const bool diverse = count.size() * 4 >= decodes;
+    for (const auto& [words, n] : count) chained[words] = std::max(chained[words], n);
+    for (const auto& [words, n] : chained)
       if (n >= 2 && diverse) impl_->stock.emplace_back(words, n);
     std::sort(impl_->stock.begin(), impl_->stock.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
     nlohmann::json lines = nlohmann::json::array();
@@ -638,7 +657,7 @@ std::vector<std::pair<std::string, double>> StorytellerSpace::stock_lines() cons
       lines.push_back({{"ids", words}, {"count", n}, {"text", vocab_.detokenize(words)}});
     try {
       write_file_atomic(cache.string(), nlohmann::json({{"model_json_fnv1a", key}, {"thoughts", kStockThoughts},
-                                                        {"decodes", 2 * kStockThoughts}, {"distinct", count.size()}, {"lines", lines}})
+                                                        {"passes", 2}, {"decodes", decodes}, {"distinct", count.size()}, {"lines", lines}})
                                                 .dump(1) +
                                             "\n");
     } catch (const Error&) {
@@ -791,7 +810,8 @@ std::vector<std::string> StorytellerSpace::tell(const Latent& z, int sentences, 
     throw UnsupportedError("model '" + info_.name + "' was trained without the next-sentence decoder, so it "
                            "writes one sentence, not a passage");
   if (po.context < 0.f || po.context > 1.f || po.stock_share < 0.f || po.stock_share > 1.f || po.generic_penalty < 0.f ||
-      po.generic_tokens < 0 || po.no_repeat_ngram < 0 || !(po.keep_bonus >= 0.f && po.keep_bonus <= 20.f) || po.keep_from < 0)
+      po.generic_tokens < 0 || po.no_repeat_ngram < 0 || !(po.keep_bonus >= 0.f && po.keep_bonus <= 20.f) || !(po.keep_first >= 0.f && po.keep_first <= 20.f) ||
+      po.keep_from < 0)
     throw UnsupportedError("passage settings out of range: context and the stock share must be 0..1, the caption-word bonus "
                            "0..20, and the generic penalty, its words, the passage n-gram size and the word the caption-"
                            "word bonus starts from at least 0");
@@ -827,7 +847,11 @@ std::vector<std::string> StorytellerSpace::tell(const Latent& z, int sentences, 
   std::vector<std::string> out;
   TextDecodeOptions first = o;
   first.role = SentenceRole::Self;
-  ctx.earlier.push_back(decode_ids(z, first, nullptr));
+  textnet::PassageContext first_ctx;  // the first sentence: only the caption's words favoured
+  first_ctx.keep = keep;
+  first_ctx.keep_bonus = po.keep_first;
+  first_ctx.keep_from = po.keep_from;
+  ctx.earlier.push_back(decode_ids(z, first, po.keep_first > 0 ? &first_ctx : nullptr));
   out.push_back(vocab_.detokenize(ctx.earlier.back()));
   // The passage's thought so far: the mean of the (style-shifted) caption thought and
   // the thoughts of the sentences written after it.

@@ -102,7 +102,8 @@ void story_panel(AppState& s, const Rect& r) {
   ImGui::SetNextItemWidth(ImGui::CalcTextSize("0.0").x * 4.f);
   ImGui::SliderFloat("stay on the scene", &s.story.keep_bonus, 0.f, 8.f, "%.1f");
   if (ImGui::IsItemHovered())
-    ImGui::SetTooltip("How strongly the sentences after the first bring back the caption's words they lack.\n"
+    ImGui::SetTooltip("How strongly the passage keeps the caption's words: the first sentence, which the style\n"
+                      "leads away from the scene, and the sentences after it, which bring back the words they lack.\n"
                       "0: not at all. 3: the default. Above about 4 the words are forced in where they do not fit.");
 
   // The passage.
