@@ -1258,6 +1258,8 @@ TEST(Studio, AKilledStudioLeavesItsAutosaveAndTheNextStartOffersIt) {
 // shows the caption's text and the scene's picture, words or passage.
 TEST(Studio, EveryJourneySceneOpensFromTheMenu) {
   if (run("command -v xdotool").code != 0) GTEST_SKIP() << "xdotool is not installed";
+  // The scenes open datasets and pictures of ../shared/data (beside the checkout).
+  if (!test_util::has_data_dir()) GTEST_SKIP() << "no shared data";
   test_util::TempDir tmp;
   auto a = run(kStudio + " --model " + kModel + " --screenshot " + (tmp / "a.png") + " --frames 3");
   ASSERT_EQ(a.code, 0) << a.output;

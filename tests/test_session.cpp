@@ -40,6 +40,20 @@ TEST(Session, RoundTrip) {
   EXPECT_FALSE(std::filesystem::exists(tmp / "s.json.saving"));
 }
 
+// A relative path that happens to name a file beside the session's folder is saved as
+// written (the read-back check compares the file as written; opening it then reads the
+// path against the session's folder, as always). Before, such a save was refused.
+TEST(Session, ARelativePathBesideTheNewFileStillSaves) {
+  test_util::TempDir tmp;
+  std::filesystem::create_directories(tmp / "shared/data/faces/olivetti");
+  std::filesystem::create_directories(tmp / "work");
+  Session s = sample();  // its dataset is ../shared/data/faces/olivetti
+  ASSERT_NO_THROW(save_session(s, tmp / "work/s.json"));
+  const auto j = nlohmann::json::parse(std::ifstream(tmp / "work/s.json"));
+  EXPECT_EQ(j["dataset"], "../shared/data/faces/olivetti");
+  EXPECT_EQ(load_session(tmp / "work/s.json").dataset, (tmp.path / "shared/data/faces/olivetti").string());
+}
+
 TEST(Session, KeepsTheTwoPreviousVersions) {
   test_util::TempDir tmp;
   Session s = sample();

@@ -197,9 +197,22 @@ std::string beside_session(const std::string& p, const fs::path& dir) {
 
 }  // namespace
 
+namespace {
+
+// The session as the file says, relative paths as written.
+Session read_session_file(const std::string& path) {
+  try {
+    return session_from_json(read_json_file(path, "the session"), path);
+  } catch (const std::bad_alloc&) {
+    throw Error(path + ": out of memory while reading the session");
+  }
+}
+
+}  // namespace
+
 Session load_session(const std::string& path) {
   try {
-    Session s = session_from_json(read_json_file(path, "the session"), path);
+    Session s = read_session_file(path);
     const fs::path dir = fs::path(path).parent_path();
     s.model = beside_session(s.model, dir);
     s.dataset = beside_session(s.dataset, dir);
@@ -226,10 +239,11 @@ void save_verified(const Session& s, const std::string& path, bool keep_versions
     ops.unlink(tmp.c_str());
     throw IoError(path + ": " + why + "; the previous session is untouched");
   };
-  // Read back what reached the disk before it replaces anything.
+  // Read back what reached the disk before it replaces anything. As written: a relative
+  // path that also names a file beside the new file is not a difference.
   bool same = false;
   try {
-    same = session_to_json(load_session(tmp)) == session_to_json(s);
+    same = session_to_json(read_session_file(tmp)) == session_to_json(s);
   } catch (const Error& e) {
     give_up(std::string("the saved session did not verify (") + e.what() + ")");
   }
