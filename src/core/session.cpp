@@ -195,10 +195,6 @@ std::string beside_session(const std::string& p, const fs::path& dir) {
   return p;
 }
 
-}  // namespace
-
-namespace {
-
 // The session as the file says, relative paths as written.
 Session read_session_file(const std::string& path) {
   try {

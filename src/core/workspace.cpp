@@ -67,6 +67,11 @@ std::vector<std::string> Workspace::fit(int dim) {
 
 namespace {
 
+// " in S.json" after a group's name, or nothing when no session is named.
+std::string in_where(const std::string& where) { return where.empty() ? std::string() : " in " + where; }
+// The session by its file, or "the session".
+std::string session_named(const std::string& where) { return where.empty() ? std::string("the session") : where; }
+
 std::vector<long> members_of(const LabelTable* labels, const std::string& labels_path, long items,
                              const std::string& query, const std::string& what) {
   if (!labels) throw UnsupportedError(what + " is made by a label query ('" + query + "'): give the labels first");
@@ -100,7 +105,7 @@ int Workspace::settle_groups() {
   for (SessionGroup& g : groups) {
     if (g.members_given) continue;
     g.members = members_of(labels.get(), labels_path, item_count(), g.query,
-                           "group @" + g.name + (where.empty() ? std::string() : " in " + where));
+                           "group @" + g.name + in_where(where));
     g.members_given = true;
     ++made;
   }
@@ -113,7 +118,7 @@ const Walk& Workspace::walk(const std::string& name, const std::string& hint) co
     if (w.name == name) return w;
     known += (known.empty() ? "" : ", ") + w.name;
   }
-  throw UnsupportedError((where.empty() ? std::string("the session") : where) + " has no walk named '" + name + "' (" +
+  throw UnsupportedError(session_named(where) + " has no walk named '" + name + "' (" +
                          (known.empty() ? "it has none" + (hint.empty() ? std::string() : "; " + hint)
                                         : "its walks: " + known) +
                          ")");
@@ -131,16 +136,16 @@ std::unique_ptr<SpaceExpressionEnv> Workspace::expression_env() const {
   for (const auto& b : bookmarks) env->add_point(expression_name(b.name), b.z);
   for (const auto& g : groups) {
     if (!g.members_given)
-      throw UnsupportedError("group @" + g.name + (where.empty() ? std::string() : " in " + where) +
+      throw UnsupportedError("group @" + g.name + in_where(where) +
                              " is a label query ('" + g.query + "'): give the labels to make it");
     if (!g.members.empty() && item_count() == 0)
-      throw UnsupportedError((where.empty() ? std::string("the session") : where) + " has group @" + g.name +
+      throw UnsupportedError(session_named(where) + " has group @" + g.name +
                              " but no dataset to take its members from");
     std::vector<Latent> zs;
     zs.reserve(g.members.size());
     for (long m : g.members) {
       if (m < 0 || m >= item_count())
-        throw UnsupportedError("group @" + g.name + (where.empty() ? std::string() : " in " + where) +
+        throw UnsupportedError("group @" + g.name + in_where(where) +
                                " names item " + std::to_string(m) + " but the dataset has " +
                                std::to_string(item_count()));
       zs.push_back(row_latent(*items, m));

@@ -82,7 +82,6 @@ void restore_session(const latent::Session& ses, int dim, AppState& s) {
   if (!work.walks.empty()) {
     const latent::Walk& w = work.walks.front();
     s.walk.name = w.name;
-    s.walk.keys.clear();
     s.walk.random = w.random_loop.has_value();
     if (w.random_loop) {
       s.walk.radius = w.random_loop->radius;
