@@ -1,9 +1,11 @@
 #include "latent/approx_index.h"
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <random>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -144,6 +146,41 @@ TEST(ApproxIndex, SavesLoadsAndRefusesOtherVectors) {
   const size_t usearch_magic = 64 + 8 + 3000 * 16;  // after the int8 matrix
   damaged[usearch_magic] ^= 0x5a;
   EXPECT_THROW(ApproxIndex::load(write("magic.ann", damaged), *wv), FormatError);
+  // The graph's own header (after USearch's 64-byte head): a node count past the file, and
+  // no edges per node.
+  const size_t graph_at = usearch_magic + 64;
+  damaged = bytes;
+  damaged[graph_at + 5] = 0x7f;
+  EXPECT_THROW(ApproxIndex::load(write("count.ann", damaged), *wv), FormatError);
+  damaged = bytes;
+  for (int b = 0; b < 8; ++b) damaged[graph_at + 8 + b] = 0;
+  EXPECT_THROW(ApproxIndex::load(write("edges.ann", damaged), *wv), FormatError);
+  // A loaded index saves the same bytes it was read from.
+  back->save(tmp / "again.ann");
+  std::ifstream again(tmp / "again.ann", std::ios::binary);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(again), {}), bytes);
+}
+
+TEST(ApproxIndex, ALoadedIndexAnswersFromManyThreadsAtOnce) {
+  test_util::TempDir tmp;
+  auto wv = clustered(tmp / "a.bin", 2000, 16, 40, 4);
+  auto built = ApproxIndex::build(*wv);
+  built->save(tmp / "a.ann");
+  auto idx = ApproxIndex::load(tmp / "a.ann", *wv);
+  // More threads than the index keeps search contexts for (8): the others wait their turn.
+  std::vector<std::thread> threads;
+  std::atomic<int> differ{0};
+  for (int t = 0; t < 12; ++t)
+    threads.emplace_back([&, t] {
+      for (long w = t; w < 2000; w += 97) {
+        const auto q = wv->unit_vector(w);
+        const auto a = idx->search(*wv, q, 10, {w}), b = built->search(*wv, q, 10, {w});
+        if (a.size() != b.size()) ++differ;
+        for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) differ += a[i].index != b[i].index;
+      }
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(differ.load(), 0);
 }
 
 TEST(ApproxIndex, GloveSubsetRecall) {
