@@ -275,6 +275,47 @@ TEST(SkipThought, TrainingIsReproducibleAndResumable) {
   EXPECT_EQ(header["training"]["epochs"], 2);
   EXPECT_TRUE(header["metrics"].contains("heldout_novels_token_accuracy"));
 
+  // Going on from a package (its checkpoint gone): the run starts from its weights. With
+  // a learning rate too small to move them, the thoughts stay the package's.
+  fs::remove_all(out / "a/checkpoint");
+  o.resume = false;
+  o.epochs = 1;
+  o.init_from = out / "a";
+  o.learning_rate = 1e-9f;
+  o.out_dir = out / "f";
+  train_skipthought(o);
+  auto f = open_space(out / "f", test_open());
+  for (const auto& s : probe_sentences()) {
+    const auto za = a->encode_text(s), zf = f->encode_text(s);
+    ASSERT_EQ(za.size(), zf.size());
+    for (size_t i = 0; i < za.size(); ++i) EXPECT_NEAR(za[i], zf[i], 1e-4) << "not started from the package, at " << i;
+  }
+  EXPECT_EQ(read_model_json(out / "f")["training"]["started_from"]["package"], out / "a");
+  EXPECT_EQ(read_whole_file(out / "f/vocab.tsv", "f"), read_whole_file(out / "a/vocab.tsv", "a"));  // kept as it was
+  // Other sizes, or another vocabulary, are refused before any training.
+  o.out_dir = out / "g";
+  o.dim = 40;
+  EXPECT_THROW(train_skipthought(o), UnsupportedError);
+  o.dim = 48;
+  fs::copy(out / "a", out / "a2", fs::copy_options::recursive);
+  {  // one word of the middle of the vocabulary renamed: same size, other words
+    std::ifstream in(out / "a2/vocab.tsv");
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    ASSERT_GT(lines.size(), 40u);
+    auto& mid = lines[lines.size() / 2];
+    const size_t t1 = mid.find('\t'), t2 = mid.find('\t', t1 + 1), t3 = mid.find('\t', t2 + 1);
+    mid = mid.substr(0, t1) + "\tzzzz\tzzzz" + mid.substr(t3);
+    (void)t2;
+    std::string v;
+    for (const auto& l : lines) v += l + "\n";
+    write(out / "a2/vocab.tsv", v);
+  }
+  o.init_from = out / "a2";
+  EXPECT_THROW(train_skipthought(o), UnsupportedError);
+  o.init_from.clear();
+  o.learning_rate = c.options("").learning_rate;
+
   o.resume = true;
   o.out_dir = out / "e";
   EXPECT_THROW(train_skipthought(o), IoError);  // nothing to resume

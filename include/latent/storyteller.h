@@ -200,6 +200,10 @@ struct TrainSkipThoughtOptions {
   uint64_t seed = 0;
   std::string device = "auto";
   bool resume = false;
+  // Start from the weights of this skip-thought package (trained on the same books and
+  // captions with the same sizes and --vocab) with a fresh optimiser: training a shipped
+  // model further when its checkpoint is gone. model.json records where it started.
+  std::string init_from;
   bool half_weights = false;
   bool calibrate = true;           // make and calibrate the default style (corpus vs captions)
   std::string command;

@@ -180,6 +180,9 @@ StoryCommands::StoryCommands(CLI::App& app, CLI::App& train_cmd) : s_(std::make_
   t->add_option("--seed", s.train.seed, "Random seed (the same seed gives the same model on the CPU)")
       ->capture_default_str();
   t->add_flag("--resume", s.train.resume, "Continue from OUT/checkpoint");
+  t->add_option("--init-from", s.train.init_from,
+                "Start from this skip-thought package's weights (same books, captions, sizes and --vocab) with a "
+                "fresh optimiser: train a shipped model further when its checkpoint is gone");
   t->add_flag("--half", s.train.half_weights, "Store the package's weights as float16");
   t->add_flag("--no-calibrate", s.no_calibrate, "Skip making the default style vector (books vs captions)");
   t->add_option("--name", s.train.name, "Model name (default: the folder's name)");

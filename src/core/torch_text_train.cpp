@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "latent/errors.h"
+#include "latent/file_ops.h"
 #include "latent/model_package.h"
 #include "latent/storyteller.h"
 #include "latent/torch_space.h"
@@ -168,13 +169,41 @@ SkipThoughtResult train_skipthought(const TrainSkipThoughtOptions& o, const Skip
                                    {"epoch_sentences", epoch_centres}, {"book_sentences", books.size()},
                                    {"caption_sentences", caps.size()}};
   nlohmann::json state = nlohmann::json::object();
+  nlohmann::json started_from;  // the package an --init-from run began with
   int start_epoch = 1;
+  if (!o.init_from.empty() && !o.resume) {
+    const fs::path from(o.init_from);
+    const std::string what = (from / "model.json").string();
+    const nlohmann::json head = read_model_json(from);
+    const auto text = head.value("text", nlohmann::json::object());
+    if (head.value("kind", "") != "skipthought" || text.value("format", "") != "libtorch")
+      throw UnsupportedError(what + ": --init-from needs a skip-thought package of ours (kind skipthought, libtorch)");
+    if (textnet::Arch::from_json(text.at("arch"), what).to_json() != arch.to_json())
+      throw UnsupportedError(what + ": its sizes " + text.at("arch").dump() + " differ from this run's " +
+                             arch.to_json().dump() + "; give the same --dim, --embed and --vocab");
+    // The same words in the same order (how a word is displayed may have been decided by
+    // an older rule: the package's file is kept as it is).
+    const std::string from_vocab = (from / text.value("vocabulary", "vocab.tsv")).string();
+    const Vocabulary theirs = Vocabulary::load(from_vocab);
+    bool same = theirs.size() == vocab.size();
+    for (int i = 0; same && i < vocab.size(); ++i) same = theirs.token(i) == vocab.token(i);
+    if (!same)
+      throw UnsupportedError(from_vocab + ": its vocabulary differs from the one these books and captions give; train "
+                             "on the same files with the same --vocab");
+    write_file_atomic((out / "vocab.tsv").string(), read_whole_file(from_vocab, "the vocabulary"));
+    nets::load_weights(*net, (from / text.value("weights", "weights.pt")).string(),
+                       text.value("weights_dtype", "float32") == "float16");
+    net->to(device);
+    started_from = {{"package", o.init_from}, {"training", head.value("training", nlohmann::json::object())},
+                    {"metrics", head.value("metrics", nlohmann::json::object())}};
+  }
   if (o.resume) {
     state = nets::read_checkpoint_state(ck.string(), run_args, "data or settings");
     nets::load_weights(*net, (ck / "net.pt").string());
     net->to(device);
     nets::load_optimizer(opt, (ck / "opt.pt").string());
     start_epoch = state["epoch"].get<int>() + 1;
+    started_from = state.value("started_from", nlohmann::json());
   }
 
   double train_seconds = state.value("train_seconds", 0.0);
@@ -225,7 +254,8 @@ SkipThoughtResult train_skipthought(const TrainSkipThoughtOptions& o, const Skip
           {"caption_sentences", caps.size()}, {"trained_book_centres", book_train.size()},
           {"trained_caption_centres", cap_train.size()}, {"command", o.command}, {"seed", o.seed},
           {"epochs", epochs_done}, {"args", run_args}, {"device", dev.used}, {"train_seconds", train_seconds},
-          {"read_seconds", read_s}, {"library", torch_build_summary()}, {"finished_utc", utc_timestamp()}}},
+          {"read_seconds", read_s}, {"library", torch_build_summary()}, {"finished_utc", utc_timestamp()},
+          {"started_from", started_from}}},
         {"metrics", m},
     };
     write_file_atomic((out / "model.json").string(), header.dump(2) + "\n");
@@ -411,7 +441,8 @@ SkipThoughtResult train_skipthought(const TrainSkipThoughtOptions& o, const Skip
     write_package(epoch, metrics, stats);
     nets::save_weights(*net, (ck / "net.pt").string(), false);
     nets::save_optimizer(opt, (ck / "opt.pt").string());
-    state = {{"epoch", epoch}, {"args", run_args}, {"train_seconds", train_seconds}, {"metrics", metrics}};
+    state = {{"epoch", epoch}, {"args", run_args}, {"train_seconds", train_seconds}, {"metrics", metrics},
+             {"started_from", started_from}};
     write_file_atomic((ck / "state.json").string(), state.dump(2) + "\n");
     net->to(device);
     result.epochs_done = epoch;
