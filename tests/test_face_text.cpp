@@ -6,6 +6,7 @@
 // description, one with no known word, and a model the space has no map to.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <limits>
 #include <random>
@@ -13,8 +14,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "latent/errors.h"
 #include "latent/face_text.h"
 #include "latent/image_io.h"
+#include "latent/registry.h"
 #include "test_util.h"
 
 using namespace latent;
@@ -166,6 +169,32 @@ TEST(FaceText, TrainMapTextToFacesAndFacesToText) {
   }
   const Image grid = load_image(tmp / "grid.png");
   EXPECT_GT(grid.width, 4 * 32);
+
+  // Chosen faces: of 4 x 6 draws, the 4 the space puts nearest the description, best
+  // first; best-of 1 is the map's own first draws.
+  {
+    const auto ft = FaceText::open(tmp / "vse");
+    const auto pca = open_space(tmp / "pca");
+    const std::string text = "a smiling man with glasses";
+    EXPECT_EQ(ft->text_to_faces(text, *pca, 4, 3, 1), ft->text_to_latents(text, pca->info(), 4, 3));
+    const auto drawn = ft->text_to_latents(text, pca->info(), 24, 3);
+    const auto kept = ft->text_to_faces(text, *pca, 4, 3, 6);
+    ASSERT_EQ(kept.size(), 4u);
+    const Eigen::VectorXf t = ft->embed_texts({text}).row(0).transpose();
+    auto near = [&](const std::vector<Latent>& zs) -> Eigen::VectorXf { return ft->embed_images(pca->decode_batch(zs)) * t; };
+    const Eigen::VectorXf all = near(drawn), mine = near(kept);
+    std::vector<float> sorted(all.data(), all.data() + all.size());
+    std::sort(sorted.rbegin(), sorted.rend());
+    for (int i = 0; i < 4; ++i) {
+      EXPECT_NE(std::find(drawn.begin(), drawn.end(), kept[static_cast<size_t>(i)]), drawn.end()) << "not one of the draws";
+      EXPECT_NEAR(mine(i), sorted[static_cast<size_t>(i)], 1e-5) << "face " << i << " is not the " << i + 1 << "th nearest";
+    }
+    EXPECT_THROW(ft->text_to_faces(text, *pca, 4, 3, 0), UnsupportedError);
+    auto bad = run(cli("text2img " + (tmp / "pca") + " \"a man\" --vse " + (tmp / "vse") + " --best-of 0 --out " +
+                       (tmp / "x.png")));
+    EXPECT_NE(bad.code, 0);
+    EXPECT_NE(bad.output.find("best-of must be 1..64"), std::string::npos) << bad.output;
+  }
 
   // Face -> text: a smiling man with glasses is described as a man.
   std::mt19937 rng(99);

@@ -144,6 +144,12 @@ class FaceText {
   // (1: the regression). Negative values: the map's defaults.
   std::vector<Latent> text_to_latents(const std::string& text, const SpaceInfo& model, int n, uint64_t seed,
                                       float spread = -1.f, float strength = -1.f) const;
+  // Faces for a description, chosen: `n` x `best_of` points from text_to_latents are
+  // decoded by `model`, and the `n` whose faces the image side puts nearest the
+  // description in the shared space are kept, best first (as DALL-E kept the samples CLIP
+  // ranked first). `best_of` 1: text_to_latents' first `n`, unchosen.
+  std::vector<Latent> text_to_faces(const std::string& text, const Space& model, int n, uint64_t seed, int best_of,
+                                    float spread = -1.f, float strength = -1.f) const;
 
   struct Impl;
 

@@ -67,7 +67,7 @@ void Studio::take_face_text_actions() {
   }
   ft.text = d->text;
   ft.error.clear();
-  workers_.describe_face(face_text_, state_.model.info, d->text);
+  workers_.describe_face(face_text_, space_, d->text);
   ft.progress = {true, 0.f, "reading the description"};
 }
 

@@ -469,13 +469,13 @@ void face_text_readiness(const FaceText& vse, const SpaceInfo& model, bool& read
   }
 }
 
-void Workers::describe_face(std::shared_ptr<const FaceText> vse, SpaceInfo model, std::string text) {
-  describe_task.start(std::make_unique<Task<DescribeDone>>([vse, model, text](TaskContext& ctx) {
+void Workers::describe_face(std::shared_ptr<const FaceText> vse, std::shared_ptr<const Space> space, std::string text) {
+  describe_task.start(std::make_unique<Task<DescribeDone>>([vse, space, text](TaskContext& ctx) {
     ctx.progress(0.f, "reading the description");
     DescribeDone out;
     out.text = text;
-    out.model_source = model.source;
-    out.z = vse->text_to_latents(text, model, 1, 0).front();
+    out.model_source = space->info().source;
+    out.z = vse->text_to_faces(text, *space, 1, 0, kDescribeBestOf).front();  // the nearest of 8 faces drawn
     return out;
   }));
 }

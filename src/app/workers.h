@@ -220,7 +220,9 @@ class Workers {
   TaskSlot<std::vector<float>> influence_task;
   // Faces and words: open the space for a model, a description -> a point, a photo -> descriptions.
   void open_face_text(const std::string& path, latent::SpaceInfo model, bool named);
-  void describe_face(std::shared_ptr<const latent::FaceText> vse, latent::SpaceInfo model, std::string text);
+  void describe_face(std::shared_ptr<const latent::FaceText> vse, std::shared_ptr<const latent::Space> space,
+                     std::string text);
+  static constexpr int kDescribeBestOf = 8;  // faces drawn for a description; the studio shows the nearest
   void nearest_descriptions(std::shared_ptr<const latent::FaceText> vse, std::string path);
   TaskSlot<FaceTextOpened> face_text_task;
   TaskSlot<DescribeDone> describe_task;

@@ -35,7 +35,7 @@ struct FaceTextCommands::State {
   FaceTextMapOptions map;
   std::string model, vse = kDefaultVse, text, out, out_dir, classifier = kDefaultClassifier;
   std::vector<std::string> images;
-  int n = 4, k = 5;
+  int n = 4, k = 5, best_of = 8;
   uint64_t seed = 0;
   float spread = -1.f, strength = -1.f;
   bool check = false, json = false;
@@ -96,6 +96,10 @@ FaceTextCommands::FaceTextCommands(CLI::App& app, CLI::App& train_cmd) : s_(std:
                          "default: the map's)");
   s.text2img->add_option("--strength", s.strength,
                          "How far the description moves the face (1: the regression; default: the map's)");
+  s.text2img->add_option("--best-of", s.best_of,
+                         "Faces drawn for each one kept: the kept ones are those the face-text space puts nearest "
+                         "the description (1: no choice)")
+      ->capture_default_str();
   s.text2img->add_option("--out,-o", s.out, "Grid PNG to write");
   s.text2img->add_option("--out-dir", s.out_dir, "Also write each face as DIR/face-K.png");
   s.text2img->add_flag("--check", s.check,
@@ -157,7 +161,7 @@ bool FaceTextCommands::run(const std::string& command_line) {
       for (const auto& w : unknown) u += (u.empty() ? "" : ", ") + w;
       std::fprintf(stderr, "note: %s does not know %s (read as unknown)\n", vse->name().c_str(), u.c_str());
     }
-    const std::vector<Latent> zs = vse->text_to_latents(s.text, info, s.n, s.seed, s.spread, s.strength);
+    const std::vector<Latent> zs = vse->text_to_faces(s.text, *space, s.n, s.seed, s.best_of, s.spread, s.strength);
     const std::vector<Image> faces = space->decode_batch(zs);
     if (!s.out.empty()) {
       save_png(make_grid(faces, std::min(s.n, 8)), s.out);
@@ -168,7 +172,8 @@ bool FaceTextCommands::run(const std::string& command_line) {
       for (size_t i = 0; i < faces.size(); ++i)
         save_png(faces[i], (fs::path(s.out_dir) / ("face-" + std::to_string(i) + ".png")).string());
     }
-    nlohmann::json doc = {{"text", s.text}, {"model", info.name}, {"vse", vse->name()}, {"latents", zs}};
+    nlohmann::json doc = {{"text", s.text}, {"model", info.name}, {"vse", vse->name()}, {"best_of", s.best_of},
+                          {"latents", zs}};
     if (s.check) {
       const auto named = attributes_named(s.text);
       if (named.empty())

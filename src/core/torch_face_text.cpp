@@ -800,6 +800,23 @@ std::vector<Latent> FaceText::text_to_latents(const std::string& text, const Spa
   return out;
 }
 
+std::vector<Latent> FaceText::text_to_faces(const std::string& text, const Space& model, int n, uint64_t seed,
+                                            int best_of, float spread, float strength) const {
+  n = std::max(1, n);
+  if (best_of < 1 || best_of > 64) throw UnsupportedError("best-of must be 1..64 (faces drawn for each one kept)");
+  std::vector<Latent> drawn = text_to_latents(text, model.info(), n * best_of, seed, spread, strength);
+  if (best_of == 1) return drawn;
+  const RowMatrixXf t = embed_texts({text});
+  const RowMatrixXf faces = embed_images(model.decode_batch(drawn));
+  const Eigen::VectorXf near = faces * t.row(0).transpose();
+  std::vector<int> order(drawn.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return near(a) > near(b); });
+  std::vector<Latent> kept;
+  for (int i = 0; i < n; ++i) kept.push_back(std::move(drawn[static_cast<size_t>(order[static_cast<size_t>(i)])]));
+  return kept;
+}
+
 // ---------------------------------------------------------------- maps
 
 nlohmann::json fit_face_text_map(const std::string& vse_dir, const Space& model, const FaceTextMapOptions& o,
