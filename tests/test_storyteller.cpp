@@ -3,6 +3,7 @@
 // TorchScript path against PyTorch; and `latent story` end to end.
 #include <cstdlib>
 #include <cmath>
+#include <chrono>
 #include <fstream>
 #include <random>
 #include <set>
@@ -282,6 +283,7 @@ TEST(SkipThought, TrainingIsReproducibleAndResumable) {
   o.epochs = 1;
   o.init_from = out / "a";
   o.learning_rate = 1e-9f;
+  o.seed = 9;  // its own draws, the package's held-out split
   o.out_dir = out / "f";
   train_skipthought(o);
   auto f = open_space(out / "f", test_open());
@@ -291,6 +293,7 @@ TEST(SkipThought, TrainingIsReproducibleAndResumable) {
     for (size_t i = 0; i < za.size(); ++i) EXPECT_NEAR(za[i], zf[i], 1e-4) << "not started from the package, at " << i;
   }
   EXPECT_EQ(read_model_json(out / "f")["training"]["started_from"]["package"], out / "a");
+  EXPECT_EQ(read_model_json(out / "f")["training"]["heldout_split_seed"], 7);
   EXPECT_EQ(read_whole_file(out / "f/vocab.tsv", "f"), read_whole_file(out / "a/vocab.tsv", "a"));  // kept as it was
   // Other sizes, or another vocabulary, are refused before any training.
   o.out_dir = out / "g";
@@ -314,6 +317,7 @@ TEST(SkipThought, TrainingIsReproducibleAndResumable) {
   o.init_from = out / "a2";
   EXPECT_THROW(train_skipthought(o), UnsupportedError);
   o.init_from.clear();
+  o.seed = 7;
   o.learning_rate = c.options("").learning_rate;
 
   o.resume = true;
@@ -334,7 +338,17 @@ class Trained : public ::testing::Test {
     out_ = new TempDir();
     struct stat st {};
     ::stat("/proc/self/exe", &st);
-    const fs::path cache = fs::temp_directory_path() / ("latent-test-tiny-storyteller-" + std::to_string(st.st_mtime));
+    const std::string prefix = "latent-test-tiny-storyteller-";
+    const fs::path cache = fs::temp_directory_path() / (prefix + std::to_string(st.st_mtime));
+    // Models cached by earlier builds of this binary serve no one: removed once they are
+    // a day old (a younger one may belong to another build running now).
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(fs::temp_directory_path(), ec)) {
+      const std::string name = e.path().filename().string();
+      if (name.rfind(prefix, 0) != 0 || e.path() == cache) continue;
+      const auto age = fs::file_time_type::clock::now() - fs::last_write_time(e.path(), ec);
+      if (!ec && age > std::chrono::hours(24)) fs::remove_all(e.path(), ec);
+    }
     if (!fs::exists(cache / "model.json")) {
       auto o = corpus_->options((cache.string() + ".partial"));
       o.epochs = 4;
@@ -343,7 +357,6 @@ class Trained : public ::testing::Test {
       fs::remove_all(cache.string() + ".partial");
       train_skipthought(o);
       fs::remove_all(cache / "checkpoint");
-      std::error_code ec;
       fs::rename(cache.string() + ".partial", cache, ec);  // another process may have won: use its copy
     }
     fs::copy(cache, *out_ / "m", fs::copy_options::recursive);
