@@ -112,10 +112,15 @@ SkipThoughtResult train_skipthought(const TrainSkipThoughtOptions& o, const Skip
   const double read_s = std::chrono::duration<double>(Clock::now() - t_read).count();
 
   // Held out: blocks of 50 book sentences (about 1 block in 100), and the captions'
-  // last `heldout` lines (whole images: COCO lists an image's captions together).
+  // last `heldout` lines (whole images: COCO lists an image's captions together). The
+  // blocks follow the seed; a run going on from a package keeps the package's blocks, so
+  // that what it held out stays unseen.
+  uint64_t split_seed = o.seed;
+  if (!o.init_from.empty())
+    split_seed = read_model_json(o.init_from).value("training", nlohmann::json::object()).value("seed", o.seed);
   books.held.assign(books.size(), 0);
   {
-    std::mt19937_64 rng(o.seed + 17);
+    std::mt19937_64 rng(split_seed + 17);
     for (long b = 0; b * 50 < books.size(); ++b)
       if (rng() % 100 == 0)
         for (long i = b * 50; i < std::min(books.size(), (b + 1) * 50); ++i) books.held[i] = 1;
@@ -131,7 +136,7 @@ SkipThoughtResult train_skipthought(const TrainSkipThoughtOptions& o, const Skip
   for (long i = 0; i < caps.size(); ++i)
     if (eligible(caps, i)) (caps.held[i] ? cap_eval : cap_train).push_back(i);
   {
-    std::mt19937_64 rng(o.seed + 29);
+    std::mt19937_64 rng(split_seed + 29);
     std::shuffle(book_eval.begin(), book_eval.end(), rng);
     if (static_cast<long>(book_eval.size()) > o.heldout) book_eval.resize(o.heldout);
   }
@@ -162,12 +167,13 @@ SkipThoughtResult train_skipthought(const TrainSkipThoughtOptions& o, const Skip
   fs::create_directories(ck);
   vocab.save((out / "vocab.tsv").string());
   const bool neighbours = o.neighbour_weight > 0 && !book_train.empty();
-  const nlohmann::json run_args = {{"dim", o.dim}, {"embed", o.embed}, {"vocab", arch.vocab}, {"max_tokens", o.max_tokens},
+  nlohmann::json run_args = {{"dim", o.dim}, {"embed", o.embed}, {"vocab", arch.vocab}, {"max_tokens", o.max_tokens},
                                    {"min_tokens", o.min_tokens}, {"batch", o.batch}, {"learning_rate", o.learning_rate},
                                    {"neighbour_weight", o.neighbour_weight}, {"caption_share", cap_share},
                                    {"word_dropout", o.word_dropout}, {"dropout", o.dropout}, {"seed", o.seed},
                                    {"epoch_sentences", epoch_centres}, {"book_sentences", books.size()},
                                    {"caption_sentences", caps.size()}};
+  if (!o.init_from.empty()) run_args["heldout_split_seed"] = split_seed;  // a resumed run must split the same
   nlohmann::json state = nlohmann::json::object();
   nlohmann::json started_from;  // the package an --init-from run began with
   int start_epoch = 1;
@@ -255,7 +261,7 @@ SkipThoughtResult train_skipthought(const TrainSkipThoughtOptions& o, const Skip
           {"trained_caption_centres", cap_train.size()}, {"command", o.command}, {"seed", o.seed},
           {"epochs", epochs_done}, {"args", run_args}, {"device", dev.used}, {"train_seconds", train_seconds},
           {"read_seconds", read_s}, {"library", torch_build_summary()}, {"finished_utc", utc_timestamp()},
-          {"started_from", started_from}}},
+          {"started_from", started_from}, {"heldout_split_seed", split_seed}}},
         {"metrics", m},
     };
     write_file_atomic((out / "model.json").string(), header.dump(2) + "\n");
