@@ -150,6 +150,7 @@ class FaceText {
   // ranked first). `best_of` 1: text_to_latents' first `n`, unchosen.
   std::vector<Latent> text_to_faces(const std::string& text, const Space& model, int n, uint64_t seed, int best_of,
                                     float spread = -1.f, float strength = -1.f) const;
+  static constexpr int kDefaultBestOf = 8;  // `text2img --best-of` and the studio's description box
 
   struct Impl;
 

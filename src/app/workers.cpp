@@ -475,7 +475,7 @@ void Workers::describe_face(std::shared_ptr<const FaceText> vse, std::shared_ptr
     DescribeDone out;
     out.text = text;
     out.model_source = space->info().source;
-    out.z = vse->text_to_faces(text, *space, 1, 0, kDescribeBestOf).front();  // the nearest of 8 faces drawn
+    out.z = vse->text_to_faces(text, *space, 1, 0, FaceText::kDefaultBestOf).front();  // the nearest of 8 drawn
     return out;
   }));
 }

@@ -222,7 +222,6 @@ class Workers {
   void open_face_text(const std::string& path, latent::SpaceInfo model, bool named);
   void describe_face(std::shared_ptr<const latent::FaceText> vse, std::shared_ptr<const latent::Space> space,
                      std::string text);
-  static constexpr int kDescribeBestOf = 8;  // faces drawn for a description; the studio shows the nearest
   void nearest_descriptions(std::shared_ptr<const latent::FaceText> vse, std::string path);
   TaskSlot<FaceTextOpened> face_text_task;
   TaskSlot<DescribeDone> describe_task;

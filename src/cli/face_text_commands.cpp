@@ -35,7 +35,7 @@ struct FaceTextCommands::State {
   FaceTextMapOptions map;
   std::string model, vse = kDefaultVse, text, out, out_dir, classifier = kDefaultClassifier;
   std::vector<std::string> images;
-  int n = 4, k = 5, best_of = 8;
+  int n = 4, k = 5, best_of = FaceText::kDefaultBestOf;
   uint64_t seed = 0;
   float spread = -1.f, strength = -1.f;
   bool check = false, json = false;

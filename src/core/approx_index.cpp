@@ -1,6 +1,5 @@
 #include "latent/approx_index.h"
 
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,6 +20,7 @@
 #include "latent/errors.h"
 #include "latent/file_ops.h"
 #include "latent/hash.h"
+#include "fresh_memory.h"
 #include "parallel_progress.h"
 
 namespace latent {
@@ -31,9 +31,9 @@ namespace us = unum::usearch;
 using Index = us::index_dense_gt<uint64_t, uint32_t>;
 // Memory for a viewed graph's tables: a node pointer and an offset for every word (48 MB
 // for 3M words), fresh memory written once each while the index opens. Tables of 2 MiB or
-// more are mapped with the kernel's 2 MiB pages where it allows (MADV_HUGEPAGE), so they
-// take dozens of page faults instead of 12,000 (on this VM, 0.1 s of the 0.37 s the 3M
-// index took to open and answer). Null when out of memory, as USearch expects.
+// more are fresh mappings in 2 MiB pages (fresh_memory.h): dozens of page faults instead
+// of 12,000 (on this VM, 0.1 s of the 0.37 s the 3M index took to open and answer). Null
+// when out of memory, as USearch expects.
 template <typename T>
 struct TableAllocator {
   using value_type = T;
@@ -50,18 +50,14 @@ struct TableAllocator {
     if (n == 0 || n > (SIZE_MAX - kLarge) / sizeof(T)) return nullptr;
     const size_t bytes = n * sizeof(T);
     if (bytes < kLarge) return static_cast<T*>(std::aligned_alloc(64, round_up(bytes, 64)));
-    void* p = ::mmap(nullptr, round_up(bytes, kLarge), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) return nullptr;
-    ::madvise(p, round_up(bytes, kLarge), MADV_HUGEPAGE);  // advice only: 4 KiB pages if refused
-    return static_cast<T*>(p);
+    return static_cast<T*>(detail::map_fresh(round_up(bytes, kLarge)));
   }
   void deallocate(T* p, size_t n) const {
-    if (!p) return;
     const size_t bytes = n * sizeof(T);
     if (bytes < kLarge)
       std::free(p);
     else
-      ::munmap(p, round_up(bytes, kLarge));
+      detail::unmap_fresh(p, round_up(bytes, kLarge));
   }
 };
 

@@ -774,19 +774,20 @@ const FaceTextMapInfo& FaceText::map_for(const SpaceInfo& model) const {
                          "); fit one with `latent vse-map MODEL --vse " + m.folder + " --data FACES`");
 }
 
-std::vector<Latent> FaceText::text_to_latents(const std::string& text, const SpaceInfo& model, int n, uint64_t seed,
-                                              float spread, float strength) const {
-  const FaceTextMapInfo& info = map_for(model);
+namespace {
+
+// `n` draws for a description embedded as `e` (a unit row of the shared space), by the map
+// `info` of `m`: the regression's answer at the mean embedding, plus `strength` x what
+// this description adds to it, plus `spread` x draws of the residual spread.
+std::vector<Latent> draws_for(const FaceText::Impl& m, const FaceTextMapInfo& info, const Eigen::VectorXf& e, int n,
+                              uint64_t seed, float spread, float strength) {
   const MapData* mp = nullptr;
-  for (const auto& x : impl_->maps)
+  for (const auto& x : m.maps)
     if (x.info.file == info.file) mp = &x;
   if (spread < 0) spread = info.spread;
   if (strength < 0) strength = info.strength;
-  const RowMatrixXf e = embed_texts({text});
-  // The regression's answer at the mean embedding, plus `strength` x what this
-  // description adds to it.
   const Eigen::VectorXf centre = mp->w.transpose() * mp->x_mean + mp->b;
-  const Eigen::VectorXf mean = centre + strength * (mp->w.transpose() * (e.row(0).transpose() - mp->x_mean));
+  const Eigen::VectorXf mean = centre + strength * (mp->w.transpose() * (e - mp->x_mean));
   std::mt19937_64 rng(seed);
   std::normal_distribution<float> g(0.f, 1.f);
   std::vector<Latent> out;
@@ -800,15 +801,23 @@ std::vector<Latent> FaceText::text_to_latents(const std::string& text, const Spa
   return out;
 }
 
+}  // namespace
+
+std::vector<Latent> FaceText::text_to_latents(const std::string& text, const SpaceInfo& model, int n, uint64_t seed,
+                                              float spread, float strength) const {
+  const FaceTextMapInfo& info = map_for(model);
+  return draws_for(*impl_, info, embed_texts({text}).row(0).transpose(), n, seed, spread, strength);
+}
+
 std::vector<Latent> FaceText::text_to_faces(const std::string& text, const Space& model, int n, uint64_t seed,
                                             int best_of, float spread, float strength) const {
   n = std::max(1, n);
   if (best_of < 1 || best_of > 64) throw UnsupportedError("best-of must be 1..64 (faces drawn for each one kept)");
-  std::vector<Latent> drawn = text_to_latents(text, model.info(), n * best_of, seed, spread, strength);
+  const FaceTextMapInfo& info = map_for(model.info());
+  const Eigen::VectorXf e = embed_texts({text}).row(0).transpose();
+  std::vector<Latent> drawn = draws_for(*impl_, info, e, n * best_of, seed, spread, strength);
   if (best_of == 1) return drawn;
-  const RowMatrixXf t = embed_texts({text});
-  const RowMatrixXf faces = embed_images(model.decode_batch(drawn));
-  const Eigen::VectorXf near = faces * t.row(0).transpose();
+  const Eigen::VectorXf near = embed_images(model.decode_batch(drawn)) * e;
   std::vector<int> order(drawn.size());
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return near(a) > near(b); });

@@ -115,9 +115,8 @@ SkipThoughtResult train_skipthought(const TrainSkipThoughtOptions& o, const Skip
   // last `heldout` lines (whole images: COCO lists an image's captions together). The
   // blocks follow the seed; a run going on from a package keeps the package's blocks, so
   // that what it held out stays unseen.
-  uint64_t split_seed = o.seed;
-  if (!o.init_from.empty())
-    split_seed = read_model_json(o.init_from).value("training", nlohmann::json::object()).value("seed", o.seed);
+  const nlohmann::json from_head = o.init_from.empty() ? nlohmann::json::object() : read_model_json(o.init_from);
+  const uint64_t split_seed = from_head.value("training", nlohmann::json::object()).value("seed", o.seed);
   books.held.assign(books.size(), 0);
   {
     std::mt19937_64 rng(split_seed + 17);
@@ -180,7 +179,7 @@ SkipThoughtResult train_skipthought(const TrainSkipThoughtOptions& o, const Skip
   if (!o.init_from.empty() && !o.resume) {
     const fs::path from(o.init_from);
     const std::string what = (from / "model.json").string();
-    const nlohmann::json head = read_model_json(from);
+    const nlohmann::json& head = from_head;
     const auto text = head.value("text", nlohmann::json::object());
     if (head.value("kind", "") != "skipthought" || text.value("format", "") != "libtorch")
       throw UnsupportedError(what + ": --init-from needs a skip-thought package of ours (kind skipthought, libtorch)");
